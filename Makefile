@@ -1,0 +1,97 @@
+# mbox2dovecot - from UW-IMAP mbox to Dovecot maildir
+#
+#   make                  build the library, the program and the tests
+#   make check            run every test; ends with "N passed, N failed"
+#   make check SANITIZE=address,undefined
+#   make bench            measure convert against a floor (see bench/)
+#   make install PREFIX=/usr/local DESTDIR=
+
+PACKAGE = mbox2dovecot
+VERSION = 0.1
+
+PREFIX ?= /usr/local
+prefix ?= $(PREFIX)
+bindir ?= $(prefix)/bin
+datadir ?= $(prefix)/share
+localedir ?= $(datadir)/locale
+mandir ?= $(datadir)/man
+sysconfdir ?= /etc
+DESTDIR ?=
+
+CC ?= cc
+OPT ?= -O2 -g
+WARN = -Wall -Wextra -Werror
+CPPFLAGS += -D_GNU_SOURCE -Iinclude -Isrc -DLOCALEDIR='"$(localedir)"' \
+	-DM2D_VERSION='"$(VERSION)"'
+CFLAGS ?=
+ALL_CFLAGS = -std=c11 $(WARN) $(OPT) $(CFLAGS)
+LDLIBS += -lconfuse
+
+ifdef SANITIZE
+BUILD ?= build-san
+ALL_CFLAGS += -fsanitize=$(SANITIZE) -fno-sanitize-recover=all \
+	-fno-omit-frame-pointer
+LDFLAGS += -fsanitize=$(SANITIZE)
+else
+BUILD ?= build
+endif
+
+# The core library: every src/*.c but the command line.
+CLI_SRCS = $(wildcard src/cli-*.c) src/main.c
+LIB_SRCS = $(filter-out $(CLI_SRCS),$(wildcard src/*.c))
+LIB_OBJS = $(LIB_SRCS:src/%.c=$(BUILD)/src/%.o)
+CLI_OBJS = $(CLI_SRCS:src/%.c=$(BUILD)/src/%.o)
+LIB = $(BUILD)/lib$(PACKAGE).a
+PROG = $(BUILD)/$(PACKAGE)
+
+UNIT_SRCS = $(wildcard tests/unit/test-*.c)
+UNIT_BINS = $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+TOOL_SRCS = $(wildcard tests/tools/*.c)
+TOOL_BINS = $(TOOL_SRCS:tests/tools/%.c=$(BUILD)/tools/%)
+
+HEADERS = $(wildcard include/*.h src/*.h)
+
+all: $(PROG) $(UNIT_BINS) $(TOOL_BINS)
+
+$(BUILD)/src/%.o: src/%.c $(HEADERS)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+
+$(LIB): $(LIB_OBJS)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(PROG): $(CLI_OBJS) $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJS) $(LIB) $(LDLIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(LIB) $(HEADERS)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) \
+		$(LDLIBS) -lcmocka
+
+$(BUILD)/tools/%: tests/tools/%.c $(LIB) $(HEADERS)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+
+check: all
+	@BUILD=$(BUILD) sh tests/run-tests.sh
+
+bench: all
+	@BUILD=$(BUILD) sh bench/run-bench.sh
+
+demo: all
+	@BUILD=$(BUILD) sh tests/demo.sh
+
+install: $(PROG)
+	install -d $(DESTDIR)$(bindir)
+	install -m 0755 $(PROG) $(DESTDIR)$(bindir)/$(PACKAGE)
+
+uninstall:
+	rm -f $(DESTDIR)$(bindir)/$(PACKAGE)
+
+clean:
+	rm -rf build build-san
+
+.PHONY: all check bench demo install uninstall clean
+.SUFFIXES:
+.SECONDARY:

@@ -1,0 +1,57 @@
+#ifndef M2D_CONVERT_H
+#define M2D_CONVERT_H
+
+/*
+ * Convert one mbox folder into one Dovecot maildir folder: the job
+ * perfect_maildir did in the runbook, done exactly.
+ *
+ * Every message keeps its bytes as UW served them, its flags and keywords,
+ * its UID and the folder's UIDVALIDITY (when the mbox had them and they
+ * are consistent; otherwise fresh ones, and a warning says so), and its
+ * date (the From_ line date becomes the file's mtime, Dovecot's
+ * INTERNALDATE).  The folder appears whole or not at all.
+ */
+
+#include <signal.h>
+#include <stdbool.h>
+
+#include "m2d-error.h"
+
+struct convert_stats {
+	unsigned long messages;		/* messages written */
+	unsigned long long bytes;	/* their sizes */
+	long long source_done;		/* bytes of the mbox read */
+	long long source_size;		/* size of the mbox */
+	unsigned long uidvalidity;
+	unsigned long nextuid;
+	bool uids_kept;			/* UW's UIDs and UIDVALIDITY kept */
+	unsigned int keywords;		/* distinct keywords */
+	unsigned long keywords_dropped;	/* beyond 26: not representable */
+};
+
+struct convert_settings {
+	const char *folder;		/* IMAP name ('/'); NULL = INBOX */
+	bool mboxrd;			/* unescape one level of >From */
+	bool dry_run;			/* read and count, write nothing */
+	int uid, gid;			/* owner of what is written; -1 */
+	bool dotlock;			/* take SOURCE.lock while reading */
+
+	/* called now and then, and once at the end */
+	void (*progress)(const struct convert_stats *stats, void *ctx);
+	/* a warning that does not stop the conversion */
+	void (*warning)(const struct m2d_error *warning, void *ctx);
+	void *ctx;
+	/* set (by a signal handler) to stop cleanly: M2D_ERR_CANCELLED */
+	volatile sig_atomic_t *cancel;
+};
+
+/*
+ * Convert the mbox at MBOX (a path) into the maildir root MAILDIR (created
+ * when missing), folder SET->folder.  Returns 0, or -1 with ERR (nothing
+ * is left in the target then).
+ */
+int convert_folder(const char *mbox, const char *maildir,
+		   const struct convert_settings *set,
+		   struct convert_stats *stats, struct m2d_error *err);
+
+#endif

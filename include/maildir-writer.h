@@ -1,0 +1,97 @@
+#ifndef M2D_MAILDIR_WRITER_H
+#define M2D_MAILDIR_WRITER_H
+
+/*
+ * Writing one Dovecot maildir folder so that nobody ever sees half of it.
+ *
+ * The folder is built in a staging directory inside the maildir root's
+ * tmp/ (same file system, ignored by Dovecot).  Each message is written to
+ * the staging tmp/ and renamed into new/ or cur/ with its flags in the
+ * name; nothing is fsync'd per message.  maildir_folder_commit() writes
+ * dovecot-keywords and dovecot-uidlist (temp file + rename), syncs the
+ * file system once, and only then moves the folder into place: a rename of
+ * the directory for a Maildir++ folder; for INBOX (the root itself) an
+ * exchange of the empty cur/ and new/ with the staged ones.
+ *
+ * Files are created with O_EXCL|O_NOFOLLOW below directory descriptors
+ * (openat), mode 0600 (directories 0700), and chowned to the mail user
+ * before anything is written into them.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+#include "m2d-error.h"
+
+/* Maildir flags, in the ASCII order of their letters. */
+enum maildir_flag {
+	MAILDIR_DRAFT = 1 << 0,		/* D */
+	MAILDIR_FLAGGED = 1 << 1,	/* F */
+	MAILDIR_PASSED = 1 << 2,	/* P */
+	MAILDIR_REPLIED = 1 << 3,	/* R */
+	MAILDIR_SEEN = 1 << 4,		/* S */
+	MAILDIR_TRASHED = 1 << 5,	/* T */
+};
+
+#define MAILDIR_MAX_KEYWORDS 26		/* letters a..z */
+
+struct maildir_owner {
+	int uid;		/* -1: leave as created */
+	int gid;
+};
+
+struct maildir_folder;
+
+/*
+ * Start folder DIRNAME ("" = INBOX, the root; ".a.b" for a Maildir++
+ * folder) in the maildir root at ROOT (created with cur/ new/ tmp/ when
+ * missing).  Refuses (M2D_ERR_EXISTS) when that folder already holds
+ * messages.
+ */
+int maildir_folder_begin(const char *root, const char *dirname,
+			 const struct maildir_owner *owner,
+			 struct maildir_folder **folder_r,
+			 struct m2d_error *err);
+
+/*
+ * The keyword letter index for NAME (0 = 'a'), adding it to the folder's
+ * dovecot-keywords when new.  Returns -1 when all 26 are taken.
+ */
+int maildir_folder_keyword(struct maildir_folder *folder, const char *name);
+
+/* How many keywords the folder has so far. */
+unsigned int maildir_folder_keyword_count(const struct maildir_folder *folder);
+
+/* One message: begin, write its bytes (buffered), finish. */
+int maildir_msg_begin(struct maildir_folder *folder, struct m2d_error *err);
+int maildir_msg_write(struct maildir_folder *folder, const void *data,
+		      size_t len, struct m2d_error *err);
+
+struct maildir_msg_info {
+	unsigned long uid;	/* UID to record in dovecot-uidlist */
+	unsigned int flags;	/* enum maildir_flag */
+	unsigned int keywords;	/* bit i = keyword index i */
+	bool recent;		/* into new/ (still \Recent) */
+	time_t date;		/* INTERNALDATE: the file's mtime */
+};
+int maildir_msg_finish(struct maildir_folder *folder,
+		       const struct maildir_msg_info *info,
+		       struct m2d_error *err);
+
+/*
+ * Write dovecot-keywords and dovecot-uidlist ("3 V<uidvalidity>
+ * N<nextuid> G<guid>"; with RENUMBER the UIDs become 1..n in message
+ * order and NEXTUID is n+1), sync, and move the folder into place.
+ */
+int maildir_folder_commit(struct maildir_folder *folder,
+			  unsigned long uidvalidity, unsigned long nextuid,
+			  bool renumber, struct m2d_error *err);
+
+/* Remove the staging directory (when not committed) and free. */
+void maildir_folder_free(struct maildir_folder **folder);
+
+/* Bytes written so far (the messages' sizes). */
+unsigned long long maildir_folder_bytes(const struct maildir_folder *folder);
+
+#endif

@@ -1,0 +1,317 @@
+/*
+ * convert.c - one mbox folder into one maildir folder
+ *
+ * The reader splits and strips, the writer stages and commits; here is
+ * what ties them: UW's flags to maildir's, keywords to letters, and UW's
+ * UID rules.
+ *
+ * UIDs, as UW decided them (imap-2007 unix.c): message 1 carries the
+ * folder's UIDVALIDITY and last UID (X-IMAP or X-IMAPbase); each message
+ * may carry X-UID.  A message without X-UID gets last+1 (new mail Postfix
+ * appended since UW last saw the folder).  An X-UID that does not go up,
+ * or that is beyond the last UID, made UW reset the folder's UIDVALIDITY
+ * and number every message afresh; so do we, and say so.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "convert.h"
+#include "dotlock.h"
+#include "folder-names.h"
+#include "maildir-writer.h"
+#include "mbox-reader.h"
+#include "i18n.h"
+
+#define PROGRESS_EVERY 256
+
+struct convert_ctx {
+	const struct convert_settings *set;
+	struct convert_stats *stats;
+	const char *mbox;
+	struct maildir_folder *folder;
+
+	bool trust;			/* UW's UIDs are being kept */
+	unsigned long last;		/* highest UID given so far */
+	unsigned long prev;
+	bool dropped_warned;
+};
+
+static void warn(struct convert_ctx *c, const struct m2d_error *w)
+{
+	if (c->set->warning != NULL)
+		c->set->warning(w, c->set->ctx);
+}
+
+static void progress(struct convert_ctx *c)
+{
+	if (c->set->progress != NULL)
+		c->set->progress(c->stats, c->set->ctx);
+}
+
+static unsigned int maildir_flags(unsigned int uw)
+{
+	unsigned int f = 0;
+
+	if (uw & UW_DRAFT)
+		f |= MAILDIR_DRAFT;
+	if (uw & UW_FLAGGED)
+		f |= MAILDIR_FLAGGED;
+	if (uw & UW_ANSWERED)
+		f |= MAILDIR_REPLIED;
+	if (uw & UW_SEEN)
+		f |= MAILDIR_SEEN;
+	if (uw & UW_DELETED)
+		f |= MAILDIR_TRASHED;
+	return f;
+}
+
+/* Letters for the ' '-separated keyword list WORDS. */
+static unsigned int keyword_bits(struct convert_ctx *c, const char *words,
+				 const struct mbox_msg *msg)
+{
+	unsigned int bits = 0;
+	char name[256];
+
+	while (*words != '\0') {
+		size_t len = strcspn(words, " ");
+		int idx;
+
+		if (len > 0 && len < sizeof(name)) {
+			memcpy(name, words, len);
+			name[len] = '\0';
+			idx = maildir_folder_keyword(c->folder, name);
+			if (idx >= 0) {
+				bits |= 1u << idx;
+			} else if (msg != NULL) {
+				c->stats->keywords_dropped++;
+				if (!c->dropped_warned) {
+					struct m2d_error w;
+
+					c->dropped_warned = true;
+					m2d_error_set(&w, M2D_ERR_MALFORMED,
+						      c->mbox,
+						      _("more than 26 keywords "
+							"in one folder: "
+							"keyword \"%s\" cannot "
+							"be kept in the "
+							"maildir"), name);
+					m2d_error_at(&w, msg->offset, msg->line);
+					warn(c, &w);
+				}
+			}
+		}
+		words += len;
+		while (*words == ' ')
+			words++;
+	}
+	return bits;
+}
+
+/* The UID of MSG by UW's rules; switches to fresh UIDs when they break. */
+static unsigned long msg_uid(struct convert_ctx *c, const struct mbox_msg *msg)
+{
+	unsigned long uid;
+
+	if (!c->trust)
+		return msg->seq;
+	if (msg->uid == 0) {
+		uid = ++c->last;
+	} else if (msg->uid <= c->prev || msg->uid > c->last) {
+		struct m2d_error w;
+
+		m2d_error_set(&w, M2D_ERR_MALFORMED, c->mbox,
+			      msg->uid <= c->prev ?
+			      _("message %lu has UID %lu, not above %lu: UW "
+				"would have renumbered the folder; new "
+				"UIDVALIDITY and UIDs assigned") :
+			      _("message %lu has UID %lu, beyond the folder's "
+				"last UID %lu: UW would have renumbered the "
+				"folder; new UIDVALIDITY and UIDs assigned"),
+			      msg->seq, msg->uid,
+			      msg->uid <= c->prev ? c->prev : c->last);
+		m2d_error_at(&w, msg->offset, msg->line);
+		warn(c, &w);
+		c->trust = false;
+		return msg->seq;
+	} else {
+		uid = msg->uid;
+	}
+	c->prev = uid;
+	return uid;
+}
+
+static int copy_message(struct convert_ctx *c, struct mbox_reader *reader,
+			const struct mbox_msg *msg, struct m2d_error *err)
+{
+	struct maildir_msg_info info;
+	const unsigned char *data;
+	size_t len;
+	int rc;
+
+	memset(&info, 0, sizeof(info));
+	info.uid = msg_uid(c, msg);
+	info.flags = maildir_flags(msg->flags);
+	info.recent = (msg->flags & UW_OLD) == 0;
+	info.date = msg->from.date;
+	if (c->set->dry_run) {
+		while ((rc = mbox_reader_read(reader, &data, &len, err)) > 0)
+			c->stats->bytes += len;
+		return rc;
+	}
+	info.keywords = keyword_bits(c, msg->keywords, msg);
+	if (maildir_msg_begin(c->folder, err) < 0)
+		return -1;
+	while ((rc = mbox_reader_read(reader, &data, &len, err)) > 0) {
+		if (maildir_msg_write(c->folder, data, len, err) < 0)
+			return -1;
+	}
+	if (rc < 0)
+		return -1;
+	if (maildir_msg_finish(c->folder, &info, err) < 0)
+		return -1;
+	c->stats->bytes = maildir_folder_bytes(c->folder);
+	return 0;
+}
+
+static int open_source(const char *mbox, struct m2d_error *err)
+{
+	int fd = open(mbox, O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK |
+		      O_CLOEXEC);
+
+	if (fd < 0) {
+		if (errno == ELOOP)
+			return m2d_error_set(err, M2D_ERR_UNSAFE, mbox,
+					     _("is a symbolic link; not "
+					       "followed"));
+		return m2d_error_sys(err, "open", mbox);
+	}
+	if (mbox_fcntl_rdlock(fd, mbox, err) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int convert_messages(struct convert_ctx *c, struct mbox_reader *reader,
+			    struct m2d_error *err)
+{
+	const struct mbox_meta *meta = NULL;
+	struct mbox_msg msg;
+	int rc;
+
+	while ((rc = mbox_reader_next(reader, &msg, err)) > 0) {
+		if (meta == NULL) {
+			/* message 1 is read: the folder's data is known */
+			meta = mbox_reader_meta(reader);
+			c->trust = meta->have_base && meta->uidvalidity != 0;
+			c->last = meta->uidlast;
+			if (!c->set->dry_run)
+				keyword_bits(c, meta->keywords != NULL ?
+					     meta->keywords : "", NULL);
+		}
+		if (c->set->cancel != NULL && *c->set->cancel) {
+			m2d_error_set(err, M2D_ERR_CANCELLED, c->mbox,
+				      _("cancelled; nothing was written"));
+			return -1;
+		}
+		if (copy_message(c, reader, &msg, err) < 0)
+			return -1;
+		c->stats->messages++;
+		c->stats->source_done = mbox_reader_offset(reader);
+		if (c->stats->messages % PROGRESS_EVERY == 0)
+			progress(c);
+	}
+	if (rc < 0)
+		return -1;
+	if (meta == NULL) {
+		meta = mbox_reader_meta(reader);
+		c->trust = meta->have_base && meta->uidvalidity != 0;
+		c->last = meta->uidlast;
+	}
+	return 0;
+}
+
+int convert_folder(const char *mbox, const char *maildir,
+		   const struct convert_settings *set,
+		   struct convert_stats *stats, struct m2d_error *err)
+{
+	struct mbox_reader_settings rset;
+	struct mbox_reader *reader = NULL;
+	struct maildir_owner owner = { set->uid, set->gid };
+	struct dotlock *lock = NULL;
+	struct convert_ctx c;
+	char dirname[1024];
+	enum folder_problem problem;
+	const char *name = set->folder != NULL ? set->folder : "INBOX";
+	int fd = -1, ret = -1;
+
+	memset(stats, 0, sizeof(*stats));
+	memset(&c, 0, sizeof(c));
+	c.set = set;
+	c.stats = stats;
+	c.mbox = mbox;
+
+	problem = folder_name_to_maildir(name, dirname, sizeof(dirname));
+	if (problem != FOLDER_OK) {
+		char suggestion[1024];
+
+		folder_name_suggest(name, suggestion, sizeof(suggestion));
+		return m2d_error_set(err, M2D_ERR_NAME, mbox,
+				     _("folder name \"%s\" cannot be used: %s "
+				       "(suggested: \"%s\")"), name,
+				     folder_problem_str(problem), suggestion);
+	}
+	if (dotlock_take(mbox, set->dotlock && !set->dry_run, &lock, err) < 0)
+		return -1;
+	fd = open_source(mbox, err);
+	if (fd < 0)
+		goto out;
+	memset(&rset, 0, sizeof(rset));
+	rset.mboxrd = set->mboxrd;
+	if (mbox_reader_open_fd(fd, mbox, &rset, &reader, err) < 0)
+		goto out;
+	stats->source_size = mbox_reader_size(reader);
+	if (!set->dry_run &&
+	    maildir_folder_begin(maildir, dirname, &owner, &c.folder, err) < 0)
+		goto out;
+	if (convert_messages(&c, reader, err) < 0)
+		goto out;
+
+	if (c.trust) {
+		stats->uidvalidity = mbox_reader_meta(reader)->uidvalidity;
+		stats->nextuid = c.last + 1;
+	} else {
+		stats->uidvalidity = (unsigned long)time(NULL);
+		stats->nextuid = stats->messages + 1;
+		if (!mbox_reader_meta(reader)->have_base && stats->messages > 0) {
+			struct m2d_error w;
+
+			m2d_error_set(&w, M2D_ERR_MALFORMED, mbox,
+				      _("no UW UID data (X-IMAP/X-IMAPbase) in "
+					"message 1: new UIDVALIDITY and UIDs "
+					"assigned"));
+			warn(&c, &w);
+		}
+	}
+	stats->uids_kept = c.trust;
+	if (!set->dry_run) {
+		stats->keywords = maildir_folder_keyword_count(c.folder);
+		if (maildir_folder_commit(c.folder, stats->uidvalidity,
+					  stats->nextuid, !c.trust, err) < 0)
+			goto out;
+	}
+	stats->source_done = stats->source_size;
+	progress(&c);
+	ret = 0;
+out:
+	maildir_folder_free(&c.folder);
+	mbox_reader_close(&reader);
+	if (fd >= 0)
+		close(fd);
+	dotlock_release(&lock);
+	return ret;
+}

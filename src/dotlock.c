@@ -1,0 +1,108 @@
+/* dotlock.c - honour the locks UW-IMAP and Postfix use on an mbox */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "dotlock.h"
+#include "i18n.h"
+
+struct dotlock {
+	char *path;
+};
+
+int dotlock_take(const char *mbox, bool create, struct dotlock **lock_r,
+		 struct m2d_error *err)
+{
+	struct stat st;
+	size_t len = strlen(mbox);
+	char *path = malloc(len + 6);
+	int fd;
+
+	*lock_r = NULL;
+	if (path == NULL) {
+		errno = ENOMEM;
+		return m2d_error_sys(err, "malloc", mbox);
+	}
+	memcpy(path, mbox, len);
+	memcpy(path + len, ".lock", 6);
+	if (lstat(path, &st) == 0) {
+		if (time(NULL) - st.st_mtime < DOTLOCK_STALE_SECS) {
+			m2d_error_set(err, M2D_ERR_LOCKED, mbox,
+				      _("locked by another program (%s "
+					"exists); try again later"), path);
+			free(path);
+			return -1;
+		}
+		/* stale: not ours to remove; read without it */
+		free(path);
+		return 0;
+	}
+	if (!create) {
+		free(path);
+		return 0;
+	}
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+		  0600);
+	if (fd < 0) {
+		int e = errno;
+
+		free(path);
+		if (e == EEXIST)
+			return m2d_error_set(err, M2D_ERR_LOCKED, mbox,
+					     _("locked by another program; "
+					       "try again later"));
+		/* a spool we may not write to: the check is all we can do */
+		return 0;
+	}
+	{
+		char pid[32];
+		int n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+
+		if (write(fd, pid, (size_t)n) < 0) {
+			/* the lock works without its content */
+		}
+	}
+	close(fd);
+	*lock_r = malloc(sizeof(**lock_r));
+	if (*lock_r == NULL) {
+		unlink(path);
+		free(path);
+		errno = ENOMEM;
+		return m2d_error_sys(err, "malloc", mbox);
+	}
+	(*lock_r)->path = path;
+	return 0;
+}
+
+void dotlock_release(struct dotlock **lock)
+{
+	if (*lock == NULL)
+		return;
+	unlink((*lock)->path);
+	free((*lock)->path);
+	free(*lock);
+	*lock = NULL;
+}
+
+int mbox_fcntl_rdlock(int fd, const char *path, struct m2d_error *err)
+{
+	struct flock fl;
+
+	memset(&fl, 0, sizeof(fl));
+	fl.l_type = F_RDLCK;
+	fl.l_whence = SEEK_SET;
+	if (fcntl(fd, F_SETLK, &fl) < 0) {
+		if (errno == EAGAIN || errno == EACCES)
+			return m2d_error_set(err, M2D_ERR_LOCKED, path,
+					     _("being written right now "
+					       "(fcntl lock held); try again "
+					       "later"));
+		return m2d_error_sys(err, "fcntl", path);
+	}
+	return 0;
+}

@@ -1,0 +1,33 @@
+#ifndef M2D_DOTLOCK_H
+#define M2D_DOTLOCK_H
+
+/*
+ * The mailbox locks UW-IMAP and Postfix share: the dotlock "MBOX.lock"
+ * beside the mbox (the only lock both see on Linux, PLATFORM.md) and an
+ * fcntl() lock on the file itself, which Postfix takes to deliver.
+ */
+
+#include <stdbool.h>
+
+#include "m2d-error.h"
+
+/* A dotlock older than this is stale, as UW decides. */
+#define DOTLOCK_STALE_SECS (5 * 60)
+
+struct dotlock;
+
+/*
+ * For reading MBOX: fails with M2D_ERR_LOCKED when a fresh MBOX.lock
+ * exists; with CREATE also makes our own (O_EXCL) for the duration, when
+ * the directory lets us (a read-only spool just gets the check).
+ * *lock_r is NULL when we did not create one.
+ */
+int dotlock_take(const char *mbox, bool create, struct dotlock **lock_r,
+		 struct m2d_error *err);
+void dotlock_release(struct dotlock **lock);
+
+/* A shared fcntl() read lock on FD: M2D_ERR_LOCKED when a writer holds
+ * it (Postfix delivering right now). */
+int mbox_fcntl_rdlock(int fd, const char *path, struct m2d_error *err);
+
+#endif

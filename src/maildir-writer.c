@@ -1,0 +1,556 @@
+/*
+ * maildir-writer.c - build one maildir folder in staging, then show it whole
+ *
+ * Why staging: Dovecot (and a re-run of ours) must never see a folder with
+ * some of its messages and no dovecot-uidlist, or it would give them new
+ * UIDs for good.  So the folder is complete, with its uidlist and synced,
+ * before it appears under its name.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "maildir-writer.h"
+#include "safe-file.h"
+#include "i18n.h"
+
+#define WRITE_BUF_SIZE (256 * 1024)
+#define NAME_MAX_LEN 256
+
+struct maildir_folder {
+	char *root;			/* maildir root path (for messages) */
+	char *dirname;			/* "" or ".a.b" */
+	char *stage_path;		/* for messages */
+	char stage[64];			/* name of staging dir in root tmp/ */
+	struct maildir_owner owner;
+
+	int rootfd, roottmpfd, stagefd, tmpfd, curfd, newfd;
+	bool committed;
+
+	char *keywords[MAILDIR_MAX_KEYWORDS];
+	int nkeywords;
+
+	FILE *uidlist;			/* "<uid> <base>\n" per message */
+	unsigned long messages;
+
+	/* the message being written */
+	int msgfd;
+	char msgname[NAME_MAX_LEN];
+	unsigned char *buf;
+	size_t buflen;
+	unsigned long long size, vsize;
+	unsigned char last;
+	unsigned long long total;
+};
+
+static char *path_join(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	char *p = malloc(la + lb + 2);
+
+	if (p != NULL) {
+		memcpy(p, a, la);
+		p[la] = '/';
+		memcpy(p + la + 1, b, lb + 1);
+	}
+	return p;
+}
+
+/* Open (creating when missing) the maildir root with cur/ new/ tmp/. */
+static int open_root(struct maildir_folder *f, struct m2d_error *err)
+{
+	static const char *const sub[] = { "cur", "new", "tmp" };
+	int fd;
+	size_t i;
+
+	if (mkdir(f->root, 0700) == 0) {
+		fd = sf_open_dir(AT_FDCWD, f->root, f->root, err);
+		if (fd < 0)
+			return -1;
+		if (f->owner.uid != -1 &&
+		    fchown(fd, (uid_t)f->owner.uid, (gid_t)f->owner.gid) < 0) {
+			close(fd);
+			return m2d_error_sys(err, "fchown", f->root);
+		}
+	} else if (errno == EEXIST) {
+		fd = sf_open_dir(AT_FDCWD, f->root, f->root, err);
+		if (fd < 0)
+			return -1;
+	} else {
+		return m2d_error_sys(err, "mkdir", f->root);
+	}
+	f->rootfd = fd;
+	for (i = 0; i < 3; i++) {
+		char *p = path_join(f->root, sub[i]);
+		int sfd = sf_mkdir(fd, sub[i], f->owner.uid, f->owner.gid,
+				   true, p != NULL ? p : f->root, err);
+
+		free(p);
+		if (sfd < 0)
+			return -1;
+		if (i == 2)
+			f->roottmpfd = sfd;
+		else
+			close(sfd);
+	}
+	return 0;
+}
+
+/* Does folder DIRNAME already hold messages? */
+static int folder_has_messages(struct maildir_folder *f, struct m2d_error *err)
+{
+	static const char *const sub[] = { "cur", "new" };
+	int dfd, i, ret = 0;
+
+	if (f->dirname[0] == '\0') {
+		dfd = dup(f->rootfd);
+	} else {
+		struct stat st;
+
+		if (fstatat(f->rootfd, f->dirname, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			if (errno == ENOENT)
+				return 0;
+			return m2d_error_sys(err, "stat", f->stage_path);
+		}
+		dfd = sf_open_dir(f->rootfd, f->dirname, f->stage_path, err);
+	}
+	if (dfd < 0)
+		return -1;
+	for (i = 0; i < 2 && ret == 0; i++) {
+		int e = sf_dir_is_empty(dfd, sub[i], f->stage_path, err);
+
+		if (e < 0 && err->code == M2D_ERR_SYS && err->sys_errno == ENOENT)
+			continue;
+		ret = e < 0 ? -1 : !e;
+	}
+	close(dfd);
+	return ret;
+}
+
+int maildir_folder_begin(const char *root, const char *dirname,
+			 const struct maildir_owner *owner,
+			 struct maildir_folder **folder_r,
+			 struct m2d_error *err)
+{
+	struct maildir_folder *f;
+	char *p;
+	int has;
+
+	*folder_r = NULL;
+	f = calloc(1, sizeof(*f));
+	if (f == NULL)
+		goto nomem;
+	f->rootfd = f->roottmpfd = f->stagefd = -1;
+	f->tmpfd = f->curfd = f->newfd = f->msgfd = -1;
+	f->owner = *owner;
+	f->root = strdup(root);
+	f->dirname = strdup(dirname);
+	f->buf = malloc(WRITE_BUF_SIZE);
+	if (f->root == NULL || f->dirname == NULL || f->buf == NULL)
+		goto nomem;
+	f->stage_path = dirname[0] == '\0' ? strdup(root) :
+		path_join(root, dirname);
+	if (f->stage_path == NULL)
+		goto nomem;
+	if (open_root(f, err) < 0)
+		goto fail;
+	has = folder_has_messages(f, err);
+	if (has < 0)
+		goto fail;
+	if (has > 0) {
+		m2d_error_set(err, M2D_ERR_EXISTS, f->stage_path,
+			      _("the folder already holds messages; refusing "
+				"to mix a conversion into it"));
+		goto fail;
+	}
+
+	/* the staging directory, inside the root's tmp/ */
+	{
+		unsigned int rnd;
+
+		sf_random(&rnd, sizeof(rnd));
+		snprintf(f->stage, sizeof(f->stage), "m2d-stage.%ld.%08x",
+			 (long)getpid(), rnd);
+	}
+	free(f->stage_path);
+	p = path_join(root, "tmp");
+	f->stage_path = p != NULL ? path_join(p, f->stage) : NULL;
+	free(p);
+	if (f->stage_path == NULL)
+		goto nomem;
+	f->stagefd = sf_mkdir(f->roottmpfd, f->stage, f->owner.uid,
+			      f->owner.gid, false, f->stage_path, err);
+	if (f->stagefd < 0)
+		goto fail;
+	if ((f->tmpfd = sf_mkdir(f->stagefd, "tmp", f->owner.uid, f->owner.gid,
+				 false, f->stage_path, err)) < 0 ||
+	    (f->curfd = sf_mkdir(f->stagefd, "cur", f->owner.uid, f->owner.gid,
+				 false, f->stage_path, err)) < 0 ||
+	    (f->newfd = sf_mkdir(f->stagefd, "new", f->owner.uid, f->owner.gid,
+				 false, f->stage_path, err)) < 0)
+		goto fail;
+	if (dirname[0] != '\0') {
+		/* Maildir++: marks a folder that is not the root */
+		int fd = sf_create(f->stagefd, "maildirfolder", f->owner.uid,
+				   f->owner.gid, f->stage_path, err);
+
+		if (fd < 0)
+			goto fail;
+		close(fd);
+	}
+	{
+		int fd = sf_create(f->stagefd, "uidlist.partial", f->owner.uid,
+				   f->owner.gid, f->stage_path, err);
+
+		if (fd < 0)
+			goto fail;
+		f->uidlist = fdopen(fd, "w+");
+		if (f->uidlist == NULL) {
+			close(fd);
+			goto nomem;
+		}
+	}
+	*folder_r = f;
+	return 0;
+nomem:
+	errno = ENOMEM;
+	m2d_error_sys(err, "malloc", root);
+fail:
+	maildir_folder_free(&f);
+	return -1;
+}
+
+int maildir_folder_keyword(struct maildir_folder *f, const char *name)
+{
+	int i;
+
+	for (i = 0; i < f->nkeywords; i++) {
+		if (strcmp(f->keywords[i], name) == 0)
+			return i;
+	}
+	if (f->nkeywords == MAILDIR_MAX_KEYWORDS)
+		return -1;
+	f->keywords[f->nkeywords] = strdup(name);
+	if (f->keywords[f->nkeywords] == NULL)
+		return -1;
+	return f->nkeywords++;
+}
+
+unsigned int maildir_folder_keyword_count(const struct maildir_folder *f)
+{
+	return (unsigned int)f->nkeywords;
+}
+
+int maildir_msg_begin(struct maildir_folder *f, struct m2d_error *err)
+{
+	sf_unique_name(f->msgname, sizeof(f->msgname));
+	f->msgfd = sf_create(f->tmpfd, f->msgname, f->owner.uid, f->owner.gid,
+			     f->stage_path, err);
+	if (f->msgfd < 0)
+		return -1;
+	f->buflen = 0;
+	f->size = f->vsize = 0;
+	f->last = 0;
+	return 0;
+}
+
+static int flush_buf(struct maildir_folder *f, struct m2d_error *err)
+{
+	if (f->buflen == 0)
+		return 0;
+	if (sf_write_all(f->msgfd, f->buf, f->buflen, f->stage_path, err) < 0)
+		return -1;
+	f->buflen = 0;
+	return 0;
+}
+
+int maildir_msg_write(struct maildir_folder *f, const void *data, size_t len,
+		      struct m2d_error *err)
+{
+	const unsigned char *p = data, *e = p + len, *nl;
+
+	/* the virtual size counts a CR for every bare LF */
+	f->size += len;
+	f->vsize += len;
+	for (; p < e && (nl = memchr(p, '\n', (size_t)(e - p))) != NULL; p = nl + 1) {
+		unsigned char prev = nl > (const unsigned char *)data ? nl[-1] : f->last;
+
+		if (prev != '\r')
+			f->vsize++;
+	}
+	if (len > 0)
+		f->last = ((const unsigned char *)data)[len - 1];
+
+	if (f->buflen + len > WRITE_BUF_SIZE) {
+		if (flush_buf(f, err) < 0)
+			return -1;
+		if (len >= WRITE_BUF_SIZE)
+			return sf_write_all(f->msgfd, data, len,
+					    f->stage_path, err);
+	}
+	memcpy(f->buf + f->buflen, data, len);
+	f->buflen += len;
+	return 0;
+}
+
+static void msg_abort(struct maildir_folder *f)
+{
+	if (f->msgfd >= 0) {
+		close(f->msgfd);
+		f->msgfd = -1;
+		unlinkat(f->tmpfd, f->msgname, 0);
+	}
+}
+
+int maildir_msg_finish(struct maildir_folder *f,
+		       const struct maildir_msg_info *info,
+		       struct m2d_error *err)
+{
+	static const char flag_chars[] = "DFPRST";
+	char base[NAME_MAX_LEN + 64], full[NAME_MAX_LEN + 128];
+	struct timespec ts[2];
+	size_t o;
+	int i, dirfd;
+
+	if (flush_buf(f, err) < 0)
+		goto fail;
+	/* INTERNALDATE is the file's mtime */
+	ts[0].tv_sec = ts[1].tv_sec = info->date;
+	ts[0].tv_nsec = ts[1].tv_nsec = 0;
+	if (futimens(f->msgfd, ts) < 0) {
+		m2d_error_sys(err, "futimens", f->stage_path);
+		goto fail;
+	}
+	if (close(f->msgfd) < 0) {
+		f->msgfd = -1;
+		m2d_error_sys(err, "close", f->stage_path);
+		unlinkat(f->tmpfd, f->msgname, 0);
+		return -1;
+	}
+	f->msgfd = -1;
+
+	snprintf(base, sizeof(base), "%s,S=%llu,W=%llu", f->msgname, f->size,
+		 f->vsize);
+	o = (size_t)snprintf(full, sizeof(full), "%s", base);
+	if (info->flags != 0 || info->keywords != 0 || !info->recent) {
+		o += (size_t)snprintf(full + o, sizeof(full) - o, ":2,");
+		for (i = 0; flag_chars[i] != '\0'; i++) {
+			if (info->flags & (1u << i))
+				full[o++] = flag_chars[i];
+		}
+		for (i = 0; i < MAILDIR_MAX_KEYWORDS; i++) {
+			if (info->keywords & (1u << i))
+				full[o++] = (char)('a' + i);
+		}
+		full[o] = '\0';
+	}
+	dirfd = info->recent ? f->newfd : f->curfd;
+	if (renameat(f->tmpfd, f->msgname, dirfd, full) < 0) {
+		m2d_error_sys(err, "rename", f->stage_path);
+		unlinkat(f->tmpfd, f->msgname, 0);
+		return -1;
+	}
+	if (fprintf(f->uidlist, "%lu %s\n", info->uid, base) < 0) {
+		m2d_error_sys(err, "write", f->stage_path);
+		return -1;
+	}
+	f->messages++;
+	f->total += f->size;
+	return 0;
+fail:
+	msg_abort(f);
+	return -1;
+}
+
+unsigned long long maildir_folder_bytes(const struct maildir_folder *f)
+{
+	return f->total;
+}
+
+static int write_keywords(struct maildir_folder *f, struct m2d_error *err)
+{
+	char *data = NULL;
+	size_t size = 0;
+	FILE *mem;
+	int i, ret;
+
+	if (f->nkeywords == 0)
+		return 0;
+	mem = open_memstream(&data, &size);
+	if (mem == NULL)
+		return m2d_error_sys(err, "open_memstream", f->stage_path);
+	for (i = 0; i < f->nkeywords; i++)
+		fprintf(mem, "%d %s\n", i, f->keywords[i]);
+	fclose(mem);
+	ret = sf_replace_file(f->stagefd, "dovecot-keywords", data, size,
+			      f->owner.uid, f->owner.gid, f->stage_path, err);
+	free(data);
+	return ret;
+}
+
+/* dovecot-uidlist version 3, from the per-message list. */
+static int write_uidlist(struct maildir_folder *f, unsigned long uidvalidity,
+			 unsigned long nextuid, bool renumber,
+			 struct m2d_error *err)
+{
+	unsigned char guid[16];
+	char *data = NULL, *line = NULL;
+	size_t size = 0, linesize = 0;
+	unsigned long n = 0;
+	FILE *mem;
+	ssize_t len;
+	int i, ret;
+
+	if (fflush(f->uidlist) != 0 || ferror(f->uidlist))
+		return m2d_error_sys(err, "write", f->stage_path);
+	rewind(f->uidlist);
+	if (renumber)
+		nextuid = f->messages + 1;
+	mem = open_memstream(&data, &size);
+	if (mem == NULL)
+		return m2d_error_sys(err, "open_memstream", f->stage_path);
+	sf_random(guid, sizeof(guid));
+	fprintf(mem, "3 V%lu N%lu G", uidvalidity, nextuid);
+	for (i = 0; i < 16; i++)
+		fprintf(mem, "%02x", guid[i]);
+	fputc('\n', mem);
+	while ((len = getline(&line, &linesize, f->uidlist)) > 0) {
+		char *sp = strchr(line, ' ');
+
+		if (sp == NULL)
+			continue;
+		n++;
+		fprintf(mem, "%lu :%s", renumber ? n : strtoul(line, NULL, 10),
+			sp + 1);
+	}
+	free(line);
+	fclose(mem);
+	ret = sf_replace_file(f->stagefd, "dovecot-uidlist", data, size,
+			      f->owner.uid, f->owner.gid, f->stage_path, err);
+	free(data);
+	return ret;
+}
+
+/* Move the staged INBOX into the root: swap the empty cur/ and new/. */
+static int commit_inbox(struct maildir_folder *f, struct m2d_error *err)
+{
+	static const char *const sub[] = { "new", "cur" };
+	static const char *const files[] = { "dovecot-keywords",
+					     "dovecot-uidlist" };
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		int e = sf_dir_is_empty(f->rootfd, sub[i], f->root, err);
+
+		if (e < 0)
+			return -1;
+		if (e == 0)
+			return m2d_error_set(err, M2D_ERR_EXISTS, f->root,
+					     _("INBOX received messages while "
+					       "we converted; nothing was "
+					       "changed"));
+	}
+	for (i = 0; i < 2; i++) {
+		if (renameat2(f->stagefd, sub[i], f->rootfd, sub[i],
+			      RENAME_EXCHANGE) < 0)
+			return m2d_error_sys(err, "rename", f->root);
+	}
+	for (i = 0; i < 2; i++) {
+		if (renameat(f->stagefd, files[i], f->rootfd, files[i]) < 0 &&
+		    errno != ENOENT)
+			return m2d_error_sys(err, "rename", f->root);
+	}
+	return 0;
+}
+
+/* Move the staged Maildir++ folder to its name (over an empty one). */
+static int commit_folder(struct maildir_folder *f, struct m2d_error *err)
+{
+	char *dst = path_join(f->root, f->dirname);
+	int ret = 0;
+
+	if (renameat2(f->roottmpfd, f->stage, f->rootfd, f->dirname,
+		      RENAME_NOREPLACE) == 0)
+		goto out;
+	if (errno != EEXIST) {
+		ret = m2d_error_sys(err, "rename", dst);
+		goto out;
+	}
+	/* an existing, empty folder (made by Dovecot or by us): swap */
+	if (folder_has_messages(f, err) != 0) {
+		if (err->code == M2D_OK)
+			m2d_error_set(err, M2D_ERR_EXISTS, dst,
+				      _("the folder received messages while we "
+					"converted; nothing was changed"));
+		ret = -1;
+		goto out;
+	}
+	if (renameat2(f->roottmpfd, f->stage, f->rootfd, f->dirname,
+		      RENAME_EXCHANGE) < 0)
+		ret = m2d_error_sys(err, "rename", dst);
+out:
+	free(dst);
+	return ret;
+}
+
+int maildir_folder_commit(struct maildir_folder *f, unsigned long uidvalidity,
+			  unsigned long nextuid, bool renumber,
+			  struct m2d_error *err)
+{
+	if (write_keywords(f, err) < 0 ||
+	    write_uidlist(f, uidvalidity, nextuid, renumber, err) < 0)
+		return -1;
+	fclose(f->uidlist);
+	f->uidlist = NULL;
+	unlinkat(f->stagefd, "uidlist.partial", 0);
+	/* one pass to make every message durable, not one fsync each */
+	if (syncfs(f->stagefd) < 0)
+		return m2d_error_sys(err, "syncfs", f->stage_path);
+	if ((f->dirname[0] == '\0' ? commit_inbox(f, err) :
+	     commit_folder(f, err)) < 0)
+		return -1;
+	if (fsync(f->rootfd) < 0)
+		return m2d_error_sys(err, "fsync", f->root);
+	f->committed = true;
+	return 0;
+}
+
+void maildir_folder_free(struct maildir_folder **folder)
+{
+	struct maildir_folder *f = *folder;
+	int i;
+
+	if (f == NULL)
+		return;
+	*folder = NULL;
+	msg_abort(f);
+	if (f->uidlist != NULL)
+		fclose(f->uidlist);
+	if (f->tmpfd >= 0)
+		close(f->tmpfd);
+	if (f->curfd >= 0)
+		close(f->curfd);
+	if (f->newfd >= 0)
+		close(f->newfd);
+	if (f->stagefd >= 0)
+		close(f->stagefd);
+	/* not committed: the staging with its messages; committed: what
+	 * the exchange left there (empty directories) */
+	if (f->roottmpfd >= 0 && f->stage[0] != '\0')
+		sf_remove_tree(f->roottmpfd, f->stage);
+	if (f->roottmpfd >= 0)
+		close(f->roottmpfd);
+	if (f->rootfd >= 0)
+		close(f->rootfd);
+	for (i = 0; i < f->nkeywords; i++)
+		free(f->keywords[i]);
+	free(f->buf);
+	free(f->root);
+	free(f->dirname);
+	free(f->stage_path);
+	free(f);
+}

@@ -1,0 +1,57 @@
+/* main.c - mbox2dovecot: from UW-IMAP mbox to Dovecot maildir */
+#include <locale.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "i18n.h"
+
+static const struct command {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *summary;
+} commands[] = {
+	{ "convert", cmd_convert, N_("convert one mbox into one maildir folder") },
+};
+
+static void usage(FILE *out)
+{
+	size_t i;
+
+	fprintf(out, _("usage: %s COMMAND [ARGS]\n\ncommands:\n"), cli_progname);
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(out, "  %-16s %s\n", commands[i].name,
+			_(commands[i].summary));
+}
+
+int main(int argc, char **argv)
+{
+	const char *localedir = getenv("MBOX2DOVECOT_LOCALEDIR");
+	size_t i;
+
+	setlocale(LC_ALL, "");
+	bindtextdomain(M2D_TEXTDOMAIN, localedir != NULL && *localedir != '\0' ?
+		       localedir : LOCALEDIR);
+	bind_textdomain_codeset(M2D_TEXTDOMAIN, "UTF-8");
+
+	if (argc < 2) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		usage(stdout);
+		return EXIT_OK;
+	}
+	if (strcmp(argv[1], "--version") == 0) {
+		printf("mbox2dovecot %s\n", M2D_VERSION);
+		return EXIT_OK;
+	}
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		if (strcmp(argv[1], commands[i].name) == 0)
+			return commands[i].run(argc - 1, argv + 1);
+	}
+	cli_error(_("unknown command: %s"), argv[1]);
+	usage(stderr);
+	return EXIT_USAGE;
+}

@@ -1,0 +1,244 @@
+/* safe-file.c - careful file operations below directory descriptors */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "safe-file.h"
+#include "i18n.h"
+
+static int owner_fd(int fd, int uid, int gid, const char *path,
+		    struct m2d_error *err)
+{
+	if (uid == -1 && gid == -1)
+		return 0;
+	if (fchown(fd, (uid_t)uid, (gid_t)gid) < 0)
+		return m2d_error_sys(err, "fchown", path);
+	return 0;
+}
+
+int sf_open_dir(int dirfd, const char *name, const char *path,
+		struct m2d_error *err)
+{
+	int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+			O_CLOEXEC);
+
+	if (fd < 0) {
+		if (errno == ELOOP || errno == ENOTDIR) {
+			struct stat st;
+
+			if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+			    S_ISLNK(st.st_mode))
+				return m2d_error_set(err, M2D_ERR_UNSAFE, path,
+						     _("is a symbolic link; "
+						       "not followed"));
+		}
+		return m2d_error_sys(err, "open", path);
+	}
+	return fd;
+}
+
+int sf_mkdir(int dirfd, const char *name, int uid, int gid, bool existing_ok,
+	     const char *path, struct m2d_error *err)
+{
+	int fd;
+
+	if (mkdirat(dirfd, name, 0700) < 0) {
+		if (errno != EEXIST || !existing_ok)
+			return m2d_error_sys(err, "mkdir", path);
+		return sf_open_dir(dirfd, name, path, err);
+	}
+	fd = sf_open_dir(dirfd, name, path, err);
+	if (fd < 0)
+		return -1;
+	if (owner_fd(fd, uid, gid, path, err) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+int sf_create(int dirfd, const char *name, int uid, int gid, const char *path,
+	      struct m2d_error *err)
+{
+	int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+			O_CLOEXEC, 0600);
+
+	if (fd < 0)
+		return m2d_error_sys(err, "open", path);
+	if (owner_fd(fd, uid, gid, path, err) < 0) {
+		close(fd);
+		unlinkat(dirfd, name, 0);
+		return -1;
+	}
+	return fd;
+}
+
+int sf_write_all(int fd, const void *data, size_t len, const char *path,
+		 struct m2d_error *err)
+{
+	const char *p = data;
+
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return m2d_error_sys(err, "write", path);
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int sf_replace_file(int dirfd, const char *name, const void *data, size_t len,
+		    int uid, int gid, const char *path, struct m2d_error *err)
+{
+	char tmp[256];
+	int fd;
+
+	snprintf(tmp, sizeof(tmp), ".%s.%ld.tmp", name, (long)getpid());
+	unlinkat(dirfd, tmp, 0);
+	fd = sf_create(dirfd, tmp, uid, gid, path, err);
+	if (fd < 0)
+		return -1;
+	if (sf_write_all(fd, data, len, path, err) < 0)
+		goto fail;
+	if (close(fd) < 0) {
+		fd = -1;
+		m2d_error_sys(err, "close", path);
+		goto fail;
+	}
+	fd = -1;
+	if (renameat(dirfd, tmp, dirfd, name) < 0) {
+		m2d_error_sys(err, "rename", path);
+		goto fail;
+	}
+	return 0;
+fail:
+	if (fd >= 0)
+		close(fd);
+	unlinkat(dirfd, tmp, 0);
+	return -1;
+}
+
+int sf_remove_tree(int dirfd, const char *name)
+{
+	struct dirent *d;
+	DIR *dir;
+	int fd, ret = 0;
+
+	if (unlinkat(dirfd, name, 0) == 0)
+		return 0;
+	if (errno != EISDIR && errno != EPERM)
+		return errno == ENOENT ? 0 : -1;
+	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+		    O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	dir = fdopendir(fd);
+	if (dir == NULL) {
+		close(fd);
+		return -1;
+	}
+	while ((d = readdir(dir)) != NULL) {
+		if (strcmp(d->d_name, ".") == 0 || strcmp(d->d_name, "..") == 0)
+			continue;
+		if (sf_remove_tree(fd, d->d_name) < 0)
+			ret = -1;
+	}
+	closedir(dir);
+	if (unlinkat(dirfd, name, AT_REMOVEDIR) < 0)
+		ret = -1;
+	return ret;
+}
+
+int sf_dir_is_empty(int dirfd, const char *name, const char *path,
+		    struct m2d_error *err)
+{
+	struct dirent *d;
+	DIR *dir;
+	int fd, empty = 1;
+
+	fd = sf_open_dir(dirfd, name, path, err);
+	if (fd < 0)
+		return -1;
+	dir = fdopendir(fd);
+	if (dir == NULL) {
+		close(fd);
+		return m2d_error_sys(err, "opendir", path);
+	}
+	while ((d = readdir(dir)) != NULL) {
+		if (strcmp(d->d_name, ".") != 0 && strcmp(d->d_name, "..") != 0) {
+			empty = 0;
+			break;
+		}
+	}
+	closedir(dir);
+	return empty;
+}
+
+void sf_random(void *buf, size_t size)
+{
+	unsigned char *p = buf;
+
+	while (size > 0) {
+		ssize_t n = getrandom(p, size, 0);
+
+		if (n <= 0) {
+			/* no entropy source: time and pid are still unique
+			 * enough for names; never for secrets */
+			struct timeval tv;
+
+			gettimeofday(&tv, NULL);
+			while (size > 0) {
+				*p++ = (unsigned char)(tv.tv_usec ^ getpid() ^ size);
+				size--;
+			}
+			return;
+		}
+		p += n;
+		size -= (size_t)n;
+	}
+}
+
+void sf_unique_name(char *buf, size_t size)
+{
+	static unsigned long counter;
+	static char host[128];
+	struct timeval tv;
+	unsigned int rnd;
+	unsigned long n = __atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED);
+
+	if (host[0] == '\0') {
+		char raw[64] = "localhost", out[128];
+		size_t i, o = 0;
+
+		if (gethostname(raw, sizeof(raw) - 1) < 0 || raw[0] == '\0')
+			strcpy(raw, "localhost");
+		raw[sizeof(raw) - 1] = '\0';
+		/* as Dovecot does: '/' and ':' cannot be in the name */
+		for (i = 0; raw[i] != '\0' && o + 5 < sizeof(out); i++) {
+			if (raw[i] == '/')
+				o += (size_t)sprintf(out + o, "\\057");
+			else if (raw[i] == ':')
+				o += (size_t)sprintf(out + o, "\\072");
+			else
+				out[o++] = raw[i];
+		}
+		out[o] = '\0';
+		memcpy(host, out, o + 1);
+	}
+	gettimeofday(&tv, NULL);
+	sf_random(&rnd, sizeof(rnd));
+	snprintf(buf, size, "%lld.M%06ldP%ldQ%luR%08x.%s", (long long)tv.tv_sec,
+		 (long)tv.tv_usec, (long)getpid(), n, rnd, host);
+}

@@ -1,0 +1,53 @@
+#ifndef M2D_SAFE_FILE_H
+#define M2D_SAFE_FILE_H
+
+/*
+ * File operations for a program that runs as root over files that users
+ * control: everything relative to directory descriptors, no symlink ever
+ * followed, files created with O_EXCL and owned by the mail user before
+ * anything is written into them.  Each returns -1 with ERR set on failure;
+ * PATH is only used in error messages.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "m2d-error.h"
+
+/* Open directory NAME below DIRFD, refusing a symlink. Returns the fd. */
+int sf_open_dir(int dirfd, const char *name, const char *path,
+		struct m2d_error *err);
+
+/* Create directory NAME (mode 0700, owned by UID/GID when not -1) and
+ * open it; an existing directory is opened when EXISTING_OK. */
+int sf_mkdir(int dirfd, const char *name, int uid, int gid, bool existing_ok,
+	     const char *path, struct m2d_error *err);
+
+/* Create file NAME with O_EXCL, mode 0600, owned by UID/GID. */
+int sf_create(int dirfd, const char *name, int uid, int gid, const char *path,
+	      struct m2d_error *err);
+
+int sf_write_all(int fd, const void *data, size_t len, const char *path,
+		 struct m2d_error *err);
+
+/* Replace NAME with DATA: a temp file beside it, then rename(). */
+int sf_replace_file(int dirfd, const char *name, const void *data, size_t len,
+		    int uid, int gid, const char *path, struct m2d_error *err);
+
+/* Remove NAME below DIRFD and everything in it; symlinks are removed,
+ * never followed. Returns 0 or -1 (errno set). */
+int sf_remove_tree(int dirfd, const char *name);
+
+/* True when directory NAME below DIRFD has no entries but "." and "..". */
+int sf_dir_is_empty(int dirfd, const char *name, const char *path,
+		    struct m2d_error *err);
+
+/* A name that is unique across hosts, processes, runs and threads:
+ * "<sec>.M<usec>P<pid>Q<n>R<random>.<host>" (no '/' or ':'). */
+void sf_unique_name(char *buf, size_t size);
+
+/* Fill BUF with SIZE random bytes. */
+void sf_random(void *buf, size_t size);
+
+#endif
