@@ -24,18 +24,36 @@ struct from_line {
 
 /*
  * Parse LINE (LEN bytes, without the terminating "\n"; a trailing "\r" is
- * ignored).  LINE must start with "From ".
+ * ignored).  LINE must start with "From ".  LINE need not be NUL-terminated
+ * and is never read past LEN; should it hold a "\n", parsing stops there
+ * (as UW's VALID does), and a NUL byte makes it invalid.
  *
  * Returns 1 and fills OUT when the line is a valid separator, 0 when it is
- * not (then OUT is undefined).  A date without a zone is read in the local
- * time zone (the TZ environment variable: the source host's zone).
+ * not (then OUT is undefined).  A line is valid when UW's VALID macro
+ * accepts its shape AND its fields read as a real date (English month
+ * name, day 1-31, hh 0-23, mm 0-59, ss 0-60, four-digit year, "+hhmm" with
+ * mm < 60).
+ *
+ * A numeric offset, or a zone name UW knows (UTC GMT MET EET JST ADT AST
+ * EDT EST CDT CST MDT MST PDT PST YDT YST HST, any case), gives has_zone =
+ * true and an exact time.  No zone, or a name UW does not know, is read in
+ * the local time zone (the TZ environment variable: the source host's
+ * zone) with mktime(), tm_isdst = -1; then has_zone = false and tz_offset
+ * is that zone's offset at that date.
+ *
+ * The sender is what lies between "From " and the weekday, without
+ * surrounding spaces; it may contain spaces and may be empty (sender_len 0).
  */
 int from_line_parse(const char *line, size_t len, struct from_line *out);
 
 /*
  * Write a From_ line for SENDER and DATE as UW and Postfix do:
- * "From sender Tue Nov  9 10:11:12 2004\n" (ctime layout, local time).
- * Returns the length written, or -1 when BUF is too small.
+ * "From sender Tue Nov  9 10:11:12 2004\n" (ctime layout, local time,
+ * English names whatever the locale).  SENDER NULL or "" is written as
+ * "MAILER-DAEMON".  BUF is NUL-terminated.
+ * Returns the length written (without the NUL), or -1 when BUF is too
+ * small (it must hold the NUL too), when SENDER holds a "\r" or "\n", or
+ * when the local year is not four digits.
  */
 int from_line_format(const char *sender, time_t date, char *buf, size_t size);
 

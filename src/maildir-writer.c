@@ -203,15 +203,19 @@ int maildir_folder_begin(const char *root, const char *dirname,
 		close(fd);
 	}
 	{
-		int fd = sf_create(f->stagefd, "uidlist.partial", f->owner.uid,
-				   f->owner.gid, f->stage_path, err);
+		/* the per-message list, read back at commit */
+		int fd = openat(f->stagefd, "uidlist.partial", O_RDWR | O_CREAT |
+				O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 
-		if (fd < 0)
+		if (fd < 0) {
+			m2d_error_sys(err, "open", f->stage_path);
 			goto fail;
+		}
 		f->uidlist = fdopen(fd, "w+");
 		if (f->uidlist == NULL) {
+			m2d_error_sys(err, "fdopen", f->stage_path);
 			close(fd);
-			goto nomem;
+			goto fail;
 		}
 	}
 	*folder_r = f;

@@ -1,0 +1,349 @@
+/*
+ * The mbox separator line, read the way UW-IMAP imap-2007 reads it.
+ *
+ * UW decides whether "From ..." starts a message with its VALID macro
+ * (src/osdep/unix/unix.h).  VALID never parses the line forwards: the
+ * sender may contain unquoted spaces, so it works from the END of the line
+ * backwards, checking only where spaces, colons and zone signs sit:
+ *
+ *   1. Drop a trailing CR.  If the line is at least 41 bytes, find its last
+ *      space; if the 12 bytes before it are " remote from", cut the line
+ *      there (the "remote from host" tail of smail and Solaris).
+ *   2. The line must be at least 27 bytes.  Then one of (x = end of line):
+ *        x[-5] == ' ':   x[-8] == ':'                 ... hh:mm[:ss] yyyy
+ *                        else x[-9] == ' '            ... hh:mm[:ss] ZZZ yyyy
+ *                        else x[-11] == ' ', x[-10] is + or -
+ *                                                     ... hh:mm[:ss] +hhmm yyyy
+ *        else x[-4] == ' ' and x[-9] == ' '           ... hh:mm[:ss] yyyy ZZZ
+ *        else x[-6] == ' ', x[-11] == ' ', x[-5] is + or -
+ *                                                     ... hh:mm[:ss] yyyy +hhmm
+ *      (the branches are tried in this order and the first that matches is
+ *      the only one considered, exactly as the macro does).
+ *   3. Before that field: "www mmm dd hh:mm" or "www mmm dd hh:mm:ss", i.e.
+ *      a colon 3 back, a space 6 or 9 back, then spaces 3, 7 and 11 further
+ *      back.  Whatever precedes the last of those spaces is the sender.
+ *
+ * UW then turns the fields into a date with mail_parse_date() (mail.c); a
+ * date it cannot read only earns a warning there.  We additionally insist
+ * that the fields are well formed (digits, an English month name, sane
+ * ranges), as the rest of this program relies on a real date.  See
+ * from-line.h for the contract.
+ */
+
+#include "from-line.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+static const char weekday_names[7][4] = {
+	"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"
+};
+
+static const char month_names[12][4] = {
+	"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+	"Jul", "Aug", "Sep", "Oct", "Nov", "Dec"
+};
+
+/*
+ * The three-letter zone names UW's mail_parse_date() knows in its default
+ * build (no STRICT_RFC822_TIMEZONES; BST, NST etc. are compile-time options
+ * there and off by default, so they are read as local time like any other
+ * unknown name).  Offsets in minutes east of UTC.  One- and two-letter names
+ * (Z, UT, military letters) cannot occur in a From_ line: VALID only leaves
+ * room for exactly three characters.
+ */
+static const struct {
+	char name[4];
+	int offset;
+} zone_names[] = {
+	{ "UTC", 0 }, { "GMT", 0 },
+	{ "MET", 60 }, { "EET", 120 }, { "JST", 540 },
+	{ "ADT", -180 }, { "AST", -240 },
+	{ "EDT", -240 }, { "EST", -300 },
+	{ "CDT", -300 }, { "CST", -360 },
+	{ "MDT", -360 }, { "MST", -420 },
+	{ "PDT", -420 }, { "PST", -480 },
+	{ "YDT", -480 }, { "YST", -540 },
+	{ "HST", -600 },
+};
+
+static bool is_digit(unsigned char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static bool is_alpha(unsigned char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+}
+
+static unsigned char to_upper(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') ? (unsigned char)(c - 'a' + 'A') : c;
+}
+
+/* Case-insensitive compare of 3 bytes of P with the name N. */
+static bool name_eq3(const unsigned char *p, const char *n)
+{
+	for (int i = 0; i < 3; i++) {
+		if (to_upper(p[i]) != to_upper((unsigned char)n[i]))
+			return false;
+	}
+	return true;
+}
+
+/* Two decimal digits, or -1. */
+static int parse_2digits(const unsigned char *p)
+{
+	if (!is_digit(p[0]) || !is_digit(p[1]))
+		return -1;
+	return (p[0] - '0') * 10 + (p[1] - '0');
+}
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant). */
+static int64_t days_from_civil(int64_t y, int m, int d)
+{
+	y -= m <= 2;
+	int64_t era = (y >= 0 ? y : y - 399) / 400;
+	int64_t yoe = y - era * 400;
+	int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+/* TM read as UTC (like timegm(), without its errno and range business). */
+static int64_t utc_seconds(const struct tm *tm)
+{
+	int64_t days = days_from_civil((int64_t)tm->tm_year + 1900,
+				       tm->tm_mon + 1, tm->tm_mday);
+	return days * 86400 + (int64_t)tm->tm_hour * 3600 +
+		tm->tm_min * 60 + tm->tm_sec;
+}
+
+/*
+ * The byte at END + REL, or 0 when that is before the start of the line.
+ * 0 is neither ' ', ':', '+' nor '-', so an out-of-range position simply
+ * fails every test VALID makes (UW itself would read before the line).
+ */
+static unsigned char back(const unsigned char *s, size_t end, long rel)
+{
+	if (rel >= 0 || (size_t)-rel > end)
+		return 0;
+	return s[end - (size_t)-rel];
+}
+
+/*
+ * Run VALID on S[0..END) (END already stripped of the CR and the "remote
+ * from" tail).  On success sets *TI_R to the offset (negative, from END) of
+ * the space before the time, *ZONE_R to the offset of the zone field (0 for
+ * none), *NUMERIC_R to whether that field is "+hhmm" (5 bytes) rather than
+ * a name (3 bytes), *YEAR_R to the offset of the year, and returns true.
+ */
+static bool uw_valid(const unsigned char *s, size_t end,
+		     long *ti_r, long *zone_r, bool *numeric_r, long *year_r)
+{
+	long ti = 0, zn = 0, year = 0;
+	bool numeric = false;
+
+	if (end < 27)
+		return false;
+	if (back(s, end, -5) == ' ') {
+		year = -4;
+		if (back(s, end, -8) == ':') {
+			zn = 0; ti = -5;
+		} else if (back(s, end, -9) == ' ') {
+			zn = -8; ti = -9;
+		} else if (back(s, end, -11) == ' ' &&
+			   (back(s, end, -10) == '+' ||
+			    back(s, end, -10) == '-')) {
+			zn = -10; ti = -11; numeric = true;
+		}
+	} else if (back(s, end, -4) == ' ') {
+		if (back(s, end, -9) == ' ') {
+			zn = -3; ti = -9; year = -8;
+		}
+	} else if (back(s, end, -6) == ' ') {
+		if (back(s, end, -11) == ' ' &&
+		    (back(s, end, -5) == '+' || back(s, end, -5) == '-')) {
+			zn = -5; ti = -11; year = -10; numeric = true;
+		}
+	}
+	if (ti == 0)
+		return false;
+	/* "www mmm dd hh:mm" or "www mmm dd hh:mm:ss" before TI */
+	if (back(s, end, ti - 3) != ':')
+		return false;
+	ti -= back(s, end, ti - 6) == ':' ? 9 : 6;
+	if (back(s, end, ti) != ' ' || back(s, end, ti - 3) != ' ' ||
+	    back(s, end, ti - 7) != ' ' || back(s, end, ti - 11) != ' ')
+		return false;
+	*ti_r = ti;
+	*zone_r = zn;
+	*numeric_r = numeric;
+	*year_r = year;
+	return true;
+}
+
+int from_line_parse(const char *line, size_t len, struct from_line *out)
+{
+	const unsigned char *s = (const unsigned char *)line;
+	const unsigned char *nl, *p;
+	size_t end = len;
+	long ti, zn, yr;
+	bool numeric;
+	struct tm tm;
+	int64_t secs;
+	int offset = 0;
+	bool has_zone = false;
+
+	if (line == NULL || out == NULL || len < 5 ||
+	    memcmp(line, "From ", 5) != 0)
+		return 0;
+	/* VALID stops at the first LF; a NUL before it makes it fail */
+	if ((nl = memchr(s, '\n', end)) != NULL)
+		end = (size_t)(nl - s);
+	if (memchr(s, '\0', end) != NULL)
+		return 0;
+	if (end > 0 && s[end - 1] == '\r')
+		end--;
+
+	/* " remote from host" */
+	if (end >= 41) {
+		size_t sp = end;
+		while (sp > 0 && s[sp - 1] != ' ')
+			sp--;
+		/* sp - 1 is the last space (there is one: "From ") */
+		if (sp >= 13 && memcmp(s + sp - 13, " remote from", 12) == 0)
+			end = sp - 13;
+	}
+
+	if (!uw_valid(s, end, &ti, &zn, &numeric, &yr))
+		return 0;
+
+	/* the fields, now that we know where they are */
+	memset(&tm, 0, sizeof(tm));
+	p = s + end - (size_t)-ti;	/* the space before hh */
+	const unsigned char *wday = p - 10, *mon = p - 6, *day = p - 2;
+	int v;
+
+	if (!is_alpha(wday[0]) || !is_alpha(wday[1]) || !is_alpha(wday[2]))
+		return 0;
+	for (v = 0; v < 12; v++) {
+		if (name_eq3(mon, month_names[v]))
+			break;
+	}
+	if (v == 12)
+		return 0;
+	tm.tm_mon = v;
+	if (day[0] == ' ')
+		v = is_digit(day[1]) ? day[1] - '0' : -1;
+	else
+		v = parse_2digits(day);
+	if (v < 1 || v > 31)
+		return 0;
+	tm.tm_mday = v;
+
+	if ((tm.tm_hour = parse_2digits(p + 1)) < 0 || tm.tm_hour > 23)
+		return 0;
+	if ((tm.tm_min = parse_2digits(p + 4)) < 0 || tm.tm_min > 59)
+		return 0;
+	if (p[6] == ':') {
+		if ((tm.tm_sec = parse_2digits(p + 7)) < 0 || tm.tm_sec > 60)
+			return 0;
+	}
+
+	const unsigned char *y = s + end - (size_t)-yr;
+	if (!is_digit(y[0]) || !is_digit(y[1]) ||
+	    !is_digit(y[2]) || !is_digit(y[3]))
+		return 0;
+	tm.tm_year = (y[0] - '0') * 1000 + (y[1] - '0') * 100 +
+		(y[2] - '0') * 10 + (y[3] - '0') - 1900;
+
+	if (zn != 0) {
+		const unsigned char *z = s + end - (size_t)-zn;
+		if (numeric) {
+			int hh = parse_2digits(z + 1);
+			int mm = parse_2digits(z + 3);
+			if (hh < 0 || hh > 23 || mm < 0 || mm > 59)
+				return 0;
+			offset = hh * 60 + mm;
+			if (z[0] == '-')
+				offset = -offset;
+			has_zone = true;
+		} else {
+			if (!is_alpha(z[0]) || !is_alpha(z[1]) ||
+			    !is_alpha(z[2]))
+				return 0;
+			for (size_t i = 0;
+			     i < sizeof(zone_names) / sizeof(zone_names[0]);
+			     i++) {
+				if (name_eq3(z, zone_names[i].name)) {
+					offset = zone_names[i].offset;
+					has_zone = true;
+					break;
+				}
+			}
+			/* an unknown name is local time, as in UW */
+		}
+	}
+
+	if (has_zone) {
+		secs = utc_seconds(&tm) - (int64_t)offset * 60;
+	} else {
+		time_t t;
+
+		tm.tm_isdst = -1;
+		errno = 0;
+		t = mktime(&tm);
+		if (t == (time_t)-1 && errno != 0)
+			return 0;
+		secs = (int64_t)t;
+		/* mktime() normalised TM to the local time of T */
+		offset = (int)((utc_seconds(&tm) - secs) / 60);
+	}
+	if ((int64_t)(time_t)secs != secs)
+		return 0;
+
+	/* the sender: between "From " and the space before the weekday,
+	   without surrounding spaces (it may be empty) */
+	const unsigned char *sb = s + 5, *se = wday - 1;
+	while (sb < se && *sb == ' ')
+		sb++;
+	while (se > sb && se[-1] == ' ')
+		se--;
+
+	out->date = (time_t)secs;
+	out->tz_offset = offset;
+	out->has_zone = has_zone;
+	out->sender = sb < se ? (const char *)sb : line + 5;
+	out->sender_len = sb < se ? (size_t)(se - sb) : 0;
+	return 1;
+}
+
+int from_line_format(const char *sender, time_t date, char *buf, size_t size)
+{
+	struct tm tm;
+	int n;
+
+	if (buf == NULL || localtime_r(&date, &tm) == NULL)
+		return -1;
+	if (sender == NULL || *sender == '\0')
+		sender = "MAILER-DAEMON";
+	/* a line break in the sender would end the line early */
+	if (strpbrk(sender, "\r\n") != NULL)
+		return -1;
+	/* UW (and every reader) wants exactly four digits */
+	if (tm.tm_year < 1000 - 1900 || tm.tm_year > 9999 - 1900 ||
+	    tm.tm_wday < 0 || tm.tm_wday > 6 ||
+	    tm.tm_mon < 0 || tm.tm_mon > 11)
+		return -1;
+	n = snprintf(buf, size, "From %s %s %s %2d %02d:%02d:%02d %04d\n",
+		     sender, weekday_names[tm.tm_wday],
+		     month_names[tm.tm_mon], tm.tm_mday, tm.tm_hour,
+		     tm.tm_min, tm.tm_sec, tm.tm_year + 1900);
+	if (n < 0 || (size_t)n >= size)
+		return -1;
+	return n;
+}
