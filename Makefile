@@ -64,9 +64,14 @@ $(LIB): $(LIB_OBJS)
 $(PROG): $(CLI_OBJS) $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJS) $(LIB) $(LDLIBS)
 
+# Fault injection: these system calls of the library go through the
+# test's __wrap_ functions, which fail on demand.
+$(BUILD)/tests/test-convert: WRAP = \
+	-Wl,--wrap=write,--wrap=renameat,--wrap=renameat2,--wrap=syncfs
+
 $(BUILD)/tests/%: tests/unit/%.c $(LIB) $(HEADERS)
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) \
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) $(WRAP) -o $@ $< $(LIB) \
 		$(LDLIBS) -lcmocka
 
 $(BUILD)/tools/%: tests/tools/%.c $(LIB) $(HEADERS)

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -14,6 +15,28 @@
 struct dotlock {
 	char *path;
 };
+
+/* The lock names a process ID (as ours and UW's do) that no longer runs. */
+static bool holder_is_dead(const char *path)
+{
+	char buf[32];
+	ssize_t n;
+	long pid;
+	char *end;
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	pid = strtol(buf, &end, 10);
+	if (end == buf || (*end != '\n' && *end != '\0') || pid <= 1)
+		return false;
+	return kill((pid_t)pid, 0) < 0 && errno == ESRCH;
+}
 
 int dotlock_take(const char *mbox, bool create, struct dotlock **lock_r,
 		 struct m2d_error *err)
@@ -30,6 +53,11 @@ int dotlock_take(const char *mbox, bool create, struct dotlock **lock_r,
 	}
 	memcpy(path, mbox, len);
 	memcpy(path + len, ".lock", 6);
+	if (lstat(path, &st) == 0 && holder_is_dead(path)) {
+		/* left by a process that died (a kill -9 of ours): UW and
+		 * Postfix would break it after 5 minutes; it is safe now */
+		unlink(path);
+	}
 	if (lstat(path, &st) == 0) {
 		if (time(NULL) - st.st_mtime < DOTLOCK_STALE_SECS) {
 			m2d_error_set(err, M2D_ERR_LOCKED, mbox,

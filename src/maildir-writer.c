@@ -6,7 +6,9 @@
  * UIDs for good.  So the folder is complete, with its uidlist and synced,
  * before it appears under its name.
  */
+#include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -100,6 +102,36 @@ static int open_root(struct maildir_folder *f, struct m2d_error *err)
 	return 0;
 }
 
+/*
+ * Staging directories left by a run that was killed: "m2d-stage.PID.*"
+ * whose process is gone.  They were never visible; remove them.
+ */
+static void remove_dead_stages(int roottmpfd)
+{
+	struct dirent *d;
+	DIR *dir;
+	int fd = dup(roottmpfd);
+
+	if (fd < 0 || (dir = fdopendir(fd)) == NULL) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	while ((d = readdir(dir)) != NULL) {
+		char *end;
+		long pid;
+
+		if (strncmp(d->d_name, "m2d-stage.", 10) != 0)
+			continue;
+		pid = strtol(d->d_name + 10, &end, 10);
+		if (*end != '.' || pid <= 0)
+			continue;
+		if (kill((pid_t)pid, 0) < 0 && errno == ESRCH)
+			sf_remove_tree(roottmpfd, d->d_name);
+	}
+	closedir(dir);
+}
+
 /* Does folder DIRNAME already hold messages? */
 static int folder_has_messages(struct maildir_folder *f, struct m2d_error *err)
 {
@@ -158,6 +190,7 @@ int maildir_folder_begin(const char *root, const char *dirname,
 		goto nomem;
 	if (open_root(f, err) < 0)
 		goto fail;
+	remove_dead_stages(f->roottmpfd);
 	has = folder_has_messages(f, err);
 	if (has < 0)
 		goto fail;

@@ -216,8 +216,8 @@ static void test_not_mbox(void **state)
 	static const char *const bad[] = {
 		"Subject: hello\n\nnot an mbox\n",
 		"From nobody but not a date\nx\n",
-		"\n" F1 "Subject: a\n\n",
-		"\x7f" "ELF\x02\x01\x01",
+		("\n" F1 "Subject: a\n\n"),
+		("\x7f" "ELF\x02\x01\x01"),
 	};
 	size_t i;
 
