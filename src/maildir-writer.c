@@ -62,6 +62,28 @@ static char *path_join(const char *a, const char *b)
 	return p;
 }
 
+/* The directories above a new maildir root (the target base), as mkdir -p. */
+static int mkdir_parents(const char *root, struct m2d_error *err)
+{
+	char *p = strdup(root), *s;
+
+	if (p == NULL) {
+		errno = ENOMEM;
+		return m2d_error_sys(err, "malloc", root);
+	}
+	for (s = p + 1; (s = strchr(s, '/')) != NULL; s++) {
+		*s = '\0';
+		if (mkdir(p, 0755) < 0 && errno != EEXIST) {
+			m2d_error_sys(err, "mkdir", p);
+			free(p);
+			return -1;
+		}
+		*s = '/';
+	}
+	free(p);
+	return 0;
+}
+
 /* Open (creating when missing) the maildir root with cur/ new/ tmp/. */
 static int open_root(struct maildir_folder *f, struct m2d_error *err)
 {
@@ -69,6 +91,8 @@ static int open_root(struct maildir_folder *f, struct m2d_error *err)
 	int fd;
 	size_t i;
 
+	if (mkdir_parents(f->root, err) < 0)
+		return -1;
 	if (mkdir(f->root, 0700) == 0) {
 		fd = sf_open_dir(AT_FDCWD, f->root, f->root, err);
 		if (fd < 0)
