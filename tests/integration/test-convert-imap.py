@@ -49,6 +49,7 @@ TOP = os.environ.get("M2D_TOP") or os.path.abspath(
     os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 BUILD = os.environ.get("BUILD", "build")
 sys.path.insert(0, os.path.join(TOP, "tests", "lib"))
+sys.dont_write_bytecode = True      # no __pycache__ in the source tree
 
 import dovecot_harness as dh  # noqa: E402
 
@@ -145,6 +146,26 @@ def snapshot_folder(path):
     return snap
 
 
+def tree_state(root):
+    """{relative path: (sha256, size, mtime_ns, mode)} of every file, and
+    the directories: to prove the converter never touches its source."""
+    import hashlib
+    out = {}
+    for dp, dirs, files in os.walk(root):
+        for d in dirs:
+            st = os.lstat(os.path.join(dp, d))
+            out[os.path.relpath(os.path.join(dp, d), root) + "/"] = (
+                None, None, None, st.st_mode)
+        for f in files:
+            p = os.path.join(dp, f)
+            st = os.lstat(p)
+            with open(p, "rb") as fp:
+                h = hashlib.sha256(fp.read()).hexdigest()
+            out[os.path.relpath(p, root)] = (h, st.st_size, st.st_mtime_ns,
+                                             st.st_mode)
+    return out
+
+
 def wrong_owner(root, uid, gid):
     bad = []
     for dp, dirs, files in os.walk(root):
@@ -211,6 +232,7 @@ def run(tap, work, seed, nusers, nmsgs):
     users = sorted(manifest["users"])
 
     # ---- convert ------------------------------------------------------
+    before = tree_state(spool)
     converted = {}
     for user in users:
         for folder in manifest["users"][user]["folders"]:
@@ -230,6 +252,13 @@ def run(tap, work, seed, nusers, nmsgs):
                         ["command: %s" % " ".join(cmd), "exit: %s" % rc] +
                         err.splitlines()[-8:])
             converted[(user, name)] = ok
+    after = tree_state(spool)
+    diag = ["%s: %s" % (p, "added" if p not in before else "removed"
+                        if p not in after else "changed")
+            for p in sorted(set(before) | set(after))
+            if before.get(p) != after.get(p)]
+    tap.ok(not diag, "source spool untouched (same files, bytes, mtimes, "
+           "modes; no lock files left)", diag)
 
     # ---- on disk, before Dovecot touches anything ----------------------
     snaps = {}

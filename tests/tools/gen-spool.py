@@ -28,10 +28,12 @@ unix_xstatus, unix_rewrite) and Postfix local(8) (mail_copy.c) write them:
 
 Also: From_ dates in several layouts UW's VALID macro accepts (ctime with
 and without seconds, numeric offset before or after the year, " remote from
-host"), a folder whose first real message carries X-IMAPbase instead of a
+host", with and without an offset), a sender with spaces in a From_ line,
+three messages in the same second, large UIDs, a 0-byte mbox ("postponed"),
+a folder whose first real message carries X-IMAPbase instead of a
 pseudo-message, a plain mbox without any UW headers (mutt-like Status lines,
-Content-Length, a stale X-UID), an INBOX-like empty folder holding only the
-pseudo-message, non-ASCII folder names (UTF-8 on disk), '&' and ' ' in
+Content-Length, a stale X-UID), a folder holding only the pseudo-message
+("Trash": all expunged), non-ASCII folder names (UTF-8 on disk), '&' and ' ' in
 names, 8-bit bodies (UTF-8 and Latin-1), a long line, a large attachment,
 body lines that look like UW headers, messages ending with an empty line, an
 empty body.  Per user, the folder "odd" was written by a tool that does not
