@@ -25,7 +25,7 @@ CPPFLAGS += -D_GNU_SOURCE -Iinclude -Isrc -DLOCALEDIR='"$(localedir)"' \
 	-DM2D_VERSION='"$(VERSION)"'
 CFLAGS ?=
 ALL_CFLAGS = -std=c11 $(WARN) $(OPT) $(CFLAGS)
-LDLIBS += -lconfuse
+LDLIBS += -lconfuse -pthread
 
 ifdef SANITIZE
 BUILD ?= build-san

@@ -14,6 +14,7 @@
 
 #include <signal.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "m2d-error.h"
 
@@ -27,6 +28,10 @@ struct convert_stats {
 	bool uids_kept;			/* UW's UIDs and UIDVALIDITY kept */
 	unsigned int keywords;		/* distinct keywords */
 	unsigned long keywords_dropped;	/* beyond 26: not representable */
+	/* the source as it was read (for the journal) */
+	unsigned long long dev, ino;
+	long long mtime_sec, mtime_nsec;
+	uint64_t checksum;
 };
 
 struct convert_settings {
@@ -35,6 +40,9 @@ struct convert_settings {
 	bool dry_run;			/* read and count, write nothing */
 	int uid, gid;			/* owner of what is written; -1 */
 	bool dotlock;			/* take SOURCE.lock while reading */
+	bool replace;			/* replace the folder when it exists
+					 * (only before cutover: what is in
+					 * it is removed) */
 
 	/* called now and then, and once at the end */
 	void (*progress)(const struct convert_stats *stats, void *ctx);

@@ -44,13 +44,23 @@ struct maildir_owner {
 struct maildir_folder;
 
 /*
+ * Open the maildir root ROOT, creating it (0700, owned by OWNER, its
+ * parents like mkdir -p) and its cur/ new/ tmp/ when missing.  Returns
+ * the directory fd; *created_r tells whether ROOT itself was made;
+ * *tmpfd_r (when not NULL) gets tmp/ open.
+ */
+int maildir_root_open(const char *root, const struct maildir_owner *owner,
+		      bool *created_r, int *tmpfd_r, struct m2d_error *err);
+
+/*
  * Start folder DIRNAME ("" = INBOX, the root; ".a.b" for a Maildir++
  * folder) in the maildir root at ROOT (created with cur/ new/ tmp/ when
  * missing).  Refuses (M2D_ERR_EXISTS) when that folder already holds
- * messages.
+ * messages, unless REPLACE: then the commit swaps the new folder in and
+ * removes the old one.
  */
 int maildir_folder_begin(const char *root, const char *dirname,
-			 const struct maildir_owner *owner,
+			 const struct maildir_owner *owner, bool replace,
 			 struct maildir_folder **folder_r,
 			 struct m2d_error *err);
 

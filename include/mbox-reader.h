@@ -24,6 +24,8 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include "from-line.h"
@@ -102,6 +104,11 @@ int mbox_reader_read(struct mbox_reader *reader, const unsigned char **data_r,
 /* Bytes of the source consumed so far, and its size at open. */
 long long mbox_reader_offset(const struct mbox_reader *reader);
 long long mbox_reader_size(const struct mbox_reader *reader);
+
+/* A checksum of every byte read (complete once next() returned 0), and
+ * the file as it was when opened. */
+uint64_t mbox_reader_checksum(const struct mbox_reader *reader);
+const struct stat *mbox_reader_stat(const struct mbox_reader *reader);
 
 void mbox_reader_close(struct mbox_reader **reader);
 

@@ -276,7 +276,8 @@ int convert_folder(const char *mbox, const char *maildir,
 		goto out;
 	stats->source_size = mbox_reader_size(reader);
 	if (!set->dry_run &&
-	    maildir_folder_begin(maildir, dirname, &owner, &c.folder, err) < 0)
+	    maildir_folder_begin(maildir, dirname, &owner, set->replace,
+				 &c.folder, err) < 0)
 		goto out;
 	if (convert_messages(&c, reader, err) < 0)
 		goto out;
@@ -305,6 +306,15 @@ int convert_folder(const char *mbox, const char *maildir,
 			goto out;
 	}
 	stats->source_done = stats->source_size;
+	{
+		const struct stat *st = mbox_reader_stat(reader);
+
+		stats->dev = (unsigned long long)st->st_dev;
+		stats->ino = (unsigned long long)st->st_ino;
+		stats->mtime_sec = (long long)st->st_mtim.tv_sec;
+		stats->mtime_nsec = (long long)st->st_mtim.tv_nsec;
+		stats->checksum = mbox_reader_checksum(reader);
+	}
 	progress(&c);
 	ret = 0;
 out:

@@ -29,6 +29,7 @@ struct maildir_folder {
 	char *stage_path;		/* for messages */
 	char stage[64];			/* name of staging dir in root tmp/ */
 	struct maildir_owner owner;
+	bool replace;
 
 	int rootfd, roottmpfd, stagefd, tmpfd, curfd, newfd;
 	bool committed;
@@ -84,46 +85,51 @@ static int mkdir_parents(const char *root, struct m2d_error *err)
 	return 0;
 }
 
-/* Open (creating when missing) the maildir root with cur/ new/ tmp/. */
-static int open_root(struct maildir_folder *f, struct m2d_error *err)
+int maildir_root_open(const char *root, const struct maildir_owner *owner,
+		      bool *created_r, int *tmpfd_r, struct m2d_error *err)
 {
 	static const char *const sub[] = { "cur", "new", "tmp" };
+	bool created = false;
 	int fd;
 	size_t i;
 
-	if (mkdir_parents(f->root, err) < 0)
+	if (mkdir_parents(root, err) < 0)
 		return -1;
-	if (mkdir(f->root, 0700) == 0) {
-		fd = sf_open_dir(AT_FDCWD, f->root, f->root, err);
+	if (mkdir(root, 0700) == 0) {
+		created = true;
+		fd = sf_open_dir(AT_FDCWD, root, root, err);
 		if (fd < 0)
 			return -1;
-		if (f->owner.uid != -1 &&
-		    fchown(fd, (uid_t)f->owner.uid, (gid_t)f->owner.gid) < 0) {
+		if (owner->uid != -1 &&
+		    fchown(fd, (uid_t)owner->uid, (gid_t)owner->gid) < 0) {
 			close(fd);
-			return m2d_error_sys(err, "fchown", f->root);
+			return m2d_error_sys(err, "fchown", root);
 		}
 	} else if (errno == EEXIST) {
-		fd = sf_open_dir(AT_FDCWD, f->root, f->root, err);
+		fd = sf_open_dir(AT_FDCWD, root, root, err);
 		if (fd < 0)
 			return -1;
 	} else {
-		return m2d_error_sys(err, "mkdir", f->root);
+		return m2d_error_sys(err, "mkdir", root);
 	}
-	f->rootfd = fd;
 	for (i = 0; i < 3; i++) {
-		char *p = path_join(f->root, sub[i]);
-		int sfd = sf_mkdir(fd, sub[i], f->owner.uid, f->owner.gid,
-				   true, p != NULL ? p : f->root, err);
+		char *p = path_join(root, sub[i]);
+		int sfd = sf_mkdir(fd, sub[i], owner->uid, owner->gid, true,
+				   p != NULL ? p : root, err);
 
 		free(p);
-		if (sfd < 0)
+		if (sfd < 0) {
+			close(fd);
 			return -1;
-		if (i == 2)
-			f->roottmpfd = sfd;
+		}
+		if (i == 2 && tmpfd_r != NULL)
+			*tmpfd_r = sfd;
 		else
 			close(sfd);
 	}
-	return 0;
+	if (created_r != NULL)
+		*created_r = created;
+	return fd;
 }
 
 /*
@@ -188,7 +194,7 @@ static int folder_has_messages(struct maildir_folder *f, struct m2d_error *err)
 }
 
 int maildir_folder_begin(const char *root, const char *dirname,
-			 const struct maildir_owner *owner,
+			 const struct maildir_owner *owner, bool replace,
 			 struct maildir_folder **folder_r,
 			 struct m2d_error *err)
 {
@@ -203,6 +209,7 @@ int maildir_folder_begin(const char *root, const char *dirname,
 	f->rootfd = f->roottmpfd = f->stagefd = -1;
 	f->tmpfd = f->curfd = f->newfd = f->msgfd = -1;
 	f->owner = *owner;
+	f->replace = replace;
 	f->root = strdup(root);
 	f->dirname = strdup(dirname);
 	f->buf = malloc(WRITE_BUF_SIZE);
@@ -212,10 +219,11 @@ int maildir_folder_begin(const char *root, const char *dirname,
 		path_join(root, dirname);
 	if (f->stage_path == NULL)
 		goto nomem;
-	if (open_root(f, err) < 0)
+	f->rootfd = maildir_root_open(root, owner, NULL, &f->roottmpfd, err);
+	if (f->rootfd < 0)
 		goto fail;
 	remove_dead_stages(f->roottmpfd);
-	has = folder_has_messages(f, err);
+	has = replace ? 0 : folder_has_messages(f, err);
 	if (has < 0)
 		goto fail;
 	if (has > 0) {
@@ -504,7 +512,7 @@ static int commit_inbox(struct maildir_folder *f, struct m2d_error *err)
 					     "dovecot-uidlist" };
 	int i;
 
-	for (i = 0; i < 2; i++) {
+	for (i = 0; i < 2 && !f->replace; i++) {
 		int e = sf_dir_is_empty(f->rootfd, sub[i], f->root, err);
 
 		if (e < 0)
@@ -541,8 +549,10 @@ static int commit_folder(struct maildir_folder *f, struct m2d_error *err)
 		ret = m2d_error_sys(err, "rename", dst);
 		goto out;
 	}
-	/* an existing, empty folder (made by Dovecot or by us): swap */
-	if (folder_has_messages(f, err) != 0) {
+	/* an existing, empty folder (made by Dovecot or by us), or the
+	 * earlier result we replace: swap, the old one is removed with the
+	 * staging directory */
+	if (!f->replace && folder_has_messages(f, err) != 0) {
 		if (err->code == M2D_OK)
 			m2d_error_set(err, M2D_ERR_EXISTS, dst,
 				      _("the folder received messages while we "

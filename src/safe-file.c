@@ -2,6 +2,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -210,15 +211,11 @@ void sf_random(void *buf, size_t size)
 	}
 }
 
-void sf_unique_name(char *buf, size_t size)
-{
-	static unsigned long counter;
-	static char host[128];
-	struct timeval tv;
-	unsigned int rnd;
-	unsigned long n = __atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED);
+static char host[128];
 
-	if (host[0] == '\0') {
+static void init_host(void)
+{
+	{
 		char raw[64] = "localhost", out[128];
 		size_t i, o = 0;
 
@@ -237,6 +234,17 @@ void sf_unique_name(char *buf, size_t size)
 		out[o] = '\0';
 		memcpy(host, out, o + 1);
 	}
+}
+
+void sf_unique_name(char *buf, size_t size)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	static unsigned long counter;
+	struct timeval tv;
+	unsigned int rnd;
+	unsigned long n = __atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED);
+
+	pthread_once(&once, init_host);
 	gettimeofday(&tv, NULL);
 	sf_random(&rnd, sizeof(rnd));
 	snprintf(buf, size, "%lld.M%06ldP%ldQ%luR%08x.%s", (long long)tv.tv_sec,

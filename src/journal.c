@@ -1,0 +1,621 @@
+/*
+ * journal.c - what a migration did, append-only, replayed on open
+ *
+ * Lines (fields separated by TAB, '\\', TAB and newline escaped):
+ *   U user target                      we created the user's maildir root
+ *   C user listed target dirname       converting (may be half-there)
+ *   D user listed target dirname dev ino size mtime_s mtime_ns checksum
+ *     messages uidvalidity nextuid     done, with its source identity
+ *   F user listed                      folder forgotten (cleared)
+ *   G user                             user forgotten (cleared)
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "journal.h"
+#include "safe-file.h"
+#include "i18n.h"
+
+#define JOURNAL_NAME "journal"
+#define JOURNAL_HEADER "# mbox2dovecot journal 1\n"
+#define MAX_FIELDS 16
+
+struct journal {
+	pthread_mutex_t lock;
+	int dirfd;
+	int fd;
+	char *path;
+	struct journal_folder *folders;
+	size_t nfolders, folders_size;
+	struct journal_user *users;
+	size_t nusers, users_size;
+};
+
+static char *xstrdup(const char *s)
+{
+	return strdup(s != NULL ? s : "");
+}
+
+/* ---- escaping ---- */
+
+static void put_escaped(FILE *out, const char *s)
+{
+	for (; *s != '\0'; s++) {
+		if (*s == '\\')
+			fputs("\\\\", out);
+		else if (*s == '\t')
+			fputs("\\t", out);
+		else if (*s == '\n')
+			fputs("\\n", out);
+		else
+			fputc(*s, out);
+	}
+}
+
+/* In place: split LINE at TABs and unescape each field. */
+static int split_fields(char *line, char **fields, int max)
+{
+	int n = 0;
+	char *p = line;
+
+	while (n < max) {
+		char *o = p;
+
+		fields[n++] = p;
+		for (;;) {
+			if (*p == '\0') {
+				*o = '\0';
+				return n;
+			}
+			if (*p == '\t') {
+				*o = '\0';
+				p++;
+				break;
+			}
+			if (*p == '\\' && p[1] != '\0') {
+				p++;
+				*o++ = *p == 't' ? '\t' : *p == 'n' ? '\n' : *p;
+				p++;
+				continue;
+			}
+			*o++ = *p++;
+		}
+	}
+	return -1;
+}
+
+/* ---- the in-memory state ---- */
+
+static struct journal_folder *find_folder(struct journal *j, const char *user,
+					  const char *listed)
+{
+	size_t i;
+
+	for (i = j->nfolders; i-- > 0;) {
+		if (strcmp(j->folders[i].listed, listed) == 0 &&
+		    strcmp(j->folders[i].user, user) == 0)
+			return &j->folders[i];
+	}
+	return NULL;
+}
+
+void journal_folder_free(struct journal_folder *f)
+{
+	free(f->user);
+	free(f->listed);
+	free(f->target);
+	free(f->dirname);
+	memset(f, 0, sizeof(*f));
+}
+
+static int copy_folder(struct journal_folder *dst,
+		       const struct journal_folder *src)
+{
+	*dst = *src;
+	dst->user = xstrdup(src->user);
+	dst->listed = xstrdup(src->listed);
+	dst->target = xstrdup(src->target);
+	dst->dirname = xstrdup(src->dirname);
+	if (dst->user == NULL || dst->listed == NULL || dst->target == NULL ||
+	    dst->dirname == NULL) {
+		journal_folder_free(dst);
+		return -1;
+	}
+	return 0;
+}
+
+static int set_folder(struct journal *j, const struct journal_folder *f)
+{
+	struct journal_folder *cur = find_folder(j, f->user, f->listed);
+
+	if (cur == NULL) {
+		if (j->nfolders == j->folders_size) {
+			size_t size = j->folders_size ? j->folders_size * 2 : 64;
+			struct journal_folder *n =
+				realloc(j->folders, size * sizeof(*n));
+
+			if (n == NULL)
+				return -1;
+			j->folders = n;
+			j->folders_size = size;
+		}
+		cur = &j->folders[j->nfolders++];
+	} else {
+		journal_folder_free(cur);
+	}
+	if (copy_folder(cur, f) < 0) {
+		/* keep the array dense */
+		*cur = j->folders[--j->nfolders];
+		return -1;
+	}
+	return 0;
+}
+
+static void forget_folder(struct journal *j, const char *user,
+			  const char *listed)
+{
+	struct journal_folder *f = find_folder(j, user, listed);
+
+	if (f != NULL) {
+		journal_folder_free(f);
+		*f = j->folders[--j->nfolders];
+	}
+}
+
+static int set_user(struct journal *j, const char *user, const char *target)
+{
+	size_t i;
+
+	for (i = 0; i < j->nusers; i++) {
+		if (strcmp(j->users[i].user, user) == 0) {
+			char *t = xstrdup(target);
+
+			if (t == NULL)
+				return -1;
+			free(j->users[i].target);
+			j->users[i].target = t;
+			return 0;
+		}
+	}
+	if (j->nusers == j->users_size) {
+		size_t size = j->users_size ? j->users_size * 2 : 16;
+		struct journal_user *n = realloc(j->users, size * sizeof(*n));
+
+		if (n == NULL)
+			return -1;
+		j->users = n;
+		j->users_size = size;
+	}
+	j->users[j->nusers].user = xstrdup(user);
+	j->users[j->nusers].target = xstrdup(target);
+	if (j->users[j->nusers].user == NULL ||
+	    j->users[j->nusers].target == NULL) {
+		free(j->users[j->nusers].user);
+		free(j->users[j->nusers].target);
+		return -1;
+	}
+	j->nusers++;
+	return 0;
+}
+
+static void forget_user(struct journal *j, const char *user)
+{
+	size_t i;
+
+	for (i = 0; i < j->nusers; i++) {
+		if (strcmp(j->users[i].user, user) == 0) {
+			free(j->users[i].user);
+			free(j->users[i].target);
+			j->users[i] = j->users[--j->nusers];
+			return;
+		}
+	}
+}
+
+/* ---- replay ---- */
+
+static int apply_line(struct journal *j, char *line)
+{
+	char *f[MAX_FIELDS];
+	int n = split_fields(line, f, MAX_FIELDS);
+	struct journal_folder jf;
+
+	if (n < 2 || f[0][1] != '\0')
+		return -1;
+	memset(&jf, 0, sizeof(jf));
+	switch (f[0][0]) {
+	case 'U':
+		return n == 3 ? set_user(j, f[1], f[2]) : -1;
+	case 'G':
+		if (n != 2)
+			return -1;
+		forget_user(j, f[1]);
+		return 0;
+	case 'F':
+		if (n != 3)
+			return -1;
+		forget_folder(j, f[1], f[2]);
+		return 0;
+	case 'C':
+		if (n != 5)
+			return -1;
+		jf.user = f[1];
+		jf.listed = f[2];
+		jf.target = f[3];
+		jf.dirname = f[4];
+		jf.state = JOURNAL_CONVERTING;
+		return set_folder(j, &jf);
+	case 'D':
+		if (n != 14)
+			return -1;
+		jf.user = f[1];
+		jf.listed = f[2];
+		jf.target = f[3];
+		jf.dirname = f[4];
+		jf.state = JOURNAL_DONE;
+		if (sscanf(f[5], "%llu", &jf.source.dev) != 1 ||
+		    sscanf(f[6], "%llu", &jf.source.ino) != 1 ||
+		    sscanf(f[7], "%lld", &jf.source.size) != 1 ||
+		    sscanf(f[8], "%lld", &jf.source.mtime_sec) != 1 ||
+		    sscanf(f[9], "%lld", &jf.source.mtime_nsec) != 1 ||
+		    sscanf(f[10], "%" SCNx64, &jf.source.checksum) != 1 ||
+		    sscanf(f[11], "%lu", &jf.messages) != 1 ||
+		    sscanf(f[12], "%lu", &jf.uidvalidity) != 1 ||
+		    sscanf(f[13], "%lu", &jf.nextuid) != 1)
+			return -1;
+		return set_folder(j, &jf);
+	default:
+		return -1;
+	}
+}
+
+static int replay(struct journal *j, struct m2d_error *err)
+{
+	char *data = NULL, *p, *nl;
+	size_t size = 0, len = 0;
+	unsigned long line = 0;
+	ssize_t n;
+
+	for (;;) {
+		if (len + 65536 > size) {
+			char *d = realloc(data, size = size * 2 + 65536);
+
+			if (d == NULL) {
+				free(data);
+				errno = ENOMEM;
+				return m2d_error_sys(err, "realloc", j->path);
+			}
+			data = d;
+		}
+		n = pread(j->fd, data + len, size - len - 1, (off_t)len);
+		if (n < 0) {
+			free(data);
+			return m2d_error_sys(err, "read", j->path);
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	if (data == NULL)
+		return 0;
+	data[len] = '\0';
+	for (p = data; (nl = strchr(p, '\n')) != NULL; p = nl + 1) {
+		line++;
+		*nl = '\0';
+		if (*p == '#' || *p == '\0')
+			continue;
+		if (apply_line(j, p) < 0) {
+			free(data);
+			m2d_error_set(err, M2D_ERR_MALFORMED, j->path,
+				      _("journal line not understood"));
+			m2d_error_at(err, -1, line);
+			return -1;
+		}
+	}
+	/* a torn last line (a kill during its write) never happened */
+	if (*p != '\0' && ftruncate(j->fd, (off_t)(p - data)) < 0) {
+		free(data);
+		return m2d_error_sys(err, "ftruncate", j->path);
+	}
+	free(data);
+	return 0;
+}
+
+int journal_open(const char *work_dir, struct journal **journal_r,
+		 struct m2d_error *err)
+{
+	struct journal *j = calloc(1, sizeof(*j));
+	struct stat st;
+
+	*journal_r = NULL;
+	if (j == NULL) {
+		errno = ENOMEM;
+		return m2d_error_sys(err, "malloc", work_dir);
+	}
+	pthread_mutex_init(&j->lock, NULL);
+	j->fd = -1;
+	j->path = malloc(strlen(work_dir) + sizeof(JOURNAL_NAME) + 1);
+	if (j->path == NULL) {
+		errno = ENOMEM;
+		m2d_error_sys(err, "malloc", work_dir);
+		goto fail;
+	}
+	sprintf(j->path, "%s/%s", work_dir, JOURNAL_NAME);
+	if (mkdir(work_dir, 0700) < 0 && errno != EEXIST) {
+		m2d_error_sys(err, "mkdir", work_dir);
+		goto fail;
+	}
+	j->dirfd = sf_open_dir(AT_FDCWD, work_dir, work_dir, err);
+	if (j->dirfd < 0)
+		goto fail;
+	j->fd = openat(j->dirfd, JOURNAL_NAME, O_RDWR | O_CREAT | O_APPEND |
+		       O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (j->fd < 0) {
+		m2d_error_sys(err, "open", j->path);
+		goto fail;
+	}
+	if (fstat(j->fd, &st) < 0) {
+		m2d_error_sys(err, "fstat", j->path);
+		goto fail;
+	}
+	if (st.st_size == 0 &&
+	    sf_write_all(j->fd, JOURNAL_HEADER, strlen(JOURNAL_HEADER),
+			 j->path, err) < 0)
+		goto fail;
+	if (replay(j, err) < 0)
+		goto fail;
+	*journal_r = j;
+	return 0;
+fail:
+	journal_close(&j);
+	return -1;
+}
+
+void journal_close(struct journal **journal)
+{
+	struct journal *j = *journal;
+	size_t i;
+
+	if (j == NULL)
+		return;
+	*journal = NULL;
+	if (j->fd >= 0)
+		close(j->fd);
+	if (j->dirfd >= 0)
+		close(j->dirfd);
+	for (i = 0; i < j->nfolders; i++)
+		journal_folder_free(&j->folders[i]);
+	for (i = 0; i < j->nusers; i++) {
+		free(j->users[i].user);
+		free(j->users[i].target);
+	}
+	free(j->folders);
+	free(j->users);
+	free(j->path);
+	pthread_mutex_destroy(&j->lock);
+	free(j);
+}
+
+/* ---- appending ---- */
+
+static void put_folder_line(FILE *out, const struct journal_folder *f)
+{
+	fputs(f->state == JOURNAL_DONE ? "D\t" : "C\t", out);
+	put_escaped(out, f->user);
+	fputc('\t', out);
+	put_escaped(out, f->listed);
+	fputc('\t', out);
+	put_escaped(out, f->target);
+	fputc('\t', out);
+	put_escaped(out, f->dirname);
+	if (f->state == JOURNAL_DONE)
+		fprintf(out, "\t%llu\t%llu\t%lld\t%lld\t%lld\t%016" PRIx64
+			"\t%lu\t%lu\t%lu", f->source.dev, f->source.ino,
+			f->source.size, f->source.mtime_sec,
+			f->source.mtime_nsec, f->source.checksum, f->messages,
+			f->uidvalidity, f->nextuid);
+	fputc('\n', out);
+}
+
+/* Append one line (built by the caller) and make it durable. */
+static int append(struct journal *j, char *line, size_t len,
+		  struct m2d_error *err)
+{
+	if (sf_write_all(j->fd, line, len, j->path, err) < 0)
+		return -1;
+	if (fdatasync(j->fd) < 0)
+		return m2d_error_sys(err, "fdatasync", j->path);
+	return 0;
+}
+
+#define WITH_LINE(j, err, build, apply)					\
+	do {								\
+		char *line_ = NULL;					\
+		size_t len_ = 0;					\
+		FILE *out_ = open_memstream(&line_, &len_);		\
+		int ret_;						\
+									\
+		if (out_ == NULL)					\
+			return m2d_error_sys(err, "open_memstream",	\
+					     (j)->path);		\
+		build;							\
+		fclose(out_);						\
+		pthread_mutex_lock(&(j)->lock);				\
+		ret_ = append(j, line_, len_, err);			\
+		if (ret_ == 0 && (apply) < 0) {				\
+			errno = ENOMEM;					\
+			ret_ = m2d_error_sys(err, "malloc", (j)->path);	\
+		}							\
+		pthread_mutex_unlock(&(j)->lock);			\
+		free(line_);						\
+		return ret_;						\
+	} while (0)
+
+int journal_user_created(struct journal *j, const char *user,
+			 const char *target, struct m2d_error *err)
+{
+	WITH_LINE(j, err,
+		  (fputs("U\t", out_), put_escaped(out_, user),
+		   fputc('\t', out_), put_escaped(out_, target),
+		   fputc('\n', out_)),
+		  set_user(j, user, target));
+}
+
+int journal_converting(struct journal *j, const char *user,
+		       const char *listed, const char *target,
+		       const char *dirname, struct m2d_error *err)
+{
+	struct journal_folder f;
+
+	memset(&f, 0, sizeof(f));
+	f.user = (char *)user;
+	f.listed = (char *)listed;
+	f.target = (char *)target;
+	f.dirname = (char *)dirname;
+	f.state = JOURNAL_CONVERTING;
+	WITH_LINE(j, err, put_folder_line(out_, &f), set_folder(j, &f));
+}
+
+int journal_done(struct journal *j, const struct journal_folder *folder,
+		 struct m2d_error *err)
+{
+	struct journal_folder f = *folder;
+
+	f.state = JOURNAL_DONE;
+	WITH_LINE(j, err, put_folder_line(out_, &f), set_folder(j, &f));
+}
+
+static int forget(struct journal *j, const char *user, const char *listed)
+{
+	if (listed != NULL)
+		forget_folder(j, user, listed);
+	else
+		forget_user(j, user);
+	return 0;
+}
+
+int journal_forget(struct journal *j, const char *user, const char *listed,
+		   struct m2d_error *err)
+{
+	WITH_LINE(j, err,
+		  (fputs(listed != NULL ? "F\t" : "G\t", out_),
+		   put_escaped(out_, user),
+		   listed != NULL ? (fputc('\t', out_),
+				     put_escaped(out_, listed), 0) : 0,
+		   fputc('\n', out_)),
+		  forget(j, user, listed));
+}
+
+int journal_find(struct journal *j, const char *user, const char *listed,
+		 struct journal_folder *copy_r)
+{
+	struct journal_folder *f;
+	int ret = 0;
+
+	pthread_mutex_lock(&j->lock);
+	f = find_folder(j, user, listed);
+	if (f != NULL && copy_folder(copy_r, f) == 0)
+		ret = 1;
+	pthread_mutex_unlock(&j->lock);
+	return ret;
+}
+
+size_t journal_folders(struct journal *j, struct journal_folder **list_r)
+{
+	struct journal_folder *list;
+	size_t i, n = 0;
+
+	pthread_mutex_lock(&j->lock);
+	list = calloc(j->nfolders + 1, sizeof(*list));
+	for (i = 0; list != NULL && i < j->nfolders; i++) {
+		if (copy_folder(&list[n], &j->folders[i]) == 0)
+			n++;
+	}
+	pthread_mutex_unlock(&j->lock);
+	*list_r = list;
+	return n;
+}
+
+void journal_folders_free(struct journal_folder *list, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		journal_folder_free(&list[i]);
+	free(list);
+}
+
+size_t journal_users(struct journal *j, struct journal_user **list_r)
+{
+	struct journal_user *list;
+	size_t i, n = 0;
+
+	pthread_mutex_lock(&j->lock);
+	list = calloc(j->nusers + 1, sizeof(*list));
+	for (i = 0; list != NULL && i < j->nusers; i++) {
+		list[n].user = xstrdup(j->users[i].user);
+		list[n].target = xstrdup(j->users[i].target);
+		n++;
+	}
+	pthread_mutex_unlock(&j->lock);
+	*list_r = list;
+	return n;
+}
+
+void journal_users_free(struct journal_user *list, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free(list[i].user);
+		free(list[i].target);
+	}
+	free(list);
+}
+
+int journal_compact(struct journal *j, struct m2d_error *err)
+{
+	char *data = NULL;
+	size_t size = 0, i;
+	FILE *out = open_memstream(&data, &size);
+	int fd, ret;
+
+	if (out == NULL)
+		return m2d_error_sys(err, "open_memstream", j->path);
+	pthread_mutex_lock(&j->lock);
+	fputs(JOURNAL_HEADER, out);
+	for (i = 0; i < j->nusers; i++) {
+		fputs("U\t", out);
+		put_escaped(out, j->users[i].user);
+		fputc('\t', out);
+		put_escaped(out, j->users[i].target);
+		fputc('\n', out);
+	}
+	for (i = 0; i < j->nfolders; i++)
+		put_folder_line(out, &j->folders[i]);
+	fclose(out);
+	ret = sf_replace_file(j->dirfd, JOURNAL_NAME, data, size, -1, -1,
+			      j->path, err);
+	if (ret == 0) {
+		fd = openat(j->dirfd, JOURNAL_NAME, O_RDWR | O_APPEND |
+			    O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0) {
+			ret = m2d_error_sys(err, "open", j->path);
+		} else {
+			close(j->fd);
+			j->fd = fd;
+			if (fsync(fd) < 0 || fsync(j->dirfd) < 0)
+				ret = m2d_error_sys(err, "fsync", j->path);
+		}
+	}
+	pthread_mutex_unlock(&j->lock);
+	free(data);
+	return ret;
+}

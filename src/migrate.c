@@ -1,0 +1,648 @@
+/*
+ * migrate.c - every user and folder of the plan, exactly once
+ *
+ * Exactly once, by the journal: a folder is marked "converting" before its
+ * conversion starts, and "done" with its source's identity only after the
+ * converter has synced it and moved it into place.  A re-run skips a done
+ * folder whose source is unchanged (one stat), and converts again, with
+ * replace, any folder caught converting or whose source changed: the new
+ * result takes the old one's place in one rename.  So a run killed at any
+ * moment and started again ends exactly like an uninterrupted run.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "migrate.h"
+#include "maildir-writer.h"
+#include "safe-file.h"
+#include "i18n.h"
+
+struct engine {
+	const struct plan *plan;
+	struct journal *journal;
+	const struct migrate_settings *set;
+	struct migrate_totals *totals;
+	pthread_mutex_t lock;		/* totals, queue, reports */
+	size_t *queue;			/* folder indexes, biggest first */
+	size_t nqueue, next;
+	bool *user_ok;			/* a folder of the user is in place */
+	struct timespec start;
+};
+
+/* One folder being converted by one worker. */
+struct folder_job {
+	struct engine *e;
+	const struct plan_folder *folder;
+	long long reported;		/* source bytes counted in totals */
+};
+
+static double elapsed(const struct engine *e)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - e->start.tv_sec) +
+		(double)(now.tv_nsec - e->start.tv_nsec) / 1e9;
+}
+
+/* Call the report callback; the engine lock must be held. */
+static void report_locked(struct engine *e, enum migrate_event event,
+			  const struct plan_user *user,
+			  const struct plan_folder *folder,
+			  const struct convert_stats *stats,
+			  const struct m2d_error *error)
+{
+	struct migrate_report r;
+
+	if (e->set->report == NULL)
+		return;
+	e->totals->seconds = elapsed(e);
+	r.event = event;
+	r.user = user;
+	r.folder = folder;
+	r.stats = stats;
+	r.error = error;
+	r.totals = e->totals;
+	e->set->report(&r, e->set->ctx);
+}
+
+static void report(struct engine *e, enum migrate_event event,
+		   const struct plan_user *user,
+		   const struct plan_folder *folder,
+		   const struct convert_stats *stats,
+		   const struct m2d_error *error)
+{
+	pthread_mutex_lock(&e->lock);
+	report_locked(e, event, user, folder, stats, error);
+	pthread_mutex_unlock(&e->lock);
+}
+
+static void engine_init(struct engine *e, const struct plan *plan,
+			struct journal *journal,
+			const struct migrate_settings *set,
+			struct migrate_totals *totals)
+{
+	memset(e, 0, sizeof(*e));
+	memset(totals, 0, sizeof(*totals));
+	e->plan = plan;
+	e->journal = journal;
+	e->set = set;
+	e->totals = totals;
+	pthread_mutex_init(&e->lock, NULL);
+	clock_gettime(CLOCK_MONOTONIC, &e->start);
+}
+
+static bool cancelled(const struct engine *e)
+{
+	return e->set->cancel != NULL && *e->set->cancel;
+}
+
+/* ---- migrate-users ---- */
+
+int migrate_users(const struct plan *plan, struct journal *journal,
+		  const struct migrate_settings *set,
+		  struct migrate_totals *totals, struct m2d_error *err)
+{
+	struct engine e;
+	size_t i;
+	int ret = 0;
+
+	(void)err;
+	engine_init(&e, plan, journal, set, totals);
+	for (i = 0; i < plan->nusers && !cancelled(&e); i++) {
+		const struct plan_user *u = &plan->users[i];
+		struct maildir_owner owner = { u->uid, u->gid };
+		struct journal_user *users;
+		struct m2d_error uerr;
+		bool created = false, ours = false;
+		size_t n, k;
+		int fd;
+
+		if (set->dry_run) {
+			totals->users_done++;
+			report(&e, MIGRATE_USER_DONE, u, NULL, NULL, NULL);
+			continue;
+		}
+		n = journal_users(journal, &users);
+		for (k = 0; k < n; k++)
+			ours |= strcmp(users[k].user, u->name) == 0 &&
+				strcmp(users[k].target, u->target) == 0;
+		journal_users_free(users, n);
+
+		m2d_error_clear(&uerr);
+		fd = maildir_root_open(u->target, &owner, &created, NULL, &uerr);
+		if (fd >= 0) {
+			struct stat st;
+
+			if (!created && !ours && fstat(fd, &st) == 0 &&
+			    u->uid != -1 && st.st_uid != (uid_t)u->uid) {
+				m2d_error_set(&uerr, M2D_ERR_EXISTS, u->target,
+					      _("exists already and belongs to "
+						"another user; not ours to use"));
+				close(fd);
+				fd = -1;
+			} else {
+				close(fd);
+			}
+		}
+		if (fd >= 0 && (created || !ours) &&
+		    journal_user_created(journal, u->name, u->target,
+					 &uerr) < 0)
+			fd = -1;
+		if (fd < 0) {
+			ret = 1;
+			totals->users_failed++;
+			report(&e, MIGRATE_USER_FAILED, u, NULL, NULL, &uerr);
+			continue;
+		}
+		totals->users_done++;
+		report(&e, MIGRATE_USER_DONE, u, NULL, NULL, NULL);
+	}
+	pthread_mutex_destroy(&e.lock);
+	return ret;
+}
+
+/* ---- migrate-folders ---- */
+
+static void on_progress(const struct convert_stats *st, void *ctx)
+{
+	struct folder_job *job = ctx;
+	struct engine *e = job->e;
+
+	pthread_mutex_lock(&e->lock);
+	e->totals->bytes_done += (unsigned long long)(st->source_done -
+						      job->reported);
+	job->reported = st->source_done;
+	report_locked(e, MIGRATE_TICK, &e->plan->users[job->folder->user],
+		      job->folder, st, NULL);
+	pthread_mutex_unlock(&e->lock);
+}
+
+static void on_warning(const struct m2d_error *w, void *ctx)
+{
+	struct folder_job *job = ctx;
+
+	report(job->e, MIGRATE_FOLDER_WARNING,
+	       &job->e->plan->users[job->folder->user], job->folder, NULL, w);
+}
+
+/* Done before from this very source, and still in place? */
+static bool unchanged(const struct plan_folder *f, const struct plan_user *u,
+		      const struct journal_folder *jf)
+{
+	struct stat st;
+	char *uidlist;
+	bool same;
+
+	if (jf->state != JOURNAL_DONE || strcmp(jf->target, u->target) != 0 ||
+	    strcmp(jf->dirname, f->dirname) != 0)
+		return false;
+	if (lstat(f->source, &st) < 0 || !S_ISREG(st.st_mode))
+		return false;
+	if ((unsigned long long)st.st_dev != jf->source.dev ||
+	    (unsigned long long)st.st_ino != jf->source.ino ||
+	    (long long)st.st_size != jf->source.size ||
+	    (long long)st.st_mtim.tv_sec != jf->source.mtime_sec ||
+	    (long long)st.st_mtim.tv_nsec != jf->source.mtime_nsec)
+		return false;
+	/* and the result is still there */
+	uidlist = malloc(strlen(u->target) + strlen(f->dirname) + 20);
+	if (uidlist == NULL)
+		return false;
+	sprintf(uidlist, "%s/%s%sdovecot-uidlist", u->target, f->dirname,
+		f->dirname[0] != '\0' ? "/" : "");
+	same = lstat(uidlist, &st) == 0 && S_ISREG(st.st_mode);
+	free(uidlist);
+	return same;
+}
+
+static void convert_one(struct engine *e, const struct plan_folder *f)
+{
+	const struct plan_user *u = &e->plan->users[f->user];
+	struct journal_folder jf, done;
+	struct convert_settings cs;
+	struct convert_stats st;
+	struct folder_job job = { e, f, 0 };
+	struct m2d_error ferr;
+	bool known;
+
+	known = journal_find(e->journal, u->name, f->listed, &jf) == 1;
+	if (known && !e->set->dry_run && unchanged(f, u, &jf)) {
+		journal_folder_free(&jf);
+		pthread_mutex_lock(&e->lock);
+		e->totals->folders_unchanged++;
+		e->totals->bytes_done += (unsigned long long)f->size;
+		e->user_ok[f->user] = true;
+		report_locked(e, MIGRATE_FOLDER_UNCHANGED, u, f, NULL, NULL);
+		pthread_mutex_unlock(&e->lock);
+		return;
+	}
+	if (known)
+		journal_folder_free(&jf);
+	report(e, MIGRATE_FOLDER_START, u, f, NULL, NULL);
+
+	memset(&cs, 0, sizeof(cs));
+	cs.folder = f->name;
+	cs.mboxrd = e->set->cfg != NULL && e->set->cfg->mboxrd;
+	cs.dry_run = e->set->dry_run;
+	cs.uid = u->uid;
+	cs.gid = u->gid;
+	cs.dotlock = true;
+	/* what we made before (maybe half, if a run was killed) goes */
+	cs.replace = known;
+	cs.progress = on_progress;
+	cs.warning = on_warning;
+	cs.ctx = &job;
+	cs.cancel = e->set->cancel;
+
+	m2d_error_clear(&ferr);
+	if ((!e->set->dry_run &&
+	     journal_converting(e->journal, u->name, f->listed, u->target,
+				f->dirname, &ferr) < 0) ||
+	    convert_folder(f->source, u->target, &cs, &st, &ferr) < 0)
+		goto failed;
+	if (!e->set->dry_run) {
+		memset(&done, 0, sizeof(done));
+		done.user = u->name;
+		done.listed = f->listed;
+		done.target = u->target;
+		done.dirname = f->dirname;
+		done.source.dev = st.dev;
+		done.source.ino = st.ino;
+		done.source.size = st.source_size;
+		done.source.mtime_sec = st.mtime_sec;
+		done.source.mtime_nsec = st.mtime_nsec;
+		done.source.checksum = st.checksum;
+		done.messages = st.messages;
+		done.uidvalidity = st.uidvalidity;
+		done.nextuid = st.nextuid;
+		if (journal_done(e->journal, &done, &ferr) < 0)
+			goto failed;
+	}
+	pthread_mutex_lock(&e->lock);
+	e->totals->folders_done++;
+	e->totals->messages += st.messages;
+	e->totals->bytes_done += (unsigned long long)(st.source_size -
+						      job.reported);
+	e->user_ok[f->user] = true;
+	report_locked(e, MIGRATE_FOLDER_DONE, u, f, &st, NULL);
+	pthread_mutex_unlock(&e->lock);
+	return;
+failed:
+	pthread_mutex_lock(&e->lock);
+	e->totals->folders_failed++;
+	e->totals->bytes_done += (unsigned long long)(f->size - job.reported);
+	report_locked(e, MIGRATE_FOLDER_FAILED, u, f, NULL, &ferr);
+	pthread_mutex_unlock(&e->lock);
+}
+
+static void *worker(void *arg)
+{
+	struct engine *e = arg;
+
+	for (;;) {
+		size_t idx;
+
+		pthread_mutex_lock(&e->lock);
+		if (e->next == e->nqueue || cancelled(e)) {
+			pthread_mutex_unlock(&e->lock);
+			return NULL;
+		}
+		idx = e->queue[e->next++];
+		pthread_mutex_unlock(&e->lock);
+		convert_one(e, &e->plan->folders[idx]);
+	}
+}
+
+static int by_size_desc(const void *a, const void *b, void *ctx)
+{
+	const struct plan *plan = ctx;
+	const struct plan_folder *fa = &plan->folders[*(const size_t *)a];
+	const struct plan_folder *fb = &plan->folders[*(const size_t *)b];
+
+	if (fa->size != fb->size)
+		return fa->size > fb->size ? -1 : 1;
+	return *(const size_t *)a < *(const size_t *)b ? -1 : 1;
+}
+
+/* A folder the plan could not take is a failure the admin must see. */
+static bool skip_is_failure(enum plan_skip skip)
+{
+	return skip == PLAN_SKIP_NAME || skip == PLAN_SKIP_UNREADABLE ||
+		skip == PLAN_SKIP_MISSING;
+}
+
+static void write_subscriptions(struct engine *e)
+{
+	size_t i;
+
+	for (i = 0; i < e->plan->nusers; i++) {
+		const struct plan_user *u = &e->plan->users[i];
+		struct m2d_error serr;
+		int fd;
+
+		if (!e->user_ok[i] || u->subscriptions == NULL)
+			continue;
+		fd = sf_open_dir(AT_FDCWD, u->target, u->target, &serr);
+		if (fd < 0 ||
+		    subscriptions_write(fd, (const char *const *)u->subscriptions,
+					u->uid, u->gid, &serr) < 0) {
+			pthread_mutex_lock(&e->lock);
+			e->totals->users_failed++;
+			report_locked(e, MIGRATE_USER_FAILED, u, NULL, NULL,
+				      &serr);
+			pthread_mutex_unlock(&e->lock);
+		}
+		if (fd >= 0)
+			close(fd);
+	}
+}
+
+int migrate_folders(const struct plan *plan, struct journal *journal,
+		    const struct migrate_settings *set,
+		    struct migrate_totals *totals, struct m2d_error *err)
+{
+	struct engine e;
+	pthread_t *threads;
+	size_t i;
+	int jobs = set->jobs, started = 0, t;
+
+	engine_init(&e, plan, journal, set, totals);
+	e.queue = calloc(plan->nfolders + 1, sizeof(*e.queue));
+	e.user_ok = calloc(plan->nusers + 1, sizeof(*e.user_ok));
+	if (e.queue == NULL || e.user_ok == NULL) {
+		free(e.queue);
+		free(e.user_ok);
+		errno = ENOMEM;
+		return m2d_error_sys(err, "malloc", "");
+	}
+	for (i = 0; i < plan->nfolders; i++) {
+		const struct plan_folder *f = &plan->folders[i];
+
+		if (f->skip == PLAN_TAKEN) {
+			e.queue[e.nqueue++] = i;
+			totals->bytes_total += (unsigned long long)f->size;
+		} else if (skip_is_failure(f->skip)) {
+			struct m2d_error ferr;
+
+			m2d_error_set(&ferr, M2D_ERR_NAME, f->source, "%s%s%s",
+				      plan_skip_str(f->skip),
+				      f->reason != NULL ? ": " : "",
+				      f->reason != NULL ? f->reason : "");
+			totals->folders_failed++;
+			report(&e, MIGRATE_FOLDER_FAILED, &plan->users[f->user],
+			       f, NULL, &ferr);
+		}
+	}
+	totals->folders_total = e.nqueue + totals->folders_failed;
+	/* biggest first: the longest job must not start last */
+	qsort_r(e.queue, e.nqueue, sizeof(*e.queue), by_size_desc,
+		(void *)plan);
+
+	if (jobs <= 0)
+		jobs = (int)sysconf(_SC_NPROCESSORS_ONLN);
+	if (jobs <= 0)
+		jobs = 1;
+	if ((size_t)jobs > e.nqueue)
+		jobs = e.nqueue > 0 ? (int)e.nqueue : 1;
+	threads = calloc((size_t)jobs, sizeof(*threads));
+	for (t = 1; threads != NULL && t < jobs; t++) {
+		if (pthread_create(&threads[t], NULL, worker, &e) != 0)
+			break;
+		started = t;
+	}
+	worker(&e);		/* this thread is worker 0 */
+	for (t = 1; t <= started; t++)
+		pthread_join(threads[t], NULL);
+	free(threads);
+
+	if (!set->dry_run && !cancelled(&e))
+		write_subscriptions(&e);
+	free(e.queue);
+	free(e.user_ok);
+	pthread_mutex_destroy(&e.lock);
+	if (cancelled(&e)) {
+		return m2d_error_set(err, M2D_ERR_CANCELLED, "",
+				     _("cancelled; run the same command again "
+				       "to continue"));
+	}
+	return totals->folders_failed > 0 || totals->users_failed > 0 ? 1 : 0;
+}
+
+/* ---- clear ---- */
+
+/* Is PATH strictly below BASE (string-wise, at a '/')? */
+static bool below(const char *path, const char *base)
+{
+	size_t n = strlen(base);
+
+	while (n > 1 && base[n - 1] == '/')
+		n--;
+	return strncmp(path, base, n) == 0 && path[n] == '/' &&
+		path[n + 1] != '\0' && strstr(path + n, "/../") == NULL &&
+		strcmp(path + strlen(path) - 3, "/..") != 0;
+}
+
+/* What Dovecot or we keep in a maildir root besides folders. */
+static bool maildir_file(const char *name)
+{
+	return strcmp(name, "cur") == 0 || strcmp(name, "new") == 0 ||
+		strcmp(name, "tmp") == 0 ||
+		strncmp(name, "dovecot", 7) == 0 ||
+		strcmp(name, "subscriptions") == 0 ||
+		strcmp(name, "maildirfolder") == 0;
+}
+
+/* Check every entry of the user root ROOT is ours. */
+static int check_root(const char *root, struct journal_folder *folders,
+		      size_t nfolders, struct m2d_error *err)
+{
+	struct dirent *d;
+	DIR *dir;
+	int fd = sf_open_dir(AT_FDCWD, root, root, err);
+
+	if (fd < 0)
+		return err->sys_errno == ENOENT ? 0 : -1;
+	dir = fdopendir(fd);
+	if (dir == NULL) {
+		close(fd);
+		return m2d_error_sys(err, "opendir", root);
+	}
+	while ((d = readdir(dir)) != NULL) {
+		bool known = strcmp(d->d_name, ".") == 0 ||
+			strcmp(d->d_name, "..") == 0 || maildir_file(d->d_name);
+		size_t i;
+
+		for (i = 0; !known && i < nfolders; i++)
+			known = strcmp(folders[i].target, root) == 0 &&
+				strcmp(folders[i].dirname, d->d_name) == 0;
+		if (!known) {
+			m2d_error_set(err, M2D_ERR_EXISTS, root,
+				      _("holds \"%s\", which mbox2dovecot did "
+					"not create; nothing was removed"),
+				      d->d_name);
+			closedir(dir);
+			return -1;
+		}
+	}
+	closedir(dir);
+	return 0;
+}
+
+static bool is_dir_at(int fd, const char *name)
+{
+	struct stat st;
+
+	return fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		S_ISDIR(st.st_mode);
+}
+
+/* Check every entry under BASE leads to a user root of ours. */
+static int check_base(const char *dirpath, struct journal_user *users,
+		      size_t nusers, struct m2d_error *err)
+{
+	struct dirent *d;
+	DIR *dir;
+	int fd = sf_open_dir(AT_FDCWD, dirpath, dirpath, err);
+
+	if (fd < 0)
+		return err->sys_errno == ENOENT ? 0 : -1;
+	dir = fdopendir(fd);
+	if (dir == NULL) {
+		close(fd);
+		return m2d_error_sys(err, "opendir", dirpath);
+	}
+	while ((d = readdir(dir)) != NULL) {
+		size_t i, n = strlen(dirpath);
+		bool root = false, parent = false;
+
+		if (strcmp(d->d_name, ".") == 0 || strcmp(d->d_name, "..") == 0)
+			continue;
+		for (i = 0; i < nusers; i++) {
+			const char *t = users[i].target;
+
+			if (strncmp(t, dirpath, n) != 0 || t[n] != '/' ||
+			    strncmp(t + n + 1, d->d_name, strlen(d->d_name)) != 0)
+				continue;
+			if (t[n + 1 + strlen(d->d_name)] == '\0')
+				root = true;
+			else if (t[n + 1 + strlen(d->d_name)] == '/')
+				parent = true;
+		}
+		if (!root && parent && is_dir_at(dirfd(dir), d->d_name)) {
+			char *sub = malloc(n + strlen(d->d_name) + 2);
+			int r;
+
+			if (sub == NULL) {
+				closedir(dir);
+				errno = ENOMEM;
+				return m2d_error_sys(err, "malloc", dirpath);
+			}
+			sprintf(sub, "%s/%s", dirpath, d->d_name);
+			r = check_base(sub, users, nusers, err);
+			free(sub);
+			if (r < 0) {
+				closedir(dir);
+				return -1;
+			}
+		} else if (!root) {
+			m2d_error_set(err, M2D_ERR_EXISTS, dirpath,
+				      _("holds \"%s\", which mbox2dovecot did "
+					"not create; nothing was removed"),
+				      d->d_name);
+			closedir(dir);
+			return -1;
+		}
+	}
+	closedir(dir);
+	return 0;
+}
+
+int migrate_clear(const char *target_base, struct journal *journal,
+		  struct m2d_error *err)
+{
+	struct journal_folder *folders;
+	struct journal_user *users;
+	size_t nfolders, nusers, i;
+	int ret = -1;
+
+	nfolders = journal_folders(journal, &folders);
+	nusers = journal_users(journal, &users);
+	/* first make sure we remove only what is ours */
+	for (i = 0; i < nusers; i++) {
+		if (!below(users[i].target, target_base)) {
+			m2d_error_set(err, M2D_ERR_UNSAFE, users[i].target,
+				      _("is not below the target %s; "
+					"refusing to remove it"), target_base);
+			goto out;
+		}
+		if (check_root(users[i].target, folders, nfolders, err) < 0)
+			goto out;
+	}
+	for (i = 0; i < nfolders; i++) {
+		if (!below(folders[i].target, target_base) ||
+		    (folders[i].dirname[0] != '\0' &&
+		     (folders[i].dirname[0] != '.' ||
+		      strchr(folders[i].dirname, '/') != NULL ||
+		      strcmp(folders[i].dirname, "..") == 0))) {
+			m2d_error_set(err, M2D_ERR_UNSAFE, folders[i].target,
+				      _("journal entry outside the target %s; "
+					"refusing"), target_base);
+			goto out;
+		}
+	}
+	if (check_base(target_base, users, nusers, err) < 0)
+		goto out;
+
+	for (i = 0; i < nfolders; i++) {
+		if (folders[i].dirname[0] != '\0') {
+			int fd = sf_open_dir(AT_FDCWD, folders[i].target,
+					     folders[i].target, err);
+
+			if (fd >= 0) {
+				int r = sf_remove_tree(fd, folders[i].dirname);
+
+				close(fd);
+				if (r < 0) {
+					m2d_error_sys(err, "unlink",
+						      folders[i].target);
+					goto out;
+				}
+			}
+		}
+		if (journal_forget(journal, folders[i].user, folders[i].listed,
+				   err) < 0)
+			goto out;
+	}
+	for (i = 0; i < nusers; i++) {
+		char *parent, *slash;
+
+		if (sf_remove_tree(AT_FDCWD, users[i].target) < 0) {
+			m2d_error_sys(err, "unlink", users[i].target);
+			goto out;
+		}
+		/* the hash directories of a layout like %1u/%u, if empty */
+		parent = strdup(users[i].target);
+		while (parent != NULL && (slash = strrchr(parent, '/')) != NULL) {
+			*slash = '\0';
+			if (!below(parent, target_base) || rmdir(parent) < 0)
+				break;
+		}
+		free(parent);
+		if (journal_forget(journal, users[i].user, NULL, err) < 0)
+			goto out;
+	}
+	ret = journal_compact(journal, err);
+out:
+	journal_folders_free(folders, nfolders);
+	journal_users_free(users, nusers);
+	return ret;
+}
