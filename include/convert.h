@@ -62,4 +62,7 @@ int convert_folder(const char *mbox, const char *maildir,
 		   const struct convert_settings *set,
 		   struct convert_stats *stats, struct m2d_error *err);
 
+/* UW's flags (enum uw_flag) as maildir flags (enum maildir_flag). */
+unsigned int convert_maildir_flags(unsigned int uw_flags);
+
 #endif

@@ -4,13 +4,7 @@
  * The reader splits and strips, the writer stages and commits; here is
  * what ties them: UW's flags to maildir's, keywords to letters, and UW's
  * UID rules.
- *
- * UIDs, as UW decided them (imap-2007 unix.c): message 1 carries the
- * folder's UIDVALIDITY and last UID (X-IMAP or X-IMAPbase); each message
- * may carry X-UID.  A message without X-UID gets last+1 (new mail Postfix
- * appended since UW last saw the folder).  An X-UID that does not go up,
- * or that is beyond the last UID, made UW reset the folder's UIDVALIDITY
- * and number every message afresh; so do we, and say so.
+ * and UW's UID rules (uw-uids.c).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -24,6 +18,7 @@
 #include "folder-names.h"
 #include "maildir-writer.h"
 #include "mbox-reader.h"
+#include "uw-uids.h"
 #include "i18n.h"
 
 #define PROGRESS_EVERY 256
@@ -34,9 +29,7 @@ struct convert_ctx {
 	const char *mbox;
 	struct maildir_folder *folder;
 
-	bool trust;			/* UW's UIDs are being kept */
-	unsigned long last;		/* highest UID given so far */
-	unsigned long prev;
+	struct uw_uids uids;
 	bool dropped_warned;
 };
 
@@ -52,7 +45,7 @@ static void progress(struct convert_ctx *c)
 		c->set->progress(c->stats, c->set->ctx);
 }
 
-static unsigned int maildir_flags(unsigned int uw)
+unsigned int convert_maildir_flags(unsigned int uw)
 {
 	unsigned int f = 0;
 
@@ -111,36 +104,29 @@ static unsigned int keyword_bits(struct convert_ctx *c, const char *words,
 	return bits;
 }
 
-/* The UID of MSG by UW's rules; switches to fresh UIDs when they break. */
+/* The UID of MSG by UW's rules; says so when they break. */
 static unsigned long msg_uid(struct convert_ctx *c, const struct mbox_msg *msg)
 {
+	unsigned long prev = c->uids.prev, last = c->uids.last;
 	unsigned long uid;
+	bool reset;
 
-	if (!c->trust)
-		return msg->seq;
-	if (msg->uid == 0) {
-		uid = ++c->last;
-	} else if (msg->uid <= c->prev || msg->uid > c->last) {
+	uid = uw_uids_next(&c->uids, msg, &reset);
+	if (reset) {
 		struct m2d_error w;
 
 		m2d_error_set(&w, M2D_ERR_MALFORMED, c->mbox,
-			      msg->uid <= c->prev ?
+			      msg->uid <= prev ?
 			      _("message %lu has UID %lu, not above %lu: UW "
 				"would have renumbered the folder; new "
 				"UIDVALIDITY and UIDs assigned") :
 			      _("message %lu has UID %lu, beyond the folder's "
 				"last UID %lu: UW would have renumbered the "
 				"folder; new UIDVALIDITY and UIDs assigned"),
-			      msg->seq, msg->uid,
-			      msg->uid <= c->prev ? c->prev : c->last);
+			      msg->seq, msg->uid, msg->uid <= prev ? prev : last);
 		m2d_error_at(&w, msg->offset, msg->line);
 		warn(c, &w);
-		c->trust = false;
-		return msg->seq;
-	} else {
-		uid = msg->uid;
 	}
-	c->prev = uid;
 	return uid;
 }
 
@@ -154,7 +140,7 @@ static int copy_message(struct convert_ctx *c, struct mbox_reader *reader,
 
 	memset(&info, 0, sizeof(info));
 	info.uid = msg_uid(c, msg);
-	info.flags = maildir_flags(msg->flags);
+	info.flags = convert_maildir_flags(msg->flags);
 	info.recent = (msg->flags & UW_OLD) == 0;
 	info.date = msg->from.date;
 	if (c->set->dry_run) {
@@ -207,8 +193,7 @@ static int convert_messages(struct convert_ctx *c, struct mbox_reader *reader,
 		if (meta == NULL) {
 			/* message 1 is read: the folder's data is known */
 			meta = mbox_reader_meta(reader);
-			c->trust = meta->have_base && meta->uidvalidity != 0;
-			c->last = meta->uidlast;
+			uw_uids_init(&c->uids, meta);
 			if (!c->set->dry_run)
 				keyword_bits(c, meta->keywords != NULL ?
 					     meta->keywords : "", NULL);
@@ -228,9 +213,7 @@ static int convert_messages(struct convert_ctx *c, struct mbox_reader *reader,
 	if (rc < 0)
 		return -1;
 	if (meta == NULL) {
-		meta = mbox_reader_meta(reader);
-		c->trust = meta->have_base && meta->uidvalidity != 0;
-		c->last = meta->uidlast;
+		uw_uids_init(&c->uids, mbox_reader_meta(reader));
 	}
 	return 0;
 }
@@ -282,9 +265,9 @@ int convert_folder(const char *mbox, const char *maildir,
 	if (convert_messages(&c, reader, err) < 0)
 		goto out;
 
-	if (c.trust) {
+	if (c.uids.trust) {
 		stats->uidvalidity = mbox_reader_meta(reader)->uidvalidity;
-		stats->nextuid = c.last + 1;
+		stats->nextuid = c.uids.last + 1;
 	} else {
 		stats->uidvalidity = (unsigned long)time(NULL);
 		stats->nextuid = stats->messages + 1;
@@ -298,11 +281,11 @@ int convert_folder(const char *mbox, const char *maildir,
 			warn(&c, &w);
 		}
 	}
-	stats->uids_kept = c.trust;
+	stats->uids_kept = c.uids.trust;
 	if (!set->dry_run) {
 		stats->keywords = maildir_folder_keyword_count(c.folder);
 		if (maildir_folder_commit(c.folder, stats->uidvalidity,
-					  stats->nextuid, !c.trust, err) < 0)
+					  stats->nextuid, !c.uids.trust, err) < 0)
 			goto out;
 	}
 	stats->source_done = stats->source_size;

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "mbox-reader.h"
+#include "hash.h"
 #include "i18n.h"
 
 #define READ_BUF_SIZE (1024 * 1024)
@@ -65,52 +66,12 @@ struct mbox_reader {
 
 	struct mbox_meta meta;
 
-	uint64_t hash;			/* of every byte read, in order */
-	unsigned char hash_tail[8];
-	size_t hash_tail_len;
+	struct m2d_hash hash;		/* of every byte read, in order */
 };
-
-/*
- * A fast 64-bit checksum of the source (to see that a re-run reads the
- * same bytes; not for security), independent of how reads split the file.
- */
-static uint64_t hash_word(uint64_t h, uint64_t w)
-{
-	h = (h ^ w) * 0x100000001b3ULL;
-	return h ^ (h >> 29);
-}
-
-static void hash_update(struct mbox_reader *r, const unsigned char *p,
-			size_t n)
-{
-	uint64_t w;
-
-	while (r->hash_tail_len > 0 && r->hash_tail_len < 8 && n > 0) {
-		r->hash_tail[r->hash_tail_len++] = *p++;
-		n--;
-	}
-	if (r->hash_tail_len == 8) {
-		memcpy(&w, r->hash_tail, 8);
-		r->hash = hash_word(r->hash, w);
-		r->hash_tail_len = 0;
-	}
-	for (; n >= 8; p += 8, n -= 8) {
-		memcpy(&w, p, 8);
-		r->hash = hash_word(r->hash, w);
-	}
-	memcpy(r->hash_tail, p, n);
-	r->hash_tail_len = n;
-}
 
 uint64_t mbox_reader_checksum(const struct mbox_reader *r)
 {
-	uint64_t w = 0, h = r->hash;
-
-	if (r->hash_tail_len > 0) {
-		memcpy(&w, r->hash_tail, r->hash_tail_len);
-		h = hash_word(h, w ^ ((uint64_t)r->hash_tail_len << 56));
-	}
-	return h;
+	return m2d_hash_final(&r->hash);
 }
 
 const struct stat *mbox_reader_stat(const struct mbox_reader *r)
@@ -154,7 +115,7 @@ static int fill(struct mbox_reader *r, size_t need, struct m2d_error *err)
 			r->eof = true;
 			break;
 		}
-		hash_update(r, r->buf + r->end, (size_t)n);
+		m2d_hash_update(&r->hash, r->buf + r->end, (size_t)n);
 		r->end += (size_t)n;
 		r->read_off += n;
 	}
@@ -525,7 +486,7 @@ int mbox_reader_open_fd(int fd, const char *path,
 		r->set.max_header = DEFAULT_MAX_HEADER;
 	r->line = 1;
 	r->at_line_start = true;
-	r->hash = 0xcbf29ce484222325ULL;
+	m2d_hash_init(&r->hash);
 	if (fstat(fd, &r->st0) < 0) {
 		m2d_error_sys(err, "fstat", path);
 		goto fail;

@@ -1,0 +1,30 @@
+#ifndef M2D_VERIFY_H
+#define M2D_VERIFY_H
+
+/*
+ * Compare one mbox folder with the maildir folder made from it: every
+ * message present once, in order, with the UID UW gave it, its bytes
+ * (checksums), its flags and its date.  Read-only on both sides.
+ */
+
+#include <stdbool.h>
+
+#include "m2d-error.h"
+
+struct verify_result {
+	unsigned long source_messages;
+	unsigned long target_messages;
+	unsigned long differences;	/* messages that differ */
+	char first[512];		/* the first difference, translated */
+};
+
+/*
+ * MAILDIR is the user's maildir root, DIRNAME the folder ("" INBOX).
+ * Returns 0 when they match, 1 when they differ (RESULT says how), -1
+ * when one side cannot be read (ERR).
+ */
+int verify_folder(const char *mbox, const char *maildir, const char *dirname,
+		  bool mboxrd, struct verify_result *result,
+		  struct m2d_error *err);
+
+#endif

@@ -1,0 +1,31 @@
+#ifndef M2D_UW_UIDS_H
+#define M2D_UW_UIDS_H
+
+/*
+ * UIDs as UW-IMAP decided them (imap-2007 unix.c).  Message 1 carries the
+ * folder's UIDVALIDITY and last UID (X-IMAP or X-IMAPbase); each message
+ * may carry X-UID.  A message without X-UID gets last+1 (new mail Postfix
+ * appended since UW last saw the folder).  An X-UID that does not go up,
+ * or that is beyond the last UID, made UW reset the folder's UIDVALIDITY
+ * and number every message afresh: then the UIDs are 1..n.
+ */
+
+#include <stdbool.h>
+
+#include "mbox-reader.h"
+
+struct uw_uids {
+	bool trust;		/* UW's UIDs are still being kept */
+	unsigned long last;	/* highest UID given so far */
+	unsigned long prev;
+};
+
+/* From the folder's data, known once message 1 has been read. */
+void uw_uids_init(struct uw_uids *u, const struct mbox_meta *meta);
+
+/* MSG's UID.  *reset_r is set when this message made UW renumber (the
+ * caller says so); from then on the UIDs are the sequence numbers. */
+unsigned long uw_uids_next(struct uw_uids *u, const struct mbox_msg *msg,
+			   bool *reset_r);
+
+#endif
