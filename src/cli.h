@@ -33,5 +33,11 @@ int cli_parse_owner(const char *arg, int *uid_r, int *gid_r);
 double cli_now(void);
 
 int cmd_convert(int argc, char **argv);
+int cmd_plan(int argc, char **argv);
+int cmd_migrate_users(int argc, char **argv);
+int cmd_migrate_folders(int argc, char **argv);
+int cmd_migrate(int argc, char **argv);
+int cmd_clear(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
 
 #endif

@@ -13,6 +13,16 @@ static const struct command {
 	const char *summary;
 } commands[] = {
 	{ "convert", cmd_convert, N_("convert one mbox into one maildir folder") },
+	{ "plan", cmd_plan, N_("find users and folders; write the lists") },
+	{ "migrate-users", cmd_migrate_users,
+	  N_("create every user's maildir, ready for delivery") },
+	{ "migrate-folders", cmd_migrate_folders,
+	  N_("convert every planned folder, exactly once") },
+	{ "migrate", cmd_migrate, N_("migrate-users, then migrate-folders") },
+	{ "verify", cmd_verify,
+	  N_("compare every migrated folder with its mbox") },
+	{ "clear", cmd_clear,
+	  N_("remove what a migration created in the target") },
 };
 
 static void usage(FILE *out)

@@ -1,0 +1,30 @@
+#ifndef M2D_RUN_CMD_H
+#define M2D_RUN_CMD_H
+
+/*
+ * Running the system's tools (doveadm, doveconf, postconf, service
+ * commands): execvp(), never a shell, standard output captured, standard
+ * error captured apart, both NUL-terminated.
+ */
+
+#include <stddef.h>
+
+#include "m2d-error.h"
+
+struct run_output {
+	char *out;		/* allocated; stdout */
+	char *err;		/* allocated; stderr */
+	int status;		/* exit status, or 128+signal */
+};
+
+/* Run ARGV (argv[0] looked up in PATH).  Returns 0 when it ran (whatever
+ * its exit status), -1 when it could not be started (ERR). */
+int run_cmd(char *const argv[], struct run_output *output,
+	    struct m2d_error *err);
+void run_output_free(struct run_output *output);
+
+/* Split a configured command line at spaces into a NULL-terminated
+ * array, with EXTRA (NULL-terminated) appended.  Free with free(). */
+char **run_cmd_argv(const char *cmdline, const char *const *extra);
+
+#endif

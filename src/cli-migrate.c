@@ -1,0 +1,541 @@
+/*
+ * cli-migrate.c - "mbox2dovecot plan | migrate-users | migrate-folders |
+ * migrate | clear": the runbook's scripts over the migration engine
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "journal.h"
+#include "migrate.h"
+#include "plan.h"
+#include "run-cmd.h"
+#include "verify.h"
+#include "i18n.h"
+
+#define DEFAULT_CONFIG "/etc/mbox2dovecot.conf"
+
+struct migrate_opts {
+	struct m2d_config cfg;
+	char **users;			/* from --users, NULL-terminated */
+	const char *userlist;
+	const char *folderlist;
+	bool dry_run;
+	const char *doveadm;		/* verify: "doveadm [-c FILE]" */
+};
+
+enum what { DO_PLAN, DO_USERS, DO_FOLDERS, DO_BOTH, DO_CLEAR, DO_VERIFY };
+
+static volatile sig_atomic_t cancelled;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	cancelled = 1;
+}
+
+static void usage(FILE *out, const char *cmd)
+{
+	fprintf(out, _("usage: %s %s [--config FILE] [--spool DIR] "
+		       "[--homes DIR] [--target DIR]\n"
+		       "        [--work DIR] [--users a,b,c | --userlist FILE] "
+		       "[--folderlist FILE]\n"
+		       "        [--jobs N] [--dry-run]\n"), cli_progname, cmd);
+}
+
+static char **split_users(const char *arg)
+{
+	size_t n = 1, i = 0;
+	const char *p;
+	char **list, *copy, *tok, *save = NULL;
+
+	for (p = arg; *p != '\0'; p++)
+		n += *p == ',';
+	list = calloc(n + 1, sizeof(*list));
+	copy = strdup(arg);
+	if (list == NULL || copy == NULL) {
+		free(list);
+		free(copy);
+		return NULL;
+	}
+	for (tok = strtok_r(copy, ",", &save); tok != NULL;
+	     tok = strtok_r(NULL, ",", &save))
+		list[i++] = strdup(tok);
+	free(copy);
+	return list;
+}
+
+static void free_users(char **users)
+{
+	size_t i;
+
+	for (i = 0; users != NULL && users[i] != NULL; i++)
+		free(users[i]);
+	free(users);
+}
+
+/* Parse the options every migration command shares.  Returns 0, or an
+ * exit code. */
+static int parse_opts(int argc, char **argv, const char *cmd,
+		      struct migrate_opts *o)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "spool", required_argument, NULL, 's' },
+		{ "homes", required_argument, NULL, 'H' },
+		{ "target", required_argument, NULL, 't' },
+		{ "work", required_argument, NULL, 'w' },
+		{ "users", required_argument, NULL, 'u' },
+		{ "userlist", required_argument, NULL, 'U' },
+		{ "folderlist", required_argument, NULL, 'F' },
+		{ "jobs", required_argument, NULL, 'j' },
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ "doveadm", required_argument, NULL, 'D' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *config = NULL;
+	struct m2d_error err;
+	int c, i;
+
+	memset(o, 0, sizeof(*o));
+	/* the config file first, the other options override it */
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
+			config = argv[i + 1];
+		else if (strncmp(argv[i], "--config=", 9) == 0)
+			config = argv[i] + 9;
+	}
+	if (config == NULL && access(DEFAULT_CONFIG, F_OK) == 0)
+		config = DEFAULT_CONFIG;
+	if (m2d_config_load(&o->cfg, config, &err) < 0) {
+		cli_report(&err);
+		return EXIT_USAGE;
+	}
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "j:nh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			break;
+		case 's':
+			m2d_config_set(&o->cfg.spool_dir, optarg);
+			break;
+		case 'H':
+			m2d_config_set(&o->cfg.homes_dir, optarg);
+			break;
+		case 't':
+			m2d_config_set(&o->cfg.target_base, optarg);
+			break;
+		case 'w':
+			m2d_config_set(&o->cfg.work_dir, optarg);
+			break;
+		case 'u':
+			free_users(o->users);
+			o->users = split_users(optarg);
+			break;
+		case 'U':
+			o->userlist = optarg;
+			break;
+		case 'F':
+			o->folderlist = optarg;
+			break;
+		case 'j':
+			o->cfg.jobs = atoi(optarg);
+			if (o->cfg.jobs < 0) {
+				cli_error(_("--jobs: expected a number >= 0"));
+				return EXIT_USAGE;
+			}
+			break;
+		case 'n':
+			o->dry_run = true;
+			break;
+		case 'D':
+			o->doveadm = optarg;
+			break;
+		case 'h':
+			usage(stdout, cmd);
+			return -1;
+		default:
+			usage(stderr, cmd);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr, cmd);
+		return EXIT_USAGE;
+	}
+	if (o->cfg.source_tz != NULL && o->cfg.source_tz[0] != '\0') {
+		setenv("TZ", o->cfg.source_tz, 1);
+		tzset();
+	}
+	return 0;
+}
+
+/* ---- what the admin sees ---- */
+
+struct view {
+	bool tty;
+	double last_draw;
+	bool drawn;
+};
+
+static void clear_line(struct view *v)
+{
+	if (v->tty && v->drawn) {
+		fputs("\r\033[K", stderr);
+		v->drawn = false;
+	}
+}
+
+static void draw_bar(struct view *v, const struct migrate_totals *t,
+		     const struct migrate_report *r)
+{
+	double now = cli_now(), frac, rate, eta;
+	char bar[21];
+	int i, fill;
+
+	if (!v->tty || now - v->last_draw < 0.2)
+		return;
+	v->last_draw = now;
+	frac = t->bytes_total > 0 ?
+		(double)t->bytes_done / (double)t->bytes_total : 1.0;
+	if (frac > 1.0)
+		frac = 1.0;
+	fill = (int)(frac * 20);
+	for (i = 0; i < 20; i++)
+		bar[i] = i < fill ? '#' : '.';
+	bar[20] = '\0';
+	rate = t->seconds > 0 ? (double)t->bytes_done / t->seconds : 0;
+	eta = rate > 0 ? (double)(t->bytes_total - t->bytes_done) / rate : 0;
+	fprintf(stderr, _("\r\033[K[%s] %3d%% %lu/%lu folders, %.1f MB, "
+			  "%.1f MB/s, ETA %d:%02d %s"),
+		bar, (int)(frac * 100), t->folders_done + t->folders_unchanged +
+		t->folders_failed, t->folders_total, (double)t->bytes_done / 1e6,
+		rate / 1e6, (int)eta / 60, (int)eta % 60,
+		r->folder != NULL ? r->folder->listed : "");
+	fflush(stderr);
+	v->drawn = true;
+}
+
+static void show(const struct migrate_report *r, void *ctx)
+{
+	struct view *v = ctx;
+	char buf[2048];
+
+	switch (r->event) {
+	case MIGRATE_USER_DONE:
+		if (!v->tty)
+			printf(_("user %s: %s ready\n"), r->user->name,
+			       r->user->target);
+		break;
+	case MIGRATE_USER_FAILED:
+		clear_line(v);
+		printf(_("FAILED user %s: %s\n"), r->user->name,
+		       m2d_error_str(r->error, buf, sizeof(buf)));
+		break;
+	case MIGRATE_FOLDER_START:
+		break;
+	case MIGRATE_FOLDER_DONE:
+		clear_line(v);
+		printf(_("done %s -> %s: %lu messages\n"), r->folder->listed,
+		       r->folder->name, r->stats->messages);
+		break;
+	case MIGRATE_FOLDER_UNCHANGED:
+		if (!v->tty)
+			printf(_("unchanged %s\n"), r->folder->listed);
+		break;
+	case MIGRATE_FOLDER_FAILED:
+		clear_line(v);
+		printf(_("FAILED %s: %s\n"), r->folder->listed,
+		       m2d_error_str(r->error, buf, sizeof(buf)));
+		break;
+	case MIGRATE_FOLDER_WARNING:
+		clear_line(v);
+		printf(_("warning %s: %s\n"), r->folder->listed,
+		       m2d_error_str(r->error, buf, sizeof(buf)));
+		break;
+	case MIGRATE_TICK:
+		break;
+	}
+	draw_bar(v, r->totals, r);
+	if (!v->tty)
+		fflush(stdout);
+}
+
+static void print_plan(const struct plan *plan)
+{
+	size_t i;
+
+	for (i = 0; i < plan->nusers; i++)
+		printf(_("user %s: home %s, maildir %s\n"), plan->users[i].name,
+		       plan->users[i].home != NULL ? plan->users[i].home : "-",
+		       plan->users[i].target);
+	for (i = 0; i < plan->nfolders; i++) {
+		const struct plan_folder *f = &plan->folders[i];
+
+		if (f->skip == PLAN_TAKEN)
+			printf(_("folder %s -> \"%s\" (%lld bytes)\n"),
+			       f->listed, f->name, f->size);
+		else if (f->skip == PLAN_SKIP_NAME)
+			printf(_("rename %s: %s (suggested: \"%s\")\n"),
+			       f->listed, folder_problem_str(f->problem),
+			       f->suggestion != NULL ? f->suggestion : "");
+		else
+			printf(_("skip %s: %s\n"), f->listed,
+			       f->reason != NULL ? f->reason :
+			       plan_skip_str(f->skip));
+	}
+}
+
+static void print_summary(const struct migrate_totals *t, bool dry_run)
+{
+	if (dry_run) {
+		/* PLATFORM.md: 1 inode a message, 9 a folder, 6 a user */
+		unsigned long long inodes = t->messages + 9ULL *
+			(t->folders_done + t->folders_unchanged) +
+			6ULL * t->users_done;
+
+		printf(_("would migrate %lu users, %lu folders: %lu messages, "
+			 "%.1f MB, about %llu inodes\n"), t->users_done,
+		       t->folders_done, t->messages,
+		       (double)t->bytes_total / 1e6, inodes);
+		return;
+	}
+	printf(_("users: %lu ready, %lu failed; folders: %lu converted, %lu "
+		 "unchanged, %lu failed; %lu messages in %.1f s\n"),
+	       t->users_done, t->users_failed, t->folders_done,
+	       t->folders_unchanged, t->folders_failed, t->messages,
+	       t->seconds);
+}
+
+/* The message count Dovecot itself reports, or -1. */
+static long doveadm_messages(const char *doveadm, const char *user,
+			     const char *folder)
+{
+	const char *const extra[] = { "-f", "tab", "mailbox", "status", "-u",
+				      user, "messages", folder, NULL };
+	char **argv = run_cmd_argv(doveadm, extra);
+	struct run_output out;
+	struct m2d_error err;
+	long n = -1;
+	char *nl;
+
+	if (argv == NULL)
+		return -1;
+	if (run_cmd(argv, &out, &err) == 0) {
+		/* a header line "messages", then the number */
+		nl = strchr(out.out, '\n');
+		if (out.status == 0 && nl != NULL)
+			n = strtol(nl + 1, NULL, 10);
+		run_output_free(&out);
+	}
+	free(argv);
+	return n;
+}
+
+/* Every taken folder of the plan against its maildir. */
+static int verify_plan(const struct plan *plan, const struct migrate_opts *o)
+{
+	unsigned long ok = 0, bad = 0;
+	size_t i;
+
+	for (i = 0; i < plan->nfolders; i++) {
+		const struct plan_folder *f = &plan->folders[i];
+		const struct plan_user *u = &plan->users[f->user];
+		struct verify_result r;
+		struct m2d_error err;
+		char buf[2048];
+		int rc;
+
+		if (f->skip != PLAN_TAKEN)
+			continue;
+		rc = verify_folder(f->source, u->target, f->dirname,
+				   o->cfg.mboxrd, &r, &err);
+		if (rc < 0) {
+			printf(_("FAILED %s: %s\n"), f->listed,
+			       m2d_error_str(&err, buf, sizeof(buf)));
+			bad++;
+			continue;
+		}
+		if (rc == 0 && o->doveadm != NULL) {
+			long n = doveadm_messages(o->doveadm, u->name, f->name);
+
+			if (n != (long)r.source_messages) {
+				snprintf(r.first, sizeof(r.first),
+					 _("Dovecot reports %ld messages, the "
+					   "mbox has %lu"), n,
+					 r.source_messages);
+				rc = 1;
+			}
+		}
+		if (rc > 0) {
+			printf(_("DIFFERS %s: %s\n"), f->listed, r.first);
+			bad++;
+		} else {
+			printf(_("ok %s: %lu messages\n"), f->listed,
+			       r.source_messages);
+			ok++;
+		}
+	}
+	printf(_("verified %lu folders: %lu identical, %lu differ or "
+		 "failed\n"), ok + bad, ok, bad);
+	return bad > 0 ? EXIT_FAILED : EXIT_OK;
+}
+
+static int run(int argc, char **argv, const char *cmd, enum what what)
+{
+	struct migrate_opts o;
+	struct migrate_settings set;
+	struct migrate_totals ut, ft;
+	struct plan_source src;
+	struct journal *journal = NULL;
+	struct plan plan;
+	struct view view;
+	struct m2d_error err;
+	struct sigaction sa;
+	int rc, ret = EXIT_OK;
+
+	rc = parse_opts(argc, argv, cmd, &o);
+	if (rc != 0) {
+		free_users(o.users);
+		m2d_config_free(&o.cfg);
+		return rc < 0 ? EXIT_OK : rc;
+	}
+	memset(&plan, 0, sizeof(plan));
+	memset(&ut, 0, sizeof(ut));
+	memset(&ft, 0, sizeof(ft));
+
+	if (what == DO_CLEAR) {
+		if (journal_open(o.cfg.work_dir, &journal, &err) < 0 ||
+		    migrate_clear(o.cfg.target_base, journal, &err) < 0) {
+			cli_report(&err);
+			ret = cli_exit_for(&err);
+		} else {
+			printf(_("cleared what mbox2dovecot created under %s\n"),
+			       o.cfg.target_base);
+		}
+		goto out;
+	}
+
+	memset(&src, 0, sizeof(src));
+	src.users = (const char *const *)o.users;
+	src.userlist = o.userlist;
+	src.folderlist = o.folderlist;
+	if (plan_build(&o.cfg, &src, &plan, &err) < 0) {
+		cli_report(&err);
+		ret = cli_exit_for(&err);
+		goto out;
+	}
+	if (what == DO_VERIFY) {
+		ret = verify_plan(&plan, &o);
+		goto out;
+	}
+	if (what == DO_PLAN) {
+		print_plan(&plan);
+		if (!o.dry_run) {
+			if (mkdir(o.cfg.work_dir, 0700) < 0 && errno != EEXIST) {
+				m2d_error_sys(&err, "mkdir", o.cfg.work_dir);
+				cli_report(&err);
+				ret = cli_exit_for(&err);
+				goto out;
+			}
+			if (plan_write_lists(&plan, o.cfg.work_dir, &err) < 0) {
+				cli_report(&err);
+				ret = cli_exit_for(&err);
+				goto out;
+			}
+			printf(_("wrote %s/userlist-master and "
+				 "%s/folderlist-master\n"), o.cfg.work_dir,
+			       o.cfg.work_dir);
+		}
+		goto out;
+	}
+	if (!o.dry_run && journal_open(o.cfg.work_dir, &journal, &err) < 0) {
+		cli_report(&err);
+		ret = cli_exit_for(&err);
+		goto out;
+	}
+
+	memset(&view, 0, sizeof(view));
+	view.tty = isatty(STDERR_FILENO);
+	memset(&set, 0, sizeof(set));
+	set.cfg = &o.cfg;
+	set.jobs = o.cfg.jobs;
+	set.dry_run = o.dry_run;
+	set.report = show;
+	set.ctx = &view;
+	set.cancel = &cancelled;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+
+	if (what == DO_USERS || what == DO_BOTH) {
+		rc = migrate_users(&plan, journal, &set, &ut, &err);
+		if (rc < 0) {
+			cli_report(&err);
+			ret = cli_exit_for(&err);
+			goto out;
+		}
+		if (rc > 0)
+			ret = EXIT_FAILED;
+	}
+	if (what == DO_FOLDERS || what == DO_BOTH) {
+		rc = migrate_folders(&plan, journal, &set, &ft, &err);
+		clear_line(&view);
+		if (rc < 0) {
+			cli_report(&err);
+			ret = cli_exit_for(&err);
+			goto out;
+		}
+		if (rc > 0)
+			ret = EXIT_FAILED;
+	}
+	ft.users_done = ut.users_done;
+	ft.users_failed += ut.users_failed;
+	print_summary(&ft, o.dry_run);
+out:
+	journal_close(&journal);
+	plan_free(&plan);
+	free_users(o.users);
+	m2d_config_free(&o.cfg);
+	return ret;
+}
+
+int cmd_plan(int argc, char **argv)
+{
+	return run(argc, argv, "plan", DO_PLAN);
+}
+
+int cmd_migrate_users(int argc, char **argv)
+{
+	return run(argc, argv, "migrate-users", DO_USERS);
+}
+
+int cmd_migrate_folders(int argc, char **argv)
+{
+	return run(argc, argv, "migrate-folders", DO_FOLDERS);
+}
+
+int cmd_migrate(int argc, char **argv)
+{
+	return run(argc, argv, "migrate", DO_BOTH);
+}
+
+int cmd_verify(int argc, char **argv)
+{
+	return run(argc, argv, "verify", DO_VERIFY);
+}
+
+int cmd_clear(int argc, char **argv)
+{
+	return run(argc, argv, "clear", DO_CLEAR);
+}

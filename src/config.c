@@ -1,0 +1,535 @@
+/* config.c - mbox2dovecot.conf: defaults, libconfuse parsing, checks */
+#include <confuse.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "m2d-config.h"
+#include "i18n.h"
+
+#define UID_LIMIT 4294967294L	/* (uid_t)-2: -1 means "no uid" */
+
+/* ------------------------------------------------------------------ */
+/* Checks shared by the parser (with a line number) and by           */
+/* m2d_config_check() (after command-line overrides)                  */
+
+/* NULL when LAYOUT is fine, else a translated message. */
+static const char *layout_problem(const char *layout)
+{
+	bool has_u = false;
+
+	if (layout == NULL || layout[0] == '\0')
+		return _("target_layout is empty");
+	if (layout[0] == '/')
+		return _("target_layout must be relative to target_base");
+	for (const char *p = layout; *p != '\0'; p++) {
+		if (*p != '%')
+			continue;
+		p++;
+		if (*p == '%')
+			continue;
+		if (*p >= '1' && *p <= '9') {
+			while (*p >= '0' && *p <= '9')
+				p++;
+		}
+		if (*p != 'u')
+			return _("target_layout may only use %u, %Nu "
+				 "(first N characters) and %%");
+		has_u = true;
+	}
+	if (!has_u)
+		return _("target_layout must contain %u");
+	/* no "." or ".." levels: the target must stay below target_base */
+	for (const char *p = layout; *p != '\0';) {
+		size_t n = strcspn(p, "/");
+
+		if (n == 0 || (n == 1 && p[0] == '.') ||
+		    (n == 2 && p[0] == '.' && p[1] == '.'))
+			return _("target_layout must not contain empty, "
+				 "\".\" or \"..\" levels");
+		p += n;
+		if (*p == '/')
+			p++;
+	}
+	return NULL;
+}
+
+static const char *root_problem(const char *root)
+{
+	const char *rest;
+
+	if (root == NULL || root[0] == '\0')
+		return _("a folder root is empty");
+	if (root[0] == '~') {
+		if (root[1] != '\0' && root[1] != '/')
+			return _("a folder root must be \"~\", \"~/DIR\" or "
+				 "an absolute path (\"~user\" is not "
+				 "supported)");
+		rest = root + 1;
+	} else if (root[0] == '/') {
+		if (strstr(root, "%u") == NULL)
+			return _("an absolute folder root must contain %u "
+				 "(one directory per user)");
+		rest = root;
+	} else {
+		return _("a folder root must begin with \"~\" or \"/\"");
+	}
+	for (const char *p = rest; *p != '\0';) {
+		size_t n;
+
+		while (*p == '/')
+			p++;
+		n = strcspn(p, "/");
+		if ((n == 1 && p[0] == '.') ||
+		    (n == 2 && p[0] == '.' && p[1] == '.'))
+			return _("a folder root must not contain \".\" or "
+				 "\"..\" levels");
+		p += n;
+	}
+	return NULL;
+}
+
+static const char *owner_problem(const char *owner)
+{
+	const char *colon;
+	char *end;
+
+	if (owner == NULL || owner[0] == '\0')
+		return _("owner is empty");
+	if (strcmp(owner, "passwd") == 0 || strcmp(owner, "inbox") == 0)
+		return NULL;
+	colon = strchr(owner, ':');
+	if (colon != NULL) {
+		long uid, gid;
+
+		errno = 0;
+		uid = strtol(owner, &end, 10);
+		if (end != colon || end == owner || errno != 0 || uid < 0 ||
+		    uid > UID_LIMIT)
+			return _("owner must be \"passwd\", \"inbox\", a user "
+				 "name or UID:GID");
+		gid = strtol(colon + 1, &end, 10);
+		if (*end != '\0' || end == colon + 1 || errno != 0 ||
+		    gid < 0 || gid > UID_LIMIT)
+			return _("owner must be \"passwd\", \"inbox\", a user "
+				 "name or UID:GID");
+		return NULL;
+	}
+	for (const char *p = owner; *p != '\0'; p++) {
+		if ((unsigned char)*p <= ' ' || *p == '/' || *p == 0x7f)
+			return _("owner must be \"passwd\", \"inbox\", a user "
+				 "name or UID:GID");
+	}
+	return NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* libconfuse                                                         */
+
+/* The first message libconfuse reports during one parse.  libconfuse
+   gives its error function no context pointer, hence thread-local. */
+static _Thread_local struct {
+	bool set;
+	int line;
+	char msg[M2D_ERROR_MSG_MAX];
+} parse_error;
+
+static void capture_error(cfg_t *cfg, const char *fmt, va_list ap)
+{
+	if (parse_error.set)
+		return;
+	parse_error.set = true;
+	parse_error.line = cfg != NULL ? cfg->line : 0;
+	vsnprintf(parse_error.msg, sizeof(parse_error.msg), fmt, ap);
+}
+
+static int validate_str(cfg_t *cfg, cfg_opt_t *opt,
+			const char *(*check)(const char *))
+{
+	for (unsigned int i = 0; i < cfg_opt_size(opt); i++) {
+		const char *problem = check(cfg_opt_getnstr(opt, i));
+
+		if (problem != NULL) {
+			const char *name = cfg_opt_name(opt);
+
+			if (strncmp(problem, name, strlen(name)) == 0)
+				cfg_error(cfg, "%s", problem);
+			else
+				cfg_error(cfg, "%s: %s", name, problem);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int valid_layout(cfg_t *cfg, cfg_opt_t *opt)
+{
+	return validate_str(cfg, opt, layout_problem);
+}
+
+static int valid_root(cfg_t *cfg, cfg_opt_t *opt)
+{
+	if (cfg_opt_size(opt) > M2D_MAX_ROOTS) {
+		cfg_error(cfg, _("folder_roots: at most %d roots"),
+			  M2D_MAX_ROOTS);
+		return -1;
+	}
+	return validate_str(cfg, opt, root_problem);
+}
+
+static int valid_owner(cfg_t *cfg, cfg_opt_t *opt)
+{
+	return validate_str(cfg, opt, owner_problem);
+}
+
+static const char *nonempty_problem(const char *s)
+{
+	return s == NULL || s[0] == '\0' ? _("must not be empty") : NULL;
+}
+
+static int valid_nonempty(cfg_t *cfg, cfg_opt_t *opt)
+{
+	return validate_str(cfg, opt, nonempty_problem);
+}
+
+static int valid_uid(cfg_t *cfg, cfg_opt_t *opt)
+{
+	long v = cfg_opt_getnint(opt, 0);
+
+	if (v < 0 || v > UID_LIMIT) {
+		cfg_error(cfg, _("%s: %ld is not a UID (0..%ld)"),
+			  cfg_opt_name(opt), v, UID_LIMIT);
+		return -1;
+	}
+	return 0;
+}
+
+static int valid_jobs(cfg_t *cfg, cfg_opt_t *opt)
+{
+	long v = cfg_opt_getnint(opt, 0);
+
+	if (v < 0 || v > 4096) {
+		cfg_error(cfg, _("jobs: %ld is out of range (0 = number of "
+				 "cores, at most 4096)"), v);
+		return -1;
+	}
+	return 0;
+}
+
+static void set_defaults(struct m2d_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	m2d_config_set(&cfg->spool_dir, "/var/spool/mail");
+	m2d_config_set(&cfg->folder_roots[0], "~/mail");
+	m2d_config_set(&cfg->folder_roots[1], "~");
+	cfg->nroots = 2;
+	m2d_config_set(&cfg->target_base, "/data/mail2");
+	m2d_config_set(&cfg->target_layout, "%u");
+	m2d_config_set(&cfg->work_dir, "/root/migrate");
+	cfg->uid_min = 1000;
+	cfg->uid_max = 60000;
+	m2d_config_set(&cfg->owner, "passwd");
+	cfg->jobs = 0;
+	cfg->mboxrd = false;
+}
+
+/* "" means unset for these */
+static void set_optional(char **field, const char *value)
+{
+	m2d_config_set(field, value != NULL && value[0] != '\0' ? value : NULL);
+}
+
+/*
+ * The text of PATH with its comments ("#...", "//...", C comments outside
+ * quoted strings) blanked, newlines kept.  libconfuse 3.3 counts a line
+ * comment's line twice (wrong line numbers in every later error) and
+ * fails on a comment inside a list; without comments both are gone.  A
+ * '#' inside an unquoted value starts a comment too: quote such values.
+ */
+#define CONF_MAX (1024 * 1024)
+
+static char *read_conf(const char *path, struct m2d_error *err)
+{
+	char *text = malloc(CONF_MAX + 1);
+	size_t len = 0;
+	char quote = 0;
+	int fd;
+
+	if (text == NULL) {
+		errno = ENOMEM;
+		m2d_error_sys(err, "malloc", path);
+		return NULL;
+	}
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		m2d_error_sys(err, "open", path);
+		free(text);
+		return NULL;
+	}
+	while (len <= CONF_MAX) {
+		ssize_t n = read(fd, text + len, CONF_MAX + 1 - len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			m2d_error_sys(err, "read", path);
+			goto fail;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	if (len > CONF_MAX) {
+		m2d_error_set(err, M2D_ERR_USAGE, path,
+			      _("too big for a configuration file"));
+		goto fail;
+	}
+	close(fd);
+	fd = -1;
+	text[len] = '\0';
+	if (strlen(text) != len) {
+		m2d_error_set(err, M2D_ERR_USAGE, path,
+			      _("a NUL byte in the file"));
+		goto fail;
+	}
+	for (size_t i = 0; i < len; i++) {
+		char ch = text[i];
+
+		if (quote != 0) {
+			if (ch == '\\' && i + 1 < len && text[i + 1] != '\n')
+				i++;
+			else if (ch == quote)
+				quote = 0;
+		} else if (ch == '"' || ch == '\'') {
+			quote = ch;
+		} else if (ch == '#' ||
+			   (ch == '/' && i + 1 < len && text[i + 1] == '/')) {
+			while (i < len && text[i] != '\n')
+				text[i++] = ' ';
+		} else if (ch == '/' && i + 1 < len && text[i + 1] == '*') {
+			text[i] = text[i + 1] = ' ';
+			for (i += 2; i < len; i++) {
+				if (text[i] == '*' && i + 1 < len &&
+				    text[i + 1] == '/') {
+					text[i] = text[i + 1] = ' ';
+					i++;
+					break;
+				}
+				if (text[i] != '\n')
+					text[i] = ' ';
+			}
+		}
+	}
+	return text;
+fail:
+	if (fd >= 0)
+		close(fd);
+	free(text);
+	return NULL;
+}
+
+static int load_file(struct m2d_config *cfg, const char *path,
+		     struct m2d_error *err)
+{
+	static char *default_roots = "{\"~/mail\", \"~\"}";
+	cfg_opt_t opts[] = {
+		CFG_STR("spool_dir", "/var/spool/mail", CFGF_NONE),
+		CFG_STR("homes_dir", "", CFGF_NONE),
+		CFG_STR_LIST("folder_roots", default_roots, CFGF_NONE),
+		CFG_STR("target_base", "/data/mail2", CFGF_NONE),
+		CFG_STR("target_layout", "%u", CFGF_NONE),
+		CFG_STR("work_dir", "/root/migrate", CFGF_NONE),
+		CFG_INT("uid_min", 1000, CFGF_NONE),
+		CFG_INT("uid_max", 60000, CFGF_NONE),
+		CFG_STR("owner", "passwd", CFGF_NONE),
+		CFG_INT("jobs", 0, CFGF_NONE),
+		CFG_BOOL("mboxrd", cfg_false, CFGF_NONE),
+		CFG_STR("source_tz", "", CFGF_NONE),
+		CFG_END()
+	};
+	cfg_t *c;
+	char *text;
+	int ret;
+
+	text = read_conf(path, err);
+	if (text == NULL)
+		return -1;
+	c = cfg_init(opts, CFGF_NONE);
+	if (c == NULL) {
+		free(text);
+		errno = ENOMEM;
+		return m2d_error_sys(err, "cfg_init", path);
+	}
+	cfg_set_error_function(c, capture_error);
+	cfg_set_validate_func(c, "spool_dir", valid_nonempty);
+	cfg_set_validate_func(c, "target_base", valid_nonempty);
+	cfg_set_validate_func(c, "work_dir", valid_nonempty);
+	cfg_set_validate_func(c, "folder_roots", valid_root);
+	cfg_set_validate_func(c, "target_layout", valid_layout);
+	cfg_set_validate_func(c, "owner", valid_owner);
+	cfg_set_validate_func(c, "uid_min", valid_uid);
+	cfg_set_validate_func(c, "uid_max", valid_uid);
+	cfg_set_validate_func(c, "jobs", valid_jobs);
+
+	memset(&parse_error, 0, sizeof(parse_error));
+	ret = cfg_parse_buf(c, text);
+	free(text);
+	if (ret != CFG_SUCCESS) {
+		m2d_error_set(err, M2D_ERR_USAGE, path, "%s",
+			      parse_error.set ? parse_error.msg :
+			      _("syntax error"));
+		if (parse_error.line > 0)
+			m2d_error_at(err, -1, (unsigned long)parse_error.line);
+		cfg_free(c);
+		return -1;
+	}
+
+	m2d_config_set(&cfg->spool_dir, cfg_getstr(c, "spool_dir"));
+	set_optional(&cfg->homes_dir, cfg_getstr(c, "homes_dir"));
+	for (int i = 0; i < cfg->nroots; i++)
+		m2d_config_set(&cfg->folder_roots[i], NULL);
+	cfg->nroots = (int)cfg_size(c, "folder_roots");
+	for (int i = 0; i < cfg->nroots; i++)
+		m2d_config_set(&cfg->folder_roots[i],
+			       cfg_getnstr(c, "folder_roots", (unsigned)i));
+	m2d_config_set(&cfg->target_base, cfg_getstr(c, "target_base"));
+	m2d_config_set(&cfg->target_layout, cfg_getstr(c, "target_layout"));
+	m2d_config_set(&cfg->work_dir, cfg_getstr(c, "work_dir"));
+	cfg->uid_min = cfg_getint(c, "uid_min");
+	cfg->uid_max = cfg_getint(c, "uid_max");
+	m2d_config_set(&cfg->owner, cfg_getstr(c, "owner"));
+	cfg->jobs = (int)cfg_getint(c, "jobs");
+	cfg->mboxrd = cfg_getbool(c, "mboxrd") == cfg_true;
+	set_optional(&cfg->source_tz, cfg_getstr(c, "source_tz"));
+	cfg_free(c);
+
+	return m2d_config_check(cfg, path, err);
+}
+
+/* ------------------------------------------------------------------ */
+/* Public                                                             */
+
+int m2d_config_check(const struct m2d_config *cfg, const char *path,
+		     struct m2d_error *err)
+{
+	const char *problem = NULL;
+
+	if (cfg->spool_dir == NULL || cfg->spool_dir[0] == '\0')
+		problem = _("spool_dir must not be empty");
+	else if (cfg->target_base == NULL || cfg->target_base[0] == '\0')
+		problem = _("target_base must not be empty");
+	else if (cfg->work_dir == NULL || cfg->work_dir[0] == '\0')
+		problem = _("work_dir must not be empty");
+	else if ((problem = layout_problem(cfg->target_layout)) != NULL)
+		;
+	else if ((problem = owner_problem(cfg->owner)) != NULL)
+		;
+	else if (cfg->uid_min < 0 || cfg->uid_max > UID_LIMIT ||
+		 cfg->uid_min > cfg->uid_max)
+		problem = _("uid_min..uid_max must be a range of UIDs "
+			    "(uid_min <= uid_max)");
+	else if (cfg->jobs < 0)
+		problem = _("jobs must be 0 (number of cores) or more");
+	else if (cfg->nroots < 0 || cfg->nroots > M2D_MAX_ROOTS)
+		problem = _("too many folder roots");
+	for (int i = 0; problem == NULL && i < cfg->nroots; i++)
+		problem = root_problem(cfg->folder_roots[i]);
+	if (problem != NULL)
+		return m2d_error_set(err, M2D_ERR_USAGE, path, "%s", problem);
+	return 0;
+}
+
+int m2d_config_load(struct m2d_config *cfg, const char *path,
+		    struct m2d_error *err)
+{
+	set_defaults(cfg);
+	if (path == NULL)
+		return 0;
+	if (load_file(cfg, path, err) < 0) {
+		m2d_config_free(cfg);
+		return -1;
+	}
+	return 0;
+}
+
+void m2d_config_set(char **field, const char *value)
+{
+	char *copy = NULL;
+
+	if (value != NULL) {
+		copy = strdup(value);
+		if (copy == NULL)
+			return;		/* out of memory: keep the old value */
+	}
+	free(*field);
+	*field = copy;
+}
+
+void m2d_config_free(struct m2d_config *cfg)
+{
+	free(cfg->spool_dir);
+	free(cfg->homes_dir);
+	for (int i = 0; i < cfg->nroots && i < M2D_MAX_ROOTS; i++)
+		free(cfg->folder_roots[i]);
+	free(cfg->target_base);
+	free(cfg->target_layout);
+	free(cfg->work_dir);
+	free(cfg->owner);
+	free(cfg->source_tz);
+	memset(cfg, 0, sizeof(*cfg));
+}
+
+char *m2d_config_target(const struct m2d_config *cfg, const char *user)
+{
+	size_t ulen = strlen(user), cap, len = 0;
+	const char *base = cfg->target_base, *layout = cfg->target_layout;
+	char *out;
+
+	if (base == NULL || layout == NULL)
+		return NULL;
+	/* each % expansion is at most the user name */
+	cap = strlen(base) + 1 + strlen(layout) * (ulen + 1) + 1;
+	out = malloc(cap);
+	if (out == NULL)
+		return NULL;
+	len = strlen(base);
+	memcpy(out, base, len);
+	while (len > 1 && out[len - 1] == '/')
+		len--;
+	if (len == 0 || out[len - 1] != '/')
+		out[len++] = '/';
+	for (const char *p = layout; *p != '\0'; p++) {
+		size_t n = ulen;
+
+		if (*p != '%') {
+			out[len++] = *p;
+			continue;
+		}
+		p++;
+		if (*p == '%') {
+			out[len++] = '%';
+			continue;
+		}
+		if (*p >= '1' && *p <= '9') {
+			char *end;
+			unsigned long v = strtoul(p, &end, 10);
+
+			p = end;
+			if (v < n)
+				n = (size_t)v;
+		}
+		if (*p != 'u') {	/* not checked: keep it as it is */
+			free(out);
+			return NULL;
+		}
+		memcpy(out + len, user, n);
+		len += n;
+	}
+	out[len] = '\0';
+	return out;
+}

@@ -1,0 +1,1736 @@
+/* plan.c - who and what to migrate: users, folders, and what is skipped */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "plan.h"
+#include "from-line.h"
+#include "safe-file.h"
+#include "i18n.h"
+
+#define WALK_DEPTH_MAX 64
+#define MAILBOXLIST_MAX (1024 * 1024)
+#define HEAD_MAX 4096
+#define USERLIST_NAME "userlist-master"
+#define FOLDERLIST_NAME "folderlist-master"
+
+/* ------------------------------------------------------------------ */
+/* Small helpers                                                      */
+
+static int oom(struct m2d_error *err)
+{
+	errno = ENOMEM;
+	return m2d_error_sys(err, "malloc", "");
+}
+
+static char *xasprintf(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
+
+static char *xasprintf(const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	return n < 0 ? NULL : s;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static bool grow(void **arr, size_t *cap, size_t need, size_t elem)
+{
+	void *n;
+	size_t c;
+
+	if (need <= *cap)
+		return true;
+	c = *cap == 0 ? 16 : *cap * 2;
+	while (c < need)
+		c *= 2;
+	n = realloc(*arr, c * elem);
+	if (n == NULL)
+		return false;
+	*arr = n;
+	*cap = c;
+	return true;
+}
+
+/* A user name we accept from a list, passwd or the spool directory: not
+   empty, no '/', no whitespace or control characters, no ':', not "." or
+   "..", not beginning with '-', '.' or '#'. */
+static bool user_name_valid(const char *name)
+{
+	if (name[0] == '\0' || name[0] == '-' || name[0] == '.' ||
+	    name[0] == '#' || strlen(name) > 255)
+		return false;
+	for (const char *p = name; *p != '\0'; p++) {
+		unsigned char c = (unsigned char)*p;
+
+		if (c <= ' ' || c == 0x7f || c == '/' || c == ':')
+			return false;
+	}
+	return true;
+}
+
+/* ------------------------------------------------------------------ */
+/* Is it an mbox?                                                     */
+
+static ssize_t read_head(int fd, char *buf, size_t size)
+{
+	size_t got = 0;
+
+	while (got < size) {
+		ssize_t n = pread(fd, buf + got, size - got, (off_t)got);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	return (ssize_t)got;
+}
+
+static bool head_is_mbox(const char *buf, size_t n)
+{
+	struct from_line fl;
+	const char *nl;
+	size_t len;
+
+	if (n == 0)
+		return true;	/* an empty folder */
+	nl = memchr(buf, '\n', n);
+	if (nl == NULL && n == HEAD_MAX)
+		return false;	/* no separator line is that long */
+	len = nl != NULL ? (size_t)(nl - buf) : n;
+	if (len < 5 || memcmp(buf, "From ", 5) != 0)
+		return false;
+	return from_line_parse(buf, len, &fl) == 1;
+}
+
+bool plan_is_mbox(int fd)
+{
+	char buf[HEAD_MAX];
+	ssize_t n = read_head(fd, buf, sizeof(buf));
+
+	return n >= 0 && head_is_mbox(buf, (size_t)n);
+}
+
+const char *plan_skip_str(enum plan_skip skip)
+{
+	switch (skip) {
+	case PLAN_TAKEN:
+		return _("to migrate");
+	case PLAN_SKIP_DOTFILE:
+		return _("a dot file or directory, not a folder");
+	case PLAN_SKIP_MBX:
+		return _("UW mbx format, not mbox: not converted");
+	case PLAN_SKIP_NOT_MBOX:
+		return _("not an mbox (no valid From_ line at the start)");
+	case PLAN_SKIP_SYMLINK:
+		return _("a symbolic link: never followed");
+	case PLAN_SKIP_SPECIAL:
+		return _("a FIFO, device or socket: never opened");
+	case PLAN_SKIP_UNREADABLE:
+		return _("cannot be read");
+	case PLAN_SKIP_NAME:
+		return _("its name must be changed first");
+	case PLAN_SKIP_MISSING:
+		return _("listed but not there");
+	}
+	return _("unknown");
+}
+
+/* ------------------------------------------------------------------ */
+/* Candidates: the folders of one user before naming                 */
+
+enum cand_class {
+	CLASS_INBOX = 0,	/* SPOOL/USER */
+	CLASS_MBOX = 1,		/* ~/mbox */
+	CLASS_FOLDER = 2,
+};
+
+struct cand {
+	struct plan_folder f;	/* user, source, listed, skip, reason,
+				   size filled; naming later */
+	enum cand_class cls;
+	int root;		/* index into ucx.roots, nroots = none */
+	char *rel;		/* path relative to its root (naming) */
+};
+
+struct root {
+	char *home_rel;		/* "" for "~", "mail" for "~/mail";
+				   NULL for a root outside the home */
+	char *abs;		/* absolute path of the root */
+	char *prefix;		/* in "listed" after "user/": "", "mail/",
+				   "/srv/folders/fred/" */
+	int order;		/* index in the configuration */
+};
+
+struct ucx {
+	const struct m2d_config *cfg;
+	size_t uidx;
+	const char *user;
+	const char *home;	/* NULL: no home */
+	int home_fd;		/* -1: none */
+	int spool_fd;		/* -1: none */
+	struct root roots[M2D_MAX_ROOTS];
+	int nroots;
+	struct cand *c;
+	size_t n, cap;
+	struct m2d_error *err;
+};
+
+static void cand_free(struct cand *c)
+{
+	free(c->f.source);
+	free(c->f.listed);
+	free(c->f.name);
+	free(c->f.dirname);
+	free(c->f.reason);
+	free(c->f.suggestion);
+	free(c->rel);
+}
+
+static bool cand_exists(const struct ucx *u, const char *listed)
+{
+	for (size_t i = 0; i < u->n; i++) {
+		if (strcmp(u->c[i].f.listed, listed) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Append a candidate; takes SOURCE, LISTED, REL (may be NULL). */
+static struct cand *cand_add(struct ucx *u, char *source, char *listed,
+			     char *rel, enum cand_class cls, int root)
+{
+	struct cand *c;
+
+	if (source == NULL || listed == NULL ||
+	    !grow((void **)&u->c, &u->cap, u->n + 1, sizeof(*u->c))) {
+		free(source);
+		free(listed);
+		free(rel);
+		oom(u->err);
+		return NULL;
+	}
+	c = &u->c[u->n++];
+	memset(c, 0, sizeof(*c));
+	c->f.user = u->uidx;
+	c->f.source = source;
+	c->f.listed = listed;
+	c->f.size = -1;
+	c->cls = cls;
+	c->root = root;
+	c->rel = rel;
+	return c;
+}
+
+static int cand_skip(struct ucx *u, struct cand *c, enum plan_skip skip,
+		     const char *detail)
+{
+	c->f.skip = skip;
+	if (detail != NULL)
+		c->f.reason = xasprintf("%s: %s", plan_skip_str(skip), detail);
+	else
+		c->f.reason = strdup(plan_skip_str(skip));
+	if (c->f.reason == NULL)
+		return oom(u->err);
+	return 0;
+}
+
+/*
+ * Classify entry NAME below DIRFD (ST: its lstat) as a folder or a skip.
+ * A regular file is opened with O_NOFOLLOW|O_NONBLOCK and checked to be
+ * the file ST describes; nothing else is ever opened.
+ */
+static int classify(struct ucx *u, struct cand *c, int dirfd,
+		    const char *name, const struct stat *st)
+{
+	char buf[HEAD_MAX], detail[256 + 64];
+	struct stat fst;
+	ssize_t n;
+	int fd;
+
+	c->f.size = (long long)st->st_size;
+	if (S_ISLNK(st->st_mode)) {
+		char target[256];
+		ssize_t tl = readlinkat(dirfd, name, target,
+					sizeof(target) - 1);
+
+		if (tl < 0)
+			return cand_skip(u, c, PLAN_SKIP_SYMLINK, NULL);
+		target[tl] = '\0';
+		snprintf(detail, sizeof(detail), _("points to %s"), target);
+		return cand_skip(u, c, PLAN_SKIP_SYMLINK, detail);
+	}
+	if (S_ISDIR(st->st_mode))
+		return cand_skip(u, c, PLAN_SKIP_NOT_MBOX,
+				 _("a directory"));
+	if (!S_ISREG(st->st_mode))
+		return cand_skip(u, c, PLAN_SKIP_SPECIAL, NULL);
+
+	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+		    O_NOCTTY | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno == ELOOP)
+			return cand_skip(u, c, PLAN_SKIP_SYMLINK, NULL);
+		return cand_skip(u, c, PLAN_SKIP_UNREADABLE, strerror(errno));
+	}
+	if (fstat(fd, &fst) < 0 || !S_ISREG(fst.st_mode) ||
+	    fst.st_dev != st->st_dev || fst.st_ino != st->st_ino) {
+		close(fd);
+		return cand_skip(u, c, PLAN_SKIP_UNREADABLE,
+				 _("it changed while it was examined"));
+	}
+	c->f.size = (long long)fst.st_size;
+	n = read_head(fd, buf, sizeof(buf));
+	if (n < 0) {
+		int e = errno;
+
+		close(fd);
+		return cand_skip(u, c, PLAN_SKIP_UNREADABLE, strerror(e));
+	}
+	close(fd);
+	if (n >= 5 && memcmp(buf, "*mbx*", 5) == 0)
+		return cand_skip(u, c, PLAN_SKIP_MBX, NULL);
+	if (!head_is_mbox(buf, (size_t)n))
+		return cand_skip(u, c, PLAN_SKIP_NOT_MBOX, NULL);
+	/* "Sent.lock" beside "Sent": a dotlock, not a folder */
+	{
+		size_t len = strlen(name);
+		struct stat lst;
+
+		if (len > 5 && strcmp(name + len - 5, ".lock") == 0 &&
+		    fst.st_size < 64) {
+			char *base = strndup(name, len - 5);
+
+			if (base == NULL)
+				return oom(u->err);
+			if (fstatat(dirfd, base, &lst,
+				    AT_SYMLINK_NOFOLLOW) == 0) {
+				snprintf(detail, sizeof(detail),
+					 _("the lock file of %s"), base);
+				free(base);
+				return cand_skip(u, c, PLAN_SKIP_NOT_MBOX,
+						 detail);
+			}
+			free(base);
+		}
+	}
+	c->f.skip = PLAN_TAKEN;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Walking the folder roots                                           */
+
+struct devino {
+	dev_t dev;
+	ino_t ino;
+};
+
+/* Is home-relative directory path REL another root than ROOT? */
+static bool is_other_root(const struct ucx *u, int root, const char *rel)
+{
+	for (int i = 0; i < u->nroots; i++) {
+		if (i != root && u->roots[i].home_rel != NULL &&
+		    strcmp(u->roots[i].home_rel, rel) == 0)
+			return true;
+	}
+	return false;
+}
+
+static char *join(const char *a, const char *b)
+{
+	if (a == NULL || a[0] == '\0')
+		return strdup(b);
+	return xasprintf("%s/%s", a, b);
+}
+
+static int walk_dir(struct ucx *u, int root, int dirfd, const char *rel,
+		    int depth, struct devino *stack);
+
+/* One entry NAME of the directory REL (relative to ROOT) open as DIRFD. */
+static int walk_entry(struct ucx *u, int root, int dirfd, const char *rel,
+		      const char *name, int depth, struct devino *stack)
+{
+	const struct root *r = &u->roots[root];
+	char *crel = join(rel, name), *home_rel = NULL;
+	enum cand_class cls = CLASS_FOLDER;
+	struct cand *c;
+	struct stat st;
+	int ret = 0, fd, st_errno = 0;
+
+	if (crel == NULL)
+		return oom(u->err);
+	if (r->home_rel != NULL) {
+		home_rel = join(r->home_rel, crel);
+		if (home_rel == NULL) {
+			free(crel);
+			return oom(u->err);
+		}
+	}
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+		st_errno = errno;
+		if (st_errno == ENOENT)
+			goto out;	/* gone meanwhile */
+	} else if (S_ISDIR(st.st_mode) && name[0] != '.') {
+		if (home_rel != NULL && is_other_root(u, root, home_rel))
+			goto out;	/* that root walks it */
+		if (depth < WALK_DEPTH_MAX) {
+			bool loop = false;
+
+			for (int i = 0; i < depth; i++) {
+				if (stack[i].dev == st.st_dev &&
+				    stack[i].ino == st.st_ino)
+					loop = true;
+			}
+			fd = loop ? -1 : openat(dirfd, name, O_RDONLY |
+						O_DIRECTORY | O_NOFOLLOW |
+						O_CLOEXEC);
+			if (fd >= 0) {
+				/* a directory is no entry of its own */
+				stack[depth].dev = st.st_dev;
+				stack[depth].ino = st.st_ino;
+				ret = walk_dir(u, root, fd, crel, depth + 1,
+					       stack);
+				goto out;
+			}
+			st_errno = loop ? ELOOP : errno;
+		}
+	}
+	if (home_rel != NULL && strcmp(home_rel, "mbox") == 0)
+		cls = CLASS_MBOX;
+	c = cand_add(u, xasprintf("%s/%s", r->abs, crel),
+		     xasprintf("%s/%s%s", u->user, r->prefix, crel),
+		     crel, cls, root);
+	crel = NULL;
+	if (c == NULL) {
+		ret = -1;
+	} else if (st_errno != 0) {
+		ret = cand_skip(u, c, PLAN_SKIP_UNREADABLE,
+				st_errno == ELOOP ? _("a directory loop") :
+				strerror(st_errno));
+	} else if (name[0] == '.') {
+		c->f.size = (long long)st.st_size;
+		ret = cand_skip(u, c, PLAN_SKIP_DOTFILE, NULL);
+	} else if (S_ISDIR(st.st_mode)) {
+		c->f.size = (long long)st.st_size;
+		ret = cand_skip(u, c, PLAN_SKIP_UNREADABLE,
+				_("directories nested too deep"));
+	} else {
+		ret = classify(u, c, dirfd, name, &st);
+	}
+out:
+	free(crel);
+	free(home_rel);
+	return ret;
+}
+
+/* Walk the directory open as FD (taken over and closed). */
+static int walk_dir(struct ucx *u, int root, int fd, const char *rel,
+		    int depth, struct devino *stack)
+{
+	struct dirent *d;
+	DIR *dir = fdopendir(fd);
+	int ret = 0;
+
+	if (dir == NULL) {
+		close(fd);
+		return oom(u->err);
+	}
+	while (ret == 0) {
+		errno = 0;
+		d = readdir(dir);
+		if (d == NULL)
+			break;
+		if (strcmp(d->d_name, ".") == 0 ||
+		    strcmp(d->d_name, "..") == 0)
+			continue;
+		ret = walk_entry(u, root, dirfd(dir), rel, d->d_name, depth,
+				 stack);
+	}
+	closedir(dir);
+	return ret;
+}
+
+/*
+ * Open home-relative directory path REL below the home, one level at a
+ * time, never following a symlink.  Returns the fd, -1 with *skip_r set
+ * (PLAN_SKIP_MISSING / SYMLINK / UNREADABLE) and *errno_r.
+ */
+static int open_below(int basefd, const char *rel, bool last_is_dir,
+		      char **last_r, enum plan_skip *skip_r, int *errno_r)
+{
+	char *copy = strdup(rel), *p, *slash;
+	int fd = dup(basefd);
+
+	*last_r = NULL;
+	if (copy == NULL || fd < 0) {
+		free(copy);
+		if (fd >= 0)
+			close(fd);
+		*skip_r = PLAN_SKIP_UNREADABLE;
+		*errno_r = ENOMEM;
+		return -1;
+	}
+	for (p = copy; *p != '\0'; p = slash + 1) {
+		int nfd;
+
+		slash = strchr(p, '/');
+		if (slash == NULL && !last_is_dir) {
+			*last_r = strdup(p);
+			if (*last_r == NULL) {
+				close(fd);
+				fd = -1;
+				*skip_r = PLAN_SKIP_UNREADABLE;
+				*errno_r = ENOMEM;
+			}
+			break;
+		}
+		if (slash != NULL)
+			*slash = '\0';
+		nfd = openat(fd, p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+			     O_CLOEXEC);
+		if (nfd < 0) {
+			struct stat st;
+			int e = errno;
+
+			*errno_r = e;
+			if (e == ENOENT)
+				*skip_r = PLAN_SKIP_MISSING;
+			else if (fstatat(fd, p, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+				 S_ISLNK(st.st_mode))
+				*skip_r = PLAN_SKIP_SYMLINK;
+			else if (e == ENOTDIR)
+				*skip_r = PLAN_SKIP_MISSING;
+			else
+				*skip_r = PLAN_SKIP_UNREADABLE;
+			close(fd);
+			fd = -1;
+			break;
+		}
+		close(fd);
+		fd = nfd;
+		if (slash == NULL)
+			break;
+	}
+	free(copy);
+	return fd;
+}
+
+static int walk_root(struct ucx *u, int root)
+{
+	const struct root *r = &u->roots[root];
+	struct devino stack[WALK_DEPTH_MAX + 1];
+	enum plan_skip skip = PLAN_SKIP_MISSING;
+	char *last;
+	int fd, e = 0;
+
+	if (r->home_rel != NULL) {
+		if (u->home_fd < 0)
+			return 0;
+		if (r->home_rel[0] == '\0')
+			fd = dup(u->home_fd);
+		else
+			fd = open_below(u->home_fd, r->home_rel, true, &last,
+					&skip, &e);
+	} else {
+		fd = open(r->abs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd < 0) {
+			e = errno;
+			skip = e == ENOENT ? PLAN_SKIP_MISSING :
+				PLAN_SKIP_UNREADABLE;
+		}
+	}
+	if (fd < 0) {
+		char *listed;
+		struct cand *c;
+
+		if (skip == PLAN_SKIP_MISSING)
+			return 0;	/* no such root for this user */
+		/* a symlink or unreadable root: say so, once */
+		listed = xasprintf("%s/%.*s", u->user,
+				   (int)strlen(r->prefix) - 1, r->prefix);
+		if (listed != NULL && cand_exists(u, listed)) {
+			free(listed);
+			return 0;
+		}
+		c = cand_add(u, strdup(r->abs), listed, NULL, CLASS_FOLDER,
+			     root);
+		if (c == NULL)
+			return -1;
+		return cand_skip(u, c, skip, strerror(e));
+	}
+	{
+		struct stat st;
+
+		if (fstat(fd, &st) == 0) {
+			stack[0].dev = st.st_dev;
+			stack[0].ino = st.st_ino;
+		}
+	}
+	return walk_dir(u, root, fd, "", 1, stack);
+}
+
+/* ------------------------------------------------------------------ */
+/* Roots of one user                                                  */
+
+/* Collapse "//", drop a trailing '/': a new string. */
+static char *norm_path(const char *s)
+{
+	char *out = malloc(strlen(s) + 1), *o = out;
+
+	if (out == NULL)
+		return NULL;
+	for (; *s != '\0'; s++) {
+		if (*s == '/' && o > out && o[-1] == '/')
+			continue;
+		*o++ = *s;
+	}
+	while (o > out + 1 && o[-1] == '/')
+		o--;
+	*o = '\0';
+	return out;
+}
+
+static char *expand_user(const char *s, const char *user)
+{
+	size_t cap = strlen(s) * (strlen(user) + 1) + 1, len = 0;
+	char *out = malloc(cap);
+
+	if (out == NULL)
+		return NULL;
+	for (; *s != '\0'; s++) {
+		if (s[0] == '%' && s[1] == 'u') {
+			memcpy(out + len, user, strlen(user));
+			len += strlen(user);
+			s++;
+		} else {
+			out[len++] = *s;
+		}
+	}
+	out[len] = '\0';
+	return out;
+}
+
+static void roots_free(struct ucx *u)
+{
+	for (int i = 0; i < u->nroots; i++) {
+		free(u->roots[i].home_rel);
+		free(u->roots[i].abs);
+		free(u->roots[i].prefix);
+	}
+	u->nroots = 0;
+}
+
+static int roots_init(struct ucx *u)
+{
+	char *home = u->home != NULL ? norm_path(u->home) : NULL;
+
+	if (u->home != NULL && home == NULL)
+		return oom(u->err);
+	for (int i = 0; i < u->cfg->nroots; i++) {
+		const char *cr = u->cfg->folder_roots[i];
+		struct root r = { NULL, NULL, NULL, i };
+		bool dup = false;
+
+		if (cr == NULL || cr[0] == '\0')
+			continue;
+		if (cr[0] == '~') {
+			r.home_rel = norm_path(cr[1] == '/' ? cr + 2 : cr + 1);
+		} else {
+			char *e = expand_user(cr, u->user);
+
+			r.abs = e != NULL ? norm_path(e) : NULL;
+			free(e);
+			if (r.abs == NULL)
+				goto nomem;
+			/* inside the home: a home root */
+			if (home != NULL &&
+			    strncmp(r.abs, home, strlen(home)) == 0 &&
+			    (r.abs[strlen(home)] == '/' ||
+			     r.abs[strlen(home)] == '\0')) {
+				const char *rest = r.abs + strlen(home);
+
+				r.home_rel = strdup(rest[0] == '/' ?
+						    rest + 1 : rest);
+				free(r.abs);
+				r.abs = NULL;
+			}
+		}
+		if (r.home_rel != NULL) {
+			/* leading '/' left by norm_path of "/x"? no: of "" */
+			if (strcmp(r.home_rel, "/") == 0)
+				r.home_rel[0] = '\0';
+			if (home == NULL) {
+				free(r.home_rel);
+				continue;	/* no home: no home roots */
+			}
+			r.abs = r.home_rel[0] != '\0' ?
+				xasprintf("%s/%s", home, r.home_rel) :
+				strdup(home);
+			r.prefix = r.home_rel[0] != '\0' ?
+				xasprintf("%s/", r.home_rel) : strdup("");
+		} else if (r.abs != NULL) {
+			r.prefix = xasprintf("%s/", r.abs);
+		}
+		if (r.abs == NULL || r.prefix == NULL) {
+			free(r.home_rel);
+			free(r.abs);
+			free(r.prefix);
+			goto nomem;
+		}
+		for (int j = 0; j < u->nroots; j++) {
+			if (strcmp(u->roots[j].prefix, r.prefix) == 0)
+				dup = true;
+		}
+		if (dup) {
+			free(r.home_rel);
+			free(r.abs);
+			free(r.prefix);
+			continue;
+		}
+		u->roots[u->nroots++] = r;
+	}
+	free(home);
+	return 0;
+nomem:
+	free(home);
+	return oom(u->err);
+}
+
+/* The deepest root whose prefix begins PATH (listed form, after
+   "user/"); u->nroots when none. */
+static int deepest_root(const struct ucx *u, const char *path)
+{
+	int best = u->nroots;
+	size_t best_len = 0;
+
+	for (int i = 0; i < u->nroots; i++) {
+		const char *p = u->roots[i].prefix;
+		size_t l = strlen(p);
+
+		if (u->roots[i].home_rel == NULL && path[0] != '/')
+			continue;
+		if (u->roots[i].home_rel != NULL && path[0] == '/')
+			continue;
+		if (strncmp(path, p, l) == 0 && path[l] != '\0' &&
+		    (best == u->nroots || l > best_len)) {
+			best = i;
+			best_len = l;
+		}
+	}
+	return best;
+}
+
+/* ------------------------------------------------------------------ */
+/* Naming                                                             */
+
+static int cmp_cand(const void *a, const void *b)
+{
+	const struct cand *x = a, *y = b;
+
+	if (x->cls != y->cls)
+		return (int)x->cls - (int)y->cls;
+	if (x->cls == CLASS_FOLDER && x->root != y->root) {
+		int ox = x->root, oy = y->root;
+
+		return ox < oy ? -1 : 1;
+	}
+	return strcmp(x->f.listed, y->f.listed);
+}
+
+/* Names, directories, collisions and suggestions of U's candidates. */
+static int name_cands(struct ucx *u)
+{
+	struct folder_set *set = folder_set_new();
+	char dir[512];
+	int ret = 0;
+
+	if (set == NULL)
+		return oom(u->err);
+	/* the order decides who keeps a contested name: INBOX, ~/mbox,
+	   then by root in configuration order, then by path */
+	for (size_t i = 0; i < u->n; i++)
+		u->c[i].root = u->c[i].root < u->nroots ?
+			u->roots[u->c[i].root].order : M2D_MAX_ROOTS;
+	qsort(u->c, u->n, sizeof(*u->c), cmp_cand);
+
+	/* INBOX is always the maildir root */
+	(void)folder_set_add(set, "INBOX", NULL);
+	for (size_t i = 0; i < u->n; i++) {
+		struct cand *c = &u->c[i];
+		enum folder_problem pb;
+		size_t size;
+
+		if (c->f.skip != PLAN_TAKEN)
+			continue;
+		if (c->cls == CLASS_INBOX) {
+			c->f.name = strdup("INBOX");
+			c->f.dirname = strdup("");
+			if (c->f.name == NULL || c->f.dirname == NULL)
+				goto nomem;
+			continue;
+		}
+		size = 2 * strlen(c->rel) + 1;
+		if (size < 256)
+			size = 256;
+		c->f.name = malloc(size);
+		if (c->f.name == NULL)
+			goto nomem;
+		pb = folder_name_from_path(c->rel, c->f.name, size);
+		if (pb == FOLDER_OK)
+			pb = folder_name_to_maildir(c->f.name, dir,
+						    sizeof(dir));
+		if (pb == FOLDER_OK) {
+			const char *other = NULL;
+
+			pb = folder_set_add(set, c->f.name, &other);
+			if (pb == FOLDER_COLLISION) {
+				char *d;
+
+				if (other == NULL)
+					goto nomem;
+				d = xasprintf(_("%s (the same directory as "
+						"\"%s\")"),
+					      folder_problem_str(pb), other);
+				if (d == NULL)
+					goto nomem;
+				c->f.problem = pb;
+				ret = cand_skip(u, c, PLAN_SKIP_NAME, d);
+				free(d);
+				if (ret < 0)
+					goto out;
+				continue;
+			}
+		}
+		if (pb != FOLDER_OK) {
+			c->f.problem = pb;
+			if (cand_skip(u, c, PLAN_SKIP_NAME,
+				      folder_problem_str(pb)) < 0) {
+				ret = -1;
+				goto out;
+			}
+			continue;
+		}
+		c->f.dirname = strdup(dir);
+		if (c->f.dirname == NULL)
+			goto nomem;
+	}
+	/* suggestions, once every good name is known; each suggestion is
+	   reserved so that two renames don't suggest one name */
+	for (size_t i = 0; i < u->n; i++) {
+		struct cand *c = &u->c[i];
+		size_t size;
+
+		if (c->f.skip != PLAN_SKIP_NAME)
+			continue;
+		size = 4 * strlen(c->f.name) + 64;
+		c->f.suggestion = malloc(size);
+		if (c->f.suggestion == NULL)
+			goto nomem;
+		folder_set_suggest(set, c->f.name, c->f.suggestion, size);
+		(void)folder_set_add(set, c->f.suggestion, NULL);
+	}
+out:
+	folder_set_free(&set);
+	return ret;
+nomem:
+	folder_set_free(&set);
+	return oom(u->err);
+}
+
+/* ------------------------------------------------------------------ */
+/* Users                                                              */
+
+struct ulist {
+	char **names;
+	unsigned long *lines;	/* line in the userlist, 0 if none */
+	size_t n, cap, lcap;
+};
+
+static int ulist_add(struct ulist *l, const char *name, unsigned long line)
+{
+	char *copy = strdup(name);
+
+	if (copy == NULL ||
+	    !grow((void **)&l->names, &l->cap, l->n + 1, sizeof(*l->names)) ||
+	    !grow((void **)&l->lines, &l->lcap, l->n + 1, sizeof(*l->lines))) {
+		free(copy);
+		return -1;
+	}
+	l->names[l->n] = copy;
+	l->lines[l->n] = line;
+	l->n++;
+	return 0;
+}
+
+static void ulist_free(struct ulist *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->names[i]);
+	free(l->names);
+	free(l->lines);
+	memset(l, 0, sizeof(*l));
+}
+
+/* Sort by name and drop duplicates (the first line is kept). */
+static void ulist_sort(struct ulist *l)
+{
+	struct pair {
+		char *name;
+		unsigned long line;
+	} *p;
+	size_t k = 0;
+
+	if (l->n == 0)
+		return;
+	p = malloc(l->n * sizeof(*p));
+	if (p == NULL) {	/* leave it unsorted, still correct */
+		return;
+	}
+	for (size_t i = 0; i < l->n; i++) {
+		p[i].name = l->names[i];
+		p[i].line = l->lines[i];
+	}
+	qsort(p, l->n, sizeof(*p), cmp_str);
+	for (size_t i = 0; i < l->n; i++) {
+		if (k > 0 && strcmp(p[k - 1].name, p[i].name) == 0) {
+			if (p[i].line < p[k - 1].line)
+				p[k - 1].line = p[i].line;
+			free(p[i].name);
+			continue;
+		}
+		p[k++] = p[i];
+	}
+	for (size_t i = 0; i < k; i++) {
+		l->names[i] = p[i].name;
+		l->lines[i] = p[i].line;
+	}
+	l->n = k;
+	free(p);
+}
+
+static int bad_user_line(struct m2d_error *err, const char *path,
+			 unsigned long line, const char *name)
+{
+	m2d_error_set(err, M2D_ERR_USAGE, path,
+		      _("\"%s\" is not a valid user name"), name);
+	m2d_error_at(err, -1, line);
+	return -1;
+}
+
+/* Iterate over the lines of FILE: trimmed, comments and blanks dropped.
+   Returns 1 with *line_r, 0 at the end, -1 on a read error. */
+static int next_line(FILE *f, char **buf, size_t *cap, unsigned long *lineno,
+		     char **line_r)
+{
+	ssize_t n;
+
+	while ((n = getline(buf, cap, f)) >= 0) {
+		char *s = *buf, *e;
+
+		(*lineno)++;
+		if (memchr(s, '\0', (size_t)n) != NULL) {
+			*line_r = NULL;	/* NUL byte: invalid */
+			return 1;
+		}
+		e = s + n;
+		while (e > s && (e[-1] == '\n' || e[-1] == '\r'))
+			e--;
+		*e = '\0';
+		while (*s == ' ' || *s == '\t')
+			s++;
+		if (*s == '\0' || *s == '#')
+			continue;
+		*line_r = s;
+		return 1;
+	}
+	return ferror(f) ? -1 : 0;
+}
+
+static int read_userlist(const char *path, struct ulist *l,
+			 struct m2d_error *err)
+{
+	FILE *f = fopen(path, "re");
+	unsigned long lineno = 0;
+	size_t cap = 0;
+	char *buf = NULL, *line;
+	int r;
+
+	if (f == NULL)
+		return m2d_error_sys(err, "open", path);
+	while ((r = next_line(f, &buf, &cap, &lineno, &line)) > 0) {
+		char *e;
+
+		if (line == NULL) {
+			r = bad_user_line(err, path, lineno, "\\0");
+			break;
+		}
+		e = line + strlen(line);
+		while (e > line && (e[-1] == ' ' || e[-1] == '\t'))
+			e--;
+		*e = '\0';
+		if (!user_name_valid(line)) {
+			r = bad_user_line(err, path, lineno, line);
+			break;
+		}
+		if (ulist_add(l, line, lineno) < 0) {
+			r = oom(err);
+			break;
+		}
+	}
+	if (r == -1 && err->code == M2D_OK)
+		m2d_error_sys(err, "read", path);
+	free(buf);
+	fclose(f);
+	return r < 0 ? -1 : 0;
+}
+
+static int discover_users(const struct m2d_config *cfg, struct ulist *l,
+			  struct m2d_error *err)
+{
+	struct passwd *pw;
+	struct dirent *d;
+	DIR *dir;
+	int fd;
+
+	setpwent();
+	while ((pw = getpwent()) != NULL) {
+		if ((long)pw->pw_uid < cfg->uid_min ||
+		    (long)pw->pw_uid > cfg->uid_max ||
+		    !user_name_valid(pw->pw_name))
+			continue;
+		if (ulist_add(l, pw->pw_name, 0) < 0) {
+			endpwent();
+			return oom(err);
+		}
+	}
+	endpwent();
+
+	/* every regular file in the spool directory is a user's inbox;
+	   a name in passwd outside the UID range is a system account */
+	fd = open(cfg->spool_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return m2d_error_sys(err, "open", cfg->spool_dir);
+	dir = fdopendir(fd);
+	if (dir == NULL) {
+		close(fd);
+		return m2d_error_sys(err, "fdopendir", cfg->spool_dir);
+	}
+	while ((d = readdir(dir)) != NULL) {
+		size_t len = strlen(d->d_name);
+		struct stat st;
+
+		if (!user_name_valid(d->d_name) ||
+		    (len > 5 && strcmp(d->d_name + len - 5, ".lock") == 0))
+			continue;
+		if (fstatat(dirfd(dir), d->d_name, &st,
+			    AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
+			continue;
+		pw = getpwnam(d->d_name);
+		if (pw != NULL && ((long)pw->pw_uid < cfg->uid_min ||
+				   (long)pw->pw_uid > cfg->uid_max))
+			continue;
+		if (ulist_add(l, d->d_name, 0) < 0) {
+			closedir(dir);
+			return oom(err);
+		}
+	}
+	closedir(dir);
+	return 0;
+}
+
+struct owner_rule {
+	enum { OWN_PASSWD, OWN_INBOX, OWN_FIXED } kind;
+	int uid, gid;
+};
+
+static int owner_rule(const struct m2d_config *cfg, struct owner_rule *o,
+		      struct m2d_error *err)
+{
+	const char *s = cfg->owner != NULL ? cfg->owner : "passwd";
+	struct passwd *pw;
+	unsigned long uid, gid;
+	char *end;
+
+	memset(o, 0, sizeof(*o));
+	if (strcmp(s, "passwd") == 0) {
+		o->kind = OWN_PASSWD;
+		return 0;
+	}
+	if (strcmp(s, "inbox") == 0) {
+		o->kind = OWN_INBOX;
+		return 0;
+	}
+	o->kind = OWN_FIXED;
+	if (strchr(s, ':') != NULL) {
+		uid = strtoul(s, &end, 10);
+		if (*end == ':') {
+			gid = strtoul(end + 1, &end, 10);
+			if (*end == '\0' && uid < 4294967295UL &&
+			    gid < 4294967295UL) {
+				o->uid = (int)uid;
+				o->gid = (int)gid;
+				return 0;
+			}
+		}
+		return m2d_error_set(err, M2D_ERR_USAGE, NULL,
+				     _("owner \"%s\": not UID:GID"), s);
+	}
+	pw = getpwnam(s);
+	if (pw == NULL)
+		return m2d_error_set(err, M2D_ERR_USAGE, NULL,
+				     _("owner \"%s\": no such user"), s);
+	o->uid = (int)pw->pw_uid;
+	o->gid = (int)pw->pw_gid;
+	return 0;
+}
+
+/* Fill user U (name set) from passwd, the spool and the owner rule. */
+static int user_init(const struct m2d_config *cfg,
+		     const struct owner_rule *rule, int spool_fd,
+		     struct plan_user *u, const char *listpath,
+		     unsigned long line, struct m2d_error *err)
+{
+	struct passwd *pw = getpwnam(u->name);
+	struct stat inbox, home;
+	bool has_inbox = false, has_home = false;
+
+	u->uid = u->gid = -1;
+	if (cfg->homes_dir != NULL && cfg->homes_dir[0] != '\0') {
+		u->home = xasprintf("%s/%s", cfg->homes_dir, u->name);
+		if (u->home == NULL)
+			return oom(err);
+	} else if (pw != NULL && pw->pw_dir != NULL &&
+		   pw->pw_dir[0] != '\0') {
+		u->home = strdup(pw->pw_dir);
+		if (u->home == NULL)
+			return oom(err);
+	}
+	u->target = m2d_config_target(cfg, u->name);
+	if (u->target == NULL)
+		return oom(err);
+
+	if (spool_fd >= 0 &&
+	    fstatat(spool_fd, u->name, &inbox, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    !S_ISLNK(inbox.st_mode))
+		has_inbox = true;
+	if (u->home != NULL && stat(u->home, &home) == 0 &&
+	    S_ISDIR(home.st_mode))
+		has_home = true;
+
+	if (pw == NULL && !has_inbox && !has_home) {
+		m2d_error_set(err, M2D_ERR_USAGE, listpath,
+			      _("unknown user \"%s\": not in passwd, no inbox "
+				"in %s, no home directory"),
+			      u->name, cfg->spool_dir);
+		if (line > 0)
+			m2d_error_at(err, -1, line);
+		return -1;
+	}
+	if (rule->kind == OWN_FIXED) {
+		u->uid = rule->uid;
+		u->gid = rule->gid;
+	} else if (rule->kind == OWN_INBOX && has_inbox) {
+		u->uid = (int)inbox.st_uid;
+		u->gid = (int)inbox.st_gid;
+	} else if (pw != NULL) {
+		u->uid = (int)pw->pw_uid;
+		u->gid = (int)pw->pw_gid;
+	} else if (has_inbox) {
+		u->uid = (int)inbox.st_uid;
+		u->gid = (int)inbox.st_gid;
+	} else {
+		u->uid = (int)home.st_uid;
+		u->gid = (int)home.st_gid;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Folders of one user                                                */
+
+static int add_inbox(struct ucx *u, bool missing_is_skip)
+{
+	struct stat st;
+	struct cand *c;
+	char *source = xasprintf("%s/%s", u->cfg->spool_dir, u->user);
+	char *listed = xasprintf("%s/INBOX", u->user);
+
+	if (source != NULL && listed != NULL && cand_exists(u, listed)) {
+		free(source);
+		free(listed);
+		return 0;
+	}
+	if (u->spool_fd < 0 ||
+	    fstatat(u->spool_fd, u->user, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+		int e = u->spool_fd < 0 ? ENOENT : errno;
+
+		if (e == ENOENT && !missing_is_skip) {
+			free(source);
+			free(listed);
+			return 0;	/* no inbox (yet) */
+		}
+		c = cand_add(u, source, listed, NULL, CLASS_INBOX, u->nroots);
+		if (c == NULL)
+			return -1;
+		return cand_skip(u, c, e == ENOENT ? PLAN_SKIP_MISSING :
+				 PLAN_SKIP_UNREADABLE, strerror(e));
+	}
+	c = cand_add(u, source, listed, NULL, CLASS_INBOX, u->nroots);
+	if (c == NULL)
+		return -1;
+	return classify(u, c, u->spool_fd, u->user, &st);
+}
+
+/* ~/mbox when no root covers the top of the home */
+static int add_home_mbox(struct ucx *u)
+{
+	struct stat st;
+	struct cand *c;
+	char *listed;
+
+	if (u->home_fd < 0 ||
+	    fstatat(u->home_fd, "mbox", &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return 0;
+	listed = xasprintf("%s/mbox", u->user);
+	if (listed != NULL && cand_exists(u, listed)) {
+		free(listed);
+		return 0;
+	}
+	c = cand_add(u, xasprintf("%s/mbox", u->home), listed,
+		     strdup("mbox"), CLASS_MBOX, u->nroots);
+	if (c == NULL)
+		return -1;
+	if (c->rel == NULL)
+		return oom(u->err);
+	return classify(u, c, u->home_fd, "mbox", &st);
+}
+
+/* One folderlist entry PATH (after "user/"). */
+static int add_listed(struct ucx *u, const char *path)
+{
+	int root = deepest_root(u, path);
+	enum plan_skip skip = PLAN_SKIP_MISSING;
+	const char *rel, *below;
+	char *listed, *source, *last = NULL;
+	enum cand_class cls = CLASS_FOLDER;
+	struct cand *c;
+	struct stat st;
+	int basefd = -1, fd, e = 0, ret;
+	bool own_base = false;
+
+	if (strcmp(path, "INBOX") == 0)
+		return add_inbox(u, true);
+	listed = xasprintf("%s/%s", u->user, path);
+	if (listed != NULL && cand_exists(u, listed)) {
+		free(listed);
+		return 0;
+	}
+	if (root < u->nroots) {
+		rel = path + strlen(u->roots[root].prefix);
+		source = xasprintf("%s/%s", u->roots[root].abs, rel);
+	} else {
+		rel = path;
+		source = path[0] == '/' ? strdup(path) :
+			u->home != NULL ? xasprintf("%s/%s", u->home, path) :
+			xasprintf("~%s/%s", u->user, path);
+	}
+	if (path[0] != '/' && strcmp(path, "mbox") == 0)
+		cls = CLASS_MBOX;
+	c = cand_add(u, source, listed, strdup(rel), cls, root);
+	if (c == NULL)
+		return -1;
+	if (c->rel == NULL)
+		return oom(u->err);
+
+	/* where the walk starts: the home, or an absolute root (followed:
+	   the administrator configured it) */
+	if (path[0] != '/') {
+		if (u->home_fd < 0)
+			return cand_skip(u, c, PLAN_SKIP_MISSING,
+					 _("the user has no home directory"));
+		basefd = u->home_fd;
+		below = path;
+	} else if (root < u->nroots) {
+		basefd = open(u->roots[root].abs, O_RDONLY | O_DIRECTORY |
+			      O_CLOEXEC);
+		if (basefd < 0)
+			return cand_skip(u, c, errno == ENOENT ?
+					 PLAN_SKIP_MISSING :
+					 PLAN_SKIP_UNREADABLE,
+					 strerror(errno));
+		own_base = true;
+		below = rel;
+	} else {
+		return cand_skip(u, c, PLAN_SKIP_MISSING,
+				 _("not below a folder root"));
+	}
+	fd = open_below(basefd, below, false, &last, &skip, &e);
+	if (own_base)
+		close(basefd);
+	if (fd < 0)
+		return cand_skip(u, c, skip, strerror(e));
+	if (fstatat(fd, last, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+		e = errno;
+		ret = cand_skip(u, c, e == ENOENT ? PLAN_SKIP_MISSING :
+				PLAN_SKIP_UNREADABLE, strerror(e));
+	} else {
+		/* listed on purpose: even a dot file is taken when it is
+		   an mbox */
+		ret = classify(u, c, fd, last, &st);
+	}
+	close(fd);
+	free(last);
+	return ret;
+}
+
+static int read_subscriptions(struct ucx *u, struct plan_user *pu)
+{
+	const char *prefixes[M2D_MAX_ROOTS + 1];
+	struct stat st;
+	size_t n = 0, len = 0;
+	char *data;
+	int fd;
+
+	if (u->home_fd < 0)
+		return 0;
+	fd = openat(u->home_fd, ".mailboxlist", O_RDONLY | O_NOFOLLOW |
+		    O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return 0;
+	}
+	data = malloc(MAILBOXLIST_MAX);
+	if (data == NULL) {
+		close(fd);
+		return oom(u->err);
+	}
+	while (len < MAILBOXLIST_MAX) {
+		ssize_t r = read(fd, data + len, MAILBOXLIST_MAX - len);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		len += (size_t)r;
+	}
+	close(fd);
+	if (len == MAILBOXLIST_MAX) {	/* cut at the last whole line */
+		while (len > 0 && data[len - 1] != '\n')
+			len--;
+	}
+	/* the home roots' prefixes, deepest first */
+	for (int i = 0; i < u->nroots; i++) {
+		if (u->roots[i].home_rel != NULL &&
+		    u->roots[i].prefix[0] != '\0')
+			prefixes[n++] = u->roots[i].prefix;
+	}
+	for (size_t i = 1; i < n; i++) {
+		for (size_t j = i; j > 0 &&
+		     strlen(prefixes[j]) > strlen(prefixes[j - 1]); j--) {
+			const char *t = prefixes[j];
+
+			prefixes[j] = prefixes[j - 1];
+			prefixes[j - 1] = t;
+		}
+	}
+	prefixes[n] = NULL;
+	pu->subscriptions = mailboxlist_to_names(data, len, prefixes);
+	free(data);
+	if (pu->subscriptions == NULL)
+		return oom(u->err);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* The folderlist                                                     */
+
+struct fentry {
+	size_t user;
+	unsigned long line;
+	char *path;	/* after "user/" */
+};
+
+static int cmp_fentry(const void *a, const void *b)
+{
+	const struct fentry *x = a, *y = b;
+
+	if (x->user != y->user)
+		return x->user < y->user ? -1 : 1;
+	return x->line < y->line ? -1 : x->line > y->line;
+}
+
+static int cmp_user_key(const void *key, const void *elem)
+{
+	return strcmp(key, ((const struct plan_user *)elem)->name);
+}
+
+static int read_folderlist(const char *path, const struct plan *plan,
+			   struct fentry **out, size_t *nout,
+			   struct m2d_error *err)
+{
+	FILE *f = fopen(path, "re");
+	unsigned long lineno = 0;
+	size_t cap = 0, ecap = 0;
+	char *buf = NULL, *line;
+	int r;
+
+	*out = NULL;
+	*nout = 0;
+	if (f == NULL)
+		return m2d_error_sys(err, "open", path);
+	while ((r = next_line(f, &buf, &cap, &lineno, &line)) > 0) {
+		const struct plan_user *pu;
+		char *slash, *p;
+		bool bad = false;
+
+		if (line == NULL) {
+			m2d_error_set(err, M2D_ERR_USAGE, path,
+				      _("a NUL byte in the line"));
+			m2d_error_at(err, -1, lineno);
+			r = -1;
+			break;
+		}
+		slash = strchr(line, '/');
+		if (slash == NULL || slash[1] == '\0') {
+			m2d_error_set(err, M2D_ERR_USAGE, path,
+				      _("\"%s\" is not USER/PATH"), line);
+			m2d_error_at(err, -1, lineno);
+			r = -1;
+			break;
+		}
+		*slash = '\0';
+		/* no "", "." or ".." levels: stay where the list says */
+		for (p = slash + 1; *p != '\0' && !bad;) {
+			size_t n = strcspn(p, "/");
+
+			if (p == slash + 1 && n == 0) {
+				p++;	/* an absolute path */
+				continue;
+			}
+			if (n == 0 || (n == 1 && p[0] == '.') ||
+			    (n == 2 && p[0] == '.' && p[1] == '.'))
+				bad = true;
+			p += n;
+			if (*p == '/') {
+				p++;
+				if (*p == '\0')
+					bad = true;
+			}
+		}
+		if (bad || (slash[1] == '/' && slash[2] == '\0')) {
+			m2d_error_set(err, M2D_ERR_USAGE, path,
+				      _("\"%s/%s\": empty, \".\" or \"..\" "
+					"levels are not allowed"), line,
+				      slash + 1);
+			m2d_error_at(err, -1, lineno);
+			r = -1;
+			break;
+		}
+		pu = bsearch(line, plan->users, plan->nusers,
+			     sizeof(*plan->users), cmp_user_key);
+		if (pu == NULL) {
+			m2d_error_set(err, M2D_ERR_USAGE, path,
+				      _("user \"%s\" is not in the user list"),
+				      line);
+			m2d_error_at(err, -1, lineno);
+			r = -1;
+			break;
+		}
+		if (!grow((void **)out, &ecap, *nout + 1, sizeof(**out))) {
+			r = oom(err);
+			break;
+		}
+		(*out)[*nout].user = (size_t)(pu - plan->users);
+		(*out)[*nout].line = lineno;
+		(*out)[*nout].path = strdup(slash + 1);
+		if ((*out)[*nout].path == NULL) {
+			r = oom(err);
+			break;
+		}
+		(*nout)++;
+	}
+	if (r == -1 && err->code == M2D_OK)
+		m2d_error_sys(err, "read", path);
+	free(buf);
+	fclose(f);
+	if (r < 0)
+		return -1;
+	qsort(*out, *nout, sizeof(**out), cmp_fentry);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* plan_build                                                         */
+
+static int user_folders(const struct m2d_config *cfg, struct plan *plan,
+			size_t uidx, int spool_fd, const struct fentry *fl,
+			size_t nfl, bool use_list, size_t *fpos,
+			size_t *fcap, struct m2d_error *err)
+{
+	struct plan_user *pu = &plan->users[uidx];
+	struct ucx u;
+	int ret = 0;
+
+	memset(&u, 0, sizeof(u));
+	u.cfg = cfg;
+	u.uidx = uidx;
+	u.user = pu->name;
+	u.home = pu->home;
+	u.home_fd = -1;
+	u.spool_fd = spool_fd;
+	u.err = err;
+	if (u.home != NULL)
+		u.home_fd = open(u.home, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (roots_init(&u) < 0) {
+		ret = -1;
+		goto out;
+	}
+	ret = add_inbox(&u, false);
+	if (ret == 0 && use_list) {
+		for (; *fpos < nfl && fl[*fpos].user < uidx; (*fpos)++)
+			;
+		for (; ret == 0 && *fpos < nfl && fl[*fpos].user == uidx;
+		     (*fpos)++)
+			ret = add_listed(&u, fl[*fpos].path);
+	} else if (ret == 0) {
+		for (int i = 0; ret == 0 && i < u.nroots; i++)
+			ret = walk_root(&u, i);
+		if (ret == 0)
+			ret = add_home_mbox(&u);
+	}
+	if (ret == 0)
+		ret = read_subscriptions(&u, pu);
+	if (ret == 0)
+		ret = name_cands(&u);
+	if (ret == 0 && u.n > 0) {
+		if (!grow((void **)&plan->folders, fcap,
+			  plan->nfolders + u.n, sizeof(*plan->folders))) {
+			ret = oom(err);
+			goto out;
+		}
+		for (size_t i = 0; i < u.n; i++) {
+			if (u.c[i].cls == CLASS_MBOX &&
+			    u.c[i].f.skip == PLAN_TAKEN) {
+				free(u.c[i].f.reason);
+				u.c[i].f.reason = strdup(
+					_("~/mbox holds INBOX mail under "
+					  "UW-IMAP (it moves spool mail "
+					  "into it): migrated as the folder "
+					  "\"mbox\", beside the spool INBOX, "
+					  "so that no message is lost or "
+					  "merged"));
+			}
+			plan->folders[plan->nfolders++] = u.c[i].f;
+			free(u.c[i].rel);
+		}
+		u.n = 0;
+	}
+out:
+	for (size_t i = 0; i < u.n; i++)
+		cand_free(&u.c[i]);
+	free(u.c);
+	roots_free(&u);
+	if (u.home_fd >= 0)
+		close(u.home_fd);
+	return ret;
+}
+
+int plan_build(const struct m2d_config *cfg, const struct plan_source *src,
+	       struct plan *plan, struct m2d_error *err)
+{
+	struct owner_rule rule;
+	struct ulist ul;
+	struct fentry *fl = NULL;
+	size_t nfl = 0, fpos = 0, fcap = 0;
+	const char *listpath = NULL;
+	int spool_fd = -1, ret = -1;
+
+	memset(plan, 0, sizeof(*plan));
+	memset(&ul, 0, sizeof(ul));
+	m2d_error_clear(err);
+	if (m2d_config_check(cfg, NULL, err) < 0 ||
+	    owner_rule(cfg, &rule, err) < 0)
+		return -1;
+
+	if (src != NULL && src->users != NULL) {
+		for (const char *const *p = src->users; *p != NULL; p++) {
+			if (!user_name_valid(*p)) {
+				m2d_error_set(err, M2D_ERR_USAGE, NULL,
+					      _("\"%s\" is not a valid user "
+						"name"), *p);
+				goto out;
+			}
+			if (ulist_add(&ul, *p, 0) < 0) {
+				oom(err);
+				goto out;
+			}
+		}
+	} else if (src != NULL && src->userlist != NULL) {
+		listpath = src->userlist;
+		if (read_userlist(src->userlist, &ul, err) < 0)
+			goto out;
+	} else if (discover_users(cfg, &ul, err) < 0) {
+		goto out;
+	}
+	ulist_sort(&ul);
+
+	spool_fd = open(cfg->spool_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	plan->users = calloc(ul.n > 0 ? ul.n : 1, sizeof(*plan->users));
+	if (plan->users == NULL) {
+		oom(err);
+		goto out;
+	}
+	for (size_t i = 0; i < ul.n; i++) {
+		struct plan_user *u = &plan->users[i];
+
+		u->name = ul.names[i];
+		ul.names[i] = NULL;
+		plan->nusers++;
+		if (user_init(cfg, &rule, spool_fd, u, listpath, ul.lines[i],
+			      err) < 0)
+			goto out;
+	}
+
+	if (src != NULL && src->folderlist != NULL &&
+	    read_folderlist(src->folderlist, plan, &fl, &nfl, err) < 0)
+		goto out;
+	for (size_t i = 0; i < plan->nusers; i++) {
+		if (user_folders(cfg, plan, i, spool_fd, fl, nfl,
+				 src != NULL && src->folderlist != NULL,
+				 &fpos, &fcap, err) < 0)
+			goto out;
+	}
+	ret = 0;
+out:
+	for (size_t i = 0; i < nfl; i++)
+		free(fl[i].path);
+	free(fl);
+	ulist_free(&ul);
+	if (spool_fd >= 0)
+		close(spool_fd);
+	if (ret < 0)
+		plan_free(plan);
+	return ret;
+}
+
+void plan_free(struct plan *plan)
+{
+	for (size_t i = 0; i < plan->nusers; i++) {
+		free(plan->users[i].name);
+		free(plan->users[i].home);
+		free(plan->users[i].target);
+		folder_names_free(plan->users[i].subscriptions);
+	}
+	free(plan->users);
+	for (size_t i = 0; i < plan->nfolders; i++) {
+		struct plan_folder *f = &plan->folders[i];
+
+		free(f->source);
+		free(f->listed);
+		free(f->name);
+		free(f->dirname);
+		free(f->reason);
+		free(f->suggestion);
+	}
+	free(plan->folders);
+	memset(plan, 0, sizeof(*plan));
+}
+
+/* ------------------------------------------------------------------ */
+/* Writing the lists                                                  */
+
+struct sbuf {
+	char *s;
+	size_t len, cap;
+};
+
+static bool sb_line(struct sbuf *b, const char *line)
+{
+	size_t l = strlen(line);
+
+	if (!grow((void **)&b->s, &b->cap, b->len + l + 2, 1))
+		return false;
+	memcpy(b->s + b->len, line, l);
+	b->len += l;
+	b->s[b->len++] = '\n';
+	return true;
+}
+
+int plan_write_lists(const struct plan *plan, const char *dir,
+		     struct m2d_error *err)
+{
+	struct sbuf users = { NULL, 0, 0 }, folders = { NULL, 0, 0 };
+	char *upath = xasprintf("%s/%s", dir, USERLIST_NAME);
+	char *fpath = xasprintf("%s/%s", dir, FOLDERLIST_NAME);
+	int dfd = -1, ret = -1;
+
+	m2d_error_clear(err);
+	if (upath == NULL || fpath == NULL) {
+		oom(err);
+		goto out;
+	}
+	for (size_t i = 0; i < plan->nusers; i++) {
+		if (!sb_line(&users, plan->users[i].name)) {
+			oom(err);
+			goto out;
+		}
+	}
+	/* as the runbook's folderlist: no inboxes (the userlist implies
+	   them); a folder whose path holds a newline cannot be listed,
+	   but such a name is never taken (control characters) */
+	for (size_t i = 0; i < plan->nfolders; i++) {
+		const struct plan_folder *f = &plan->folders[i];
+
+		if (f->skip != PLAN_TAKEN || strcmp(f->name, "INBOX") == 0 ||
+		    strchr(f->listed, '\n') != NULL)
+			continue;
+		if (!sb_line(&folders, f->listed)) {
+			oom(err);
+			goto out;
+		}
+	}
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0) {
+		m2d_error_sys(err, "open", dir);
+		goto out;
+	}
+	if (sf_replace_file(dfd, USERLIST_NAME, users.s != NULL ? users.s : "",
+			    users.len, -1, -1, upath, err) < 0 ||
+	    sf_replace_file(dfd, FOLDERLIST_NAME,
+			    folders.s != NULL ? folders.s : "", folders.len,
+			    -1, -1, fpath, err) < 0)
+		goto out;
+	ret = 0;
+out:
+	if (dfd >= 0)
+		close(dfd);
+	free(users.s);
+	free(folders.s);
+	free(upath);
+	free(fpath);
+	return ret;
+}
