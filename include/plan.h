@@ -14,6 +14,60 @@
  * Discovery runs as root over users' files: directories are walked with
  * openat() and O_NOFOLLOW; a symlink is never followed, it is listed as
  * skipped.  Nothing is written except by plan_write_lists().
+ *
+ * Users (sorted by name, each once):
+ *  - src->users, else src->userlist (one name per line, '#' comments
+ *    and blank lines ignored, blanks around a name trimmed; an invalid
+ *    name -- '/', ':', whitespace, control characters, "." / "..",
+ *    a leading '-', '.' or '#' -- is an error with file:line), else
+ *  - discovery: passwd entries (getpwent) with uid_min <= uid <= uid_max
+ *    (nologin shells included: mail-only accounts), plus the names of the
+ *    regular files in spool_dir (not "*.lock", not dot files); a spool
+ *    name that is in passwd outside the UID range is a system account and
+ *    left out; one that is not in passwd is a user.
+ *  - A listed user that is neither in passwd nor has an inbox nor a home
+ *    is an error (a typo in the list), with file:line for a userlist.
+ *  - home: homes_dir/U when homes_dir is set, else pw_dir; NULL when
+ *    neither (then only the inbox is planned).
+ *  - uid/gid: see "owner" in m2d-config.h.
+ *
+ * Folders of each user, in this order (the order decides who keeps a
+ * name two folders would share; the later one is PLAN_SKIP_NAME with
+ * FOLDER_COLLISION and a suggestion):
+ *  1. INBOX: SPOOL/U, listed "U/INBOX", name "INBOX", dirname "".
+ *     No spool file: no entry (unless a folderlist names "U/INBOX":
+ *     PLAN_SKIP_MISSING).
+ *  2. ~/mbox, when present.  UW-IMAP moves spool mail into ~/mbox when it
+ *     exists, so both files hold INBOX mail.  The engine converts one
+ *     source per folder and merging two mboxes into one INBOX would have
+ *     to invent UIDs; dropping either loses mail.  So ~/mbox is planned
+ *     as its own folder "mbox" (listed "U/mbox"), beside the spool INBOX:
+ *     every message stays visible and nothing is merged silently.  Its
+ *     reason field carries a note saying so (skip == PLAN_TAKEN).
+ *  3. mbox files under the folder roots, roots in configuration order,
+ *     then by path.  A file belongs to the DEEPEST root containing it
+ *     (the walk of "~" does not enter ~/mail when "~/mail" is a root:
+ *     ~/mail/Sent is "Sent", never "mail/Sent"); its IMAP name is its
+ *     path relative to that root (folder_name_from_path()), its
+ *     directory folder_name_to_maildir()'s.  Dot files and dot
+ *     directories are one PLAN_SKIP_DOTFILE entry each (not entered);
+ *     symlinks PLAN_SKIP_SYMLINK (never followed, never opened: lstat /
+ *     fstatat(AT_SYMLINK_NOFOLLOW)); FIFOs, devices, sockets
+ *     PLAN_SKIP_SPECIAL (never opened); content "*mbx*" PLAN_SKIP_MBX;
+ *     other non-mbox content PLAN_SKIP_NOT_MBOX, as is "X.lock" beside
+ *     "X" (a dotlock); directories nested deeper than 64 or forming a
+ *     loop PLAN_SKIP_UNREADABLE.  A directory itself is no entry.
+ *  With a folderlist (src->folderlist), steps 2-3 are replaced by its
+ *  lines "U/PATH" (PATH relative to the home, or absolute below an
+ *  absolute root; "U/INBOX" is the inbox, already implied): every level
+ *  is opened with O_NOFOLLOW (PLAN_SKIP_MISSING / _SYMLINK / _NOT_MBOX /
+ *  ...), the name is computed as in discovery (deepest root; a PATH
+ *  below no root keeps its path relative to the home as its name).  A
+ *  line that is not USER/PATH, has empty/"."/".." levels, or names a user
+ *  not in the plan is an error with file:line.
+ *
+ * Subscriptions: ~/.mailboxlist (O_NOFOLLOW, regular file, first 1 MiB)
+ * through mailboxlist_to_names() with the home roots' prefixes ("mail/").
  */
 
 #include <stdbool.h>
@@ -30,7 +84,7 @@ struct plan_user {
 	int uid, gid;		/* owner of what is written */
 	char **subscriptions;	/* from ~/.mailboxlist (IMAP names, with
 				 * the folder-root prefixes removed);
-				 * NULL when there is none */
+				 * NULL when there is no such file */
 };
 
 enum plan_skip {
@@ -50,13 +104,19 @@ struct plan_folder {
 	char *source;		/* path of the mbox */
 	char *listed;		/* as in folderlist: "user/mail/Sent", or
 				 * "user/INBOX" for the inbox */
-	char *name;		/* IMAP name under Dovecot ('/', UTF-8) */
-	char *dirname;		/* Maildir++ directory; "" for INBOX */
-	long long size;		/* bytes (biggest first) */
+	char *name;		/* IMAP name under Dovecot ('/', UTF-8);
+				 * NULL when skipped before naming */
+	char *dirname;		/* Maildir++ directory; "" for INBOX;
+				 * NULL unless taken */
+	long long size;		/* bytes (biggest first); -1 unknown */
 	enum plan_skip skip;
-	char *reason;		/* translated detail when skipped */
+	char *reason;		/* translated detail when skipped
+				 * ("a symbolic link: never followed:
+				 * points to /etc/passwd"); for a taken
+				 * folder NULL, or a note (~/mbox) */
 	enum folder_problem problem;	/* when PLAN_SKIP_NAME */
-	char *suggestion;	/* a name without the problem */
+	char *suggestion;	/* a name without the problem, not used by
+				 * any other folder of the user (NAME) */
 };
 
 struct plan {
@@ -67,23 +127,30 @@ struct plan {
 };
 
 /* Users: from LIST (NULL-terminated names) when given, else USERLIST
- * (a file) when given, else discovered. */
+ * (a file) when given, else discovered.  Folders: from FOLDERLIST when
+ * given, else discovered.  SRC may be NULL (all discovered). */
 struct plan_source {
 	const char *const *users;
 	const char *userlist;
 	const char *folderlist;
 };
 
+/* Returns 0, or -1 with ERR (bad config value, unreadable list, bad
+ * list line with file:line, missing spool_dir when discovering users,
+ * out of memory); PLAN is then empty.  Skipped folders are no error. */
 int plan_build(const struct m2d_config *cfg, const struct plan_source *src,
 	       struct plan *plan, struct m2d_error *err);
 void plan_free(struct plan *plan);
 
-/* Write userlist-master and folderlist-master (taken folders) into DIR,
- * each by temp file + rename. */
+/* Write userlist-master (every user) and folderlist-master (taken
+ * folders except the inboxes, which the userlist implies, as in the
+ * runbook) into DIR, each by temp file + rename, mode 0600.  Building a
+ * plan again from these two files gives the same taken folders. */
 int plan_write_lists(const struct plan *plan, const char *dir,
 		     struct m2d_error *err);
 
-/* Is the file open as FD an mbox (valid first From_ line, or empty)? */
+/* Is the file open as FD an mbox (valid first From_ line, or empty)?
+ * Reads the first 4 KiB with pread() (the offset is not moved). */
 bool plan_is_mbox(int fd);
 
 /* Translated text of a skip reason. */
