@@ -182,6 +182,7 @@ static int parse_opts(int argc, char **argv, const char *cmd,
 
 struct view {
 	bool tty;
+	bool dry_run;
 	double last_draw;
 	bool drawn;
 };
@@ -232,7 +233,8 @@ static void show(const struct migrate_report *r, void *ctx)
 	switch (r->event) {
 	case MIGRATE_USER_DONE:
 		if (!v->tty)
-			printf(_("user %s: %s ready\n"), r->user->name,
+			printf(v->dry_run ? _("user %s: would create %s\n") :
+			       _("user %s: %s ready\n"), r->user->name,
 			       r->user->target);
 		break;
 	case MIGRATE_USER_FAILED:
@@ -244,7 +246,8 @@ static void show(const struct migrate_report *r, void *ctx)
 		break;
 	case MIGRATE_FOLDER_DONE:
 		clear_line(v);
-		printf(_("done %s -> %s: %lu messages\n"), r->folder->listed,
+		printf(v->dry_run ? _("would convert %s -> %s: %lu messages\n") :
+		       _("done %s -> %s: %lu messages\n"), r->folder->listed,
 		       r->folder->name, r->stats->messages);
 		break;
 	case MIGRATE_FOLDER_UNCHANGED:
@@ -465,6 +468,7 @@ static int run(int argc, char **argv, const char *cmd, enum what what)
 
 	memset(&view, 0, sizeof(view));
 	view.tty = isatty(STDERR_FILENO);
+	view.dry_run = o.dry_run;
 	memset(&set, 0, sizeof(set));
 	set.cfg = &o.cfg;
 	set.jobs = o.cfg.jobs;

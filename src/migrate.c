@@ -234,7 +234,8 @@ static void convert_one(struct engine *e, const struct plan_folder *f)
 	struct m2d_error ferr;
 	bool known;
 
-	known = journal_find(e->journal, u->name, f->listed, &jf) == 1;
+	known = e->journal != NULL &&
+		journal_find(e->journal, u->name, f->listed, &jf) == 1;
 	if (known && !e->set->dry_run && unchanged(f, u, &jf)) {
 		journal_folder_free(&jf);
 		pthread_mutex_lock(&e->lock);
