@@ -656,7 +656,11 @@ static int roots_init(struct ucx *u)
 		if (cr == NULL || cr[0] == '\0')
 			continue;
 		if (cr[0] == '~') {
-			r.home_rel = norm_path(cr[1] == '/' ? cr + 2 : cr + 1);
+			const char *rel = cr + 1;
+
+			while (*rel == '/')
+				rel++;
+			r.home_rel = norm_path(rel);
 		} else {
 			char *e = expand_user(cr, u->user);
 
@@ -678,9 +682,6 @@ static int roots_init(struct ucx *u)
 			}
 		}
 		if (r.home_rel != NULL) {
-			/* leading '/' left by norm_path of "/x"? no: of "" */
-			if (strcmp(r.home_rel, "/") == 0)
-				r.home_rel[0] = '\0';
 			if (home == NULL) {
 				free(r.home_rel);
 				continue;	/* no home: no home roots */
@@ -773,7 +774,8 @@ static int name_cands(struct ucx *u)
 	for (size_t i = 0; i < u->n; i++)
 		u->c[i].root = u->c[i].root < u->nroots ?
 			u->roots[u->c[i].root].order : M2D_MAX_ROOTS;
-	qsort(u->c, u->n, sizeof(*u->c), cmp_cand);
+	if (u->n > 1)
+		qsort(u->c, u->n, sizeof(*u->c), cmp_cand);
 
 	/* INBOX is always the maildir root */
 	(void)folder_set_add(set, "INBOX", NULL);
@@ -1479,7 +1481,8 @@ static int read_folderlist(const char *path, const struct plan *plan,
 	fclose(f);
 	if (r < 0)
 		return -1;
-	qsort(*out, *nout, sizeof(**out), cmp_fentry);
+	if (*nout > 1)
+		qsort(*out, *nout, sizeof(**out), cmp_fentry);
 	return 0;
 }
 
