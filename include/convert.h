@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "hash.h"
 #include "m2d-error.h"
 
 struct convert_stats {
@@ -61,6 +62,43 @@ struct convert_settings {
 int convert_folder(const char *mbox, const char *maildir,
 		   const struct convert_settings *set,
 		   struct convert_stats *stats, struct m2d_error *err);
+
+/*
+ * The same, but the folder stays in its staging directory, complete with
+ * its dovecot-uidlist: the caller syncs and installs it
+ * (maildir_folder_sync, maildir_folder_install) and frees it; many folders
+ * can then share one sync.  *STAGED_R is NULL after a dry run.
+ */
+struct maildir_folder;
+int convert_folder_stage(const char *mbox, const char *maildir,
+			 const struct convert_settings *set,
+			 struct convert_stats *stats,
+			 struct maildir_folder **staged_r,
+			 struct m2d_error *err);
+
+/* Where an earlier conversion of the same mbox ended (from the journal). */
+struct convert_append {
+	long long old_size;		/* bytes converted before */
+	struct m2d_hash old_hash;	/* their checksum state */
+	unsigned long old_messages;
+	unsigned long last_uid;		/* nextuid - 1 */
+	unsigned long uidvalidity;
+};
+
+/*
+ * Only what was appended to MBOX since: the messages from FROM->old_size
+ * on are added to the existing folder with UIDs after FROM->last_uid (as
+ * UW gave new mail).  Returns 0 with *STAGED_R to sync and install; 1
+ * when that cannot be done exactly (no From_ line there, a message with
+ * its own X-UID or keywords): convert the whole folder instead; -1 error.
+ * STATS->messages counts the whole folder, the checksum the whole file.
+ */
+int convert_folder_append(const char *mbox, const char *maildir,
+			  const struct convert_settings *set,
+			  const struct convert_append *from,
+			  struct convert_stats *stats,
+			  struct maildir_folder **staged_r,
+			  struct m2d_error *err);
 
 /* UW's flags (enum uw_flag) as maildir flags (enum maildir_flag). */
 unsigned int convert_maildir_flags(unsigned int uw_flags);

@@ -10,7 +10,11 @@
  * replaces whatever was left.
  *
  * The file (WORK/journal) is append-only, one event a line, each line
- * written whole and fdatasync'd before the call returns; it is replayed
+ * written whole; user lines and forgets are fdatasync'd before the call
+ * returns, folder lines only by journal_sync() (the engine syncs once
+ * before it installs a batch of folders: a "converting" line must be
+ * durable before its folder can appear; a lost "done" line only costs a
+ * second conversion).  It is replayed
  * when opened (a torn last line is ignored) and rewritten compactly by
  * journal_compact() (temp file + rename).  Thread-safe.
  */
@@ -68,6 +72,9 @@ int journal_converting(struct journal *j, const char *user,
 /* After the folder is in place and synced. */
 int journal_done(struct journal *j, const struct journal_folder *folder,
 		 struct m2d_error *err);
+/* Make every line written so far durable. */
+int journal_sync(struct journal *j, struct m2d_error *err);
+
 /* Forget a folder or a user (after clear removed it). */
 int journal_forget(struct journal *j, const char *user, const char *listed,
 		   struct m2d_error *err);

@@ -20,6 +20,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 #include <time.h>
 
 #include "m2d-error.h"
@@ -65,6 +66,19 @@ int maildir_folder_begin(const char *root, const char *dirname,
 			 struct m2d_error *err);
 
 /*
+ * Add messages to the existing folder DIRNAME of ROOT (what was appended
+ * to its mbox since it was converted): messages are written to the
+ * folder's tmp/, finish prepares its dovecot-uidlist with their lines and
+ * N = NEXTUID (UIDVALIDITY, GUID and the old lines kept), install moves
+ * them into new/ and cur/ and then replaces the uidlist.  No keywords.
+ * Freed without install, every file it made is removed.
+ */
+int maildir_folder_begin_append(const char *root, const char *dirname,
+				const struct maildir_owner *owner,
+				struct maildir_folder **folder_r,
+				struct m2d_error *err);
+
+/*
  * The keyword letter index for NAME (0 = 'a'), adding it to the folder's
  * dovecot-keywords when new.  Returns -1 when all 26 are taken.
  */
@@ -97,6 +111,22 @@ int maildir_msg_finish(struct maildir_folder *folder,
 int maildir_folder_commit(struct maildir_folder *folder,
 			  unsigned long uidvalidity, unsigned long nextuid,
 			  bool renumber, struct m2d_error *err);
+
+/*
+ * The same in three steps, for a caller that commits many folders with
+ * one sync (group commit): finish writes dovecot-keywords and
+ * dovecot-uidlist into the staging directory; sync makes the file system
+ * durable (syncfs); install moves the folder into place.  Install only
+ * after a sync that came after finish.
+ */
+int maildir_folder_finish(struct maildir_folder *folder,
+			  unsigned long uidvalidity, unsigned long nextuid,
+			  bool renumber, struct m2d_error *err);
+int maildir_folder_sync(struct maildir_folder *folder, struct m2d_error *err);
+int maildir_folder_install(struct maildir_folder *folder,
+			   struct m2d_error *err);
+/* The device of the staging directory (to sync each file system once). */
+dev_t maildir_folder_dev(const struct maildir_folder *folder);
 
 /* Remove the staging directory (when not committed) and free. */
 void maildir_folder_free(struct maildir_folder **folder);

@@ -41,9 +41,21 @@ enum uw_flag {
 	UW_DELETED = 1 << 5,	/* X-Status: D */
 };
 
+struct m2d_hash;
+
 struct mbox_reader_settings {
 	bool mboxrd;		/* unescape one '>' of ">From " (mboxrd) */
 	size_t max_header;	/* header bytes kept apart; 0 = 8 MiB */
+	/*
+	 * Reading only what was appended to a folder read before: the file
+	 * descriptor is positioned at the old end, which must be a From_
+	 * line; the first message there is not message 1 (no folder data),
+	 * sequence numbers start after SEQ_BASE, and the checksum goes on
+	 * from HASH_START (the old bytes' state) so it covers the file.
+	 */
+	bool continuation;
+	unsigned long seq_base;
+	const struct m2d_hash *hash_start;
 };
 
 /* The folder's own data, from X-IMAP (pseudo-message) or X-IMAPbase. */

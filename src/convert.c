@@ -218,9 +218,11 @@ static int convert_messages(struct convert_ctx *c, struct mbox_reader *reader,
 	return 0;
 }
 
-int convert_folder(const char *mbox, const char *maildir,
-		   const struct convert_settings *set,
-		   struct convert_stats *stats, struct m2d_error *err)
+int convert_folder_stage(const char *mbox, const char *maildir,
+			 const struct convert_settings *set,
+			 struct convert_stats *stats,
+			 struct maildir_folder **staged_r,
+			 struct m2d_error *err)
 {
 	struct mbox_reader_settings rset;
 	struct mbox_reader *reader = NULL;
@@ -232,6 +234,7 @@ int convert_folder(const char *mbox, const char *maildir,
 	const char *name = set->folder != NULL ? set->folder : "INBOX";
 	int fd = -1, ret = -1;
 
+	*staged_r = NULL;
 	memset(stats, 0, sizeof(*stats));
 	memset(&c, 0, sizeof(c));
 	c.set = set;
@@ -269,7 +272,13 @@ int convert_folder(const char *mbox, const char *maildir,
 		stats->uidvalidity = mbox_reader_meta(reader)->uidvalidity;
 		stats->nextuid = c.uids.last + 1;
 	} else {
-		stats->uidvalidity = (unsigned long)time(NULL);
+		/* a new UIDVALIDITY, as UW would have given; the source's
+		 * mtime rather than the clock, so that converting the same
+		 * source again gives the same folder */
+		stats->uidvalidity = (unsigned long)
+			mbox_reader_stat(reader)->st_mtim.tv_sec;
+		if (stats->uidvalidity == 0)
+			stats->uidvalidity = 1;
 		stats->nextuid = stats->messages + 1;
 		if (!mbox_reader_meta(reader)->have_base && stats->messages > 0) {
 			struct m2d_error w;
@@ -284,7 +293,7 @@ int convert_folder(const char *mbox, const char *maildir,
 	stats->uids_kept = c.uids.trust;
 	if (!set->dry_run) {
 		stats->keywords = maildir_folder_keyword_count(c.folder);
-		if (maildir_folder_commit(c.folder, stats->uidvalidity,
+		if (maildir_folder_finish(c.folder, stats->uidvalidity,
 					  stats->nextuid, !c.uids.trust, err) < 0)
 			goto out;
 	}
@@ -299,6 +308,122 @@ int convert_folder(const char *mbox, const char *maildir,
 		stats->checksum = mbox_reader_checksum(reader);
 	}
 	progress(&c);
+	*staged_r = c.folder;
+	c.folder = NULL;
+	ret = 0;
+out:
+	maildir_folder_free(&c.folder);
+	mbox_reader_close(&reader);
+	if (fd >= 0)
+		close(fd);
+	dotlock_release(&lock);
+	return ret;
+}
+
+int convert_folder(const char *mbox, const char *maildir,
+		   const struct convert_settings *set,
+		   struct convert_stats *stats, struct m2d_error *err)
+{
+	struct maildir_folder *staged;
+	int ret = 0;
+
+	if (convert_folder_stage(mbox, maildir, set, stats, &staged, err) < 0)
+		return -1;
+	if (staged != NULL &&
+	    (maildir_folder_sync(staged, err) < 0 ||
+	     maildir_folder_install(staged, err) < 0))
+		ret = -1;
+	maildir_folder_free(&staged);
+	return ret;
+}
+
+/*
+ * Only what was appended to MBOX since it was converted: the messages
+ * from byte OLD_SIZE on (a From_ line must start there) are added to the
+ * folder with UIDs after LAST_UID.  Returns 0 with *STAGED_R to sync and
+ * install, 1 when the new part cannot simply be added (a message with its
+ * own X-UID or keywords, no From_ line at OLD_SIZE: convert the folder
+ * again instead), -1 on error.
+ */
+int convert_folder_append(const char *mbox, const char *maildir,
+			  const struct convert_settings *set,
+			  const struct convert_append *from,
+			  struct convert_stats *stats,
+			  struct maildir_folder **staged_r,
+			  struct m2d_error *err)
+{
+	struct mbox_reader_settings rset;
+	struct mbox_reader *reader = NULL;
+	struct maildir_owner owner = { set->uid, set->gid };
+	struct dotlock *lock = NULL;
+	struct convert_ctx c;
+	struct mbox_msg msg;
+	char dirname[1024];
+	const char *name = set->folder != NULL ? set->folder : "INBOX";
+	int fd = -1, ret = -1, rc;
+
+	*staged_r = NULL;
+	memset(stats, 0, sizeof(*stats));
+	memset(&c, 0, sizeof(c));
+	c.set = set;
+	c.stats = stats;
+	c.mbox = mbox;
+	if (folder_name_to_maildir(name, dirname, sizeof(dirname)) != FOLDER_OK)
+		return 1;
+	if (dotlock_take(mbox, set->dotlock, &lock, err) < 0)
+		return -1;
+	fd = open_source(mbox, err);
+	if (fd < 0)
+		goto out;
+	if (lseek(fd, from->old_size, SEEK_SET) < 0) {
+		m2d_error_sys(err, "lseek", mbox);
+		goto out;
+	}
+	memset(&rset, 0, sizeof(rset));
+	rset.mboxrd = set->mboxrd;
+	rset.continuation = true;
+	rset.seq_base = from->old_messages;
+	rset.hash_start = &from->old_hash;
+	if (mbox_reader_open_fd(fd, mbox, &rset, &reader, err) < 0) {
+		ret = err->code == M2D_ERR_NOT_MBOX ? 1 : -1;
+		goto out;
+	}
+	stats->source_size = mbox_reader_size(reader);
+	if (maildir_folder_begin_append(maildir, dirname, &owner, &c.folder,
+					err) < 0)
+		goto out;
+	c.uids.trust = true;
+	c.uids.last = from->last_uid;
+	while ((rc = mbox_reader_next(reader, &msg, err)) > 0) {
+		if (msg.uid != 0 || msg.keywords[0] != '\0') {
+			ret = 1;	/* UW's own data: convert it all */
+			goto out;
+		}
+		if (copy_message(&c, reader, &msg, err) < 0)
+			goto out;
+		stats->messages++;
+	}
+	if (rc < 0)
+		goto out;
+	stats->uidvalidity = from->uidvalidity;
+	stats->nextuid = c.uids.last + 1;
+	stats->uids_kept = true;
+	if (maildir_folder_finish(c.folder, stats->uidvalidity,
+				  stats->nextuid, false, err) < 0)
+		goto out;
+	{
+		const struct stat *st = mbox_reader_stat(reader);
+
+		stats->dev = (unsigned long long)st->st_dev;
+		stats->ino = (unsigned long long)st->st_ino;
+		stats->mtime_sec = (long long)st->st_mtim.tv_sec;
+		stats->mtime_nsec = (long long)st->st_mtim.tv_nsec;
+		stats->checksum = mbox_reader_checksum(reader);
+	}
+	stats->source_done = stats->source_size;
+	stats->messages += from->old_messages;	/* the folder now */
+	*staged_r = c.folder;
+	c.folder = NULL;
 	ret = 0;
 out:
 	maildir_folder_free(&c.folder);

@@ -424,18 +424,25 @@ static void put_folder_line(FILE *out, const struct journal_folder *f)
 	fputc('\n', out);
 }
 
-/* Append one line (built by the caller) and make it durable. */
-static int append(struct journal *j, char *line, size_t len,
+/* Append one line (built by the caller), durable when SYNC. */
+static int append(struct journal *j, char *line, size_t len, bool sync,
 		  struct m2d_error *err)
 {
 	if (sf_write_all(j->fd, line, len, j->path, err) < 0)
 		return -1;
+	if (sync && fdatasync(j->fd) < 0)
+		return m2d_error_sys(err, "fdatasync", j->path);
+	return 0;
+}
+
+int journal_sync(struct journal *j, struct m2d_error *err)
+{
 	if (fdatasync(j->fd) < 0)
 		return m2d_error_sys(err, "fdatasync", j->path);
 	return 0;
 }
 
-#define WITH_LINE(j, err, build, apply)					\
+#define WITH_LINE(j, err, sync, build, apply)				\
 	do {								\
 		char *line_ = NULL;					\
 		size_t len_ = 0;					\
@@ -448,7 +455,7 @@ static int append(struct journal *j, char *line, size_t len,
 		build;							\
 		fclose(out_);						\
 		pthread_mutex_lock(&(j)->lock);				\
-		ret_ = append(j, line_, len_, err);			\
+		ret_ = append(j, line_, len_, sync, err);		\
 		if (ret_ == 0 && (apply) < 0) {				\
 			errno = ENOMEM;					\
 			ret_ = m2d_error_sys(err, "malloc", (j)->path);	\
@@ -461,7 +468,7 @@ static int append(struct journal *j, char *line, size_t len,
 int journal_user_created(struct journal *j, const char *user,
 			 const char *target, struct m2d_error *err)
 {
-	WITH_LINE(j, err,
+	WITH_LINE(j, err, true,
 		  (fputs("U\t", out_), put_escaped(out_, user),
 		   fputc('\t', out_), put_escaped(out_, target),
 		   fputc('\n', out_)),
@@ -480,7 +487,7 @@ int journal_converting(struct journal *j, const char *user,
 	f.target = (char *)target;
 	f.dirname = (char *)dirname;
 	f.state = JOURNAL_CONVERTING;
-	WITH_LINE(j, err, put_folder_line(out_, &f), set_folder(j, &f));
+	WITH_LINE(j, err, false, put_folder_line(out_, &f), set_folder(j, &f));
 }
 
 int journal_done(struct journal *j, const struct journal_folder *folder,
@@ -489,7 +496,7 @@ int journal_done(struct journal *j, const struct journal_folder *folder,
 	struct journal_folder f = *folder;
 
 	f.state = JOURNAL_DONE;
-	WITH_LINE(j, err, put_folder_line(out_, &f), set_folder(j, &f));
+	WITH_LINE(j, err, false, put_folder_line(out_, &f), set_folder(j, &f));
 }
 
 static int forget(struct journal *j, const char *user, const char *listed)
@@ -504,7 +511,7 @@ static int forget(struct journal *j, const char *user, const char *listed)
 int journal_forget(struct journal *j, const char *user, const char *listed,
 		   struct m2d_error *err)
 {
-	WITH_LINE(j, err,
+	WITH_LINE(j, err, true,
 		  (fputs(listed != NULL ? "F\t" : "G\t", out_),
 		   put_escaped(out_, user),
 		   listed != NULL ? (fputc('\t', out_),

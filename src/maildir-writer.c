@@ -30,6 +30,9 @@ struct maildir_folder {
 	char stage[64];			/* name of staging dir in root tmp/ */
 	struct maildir_owner owner;
 	bool replace;
+	bool append;			/* adding to the live folder */
+	char newlist[64];		/* append: the next dovecot-uidlist */
+	char partial[64];		/* append: name of the list in tmp/ */
 
 	int rootfd, roottmpfd, stagefd, tmpfd, curfd, newfd;
 	bool committed;
@@ -417,6 +420,18 @@ int maildir_msg_finish(struct maildir_folder *f,
 		}
 		full[o] = '\0';
 	}
+	if (f->append) {
+		/* visible only at install, after the sync */
+		if (fprintf(f->uidlist, "%lu %s\t%c\t%s\t%s\n", info->uid, base,
+			    info->recent ? 'N' : 'C', f->msgname, full) < 0) {
+			m2d_error_sys(err, "write", f->stage_path);
+			unlinkat(f->tmpfd, f->msgname, 0);
+			return -1;
+		}
+		f->messages++;
+		f->total += f->size;
+		return 0;
+	}
 	dirfd = info->recent ? f->newfd : f->curfd;
 	if (renameat(f->tmpfd, f->msgname, dirfd, full) < 0) {
 		m2d_error_sys(err, "rename", f->stage_path);
@@ -568,19 +583,234 @@ out:
 	return ret;
 }
 
-int maildir_folder_commit(struct maildir_folder *f, unsigned long uidvalidity,
+/*
+ * Append mode: the folder's dovecot-uidlist with its header's N set to
+ * NEXTUID and the new messages' lines added, into a temp file beside it.
+ */
+static int append_finish(struct maildir_folder *f, unsigned long nextuid,
+			 struct m2d_error *err)
+{
+	char *data = NULL, *line = NULL;
+	size_t size = 0, linesize = 0;
+	FILE *mem, *old;
+	ssize_t len;
+	bool first = true;
+	int fd, ret;
+
+	fd = openat(f->stagefd, "dovecot-uidlist", O_RDONLY | O_NOFOLLOW |
+		    O_CLOEXEC);
+	if (fd < 0 || (old = fdopen(fd, "r")) == NULL) {
+		if (fd >= 0)
+			close(fd);
+		return m2d_error_sys(err, "open", f->stage_path);
+	}
+	mem = open_memstream(&data, &size);
+	if (mem == NULL) {
+		fclose(old);
+		return m2d_error_sys(err, "open_memstream", f->stage_path);
+	}
+	while ((len = getline(&line, &linesize, old)) > 0) {
+		char *tok, *save = NULL;
+
+		if (!first) {
+			fputs(line, mem);
+			continue;
+		}
+		/* "3 V<uidvalidity> N<nextuid> G<guid> ...": new N */
+		first = false;
+		line[strcspn(line, "\n")] = '\0';
+		for (tok = strtok_r(line, " ", &save); tok != NULL;
+		     tok = strtok_r(NULL, " ", &save)) {
+			if (tok != line)
+				fputc(' ', mem);
+			if (tok[0] == 'N')
+				fprintf(mem, "N%lu", nextuid);
+			else
+				fputs(tok, mem);
+		}
+		fputc('\n', mem);
+	}
+	fclose(old);
+	if (fflush(f->uidlist) != 0)
+		goto write_fail;
+	rewind(f->uidlist);
+	while ((len = getline(&line, &linesize, f->uidlist)) > 0) {
+		char *sp = strchr(line, ' '), *tab = strchr(line, '\t');
+
+		if (sp == NULL || tab == NULL)
+			continue;
+		fprintf(mem, "%.*s :%.*s\n", (int)(sp - line), line,
+			(int)(tab - sp - 1), sp + 1);
+	}
+	free(line);
+	fclose(mem);
+	snprintf(f->newlist, sizeof(f->newlist), "dovecot-uidlist.m2d.%ld",
+		 (long)getpid());
+	unlinkat(f->stagefd, f->newlist, 0);
+	fd = sf_create(f->stagefd, f->newlist, f->owner.uid, f->owner.gid,
+		       f->stage_path, err);
+	ret = fd < 0 ? -1 : sf_write_all(fd, data, size, f->stage_path, err);
+	if (fd >= 0 && close(fd) < 0 && ret == 0)
+		ret = m2d_error_sys(err, "close", f->stage_path);
+	free(data);
+	return ret;
+write_fail:
+	free(line);
+	fclose(mem);
+	free(data);
+	return m2d_error_sys(err, "write", f->stage_path);
+}
+
+/* Append mode: the new messages into cur/ and new/, then the uidlist. */
+static int append_install(struct maildir_folder *f, struct m2d_error *err)
+{
+	char *line = NULL;
+	size_t linesize = 0;
+	ssize_t len;
+
+	rewind(f->uidlist);
+	while ((len = getline(&line, &linesize, f->uidlist)) > 0) {
+		char *fields[4], *save = NULL;
+		int n = 0;
+
+		line[strcspn(line, "\n")] = '\0';
+		for (char *t = strtok_r(line, "\t", &save); t != NULL && n < 4;
+		     t = strtok_r(NULL, "\t", &save))
+			fields[n++] = t;
+		if (n != 4)
+			continue;
+		if (renameat(f->tmpfd, fields[2],
+			     fields[1][0] == 'N' ? f->newfd : f->curfd,
+			     fields[3]) < 0 && errno != ENOENT) {
+			free(line);
+			return m2d_error_sys(err, "rename", f->stage_path);
+		}
+	}
+	free(line);
+	if (renameat(f->stagefd, f->newlist, f->stagefd, "dovecot-uidlist") < 0)
+		return m2d_error_sys(err, "rename", f->stage_path);
+	f->newlist[0] = '\0';
+	if (fsync(f->curfd) < 0 || fsync(f->newfd) < 0 ||
+	    fsync(f->stagefd) < 0)
+		return m2d_error_sys(err, "fsync", f->stage_path);
+	f->committed = true;
+	return 0;
+}
+
+/* Append mode, not installed: take back every file we made. */
+static void append_abort(struct maildir_folder *f)
+{
+	char *line = NULL;
+	size_t linesize = 0;
+
+	if (f->uidlist != NULL && !f->committed) {
+		rewind(f->uidlist);
+		while (getline(&line, &linesize, f->uidlist) > 0) {
+			char *a = strchr(line, '\t'), *b, *c;
+
+			if (a == NULL || (b = strchr(a + 1, '\t')) == NULL ||
+			    (c = strchr(b + 1, '\t')) == NULL)
+				continue;
+			*c = '\0';
+			unlinkat(f->tmpfd, b + 1, 0);
+		}
+		free(line);
+	}
+	if (f->newlist[0] != '\0')
+		unlinkat(f->stagefd, f->newlist, 0);
+	if (f->partial[0] != '\0')
+		unlinkat(f->tmpfd, f->partial, 0);
+}
+
+int maildir_folder_begin_append(const char *root, const char *dirname,
+				const struct maildir_owner *owner,
+				struct maildir_folder **folder_r,
+				struct m2d_error *err)
+{
+	struct maildir_folder *f;
+	unsigned int rnd;
+	int fd;
+
+	*folder_r = NULL;
+	f = calloc(1, sizeof(*f));
+	if (f == NULL)
+		goto nomem;
+	f->rootfd = f->roottmpfd = f->stagefd = -1;
+	f->tmpfd = f->curfd = f->newfd = f->msgfd = -1;
+	f->owner = *owner;
+	f->append = true;
+	f->root = strdup(root);
+	f->dirname = strdup(dirname);
+	f->buf = malloc(WRITE_BUF_SIZE);
+	f->stage_path = dirname[0] == '\0' ? strdup(root) :
+		path_join(root, dirname);
+	if (f->root == NULL || f->dirname == NULL || f->buf == NULL ||
+	    f->stage_path == NULL)
+		goto nomem;
+	if ((f->rootfd = sf_open_dir(AT_FDCWD, root, root, err)) < 0 ||
+	    (f->stagefd = dirname[0] == '\0' ? dup(f->rootfd) :
+	     sf_open_dir(f->rootfd, dirname, f->stage_path, err)) < 0 ||
+	    (f->tmpfd = sf_open_dir(f->stagefd, "tmp", f->stage_path, err)) < 0 ||
+	    (f->curfd = sf_open_dir(f->stagefd, "cur", f->stage_path, err)) < 0 ||
+	    (f->newfd = sf_open_dir(f->stagefd, "new", f->stage_path, err)) < 0)
+		goto fail;
+	sf_random(&rnd, sizeof(rnd));
+	snprintf(f->partial, sizeof(f->partial), "m2d-append.%ld.%08x",
+		 (long)getpid(), rnd);
+	fd = openat(f->tmpfd, f->partial, O_RDWR | O_CREAT | O_EXCL |
+		    O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		m2d_error_sys(err, "open", f->stage_path);
+		goto fail;
+	}
+	f->uidlist = fdopen(fd, "w+");
+	if (f->uidlist == NULL) {
+		m2d_error_sys(err, "fdopen", f->stage_path);
+		close(fd);
+		goto fail;
+	}
+	*folder_r = f;
+	return 0;
+nomem:
+	errno = ENOMEM;
+	m2d_error_sys(err, "malloc", root);
+fail:
+	maildir_folder_free(&f);
+	return -1;
+}
+
+int maildir_folder_finish(struct maildir_folder *f, unsigned long uidvalidity,
 			  unsigned long nextuid, bool renumber,
 			  struct m2d_error *err)
 {
+	if (f->append)
+		return append_finish(f, nextuid, err);
 	if (write_keywords(f, err) < 0 ||
 	    write_uidlist(f, uidvalidity, nextuid, renumber, err) < 0)
 		return -1;
 	fclose(f->uidlist);
 	f->uidlist = NULL;
 	unlinkat(f->stagefd, "uidlist.partial", 0);
+	/* the message directories are not needed any more */
+	close(f->tmpfd);
+	close(f->curfd);
+	close(f->newfd);
+	f->tmpfd = f->curfd = f->newfd = -1;
+	return 0;
+}
+
+int maildir_folder_sync(struct maildir_folder *f, struct m2d_error *err)
+{
 	/* one pass to make every message durable, not one fsync each */
 	if (syncfs(f->stagefd) < 0)
 		return m2d_error_sys(err, "syncfs", f->stage_path);
+	return 0;
+}
+
+int maildir_folder_install(struct maildir_folder *f, struct m2d_error *err)
+{
+	if (f->append)
+		return append_install(f, err);
 	if ((f->dirname[0] == '\0' ? commit_inbox(f, err) :
 	     commit_folder(f, err)) < 0)
 		return -1;
@@ -588,6 +818,24 @@ int maildir_folder_commit(struct maildir_folder *f, unsigned long uidvalidity,
 		return m2d_error_sys(err, "fsync", f->root);
 	f->committed = true;
 	return 0;
+}
+
+int maildir_folder_commit(struct maildir_folder *f, unsigned long uidvalidity,
+			  unsigned long nextuid, bool renumber,
+			  struct m2d_error *err)
+{
+	if (maildir_folder_finish(f, uidvalidity, nextuid, renumber, err) < 0 ||
+	    maildir_folder_sync(f, err) < 0 ||
+	    maildir_folder_install(f, err) < 0)
+		return -1;
+	return 0;
+}
+
+dev_t maildir_folder_dev(const struct maildir_folder *f)
+{
+	struct stat st;
+
+	return fstat(f->stagefd, &st) == 0 ? st.st_dev : 0;
 }
 
 void maildir_folder_free(struct maildir_folder **folder)
@@ -599,6 +847,8 @@ void maildir_folder_free(struct maildir_folder **folder)
 		return;
 	*folder = NULL;
 	msg_abort(f);
+	if (f->append)
+		append_abort(f);
 	if (f->uidlist != NULL)
 		fclose(f->uidlist);
 	if (f->tmpfd >= 0)

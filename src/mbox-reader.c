@@ -487,6 +487,12 @@ int mbox_reader_open_fd(int fd, const char *path,
 	r->line = 1;
 	r->at_line_start = true;
 	m2d_hash_init(&r->hash);
+	if (r->set.continuation) {
+		r->first_done = true;
+		r->seq = r->set.seq_base;
+		if (r->set.hash_start != NULL)
+			r->hash = *r->set.hash_start;
+	}
 	if (fstat(fd, &r->st0) < 0) {
 		m2d_error_sys(err, "fstat", path);
 		goto fail;

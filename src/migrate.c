@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "hash.h"
 #include "migrate.h"
 #include "maildir-writer.h"
 #include "safe-file.h"
@@ -35,7 +36,24 @@ struct engine {
 	size_t nqueue, next;
 	bool *user_ok;			/* a folder of the user is in place */
 	struct timespec start;
+
+	/* group commit: staged folders wait for one sync, then install */
+	pthread_mutex_t commit_lock;	/* one commit round at a time */
+	struct staged *pending;		/* under lock */
+	size_t npending;
+	unsigned long long pending_bytes;
 };
+
+/* A folder converted into its staging directory, not yet in place. */
+struct staged {
+	const struct plan_folder *folder;
+	struct maildir_folder *maildir;
+	struct convert_stats stats;
+};
+
+/* A commit round when this many folders or bytes wait. */
+#define COMMIT_FOLDERS 32
+#define COMMIT_BYTES (256ULL * 1024 * 1024)
 
 /* One folder being converted by one worker. */
 struct folder_job {
@@ -97,6 +115,7 @@ static void engine_init(struct engine *e, const struct plan *plan,
 	e->set = set;
 	e->totals = totals;
 	pthread_mutex_init(&e->lock, NULL);
+	pthread_mutex_init(&e->commit_lock, NULL);
 	clock_gettime(CLOCK_MONOTONIC, &e->start);
 }
 
@@ -224,16 +243,212 @@ static bool unchanged(const struct plan_folder *f, const struct plan_user *u,
 	return same;
 }
 
+static void install_failed(struct engine *e, const struct staged *s,
+			   const struct m2d_error *err)
+{
+	pthread_mutex_lock(&e->lock);
+	e->totals->folders_failed++;
+	report_locked(e, MIGRATE_FOLDER_FAILED, &e->plan->users[s->folder->user],
+		      s->folder, NULL, err);
+	pthread_mutex_unlock(&e->lock);
+}
+
+/*
+ * Put every staged folder in place with one sync for all of them: first
+ * the journal (their "converting" lines), then each file system once,
+ * then the renames, then their "done" lines.
+ */
+static void commit_round(struct engine *e)
+{
+	struct staged *batch;
+	dev_t *synced;
+	size_t n, i, k, nsynced = 0;
+	struct m2d_error err;
+	bool journal_ok;
+
+	pthread_mutex_lock(&e->commit_lock);
+	pthread_mutex_lock(&e->lock);
+	n = e->npending;
+	batch = malloc((n + 1) * sizeof(*batch));
+	synced = malloc((n + 1) * sizeof(*synced));
+	if (batch == NULL || synced == NULL) {
+		/* the next round takes them */
+		pthread_mutex_unlock(&e->lock);
+		pthread_mutex_unlock(&e->commit_lock);
+		free(batch);
+		free(synced);
+		return;
+	}
+	memcpy(batch, e->pending, n * sizeof(*batch));
+	e->npending = 0;
+	e->pending_bytes = 0;
+	pthread_mutex_unlock(&e->lock);
+
+	journal_ok = journal_sync(e->journal, &err) == 0;
+	for (i = 0; i < n; i++) {
+		const struct plan_folder *f = batch[i].folder;
+		const struct plan_user *u = &e->plan->users[f->user];
+		const struct convert_stats *st = &batch[i].stats;
+		struct journal_folder done;
+		dev_t dev = maildir_folder_dev(batch[i].maildir);
+
+		for (k = 0; k < nsynced && synced[k] != dev; k++)
+			;
+		if (!journal_ok ||
+		    (k == nsynced &&
+		     maildir_folder_sync(batch[i].maildir, &err) < 0) ||
+		    maildir_folder_install(batch[i].maildir, &err) < 0) {
+			install_failed(e, &batch[i], &err);
+			maildir_folder_free(&batch[i].maildir);
+			continue;
+		}
+		if (k == nsynced)
+			synced[nsynced++] = dev;
+		maildir_folder_free(&batch[i].maildir);
+
+		memset(&done, 0, sizeof(done));
+		done.user = u->name;
+		done.listed = f->listed;
+		done.target = u->target;
+		done.dirname = f->dirname;
+		done.source.dev = st->dev;
+		done.source.ino = st->ino;
+		done.source.size = st->source_size;
+		done.source.mtime_sec = st->mtime_sec;
+		done.source.mtime_nsec = st->mtime_nsec;
+		done.source.checksum = st->checksum;
+		done.messages = st->messages;
+		done.uidvalidity = st->uidvalidity;
+		done.nextuid = st->nextuid;
+		if (journal_done(e->journal, &done, &err) < 0) {
+			install_failed(e, &batch[i], &err);
+			continue;
+		}
+		pthread_mutex_lock(&e->lock);
+		e->totals->folders_done++;
+		e->totals->messages += st->messages;
+		e->user_ok[f->user] = true;
+		report_locked(e, MIGRATE_FOLDER_DONE, u, f, st, NULL);
+		pthread_mutex_unlock(&e->lock);
+	}
+	pthread_mutex_unlock(&e->commit_lock);
+	free(batch);
+	free(synced);
+}
+
+/*
+ * Is the folder in the target still exactly what we installed?  (Its
+ * message files are as many as we wrote and its uidlist's next UID is
+ * ours: no mail was delivered into it, no client moved anything.)
+ */
+static bool target_untouched(const struct plan_folder *f,
+			     const struct plan_user *u,
+			     const struct journal_folder *jf)
+{
+	static const char *const sub[] = { "cur", "new" };
+	unsigned long files = 0, nextuid = 0;
+	char *path;
+	FILE *list;
+	int i;
+
+	path = malloc(strlen(u->target) + strlen(f->dirname) + 24);
+	if (path == NULL)
+		return false;
+	for (i = 0; i < 2; i++) {
+		struct dirent *d;
+		DIR *dir;
+
+		sprintf(path, "%s/%s%s%s", u->target, f->dirname,
+			f->dirname[0] != '\0' ? "/" : "", sub[i]);
+		dir = opendir(path);
+		if (dir == NULL)
+			continue;
+		while ((d = readdir(dir)) != NULL)
+			files += d->d_name[0] != '.';
+		closedir(dir);
+	}
+	sprintf(path, "%s/%s%sdovecot-uidlist", u->target, f->dirname,
+		f->dirname[0] != '\0' ? "/" : "");
+	list = fopen(path, "re");
+	if (list != NULL) {
+		char line[256];
+
+		if (fgets(line, sizeof(line), list) != NULL) {
+			char *n = strstr(line, " N");
+
+			if (n != NULL)
+				nextuid = strtoul(n + 2, NULL, 10);
+		}
+		fclose(list);
+	}
+	free(path);
+	return files == jf->messages && nextuid == jf->nextuid;
+}
+
+/*
+ * Was the source only appended to since JF (the same file, longer, its
+ * old bytes the same)?  Fills FROM for convert_folder_append().
+ */
+static bool only_appended(const struct plan_folder *f,
+			  const struct journal_folder *jf,
+			  struct convert_append *from)
+{
+	struct stat st;
+	char *buf;
+	long long left = jf->source.size;
+	bool ok = false;
+	unsigned char last = '\n';
+	int fd;
+
+	if (jf->state != JOURNAL_DONE || jf->source.size == 0 ||
+	    lstat(f->source, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    (unsigned long long)st.st_dev != jf->source.dev ||
+	    (unsigned long long)st.st_ino != jf->source.ino ||
+	    (long long)st.st_size <= jf->source.size)
+		return false;
+	fd = open(f->source, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	buf = malloc(1024 * 1024);
+	if (fd < 0 || buf == NULL)
+		goto out;
+	m2d_hash_init(&from->old_hash);
+	while (left > 0) {
+		ssize_t n = read(fd, buf, left < 1024 * 1024 ?
+				 (size_t)left : 1024 * 1024);
+
+		if (n <= 0)
+			goto out;
+		m2d_hash_update(&from->old_hash, buf, (size_t)n);
+		last = (unsigned char)buf[n - 1];
+		left -= n;
+	}
+	/* the old end must have been the end of a line */
+	ok = last == '\n' &&
+		m2d_hash_final(&from->old_hash) == jf->source.checksum;
+	from->old_size = jf->source.size;
+	from->old_messages = jf->messages;
+	from->last_uid = jf->nextuid - 1;
+	from->uidvalidity = jf->uidvalidity;
+out:
+	free(buf);
+	if (fd >= 0)
+		close(fd);
+	return ok;
+}
+
 static void convert_one(struct engine *e, const struct plan_folder *f)
 {
 	const struct plan_user *u = &e->plan->users[f->user];
-	struct journal_folder jf, done;
+	struct journal_folder jf;
 	struct convert_settings cs;
 	struct convert_stats st;
 	struct folder_job job = { e, f, 0 };
+	struct maildir_folder *staged;
+	struct convert_append from;
 	struct m2d_error ferr;
-	bool known;
+	bool known, round, append = false;
+	int rc;
 
+	m2d_error_clear(&ferr);
 	known = e->journal != NULL &&
 		journal_find(e->journal, u->name, f->listed, &jf) == 1;
 	if (known && !e->set->dry_run && unchanged(f, u, &jf)) {
@@ -245,6 +460,21 @@ static void convert_one(struct engine *e, const struct plan_folder *f)
 		report_locked(e, MIGRATE_FOLDER_UNCHANGED, u, f, NULL, NULL);
 		pthread_mutex_unlock(&e->lock);
 		return;
+	}
+	if (known && jf.state == JOURNAL_DONE && !e->set->dry_run &&
+	    strcmp(jf.target, u->target) == 0 &&
+	    strcmp(jf.dirname, f->dirname) == 0) {
+		/* ours, complete: never replace what mail reached since */
+		if (!target_untouched(f, u, &jf)) {
+			m2d_error_set(&ferr, M2D_ERR_EXISTS, u->target,
+				      _("folder \"%s\" changed in the target "
+					"since it was migrated (mail delivered "
+					"or moved there); it is not replaced"),
+				      f->name);
+			journal_folder_free(&jf);
+			goto failed;
+		}
+		append = only_appended(f, &jf, &from);
 	}
 	if (known)
 		journal_folder_free(&jf);
@@ -264,38 +494,41 @@ static void convert_one(struct engine *e, const struct plan_folder *f)
 	cs.ctx = &job;
 	cs.cancel = e->set->cancel;
 
-	m2d_error_clear(&ferr);
-	if ((!e->set->dry_run &&
-	     journal_converting(e->journal, u->name, f->listed, u->target,
-				f->dirname, &ferr) < 0) ||
-	    convert_folder(f->source, u->target, &cs, &st, &ferr) < 0)
-		goto failed;
-	if (!e->set->dry_run) {
-		memset(&done, 0, sizeof(done));
-		done.user = u->name;
-		done.listed = f->listed;
-		done.target = u->target;
-		done.dirname = f->dirname;
-		done.source.dev = st.dev;
-		done.source.ino = st.ino;
-		done.source.size = st.source_size;
-		done.source.mtime_sec = st.mtime_sec;
-		done.source.mtime_nsec = st.mtime_nsec;
-		done.source.checksum = st.checksum;
-		done.messages = st.messages;
-		done.uidvalidity = st.uidvalidity;
-		done.nextuid = st.nextuid;
-		if (journal_done(e->journal, &done, &ferr) < 0)
+	if (e->set->dry_run) {
+		if (convert_folder(f->source, u->target, &cs, &st, &ferr) < 0)
 			goto failed;
+		pthread_mutex_lock(&e->lock);
+		e->totals->folders_done++;
+		e->totals->messages += st.messages;
+		e->totals->bytes_done += (unsigned long long)(st.source_size -
+							      job.reported);
+		report_locked(e, MIGRATE_FOLDER_DONE, u, f, &st, NULL);
+		pthread_mutex_unlock(&e->lock);
+		return;
 	}
+	if (journal_converting(e->journal, u->name, f->listed, u->target,
+			       f->dirname, &ferr) < 0)
+		goto failed;
+	/* new mail appended to the mbox: add just that */
+	rc = append ? convert_folder_append(f->source, u->target, &cs, &from,
+					    &st, &staged, &ferr) : 1;
+	if (rc < 0 || (rc > 0 &&
+		       convert_folder_stage(f->source, u->target, &cs, &st,
+					    &staged, &ferr) < 0))
+		goto failed;
 	pthread_mutex_lock(&e->lock);
-	e->totals->folders_done++;
-	e->totals->messages += st.messages;
 	e->totals->bytes_done += (unsigned long long)(st.source_size -
 						      job.reported);
-	e->user_ok[f->user] = true;
-	report_locked(e, MIGRATE_FOLDER_DONE, u, f, &st, NULL);
+	e->pending[e->npending].folder = f;
+	e->pending[e->npending].maildir = staged;
+	e->pending[e->npending].stats = st;
+	e->npending++;
+	e->pending_bytes += st.bytes;
+	round = e->npending >= COMMIT_FOLDERS ||
+		e->pending_bytes >= COMMIT_BYTES;
 	pthread_mutex_unlock(&e->lock);
+	if (round)
+		commit_round(e);
 	return;
 failed:
 	pthread_mutex_lock(&e->lock);
@@ -379,9 +612,16 @@ int migrate_folders(const struct plan *plan, struct journal *journal,
 	engine_init(&e, plan, journal, set, totals);
 	e.queue = calloc(plan->nfolders + 1, sizeof(*e.queue));
 	e.user_ok = calloc(plan->nusers + 1, sizeof(*e.user_ok));
-	if (e.queue == NULL || e.user_ok == NULL) {
+	if (jobs <= 0)
+		jobs = (int)sysconf(_SC_NPROCESSORS_ONLN);
+	if (jobs <= 0)
+		jobs = 1;
+	/* each worker adds at most one before it waits for a round */
+	e.pending = calloc(COMMIT_FOLDERS + (size_t)jobs, sizeof(*e.pending));
+	if (e.queue == NULL || e.user_ok == NULL || e.pending == NULL) {
 		free(e.queue);
 		free(e.user_ok);
+		free(e.pending);
 		errno = ENOMEM;
 		return m2d_error_sys(err, "malloc", "");
 	}
@@ -408,10 +648,6 @@ int migrate_folders(const struct plan *plan, struct journal *journal,
 	qsort_r(e.queue, e.nqueue, sizeof(*e.queue), by_size_desc,
 		(void *)plan);
 
-	if (jobs <= 0)
-		jobs = (int)sysconf(_SC_NPROCESSORS_ONLN);
-	if (jobs <= 0)
-		jobs = 1;
 	if ((size_t)jobs > e.nqueue)
 		jobs = e.nqueue > 0 ? (int)e.nqueue : 1;
 	threads = calloc((size_t)jobs, sizeof(*threads));
@@ -424,12 +660,19 @@ int migrate_folders(const struct plan *plan, struct journal *journal,
 	for (t = 1; t <= started; t++)
 		pthread_join(threads[t], NULL);
 	free(threads);
+	if (!set->dry_run) {
+		commit_round(&e);	/* what is left */
+		if (journal_sync(journal, err) < 0)
+			totals->folders_failed++;
+	}
 
 	if (!set->dry_run && !cancelled(&e))
 		write_subscriptions(&e);
 	free(e.queue);
 	free(e.user_ok);
+	free(e.pending);
 	pthread_mutex_destroy(&e.lock);
+	pthread_mutex_destroy(&e.commit_lock);
 	if (cancelled(&e)) {
 		return m2d_error_set(err, M2D_ERR_CANCELLED, "",
 				     _("cancelled; run the same command again "
