@@ -333,10 +333,13 @@ static long doveadm_messages(const char *doveadm, const char *user,
 	if (argv == NULL)
 		return -1;
 	if (run_cmd(argv, &out, &err) == 0) {
-		/* a header line "messages", then the number */
+		/* a header line, then "NAME<TAB>COUNT" */
 		nl = strchr(out.out, '\n');
-		if (out.status == 0 && nl != NULL)
-			n = strtol(nl + 1, NULL, 10);
+		if (out.status == 0 && nl != NULL) {
+			char *tab = strrchr(nl + 1, '\t');
+
+			n = strtol(tab != NULL ? tab + 1 : nl + 1, NULL, 10);
+		}
 		run_output_free(&out);
 	}
 	free(argv);

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli.h"
 #include "i18n.h"
@@ -40,6 +41,12 @@ int main(int argc, char **argv)
 	const char *localedir = getenv("MBOX2DOVECOT_LOCALEDIR");
 	size_t i;
 
+	/* Dates without a zone are read in the local zone (mktime).  With
+	 * TZ unset glibc reads /etc/localtime again on every call; naming
+	 * the same file once makes it read it once. */
+	if (getenv("TZ") == NULL)
+		setenv("TZ", ":/etc/localtime", 1);
+	tzset();
 	setlocale(LC_ALL, "");
 	bindtextdomain(M2D_TEXTDOMAIN, localedir != NULL && *localedir != '\0' ?
 		       localedir : LOCALEDIR);

@@ -939,7 +939,47 @@ class MultiOwnerDovecot(dh.Dovecot):
                     os.path.join(self.mail_root, u)))
 
 
-def test_dovecot(tap, ctx, work, tb):
+def test_verify(tap, ctx, work, tb, wb, dc=None):
+    """verify: every folder against its mbox, and Dovecot's own counts."""
+    extra = ["--doveadm", "%s -c %s" % (dc.doveadm_bin, dc.conf)] if dc else []
+    res = ctx.run("verify", *ctx.base_args(tb, wb), *extra)
+    nfolders = sum(len(ctx.folders(u)) for u in USERS)
+    oks = [ln for ln in res.lines if ln.startswith("ok ")]
+    tap.ok(res.rc == 0 and len(oks) == nfolders,
+           "verify%s: all %d folders identical to their mboxes" % (
+               " --doveadm" if dc else "", nfolders), res.diag())
+    return res
+
+
+def test_verify_catches(tap, ctx, work, tb, wb):
+    """verify sees a message whose bytes changed, and says which."""
+    user = USERS[0]
+    inbox = os.path.join(tb, user, "cur")
+    names = sorted(os.listdir(inbox))
+    if not names:
+        tap.ok(False, "verify: a message to tamper with in %s" % inbox)
+        return
+    path = os.path.join(inbox, names[0])
+    with open(path, "rb") as fp:
+        data = fp.read()
+    st = os.stat(path)
+    try:
+        with open(path, "wb") as fp:
+            fp.write(data[:-1] + (b"X" if data[-1:] != b"X" else b"Y"))
+        res = ctx.run("verify", *ctx.base_args(tb, wb))
+        bad = [ln for ln in res.lines if ln.startswith("DIFFERS %s/INBOX" % user)]
+        tap.ok(res.rc == 1 and len(bad) == 1 and "bytes" in bad[0],
+               "verify: one changed byte in %s's INBOX is reported" % user,
+               res.diag())
+    finally:
+        with open(path, "wb") as fp:
+            fp.write(data)
+        os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+
+
+def test_dovecot(tap, ctx, work, tb, wb):
+    test_verify(tap, ctx, work, tb, wb)
+    test_verify_catches(tap, ctx, work, tb, wb)
     why = dh.available()
     if why:
         if os.environ.get("CI"):
@@ -1010,6 +1050,7 @@ def test_dovecot(tap, ctx, work, tb):
             tap.ok(not diag, "Dovecot IMAP %s: LIST, LSUB and STATUS "
                    "(MESSAGES UIDVALIDITY UIDNEXT) of %d folders" % (
                        user, len(folders)), diag)
+        test_verify(tap, ctx, work, tb, wb, dc)
     finally:
         dc.failed = dc.failed or bool(tap.failures)
         dc.__exit__(None, None, None)
@@ -1064,7 +1105,7 @@ def run(tap, work, seed, kill_msgs):
     tap.note("full runs: %.1f s" % (time.time() - t))
     t = time.time()
     test_dry_run(tap, ctx, work, tb, wb)
-    test_dovecot(tap, ctx, work, tb)
+    test_dovecot(tap, ctx, work, tb, wb)
     tap.note("dry run, dovecot: %.1f s" % (time.time() - t))
     t = time.time()
     test_rerun(tap, ctx, ta, wa)
