@@ -21,6 +21,7 @@
 
 struct convert_stats {
 	unsigned long messages;		/* messages written */
+	unsigned long skipped;		/* not imported: UW's pseudo-message */
 	unsigned long long bytes;	/* their sizes */
 	long long source_done;		/* bytes of the mbox read */
 	long long source_size;		/* size of the mbox */

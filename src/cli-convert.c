@@ -139,13 +139,17 @@ int cmd_convert(int argc, char **argv)
 	}
 	if (view.tty)
 		fputc('\n', stderr);
+	/* TRANSLATORS: "converted 12 messages (3456 bytes)" */
 	printf(set.dry_run ?
-	       _("would convert %lu messages (%llu bytes) in %.2f s; "
-		 "UIDVALIDITY %lu, next UID %lu (%s)\n") :
-	       _("converted %lu messages (%llu bytes) in %.2f s; "
-		 "UIDVALIDITY %lu, next UID %lu (%s)\n"),
-	       st.messages, st.bytes, cli_now() - view.start, st.uidvalidity,
-	       st.nextuid, st.uids_kept ? _("UW's UIDs kept") :
-	       _("new UIDs"));
+	       ngettext("would convert %lu message (%llu bytes)",
+			"would convert %lu messages (%llu bytes)", st.messages) :
+	       ngettext("converted %lu message (%llu bytes)",
+			"converted %lu messages (%llu bytes)", st.messages),
+	       st.messages, st.bytes);
+	printf(_(", %lu skipped%s in %.2f s; UIDVALIDITY %lu, next UID %lu "
+		 "(%s)\n"), st.skipped, st.skipped > 0 ?
+	       _(" (UW's folder-internal message)") : "",
+	       cli_now() - view.start, st.uidvalidity, st.nextuid,
+	       st.uids_kept ? _("UW's UIDs kept") : _("new UIDs"));
 	return EXIT_OK;
 }

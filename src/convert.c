@@ -291,6 +291,7 @@ int convert_folder_stage(const char *mbox, const char *maildir,
 		}
 	}
 	stats->uids_kept = c.uids.trust;
+	stats->skipped = mbox_reader_meta(reader)->pseudo ? 1 : 0;
 	if (!set->dry_run) {
 		stats->keywords = maildir_folder_keyword_count(c.folder);
 		if (maildir_folder_finish(c.folder, stats->uidvalidity,

@@ -7,5 +7,7 @@
 #define M2D_TEXTDOMAIN "mbox2dovecot"
 #define _(s) dgettext(M2D_TEXTDOMAIN, s)
 #define N_(s) (s)
+#undef ngettext
+#define ngettext(s, p, n) dngettext(M2D_TEXTDOMAIN, s, p, n)
 
 #endif
