@@ -42,6 +42,8 @@ struct convert_settings {
 	bool dry_run;			/* read and count, write nothing */
 	int uid, gid;			/* owner of what is written; -1 */
 	bool dotlock;			/* take SOURCE.lock while reading */
+	const char *source_base;	/* a prefix of MBOX below which no
+					 * symlink is followed (the home) */
 	bool replace;			/* replace the folder when it exists
 					 * (only before cutover: what is in
 					 * it is removed) */

@@ -8,6 +8,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -18,6 +20,7 @@
 #include "folder-names.h"
 #include "maildir-writer.h"
 #include "mbox-reader.h"
+#include "safe-file.h"
 #include "uw-uids.h"
 #include "i18n.h"
 
@@ -163,23 +166,64 @@ static int copy_message(struct convert_ctx *c, struct mbox_reader *reader,
 	return 0;
 }
 
-static int open_source(const char *mbox, struct m2d_error *err)
+/*
+ * Open the source read-only and lock it.  Below SET->source_base (the
+ * user's home: the user controls everything in it) no symlink is followed
+ * on the way, so a directory swapped for a symlink between the scan and
+ * now cannot make us read a file outside; a file with other hard links is
+ * refused there for the same reason.  Without a base, the mbox's own
+ * directory is the base (the admin named the path).
+ */
+static int open_source(const struct convert_settings *set, const char *mbox,
+		       bool create_lock, struct dotlock **lock_r,
+		       struct m2d_error *err)
 {
-	int fd = open(mbox, O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK |
-		      O_CLOEXEC);
+	const char *base = set->source_base, *rel, *name;
+	size_t blen = base != NULL ? strlen(base) : 0;
+	char *dir = NULL;
+	struct stat st;
+	int fd, parent;
 
-	if (fd < 0) {
-		if (errno == ELOOP)
-			return m2d_error_set(err, M2D_ERR_UNSAFE, mbox,
-					     _("is a symbolic link; not "
-					       "followed"));
-		return m2d_error_sys(err, "open", mbox);
+	*lock_r = NULL;
+	if (base != NULL && strncmp(mbox, base, blen) == 0 && mbox[blen] == '/') {
+		rel = mbox + blen + 1;
+	} else {
+		const char *slash = strrchr(mbox, '/');
+
+		base = NULL;
+		dir = slash == NULL ? strdup(".") :
+			strndup(mbox, slash == mbox ? 1 : (size_t)(slash - mbox));
+		if (dir == NULL) {
+			errno = ENOMEM;
+			return m2d_error_sys(err, "malloc", mbox);
+		}
+		rel = slash == NULL ? mbox : slash + 1;
 	}
-	if (mbox_fcntl_rdlock(fd, mbox, err) < 0) {
-		close(fd);
+	fd = sf_open_below(dir != NULL ? dir : base, rel, O_RDONLY | O_NOCTTY |
+			   O_NONBLOCK, &parent, err);
+	free(dir);
+	if (fd < 0) {
+		snprintf(err->path, sizeof(err->path), "%s", mbox);
 		return -1;
 	}
+	name = strrchr(rel, '/') != NULL ? strrchr(rel, '/') + 1 : rel;
+	if (base != NULL && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+	    st.st_nlink > 1) {
+		m2d_error_set(err, M2D_ERR_UNSAFE, mbox,
+			      _("has %lu hard links: one may be a file outside "
+				"the home; not read"), (unsigned long)st.st_nlink);
+		goto fail;
+	}
+	if (dotlock_take_at(parent, name, mbox, create_lock, lock_r, err) < 0 ||
+	    mbox_fcntl_rdlock(fd, mbox, err) < 0)
+		goto fail;
+	close(parent);
 	return fd;
+fail:
+	dotlock_release(lock_r);
+	close(parent);
+	close(fd);
+	return -1;
 }
 
 static int convert_messages(struct convert_ctx *c, struct mbox_reader *reader,
@@ -251,9 +295,7 @@ int convert_folder_stage(const char *mbox, const char *maildir,
 				       "(suggested: \"%s\")"), name,
 				     folder_problem_str(problem), suggestion);
 	}
-	if (dotlock_take(mbox, set->dotlock && !set->dry_run, &lock, err) < 0)
-		return -1;
-	fd = open_source(mbox, err);
+	fd = open_source(set, mbox, set->dotlock && !set->dry_run, &lock, err);
 	if (fd < 0)
 		goto out;
 	memset(&rset, 0, sizeof(rset));
@@ -371,9 +413,7 @@ int convert_folder_append(const char *mbox, const char *maildir,
 	c.mbox = mbox;
 	if (folder_name_to_maildir(name, dirname, sizeof(dirname)) != FOLDER_OK)
 		return 1;
-	if (dotlock_take(mbox, set->dotlock, &lock, err) < 0)
-		return -1;
-	fd = open_source(mbox, err);
+	fd = open_source(set, mbox, set->dotlock, &lock, err);
 	if (fd < 0)
 		goto out;
 	if (lseek(fd, from->old_size, SEEK_SET) < 0) {

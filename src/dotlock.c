@@ -1,10 +1,10 @@
 /* dotlock.c - honour the locks UW-IMAP and Postfix use on an mbox */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <signal.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -13,17 +13,19 @@
 #include "i18n.h"
 
 struct dotlock {
-	char *path;
+	int dirfd;
+	char *name;
 };
 
 /* The lock names a process ID (as ours and UW's do) that no longer runs. */
-static bool holder_is_dead(const char *path)
+static bool holder_is_dead(int dirfd, const char *name)
 {
 	char buf[32];
 	ssize_t n;
 	long pid;
 	char *end;
-	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+			O_CLOEXEC);
 
 	if (fd < 0)
 		return false;
@@ -38,48 +40,50 @@ static bool holder_is_dead(const char *path)
 	return kill((pid_t)pid, 0) < 0 && errno == ESRCH;
 }
 
-int dotlock_take(const char *mbox, bool create, struct dotlock **lock_r,
-		 struct m2d_error *err)
+int dotlock_take_at(int dirfd, const char *name, const char *mbox,
+		    bool create, struct dotlock **lock_r,
+		    struct m2d_error *err)
 {
 	struct stat st;
-	size_t len = strlen(mbox);
-	char *path = malloc(len + 6);
+	size_t len = strlen(name);
+	char *lockname = malloc(len + 6);
 	int fd;
 
 	*lock_r = NULL;
-	if (path == NULL) {
+	if (lockname == NULL) {
 		errno = ENOMEM;
 		return m2d_error_sys(err, "malloc", mbox);
 	}
-	memcpy(path, mbox, len);
-	memcpy(path + len, ".lock", 6);
-	if (lstat(path, &st) == 0 && holder_is_dead(path)) {
+	memcpy(lockname, name, len);
+	memcpy(lockname + len, ".lock", 6);
+	if (fstatat(dirfd, lockname, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    holder_is_dead(dirfd, lockname)) {
 		/* left by a process that died (a kill -9 of ours): UW and
 		 * Postfix would break it after 5 minutes; it is safe now */
-		unlink(path);
+		unlinkat(dirfd, lockname, 0);
 	}
-	if (lstat(path, &st) == 0) {
+	if (fstatat(dirfd, lockname, &st, AT_SYMLINK_NOFOLLOW) == 0) {
 		if (time(NULL) - st.st_mtime < DOTLOCK_STALE_SECS) {
 			m2d_error_set(err, M2D_ERR_LOCKED, mbox,
-				      _("locked by another program (%s "
-					"exists); try again later"), path);
-			free(path);
+				      _("locked by another program (%s.lock "
+					"exists); try again later"), mbox);
+			free(lockname);
 			return -1;
 		}
 		/* stale: not ours to remove; read without it */
-		free(path);
+		free(lockname);
 		return 0;
 	}
 	if (!create) {
-		free(path);
+		free(lockname);
 		return 0;
 	}
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-		  0600);
+	fd = openat(dirfd, lockname, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+		    O_CLOEXEC, 0600);
 	if (fd < 0) {
 		int e = errno;
 
-		free(path);
+		free(lockname);
 		if (e == EEXIST)
 			return m2d_error_set(err, M2D_ERR_LOCKED, mbox,
 					     _("locked by another program; "
@@ -97,13 +101,14 @@ int dotlock_take(const char *mbox, bool create, struct dotlock **lock_r,
 	}
 	close(fd);
 	*lock_r = malloc(sizeof(**lock_r));
-	if (*lock_r == NULL) {
-		unlink(path);
-		free(path);
-		errno = ENOMEM;
-		return m2d_error_sys(err, "malloc", mbox);
+	if (*lock_r == NULL || ((*lock_r)->dirfd = dup(dirfd)) < 0) {
+		unlinkat(dirfd, lockname, 0);
+		free(lockname);
+		free(*lock_r);
+		*lock_r = NULL;
+		return m2d_error_sys(err, "dup", mbox);
 	}
-	(*lock_r)->path = path;
+	(*lock_r)->name = lockname;
 	return 0;
 }
 
@@ -111,8 +116,9 @@ void dotlock_release(struct dotlock **lock)
 {
 	if (*lock == NULL)
 		return;
-	unlink((*lock)->path);
-	free((*lock)->path);
+	unlinkat((*lock)->dirfd, (*lock)->name, 0);
+	close((*lock)->dirfd);
+	free((*lock)->name);
 	free(*lock);
 	*lock = NULL;
 }

@@ -17,13 +17,15 @@
 struct dotlock;
 
 /*
- * For reading MBOX: fails with M2D_ERR_LOCKED when a fresh MBOX.lock
- * exists; with CREATE also makes our own (O_EXCL) for the duration, when
- * the directory lets us (a read-only spool just gets the check).
- * *lock_r is NULL when we did not create one.
+ * For reading NAME in the directory DIRFD (MBOX is its path, for
+ * messages): fails with M2D_ERR_LOCKED when a fresh NAME.lock exists; with
+ * CREATE also makes our own (O_EXCL) for the duration, when the directory
+ * lets us (a read-only spool just gets the check).  *lock_r is NULL when
+ * we did not create one.
  */
-int dotlock_take(const char *mbox, bool create, struct dotlock **lock_r,
-		 struct m2d_error *err);
+int dotlock_take_at(int dirfd, const char *name, const char *mbox,
+		    bool create, struct dotlock **lock_r,
+		    struct m2d_error *err);
 void dotlock_release(struct dotlock **lock);
 
 /* A shared fcntl() read lock on FD: M2D_ERR_LOCKED when a writer holds

@@ -487,6 +487,8 @@ static void convert_one(struct engine *e, const struct plan_folder *f)
 	cs.uid = u->uid;
 	cs.gid = u->gid;
 	cs.dotlock = true;
+	/* the home is the user's: nothing below it is trusted */
+	cs.source_base = u->home;
 	/* what we made before (maybe half, if a run was killed) goes */
 	cs.replace = known;
 	cs.progress = on_progress;

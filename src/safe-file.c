@@ -81,6 +81,68 @@ int sf_create(int dirfd, const char *name, int uid, int gid, const char *path,
 	return fd;
 }
 
+int sf_open_below(const char *base, const char *rel, int flags, int *parent_r,
+		  struct m2d_error *err)
+{
+	char *copy = strdup(rel), *comp, *next;
+	int dirfd, fd = -1;
+
+	*parent_r = -1;
+	if (copy == NULL) {
+		errno = ENOMEM;
+		return m2d_error_sys(err, "malloc", rel);
+	}
+	dirfd = open(base, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dirfd < 0) {
+		free(copy);
+		return m2d_error_sys(err, "open", base);
+	}
+	for (comp = copy; comp != NULL; comp = next) {
+		next = strchr(comp, '/');
+		if (next != NULL)
+			*next++ = '\0';
+		if (*comp == '\0')
+			continue;
+		if (strcmp(comp, ".") == 0 || strcmp(comp, "..") == 0) {
+			m2d_error_set(err, M2D_ERR_UNSAFE, rel,
+				      _("\".\" or \"..\" in the path"));
+			goto fail;
+		}
+		if (next == NULL || *next == '\0') {
+			fd = openat(dirfd, comp, flags | O_NOFOLLOW | O_CLOEXEC);
+			if (fd < 0) {
+				if (errno == ELOOP)
+					m2d_error_set(err, M2D_ERR_UNSAFE, rel,
+						      _("is a symbolic link; "
+							"not followed"));
+				else
+					m2d_error_sys(err, "open", rel);
+				goto fail;
+			}
+			break;
+		}
+		{
+			int sub = sf_open_dir(dirfd, comp, rel, err);
+
+			if (sub < 0)
+				goto fail;
+			close(dirfd);
+			dirfd = sub;
+		}
+	}
+	free(copy);
+	if (fd < 0) {
+		close(dirfd);
+		return m2d_error_set(err, M2D_ERR_UNSAFE, rel, _("empty path"));
+	}
+	*parent_r = dirfd;
+	return fd;
+fail:
+	free(copy);
+	close(dirfd);
+	return -1;
+}
+
 int sf_write_all(int fd, const void *data, size_t len, const char *path,
 		 struct m2d_error *err)
 {

@@ -31,6 +31,16 @@ int sf_create(int dirfd, const char *name, int uid, int gid, const char *path,
 int sf_write_all(int fd, const void *data, size_t len, const char *path,
 		 struct m2d_error *err);
 
+/*
+ * Open REL below the directory BASE without following any symlink on the
+ * way (BASE itself is opened as it is: it is the admin's; everything
+ * below may be the user's).  REL must not contain "." or "..".  Returns
+ * the file's fd (FLAGS | O_NOFOLLOW) and *PARENT_R, its directory, open;
+ * M2D_ERR_UNSAFE when a component is a symlink.
+ */
+int sf_open_below(const char *base, const char *rel, int flags, int *parent_r,
+		  struct m2d_error *err);
+
 /* Replace NAME with DATA: a temp file beside it, then rename(). */
 int sf_replace_file(int dirfd, const char *name, const void *data, size_t len,
 		    int uid, int gid, const char *path, struct m2d_error *err);

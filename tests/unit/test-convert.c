@@ -474,6 +474,51 @@ static void test_dotlock(void **state)
 	assert_null(read_file("inbox.lock"));
 }
 
+/*
+ * A directory of the home swapped for a symlink after the scan (TOCTOU),
+ * or a hard link to a file elsewhere: nothing outside is read.
+ */
+static void test_home_swapped_for_symlink(void **state)
+{
+	struct convert_settings set;
+	struct convert_stats st;
+	struct m2d_error err;
+	char home[128], mail[160], elsewhere[160], mbox[200], cmd[512];
+
+	(void)state;
+	snprintf(home, sizeof(home), "%s/home", top);
+	snprintf(mail, sizeof(mail), "%s/mail", home);
+	snprintf(elsewhere, sizeof(elsewhere), "%s/secret", top);
+	snprintf(mbox, sizeof(mbox), "%s/Sent", mail);
+	assert_int_equal(mkdir(home, 0755), 0);
+	assert_int_equal(mkdir(elsewhere, 0700), 0);
+	put_file("secret/Sent", UW_FOLDER);
+	/* the scan saw ~/mail/Sent; now ~/mail points elsewhere */
+	assert_int_equal(symlink(elsewhere, mail), 0);
+
+	memset(&set, 0, sizeof(set));
+	set.folder = "Sent";
+	set.uid = set.gid = -1;
+	set.source_base = home;
+	assert_int_equal(convert_folder(mbox, tpath("md"), &set, &st, &err), -1);
+	assert_int_equal(err.code, M2D_ERR_UNSAFE);
+	assert_string_equal(err.path, mbox);
+	assert_string_equal(list_dir("md"), "");
+
+	/* a hard link in the home to that file */
+	assert_int_equal(unlink(mail), 0);
+	assert_int_equal(mkdir(mail, 0755), 0);
+	snprintf(cmd, sizeof(cmd), "%s/Sent", elsewhere);
+	assert_int_equal(link(cmd, mbox), 0);
+	assert_int_equal(convert_folder(mbox, tpath("md"), &set, &st, &err), -1);
+	assert_int_equal(err.code, M2D_ERR_UNSAFE);
+	assert_non_null(strstr(err.msg, "hard link"));
+	/* the same file, alone, converts */
+	assert_int_equal(unlink(cmd), 0);
+	assert_int_equal(convert_folder(mbox, tpath("md"), &set, &st, &err), 0);
+	assert_int_equal(st.messages, 3);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -489,6 +534,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_kill_midway, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_dotlock, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_home_swapped_for_symlink,
+						setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
