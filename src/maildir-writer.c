@@ -477,46 +477,75 @@ static int write_keywords(struct maildir_folder *f, struct m2d_error *err)
 }
 
 /* dovecot-uidlist version 3, from the per-message list. */
+/* A file of the folder written through stdio: created 0600 and owned. */
+static FILE *create_stream(struct maildir_folder *f, const char *name,
+			   struct m2d_error *err)
+{
+	int fd = sf_create(f->stagefd, name, f->owner.uid, f->owner.gid,
+			   f->stage_path, err);
+	FILE *out;
+
+	if (fd < 0)
+		return NULL;
+	out = fdopen(fd, "w");
+	if (out == NULL) {
+		m2d_error_sys(err, "fdopen", f->stage_path);
+		close(fd);
+		unlinkat(f->stagefd, name, 0);
+	}
+	return out;
+}
+
+static int close_stream(struct maildir_folder *f, FILE *out,
+			struct m2d_error *err)
+{
+	bool bad = fflush(out) != 0 || ferror(out);
+
+	if (fclose(out) != 0 || bad)
+		return m2d_error_sys(err, "write", f->stage_path);
+	return 0;
+}
+
+/*
+ * dovecot-uidlist version 3, from the per-message list, streamed: memory
+ * does not grow with the number of messages.  In the staging directory
+ * nobody sees it before the folder is complete.
+ */
 static int write_uidlist(struct maildir_folder *f, unsigned long uidvalidity,
 			 unsigned long nextuid, bool renumber,
 			 struct m2d_error *err)
 {
 	unsigned char guid[16];
-	char *data = NULL, *line = NULL;
-	size_t size = 0, linesize = 0;
+	char *line = NULL;
+	size_t linesize = 0;
 	unsigned long n = 0;
-	FILE *mem;
-	ssize_t len;
-	int i, ret;
+	FILE *out;
+	int i;
 
 	if (fflush(f->uidlist) != 0 || ferror(f->uidlist))
 		return m2d_error_sys(err, "write", f->stage_path);
 	rewind(f->uidlist);
 	if (renumber)
 		nextuid = f->messages + 1;
-	mem = open_memstream(&data, &size);
-	if (mem == NULL)
-		return m2d_error_sys(err, "open_memstream", f->stage_path);
+	out = create_stream(f, "dovecot-uidlist", err);
+	if (out == NULL)
+		return -1;
 	sf_random(guid, sizeof(guid));
-	fprintf(mem, "3 V%lu N%lu G", uidvalidity, nextuid);
+	fprintf(out, "3 V%lu N%lu G", uidvalidity, nextuid);
 	for (i = 0; i < 16; i++)
-		fprintf(mem, "%02x", guid[i]);
-	fputc('\n', mem);
-	while ((len = getline(&line, &linesize, f->uidlist)) > 0) {
+		fprintf(out, "%02x", guid[i]);
+	fputc('\n', out);
+	while (getline(&line, &linesize, f->uidlist) > 0) {
 		char *sp = strchr(line, ' ');
 
 		if (sp == NULL)
 			continue;
 		n++;
-		fprintf(mem, "%lu :%s", renumber ? n : strtoul(line, NULL, 10),
+		fprintf(out, "%lu :%s", renumber ? n : strtoul(line, NULL, 10),
 			sp + 1);
 	}
 	free(line);
-	fclose(mem);
-	ret = sf_replace_file(f->stagefd, "dovecot-uidlist", data, size,
-			      f->owner.uid, f->owner.gid, f->stage_path, err);
-	free(data);
-	return ret;
+	return close_stream(f, out, err);
 }
 
 /* Move the staged INBOX into the root: swap the empty cur/ and new/. */
@@ -590,12 +619,11 @@ out:
 static int append_finish(struct maildir_folder *f, unsigned long nextuid,
 			 struct m2d_error *err)
 {
-	char *data = NULL, *line = NULL;
-	size_t size = 0, linesize = 0;
-	FILE *mem, *old;
-	ssize_t len;
+	char *line = NULL;
+	size_t linesize = 0;
+	FILE *out, *old;
 	bool first = true;
-	int fd, ret;
+	int fd;
 
 	fd = openat(f->stagefd, "dovecot-uidlist", O_RDONLY | O_NOFOLLOW |
 		    O_CLOEXEC);
@@ -604,16 +632,20 @@ static int append_finish(struct maildir_folder *f, unsigned long nextuid,
 			close(fd);
 		return m2d_error_sys(err, "open", f->stage_path);
 	}
-	mem = open_memstream(&data, &size);
-	if (mem == NULL) {
+	snprintf(f->newlist, sizeof(f->newlist), "dovecot-uidlist.m2d.%ld",
+		 (long)getpid());
+	unlinkat(f->stagefd, f->newlist, 0);
+	out = create_stream(f, f->newlist, err);
+	if (out == NULL) {
+		f->newlist[0] = '\0';
 		fclose(old);
-		return m2d_error_sys(err, "open_memstream", f->stage_path);
+		return -1;
 	}
-	while ((len = getline(&line, &linesize, old)) > 0) {
+	while (getline(&line, &linesize, old) > 0) {
 		char *tok, *save = NULL;
 
 		if (!first) {
-			fputs(line, mem);
+			fputs(line, out);
 			continue;
 		}
 		/* "3 V<uidvalidity> N<nextuid> G<guid> ...": new N */
@@ -622,43 +654,31 @@ static int append_finish(struct maildir_folder *f, unsigned long nextuid,
 		for (tok = strtok_r(line, " ", &save); tok != NULL;
 		     tok = strtok_r(NULL, " ", &save)) {
 			if (tok != line)
-				fputc(' ', mem);
+				fputc(' ', out);
 			if (tok[0] == 'N')
-				fprintf(mem, "N%lu", nextuid);
+				fprintf(out, "N%lu", nextuid);
 			else
-				fputs(tok, mem);
+				fputs(tok, out);
 		}
-		fputc('\n', mem);
+		fputc('\n', out);
 	}
 	fclose(old);
-	if (fflush(f->uidlist) != 0)
-		goto write_fail;
+	if (fflush(f->uidlist) != 0) {
+		free(line);
+		fclose(out);
+		return m2d_error_sys(err, "write", f->stage_path);
+	}
 	rewind(f->uidlist);
-	while ((len = getline(&line, &linesize, f->uidlist)) > 0) {
+	while (getline(&line, &linesize, f->uidlist) > 0) {
 		char *sp = strchr(line, ' '), *tab = strchr(line, '\t');
 
 		if (sp == NULL || tab == NULL)
 			continue;
-		fprintf(mem, "%.*s :%.*s\n", (int)(sp - line), line,
+		fprintf(out, "%.*s :%.*s\n", (int)(sp - line), line,
 			(int)(tab - sp - 1), sp + 1);
 	}
 	free(line);
-	fclose(mem);
-	snprintf(f->newlist, sizeof(f->newlist), "dovecot-uidlist.m2d.%ld",
-		 (long)getpid());
-	unlinkat(f->stagefd, f->newlist, 0);
-	fd = sf_create(f->stagefd, f->newlist, f->owner.uid, f->owner.gid,
-		       f->stage_path, err);
-	ret = fd < 0 ? -1 : sf_write_all(fd, data, size, f->stage_path, err);
-	if (fd >= 0 && close(fd) < 0 && ret == 0)
-		ret = m2d_error_sys(err, "close", f->stage_path);
-	free(data);
-	return ret;
-write_fail:
-	free(line);
-	fclose(mem);
-	free(data);
-	return m2d_error_sys(err, "write", f->stage_path);
+	return close_stream(f, out, err);
 }
 
 /* Append mode: the new messages into cur/ and new/, then the uidlist. */

@@ -273,42 +273,54 @@ void sf_random(void *buf, size_t size)
 	}
 }
 
+/*
+ * What makes a name unique, taken once per process (a fork gets its own):
+ * the host, the process ID, a random number; then a counter and the time.
+ */
 static char host[128];
+static long unique_pid;
+static unsigned int unique_rnd;
+static unsigned long unique_counter;
+
+static void unique_reset(void)
+{
+	unique_pid = (long)getpid();
+	sf_random(&unique_rnd, sizeof(unique_rnd));
+	unique_counter = 0;
+}
 
 static void init_host(void)
 {
-	{
-		char raw[64] = "localhost", out[128];
-		size_t i, o = 0;
+	char raw[64] = "localhost", out[128];
+	size_t i, o = 0;
 
-		if (gethostname(raw, sizeof(raw) - 1) < 0 || raw[0] == '\0')
-			strcpy(raw, "localhost");
-		raw[sizeof(raw) - 1] = '\0';
-		/* as Dovecot does: '/' and ':' cannot be in the name */
-		for (i = 0; raw[i] != '\0' && o + 5 < sizeof(out); i++) {
-			if (raw[i] == '/')
-				o += (size_t)sprintf(out + o, "\\057");
-			else if (raw[i] == ':')
-				o += (size_t)sprintf(out + o, "\\072");
-			else
-				out[o++] = raw[i];
-		}
-		out[o] = '\0';
-		memcpy(host, out, o + 1);
+	if (gethostname(raw, sizeof(raw) - 1) < 0 || raw[0] == '\0')
+		strcpy(raw, "localhost");
+	raw[sizeof(raw) - 1] = '\0';
+	/* as Dovecot does: '/' and ':' cannot be in the name */
+	for (i = 0; raw[i] != '\0' && o + 5 < sizeof(out); i++) {
+		if (raw[i] == '/')
+			o += (size_t)sprintf(out + o, "\\057");
+		else if (raw[i] == ':')
+			o += (size_t)sprintf(out + o, "\\072");
+		else
+			out[o++] = raw[i];
 	}
+	out[o] = '\0';
+	memcpy(host, out, o + 1);
+	unique_reset();
+	pthread_atfork(NULL, NULL, unique_reset);
 }
 
 void sf_unique_name(char *buf, size_t size)
 {
 	static pthread_once_t once = PTHREAD_ONCE_INIT;
-	static unsigned long counter;
 	struct timeval tv;
-	unsigned int rnd;
-	unsigned long n = __atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED);
+	unsigned long n;
 
 	pthread_once(&once, init_host);
+	n = __atomic_add_fetch(&unique_counter, 1, __ATOMIC_RELAXED);
 	gettimeofday(&tv, NULL);
-	sf_random(&rnd, sizeof(rnd));
 	snprintf(buf, size, "%lld.M%06ldP%ldQ%luR%08x.%s", (long long)tv.tv_sec,
-		 (long)tv.tv_usec, (long)getpid(), n, rnd, host);
+		 (long)tv.tv_usec, unique_pid, n, unique_rnd, host);
 }
