@@ -38,6 +38,17 @@ struct journal {
 	size_t nusers, users_size;
 };
 
+/* One line of the journal: what happened to a user or a folder. */
+struct event {
+	char type;				/* U C D F G */
+	const char *user;
+	const char *target;			/* U */
+	const char *listed;			/* F */
+	const struct journal_folder *folder;	/* C D */
+};
+
+static int apply_event(struct journal *j, const struct event *ev);
+
 static char *xstrdup(const char *s)
 {
 	return strdup(s != NULL ? s : "");
@@ -221,59 +232,59 @@ static void forget_user(struct journal *j, const char *user)
 
 /* ---- replay ---- */
 
+/* Parse one line of the file into an event and apply it. */
 static int apply_line(struct journal *j, char *line)
 {
 	char *f[MAX_FIELDS];
 	int n = split_fields(line, f, MAX_FIELDS);
 	struct journal_folder jf;
+	struct event ev = { 0, NULL, NULL, NULL, &jf };
 
 	if (n < 2 || f[0][1] != '\0')
 		return -1;
 	memset(&jf, 0, sizeof(jf));
-	switch (f[0][0]) {
+	ev.type = f[0][0];
+	ev.user = f[1];
+	switch (ev.type) {
 	case 'U':
-		return n == 3 ? set_user(j, f[1], f[2]) : -1;
+		if (n != 3)
+			return -1;
+		ev.target = f[2];
+		break;
 	case 'G':
 		if (n != 2)
 			return -1;
-		forget_user(j, f[1]);
-		return 0;
+		break;
 	case 'F':
 		if (n != 3)
 			return -1;
-		forget_folder(j, f[1], f[2]);
-		return 0;
+		ev.listed = f[2];
+		break;
 	case 'C':
-		if (n != 5)
-			return -1;
-		jf.user = f[1];
-		jf.listed = f[2];
-		jf.target = f[3];
-		jf.dirname = f[4];
-		jf.state = JOURNAL_CONVERTING;
-		return set_folder(j, &jf);
 	case 'D':
-		if (n != 14)
+		if (n != (ev.type == 'C' ? 5 : 14))
 			return -1;
 		jf.user = f[1];
 		jf.listed = f[2];
 		jf.target = f[3];
 		jf.dirname = f[4];
-		jf.state = JOURNAL_DONE;
-		if (sscanf(f[5], "%llu", &jf.source.dev) != 1 ||
-		    sscanf(f[6], "%llu", &jf.source.ino) != 1 ||
-		    sscanf(f[7], "%lld", &jf.source.size) != 1 ||
-		    sscanf(f[8], "%lld", &jf.source.mtime_sec) != 1 ||
-		    sscanf(f[9], "%lld", &jf.source.mtime_nsec) != 1 ||
-		    sscanf(f[10], "%" SCNx64, &jf.source.checksum) != 1 ||
-		    sscanf(f[11], "%lu", &jf.messages) != 1 ||
-		    sscanf(f[12], "%lu", &jf.uidvalidity) != 1 ||
-		    sscanf(f[13], "%lu", &jf.nextuid) != 1)
+		jf.state = ev.type == 'C' ? JOURNAL_CONVERTING : JOURNAL_DONE;
+		if (ev.type == 'D' &&
+		    (sscanf(f[5], "%llu", &jf.source.dev) != 1 ||
+		     sscanf(f[6], "%llu", &jf.source.ino) != 1 ||
+		     sscanf(f[7], "%lld", &jf.source.size) != 1 ||
+		     sscanf(f[8], "%lld", &jf.source.mtime_sec) != 1 ||
+		     sscanf(f[9], "%lld", &jf.source.mtime_nsec) != 1 ||
+		     sscanf(f[10], "%" SCNx64, &jf.source.checksum) != 1 ||
+		     sscanf(f[11], "%lu", &jf.messages) != 1 ||
+		     sscanf(f[12], "%lu", &jf.uidvalidity) != 1 ||
+		     sscanf(f[13], "%lu", &jf.nextuid) != 1))
 			return -1;
-		return set_folder(j, &jf);
+		break;
 	default:
 		return -1;
 	}
+	return apply_event(j, &ev);
 }
 
 static int replay(struct journal *j, struct m2d_error *err)
@@ -442,37 +453,71 @@ int journal_sync(struct journal *j, struct m2d_error *err)
 	return 0;
 }
 
-#define WITH_LINE(j, err, sync, build, apply)				\
-	do {								\
-		char *line_ = NULL;					\
-		size_t len_ = 0;					\
-		FILE *out_ = open_memstream(&line_, &len_);		\
-		int ret_;						\
-									\
-		if (out_ == NULL)					\
-			return m2d_error_sys(err, "open_memstream",	\
-					     (j)->path);		\
-		build;							\
-		fclose(out_);						\
-		pthread_mutex_lock(&(j)->lock);				\
-		ret_ = append(j, line_, len_, sync, err);		\
-		if (ret_ == 0 && (apply) < 0) {				\
-			errno = ENOMEM;					\
-			ret_ = m2d_error_sys(err, "malloc", (j)->path);	\
-		}							\
-		pthread_mutex_unlock(&(j)->lock);			\
-		free(line_);						\
-		return ret_;						\
-	} while (0)
+static void put_event(FILE *out, const struct event *ev)
+{
+	if (ev->type == 'C' || ev->type == 'D') {
+		put_folder_line(out, ev->folder);
+		return;
+	}
+	fputc(ev->type, out);
+	fputc('\t', out);
+	put_escaped(out, ev->user);
+	if (ev->type == 'U' || ev->type == 'F') {
+		fputc('\t', out);
+		put_escaped(out, ev->type == 'U' ? ev->target : ev->listed);
+	}
+	fputc('\n', out);
+}
+
+/* The in-memory state after EV (the lock held, or replaying). */
+static int apply_event(struct journal *j, const struct event *ev)
+{
+	switch (ev->type) {
+	case 'U':
+		return set_user(j, ev->user, ev->target);
+	case 'C':
+	case 'D':
+		return set_folder(j, ev->folder);
+	case 'F':
+		forget_folder(j, ev->user, ev->listed);
+		return 0;
+	case 'G':
+		forget_user(j, ev->user);
+		return 0;
+	}
+	return -1;
+}
+
+/* Append EV's line (durable when SYNC) and apply it. */
+static int write_event(struct journal *j, const struct event *ev, bool sync,
+		       struct m2d_error *err)
+{
+	char *line = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&line, &len);
+	int ret;
+
+	if (out == NULL)
+		return m2d_error_sys(err, "open_memstream", j->path);
+	put_event(out, ev);
+	fclose(out);
+	pthread_mutex_lock(&j->lock);
+	ret = append(j, line, len, sync, err);
+	if (ret == 0 && apply_event(j, ev) < 0) {
+		errno = ENOMEM;
+		ret = m2d_error_sys(err, "malloc", j->path);
+	}
+	pthread_mutex_unlock(&j->lock);
+	free(line);
+	return ret;
+}
 
 int journal_user_created(struct journal *j, const char *user,
 			 const char *target, struct m2d_error *err)
 {
-	WITH_LINE(j, err, true,
-		  (fputs("U\t", out_), put_escaped(out_, user),
-		   fputc('\t', out_), put_escaped(out_, target),
-		   fputc('\n', out_)),
-		  set_user(j, user, target));
+	struct event ev = { 'U', user, target, NULL, NULL };
+
+	return write_event(j, &ev, true, err);
 }
 
 int journal_converting(struct journal *j, const char *user,
@@ -480,6 +525,7 @@ int journal_converting(struct journal *j, const char *user,
 		       const char *dirname, struct m2d_error *err)
 {
 	struct journal_folder f;
+	struct event ev = { 'C', user, NULL, NULL, &f };
 
 	memset(&f, 0, sizeof(f));
 	f.user = (char *)user;
@@ -487,37 +533,26 @@ int journal_converting(struct journal *j, const char *user,
 	f.target = (char *)target;
 	f.dirname = (char *)dirname;
 	f.state = JOURNAL_CONVERTING;
-	WITH_LINE(j, err, false, put_folder_line(out_, &f), set_folder(j, &f));
+	return write_event(j, &ev, false, err);
 }
 
 int journal_done(struct journal *j, const struct journal_folder *folder,
 		 struct m2d_error *err)
 {
 	struct journal_folder f = *folder;
+	struct event ev = { 'D', f.user, NULL, NULL, &f };
 
 	f.state = JOURNAL_DONE;
-	WITH_LINE(j, err, false, put_folder_line(out_, &f), set_folder(j, &f));
-}
-
-static int forget(struct journal *j, const char *user, const char *listed)
-{
-	if (listed != NULL)
-		forget_folder(j, user, listed);
-	else
-		forget_user(j, user);
-	return 0;
+	return write_event(j, &ev, false, err);
 }
 
 int journal_forget(struct journal *j, const char *user, const char *listed,
 		   struct m2d_error *err)
 {
-	WITH_LINE(j, err, true,
-		  (fputs(listed != NULL ? "F\t" : "G\t", out_),
-		   put_escaped(out_, user),
-		   listed != NULL ? (fputc('\t', out_),
-				     put_escaped(out_, listed), 0) : 0,
-		   fputc('\n', out_)),
-		  forget(j, user, listed));
+	struct event ev = { listed != NULL ? 'F' : 'G', user, NULL, listed,
+			    NULL };
+
+	return write_event(j, &ev, true, err);
 }
 
 int journal_find(struct journal *j, const char *user, const char *listed,
