@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "i18n.h"
@@ -92,6 +93,120 @@ int cli_parse_owner(const char *arg, int *uid_r, int *gid_r)
 bad:
 	cli_error(_("--owner: expected USER or UID:GID, not \"%s\""), arg);
 	return -1;
+}
+
+#define DEFAULT_CONFIG "/etc/mbox2dovecot.conf"
+
+static char **split_list(const char *arg)
+{
+	size_t n = 1, i = 0;
+	const char *p;
+	char **list, *copy, *tok, *save = NULL;
+
+	for (p = arg; *p != '\0'; p++)
+		n += *p == ',';
+	list = calloc(n + 1, sizeof(*list));
+	copy = strdup(arg);
+	if (list == NULL || copy == NULL) {
+		free(list);
+		free(copy);
+		return NULL;
+	}
+	for (tok = strtok_r(copy, ",", &save); tok != NULL;
+	     tok = strtok_r(NULL, ",", &save))
+		list[i++] = strdup(tok);
+	free(copy);
+	return list;
+}
+
+static void free_list(char **list)
+{
+	size_t i;
+
+	for (i = 0; list != NULL && list[i] != NULL; i++)
+		free(list[i]);
+	free(list);
+}
+
+int cli_plan_opts_init(struct cli_plan_opts *o, int argc, char **argv)
+{
+	struct m2d_error err;
+	int i;
+
+	memset(o, 0, sizeof(*o));
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
+			o->config = argv[i + 1];
+		else if (strncmp(argv[i], "--config=", 9) == 0)
+			o->config = argv[i] + 9;
+	}
+	if (o->config == NULL && access(DEFAULT_CONFIG, F_OK) == 0)
+		o->config = DEFAULT_CONFIG;
+	if (m2d_config_load(&o->cfg, o->config, &err) < 0) {
+		cli_report(&err);
+		return -1;
+	}
+	return 0;
+}
+
+int cli_plan_option(struct cli_plan_opts *o, int c, const char *arg)
+{
+	switch (c) {
+	case 'c':
+		return 1;	/* loaded by cli_plan_opts_init() */
+	case 's':
+		m2d_config_set(&o->cfg.spool_dir, arg);
+		return 1;
+	case 'H':
+		m2d_config_set(&o->cfg.homes_dir, arg);
+		return 1;
+	case 't':
+		m2d_config_set(&o->cfg.target_base, arg);
+		return 1;
+	case 'w':
+		m2d_config_set(&o->cfg.work_dir, arg);
+		return 1;
+	case 'u':
+		free_list(o->users);
+		o->users = split_list(arg);
+		return 1;
+	case 'U':
+		o->userlist = arg;
+		return 1;
+	case 'F':
+		o->folderlist = arg;
+		return 1;
+	case 'j':
+		o->cfg.jobs = atoi(arg);
+		if (o->cfg.jobs < 0) {
+			cli_error(_("--jobs: expected a number >= 0"));
+			return -1;
+		}
+		return 1;
+	}
+	return 0;
+}
+
+int cli_plan_opts_done(struct cli_plan_opts *o)
+{
+	struct m2d_error err;
+
+	if (m2d_config_check(&o->cfg, o->config, &err) < 0) {
+		cli_report(&err);
+		return -1;
+	}
+	if (o->cfg.source_tz != NULL && o->cfg.source_tz[0] != '\0') {
+		setenv("TZ", o->cfg.source_tz, 1);
+		tzset();
+	}
+	return 0;
+}
+
+void cli_plan_opts_free(struct cli_plan_opts *o)
+{
+	free_list(o->users);
+	o->users = NULL;
+	m2d_config_free(&o->cfg);
 }
 
 double cli_now(void)

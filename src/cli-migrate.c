@@ -20,13 +20,8 @@
 #include "verify.h"
 #include "i18n.h"
 
-#define DEFAULT_CONFIG "/etc/mbox2dovecot.conf"
-
 struct migrate_opts {
-	struct m2d_config cfg;
-	char **users;			/* from --users, NULL-terminated */
-	const char *userlist;
-	const char *folderlist;
+	struct cli_plan_opts plan;
 	bool dry_run;
 	const char *doveadm;		/* verify: "doveadm [-c FILE]" */
 };
@@ -47,112 +42,34 @@ static void usage(FILE *out, const char *cmd)
 		       "[--homes DIR] [--target DIR]\n"
 		       "        [--work DIR] [--users a,b,c | --userlist FILE] "
 		       "[--folderlist FILE]\n"
-		       "        [--jobs N] [--dry-run]\n"), cli_progname, cmd);
+		       "        [--jobs N] [--dry-run] [--doveadm CMD]\n"),
+		cli_progname, cmd);
 }
 
-static char **split_users(const char *arg)
-{
-	size_t n = 1, i = 0;
-	const char *p;
-	char **list, *copy, *tok, *save = NULL;
-
-	for (p = arg; *p != '\0'; p++)
-		n += *p == ',';
-	list = calloc(n + 1, sizeof(*list));
-	copy = strdup(arg);
-	if (list == NULL || copy == NULL) {
-		free(list);
-		free(copy);
-		return NULL;
-	}
-	for (tok = strtok_r(copy, ",", &save); tok != NULL;
-	     tok = strtok_r(NULL, ",", &save))
-		list[i++] = strdup(tok);
-	free(copy);
-	return list;
-}
-
-static void free_users(char **users)
-{
-	size_t i;
-
-	for (i = 0; users != NULL && users[i] != NULL; i++)
-		free(users[i]);
-	free(users);
-}
-
-/* Parse the options every migration command shares.  Returns 0, or an
- * exit code. */
+/* Parse the options.  Returns 0, or an exit code (-1: --help shown). */
 static int parse_opts(int argc, char **argv, const char *cmd,
 		      struct migrate_opts *o)
 {
 	static const struct option opts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "spool", required_argument, NULL, 's' },
-		{ "homes", required_argument, NULL, 'H' },
-		{ "target", required_argument, NULL, 't' },
-		{ "work", required_argument, NULL, 'w' },
-		{ "users", required_argument, NULL, 'u' },
-		{ "userlist", required_argument, NULL, 'U' },
-		{ "folderlist", required_argument, NULL, 'F' },
-		{ "jobs", required_argument, NULL, 'j' },
+		CLI_PLAN_OPTIONS,
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "doveadm", required_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *config = NULL;
-	struct m2d_error err;
-	int c, i;
+	int c, rc;
 
 	memset(o, 0, sizeof(*o));
-	/* the config file first, the other options override it */
-	for (i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
-			config = argv[i + 1];
-		else if (strncmp(argv[i], "--config=", 9) == 0)
-			config = argv[i] + 9;
-	}
-	if (config == NULL && access(DEFAULT_CONFIG, F_OK) == 0)
-		config = DEFAULT_CONFIG;
-	if (m2d_config_load(&o->cfg, config, &err) < 0) {
-		cli_report(&err);
+	if (cli_plan_opts_init(&o->plan, argc, argv) < 0)
 		return EXIT_USAGE;
-	}
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "j:nh", opts, NULL)) != -1) {
+		rc = cli_plan_option(&o->plan, c, optarg);
+		if (rc < 0)
+			return EXIT_USAGE;
+		if (rc > 0)
+			continue;
 		switch (c) {
-		case 'c':
-			break;
-		case 's':
-			m2d_config_set(&o->cfg.spool_dir, optarg);
-			break;
-		case 'H':
-			m2d_config_set(&o->cfg.homes_dir, optarg);
-			break;
-		case 't':
-			m2d_config_set(&o->cfg.target_base, optarg);
-			break;
-		case 'w':
-			m2d_config_set(&o->cfg.work_dir, optarg);
-			break;
-		case 'u':
-			free_users(o->users);
-			o->users = split_users(optarg);
-			break;
-		case 'U':
-			o->userlist = optarg;
-			break;
-		case 'F':
-			o->folderlist = optarg;
-			break;
-		case 'j':
-			o->cfg.jobs = atoi(optarg);
-			if (o->cfg.jobs < 0) {
-				cli_error(_("--jobs: expected a number >= 0"));
-				return EXIT_USAGE;
-			}
-			break;
 		case 'n':
 			o->dry_run = true;
 			break;
@@ -171,11 +88,7 @@ static int parse_opts(int argc, char **argv, const char *cmd,
 		usage(stderr, cmd);
 		return EXIT_USAGE;
 	}
-	if (o->cfg.source_tz != NULL && o->cfg.source_tz[0] != '\0') {
-		setenv("TZ", o->cfg.source_tz, 1);
-		tzset();
-	}
-	return 0;
+	return cli_plan_opts_done(&o->plan) < 0 ? EXIT_USAGE : 0;
 }
 
 /* ---- what the admin sees ---- */
@@ -363,7 +276,7 @@ static int verify_plan(const struct plan *plan, const struct migrate_opts *o)
 		if (f->skip != PLAN_TAKEN)
 			continue;
 		rc = verify_folder(f->source, u->target, f->dirname,
-				   o->cfg.mboxrd, &r, &err);
+				   o->plan.cfg.mboxrd, &r, &err);
 		if (rc < 0) {
 			printf(_("FAILED %s: %s\n"), f->listed,
 			       m2d_error_str(&err, buf, sizeof(buf)));
@@ -410,8 +323,7 @@ static int run(int argc, char **argv, const char *cmd, enum what what)
 
 	rc = parse_opts(argc, argv, cmd, &o);
 	if (rc != 0) {
-		free_users(o.users);
-		m2d_config_free(&o.cfg);
+		cli_plan_opts_free(&o.plan);
 		return rc < 0 ? EXIT_OK : rc;
 	}
 	memset(&plan, 0, sizeof(plan));
@@ -419,22 +331,22 @@ static int run(int argc, char **argv, const char *cmd, enum what what)
 	memset(&ft, 0, sizeof(ft));
 
 	if (what == DO_CLEAR) {
-		if (journal_open(o.cfg.work_dir, &journal, &err) < 0 ||
-		    migrate_clear(o.cfg.target_base, journal, &err) < 0) {
+		if (journal_open(o.plan.cfg.work_dir, &journal, &err) < 0 ||
+		    migrate_clear(o.plan.cfg.target_base, journal, &err) < 0) {
 			cli_report(&err);
 			ret = cli_exit_for(&err);
 		} else {
 			printf(_("cleared what mbox2dovecot created under %s\n"),
-			       o.cfg.target_base);
+			       o.plan.cfg.target_base);
 		}
 		goto out;
 	}
 
 	memset(&src, 0, sizeof(src));
-	src.users = (const char *const *)o.users;
-	src.userlist = o.userlist;
-	src.folderlist = o.folderlist;
-	if (plan_build(&o.cfg, &src, &plan, &err) < 0) {
+	src.users = (const char *const *)o.plan.users;
+	src.userlist = o.plan.userlist;
+	src.folderlist = o.plan.folderlist;
+	if (plan_build(&o.plan.cfg, &src, &plan, &err) < 0) {
 		cli_report(&err);
 		ret = cli_exit_for(&err);
 		goto out;
@@ -446,24 +358,24 @@ static int run(int argc, char **argv, const char *cmd, enum what what)
 	if (what == DO_PLAN) {
 		print_plan(&plan);
 		if (!o.dry_run) {
-			if (mkdir(o.cfg.work_dir, 0700) < 0 && errno != EEXIST) {
-				m2d_error_sys(&err, "mkdir", o.cfg.work_dir);
+			if (mkdir(o.plan.cfg.work_dir, 0700) < 0 && errno != EEXIST) {
+				m2d_error_sys(&err, "mkdir", o.plan.cfg.work_dir);
 				cli_report(&err);
 				ret = cli_exit_for(&err);
 				goto out;
 			}
-			if (plan_write_lists(&plan, o.cfg.work_dir, &err) < 0) {
+			if (plan_write_lists(&plan, o.plan.cfg.work_dir, &err) < 0) {
 				cli_report(&err);
 				ret = cli_exit_for(&err);
 				goto out;
 			}
 			printf(_("wrote %s/userlist-master and "
-				 "%s/folderlist-master\n"), o.cfg.work_dir,
-			       o.cfg.work_dir);
+				 "%s/folderlist-master\n"), o.plan.cfg.work_dir,
+			       o.plan.cfg.work_dir);
 		}
 		goto out;
 	}
-	if (!o.dry_run && journal_open(o.cfg.work_dir, &journal, &err) < 0) {
+	if (!o.dry_run && journal_open(o.plan.cfg.work_dir, &journal, &err) < 0) {
 		cli_report(&err);
 		ret = cli_exit_for(&err);
 		goto out;
@@ -473,8 +385,8 @@ static int run(int argc, char **argv, const char *cmd, enum what what)
 	view.tty = isatty(STDERR_FILENO);
 	view.dry_run = o.dry_run;
 	memset(&set, 0, sizeof(set));
-	set.cfg = &o.cfg;
-	set.jobs = o.cfg.jobs;
+	set.cfg = &o.plan.cfg;
+	set.jobs = o.plan.cfg.jobs;
 	set.dry_run = o.dry_run;
 	set.report = show;
 	set.ctx = &view;
@@ -512,8 +424,7 @@ static int run(int argc, char **argv, const char *cmd, enum what what)
 out:
 	journal_close(&journal);
 	plan_free(&plan);
-	free_users(o.users);
-	m2d_config_free(&o.cfg);
+	cli_plan_opts_free(&o.plan);
 	return ret;
 }
 

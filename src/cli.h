@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 
+#include "m2d-config.h"
 #include "m2d-error.h"
 
 /* Exit codes (documented in README and mbox2dovecot(1)). */
@@ -29,6 +30,39 @@ int cli_exit_for(const struct m2d_error *err);
 /* USER, or UID:GID, to numbers.  Returns 0 or -1 (message printed). */
 int cli_parse_owner(const char *arg, int *uid_r, int *gid_r);
 
+/*
+ * The options every command over a plan shares: the configuration file,
+ * then the paths and lists that override it.  CLI_PLAN_OPTIONS goes into a
+ * getopt_long table; cli_plan_option() takes what getopt_long returned.
+ */
+struct cli_plan_opts {
+	struct m2d_config cfg;
+	const char *config;		/* the file loaded, or NULL */
+	char **users;			/* --users, NULL-terminated */
+	const char *userlist;
+	const char *folderlist;
+};
+
+#define CLI_PLAN_OPTIONS \
+	{ "config", required_argument, NULL, 'c' }, \
+	{ "spool", required_argument, NULL, 's' }, \
+	{ "homes", required_argument, NULL, 'H' }, \
+	{ "target", required_argument, NULL, 't' }, \
+	{ "work", required_argument, NULL, 'w' }, \
+	{ "users", required_argument, NULL, 'u' }, \
+	{ "userlist", required_argument, NULL, 'U' }, \
+	{ "folderlist", required_argument, NULL, 'F' }, \
+	{ "jobs", required_argument, NULL, 'j' }
+
+/* Load --config FILE (or /etc/mbox2dovecot.conf when it exists) before the
+ * other options are parsed.  Returns 0 or -1 (reported). */
+int cli_plan_opts_init(struct cli_plan_opts *o, int argc, char **argv);
+/* 1: C was a plan option and is taken; 0: not one; -1: bad (reported). */
+int cli_plan_option(struct cli_plan_opts *o, int c, const char *arg);
+/* After parsing: the settings checked again, the source zone set. */
+int cli_plan_opts_done(struct cli_plan_opts *o);
+void cli_plan_opts_free(struct cli_plan_opts *o);
+
 /* Seconds since an arbitrary point, for rates. */
 double cli_now(void);
 
@@ -39,5 +73,6 @@ int cmd_migrate_folders(int argc, char **argv);
 int cmd_migrate(int argc, char **argv);
 int cmd_clear(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
+int cmd_check(int argc, char **argv);
 
 #endif

@@ -22,6 +22,9 @@ static const struct command {
 	{ "migrate", cmd_migrate, N_("migrate-users, then migrate-folders") },
 	{ "verify", cmd_verify,
 	  N_("compare every migrated folder with its mbox") },
+	{ "check", cmd_check,
+	  N_("pre-flight checklist; changes nothing (exit 0 pass, 1 "
+	     "warnings, 2 failures, 3 could not run)") },
 	{ "clear", cmd_clear,
 	  N_("remove what a migration created in the target") },
 };
@@ -65,7 +68,12 @@ int main(int argc, char **argv)
 		return EXIT_OK;
 	}
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
-		if (strcmp(argv[1], commands[i].name) == 0)
+		/* "--check": the checklist-only mode, as the runbook's admin
+		 * would ask for it */
+		if (strcmp(argv[1], commands[i].name) == 0 ||
+		    (strncmp(argv[1], "--", 2) == 0 &&
+		     strcmp(argv[1] + 2, "check") == 0 &&
+		     commands[i].run == cmd_check))
 			return commands[i].run(argc - 1, argv + 1);
 	}
 	cli_error(_("unknown command: %s"), argv[1]);

@@ -1,0 +1,974 @@
+/*
+ * checks.c - the pre-flight checklist: the report, the checks that come
+ * from the plan (folder names, sources), the target, the timed sample,
+ * and checks_run() over every group.  The service checks (Dovecot,
+ * Postfix, UW-IMAP, accounts) are in check-services.c.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "checks.h"
+#include "convert.h"
+#include "dotlock.h"
+#include "journal.h"
+#include "safe-file.h"
+#include "i18n.h"
+
+/* ---- the report ---- */
+
+void checks_report_init(struct checks_report *rep)
+{
+	memset(rep, 0, sizeof(*rep));
+}
+
+static void item_free(struct check_item *item)
+{
+	size_t i;
+
+	for (i = 0; i < item->nvalues; i++)
+		free(item->values[i].value);
+	for (i = 0; i < item->nentries; i++) {
+		free(item->entries[i].subject);
+		free(item->entries[i].text);
+		free(item->entries[i].suggestion);
+	}
+	free(item->entries);
+}
+
+void checks_report_free(struct checks_report *rep)
+{
+	for (size_t i = 0; i < rep->nitems; i++)
+		item_free(&rep->items[i]);
+	free(rep->items);
+	memset(rep, 0, sizeof(*rep));
+}
+
+struct check_item *checks_add(struct checks_report *rep, const char *group,
+			      const char *id, const char *title)
+{
+	struct check_item *items, *item;
+
+	items = realloc(rep->items, (rep->nitems + 1) * sizeof(*items));
+	if (items == NULL)
+		return NULL;
+	rep->items = items;
+	item = &items[rep->nitems++];
+	memset(item, 0, sizeof(*item));
+	item->group = group;
+	check_result_init(&item->res, id, title);
+	return item;
+}
+
+struct check_item *checks_add_result(struct checks_report *rep,
+				     const char *group,
+				     const struct check_result *res)
+{
+	struct check_item *item = checks_add(rep, group, res->id, res->title);
+
+	if (item != NULL)
+		item->res = *res;
+	return item;
+}
+
+int check_item_value(struct check_item *item, const char *key,
+		     const char *value)
+{
+	char *copy;
+
+	if (item->nvalues >= CHECK_MAX_VALUES)
+		return -1;
+	copy = strdup(value != NULL ? value : "");
+	if (copy == NULL)
+		return -1;
+	item->values[item->nvalues].key = key;
+	item->values[item->nvalues].value = copy;
+	item->nvalues++;
+	return 0;
+}
+
+const char *check_item_get_value(const struct check_item *item,
+				 const char *key)
+{
+	for (size_t i = 0; i < item->nvalues; i++) {
+		if (strcmp(item->values[i].key, key) == 0)
+			return item->values[i].value;
+	}
+	return NULL;
+}
+
+int check_item_entry(struct check_item *item, const char *subject,
+		     const char *kind, const char *text,
+		     const char *suggestion)
+{
+	struct check_entry *e;
+
+	item->entries_total++;
+	if (item->nentries >= CHECK_MAX_ENTRIES)
+		return 0;
+	e = realloc(item->entries, (item->nentries + 1) * sizeof(*e));
+	if (e == NULL)
+		return -1;
+	item->entries = e;
+	e = &e[item->nentries];
+	e->subject = strdup(subject != NULL ? subject : "");
+	e->kind = kind;
+	e->text = strdup(text != NULL ? text : "");
+	e->suggestion = suggestion != NULL ? strdup(suggestion) : NULL;
+	if (e->subject == NULL || e->text == NULL ||
+	    (suggestion != NULL && e->suggestion == NULL)) {
+		free(e->subject);
+		free(e->text);
+		free(e->suggestion);
+		return -1;
+	}
+	item->nentries++;
+	return 0;
+}
+
+void check_item_raise(struct check_item *item, enum check_status status)
+{
+	if (status > item->res.status)
+		item->res.status = status;
+}
+
+const struct check_item *checks_find(const struct checks_report *rep,
+				     const char *id)
+{
+	for (size_t i = 0; i < rep->nitems; i++) {
+		if (strcmp(rep->items[i].res.id, id) == 0)
+			return &rep->items[i];
+	}
+	return NULL;
+}
+
+enum check_status checks_worst(const struct checks_report *rep,
+			       size_t counts[3])
+{
+	enum check_status worst = CHECK_PASS;
+
+	if (counts != NULL)
+		counts[0] = counts[1] = counts[2] = 0;
+	for (size_t i = 0; i < rep->nitems; i++) {
+		enum check_status s = rep->items[i].res.status;
+
+		if (s > worst)
+			worst = s;
+		if (counts != NULL)
+			counts[s]++;
+	}
+	return worst;
+}
+
+/* printf into a fixed field of a check_result */
+static void fill(char *dst, size_t size, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void fill(char *dst, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(dst, size, fmt, ap);
+	va_end(ap);
+}
+
+#define DETAIL(item, ...) \
+	fill((item)->res.detail, sizeof((item)->res.detail), __VA_ARGS__)
+#define FIX(item, ...) fill((item)->res.fix, sizeof((item)->res.fix), __VA_ARGS__)
+
+/* ---- folders ---- */
+
+static const char *skip_kind(enum plan_skip skip)
+{
+	switch (skip) {
+	case PLAN_TAKEN:
+		return "taken";
+	case PLAN_SKIP_DOTFILE:
+		return "dotfile";
+	case PLAN_SKIP_MBX:
+		return "mbx";
+	case PLAN_SKIP_NOT_MBOX:
+		return "not_mbox";
+	case PLAN_SKIP_SYMLINK:
+		return "symlink";
+	case PLAN_SKIP_SPECIAL:
+		return "special";
+	case PLAN_SKIP_UNREADABLE:
+		return "unreadable";
+	case PLAN_SKIP_NAME:
+		return "name";
+	case PLAN_SKIP_MISSING:
+		return "missing";
+	}
+	return "other";
+}
+
+static const char *problem_kind(enum folder_problem p)
+{
+	static const char *const kinds[] = {
+		[FOLDER_OK] = "ok", [FOLDER_EMPTY] = "empty",
+		[FOLDER_DOT] = "dot", [FOLDER_DOTDOT] = "dotdot",
+		[FOLDER_CONTROL] = "control", [FOLDER_NOT_UTF8] = "not_utf8",
+		[FOLDER_TOO_LONG] = "too_long", [FOLDER_INBOX] = "inbox",
+		[FOLDER_COLLISION] = "collision",
+		[FOLDER_RESERVED] = "reserved",
+	};
+
+	if ((size_t)p < sizeof(kinds) / sizeof(kinds[0]) && kinds[p] != NULL)
+		return kinds[p];
+	return "other";
+}
+
+static const char *reason_of(const struct plan_folder *f)
+{
+	return f->reason != NULL ? f->reason : plan_skip_str(f->skip);
+}
+
+void checks_eval_folders(const struct plan *plan, struct checks_report *rep)
+{
+	struct check_item *names, *chars;
+	unsigned long long taken = 0, bad = 0, odd = 0;
+	size_t i;
+
+	names = checks_add(rep, "folders", "folder_names",
+			   _("Folder names"));
+	if (names == NULL)
+		return;
+	for (i = 0; i < plan->nfolders; i++) {
+		const struct plan_folder *f = &plan->folders[i];
+
+		if (f->skip == PLAN_TAKEN)
+			taken++;
+		if (f->skip != PLAN_SKIP_NAME)
+			continue;
+		bad++;
+		check_item_entry(names, f->listed, problem_kind(f->problem),
+				 f->reason != NULL ? f->reason :
+				 folder_problem_str(f->problem),
+				 f->suggestion);
+	}
+	check_result_figure(&names->res, "folders", (long long)taken);
+	check_result_figure(&names->res, "rename", (long long)bad);
+	if (bad > 0) {
+		const struct check_entry *e = &names->entries[0];
+
+		names->res.status = CHECK_FAIL;
+		DETAIL(names, ngettext("%llu folder cannot keep its name and "
+				       "would not be migrated (first: %s: %s)",
+				       "%llu folders cannot keep their names "
+				       "and would not be migrated (first: %s: "
+				       "%s)", bad), bad, e->subject, e->text);
+		FIX(names, _("rename them on disk (and in the folderlist) "
+			     "before migrating; suggested names are listed "
+			     "(plan shows them too)"));
+	} else {
+		DETAIL(names, _("every planned folder keeps its name"));
+	}
+
+	chars = checks_add(rep, "folders", "folder_chars",
+			   _("Characters scripts choke on"));
+	if (chars == NULL)
+		return;
+	for (i = 0; i < plan->nfolders; i++) {
+		const struct plan_folder *f = &plan->folders[i];
+
+		if (f->skip != PLAN_TAKEN || f->name == NULL ||
+		    strpbrk(f->name, CHECK_SCRIPT_CHARS) == NULL)
+			continue;
+		odd++;
+		check_item_entry(chars, f->listed, "script_chars",
+				 _("quotes, commas, '#', '&' or shell "
+				   "characters in the name"), NULL);
+	}
+	check_result_figure(&chars->res, "folders", (long long)odd);
+	if (odd > 0)
+		DETAIL(chars, ngettext("%llu folder name has characters the "
+				       "runbook's scripts choked on; "
+				       "mbox2dovecot uses no shell and keeps "
+				       "it as it is (mind your own scripts)",
+				       "%llu folder names have characters the "
+				       "runbook's scripts choked on; "
+				       "mbox2dovecot uses no shell and keeps "
+				       "them as they are (mind your own "
+				       "scripts)", odd), odd);
+	else
+		DETAIL(chars, _("no folder name has quotes, commas, '#', "
+				"'&' or shell characters"));
+}
+
+/* ---- sources ---- */
+
+bool checks_mbox_locked(const char *path)
+{
+	size_t len = strlen(path);
+	char *lock = malloc(len + 6);
+	struct stat st;
+	struct flock fl;
+	bool locked = false;
+	int fd;
+
+	if (lock == NULL)
+		return false;
+	memcpy(lock, path, len);
+	memcpy(lock + len, ".lock", 6);
+	if (lstat(lock, &st) == 0 &&
+	    time(NULL) - st.st_mtime < DOTLOCK_STALE_SECS)
+		locked = true;
+	free(lock);
+	if (locked)
+		return true;
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	memset(&fl, 0, sizeof(fl));
+	fl.l_type = F_RDLCK;	/* who would stop a reader: a writer */
+	fl.l_whence = SEEK_SET;
+	if (fcntl(fd, F_GETLK, &fl) == 0 && fl.l_type != F_UNLCK)
+		locked = true;
+	close(fd);
+	return locked;
+}
+
+static struct check_item *list_skips(struct checks_report *rep,
+				     const struct plan *plan, const char *id,
+				     const char *title,
+				     const enum plan_skip *skips,
+				     unsigned long long *n_r)
+{
+	struct check_item *item = checks_add(rep, "sources", id, title);
+	unsigned long long n = 0;
+
+	*n_r = 0;
+	if (item == NULL)
+		return NULL;
+	for (size_t i = 0; i < plan->nfolders; i++) {
+		const struct plan_folder *f = &plan->folders[i];
+
+		for (const enum plan_skip *s = skips; *s != PLAN_TAKEN; s++) {
+			if (f->skip != *s)
+				continue;
+			n++;
+			check_item_entry(item, f->listed, skip_kind(f->skip),
+					 reason_of(f), NULL);
+		}
+	}
+	check_result_figure(&item->res, "count", (long long)n);
+	*n_r = n;
+	return item;
+}
+
+void checks_eval_sources(const struct plan *plan,
+			 const struct fs_estimate *est, const bool *locked,
+			 struct checks_report *rep)
+{
+	static const enum plan_skip s_unreadable[] = { PLAN_SKIP_UNREADABLE,
+						       PLAN_TAKEN };
+	static const enum plan_skip s_skipped[] = {
+		PLAN_SKIP_NOT_MBOX, PLAN_SKIP_DOTFILE, PLAN_SKIP_SPECIAL,
+		PLAN_SKIP_MISSING, PLAN_TAKEN };
+	static const enum plan_skip s_mbx[] = { PLAN_SKIP_MBX, PLAN_TAKEN };
+	static const enum plan_skip s_sym[] = { PLAN_SKIP_SYMLINK,
+						PLAN_TAKEN };
+	struct check_item *item;
+	unsigned long long n;
+	size_t i, u;
+
+	/* totals */
+	item = checks_add(rep, "sources", "messages", _("Mail to migrate"));
+	if (item == NULL)
+		return;
+	check_result_figure(&item->res, "users", (long long)est->users);
+	check_result_figure(&item->res, "folders", (long long)est->folders);
+	check_result_figure(&item->res, "messages", (long long)est->messages);
+	check_result_figure(&item->res, "bytes", (long long)est->bytes);
+	check_result_figure(&item->res, "unscanned",
+			    (long long)est->unreadable);
+	DETAIL(item, _("%llu users, %llu folders, %llu messages, %.1f MB"),
+	       est->users, est->folders, est->messages,
+	       (double)est->bytes / 1e6);
+	if (est->unreadable > 0) {
+		item->res.status = CHECK_WARN;
+		DETAIL(item, _("%llu users, %llu folders, %llu messages, "
+			       "%.1f MB; %llu folders could not be read to "
+			       "count their messages"), est->users,
+		       est->folders, est->messages, (double)est->bytes / 1e6,
+		       est->unreadable);
+		FIX(item, _("run the check as root (the migration reads "
+			    "every folder)"));
+	}
+
+	/* users without an inbox */
+	item = checks_add(rep, "sources", "users_without_inbox",
+			  _("Users without an inbox"));
+	if (item == NULL)
+		return;
+	n = 0;
+	for (u = 0; u < plan->nusers; u++) {
+		bool inbox = false;
+
+		for (i = 0; i < plan->nfolders && !inbox; i++)
+			inbox = plan->folders[i].user == u &&
+				plan->folders[i].skip == PLAN_TAKEN &&
+				plan->folders[i].dirname != NULL &&
+				plan->folders[i].dirname[0] == '\0';
+		if (inbox)
+			continue;
+		n++;
+		check_item_entry(item, plan->users[u].name, "no_inbox",
+				 _("no spool file: gets an empty INBOX"),
+				 NULL);
+	}
+	check_result_figure(&item->res, "count", (long long)n);
+	DETAIL(item, n > 0 ? _("%llu users have no spool file; they get an "
+			       "empty INBOX") : _("every user has an inbox"),
+	       n);
+
+	item = list_skips(rep, plan, "unreadable", _("Unreadable files"),
+			  s_unreadable, &n);
+	if (item != NULL && n > 0) {
+		item->res.status = CHECK_FAIL;
+		DETAIL(item, _("%llu files could not be read and would be "
+			       "left behind (first: %s)"), n,
+		       item->entries[0].subject);
+		FIX(item, _("run as root, or fix the permissions, then check "
+			    "again"));
+	} else if (item != NULL) {
+		DETAIL(item, _("every file could be read"));
+	}
+
+	item = list_skips(rep, plan, "skipped", _("Files that are no folder"),
+			  s_skipped, &n);
+	if (item != NULL)
+		DETAIL(item, n > 0 ? _("%llu files skipped: not an mbox, dot "
+				       "files, special files or missing "
+				       "(listed)") :
+		       _("no file skipped"), n);
+
+	item = list_skips(rep, plan, "mbx", _("UW mbx folders"), s_mbx, &n);
+	if (item != NULL && n > 0) {
+		item->res.status = CHECK_WARN;
+		DETAIL(item, _("%llu folders are in UW's mbx format and will "
+			       "not be migrated (first: %s)"), n,
+		       item->entries[0].subject);
+		FIX(item, _("convert them to mbox with UW's mailutil (\"mailutil "
+			    "copy\") while UW-IMAP still runs"));
+	} else if (item != NULL) {
+		DETAIL(item, _("no mbx folder"));
+	}
+
+	item = list_skips(rep, plan, "symlinks", _("Symbolic links"), s_sym,
+			  &n);
+	if (item != NULL && n > 0) {
+		item->res.status = CHECK_WARN;
+		DETAIL(item, _("%llu symbolic links are never followed and "
+			       "will not be migrated (first: %s)"), n,
+		       item->entries[0].subject);
+		FIX(item, _("replace each link by the mbox it points to, or "
+			    "migrate that mbox where it is"));
+	} else if (item != NULL) {
+		DETAIL(item, _("no symbolic link among the folders"));
+	}
+
+	item = checks_add(rep, "sources", "locked",
+			  _("Folders being written now"));
+	if (item == NULL)
+		return;
+	n = 0;
+	for (i = 0; locked != NULL && i < plan->nfolders; i++) {
+		if (!locked[i])
+			continue;
+		n++;
+		check_item_entry(item, plan->folders[i].listed, "locked",
+				 _("a fresh dotlock or a write lock"), NULL);
+	}
+	check_result_figure(&item->res, "count", (long long)n);
+	if (n > 0) {
+		item->res.status = CHECK_WARN;
+		DETAIL(item, _("%llu folders are locked right now (first: "
+			       "%s)"), n, item->entries[0].subject);
+		FIX(item, _("normal while mail is delivered or read; the "
+			    "migration waits for locks, and the cutover "
+			    "stops delivery and UW-IMAP first"));
+	} else {
+		DETAIL(item, _("no folder is locked right now"));
+	}
+}
+
+/* ---- target ---- */
+
+static bool under(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+
+	return strncmp(path, dir, n) == 0 && (path[n] == '/' ||
+					      path[n] == '\0');
+}
+
+/* Our maildir roots from WORK/journal, read from a copy in SCRATCH (the
+ * journal's replay may repair a torn line: the work dir stays untouched).
+ * Returns the number of users, or -1 when there is no journal. */
+static long journal_roots(const char *work_dir, const char *scratch_dir,
+			  char ***roots_r)
+{
+	char path[FS_PATH_MAX], tmp[FS_PATH_MAX], dst[FS_PATH_MAX + 16];
+	struct journal_user *users = NULL;
+	struct journal *j = NULL;
+	struct m2d_error err;
+	struct stat st;
+	char buf[65536];
+	long n = -1;
+	size_t nu, i;
+	int in, out = -1;
+	ssize_t r;
+
+	*roots_r = NULL;
+	snprintf(path, sizeof(path), "%s/journal", work_dir);
+	if (stat(path, &st) < 0 || !S_ISREG(st.st_mode))
+		return -1;
+	snprintf(tmp, sizeof(tmp), "%s/m2d-check-journal.XXXXXX", scratch_dir);
+	if (mkdtemp(tmp) == NULL)
+		return 0;
+	snprintf(dst, sizeof(dst), "%s/journal", tmp);
+	in = open(path, O_RDONLY | O_CLOEXEC);
+	if (in >= 0)
+		out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	while (in >= 0 && out >= 0 && (r = read(in, buf, sizeof(buf))) > 0) {
+		if (write(out, buf, (size_t)r) != r)
+			break;
+	}
+	if (in >= 0)
+		close(in);
+	if (out >= 0)
+		close(out);
+	n = 0;
+	if (out >= 0 && journal_open(tmp, &j, &err) == 0) {
+		nu = journal_users(j, &users);
+		*roots_r = calloc(nu + 1, sizeof(char *));
+		for (i = 0; *roots_r != NULL && i < nu; i++)
+			(*roots_r)[n++] = strdup(users[i].target);
+		journal_users_free(users, nu);
+		journal_close(&j);
+	}
+	sf_remove_tree(AT_FDCWD, tmp);
+	return n;
+}
+
+int checks_probe_target(const struct m2d_config *cfg,
+			const char *scratch_dir,
+			struct check_target_facts *facts,
+			struct m2d_error *err)
+{
+	const char *base = cfg->target_base;
+	char **roots = NULL, *p;
+	struct stat st, other;
+	struct dirent *de;
+	long nroots;
+	DIR *dir;
+
+	memset(facts, 0, sizeof(*facts));
+	snprintf(facts->base, sizeof(facts->base), "%s", base);
+	snprintf(facts->ancestor, sizeof(facts->ancestor), "%s", base);
+	/* the nearest existing ancestor */
+	while (stat(facts->ancestor, &st) < 0) {
+		if (errno != ENOENT && errno != ENOTDIR)
+			return m2d_error_sys(err, "stat", facts->ancestor);
+		p = strrchr(facts->ancestor, '/');
+		if (p == NULL) {
+			snprintf(facts->ancestor, sizeof(facts->ancestor), ".");
+		} else if (p == facts->ancestor) {
+			p[1] = '\0';
+		} else {
+			*p = '\0';
+		}
+	}
+	facts->exists = strcmp(facts->ancestor, base) == 0;
+	if (facts->exists && !S_ISDIR(st.st_mode))
+		facts->not_dir = true;
+	facts->creatable = S_ISDIR(st.st_mode) &&
+		access(facts->ancestor, W_OK | X_OK) == 0;
+
+	snprintf(facts->spool, sizeof(facts->spool), "%s",
+		 cfg->spool_dir != NULL ? cfg->spool_dir : "");
+	snprintf(facts->homes, sizeof(facts->homes), "%s",
+		 cfg->homes_dir != NULL ? cfg->homes_dir : "");
+	if (facts->spool[0] != '\0' && stat(facts->spool, &other) == 0)
+		facts->same_fs_spool = other.st_dev == st.st_dev;
+	if (facts->homes[0] != '\0' && stat(facts->homes, &other) == 0)
+		facts->same_fs_homes = other.st_dev == st.st_dev;
+
+	nroots = journal_roots(cfg->work_dir, scratch_dir, &roots);
+	facts->journal = nroots >= 0;
+	if (facts->exists && !facts->not_dir) {
+		dir = opendir(base);
+		if (dir == NULL)
+			facts->list_errno = errno;
+		while (dir != NULL && (de = readdir(dir)) != NULL) {
+			char full[FS_PATH_MAX * 2];
+			bool ours = false;
+
+			if (strcmp(de->d_name, ".") == 0 ||
+			    strcmp(de->d_name, "..") == 0)
+				continue;
+			facts->entries++;
+			snprintf(full, sizeof(full), "%s/%s", base, de->d_name);
+			for (long i = 0; i < nroots && !ours; i++)
+				ours = roots[i] != NULL &&
+					under(roots[i], full);
+			if (ours)
+				facts->ours++;
+			else if (facts->foreign[0] == '\0')
+				snprintf(facts->foreign,
+					 sizeof(facts->foreign), "%s",
+					 de->d_name);
+		}
+		if (dir != NULL)
+			closedir(dir);
+	}
+	for (long i = 0; i < nroots; i++)
+		free(roots[i]);
+	free(roots);
+	return 0;
+}
+
+void checks_eval_target(const struct check_target_facts *f,
+			struct checks_report *rep)
+{
+	struct check_item *item;
+	unsigned long long foreign = f->entries - f->ours;
+
+	item = checks_add(rep, "target", "target_base",
+			  _("Target directory"));
+	if (item == NULL)
+		return;
+	check_item_value(item, "path", f->base);
+	if (f->not_dir) {
+		item->res.status = CHECK_FAIL;
+		DETAIL(item, _("%s exists and is not a directory"), f->base);
+		FIX(item, _("choose another target (--target or target_base)"));
+	} else if (f->exists) {
+		DETAIL(item, _("%s exists"), f->base);
+	} else if (f->creatable) {
+		DETAIL(item, _("%s does not exist yet; it can be created "
+			       "under %s"), f->base, f->ancestor);
+	} else {
+		item->res.status = CHECK_FAIL;
+		DETAIL(item, _("%s does not exist and cannot be created: %s "
+			       "is not writable"), f->base, f->ancestor);
+		FIX(item, _("run as root, or create %s first"), f->base);
+	}
+
+	item = checks_add(rep, "target", "target_empty",
+			  _("Target is clear"));
+	if (item == NULL)
+		return;
+	check_result_figure(&item->res, "entries", (long long)f->entries);
+	check_result_figure(&item->res, "ours", (long long)f->ours);
+	check_result_figure(&item->res, "foreign", (long long)foreign);
+	if (f->list_errno != 0) {
+		item->res.status = CHECK_FAIL;
+		DETAIL(item, _("%s cannot be listed: %s"), f->base,
+		       strerror(f->list_errno));
+		FIX(item, _("run as root"));
+	} else if (!f->exists) {
+		DETAIL(item, _("nothing there yet"));
+	} else if (foreign > 0) {
+		item->res.status = CHECK_FAIL;
+		DETAIL(item, _("%s holds %llu entries that no run of "
+			       "mbox2dovecot made (first: %s)"), f->base,
+		       foreign, f->foreign);
+		FIX(item, _("move them away or choose an empty target: the "
+			    "runbook wants the new mail base clear"));
+	} else if (f->ours > 0) {
+		DETAIL(item, _("holds only what an earlier run made (%llu "
+			       "entries, recorded in the journal)"), f->ours);
+	} else {
+		DETAIL(item, _("%s is empty"), f->base);
+	}
+
+	item = checks_add(rep, "target", "target_fs",
+			  _("Target on its own file system"));
+	if (item == NULL)
+		return;
+	if (f->same_fs_spool || f->same_fs_homes) {
+		item->res.status = CHECK_WARN;
+		DETAIL(item, _("%s is on the same file system as %s: filling "
+			       "it stops delivery and the old mail"), f->base,
+		       f->same_fs_spool ? f->spool : f->homes);
+		FIX(item, _("prefer a separate file system for the target, or "
+			    "keep a wide margin of free space and inodes"));
+	} else {
+		DETAIL(item, _("not on the file system of the spool or the "
+			       "homes"));
+	}
+}
+
+/* ---- time ---- */
+
+static int size_cmp(const void *a, const void *b)
+{
+	const struct plan_folder *x = *(const struct plan_folder *const *)a;
+	const struct plan_folder *y = *(const struct plan_folder *const *)b;
+
+	return (x->size > y->size) - (x->size < y->size);
+}
+
+int checks_probe_time(const struct plan *plan, const struct m2d_config *cfg,
+		      const char *scratch_dir, unsigned int nfolders,
+		      unsigned long long max_bytes,
+		      struct check_time_facts *facts)
+{
+	const struct plan_folder **taken;
+	char dir[FS_PATH_MAX];
+	struct timespec t0, t1;
+	unsigned long long sum = 0;
+	size_t n = 0, i, first;
+
+	memset(facts, 0, sizeof(*facts));
+	facts->jobs = cfg->jobs > 0 ? cfg->jobs :
+		(int)sysconf(_SC_NPROCESSORS_ONLN);
+	if (facts->jobs < 1)
+		facts->jobs = 1;
+	taken = calloc(plan->nfolders + 1, sizeof(*taken));
+	if (taken == NULL) {
+		fill(facts->error, sizeof(facts->error), "%s",
+			 strerror(ENOMEM));
+		return -1;
+	}
+	for (i = 0; i < plan->nfolders; i++) {
+		const struct plan_folder *f = &plan->folders[i];
+
+		if (f->skip != PLAN_TAKEN)
+			continue;
+		facts->total_folders++;
+		facts->total_bytes += f->size > 0 ? (unsigned long long)f->size
+			: 0;
+		if (f->dirname != NULL && f->dirname[0] == '\0')
+			facts->inbox_bytes += f->size > 0 ?
+				(unsigned long long)f->size : 0;
+		if (f->size > 0)
+			taken[n++] = f;
+	}
+	if (n == 0) {
+		free(taken);
+		fill(facts->error, sizeof(facts->error), "%s",
+			 _("no folder with mail to time"));
+		return 0;
+	}
+	/* folders of middling size (the tiny ones time only the opening,
+	 * the biggest take too long): from the middle of the size order */
+	qsort(taken, n, sizeof(*taken), size_cmp);
+	first = n > nfolders ? (n - nfolders) / 2 : 0;
+	snprintf(dir, sizeof(dir), "%s/m2d-check-sample.XXXXXX", scratch_dir);
+	if (mkdtemp(dir) == NULL) {
+		fill(facts->error, sizeof(facts->error), "mkdtemp(%s): %s",
+			 dir, strerror(errno));
+		free(taken);
+		return -1;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (i = first; i < n && facts->sample_folders < nfolders; i++) {
+		struct convert_settings set;
+		struct convert_stats stats;
+		struct m2d_error err;
+		char root[FS_PATH_MAX + 32];
+
+		if (sum > 0 && sum + (unsigned long long)taken[i]->size >
+		    max_bytes)
+			break;
+		memset(&set, 0, sizeof(set));
+		set.folder = "sample";
+		set.mboxrd = cfg->mboxrd;
+		set.uid = set.gid = -1;
+		set.dotlock = false;	/* never write beside the source */
+		snprintf(root, sizeof(root), "%s/%u", dir,
+			 facts->sample_folders);
+		if (convert_folder(taken[i]->source, root, &set, &stats,
+				   &err) < 0) {
+			char buf[2048];
+
+			fill(facts->error, sizeof(facts->error), "%s",
+				 m2d_error_str(&err, buf, sizeof(buf)));
+			continue;
+		}
+		facts->error[0] = '\0';
+		facts->sample_folders++;
+		facts->sample_messages += stats.messages;
+		facts->sample_bytes += (unsigned long long)stats.source_size;
+		sum += (unsigned long long)taken[i]->size;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	facts->sample_seconds = (double)(t1.tv_sec - t0.tv_sec) +
+		(double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	free(taken);
+	if (sf_remove_tree(AT_FDCWD, dir) < 0) {
+		fill(facts->error, sizeof(facts->error),
+			 _("could not remove the scratch directory %s: %s"),
+			 dir, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static void fmt_duration(char *buf, size_t size, double secs)
+{
+	long s = (long)(secs + 0.5);
+
+	if (s < 60)
+		snprintf(buf, size, _("%ld s"), s);
+	else if (s < 3600)
+		snprintf(buf, size, _("%ld min %02ld s"), s / 60, s % 60);
+	else
+		snprintf(buf, size, _("%ld h %02ld min"), s / 3600,
+			 (s % 3600) / 60);
+}
+
+void checks_eval_time(const struct check_time_facts *f,
+		      struct checks_report *rep)
+{
+	struct check_item *item;
+	double rate, full, window;
+	char a[64], b[64];
+
+	item = checks_add(rep, "time", "time_estimate",
+			  _("Time needed"));
+	if (item == NULL)
+		return;
+	check_result_figure(&item->res, "sample_folders", f->sample_folders);
+	check_result_figure(&item->res, "sample_bytes",
+			    (long long)f->sample_bytes);
+	check_result_figure(&item->res, "sample_ms",
+			    (long long)(f->sample_seconds * 1000));
+	check_result_figure(&item->res, "total_bytes",
+			    (long long)f->total_bytes);
+	check_result_figure(&item->res, "jobs", f->jobs);
+	if (f->sample_folders == 0 || f->sample_bytes == 0) {
+		if (f->total_bytes == 0) {
+			DETAIL(item, _("no mail to migrate: nothing to time"));
+			return;
+		}
+		item->res.status = CHECK_WARN;
+		DETAIL(item, _("no sample could be converted: %s"),
+		       f->error[0] != '\0' ? f->error : "?");
+		FIX(item, _("run the check as root, or time \"migrate "
+			    "--dry-run\" on a test userlist (runbook step 5)"));
+		return;
+	}
+	rate = (double)f->sample_bytes /
+		(f->sample_seconds > 1e-6 ? f->sample_seconds : 1e-6);
+	/* workers share the disk: count on half their number */
+	full = (double)f->total_bytes / rate /
+		(f->jobs > 1 ? (double)f->jobs / 2 : 1.0);
+	/* the window converts what changed: at most the INBOXes, which
+	 * are appended to incrementally when pre-migrated */
+	window = (double)f->inbox_bytes / rate /
+		(f->jobs > 1 ? (double)f->jobs / 2 : 1.0);
+	check_result_figure(&item->res, "rate_bytes_per_s", (long long)rate);
+	check_result_figure(&item->res, "full_s", (long long)(full + 0.5));
+	check_result_figure(&item->res, "cutover_s",
+			    (long long)(window + 0.5));
+	fmt_duration(a, sizeof(a), full);
+	fmt_duration(b, sizeof(b), window);
+	DETAIL(item, _("full migration about %s, cutover window about %s "
+		       "plus the service steps (%.1f MB/s measured on %u "
+		       "folders, %d workers)"), a, b, rate / 1e6,
+	       f->sample_folders, f->jobs);
+}
+
+/* ---- everything ---- */
+
+static void progress(const struct checks_settings *set, const char *group)
+{
+	if (set->progress != NULL)
+		set->progress(group, set->ctx);
+}
+
+int checks_run(const struct checks_settings *set, struct checks_report *rep,
+	       struct m2d_error *err)
+{
+	const struct m2d_config *cfg = set->cfg;
+	const struct plan *plan = set->plan;
+	const char *tmp = getenv("TMPDIR");
+	const char *scratch = set->scratch_dir != NULL ? set->scratch_dir :
+		tmp != NULL && tmp[0] != '\0' ? tmp : "/tmp";
+	const char *root = set->root != NULL ? set->root : "/";
+	struct check_result fs[FS_CHECK_COUNT];
+	struct check_target_facts target;
+	struct check_dovecot_facts dove;
+	struct check_postfix_facts pf;
+	struct check_uw_facts uw;
+	struct check_accounts_facts acc;
+	struct check_time_facts tf;
+	struct fs_estimate est;
+	bool *locked;
+	size_t i;
+
+	progress(set, "sources");
+	if (fs_estimate_plan(plan, true, NULL, NULL, &est, err) < 0)
+		return -1;
+	progress(set, "filesystem");
+	if (fs_checks_run(cfg->target_base, &est, set->probe, fs, NULL,
+			  err) < 0)
+		return -1;
+	for (i = 0; i < FS_CHECK_COUNT; i++)
+		checks_add_result(rep, "filesystem", &fs[i]);
+
+	progress(set, "folders");
+	checks_eval_folders(plan, rep);
+
+	progress(set, "sources");
+	locked = calloc(plan->nfolders + 1, sizeof(*locked));
+	if (locked == NULL) {
+		errno = ENOMEM;
+		return m2d_error_sys(err, "malloc", "");
+	}
+	for (i = 0; i < plan->nfolders; i++) {
+		if (plan->folders[i].skip == PLAN_TAKEN)
+			locked[i] = checks_mbox_locked(plan->folders[i].source);
+	}
+	checks_eval_sources(plan, &est, locked, rep);
+	free(locked);
+
+	progress(set, "target");
+	if (checks_probe_target(cfg, scratch, &target, err) < 0)
+		return -1;
+	checks_eval_target(&target, rep);
+
+	progress(set, "dovecot");
+	checks_probe_dovecot(&set->dovecot, set->dovecot_conf != NULL ?
+			     set->dovecot_conf : "/etc/dovecot/dovecot.conf",
+			     set->test_address != NULL ? set->test_address :
+			     "127.0.0.1", set->test_port != 0 ?
+			     set->test_port : 1043, &dove);
+	checks_eval_dovecot(&dove, rep);
+	progress(set, "logging");
+	checks_eval_logging(&dove, rep);
+
+	progress(set, "postfix");
+	checks_probe_postfix(set->postfix, &pf);
+	checks_eval_postfix(&pf, rep);
+
+	progress(set, "uwimap");
+	checks_probe_uw(root, set->proc != NULL ? set->proc : "/proc", 143,
+			993, &uw);
+	uw.dovecot_running = dove.running == 1;
+	checks_eval_uw(&uw, rep);
+
+	progress(set, "accounts");
+	checks_probe_accounts(root, cfg, &pf, &acc);
+	checks_eval_accounts(&acc, rep);
+
+	progress(set, "time");
+	checks_probe_time(plan, cfg, scratch, set->sample_folders != 0 ?
+			  set->sample_folders : 3, set->sample_max_bytes != 0 ?
+			  set->sample_max_bytes : 64ULL << 20, &tf);
+	checks_eval_time(&tf, rep);
+
+	return (int)checks_worst(rep, NULL);
+}
