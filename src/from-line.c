@@ -186,7 +186,10 @@ static bool uw_valid(const unsigned char *s, size_t end,
 	return true;
 }
 
-int from_line_parse(const char *line, size_t len, struct from_line *out)
+/* WANT_DATE false: only whether LINE is valid (no time conversion: with a
+ * four-digit year and a 64-bit time_t it cannot fail). */
+static int parse(const char *line, size_t len, struct from_line *out,
+		 bool want_date)
 {
 	const unsigned char *s = (const unsigned char *)line;
 	const unsigned char *nl, *p;
@@ -289,7 +292,9 @@ int from_line_parse(const char *line, size_t len, struct from_line *out)
 		}
 	}
 
-	if (has_zone) {
+	if (!want_date) {
+		secs = 0;
+	} else if (has_zone) {
 		secs = utc_seconds(&tm) - (int64_t)offset * 60;
 	} else {
 		time_t t;
@@ -320,6 +325,18 @@ int from_line_parse(const char *line, size_t len, struct from_line *out)
 	out->sender = sb < se ? (const char *)sb : line + 5;
 	out->sender_len = sb < se ? (size_t)(se - sb) : 0;
 	return 1;
+}
+
+int from_line_parse(const char *line, size_t len, struct from_line *out)
+{
+	return parse(line, len, out, true);
+}
+
+bool from_line_valid(const char *line, size_t len)
+{
+	struct from_line out;
+
+	return parse(line, len, &out, false) == 1;
 }
 
 int from_line_format(const char *sender, time_t date, char *buf, size_t size)

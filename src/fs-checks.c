@@ -167,7 +167,6 @@ static void scan_separator(struct scan_ctx *c, long long off, size_t len)
 static void scan_candidate(struct scan_ctx *c, const char *buf, size_t at,
 			   size_t lim, long long base)
 {
-	struct from_line fl;
 	const char *p = buf + at, *nl;
 	size_t ll;
 
@@ -175,7 +174,7 @@ static void scan_candidate(struct scan_ctx *c, const char *buf, size_t at,
 		return;
 	nl = memchr(p, '\n', lim - at);
 	ll = nl != NULL ? (size_t)(nl - p) : lim - at;
-	if (ll < FROM_MAX && from_line_parse(p, ll, &fl) == 1)
+	if (ll < FROM_MAX && from_line_valid(p, ll))
 		scan_separator(c, base + (long long)at, ll + (nl != NULL));
 }
 

@@ -467,6 +467,8 @@ static void test_mutations(void **state)
 			len = (rnd >> 7) % (len + 1);
 		int ret = parse_copy(line, len, &fl, sender, sizeof(sender));
 		assert_true(ret == 0 || ret == 1);
+		/* the quick validity test decides exactly like the parser */
+		assert_int_equal(from_line_valid(line, len), ret == 1);
 		if (ret == 1) {
 			assert_true(fl.tz_offset >= -24 * 60 &&
 				    fl.tz_offset <= 24 * 60);
@@ -483,6 +485,8 @@ static void test_mutations(void **state)
 		}
 		int ret = parse_copy(line, len, &fl, sender, sizeof(sender));
 		assert_true(ret == 0 || ret == 1);
+		/* the quick validity test decides exactly like the parser */
+		assert_int_equal(from_line_valid(line, len), ret == 1);
 	}
 }
 
