@@ -430,6 +430,10 @@ fi
 echo
 BUILD=$BUILD sh "$top/bench/bench-migrate.sh" || failed=1
 
+# --- 4. the pre-flight message count against cat (issue #4) ----------------
+echo
+BUILD=$BUILD sh "$top/bench/bench-scan.sh" || failed=1
+
 echo
 echo "bench: $(($(date +%s) - started)) s so far (removing the outputs follows)"
 if [ "$failed" = 0 ]; then

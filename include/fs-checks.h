@@ -111,13 +111,10 @@ struct fs_scan {
 /*
  * Count the messages of the mbox open as FD (read with pread() from offset
  * 0 to the end; the file offset is not used).  A message starts at a line
- * beginning "From " that from_line_parse() accepts -- the same rule as the
- * mbox reader -- and only such lines are parsed, so this runs at the speed
- * of reading (separators are found 16 bytes at a time).  A "From " line
- * longer than 64 KiB is not a separator.  Speed note: from_line_parse()
- * calls mktime() for zone-less dates, which re-reads /etc/localtime on
- * every call while TZ is unset (20x slower); the program should set
- * TZ=":/etc/localtime" when TZ is unset (same zone, read once).
+ * beginning "From " that from_line_valid() accepts -- the same rule as the
+ * mbox reader -- and only such lines are looked at, so this runs at the
+ * speed of reading (separators are found 16 bytes at a time).  A "From "
+ * line longer than 64 KiB is not a separator.
  * PATH is only for ERR.  Returns 0 and fills SCAN, or -1 with ERR (read
  * failed).
  */
