@@ -74,5 +74,7 @@ int cmd_migrate(int argc, char **argv);
 int cmd_clear(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_check(int argc, char **argv);
+int cmd_dovecot_conf(int argc, char **argv);
+int cmd_postfix_conf(int argc, char **argv);
 
 #endif

@@ -25,6 +25,10 @@ static const struct command {
 	{ "check", cmd_check,
 	  N_("pre-flight checklist; changes nothing (exit 0 pass, 1 "
 	     "warnings, 2 failures, 3 could not run)") },
+	{ "dovecot-conf", cmd_dovecot_conf,
+	  N_("preview, apply or undo the Dovecot settings") },
+	{ "postfix-conf", cmd_postfix_conf,
+	  N_("preview, apply or undo maildir delivery, or hold it") },
 	{ "clear", cmd_clear,
 	  N_("remove what a migration created in the target") },
 };
