@@ -94,8 +94,50 @@ install: $(PROG)
 uninstall:
 	rm -f $(DESTDIR)$(bindir)/$(PACKAGE)
 
+# ---- fuzzing (make fuzz) ----
+# libFuzzer targets (tests/fuzz/fuzz-*.c, see tests/fuzz/README), built with
+# clang into build-fuzz/ apart from build/:
+#   make fuzz FUZZ_TIME=30    regressions, then each target N s on a copy
+#                             of its corpus; fails when a target crashes
+#   make fuzz-build           only build them
+#   make fuzz FUZZ_TARGETS="mutf7 journal"   only these
+FUZZ_CC = clang
+FUZZ_TIME = 30
+FUZZ_BUILD = build-fuzz
+FUZZ_SAN = -fsanitize=address,undefined -fno-sanitize-recover=all \
+	-fno-omit-frame-pointer
+FUZZ_CFLAGS = -std=c11 -Wall -Wextra -O1 -g $(FUZZ_SAN)
+FUZZ_SRCS = $(wildcard tests/fuzz/fuzz-*.c)
+FUZZ_ALL = $(FUZZ_SRCS:tests/fuzz/fuzz-%.c=%)
+FUZZ_TARGETS = $(FUZZ_ALL)
+FUZZ_BINS = $(FUZZ_ALL:%=$(FUZZ_BUILD)/fuzz-%)
+FUZZ_LIB_OBJS = $(LIB_SRCS:src/%.c=$(FUZZ_BUILD)/src/%.o)
+FUZZ_LIB = $(FUZZ_BUILD)/lib$(PACKAGE).a
+
+$(FUZZ_BUILD)/src/%.o: src/%.c $(HEADERS)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link \
+		-c -o $@ $<
+
+$(FUZZ_LIB): $(FUZZ_LIB_OBJS)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(FUZZ_BUILD)/fuzz-%: tests/fuzz/fuzz-%.c tests/fuzz/fuzz-common.h \
+		$(FUZZ_LIB) $(HEADERS)
+	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< \
+		$(FUZZ_LIB) -lconfuse -pthread
+
+fuzz-build: $(FUZZ_BINS)
+
+fuzz: fuzz-build
+	@sh tests/fuzz/run-fuzz.sh $(FUZZ_BUILD) $(FUZZ_TIME) $(FUZZ_TARGETS)
+
+.PHONY: fuzz fuzz-build
+# ---- end fuzzing ----
+
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-fuzz
 
 .PHONY: all check bench demo install uninstall clean
 .SUFFIXES:

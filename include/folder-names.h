@@ -113,7 +113,8 @@ enum folder_problem folder_set_add(struct folder_set *set, const char *name,
 				   const char **other_r);
 /* folder_name_suggest(), then "-2", "-3"... on the last level until the
  * suggestion's directory is not yet in SET ("a.b" -> "a_b" -> "a_b-2").
- * Does not add it. */
+ * Does not add it.  When no such name can be made (a name so long that no
+ * suffix fits), OUT is "": the admin has to choose one. */
 void folder_set_suggest(const struct folder_set *set, const char *name,
 			char *out, size_t size);
 

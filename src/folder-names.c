@@ -592,6 +592,20 @@ static void level_chop(struct sugg_level *l)
 	}
 }
 
+/* Can L lose its last character and still be a level (not empty)? */
+static bool level_can_give(const struct sugg_level *l)
+{
+	size_t p;
+
+	if (l->len == 0)
+		return false;
+	p = l->len - 1;
+	while (p > 0 && ((unsigned char)l->base[p] & 0xc0) == 0x80)
+		p--;
+	/* P bytes are left: something, or the suffix keeps it non-empty */
+	return p > 0 || l->suffix[0] != '\0';
+}
+
 static void write_fallback(char *out, size_t size)
 {
 	if (size >= 2) {
@@ -708,8 +722,7 @@ static void suggest_with(const char *name, const char *extra, char *out,
 	       sugg_name_len(levels, nlevels) + 1 > size) {
 		size_t j = nlevels;
 
-		while (j > 0 && levels[j - 1].len <= 1 &&
-		       !(levels[j - 1].len == 1 && levels[j - 1].suffix[0] != '\0'))
+		while (j > 0 && !level_can_give(&levels[j - 1]))
 			j--;
 		if (j > 0) {
 			level_chop(&levels[j - 1]);
@@ -880,16 +893,25 @@ enum folder_problem folder_set_add(struct folder_set *set, const char *name,
 void folder_set_suggest(const struct folder_set *set, const char *name,
 			char *out, size_t size)
 {
-	char dir[DIRNAME_MAX + 1], extra[16];
+	char dir[DIRNAME_MAX + 1], extra[16], prev[DIRNAME_MAX * 4 + 1] = "";
+	unsigned int same = 0;
 
 	suggest_with(name, NULL, out, size);
 	for (unsigned int n = 2; n < 100000; n++) {
 		if (folder_name_to_maildir(out, dir, sizeof(dir)) == FOLDER_OK &&
 		    set_slot(set->slots, set->nslots, dir)->dir == NULL)
 			return;
+		/* a suffix that no longer changes the name (no room left
+		 * for it): no free name this way */
+		same = strcmp(out, prev) == 0 ? same + 1 : 0;
+		if (same >= 3)
+			break;
+		snprintf(prev, sizeof(prev), "%s", out);
 		snprintf(extra, sizeof(extra), "-%u", n);
 		suggest_with(name, extra, out, size);
 	}
+	if (size > 0)
+		out[0] = '\0';		/* the admin must choose a name */
 }
 
 /* ------------------------------------------------------------------ */
