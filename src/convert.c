@@ -65,7 +65,26 @@ unsigned int convert_maildir_flags(unsigned int uw)
 	return f;
 }
 
-/* Letters for the ' '-separated keyword list WORDS. */
+/* A keyword that cannot be kept: counted, and said once per folder. */
+static void keyword_dropped(struct convert_ctx *c, const char *word, size_t len,
+			    const struct mbox_msg *msg)
+{
+	struct m2d_error w;
+
+	c->stats->keywords_dropped++;
+	if (c->dropped_warned)
+		return;
+	c->dropped_warned = true;
+	m2d_error_set(&w, M2D_ERR_MALFORMED, c->mbox,
+		      _("keyword \"%.*s\" cannot be kept in the maildir (a "
+			"folder holds at most 26 keywords of at most 255 "
+			"bytes)"), (int)(len > 64 ? 64 : len), word);
+	m2d_error_at(&w, msg->offset, msg->line);
+	warn(c, &w);
+}
+
+/* Letters for the ' '-separated keyword list WORDS (MSG NULL: the
+ * folder's declared keywords, which only take their letters). */
 static unsigned int keyword_bits(struct convert_ctx *c, const char *words,
 				 const struct mbox_msg *msg)
 {
@@ -74,32 +93,17 @@ static unsigned int keyword_bits(struct convert_ctx *c, const char *words,
 
 	while (*words != '\0') {
 		size_t len = strcspn(words, " ");
-		int idx;
+		int idx = -1;
 
 		if (len > 0 && len < sizeof(name)) {
 			memcpy(name, words, len);
 			name[len] = '\0';
 			idx = maildir_folder_keyword(c->folder, name);
-			if (idx >= 0) {
-				bits |= 1u << idx;
-			} else if (msg != NULL) {
-				c->stats->keywords_dropped++;
-				if (!c->dropped_warned) {
-					struct m2d_error w;
-
-					c->dropped_warned = true;
-					m2d_error_set(&w, M2D_ERR_MALFORMED,
-						      c->mbox,
-						      _("more than 26 keywords "
-							"in one folder: "
-							"keyword \"%s\" cannot "
-							"be kept in the "
-							"maildir"), name);
-					m2d_error_at(&w, msg->offset, msg->line);
-					warn(c, &w);
-				}
-			}
 		}
+		if (idx >= 0)
+			bits |= 1u << idx;
+		else if (len > 0 && msg != NULL)
+			keyword_dropped(c, words, len, msg);
 		words += len;
 		while (*words == ' ')
 			words++;

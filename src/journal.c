@@ -317,6 +317,16 @@ static int replay(struct journal *j, struct m2d_error *err)
 	if (data == NULL)
 		return 0;
 	data[len] = '\0';
+	if ((p = memchr(data, '\0', len)) != NULL) {
+		/* not a torn write: something else damaged the file */
+		for (nl = data; nl < p; nl++)
+			line += *nl == '\n';
+		free(data);
+		m2d_error_set(err, M2D_ERR_MALFORMED, j->path,
+			      _("journal damaged: a NUL byte"));
+		m2d_error_at(err, -1, line + 1);
+		return -1;
+	}
 	for (p = data; (nl = strchr(p, '\n')) != NULL; p = nl + 1) {
 		line++;
 		*nl = '\0';

@@ -474,6 +474,35 @@ static void test_dotlock(void **state)
 	assert_null(read_file("inbox.lock"));
 }
 
+/* More than 26 keywords, or one too long: kept as far as maildir can,
+ * the rest counted and said, never all of a message's keywords lost. */
+static void test_keywords_beyond_maildir(void **state)
+{
+	struct convert_stats st;
+	struct m2d_error err;
+	struct warnings ws;
+	char mbox[8192], *p = mbox, longkw[301];
+	int i;
+
+	(void)state;
+	memset(longkw, 'k', 300);
+	longkw[300] = '\0';
+	p += sprintf(p, "From a@b Tue Nov  9 10:11:12 2004\n"
+		     "X-IMAPbase: 1200000000 1\nX-Keywords:");
+	for (i = 0; i < 27; i++)
+		p += sprintf(p, " kw%02d", i);
+	p += sprintf(p, " %s\nX-UID: 1\n\nbody\n\n", longkw);
+	put_file("box", mbox);
+	assert_int_equal(run("box", NULL, &st, &err, &ws), 0);
+	assert_int_equal(st.messages, 1);
+	assert_int_equal(st.keywords, 26);
+	assert_int_equal(st.keywords_dropped, 2);	/* kw26 and the long one */
+	assert_int_equal(ws.count, 1);
+	assert_non_null(strstr(ws.last, "kw26"));
+	/* the first 26 are on the message: letters a..z */
+	assert_non_null(strstr(list_dir("md/new"), ":2,abcdefghijklmnopqrstuvwxyz\n"));
+}
+
 /*
  * A directory of the home swapped for a symlink after the scan (TOCTOU),
  * or a hard link to a file elsewhere: nothing outside is read.
@@ -534,6 +563,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_kill_midway, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_dotlock, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_keywords_beyond_maildir,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_home_swapped_for_symlink,
 						setup, teardown),
 	};

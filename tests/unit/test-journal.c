@@ -175,6 +175,16 @@ static void test_garbage_is_an_error(void **state)
 	assert_int_equal(journal_open(dir, &j, &err), -1);
 	assert_int_equal(err.code, M2D_ERR_MALFORMED);
 	assert_int_equal(err.line, 3);
+
+	/* a NUL byte is damage too, not the end of the journal */
+	f = fopen(path, "w");
+	fputs("# mbox2dovecot journal 1\nU\tann\t/t/ann\n", f);
+	fputc('\0', f);
+	fputs("U\tbob\t/t/bob\n", f);
+	fclose(f);
+	assert_int_equal(journal_open(dir, &j, &err), -1);
+	assert_int_equal(err.code, M2D_ERR_MALFORMED);
+	assert_int_equal(err.line, 3);
 }
 
 int main(void)
