@@ -67,9 +67,10 @@ static void dovecot_usage(FILE *out)
 	fprintf(out, _("usage: %s dovecot-conf preview|apply|undo "
 		       "[--dovecot-conf FILE] [--target DIR]\n"
 		       "        [--work DIR] [--listen ADDR:PORT | "
-		       "--normal-ports] [--hashed]\n"
-		       "        [--log-path FILE | --syslog-facility NAME] "
-		       "[--dovecot CMD] [--doveconf CMD]\n"), cli_progname);
+		       "--normal-ports [--imap-port N] [--imaps-port N]]\n"
+		       "        [--hashed] [--log-path FILE | --syslog-facility "
+		       "NAME] [--dovecot CMD] [--doveconf CMD]\n"),
+		cli_progname);
 }
 
 int cmd_dovecot_conf(int argc, char **argv)
@@ -79,6 +80,8 @@ int cmd_dovecot_conf(int argc, char **argv)
 		{ "dovecot-conf", required_argument, NULL, 'C' },
 		{ "listen", required_argument, NULL, 'l' },
 		{ "normal-ports", no_argument, NULL, 'N' },
+		{ "imap-port", required_argument, NULL, 'i' },
+		{ "imaps-port", required_argument, NULL, 'I' },
 		{ "hashed", no_argument, NULL, 'x' },
 		{ "log-path", required_argument, NULL, 'L' },
 		{ "syslog-facility", required_argument, NULL, 'S' },
@@ -122,6 +125,20 @@ int cmd_dovecot_conf(int argc, char **argv)
 		case 'N':
 			set.listen = DC_LISTEN_NORMAL;
 			break;
+		case 'i':
+		case 'I': {
+			char *end;
+			long port = strtol(optarg, &end, 10);
+
+			/* the "normal" ports, for a practice server */
+			if (*end != '\0' || port < 0 || port > 65535)
+				goto usage;
+			if (c == 'i')
+				set.imap_port = (unsigned int)port;
+			else
+				set.imaps_port = (unsigned int)port;
+			break;
+		}
 		case 'x':
 			set.hashed = true;
 			break;

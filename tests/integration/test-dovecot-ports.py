@@ -1,0 +1,137 @@
+#!/usr/bin/env python3
+"""dovecot-conf on a real Dovecot: the test listener, then the cutover.
+
+A private Dovecot (tests/lib/dovecot_harness.py) gets its configuration
+edited by `mbox2dovecot dovecot-conf apply`: first the runbook's step 8
+(the alternate address and port only, imaps off), then step 17 (the
+"normal" ports; here free high ports stand for 143/993).  Each time the
+real Dovecot is started with the edited file and must answer IMAP on the
+new port, and no longer on the old one; then `undo` gives the file back
+byte for byte.
+"""
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+
+sys.dont_write_bytecode = True
+TOP = os.environ.get("M2D_TOP") or os.path.dirname(os.path.dirname(
+    os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(TOP, "tests", "lib"))
+import dovecot_harness as dh  # noqa: E402
+
+PROG = os.path.join(TOP, os.environ.get("BUILD", "build"), "mbox2dovecot")
+n = 0
+failed = False
+
+
+def ok(cond, what, diag=""):
+    global n, failed
+    n += 1
+    print("%sok %d - %s" % ("" if cond else "not ", n, what))
+    if not cond:
+        failed = True
+        for line in str(diag).splitlines()[:20]:
+            print("#   " + line)
+
+
+def answers(port):
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=3) as s:
+            s.settimeout(5)
+            return s.recv(200).startswith(b"* OK")
+    except OSError:
+        return False
+
+
+class EditedDovecot(dh.Dovecot):
+    """The harness's Dovecot whose config our command edits first."""
+
+    def __init__(self, mail_root, users, workdir, edit_args, port):
+        super().__init__(mail_root, users, workdir=workdir)
+        self.edit_args = edit_args
+        self.new_port = port
+        self.edit = None
+
+    def write_config(self):
+        super().write_config()
+        self.old_port = self.port
+        with open(self.conf, "rb") as fp:
+            self.before = fp.read()
+        self.edit = subprocess.run(
+            [PROG, "dovecot-conf", "apply", "--config", "/dev/null",
+             "--dovecot-conf", self.conf, "--target", self.mail_root,
+             "--work", os.path.join(self.dir, "m2d-work")] + self.edit_args,
+            capture_output=True, text=True)
+        if self.edit.returncode != 0:
+            raise RuntimeError("dovecot-conf apply: %s" % self.edit.stderr)
+        self.port = self.new_port
+
+
+def main():
+    why = dh.available()
+    if why:
+        if os.environ.get("CI"):
+            ok(False, "dovecot available (%s)" % why)
+            return 1
+        print("ok 1 # SKIP %s" % why)
+        return 0
+    top = tempfile.mkdtemp(prefix="m2d-ports-")
+    os.chmod(top, 0o755)
+    mail = os.path.join(top, "mail")
+    os.makedirs(os.path.join(mail, "alice", "cur"))
+    for d in ("new", "tmp"):
+        os.makedirs(os.path.join(mail, "alice", d))
+    uid, gid = dh.mail_owner()
+    for root, dirs, files in os.walk(mail):
+        os.chown(root, uid, gid)
+    phases = [
+        ("step 8: the test listener 127.0.0.1:PORT, imaps off",
+         lambda p: ["--listen", "127.0.0.1:%d" % p]),
+        ("step 17: the normal ports (a free port standing for 143)",
+         lambda p: ["--normal-ports", "--imap-port", str(p),
+                    "--imaps-port", "0"]),
+    ]
+    for i, (what, args) in enumerate(phases):
+        port = dh.free_port()
+        work = os.path.join(top, "dovecot-%d" % i)
+        os.makedirs(work)
+        dc = EditedDovecot(mail, ["alice"], work, args(port), port)
+        try:
+            dc.start()
+        except Exception as e:  # noqa: BLE001
+            ok(False, "%s: Dovecot starts with the edited config" % what, e)
+            dc.stop()
+            continue
+        try:
+            ok(answers(port), "%s: Dovecot answers on port %d" % (what, port),
+               dc.log())
+            ok(not answers(dc.old_port),
+               "%s: and no longer on the harness's port %d" % (
+                   what, dc.old_port))
+            imap = dc.imap("alice")
+            typ, _ = imap.select("INBOX")
+            ok(typ == "OK", "%s: alice logs in and opens INBOX in the "
+               "target's maildir" % what)
+            imap.logout()
+        except Exception as e:  # noqa: BLE001
+            ok(False, "%s: IMAP session" % what, "%s\n%s" % (e, dc.log()))
+        finally:
+            dc.stop()
+        undo = subprocess.run(
+            [PROG, "dovecot-conf", "undo", "--config", "/dev/null",
+             "--work", os.path.join(work, "m2d-work")],
+            capture_output=True, text=True)
+        with open(dc.conf, "rb") as fp:
+            after = fp.read()
+        ok(undo.returncode == 0 and after == dc.before,
+           "%s: undo gives the file back byte for byte" % what,
+           undo.stderr)
+    subprocess.run(["rm", "-rf", top])
+    print("1..%d" % n)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
