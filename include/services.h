@@ -181,8 +181,6 @@ int svc_backup_is_ours(const char *work_dir, const char *sub,
 int svc_backup_undo(const char *work_dir, const char *sub,
 		    struct m2d_error *err);
 
-/* Reads a whole file: 1 read, 0 absent, -1 error. */
-int svc_read_file(const char *path, char **text_r, struct m2d_error *err);
 /* Writes a whole file by temp + rename beside it, keeping the mode and
  * owner of the file it replaces (0644 root when new). */
 int svc_write_file(const char *path, const char *text, struct m2d_error *err);

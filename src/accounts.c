@@ -29,6 +29,7 @@
 #include "accounts.h"
 #include "services.h"
 #include "run-cmd.h"
+#include "safe-file.h"
 #include "i18n.h"
 
 #define SUBDIR "accounts"
@@ -72,7 +73,7 @@ static int record_append(const char *work_dir, const char *name,
 
 	if (work_file(path, sizeof(path), work_dir, name, true, err) < 0)
 		return -1;
-	r = svc_read_file(path, &old, err);
+	r = sf_read_text(path, &old, NULL, err);
 	if (r < 0)
 		return -1;
 	if (asprintf(&text, "%s%s\n", old != NULL ? old : "", line) < 0) {
@@ -135,7 +136,7 @@ int acct_skel_undo(const char *work_dir, struct m2d_error *err)
 	int r, ret = 1;
 
 	work_file(path, sizeof(path), work_dir, "skel", false, err);
-	r = svc_read_file(path, &text, err);
+	r = sf_read_text(path, &text, NULL, err);
 	if (r <= 0)
 		return r;
 	/* newest first: the subdirectories before the skel itself */
@@ -180,7 +181,7 @@ int acct_user_get(const struct acct_tools *t, const char *user,
 
 	*home_r = *shell_r = NULL;
 	below_root(path, sizeof(path), root_of(t), "/etc/passwd");
-	r = svc_read_file(path, &text, err);
+	r = sf_read_text(path, &text, NULL, err);
 	if (r <= 0) {
 		if (r == 0)
 			m2d_error_set(err, M2D_ERR_USAGE, path, _("missing"));
@@ -397,7 +398,7 @@ int acct_users_undo(const struct acct_tools *t, const char *work_dir,
 	int r, ret = -1, any = 0;
 
 	work_file(path, sizeof(path), work_dir, "users", false, err);
-	r = svc_read_file(path, &text, err);
+	r = sf_read_text(path, &text, NULL, err);
 	if (r < 0)
 		return -1;
 	for (p = text; p != NULL && *p != '\0';) {
@@ -489,7 +490,7 @@ int acct_users_undo(const struct acct_tools *t, const char *work_dir,
 	work_file(path, sizeof(path), work_dir, "rbash", false, err);
 	free(text);
 	text = NULL;
-	r = svc_read_file(path, &text, err);
+	r = sf_read_text(path, &text, NULL, err);
 	if (r < 0)
 		goto out;
 	if (r > 0) {

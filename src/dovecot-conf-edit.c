@@ -32,78 +32,6 @@
 #define WORK_SUBDIR "dovecot-conf"
 #define MANIFEST_HEADER "# mbox2dovecot dovecot-conf manifest 1\n"
 
-/* ---- reading a whole file ---- */
-
-/* Returns 1 read, 0 absent, -1 error.  A NUL byte is refused. */
-static int read_text(const char *path, char **text_r, struct stat *st_r,
-		     struct m2d_error *err)
-{
-	char *buf = NULL;
-	size_t len = 0, size = 0;
-	struct stat st;
-	ssize_t n;
-	int fd;
-
-	*text_r = NULL;
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0) {
-		if (errno == ENOENT)
-			return 0;
-		return m2d_error_sys(err, "open", path);
-	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		if (S_ISREG(st.st_mode))
-			m2d_error_sys(err, "fstat", path);
-		else
-			m2d_error_set(err, M2D_ERR_UNSAFE, path,
-				      _("not a regular file"));
-		close(fd);
-		return -1;
-	}
-	for (;;) {
-		if (len + 4096 + 1 > size) {
-			char *b;
-
-			size = (len + 4096 + 1) * 2;
-			b = realloc(buf, size);
-			if (b == NULL) {
-				m2d_error_sys(err, "malloc", path);
-				goto fail;
-			}
-			buf = b;
-		}
-		n = read(fd, buf + len, size - len - 1);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			m2d_error_sys(err, "read", path);
-			goto fail;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	close(fd);
-	if (buf == NULL && (buf = malloc(1)) == NULL) {
-		m2d_error_sys(err, "malloc", path);
-		return -1;
-	}
-	buf[len] = '\0';
-	if (strlen(buf) != len) {
-		free(buf);
-		return m2d_error_set(err, M2D_ERR_USAGE, path,
-				     _("the file holds a NUL byte"));
-	}
-	*text_r = buf;
-	if (st_r != NULL)
-		*st_r = st;
-	return 1;
-fail:
-	free(buf);
-	close(fd);
-	return -1;
-}
-
 /* ---- the unit in a single file ---- */
 
 /* The line starting at P is exactly MARKER (then newline or end). */
@@ -313,7 +241,7 @@ int dc_edit_plan(const char *conf_path, enum dc_syntax syntax,
 	edit_r->live_path = strdup(edit_r->layout.unit_path);
 	if (edit_r->live_path == NULL)
 		goto nomem;
-	r = read_text(edit_r->live_path, &edit_r->old_text, NULL, err);
+	r = sf_read_text(edit_r->live_path, &edit_r->old_text, NULL, err);
 	if (r < 0)
 		goto fail;
 	edit_r->live_existed = r > 0;
@@ -591,7 +519,7 @@ static int read_manifest(const char *work_dir, struct manifest *m,
 
 	memset(m, 0, sizeof(*m));
 	work_path(path, sizeof(path), work_dir, "manifest");
-	r = read_text(path, &text, NULL, err);
+	r = sf_read_text(path, &text, NULL, err);
 	if (r <= 0)
 		return r;
 	m->existed = -1;
@@ -688,7 +616,7 @@ int dc_apply(const struct dc_tools *tools, const struct dc_edit *edit,
 		return m2d_error_sys(err, "mkdir", dir);
 
 	/* the live file must still be what the plan read */
-	r = read_text(edit->live_path, &live, &st, err);
+	r = sf_read_text(edit->live_path, &live, &st, err);
 	if (r < 0)
 		return -1;
 	if ((r > 0) != edit->live_existed ||
@@ -704,7 +632,7 @@ int dc_apply(const struct dc_tools *tools, const struct dc_edit *edit,
 		goto out;
 	if (have > 0 && strcmp(m.live, edit->live_path) == 0) {
 		work_path(path, sizeof(path), work_dir, "applied");
-		if (read_text(path, &applied, NULL, err) < 0)
+		if (sf_read_text(path, &applied, NULL, err) < 0)
 			goto out;
 		keep_original = applied != NULL && live != NULL &&
 			strcmp(applied, live) == 0;
@@ -756,7 +684,7 @@ int dc_undo(const char *work_dir, struct m2d_error *err)
 	if (r <= 0)
 		return r;
 	work_path(path, sizeof(path), work_dir, "applied");
-	if (read_text(path, &applied, NULL, err) <= 0) {
+	if (sf_read_text(path, &applied, NULL, err) <= 0) {
 		if (err->code == M2D_OK)
 			m2d_error_set(err, M2D_ERR_MALFORMED, path,
 				      _("missing"));
@@ -764,14 +692,14 @@ int dc_undo(const char *work_dir, struct m2d_error *err)
 	}
 	if (m.existed) {
 		work_path(path, sizeof(path), work_dir, "original");
-		if (read_text(path, &original, NULL, err) <= 0) {
+		if (sf_read_text(path, &original, NULL, err) <= 0) {
 			if (err->code == M2D_OK)
 				m2d_error_set(err, M2D_ERR_MALFORMED, path,
 					      _("missing"));
 			goto out;
 		}
 	}
-	r = read_text(m.live, &live, NULL, err);
+	r = sf_read_text(m.live, &live, NULL, err);
 	if (r < 0)
 		goto out;
 	if (r > 0 && strcmp(live, applied) == 0) {

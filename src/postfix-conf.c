@@ -316,7 +316,7 @@ static int copy_text(const char *from, const char *to, struct m2d_error *err)
 	char *text;
 	int r;
 
-	r = svc_read_file(from, &text, err);
+	r = sf_read_text(from, &text, NULL, err);
 	if (r <= 0)
 		return r;
 	r = svc_write_file(to, text, err);
@@ -355,7 +355,7 @@ static int edited_copy(const struct pf_tools *t, const char *dir,
 	if (postconf_set(&copy, key, value, err) < 0)
 		goto out;
 	snprintf(to, sizeof(to), "%s/main.cf", tmpl);
-	if (svc_read_file(to, text_r, err) <= 0) {
+	if (sf_read_text(to, text_r, NULL, err) <= 0) {
 		if (err->code == M2D_OK)
 			m2d_error_set(err, M2D_ERR_USAGE, to, _("missing"));
 		goto out;
@@ -418,7 +418,7 @@ int pf_edit_plan(const struct pf_tools *t, const struct pf_settings *settings,
 		m2d_error_sys(err, "malloc", NULL);
 		goto fail;
 	}
-	if (svc_read_file(edit_r->main_cf, &edit_r->old_text, err) <= 0) {
+	if (sf_read_text(edit_r->main_cf, &edit_r->old_text, NULL, err) <= 0) {
 		if (err->code == M2D_OK)
 			m2d_error_set(err, M2D_ERR_USAGE, edit_r->main_cf,
 				      _("missing"));
@@ -483,7 +483,7 @@ int pf_apply(const struct pf_tools *t, const struct pf_edit *edit,
 	char *now = NULL, *got = NULL;
 	int ret = -1;
 
-	if (svc_read_file(edit->main_cf, &now, err) < 0)
+	if (sf_read_text(edit->main_cf, &now, NULL, err) < 0)
 		return -1;
 	if (now == NULL || strcmp(now, edit->old_text) != 0) {
 		m2d_error_set(err, M2D_ERR_CHANGED, edit->main_cf,
@@ -643,7 +643,7 @@ int pf_release(const struct pf_tools *t, const char *work_dir,
 	const char *p;
 
 	hold_path(path, sizeof(path), work_dir);
-	r = svc_read_file(path, &state, err);
+	r = sf_read_text(path, &state, NULL, err);
 	if (r <= 0)
 		return r;
 	if (strncmp(state, "had=", 4) == 0)

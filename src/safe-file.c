@@ -143,6 +143,75 @@ fail:
 	return -1;
 }
 
+int sf_read_text(const char *path, char **text_r, struct stat *st_r,
+		 struct m2d_error *err)
+{
+	char *buf = NULL;
+	size_t len = 0, size = 0;
+	struct stat st;
+	ssize_t n;
+	int fd;
+
+	*text_r = NULL;
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return 0;
+		return m2d_error_sys(err, "open", path);
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		if (S_ISREG(st.st_mode))
+			m2d_error_sys(err, "fstat", path);
+		else
+			m2d_error_set(err, M2D_ERR_UNSAFE, path,
+				      _("not a regular file"));
+		close(fd);
+		return -1;
+	}
+	for (;;) {
+		if (len + 4096 + 1 > size) {
+			char *b;
+
+			size = (len + 4096 + 1) * 2;
+			b = realloc(buf, size);
+			if (b == NULL) {
+				m2d_error_sys(err, "malloc", path);
+				goto fail;
+			}
+			buf = b;
+		}
+		n = read(fd, buf + len, size - len - 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			m2d_error_sys(err, "read", path);
+			goto fail;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	close(fd);
+	if (buf == NULL && (buf = malloc(1)) == NULL) {
+		m2d_error_sys(err, "malloc", path);
+		return -1;
+	}
+	buf[len] = '\0';
+	if (strlen(buf) != len) {
+		free(buf);
+		return m2d_error_set(err, M2D_ERR_USAGE, path,
+				     _("the file holds a NUL byte"));
+	}
+	*text_r = buf;
+	if (st_r != NULL)
+		*st_r = st;
+	return 1;
+fail:
+	free(buf);
+	close(fd);
+	return -1;
+}
+
 int sf_write_all(int fd, const void *data, size_t len, const char *path,
 		 struct m2d_error *err)
 {

@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include "m2d-error.h"
@@ -27,6 +28,12 @@ int sf_mkdir(int dirfd, const char *name, int uid, int gid, bool existing_ok,
 /* Create file NAME with O_EXCL, mode 0600, owned by UID/GID. */
 int sf_create(int dirfd, const char *name, int uid, int gid, const char *path,
 	      struct m2d_error *err);
+
+/* A whole text file into *TEXT_R (allocated, NUL-terminated; the symlink
+ * of its last component not followed; a NUL byte refused) and its stat
+ * into *ST_R when not NULL.  Returns 1 read, 0 absent, -1 error. */
+int sf_read_text(const char *path, char **text_r, struct stat *st_r,
+		 struct m2d_error *err);
 
 int sf_write_all(int fd, const void *data, size_t len, const char *path,
 		 struct m2d_error *err);

@@ -36,72 +36,6 @@
 
 /* ---- whole files ---- */
 
-int svc_read_file(const char *path, char **text_r, struct m2d_error *err)
-{
-	char *buf = NULL;
-	size_t len = 0, size = 0;
-	struct stat st;
-	ssize_t n;
-	int fd;
-
-	*text_r = NULL;
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0) {
-		if (errno == ENOENT)
-			return 0;
-		return m2d_error_sys(err, "open", path);
-	}
-	if (fstat(fd, &st) < 0) {
-		m2d_error_sys(err, "fstat", path);
-		close(fd);
-		return -1;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		m2d_error_set(err, M2D_ERR_UNSAFE, path,
-			      _("not a regular file"));
-		close(fd);
-		return -1;
-	}
-	for (;;) {
-		if (len + 4096 + 1 > size) {
-			char *b;
-
-			size = (len + 4096 + 1) * 2;
-			b = realloc(buf, size);
-			if (b == NULL) {
-				m2d_error_sys(err, "malloc", path);
-				goto fail;
-			}
-			buf = b;
-		}
-		n = read(fd, buf + len, size - len - 1);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			m2d_error_sys(err, "read", path);
-			goto fail;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	close(fd);
-	if (buf == NULL && (buf = malloc(1)) == NULL)
-		return m2d_error_sys(err, "malloc", path);
-	buf[len] = '\0';
-	if (strlen(buf) != len) {
-		free(buf);
-		return m2d_error_set(err, M2D_ERR_USAGE, path,
-				     _("the file holds a NUL byte"));
-	}
-	*text_r = buf;
-	return 1;
-fail:
-	free(buf);
-	close(fd);
-	return -1;
-}
-
 static int write_file_as(const char *path, const char *text,
 			 unsigned int mode, long uid, long gid,
 			 struct m2d_error *err)
@@ -198,7 +132,7 @@ static int bk_read(const char *work_dir, const char *sub, struct bk_set *b,
 		return m2d_error_set(err, M2D_ERR_USAGE, work_dir,
 				     _("path too long"));
 	snprintf(path, sizeof(path), "%s/manifest", b->dir);
-	r = svc_read_file(path, &text, err);
+	r = sf_read_text(path, &text, NULL, err);
 	if (r <= 0)
 		return r;
 	for (p = text; *p != '\0';) {
@@ -291,7 +225,7 @@ static int bk_load(const struct bk_set *b, size_t i, const char *what,
 	char path[PATH_MAX + 32];
 
 	bk_name(path, sizeof(path), b, i, what);
-	return svc_read_file(path, text_r, err);
+	return sf_read_text(path, text_r, NULL, err);
 }
 
 static bool same(const char *a, const char *b)
@@ -315,7 +249,7 @@ int svc_backup_is_ours(const char *work_dir, const char *sub,
 		ret = 0;
 		goto out;
 	}
-	if (svc_read_file(path, &live, err) < 0 ||
+	if (sf_read_text(path, &live, NULL, err) < 0 ||
 	    bk_load(&b, (size_t)i, "applied", &applied, err) < 0)
 		goto out;
 	ret = same(live, applied) ? 1 : 0;
@@ -344,7 +278,7 @@ int svc_backup_save(const char *work_dir, const char *sub, const char *path,
 		m2d_error_sys(err, "mkdir", b.dir);
 		goto out;
 	}
-	r = svc_read_file(path, &live, err);
+	r = sf_read_text(path, &live, NULL, err);
 	if (r < 0)
 		goto out;
 	if (r > 0 && lstat(path, &st) < 0) {
@@ -418,7 +352,7 @@ int svc_backup_applied(const char *work_dir, const char *sub,
 			      _("no backup was made before the edit"));
 		goto out;
 	}
-	r = svc_read_file(path, &live, err);
+	r = sf_read_text(path, &live, NULL, err);
 	if (r <= 0) {
 		if (r == 0)
 			m2d_error_set(err, M2D_ERR_CHANGED, path,
@@ -456,7 +390,7 @@ int svc_backup_undo(const char *work_dir, const char *sub,
 		char *live = NULL, *applied = NULL;
 		bool is_orig, is_ours;
 
-		if (svc_read_file(b.e[i].path, &live, err) < 0)
+		if (sf_read_text(b.e[i].path, &live, NULL, err) < 0)
 			goto out;
 		if (bk_load(&b, i, "applied", &applied, err) < 0 ||
 		    (b.e[i].existed &&
@@ -651,7 +585,7 @@ static bool inetd_has_imap(const char *root)
 	bool found = false;
 
 	root_path(path, sizeof(path), root, "/etc/inetd.conf");
-	if (svc_read_file(path, &text, &err) <= 0)
+	if (sf_read_text(path, &text, NULL, &err) <= 0)
 		return false;
 	for (p = text; *p != '\0' && !found;) {
 		size_t n = strcspn(p, "\n");
@@ -1131,7 +1065,7 @@ static int edit_launcher(const struct svc_table *t, bool enable, FILE *text,
 			root_path(path, sizeof(path), t->root,
 				  "/etc/inetd.conf");
 		}
-		r = svc_read_file(path, &old, err);
+		r = sf_read_text(path, &old, NULL, err);
 		if (r < 0)
 			return -1;
 		if (r == 0)
