@@ -196,6 +196,24 @@ static int folder_has_messages(struct maildir_folder *f, struct m2d_error *err)
 	return ret;
 }
 
+/* The per-message list (read back when the folder is finished). */
+static int open_list(struct maildir_folder *f, int dirfd, const char *name,
+		     struct m2d_error *err)
+{
+	int fd = openat(dirfd, name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW |
+			O_CLOEXEC, 0600);
+
+	if (fd < 0)
+		return m2d_error_sys(err, "open", f->stage_path);
+	f->uidlist = fdopen(fd, "w+");
+	if (f->uidlist == NULL) {
+		m2d_error_sys(err, "fdopen", f->stage_path);
+		close(fd);
+		return -1;
+	}
+	return 0;
+}
+
 int maildir_folder_begin(const char *root, const char *dirname,
 			 const struct maildir_owner *owner, bool replace,
 			 struct maildir_folder **folder_r,
@@ -270,22 +288,8 @@ int maildir_folder_begin(const char *root, const char *dirname,
 			goto fail;
 		close(fd);
 	}
-	{
-		/* the per-message list, read back at commit */
-		int fd = openat(f->stagefd, "uidlist.partial", O_RDWR | O_CREAT |
-				O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-
-		if (fd < 0) {
-			m2d_error_sys(err, "open", f->stage_path);
-			goto fail;
-		}
-		f->uidlist = fdopen(fd, "w+");
-		if (f->uidlist == NULL) {
-			m2d_error_sys(err, "fdopen", f->stage_path);
-			close(fd);
-			goto fail;
-		}
-	}
+	if (open_list(f, f->stagefd, "uidlist.partial", err) < 0)
+		goto fail;
 	*folder_r = f;
 	return 0;
 nomem:
@@ -749,7 +753,6 @@ int maildir_folder_begin_append(const char *root, const char *dirname,
 {
 	struct maildir_folder *f;
 	unsigned int rnd;
-	int fd;
 
 	*folder_r = NULL;
 	f = calloc(1, sizeof(*f));
@@ -777,18 +780,8 @@ int maildir_folder_begin_append(const char *root, const char *dirname,
 	sf_random(&rnd, sizeof(rnd));
 	snprintf(f->partial, sizeof(f->partial), "m2d-append.%ld.%08x",
 		 (long)getpid(), rnd);
-	fd = openat(f->tmpfd, f->partial, O_RDWR | O_CREAT | O_EXCL |
-		    O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		m2d_error_sys(err, "open", f->stage_path);
+	if (open_list(f, f->tmpfd, f->partial, err) < 0)
 		goto fail;
-	}
-	f->uidlist = fdopen(fd, "w+");
-	if (f->uidlist == NULL) {
-		m2d_error_sys(err, "fdopen", f->stage_path);
-		close(fd);
-		goto fail;
-	}
 	*folder_r = f;
 	return 0;
 nomem:
