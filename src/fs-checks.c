@@ -397,7 +397,7 @@ static int count_existing(const char *parent, const struct root_ref *refs,
 		    fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0)
 			is_dir = S_ISDIR(st.st_mode);
 		/* only subdirectories take a link of PARENT */
-		if (is_dir && bsearch(de->d_name, refs, n, sizeof(*refs),
+		if (is_dir && n > 0 && bsearch(de->d_name, refs, n, sizeof(*refs),
 				      child_cmp) == NULL)
 			(*count_r)++;
 		errno = 0;
@@ -455,7 +455,8 @@ static int estimate_dirs(const struct plan *plan, struct fs_estimate *est,
 		}
 		n++;
 	}
-	qsort(refs, n, sizeof(*refs), root_ref_cmp);
+	if (n > 0)
+		qsort(refs, n, sizeof(*refs), root_ref_cmp);
 	for (i = 0; i < n; i = j) {
 		unsigned long long planned = 0, existing;
 

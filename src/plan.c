@@ -914,7 +914,8 @@ static void ulist_sort(struct ulist *l)
 		p[i].name = l->names[i];
 		p[i].line = l->lines[i];
 	}
-	qsort(p, l->n, sizeof(*p), cmp_str);
+	if (l->n > 0)
+		qsort(p, l->n, sizeof(*p), cmp_str);
 	for (size_t i = 0; i < l->n; i++) {
 		if (k > 0 && strcmp(p[k - 1].name, p[i].name) == 0) {
 			if (p[i].line < p[k - 1].line)
@@ -1452,8 +1453,9 @@ static int read_folderlist(const char *path, const struct plan *plan,
 			r = -1;
 			break;
 		}
-		pu = bsearch(line, plan->users, plan->nusers,
-			     sizeof(*plan->users), cmp_user_key);
+		pu = plan->nusers == 0 ? NULL :
+			bsearch(line, plan->users, plan->nusers,
+				sizeof(*plan->users), cmp_user_key);
 		if (pu == NULL) {
 			m2d_error_set(err, M2D_ERR_USAGE, path,
 				      _("user \"%s\" is not in the user list"),

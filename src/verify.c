@@ -174,7 +174,8 @@ static int target_open(struct target *t, const char *maildir,
 	    list_dir(t, t->curfd, false, err) < 0 ||
 	    list_dir(t, t->newfd, true, err) < 0)
 		return -1;
-	qsort(t->files, t->nfiles, sizeof(*t->files), by_base);
+	if (t->nfiles > 0)
+		qsort(t->files, t->nfiles, sizeof(*t->files), by_base);
 	return 0;
 }
 
@@ -287,7 +288,9 @@ int verify_folder(const char *mbox, const char *maildir, const char *dirname,
 			continue;
 		}
 		key.base = t.bases[i];
-		e = bsearch(&key, t.files, t.nfiles, sizeof(*t.files), by_base);
+		e = t.nfiles == 0 ? NULL :
+			bsearch(&key, t.files, t.nfiles, sizeof(*t.files),
+				by_base);
 		if (e == NULL) {
 			differ(result, _("message %lu: UID %lu has no file"),
 			       msg.seq, t.uids[i]);
