@@ -24,8 +24,12 @@ set -u
 
 BUILD=${BUILD:-build}
 top=$(cd "$(dirname "$0")/.." && pwd)
-prog=$top/$BUILD/mbox2dovecot
-tools=$top/$BUILD/tools
+case $BUILD in
+/*) bdir=$BUILD ;;
+*) bdir=$top/$BUILD ;;
+esac
+prog=$bdir/mbox2dovecot
+tools=$bdir/tools
 users=${BENCH_USERS:-20}
 folders=${BENCH_FOLDERS:-5}
 total_mb=${BENCH_MIGRATE_MB:-100}

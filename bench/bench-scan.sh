@@ -8,7 +8,10 @@
 set -u
 BUILD=${BUILD:-build}
 top=$(cd "$(dirname "$0")/.." && pwd)
-tools=$top/$BUILD/tools
+case $BUILD in
+/*) tools=$BUILD/tools ;;
+*) tools=$top/$BUILD/tools ;;
+esac
 mb=${BENCH_SCAN_MB:-1024}
 rounds=${BENCH_ROUNDS:-5}
 min=${BENCH_SCAN_MIN:-0.8}
