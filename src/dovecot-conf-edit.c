@@ -548,39 +548,6 @@ static int read_manifest(const char *work_dir, struct manifest *m,
 	return 1;
 }
 
-/* Writes PATH (temp + rename beside it) with MODE and owner. */
-static int write_live(const char *path, const char *text, unsigned int mode,
-		      long uid, long gid, struct m2d_error *err)
-{
-	char dir[PATH_MAX], *slash;
-	const char *name;
-	int dirfd, ret;
-
-	snprintf(dir, sizeof(dir), "%s", path);
-	slash = strrchr(dir, '/');
-	if (slash == NULL) {
-		strcpy(dir, ".");
-		name = path;
-	} else {
-		*slash = '\0';
-		name = path + (slash - dir) + 1;
-		if (dir[0] == '\0')
-			strcpy(dir, "/");
-	}
-	dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dirfd < 0)
-		return m2d_error_sys(err, "open", dir);
-	ret = sf_replace_file(dirfd, name, text, strlen(text), (int)uid,
-			      (int)gid, path, err);
-	/* sf_replace_file creates 0600: give it the original's mode */
-	if (ret == 0 && fchmodat(dirfd, name, mode & 07777, 0) < 0)
-		ret = m2d_error_sys(err, "chmod", path);
-	if (ret == 0 && fsync(dirfd) < 0)
-		ret = m2d_error_sys(err, "fsync", dir);
-	close(dirfd);
-	return ret;
-}
-
 static int save_work(const char *work_dir, const char *name,
 		     const char *text, struct m2d_error *err)
 {
@@ -661,7 +628,7 @@ int dc_apply(const struct dc_tools *tools, const struct dc_edit *edit,
 					  err) < 0)
 		goto out;
 	/* a file new in conf.d: 0644 like its neighbours, owned by us */
-	if (write_live(edit->live_path, edit->new_text,
+	if (sf_write_path(edit->live_path, edit->new_text,
 		       r > 0 ? (unsigned int)(st.st_mode & 07777) : 0644,
 		       r > 0 ? (long)st.st_uid : -1,
 		       r > 0 ? (long)st.st_gid : -1, err) < 0)
@@ -704,7 +671,7 @@ int dc_undo(const char *work_dir, struct m2d_error *err)
 		goto out;
 	if (r > 0 && strcmp(live, applied) == 0) {
 		if (m.existed) {
-			if (write_live(m.live, original, m.mode, m.uid, m.gid,
+			if (sf_write_path(m.live, original, m.mode, m.uid, m.gid,
 				       err) < 0)
 				goto out;
 		} else if (unlink(m.live) < 0) {

@@ -2,6 +2,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -210,6 +211,40 @@ fail:
 	free(buf);
 	close(fd);
 	return -1;
+}
+
+int sf_write_path(const char *path, const char *text, unsigned int mode,
+		  long uid, long gid, struct m2d_error *err)
+{
+	char dir[PATH_MAX], *slash;
+	const char *name;
+	int dirfd, ret;
+
+	if (snprintf(dir, sizeof(dir), "%s", path) >= (int)sizeof(dir))
+		return m2d_error_set(err, M2D_ERR_USAGE, path,
+				     _("path too long"));
+	slash = strrchr(dir, '/');
+	if (slash == NULL) {
+		strcpy(dir, ".");
+		name = path;
+	} else {
+		*slash = '\0';
+		name = path + (slash - dir) + 1;
+		if (dir[0] == '\0')
+			strcpy(dir, "/");
+	}
+	dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dirfd < 0)
+		return m2d_error_sys(err, "open", dir);
+	ret = sf_replace_file(dirfd, name, text, strlen(text), (int)uid,
+			      (int)gid, path, err);
+	/* sf_replace_file creates 0600: give it the original's mode */
+	if (ret == 0 && fchmodat(dirfd, name, mode & 07777, 0) < 0)
+		ret = m2d_error_sys(err, "chmod", path);
+	if (ret == 0 && fsync(dirfd) < 0)
+		ret = m2d_error_sys(err, "fsync", dir);
+	close(dirfd);
+	return ret;
 }
 
 int sf_write_all(int fd, const void *data, size_t len, const char *path,

@@ -35,6 +35,12 @@ int sf_create(int dirfd, const char *name, int uid, int gid, const char *path,
 int sf_read_text(const char *path, char **text_r, struct stat *st_r,
 		 struct m2d_error *err);
 
+/* Replace the file PATH with TEXT (temp file beside it + rename), MODE
+ * and owner UID/GID (-1: leave), the directory synced: for the admin's
+ * configuration files. */
+int sf_write_path(const char *path, const char *text, unsigned int mode,
+		  long uid, long gid, struct m2d_error *err);
+
 int sf_write_all(int fd, const void *data, size_t len, const char *path,
 		 struct m2d_error *err);
 

@@ -36,41 +36,6 @@
 
 /* ---- whole files ---- */
 
-static int write_file_as(const char *path, const char *text,
-			 unsigned int mode, long uid, long gid,
-			 struct m2d_error *err)
-{
-	char dir[PATH_MAX], *slash;
-	const char *name;
-	int dirfd, ret;
-
-	if (snprintf(dir, sizeof(dir), "%s", path) >= (int)sizeof(dir))
-		return m2d_error_set(err, M2D_ERR_USAGE, path,
-				     _("path too long"));
-	slash = strrchr(dir, '/');
-	if (slash == NULL) {
-		strcpy(dir, ".");
-		name = path;
-	} else {
-		*slash = '\0';
-		name = path + (slash - dir) + 1;
-		if (dir[0] == '\0')
-			strcpy(dir, "/");
-	}
-	dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dirfd < 0)
-		return m2d_error_sys(err, "open", dir);
-	ret = sf_replace_file(dirfd, name, text, strlen(text), (int)uid,
-			      (int)gid, path, err);
-	/* sf_replace_file creates 0600: give it the original's mode */
-	if (ret == 0 && fchmodat(dirfd, name, mode & 07777, 0) < 0)
-		ret = m2d_error_sys(err, "chmod", path);
-	if (ret == 0 && fsync(dirfd) < 0)
-		ret = m2d_error_sys(err, "fsync", dir);
-	close(dirfd);
-	return ret;
-}
-
 int svc_write_file(const char *path, const char *text, struct m2d_error *err)
 {
 	struct stat st;
@@ -78,12 +43,12 @@ int svc_write_file(const char *path, const char *text, struct m2d_error *err)
 	if (lstat(path, &st) < 0) {
 		if (errno != ENOENT)
 			return m2d_error_sys(err, "lstat", path);
-		return write_file_as(path, text, 0644, -1, -1, err);
+		return sf_write_path(path, text, 0644, -1, -1, err);
 	}
 	if (!S_ISREG(st.st_mode))
 		return m2d_error_set(err, M2D_ERR_UNSAFE, path,
 				     _("not a regular file"));
-	return write_file_as(path, text, st.st_mode, (long)st.st_uid,
+	return sf_write_path(path, text, st.st_mode, (long)st.st_uid,
 			     (long)st.st_gid, err);
 }
 
@@ -421,7 +386,7 @@ int svc_backup_undo(const char *work_dir, const char *sub,
 		if (!restore[i])
 			continue;
 		if (b.e[i].existed) {
-			if (write_file_as(b.e[i].path, orig[i], b.e[i].mode,
+			if (sf_write_path(b.e[i].path, orig[i], b.e[i].mode,
 					  b.e[i].uid, b.e[i].gid, err) < 0)
 				goto out;
 		} else if (unlink(b.e[i].path) < 0 && errno != ENOENT) {
