@@ -11,6 +11,7 @@
 #include "cli.h"
 #include "dovecot-conf.h"
 #include "postfix-conf.h"
+#include "services.h"
 #include "i18n.h"
 
 enum action { ACT_PREVIEW, ACT_APPLY, ACT_UNDO, ACT_NONE };
@@ -23,25 +24,6 @@ static enum action parse_action(const char *arg)
 		return ACT_APPLY;
 	if (strcmp(arg, "undo") == 0)
 		return ACT_UNDO;
-	return ACT_NONE;
-}
-
-/* Take "preview|apply|undo" from ARGV[1] (before or among the options). */
-static enum action take_action(int *argc, char **argv)
-{
-	int i;
-
-	for (i = 1; i < *argc; i++) {
-		enum action a = parse_action(argv[i]);
-
-		if (a != ACT_NONE && (i == 1 || argv[i - 1][0] != '-' ||
-				      strchr(argv[i - 1], '=') != NULL)) {
-			memmove(&argv[i], &argv[i + 1],
-				(size_t)(*argc - i) * sizeof(*argv));
-			(*argc)--;
-			return a;
-		}
-	}
 	return ACT_NONE;
 }
 
@@ -62,6 +44,41 @@ static int parse_listen(const char *arg, char *addr, size_t size,
 	return 0;
 }
 
+/*
+ * After an edit: reload Dovecot (the services table, or RELOAD when
+ * given) and confirm by a TCP connect to ADDR:PORT that it answers there.
+ * PORT 0: no probe.  Returns 0 or -1 (reported in ERR).
+ */
+static int reload_and_probe(const char *reload, const char *addr,
+			    unsigned int port, struct m2d_error *err)
+{
+	struct svc_table table;
+	struct svc_env env;
+	struct svc_run_opts opts = { false, NULL };
+	int ret;
+
+	svc_detect(NULL, &env);
+	if (svc_table_init(&table, &env, NULL, err) < 0)
+		return -1;
+	ret = 0;
+	if (reload != NULL)
+		ret = svc_set_command(&table, SVC_ROLE_IMAP_NEW, SVC_RELOAD,
+				      reload, err);
+	if (ret == 0) {
+		if (port != 0)
+			ret = svc_set_probe_tcp(&table, SVC_ROLE_IMAP_NEW,
+						addr[0] != '\0' ? addr :
+						"127.0.0.1", port, err);
+		else
+			svc_set_probe_none(&table, SVC_ROLE_IMAP_NEW);
+	}
+	if (ret == 0)
+		ret = svc_run(&table, SVC_ROLE_IMAP_NEW, SVC_RELOAD, &opts,
+			      NULL, err);
+	svc_table_free(&table);
+	return ret < 0 ? -1 : 0;
+}
+
 static void dovecot_usage(FILE *out)
 {
 	fprintf(out, _("usage: %s dovecot-conf preview|apply|undo "
@@ -69,7 +86,8 @@ static void dovecot_usage(FILE *out)
 		       "        [--work DIR] [--listen ADDR:PORT | "
 		       "--normal-ports [--imap-port N] [--imaps-port N]]\n"
 		       "        [--hashed] [--log-path FILE | --syslog-facility "
-		       "NAME] [--dovecot CMD] [--doveconf CMD]\n"),
+		       "NAME] [--dovecot CMD] [--doveconf CMD]\n"
+		       "        [--reload CMD | --no-reload]\n"),
 		cli_progname);
 }
 
@@ -87,17 +105,20 @@ int cmd_dovecot_conf(int argc, char **argv)
 		{ "syslog-facility", required_argument, NULL, 'S' },
 		{ "dovecot", required_argument, NULL, 'd' },
 		{ "doveconf", required_argument, NULL, 'D' },
+		{ "reload", required_argument, NULL, 'R' },
+		{ "no-reload", no_argument, NULL, 'n' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *conf = "/etc/dovecot/dovecot.conf";
+	const char *conf = "/etc/dovecot/dovecot.conf", *reload = NULL;
+	bool do_reload = true;
 	struct cli_plan_opts o;
 	struct dc_tools tools = { NULL, NULL };
 	struct dc_settings set;
 	struct dc_version version;
 	struct dc_edit edit;
 	struct m2d_error err;
-	enum action act = take_action(&argc, argv);
+	enum action act = ACT_NONE;
 	char addr[128] = "127.0.0.1", *protocols = NULL;
 	int c, rc, ret = EXIT_FAILED;
 
@@ -154,6 +175,12 @@ int cmd_dovecot_conf(int argc, char **argv)
 		case 'D':
 			tools.doveconf = optarg;
 			break;
+		case 'R':
+			reload = optarg;
+			break;
+		case 'n':
+			do_reload = false;
+			break;
 		case 'h':
 			dovecot_usage(stdout);
 			cli_plan_opts_free(&o);
@@ -162,8 +189,11 @@ int cmd_dovecot_conf(int argc, char **argv)
 			goto usage;
 		}
 	}
-	if (act == ACT_NONE || optind != argc ||
-	    cli_plan_opts_done(&o) < 0)
+	/* the action: the one word that is not an option (getopt_long
+	 * moves it behind them) */
+	if (optind + 1 == argc)
+		act = parse_action(argv[optind]);
+	if (act == ACT_NONE || cli_plan_opts_done(&o) < 0)
 		goto usage;
 	if (addr[0] != '\0')
 		set.test_address = addr;
@@ -176,6 +206,9 @@ int cmd_dovecot_conf(int argc, char **argv)
 		printf(rc > 0 ? _("restored the Dovecot configuration as it "
 				  "was before\n") :
 		       _("nothing to undo\n"));
+		if (rc > 0 && do_reload &&
+		    reload_and_probe(reload, "", 0, &err) < 0)
+			goto fail;
 		ret = EXIT_OK;
 		goto out;
 	}
@@ -195,6 +228,20 @@ int cmd_dovecot_conf(int argc, char **argv)
 	printf(_("applied to %s (validated with doveconf; "
 		 "`%s dovecot-conf undo` restores it)\n"),
 	       edit.live_path, cli_progname);
+	if (do_reload) {
+		/* the daemon reads it now; a probe says it answers there */
+		bool test = set.listen == DC_LISTEN_TEST;
+		const char *probe_addr = test ? set.test_address :
+			set.normal_address;
+
+		if (reload_and_probe(reload, probe_addr != NULL ? probe_addr : "",
+				     test ? set.test_port : set.imap_port,
+				     &err) < 0)
+			goto fail;
+		printf(_("Dovecot reloaded; it answers on port %u\n"),
+		       set.listen == DC_LISTEN_TEST ? set.test_port :
+		       set.imap_port);
+	}
 	ret = EXIT_OK;
 	goto out;
 usage:
@@ -241,7 +288,7 @@ int cmd_postfix_conf(int argc, char **argv)
 	struct pf_settings set;
 	struct pf_edit edit;
 	struct m2d_error err;
-	enum action act = take_action(&argc, argv);
+	enum action act = ACT_NONE;
 	int c, rc, hold = 0, ret = EXIT_FAILED;
 
 	memset(&tools, 0, sizeof(tools));
@@ -287,8 +334,11 @@ int cmd_postfix_conf(int argc, char **argv)
 			goto usage;
 		}
 	}
-	if (act == ACT_NONE || optind != argc ||
-	    cli_plan_opts_done(&o) < 0)
+	/* the action: the one word that is not an option (getopt_long
+	 * moves it behind them) */
+	if (optind + 1 == argc)
+		act = parse_action(argv[optind]);
+	if (act == ACT_NONE || cli_plan_opts_done(&o) < 0)
 		goto usage;
 	set.target = o.cfg.target_base;
 

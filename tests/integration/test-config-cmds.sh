@@ -23,7 +23,7 @@ empty=$t/empty.conf
 # ---- Dovecot: a copy of the installed Debian-layout configuration
 cp -a /etc/dovecot "$t/dovecot"
 cp -a "$t/dovecot" "$t/dovecot.orig"
-D="$prog dovecot-conf --config $empty --dovecot-conf $t/dovecot/dovecot.conf --target $t/mail --work $t/work"
+D="$prog dovecot-conf --config $empty --dovecot-conf $t/dovecot/dovecot.conf --target $t/mail --work $t/work --no-reload"
 $D preview --listen 127.0.0.1:10143 >"$t/diff" 2>"$t/err"
 ok $? "dovecot-conf preview runs"
 grep -q "mail_location = maildir:$t/mail/%u" "$t/diff"

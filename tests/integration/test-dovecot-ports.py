@@ -14,6 +14,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import time
 
 sys.dont_write_bytecode = True
 TOP = os.environ.get("M2D_TOP") or os.path.dirname(os.path.dirname(
@@ -62,7 +63,8 @@ class EditedDovecot(dh.Dovecot):
         self.edit = subprocess.run(
             [PROG, "dovecot-conf", "apply", "--config", "/dev/null",
              "--dovecot-conf", self.conf, "--target", self.mail_root,
-             "--work", os.path.join(self.dir, "m2d-work")] + self.edit_args,
+             "--work", os.path.join(self.dir, "m2d-work"), "--no-reload"]
+            + self.edit_args,
             capture_output=True, text=True)
         if self.edit.returncode != 0:
             raise RuntimeError("dovecot-conf apply: %s" % self.edit.stderr)
@@ -115,6 +117,36 @@ def main():
             ok(typ == "OK", "%s: alice logs in and opens INBOX in the "
                "target's maildir" % what)
             imap.logout()
+            if i == 0:
+                # the cutover on the running server: apply, reload, probe
+                cut = dh.free_port()
+                res = subprocess.run(
+                    [PROG, "dovecot-conf", "apply", "--config", "/dev/null",
+                     "--dovecot-conf", dc.conf, "--target", mail,
+                     "--work", os.path.join(work, "cutover"),
+                     "--normal-ports", "--imap-port", str(cut),
+                     "--imaps-port", "0",
+                     "--reload", "%s -c %s reload" % (dc.doveadm_bin,
+                                                      dc.conf)],
+                    capture_output=True, text=True)
+                ok(res.returncode == 0 and answers(cut),
+                   "cutover on the running Dovecot: apply reloads it and the "
+                   "probe sees it answer on port %d" % cut,
+                   res.stdout + res.stderr)
+                undo = subprocess.run(
+                    [PROG, "dovecot-conf", "undo", "--config", "/dev/null",
+                     "--work", os.path.join(work, "cutover"), "--reload",
+                     "%s -c %s reload" % (dc.doveadm_bin, dc.conf)],
+                    capture_output=True, text=True)
+                back = False
+                for _ in range(50):   # the reload takes a moment
+                    back = answers(port)
+                    if back:
+                        break
+                    time.sleep(0.1)
+                ok(undo.returncode == 0 and back,
+                   "undo of the cutover reloads: port %d answers again" % port,
+                   undo.stdout + undo.stderr)
         except Exception as e:  # noqa: BLE001
             ok(False, "%s: IMAP session" % what, "%s\n%s" % (e, dc.log()))
         finally:
