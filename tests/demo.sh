@@ -1,30 +1,50 @@
 #!/bin/sh
-# The demo: a generated UW-IMAP spool in a temp dir, converted into
-# Dovecot maildirs by the freshly built program.  No root needed.
+# The demo: a generated UW-IMAP spool in a temp dir, checked, migrated into
+# Dovecot maildirs and verified by the freshly built program.  No root
+# needed; nothing outside the temp dir is touched.
 set -eu
 BUILD=${BUILD:-build}
 top=$(cd "$(dirname "$0")/.." && pwd)
 prog="$top/$BUILD/mbox2dovecot"
 demo=$(mktemp -d /tmp/mbox2dovecot-demo.XXXXXX)
+conf=$demo/mbox2dovecot.conf
 
 echo "== a UW-IMAP spool with 2 users, generated in $demo"
 python3 "$top/tests/tools/gen-spool.py" --seed 1 --out "$demo" --users 2 \
 	--messages 20 --tz UTC >/dev/null
 (cd "$demo" && find spool home -type f | sort)
 
-for home in "$demo"/home/*; do
-	user=$(basename "$home")
-	echo
-	echo "== $user: INBOX and every folder under ~/mail"
-	TZ=UTC "$prog" convert "$demo/spool/$user" "$demo/target/$user"
-	(cd "$home/mail" && find . -type f | sed 's|^\./||' | sort) |
-	while IFS= read -r folder; do
-		printf '%-28s ' "$folder"
-		TZ=UTC "$prog" convert "$home/mail/$folder" \
-			"$demo/target/$user" --folder "$folder" 2>&1 |
-			tail -n 1
-	done
-done
+# every path of the migration in the temp dir
+cat >"$conf" <<CONF
+spool_dir   = "$demo/spool"
+homes_dir   = "$demo/home"
+target_base = "$demo/target"
+work_dir    = "$demo/work"
+source_tz   = "UTC"
+CONF
+users=$(ls "$demo/home" | paste -sd, -)
+opts="--config $conf --users $users"
+
+echo
+echo "== mbox2dovecot check: the pre-flight checklist (changes nothing)"
+"$prog" check $opts --root "$demo" --scratch "$demo" ||
+	true
+
+echo
+echo "== mbox2dovecot plan: users, folders, and what is skipped"
+"$prog" plan $opts
+
+echo
+echo "== mbox2dovecot migrate: every user and folder, exactly once"
+"$prog" migrate $opts
+
+echo
+echo "== mbox2dovecot migrate again: nothing changed, nothing converted"
+"$prog" migrate $opts | tail -n 1
+
+echo
+echo "== mbox2dovecot verify: every folder against its mbox"
+"$prog" verify $opts | tail -n 1
 
 echo
 echo "== the maildirs Dovecot will read"
