@@ -81,6 +81,10 @@ $(BUILD)/tools/%: tests/tools/%.c $(LIB) $(HEADERS)
 check: all
 	@BUILD=$(BUILD) sh tests/run-tests.sh
 
+# The unit tests under valgrind (a plain build: not with SANITIZE).
+valgrind: all
+	@BUILD=$(BUILD) M2D_VALGRIND=1 sh tests/run-tests.sh
+
 bench: all
 	@BUILD=$(BUILD) sh bench/run-bench.sh
 
@@ -139,6 +143,6 @@ fuzz: fuzz-build
 clean:
 	rm -rf build build-san build-fuzz
 
-.PHONY: all check bench demo install uninstall clean
+.PHONY: all check valgrind bench demo install uninstall clean
 .SUFFIXES:
 .SECONDARY:

@@ -34,17 +34,25 @@ run() {
 	fail=$((fail + f))
 }
 
+# M2D_VALGRIND=1 (make valgrind): the unit tests under valgrind, any
+# report failing the run; the integration tests are left to make check.
+vg=
+if [ -n "${M2D_VALGRIND:-}" ]; then
+	vg="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite"
+fi
 for t in "$BUILD"/tests/test-*; do
 	[ -x "$t" ] || continue
-	CMOCKA_MESSAGE_OUTPUT=TAP run "$(basename "$t")" "$t"
+	CMOCKA_MESSAGE_OUTPUT=TAP run "$(basename "$t")" $vg "$t"
 done
-for t in "$top"/tests/integration/*.sh "$top"/tests/integration/*.py; do
-	[ -f "$t" ] || continue
-	case $t in
-	*.sh) run "$(basename "$t")" sh "$t" ;;
-	*.py) run "$(basename "$t")" python3 "$t" ;;
-	esac
-done
+if [ -z "$vg" ]; then
+	for t in "$top"/tests/integration/*.sh "$top"/tests/integration/*.py; do
+		[ -f "$t" ] || continue
+		case $t in
+		*.sh) run "$(basename "$t")" sh "$t" ;;
+		*.py) run "$(basename "$t")" python3 "$t" ;;
+		esac
+	done
+fi
 rm -f "$log"
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
