@@ -49,7 +49,7 @@ UNIT_BINS = $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 TOOL_SRCS = $(wildcard tests/tools/*.c)
 TOOL_BINS = $(TOOL_SRCS:tests/tools/%.c=$(BUILD)/tools/%)
 
-HEADERS = $(wildcard include/*.h src/*.h)
+HEADERS = $(wildcard include/*.h src/*.h tests/unit/*.h)
 
 all: $(PROG) $(UNIT_BINS) $(TOOL_BINS)
 

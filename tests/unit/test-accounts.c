@@ -10,6 +10,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "test-util.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -39,35 +41,12 @@ static char work[128];		/* top/work */
 	"fred:x:5000:\n" \
 	"vac:x:5001:\n"
 
-static char *slurp(const char *path)
-{
-	FILE *f = fopen(path, "re");
-	char *buf = NULL;
-	size_t size = 0;
-	FILE *m;
-	int c;
-
-	if (f == NULL)
-		return NULL;
-	m = open_memstream(&buf, &size);
-	assert_non_null(m);
-	while ((c = getc(f)) != EOF)
-		putc(c, m);
-	fclose(f);
-	fclose(m);
-	return buf;
-}
-
 static void put_below(const char *rel, const char *text, mode_t mode)
 {
 	char path[PATH_MAX];
-	FILE *f;
 
 	snprintf(path, sizeof(path), "%s/%s", top, rel);
-	f = fopen(path, "we");
-	assert_non_null(f);
-	fputs(text, f);
-	assert_int_equal(fclose(f), 0);
+	put(path, text);
 	assert_int_equal(chmod(path, mode), 0);
 }
 

@@ -11,6 +11,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "test-util.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -31,34 +33,6 @@ static char work[128];		/* top/work */
 static const struct dc_tools tools = { "dovecot", "doveconf" };
 
 /* ---- helpers ---- */
-
-static char *slurp(const char *path)
-{
-	FILE *f = fopen(path, "re");
-	char *buf = NULL;
-	size_t size = 0;
-	FILE *m;
-	int c;
-
-	if (f == NULL)
-		return NULL;
-	m = open_memstream(&buf, &size);
-	assert_non_null(m);
-	while ((c = getc(f)) != EOF)
-		putc(c, m);
-	fclose(f);
-	fclose(m);
-	return buf;
-}
-
-static void put(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "we");
-
-	assert_non_null(f);
-	fputs(text, f);
-	assert_int_equal(fclose(f), 0);
-}
 
 static const char *fixture(const char *name)
 {

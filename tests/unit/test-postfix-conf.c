@@ -11,6 +11,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "test-util.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -39,34 +41,6 @@ static struct pf_tools tools;
 	"mail_spool_directory = /var/mail\n" \
 	"inet_interfaces = loopback-only\n" \
 	"compatibility_level = 3.6\n"
-
-static char *slurp(const char *path)
-{
-	FILE *f = fopen(path, "re");
-	char *buf = NULL;
-	size_t size = 0;
-	FILE *m;
-	int c;
-
-	if (f == NULL)
-		return NULL;
-	m = open_memstream(&buf, &size);
-	assert_non_null(m);
-	while ((c = getc(f)) != EOF)
-		putc(c, m);
-	fclose(f);
-	fclose(m);
-	return buf;
-}
-
-static void put(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "we");
-
-	assert_non_null(f);
-	fputs(text, f);
-	assert_int_equal(fclose(f), 0);
-}
 
 static int rm_entry(const char *path, const struct stat *st, int flag,
 		    struct FTW *ftw)

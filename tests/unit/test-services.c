@@ -12,6 +12,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "test-util.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -65,34 +67,6 @@ static char calls[192];		/* what it was run with */
 	"#imap3\t\tstream\ttcp\tnowait\troot\t/usr/sbin/tcpd\t/usr/sbin/imapd\n"
 
 /* ---- helpers ---- */
-
-static char *slurp(const char *path)
-{
-	FILE *f = fopen(path, "re");
-	char *buf = NULL;
-	size_t size = 0;
-	FILE *m;
-	int c;
-
-	if (f == NULL)
-		return NULL;
-	m = open_memstream(&buf, &size);
-	assert_non_null(m);
-	while ((c = getc(f)) != EOF)
-		putc(c, m);
-	fclose(f);
-	fclose(m);
-	return buf;
-}
-
-static void put(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "we");
-
-	assert_non_null(f);
-	fputs(text, f);
-	assert_int_equal(fclose(f), 0);
-}
 
 static void mkdirs(const char *rel)
 {
