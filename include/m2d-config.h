@@ -29,6 +29,48 @@
  * owner: "passwd" (the user's passwd entry; for a user not in passwd the
  * owner of the inbox, else of the home), "inbox" (the owner of the
  * inbox file, else as "passwd"), a user name, or "UID:GID".
+ *
+ * The system the runbook edits (every path and command configurable, so
+ * that a practice server or a test points them at a scratch tree; unset
+ * strings are NULL and mean the default named here):
+ *
+ *   dovecot_config    = "/etc/dovecot/dovecot.conf"
+ *   dovecot_command   = "dovecot"     # command lines, split at spaces
+ *   doveconf_command  = "doveconf"
+ *   doveadm_command   = "doveadm"
+ *   test_address      = "127.0.0.1"   # step 8: the alternate listener
+ *   test_port         = 1043
+ *   imap_address      = ""            # step 17: "" = Dovecot's default
+ *   imap_port         = 143
+ *   imaps_port        = 993           # 0 = off
+ *   dovecot_log_path  = ""            # issue 11: a file, or
+ *   dovecot_syslog_facility = ""      #   a syslog facility
+ *   pop3_uidl         = "auto"        # "auto", "yes", "no" (issue 10)
+ *   imap_test_user    = ""            # "" = the first test user
+ *   imap_test_password = ""           # "" = asked (or the environment
+ *                                     #   MBOX2DOVECOT_IMAP_PASSWORD)
+ *   imap_master_user  = ""            # Dovecot master user: log in as
+ *   imap_master_password = ""         #   "USER*MASTER"
+ *   postfix_config_dir = ""           # "" = Postfix's default
+ *   postconf_command  = "postconf"
+ *   postfix_command   = "postfix"
+ *   postqueue_command = "postqueue"
+ *   postfix_reload_command = ""       # "" = "postfix [-c DIR] reload"
+ *   postfix_flush_command = ""        # "" = "postqueue [-c DIR] -f"
+ *   postfix_delivery  = "spool"       # or "home" (home_mailbox)
+ *   home_mailbox      = "Maildir/"
+ *   test_delivery_command = "/usr/sbin/sendmail -i -- %u"  # step 21,
+ *                                     #   the message on standard input
+ *   services_root     = ""            # prefix of /etc/xinetd.d, inetd.conf
+ *   service dovecot { start = "..." stop reload enable disable status
+ *                     probe = "tcp:127.0.0.1:143" | "command:CMD" | "none" }
+ *   service postfix { ... }
+ *   service uw-imap { ... }           # unset: detected (services.h)
+ *   skel_dir          = ""            # "" = /etc/skel
+ *   accounts_root     = ""            # usermod -P ROOT, ROOT/etc/passwd
+ *   usermod_command   = "usermod"
+ *   test_users        = {}            # step 5: preset test subset
+ *   test_user_count   = 2             # step 5: how many to propose
  */
 
 #include <stdbool.h>
@@ -36,6 +78,16 @@
 #include "m2d-error.h"
 
 #define M2D_MAX_ROOTS 16
+
+/* Service roles and actions, in the order of services.h's enums. */
+#define M2D_SVC_ROLES 3		/* postfix, dovecot, uw-imap */
+#define M2D_SVC_ACTIONS 6	/* start stop reload enable disable status */
+#define M2D_MAX_TEST_USERS 64
+
+struct m2d_service_conf {
+	char *cmd[M2D_SVC_ACTIONS];	/* NULL: detected default */
+	char *probe;			/* NULL: default; "tcp:A:P" ... */
+};
 
 struct m2d_config {
 	char *spool_dir;
@@ -50,7 +102,35 @@ struct m2d_config {
 	int jobs;
 	bool mboxrd;
 	char *source_tz;
+
+	/* the system (see above); NULL = default */
+	char *dovecot_config;
+	char *dovecot_command, *doveconf_command, *doveadm_command;
+	char *test_address;
+	unsigned int test_port;
+	char *imap_address;
+	unsigned int imap_port, imaps_port;
+	char *dovecot_log_path, *dovecot_syslog_facility;
+	char *pop3_uidl;		/* "auto", "yes", "no" */
+	char *imap_test_user, *imap_test_password;
+	char *imap_master_user, *imap_master_password;
+	char *postfix_config_dir;
+	char *postconf_command, *postfix_command, *postqueue_command;
+	char *postfix_reload_command, *postfix_flush_command;
+	char *postfix_delivery;		/* "spool" or "home" */
+	char *home_mailbox;
+	char *test_delivery_command;
+	char *services_root;
+	struct m2d_service_conf service[M2D_SVC_ROLES];
+	char *skel_dir, *accounts_root, *usermod_command;
+	char *test_users[M2D_MAX_TEST_USERS];
+	int ntest_users;
+	int test_user_count;
 };
+
+/* "postfix", "dovecot", "uw-imap" (the section titles). */
+extern const char *const m2d_service_names[M2D_SVC_ROLES];
+extern const char *const m2d_service_actions[M2D_SVC_ACTIONS];
 
 /*
  * Defaults, then PATH when not NULL (a missing PATH is an error).

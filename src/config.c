@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -221,6 +222,95 @@ static int valid_jobs(cfg_t *cfg, cfg_opt_t *opt)
 	return 0;
 }
 
+static int valid_port(cfg_t *cfg, cfg_opt_t *opt)
+{
+	long v = cfg_opt_getnint(opt, 0);
+
+	if (v < 0 || v > 65535) {
+		cfg_error(cfg, _("%s: %ld is not a TCP port (0..65535)"),
+			  cfg_opt_name(opt), v);
+		return -1;
+	}
+	return 0;
+}
+
+static const char *choice_problem(const char *value, const char *a,
+				  const char *b, const char *c)
+{
+	if (value == NULL || strcmp(value, a) == 0 || strcmp(value, b) == 0 ||
+	    (c != NULL && strcmp(value, c) == 0))
+		return NULL;
+	return _("is not one of the allowed values");
+}
+
+static const char *uidl_problem(const char *v)
+{
+	return choice_problem(v, "auto", "yes", "no");
+}
+
+static const char *delivery_problem(const char *v)
+{
+	return choice_problem(v, "spool", "home", NULL);
+}
+
+static int valid_uidl(cfg_t *cfg, cfg_opt_t *opt)
+{
+	return validate_str(cfg, opt, uidl_problem);
+}
+
+static int valid_delivery(cfg_t *cfg, cfg_opt_t *opt)
+{
+	return validate_str(cfg, opt, delivery_problem);
+}
+
+/* NULL when PROBE is "", "none", "tcp:ADDR:PORT" or "command:CMD". */
+static const char *probe_problem(const char *probe)
+{
+	const char *colon;
+	char *end;
+	long port;
+
+	if (probe == NULL || probe[0] == '\0' || strcmp(probe, "none") == 0)
+		return NULL;
+	if (strncmp(probe, "command:", 8) == 0 && probe[8] != '\0')
+		return NULL;
+	if (strncmp(probe, "tcp:", 4) != 0)
+		return _("probe must be \"none\", \"tcp:ADDRESS:PORT\" or "
+			 "\"command:COMMAND\"");
+	colon = strrchr(probe + 4, ':');
+	if (colon == NULL || colon == probe + 4)
+		return _("probe must be \"none\", \"tcp:ADDRESS:PORT\" or "
+			 "\"command:COMMAND\"");
+	errno = 0;
+	port = strtol(colon + 1, &end, 10);
+	if (*end != '\0' || end == colon + 1 || errno != 0 || port <= 0 ||
+	    port > 65535)
+		return _("probe: the port must be 1..65535");
+	return NULL;
+}
+
+static int valid_test_users(cfg_t *cfg, cfg_opt_t *opt)
+{
+	if (cfg_opt_size(opt) > M2D_MAX_TEST_USERS) {
+		cfg_error(cfg, _("test_users: at most %d users"),
+			  M2D_MAX_TEST_USERS);
+		return -1;
+	}
+	return validate_str(cfg, opt, nonempty_problem);
+}
+
+static int valid_count(cfg_t *cfg, cfg_opt_t *opt)
+{
+	long v = cfg_opt_getnint(opt, 0);
+
+	if (v < 1 || v > M2D_MAX_TEST_USERS) {
+		cfg_error(cfg, _("%s: %ld is out of range (1..%d)"),
+			  cfg_opt_name(opt), v, M2D_MAX_TEST_USERS);
+		return -1;
+	}
+	return 0;
+}
+
 static void set_defaults(struct m2d_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
@@ -236,6 +326,64 @@ static void set_defaults(struct m2d_config *cfg)
 	m2d_config_set(&cfg->owner, "passwd");
 	cfg->jobs = 0;
 	cfg->mboxrd = false;
+	m2d_config_set(&cfg->dovecot_config, "/etc/dovecot/dovecot.conf");
+	m2d_config_set(&cfg->test_address, "127.0.0.1");
+	cfg->test_port = 1043;
+	cfg->imap_port = 143;
+	cfg->imaps_port = 993;
+	m2d_config_set(&cfg->pop3_uidl, "auto");
+	m2d_config_set(&cfg->postfix_delivery, "spool");
+	m2d_config_set(&cfg->home_mailbox, "Maildir/");
+	m2d_config_set(&cfg->test_delivery_command,
+		       "/usr/sbin/sendmail -i -- %u");
+	cfg->test_user_count = 2;
+}
+
+const char *const m2d_service_names[M2D_SVC_ROLES] = {
+	"postfix", "dovecot", "uw-imap",
+};
+const char *const m2d_service_actions[M2D_SVC_ACTIONS] = {
+	"start", "stop", "reload", "enable", "disable", "status",
+};
+
+/* The string settings of the system part: name, field offset. */
+#define SYS_STR(name, field) { name, offsetof(struct m2d_config, field) }
+static const struct {
+	const char *name;
+	size_t offset;
+} sys_strings[] = {
+	SYS_STR("dovecot_config", dovecot_config),
+	SYS_STR("dovecot_command", dovecot_command),
+	SYS_STR("doveconf_command", doveconf_command),
+	SYS_STR("doveadm_command", doveadm_command),
+	SYS_STR("test_address", test_address),
+	SYS_STR("imap_address", imap_address),
+	SYS_STR("dovecot_log_path", dovecot_log_path),
+	SYS_STR("dovecot_syslog_facility", dovecot_syslog_facility),
+	SYS_STR("pop3_uidl", pop3_uidl),
+	SYS_STR("imap_test_user", imap_test_user),
+	SYS_STR("imap_test_password", imap_test_password),
+	SYS_STR("imap_master_user", imap_master_user),
+	SYS_STR("imap_master_password", imap_master_password),
+	SYS_STR("postfix_config_dir", postfix_config_dir),
+	SYS_STR("postconf_command", postconf_command),
+	SYS_STR("postfix_command", postfix_command),
+	SYS_STR("postqueue_command", postqueue_command),
+	SYS_STR("postfix_reload_command", postfix_reload_command),
+	SYS_STR("postfix_flush_command", postfix_flush_command),
+	SYS_STR("postfix_delivery", postfix_delivery),
+	SYS_STR("home_mailbox", home_mailbox),
+	SYS_STR("test_delivery_command", test_delivery_command),
+	SYS_STR("services_root", services_root),
+	SYS_STR("skel_dir", skel_dir),
+	SYS_STR("accounts_root", accounts_root),
+	SYS_STR("usermod_command", usermod_command),
+};
+#define N_SYS_STRINGS (sizeof(sys_strings) / sizeof(sys_strings[0]))
+
+static char **sys_field(struct m2d_config *cfg, size_t i)
+{
+	return (char **)((char *)cfg + sys_strings[i].offset);
 }
 
 /* "" means unset for these */
@@ -333,11 +481,88 @@ fail:
 	return NULL;
 }
 
+/* Where a service's probe/command strings go. */
+static cfg_opt_t service_opts[] = {
+	CFG_STR("start", "", CFGF_NONE),
+	CFG_STR("stop", "", CFGF_NONE),
+	CFG_STR("reload", "", CFGF_NONE),
+	CFG_STR("enable", "", CFGF_NONE),
+	CFG_STR("disable", "", CFGF_NONE),
+	CFG_STR("status", "", CFGF_NONE),
+	CFG_STR("probe", "", CFGF_NONE),
+	CFG_END()
+};
+
+static int valid_service(cfg_t *cfg, cfg_opt_t *opt)
+{
+	cfg_t *sec = cfg_opt_getnsec(opt, cfg_opt_size(opt) - 1);
+	const char *title = cfg_title(sec), *problem;
+	bool known = false;
+
+	for (int r = 0; r < M2D_SVC_ROLES; r++)
+		known |= strcmp(title, m2d_service_names[r]) == 0;
+	if (!known) {
+		cfg_error(cfg, _("service \"%s\": the services are "
+				 "\"postfix\", \"dovecot\" and \"uw-imap\""),
+			  title);
+		return -1;
+	}
+	problem = probe_problem(cfg_getstr(sec, "probe"));
+	if (problem != NULL) {
+		cfg_error(cfg, "service %s: %s", title, problem);
+		return -1;
+	}
+	return 0;
+}
+
+static void load_system(struct m2d_config *cfg, cfg_t *c)
+{
+	/* absent or "": the default stays */
+	for (size_t i = 0; i < N_SYS_STRINGS; i++) {
+		const char *v = cfg_getstr(c, sys_strings[i].name);
+
+		if (v != NULL && v[0] != '\0')
+			m2d_config_set(sys_field(cfg, i), v);
+	}
+	cfg->test_port = (unsigned int)cfg_getint(c, "test_port");
+	cfg->imap_port = (unsigned int)cfg_getint(c, "imap_port");
+	cfg->imaps_port = (unsigned int)cfg_getint(c, "imaps_port");
+	cfg->test_user_count = (int)cfg_getint(c, "test_user_count");
+	for (int i = 0; i < cfg->ntest_users; i++)
+		m2d_config_set(&cfg->test_users[i], NULL);
+	cfg->ntest_users = (int)cfg_size(c, "test_users");
+	for (int i = 0; i < cfg->ntest_users; i++)
+		m2d_config_set(&cfg->test_users[i],
+			       cfg_getnstr(c, "test_users", (unsigned)i));
+	for (unsigned int i = 0; i < cfg_size(c, "service"); i++) {
+		cfg_t *sec = cfg_getnsec(c, "service", i);
+		int r;
+
+		for (r = 0; r < M2D_SVC_ROLES; r++)
+			if (strcmp(cfg_title(sec), m2d_service_names[r]) == 0)
+				break;
+		if (r == M2D_SVC_ROLES)
+			continue;
+		for (int a = 0; a < M2D_SVC_ACTIONS; a++) {
+			const char *v = cfg_getstr(sec, m2d_service_actions[a]);
+
+			m2d_config_set(&cfg->service[r].cmd[a],
+				       v != NULL && v[0] != '\0' ? v : NULL);
+		}
+		{
+			const char *v = cfg_getstr(sec, "probe");
+
+			m2d_config_set(&cfg->service[r].probe,
+				       v != NULL && v[0] != '\0' ? v : NULL);
+		}
+	}
+}
+
 static int load_file(struct m2d_config *cfg, const char *path,
 		     struct m2d_error *err)
 {
 	static char *default_roots = "{\"~/mail\", \"~\"}";
-	cfg_opt_t opts[] = {
+	cfg_opt_t base_opts[] = {
 		CFG_STR("spool_dir", "/var/spool/mail", CFGF_NONE),
 		CFG_STR("homes_dir", "", CFGF_NONE),
 		CFG_STR_LIST("folder_roots", default_roots, CFGF_NONE),
@@ -350,12 +575,33 @@ static int load_file(struct m2d_config *cfg, const char *path,
 		CFG_INT("jobs", 0, CFGF_NONE),
 		CFG_BOOL("mboxrd", cfg_false, CFGF_NONE),
 		CFG_STR("source_tz", "", CFGF_NONE),
-		CFG_END()
+		CFG_INT("test_port", 1043, CFGF_NONE),
+		CFG_INT("imap_port", 143, CFGF_NONE),
+		CFG_INT("imaps_port", 993, CFGF_NONE),
+		CFG_STR_LIST("test_users", "{}", CFGF_NONE),
+		CFG_INT("test_user_count", 2, CFGF_NONE),
+		CFG_SEC("service", service_opts, CFGF_MULTI | CFGF_TITLE |
+			CFGF_NO_TITLE_DUPES),
 	};
+	cfg_opt_t opts[sizeof(base_opts) / sizeof(base_opts[0]) +
+		       N_SYS_STRINGS + 1];
+	size_t nopts = sizeof(base_opts) / sizeof(base_opts[0]);
 	cfg_t *c;
 	char *text;
 	int ret;
 
+	memcpy(opts, base_opts, sizeof(base_opts));
+	for (size_t i = 0; i < N_SYS_STRINGS; i++) {
+		cfg_opt_t o = CFG_STR(NULL, NULL, CFGF_NONE);
+
+		o.name = sys_strings[i].name;
+		opts[nopts++] = o;
+	}
+	{
+		cfg_opt_t end = CFG_END();
+
+		opts[nopts] = end;
+	}
 	text = read_conf(path, err);
 	if (text == NULL)
 		return -1;
@@ -375,6 +621,14 @@ static int load_file(struct m2d_config *cfg, const char *path,
 	cfg_set_validate_func(c, "uid_min", valid_uid);
 	cfg_set_validate_func(c, "uid_max", valid_uid);
 	cfg_set_validate_func(c, "jobs", valid_jobs);
+	cfg_set_validate_func(c, "test_port", valid_port);
+	cfg_set_validate_func(c, "imap_port", valid_port);
+	cfg_set_validate_func(c, "imaps_port", valid_port);
+	cfg_set_validate_func(c, "pop3_uidl", valid_uidl);
+	cfg_set_validate_func(c, "postfix_delivery", valid_delivery);
+	cfg_set_validate_func(c, "test_users", valid_test_users);
+	cfg_set_validate_func(c, "test_user_count", valid_count);
+	cfg_set_validate_func(c, "service", valid_service);
 
 	memset(&parse_error, 0, sizeof(parse_error));
 	ret = cfg_parse_buf(c, text);
@@ -406,6 +660,7 @@ static int load_file(struct m2d_config *cfg, const char *path,
 	cfg->jobs = (int)cfg_getint(c, "jobs");
 	cfg->mboxrd = cfg_getbool(c, "mboxrd") == cfg_true;
 	set_optional(&cfg->source_tz, cfg_getstr(c, "source_tz"));
+	load_system(cfg, c);
 	cfg_free(c);
 
 	return m2d_config_check(cfg, path, err);
@@ -481,6 +736,15 @@ void m2d_config_free(struct m2d_config *cfg)
 	free(cfg->work_dir);
 	free(cfg->owner);
 	free(cfg->source_tz);
+	for (size_t i = 0; i < N_SYS_STRINGS; i++)
+		free(*sys_field(cfg, i));
+	for (int r = 0; r < M2D_SVC_ROLES; r++) {
+		for (int a = 0; a < M2D_SVC_ACTIONS; a++)
+			free(cfg->service[r].cmd[a]);
+		free(cfg->service[r].probe);
+	}
+	for (int i = 0; i < cfg->ntest_users && i < M2D_MAX_TEST_USERS; i++)
+		free(cfg->test_users[i]);
 	memset(cfg, 0, sizeof(*cfg));
 }
 
