@@ -814,26 +814,37 @@ int rb_confirm(struct runbook *rb, int step, bool yes, struct m2d_error *err)
 /* ------------------------------------------------------------------ */
 /* Running                                                            */
 
+int rb_prerequisite(const struct runbook *rb, int step)
+{
+	if (!step_ok(step))
+		return -1;
+	for (int n = 0; n < RB_NSTEPS; n++) {
+		enum rb_status st;
+
+		if (!(rb_steps[step].needs & (UINT32_C(1) << n)))
+			continue;
+		st = rb->steps[n].status;
+		if (st == RB_DONE ||
+		    (st == RB_SKIPPED && !(rb_steps[n].flags & RB_GATE)))
+			continue;
+		return n;
+	}
+	return -1;
+}
+
 int rb_can_run(const struct runbook *rb, int step, char *why, size_t size)
 {
 	const struct rb_step_def *d;
+	int n;
 
 	if (!step_ok(step)) {
 		snprintf(why, size, _("there is no step %d"), step);
 		return 0;
 	}
 	d = &rb_steps[step];
-	for (int n = 0; n < RB_NSTEPS; n++) {
-		enum rb_status st;
-
-		if (!(d->needs & (UINT32_C(1) << n)))
-			continue;
-		st = rb->steps[n].status;
-		if (st == RB_DONE)
-			continue;
-		if (st == RB_SKIPPED && !(rb_steps[n].flags & RB_GATE))
-			continue;
-		if (st == RB_SKIPPED)
+	n = rb_prerequisite(rb, step);
+	if (n >= 0) {
+		if (rb->steps[n].status == RB_SKIPPED)
 			snprintf(why, size, _("step %d (%s) is a gate and was "
 					      "skipped: it must pass first"),
 				 n, _(rb_steps[n].title));
@@ -841,7 +852,7 @@ int rb_can_run(const struct runbook *rb, int step, char *why, size_t size)
 			snprintf(why, size, _("step %d (%s) must be done "
 					      "first: it is %s"),
 				 n, _(rb_steps[n].title),
-				 rb_status_str(st));
+				 rb_status_str(rb->steps[n].status));
 		return 0;
 	}
 	if ((d->flags & RB_CONFIRM) && !rb->steps[step].confirmed) {
