@@ -93,6 +93,8 @@ static int imap_test(struct runbook *rb, const char *addr, unsigned int port,
 {
 	struct imap_test_params p;
 	struct imap_expect *exp = NULL;
+	char *log = NULL;
+	time_t t0 = time(NULL);
 	const char *user;
 	size_t nexp = 0, uidx;
 	int ret = -1, r;
@@ -150,6 +152,12 @@ static int imap_test(struct runbook *rb, const char *addr, unsigned int port,
 	memset(&rb->imap, 0, sizeof(rb->imap));
 	r = imap_test_run(&p, &rb->imap, err);
 	rb->have_imap = r >= 0;
+	if (r != 0) {
+		/* the cause is in Dovecot's log: quote it (issue 11) */
+		log = rb_dovecot_log(rb, user, t0 - 1, 12);
+		if (log != NULL)
+			rb_log(rb, _("Dovecot's log about %s:\n%s"), user, log);
+	}
 	if (r < 0)
 		goto out;
 	for (size_t i = 0; i < rb->imap.nchecks; i++)
@@ -160,14 +168,31 @@ static int imap_test(struct runbook *rb, const char *addr, unsigned int port,
 				     "%zu failed"), addr, port, user,
 		  rb->imap.nchecks, rb->imap.failed);
 	if (r > 0) {
+		const char *first = "";
+
+		for (size_t i = 0; i < rb->imap.nchecks && first[0] == '\0';
+		     i++)
+			if (!rb->imap.checks[i].ok)
+				first = rb->imap.checks[i].detail;
 		m2d_error_set(err, M2D_ERR_USAGE, NULL,
 			      _("the IMAP test failed on %s:%u (%zu of %zu "
-				"checks): do not go on until it passes"),
-			      addr, port, rb->imap.failed, rb->imap.nchecks);
+				"checks): %s; do not go on until it passes"),
+			      addr, port, rb->imap.failed, rb->imap.nchecks,
+			      first);
 		goto out;
 	}
 	ret = 1;
 out:
+	if (ret < 0 && log != NULL) {
+		char *nl = strchr(log, '\n');
+
+		if (nl != NULL)
+			*nl = '\0';
+		snprintf(err->msg + strlen(err->msg),
+			 sizeof(err->msg) - strlen(err->msg),
+			 _("; Dovecot's log: %s"), log);
+	}
+	free(log);
 	for (size_t i = 0; i < nexp; i++)
 		imap_expect_free(&exp[i]);
 	free(exp);
@@ -365,6 +390,61 @@ static int step_migrate_folders(struct runbook *rb, struct m2d_error *err)
 	return step_migrate_test(rb, true, true, err);
 }
 
+/*
+ * Issue 11: Dovecot logs into a file of its own.  The file is created
+ * (0640, root's) when missing, so that its owner and mode are ours and
+ * not a umask's; a logrotate snippet is written into the work directory
+ * and proposed when logrotate is installed (ROOT/etc/logrotate.d).
+ */
+static int prepare_log_file(struct runbook *rb, struct m2d_error *err)
+{
+	const char *log = rb->cfg.dovecot_log_path;
+	char path[4096], *text = NULL;
+	struct stat st;
+	int fd;
+
+	if (log == NULL)
+		return 0;
+	fd = open(log, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+		  0640);
+	if (fd >= 0)
+		close(fd);
+	else if (errno != EEXIST)
+		return m2d_error_sys(err, "open", log);
+	snprintf(path, sizeof(path), "%s/dovecot.logrotate", rb->cfg.work_dir);
+	if (asprintf(&text, "# mbox2dovecot: Dovecot's own log file
+"
+		     "%s {
+	weekly
+	rotate 8
+	missingok
+	notifempty
+"
+		     "	compress
+	delaycompress
+	sharedscripts
+"
+		     "	postrotate
+		doveadm log reopen
+	endscript
+}
+",
+		     log) < 0)
+		return m2d_error_sys(err, "malloc", NULL);
+	if (sf_write_path(path, text, 0600, -1, -1, err) < 0) {
+		free(text);
+		return -1;
+	}
+	free(text);
+	snprintf(path, sizeof(path), "%s/etc/logrotate.d",
+		 rb->cfg.services_root != NULL ? rb->cfg.services_root : "");
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+		rb_log(rb, _("Dovecot logs into %s: a logrotate snippet is in "
+			     "%s/dovecot.logrotate; copy it into %s to rotate "
+			     "the log"), log, rb->cfg.work_dir, path);
+	return 0;
+}
+
 static int dovecot_listen(struct runbook *rb, bool normal,
 			  struct m2d_error *err)
 {
@@ -375,7 +455,8 @@ static int dovecot_listen(struct runbook *rb, bool normal,
 	unsigned int port = normal ? rb->cfg.imap_port : rb->cfg.test_port;
 	int r;
 
-	if (rb_dc_edit(rb, normal, &edit, err) < 0)
+	if (prepare_log_file(rb, err) < 0 ||
+	    rb_dc_edit(rb, normal, &edit, err) < 0)
 		return -1;
 	r = rb_dc_apply(rb, &edit, addr, port, err);
 	dc_edit_free(&edit);
