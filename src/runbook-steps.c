@@ -412,23 +412,10 @@ static int prepare_log_file(struct runbook *rb, struct m2d_error *err)
 	else if (errno != EEXIST)
 		return m2d_error_sys(err, "open", log);
 	snprintf(path, sizeof(path), "%s/dovecot.logrotate", rb->cfg.work_dir);
-	if (asprintf(&text, "# mbox2dovecot: Dovecot's own log file
-"
-		     "%s {
-	weekly
-	rotate 8
-	missingok
-	notifempty
-"
-		     "	compress
-	delaycompress
-	sharedscripts
-"
-		     "	postrotate
-		doveadm log reopen
-	endscript
-}
-",
+	if (asprintf(&text, "# mbox2dovecot: Dovecot's own log file\n"
+		     "%s {\n\tweekly\n\trotate 8\n\tmissingok\n\tnotifempty\n"
+		     "\tcompress\n\tdelaycompress\n\tsharedscripts\n"
+		     "\tpostrotate\n\t\tdoveadm log reopen\n\tendscript\n}\n",
 		     log) < 0)
 		return m2d_error_sys(err, "malloc", NULL);
 	if (sf_write_path(path, text, 0600, -1, -1, err) < 0) {
