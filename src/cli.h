@@ -76,5 +76,6 @@ int cmd_verify(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_dovecot_conf(int argc, char **argv);
 int cmd_postfix_conf(int argc, char **argv);
+int cmd_sandbox(int argc, char **argv);
 
 #endif
