@@ -228,6 +228,18 @@ static int step_checks(struct runbook *rb, struct m2d_error *err)
 	if (worst < 0)
 		return -1;
 	rb->have_checks = true;
+	/* in the runbook, names are decided at step 4: a warning here */
+	for (size_t i = 0; i < rb->checks.nitems; i++) {
+		struct check_item *it = &rb->checks.items[i];
+
+		if (strcmp(it->res.id, "folder_names") != 0 ||
+		    it->res.status != CHECK_FAIL)
+			continue;
+		it->res.status = CHECK_WARN;
+		snprintf(it->res.fix, sizeof(it->res.fix), "%s",
+			 _("step 4 asks for a new name for each, with a "
+			   "suggestion, or leaves it out"));
+	}
 	checks_worst(&rb->checks, counts);
 	for (size_t i = 0; i < rb->checks.nitems; i++) {
 		const struct check_item *it = &rb->checks.items[i];
