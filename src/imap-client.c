@@ -3,7 +3,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <arpa/inet.h>
 #include <netdb.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -1360,12 +1362,23 @@ int imap_client_capability(struct imap_client *c, struct m2d_error *err)
 	return 0;
 }
 
-/* 127.0.0.1 (and ::1): the test talks to the Dovecot on this very host,
- * whose certificate is often the self-signed one the package made; there
- * is nobody in between to verify against, so no CA check is done. */
+/*
+ * A loopback address (127.0.0.1, any 127/8, ::1), given as a number: the
+ * test talks to the Dovecot on this very host, whose certificate is often
+ * the self-signed one its package made, and nobody is in between; so no
+ * CA check is done there.  Any other host, a name included, is verified
+ * against the system's CAs and must match the name.
+ */
 static bool is_loopback(const char *host)
 {
-	return strcmp(host, "127.0.0.1") == 0 || strcmp(host, "::1") == 0;
+	struct in_addr a4;
+	struct in6_addr a6;
+
+	if (inet_pton(AF_INET, host, &a4) == 1)
+		return (ntohl(a4.s_addr) >> 24) == 127;
+	if (inet_pton(AF_INET6, host, &a6) == 1)
+		return IN6_IS_ADDR_LOOPBACK(&a6);
+	return false;
 }
 
 int imap_client_starttls(struct imap_client *c, struct m2d_error *err)

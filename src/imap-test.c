@@ -420,8 +420,11 @@ static bool check_list(struct run *r)
 					      nmissing), nmissing, missing);
 		return false;
 	}
-	check_set(ck, true, _("INBOX and the %zu expected folders are listed "
-			      "(%zu in all)"), r->p->nfolders, r->nlisted);
+	check_set(ck, true, ngettext("INBOX and the %zu expected folder are "
+				     "listed (%zu in all)",
+				     "INBOX and the %zu expected folders are "
+				     "listed (%zu in all)", r->p->nfolders),
+		  r->p->nfolders, r->nlisted);
 	return true;
 }
 
@@ -539,14 +542,22 @@ static void check_counts_dates(struct run *r)
 		return;
 	}
 	if (ncount_bad > 0)
-		check_set(counts, false, _("%s (%zu of %zu folders differ)"),
+		check_set(counts, false,
+			  ngettext("%s (%zu of %zu folders differs)",
+				   "%s (%zu of %zu folders differ)",
+				   ncount_bad),
 			  first_count, ncount_bad, r->p->nfolders);
 	else
-		check_set(counts, true, _("%zu folders, %lu messages, as in "
-					  "the mboxes"), r->p->nfolders, total);
+		check_set(counts, true,
+			  ngettext("%zu folder, %lu messages, as in the mbox",
+				   "%zu folders, %lu messages, as in the "
+				   "mboxes", r->p->nfolders),
+			  r->p->nfolders, total);
 	if (ndate_bad > 0)
-		check_set(dates, false, _("%s (%lu dates differ)"), first_date,
-			  ndate_bad);
+		check_set(dates, false, ngettext("%s (%lu date differs)",
+						 "%s (%lu dates differ)",
+						 ndate_bad),
+			  first_date, ndate_bad);
 	else if (nskipped > 0)
 		check_set(dates, true, _("%lu dates equal the From_ dates; %zu "
 					 "folders not compared (their counts "
@@ -1116,11 +1127,14 @@ int imap_doveadm_counts(const char *doveadm, const char *conf,
 	result->ok = nbad == 0;
 	if (nbad > 0)
 		snprintf(result->detail, sizeof(result->detail),
-			 _("%s (%zu of %zu folders differ)"), first, nbad,
-			 nfolders);
+			 ngettext("%s (%zu of %zu folders differs)",
+				  "%s (%zu of %zu folders differ)", nbad),
+			 first, nbad, nfolders);
 	else
 		snprintf(result->detail, sizeof(result->detail),
-			 _("%zu folders, %lu messages, as in the mboxes"),
+			 ngettext("%zu folder, %lu messages, as in the mbox",
+				  "%zu folders, %lu messages, as in the mboxes",
+				  nfolders),
 			 nfolders, result->messages);
 	return result->ok ? 0 : 1;
 }
