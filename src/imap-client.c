@@ -268,6 +268,8 @@ static int parse_args(struct parser *ps, int depth, struct imap_arg **args_r,
 			size = nsize;
 		}
 		if (parse_arg(ps, depth, &args[count]) < 0) {
+			/* what the failed one holds (an unterminated list) */
+			arg_free(&args[count]);
 			args_free(args, count);
 			return -1;
 		}
@@ -1248,7 +1250,7 @@ int imap_client_command(struct imap_client *c, struct imap_reply *reply,
 			struct m2d_error *err, const char *fmt, ...)
 {
 	struct out o = { NULL, 0, 0, false };
-	char tag[16], num[24], name[MAX_NAME_UTF7];
+	char tag[16], num[32], name[MAX_NAME_UTF7];
 	bool literal_plus = imap_client_has_cap(c, "LITERAL+");
 	const char *p;
 	va_list ap;
