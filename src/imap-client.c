@@ -556,8 +556,9 @@ static void arm(struct imap_client *c)
 static int timed_out(struct imap_client *c, struct m2d_error *err)
 {
 	m2d_error_set(err, M2D_ERR_SYS, c->where,
-		      _("no answer from the IMAP server within %u seconds"),
-		      c->timeout);
+		      ngettext("no answer from the IMAP server within %u "
+			       "second", "no answer from the IMAP server "
+			       "within %u seconds", c->timeout), c->timeout);
 	err->sys_errno = ETIMEDOUT;
 	return -1;
 }

@@ -1,6 +1,7 @@
 /* imap-test.c - the runbook's IMAP test (see imap-test.h) */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -475,7 +476,9 @@ static void check_counts_dates(struct run *r)
 			continue;
 		if (!cmd(r, &reply, "FETCH 1:* (INTERNALDATE)", NULL, NULL))
 			break;
-		got = calloc(exists, sizeof(*got));
+		got = malloc(exists * sizeof(*got));
+		for (j = 0; got != NULL && j < exists; j++)
+			got[j] = LLONG_MIN;	/* not given */
 		if (got != NULL && imap_reply_ok(&reply)) {
 			for (j = 0; j < reply.nuntagged; j++) {
 				const struct imap_resp *u = &reply.untagged[j];
@@ -521,7 +524,7 @@ static void check_counts_dates(struct run *r)
 			if (ndate_bad++ > 0)
 				continue;
 			fmt_time((long long)f->dates[j], want, sizeof(want));
-			if (got[j] == 0)
+			if (got[j] == LLONG_MIN)
 				snprintf(first_date, sizeof(first_date),
 					 _("%s, message %lu: no INTERNALDATE, "
 					   "From_ date %s"), f->name, j + 1,

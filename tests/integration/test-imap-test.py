@@ -53,6 +53,7 @@ PROG = os.path.join(TOP, BUILD, "mbox2dovecot")
 TOOL = os.path.join(TOP, BUILD, "tools", "imap-test-tool")
 GEN = os.path.join(TOP, "tests", "tools", "gen-spool.py")
 TZ = "UTC"
+PW8 = "p\u00e4ss \"w\u00f6rt\""     # 8-bit and quotes: a literal
 
 
 class Tap:
@@ -468,6 +469,9 @@ def starttls(tap, work):
     os.chmod(key, 0o644)
     extra = ("ssl = yes\nssl_cert = <%s\nssl_key = <%s\n"
              "disable_plaintext_auth = yes\n"
+             # neither LITERAL+ nor MOVE: synchronizing literals, and the
+             # move as COPY, STORE \\Deleted, EXPUNGE
+             "imap_capability = IMAP4rev1 IDLE\n"
              "listen = 127.0.0.1, 127.0.0.2\n" % (cert, key))
 
     class TwoAddr(dh.Dovecot):
@@ -479,7 +483,7 @@ def starttls(tap, work):
                           "    address = 127.0.0.1, 127.0.0.2\n")
             with open(self.conf, "w") as f:
                 f.write(c)
-    dc = TwoAddr(os.path.join(d, "target"), ["tina"],
+    dc = TwoAddr(os.path.join(d, "target"), ["tina"], password=PW8,
                  workdir=os.path.join(d, "dovecot"), extra_conf=extra)
     try:
         dc.__enter__()
@@ -489,8 +493,11 @@ def starttls(tap, work):
     try:
         empty_mbox = os.path.join(d, "empty.mbox")
         open(empty_mbox, "w").close()
-        r = run_tool(["127.0.0.2", dc.port, "tina", "pw",
+        r = run_tool(["127.0.0.2", dc.port, "tina", PW8,
                       "INBOX=" + empty_mbox])
+        greeting = [ln for ln in r.out.splitlines()
+                    if ln.startswith("greeting\t")]
+        print("# " + (greeting[0] if greeting else "(no greeting)"))
         if "LOGINDISABLED" not in "".join(r.out.split("greeting")[1:2]):
             tap.skip("Dovecot does not say LOGINDISABLED to 127.0.0.2 "
                      "here")
@@ -498,8 +505,13 @@ def starttls(tap, work):
             tap.ok(r.status == 0 and "STARTTLS" in r.detail("login") and
                    r.ok("move"),
                    "LOGINDISABLED: STARTTLS (self-signed certificate on "
-                   "loopback), then every check passes", r.diag())
+                   "loopback), LOGIN with an 8-bit password (a literal), "
+                   "APPEND without LITERAL+, every check passes", r.diag())
             r.note("login", "move")
+            # the move went as COPY + EXPUNGE (no MOVE): Dovecot's count
+            tap.ok("expunged=2" in dc.log(), "no MOVE capability: moved "
+                   "with COPY, STORE \\Deleted, EXPUNGE (Dovecot logs "
+                   "expunged=2)", dc.log().splitlines()[-5:])
     finally:
         dc.failed = dc.failed or bool(tap.failures)
         dc.__exit__(None, None, None)
@@ -512,6 +524,23 @@ def nothing_listening(tap):
            "127.0.0.1:%d" % port in r.error and "refused" in r.error,
            "nothing listening on %d: -1, the error names host, port and "
            "the refusal" % port, r.diag())
+    r.note("error")
+
+    # a server that accepts and never greets: the timeout
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        s.bind(("127.0.0.1", 0))
+        s.listen(4)
+        port = s.getsockname()[1]
+        t0 = time.time()
+        r = run_tool(["--timeout", "1", "127.0.0.1", port, "alice", "pw"])
+        took = time.time() - t0
+    finally:
+        s.close()
+    tap.ok(r.status == 2 and r.result == -1 and r.error is not None and
+           "127.0.0.1:%d" % port in r.error and "1 second" in r.error and
+           took < 10, "a server that never greets: -1 after the timeout "
+           "(%.1f s)" % took, r.diag())
     r.note("error")
 
 
