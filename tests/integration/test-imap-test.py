@@ -412,6 +412,16 @@ def with_dovecot(tap, dc, work, target, pairs, arg_pairs, alice, bob, carol,
            "nothing else runs", r.diag())
     r.note("login")
 
+    # ---- a user Dovecot does not know: doveadm fails ----------------------
+    r = run_tool(doveadm + ["--no-modify", "127.0.0.1", port, "ghost", "pw",
+                            "INBOX=" + pairs[alice][0][1]])
+    tap.ok(r.status == 2 and not r.ok("login") and r.doveadm is not None
+           and r.doveadm[1] == -1 and "ghost" in r.doveadm[2] and
+           "exit" in r.doveadm[2],
+           "unknown user: login fails, doveadm gives -1 with its exit "
+           "status and message", r.diag())
+    r.note("login", "doveadm")
+
     # ---- a folder that is not there ---------------------------------------
     some_mbox = pairs[alice][0][1]
     r = run_tool(["127.0.0.1", port, alice, "pw", "Nowhere/x=" + some_mbox] +
