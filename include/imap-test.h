@@ -84,7 +84,8 @@ struct imap_test_params {
 	 * and only the first dates are compared. */
 	bool at_least;
 	/* When set, one more check, "delivered": INBOX holds a message
-	 * with this Message-ID (SEARCH HEADER Message-ID). */
+	 * with this Message-ID (SEARCH HEADER Message-ID), searched once
+	 * after "dates" (the caller waits for the delivery). */
 	const char *find_message_id;
 	unsigned int timeout;		/* seconds per reply; 0 = 30 */
 };
@@ -93,7 +94,8 @@ struct imap_test_params {
 
 struct imap_check {
 	const char *id;			/* "login", "list", "counts", "dates",
-					 * "create", "move" (JSON ids) */
+					 * "delivered", "create", "move" (JSON
+					 * ids, in this order) */
 	bool ok;
 	char detail[512];		/* translated: figures, or what
 					 * differed first */

@@ -412,6 +412,33 @@ def with_dovecot(tap, dc, work, target, pairs, arg_pairs, alice, bob, carol,
            "nothing else runs", r.diag())
     r.note("login")
 
+    # ---- new mail after the cutover: at_least, and "delivered" ------------
+    mid = "<m2d-delivered.%d@test>" % os.getpid()
+    c = dc.imap(alice)
+    try:
+        typ, _ = c.append("INBOX", None, None, (
+            "From: someone@example.com\r\nSubject: after the cutover\r\n"
+            "Message-ID: %s\r\n\r\nnew mail\r\n" % mid).encode())
+    finally:
+        c.logout()
+    tap.ok(typ == "OK", "alice: new mail appended to INBOX (%s)" % mid)
+    r = run_tool(["--no-modify", "--at-least", "--message-id", mid,
+                  "127.0.0.1", port, alice, "pw"] + arg_pairs(alice))
+    tap.ok(r.status == 0 and r.order == ["login", "list", "counts", "dates",
+                                         "delivered"] and
+           "new mail" in r.detail("counts") and mid in r.detail("delivered"),
+           "at_least: one more message in INBOX passes counts and dates; "
+           "delivered finds its Message-ID", r.diag())
+    r.note("counts", "delivered")
+    r = run_tool(["--no-modify", "--message-id", "<not-there@test>",
+                  "127.0.0.1", port, alice, "pw"] + arg_pairs(alice))
+    tap.ok(r.status == 1 and not r.ok("counts") and r.ok("dates") and
+           "INBOX" in r.detail("counts") and not r.ok("delivered") and
+           "<not-there@test>" in r.detail("delivered"),
+           "without at_least the new message fails counts (INBOX); an "
+           "absent Message-ID fails delivered", r.diag())
+    r.note("counts", "delivered")
+
     # ---- a user Dovecot does not know: doveadm fails ----------------------
     r = run_tool(doveadm + ["--no-modify", "127.0.0.1", port, "ghost", "pw",
                             "INBOX=" + pairs[alice][0][1]])
