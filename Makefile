@@ -134,7 +134,7 @@ $(FUZZ_LIB): $(FUZZ_LIB_OBJS)
 $(FUZZ_BUILD)/fuzz-%: tests/fuzz/fuzz-%.c tests/fuzz/fuzz-common.h \
 		$(FUZZ_LIB) $(HEADERS)
 	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< \
-		$(FUZZ_LIB) -lconfuse -pthread
+		$(FUZZ_LIB) -lconfuse -pthread $(OPENSSL_LIBS)
 
 fuzz-build: $(FUZZ_BINS)
 
