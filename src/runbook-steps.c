@@ -839,8 +839,15 @@ out:
 static int step_report(struct runbook *rb, struct m2d_error *err)
 {
 	char *txt = NULL, *json = NULL;
+	struct rb_step_state *st = &rb->steps[22];
+	int r;
 
-	if (rb_report_write(rb, &txt, &json, err) < 0)
+	/* the report tells of itself as done: it is, once written */
+	st->status = RB_DONE;
+	st->finished = time(NULL);
+	r = rb_report_write(rb, &txt, &json, err);
+	st->status = RB_RUNNING;
+	if (r < 0)
 		return -1;
 	rb_result(rb, 22, _("report: %s, %s"), txt, json);
 	free(txt);
