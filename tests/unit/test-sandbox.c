@@ -265,6 +265,60 @@ static void test_refuse_and_rebuild(void **state)
 	assert_int_equal(stopped, 0);
 }
 
+/* The dovecot.conf of each syntax: what that version reads. */
+static void test_dovecot_conf_syntax(void **state)
+{
+	struct m2d_error err;
+	char *c23, *c24, *nonroot;
+
+	(void)state;
+	c23 = sandbox_dovecot_conf("/sb", DC_SYNTAX_2, 7, NULL, NULL, &err);
+	assert_non_null(c23);
+	assert_non_null(strstr(c23, "\nmail_location = maildir:/sb/target/%u\n"));
+	assert_non_null(strstr(c23, "\ndisable_plaintext_auth = no\n"));
+	assert_non_null(strstr(c23, "args = scheme=PLAIN username_format=%u "
+			       "/sb/dovecot/passwd"));
+	assert_non_null(strstr(c23, "    address = 127.0.0.1\n    port = 0\n"));
+	assert_non_null(strstr(c23, "\nbase_dir = /sb/run/dovecot\n"));
+	assert_non_null(strstr(c23, "\ninstance_name = m2d-sandbox-7\n"));
+	assert_null(strstr(c23, "dovecot_config_version"));
+	assert_null(strstr(c23, "default_internal_user"));
+	/* the runbook's unit is read last */
+	assert_non_null(strstr(c23, "\n!include_try conf.d/*.conf\n"));
+	assert_string_equal(strstr(c23, "\n!include_try"),
+			    "\n!include_try conf.d/*.conf\n");
+
+	c24 = sandbox_dovecot_conf("/sb", DC_SYNTAX_2_4, 7, NULL, NULL, &err);
+	assert_non_null(c24);
+	/* 2.4: dovecot_config_version must be the first setting */
+	assert_true(strncmp(c24, "dovecot_config_version = 2.4.0\n", 31) == 0);
+	assert_non_null(strstr(c24, "\ndovecot_storage_version = 2.4.0\n"));
+	assert_non_null(strstr(c24, "\nmail_driver = maildir\n"));
+	assert_non_null(strstr(c24, "\nmail_path = /sb/target/%{user}\n"));
+	assert_non_null(strstr(c24, "\nauth_allow_cleartext = yes\n"));
+	assert_non_null(strstr(c24, "passdb passwd-file {\n"
+			       "  passwd_file_path = /sb/dovecot/passwd\n}"));
+	assert_non_null(strstr(c24, "    listen = 127.0.0.1\n    port = 0\n"));
+	assert_null(strstr(c24, "mail_location"));
+	assert_null(strstr(c24, "%u"));
+	assert_null(strstr(c24, "disable_plaintext_auth"));
+
+	nonroot = sandbox_dovecot_conf("/sb", DC_SYNTAX_2, 7, "fred", "staff",
+				       &err);
+	assert_non_null(nonroot);
+	assert_non_null(strstr(nonroot, "default_internal_user = fred\n"
+			       "default_login_user = fred\n"
+			       "default_internal_group = staff\n"));
+	assert_non_null(strstr(nonroot, "service imap-login {\n  chroot =\n}"));
+
+	assert_null(sandbox_dovecot_conf("/sb", DC_SYNTAX_1, 7, NULL, NULL,
+					 &err));
+	assert_int_equal(err.code, M2D_ERR_USAGE);
+	free(c23);
+	free(c24);
+	free(nonroot);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -272,6 +326,7 @@ int main(void)
 		cmocka_unit_test(test_spool_format),
 		cmocka_unit_test(test_deterministic),
 		cmocka_unit_test(test_refuse_and_rebuild),
+		cmocka_unit_test(test_dovecot_conf_syntax),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
