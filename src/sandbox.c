@@ -928,8 +928,10 @@ static const char script_xinetd[] =
 	"D=@DIR@\n"
 	"pidf=$D/run/uw-imap.pid\n"
 	"echo \"$(date '+%F %T') xinetd $*\" >>\"$D/log/services.log\"\n"
-	"running() { [ -s \"$pidf\" ] && kill -0 \"$(cat \"$pidf\")\""
-	" 2>/dev/null; }\n"
+	"running() {\n"
+	"  [ -s \"$pidf\" ] && p=$(cat \"$pidf\") && kill -0 \"$p\" 2>/dev/null &&\n"
+	"    { [ ! -d /proc/$p ] || grep -q . /proc/$p/cmdline 2>/dev/null; }\n"
+	"}\n"
 	"case ${1:-} in\n"
 	"reload|start|restart)\n"
 	"  if grep -Eq '^[[:space:]]*disable[[:space:]]*=[[:space:]]*yes'"
@@ -950,8 +952,10 @@ static const char script_dovecot_status[] =
 	"# dovecot-status: exit 0 while the sandbox's Dovecot runs (its\n"
 	"# master's pid file, the process alive).  A port would not do:\n"
 	"# the runbook moves Dovecot from the test port to the normal one.\n"
+	"# (A zombie, left by an init slow to reap, has an empty cmdline.)\n"
 	"pid=$(cat @DIR@/run/dovecot/master.pid 2>/dev/null) || exit 1\n"
-	"kill -0 \"$pid\" 2>/dev/null\n";
+	"kill -0 \"$pid\" 2>/dev/null || exit 1\n"
+	"[ ! -d /proc/$pid ] || grep -q . /proc/$pid/cmdline 2>/dev/null\n";
 
 static const char script_dovecot_start[] =
 	"#!/bin/sh\n"
@@ -1383,6 +1387,30 @@ static pid_t pid_if_ours(const char *pidfile, const char *needle)
 	return strstr(buf, needle) != NULL ? (pid_t)pid : 0;
 }
 
+/* PID exists and is not a zombie (an init that is slow to reap, as in
+ * some containers, leaves our daemons' masters as zombies a while). */
+static bool alive(pid_t pid)
+{
+	char path[64], buf[256], *paren;
+	ssize_t n;
+	int fd;
+
+	if (kill(pid, 0) < 0 && errno == ESRCH)
+		return false;
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno != ENOENT;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return true;
+	buf[n] = '\0';
+	/* "PID (COMM) STATE ..." */
+	paren = strrchr(buf, ')');
+	return paren == NULL || paren[1] == '\0' || paren[2] != 'Z';
+}
+
 /* SIGTERM, wait, SIGKILL.  1 when it was running. */
 static int end_process(pid_t pid)
 {
@@ -1393,7 +1421,7 @@ static int end_process(pid_t pid)
 
 		/* our own child (a test) would stay a zombie: reap it */
 		(void)waitpid(pid, NULL, WNOHANG);
-		if (kill(pid, 0) < 0 && errno == ESRCH)
+		if (!alive(pid))
 			return 1;
 		nanosleep(&ts, NULL);
 	}
