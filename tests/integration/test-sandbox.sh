@@ -29,6 +29,7 @@ chmod 755 "$t"
 s=$t/s
 cleanup() {
 	"$prog" sandbox --stop "$s" >/dev/null 2>&1
+	[ -d "$t/r" ] && "$prog" sandbox --stop "$t/r" >/dev/null 2>&1
 	[ -d "$t/nobody/s" ] && "$prog" sandbox --stop "$t/nobody/s" >/dev/null 2>&1
 	rm -rf "$t"
 }
@@ -214,6 +215,28 @@ ok $? "sandbox --stop again: nothing left to stop"
 "$prog" sandbox --stop "$t/foreign" >/dev/null 2>&1
 [ $? -ne 0 ]
 ok $? "sandbox --stop refuses a directory that is not a sandbox"
+
+# ---- the README's demo: the runbook, headless, on a fresh sandbox
+if command -v dovecot >/dev/null && command -v postconf >/dev/null; then
+	r=$t/r
+	"$prog" sandbox "$r" >/dev/null 2>&1
+	rp=$(sed -n 's/^imap_port *= *//p' "$r/mbox2dovecot.conf")
+	"$prog" --config "$r/mbox2dovecot.conf" --batch --yes --to 20 \
+		>"$t/batch" 2>&1
+	rc=$?
+	ok $rc "--batch --yes runs the runbook through step 20 on the sandbox (rc $rc$([ $rc -ne 0 ] && tail -n 3 "$t/batch"))"
+	grep -q 'disable.*= yes' "$r/root/etc/xinetd.d/imap" &&
+		! "$r/bin/xinetd" status &&
+		[ "$(postconf -c "$r/postfix" -h mail_spool_directory)" = "$r/target/" ] &&
+		banner "$rp" | grep -q Dovecot
+	ok $? "after it: UW disabled and stopped, Postfix delivers into the maildirs, Dovecot on the normal port"
+	"$prog" sandbox --stop "$r" >/dev/null 2>&1
+	ok $? "sandbox --stop after the runbook"
+	[ -z "$(banner "$rp")" ]
+	ok $? "nothing answers on the normal port any more"
+else
+	skip "dovecot or postconf not installed: no runbook run"
+fi
 
 # ---- without root: the same as the user nobody
 if ! command -v runuser >/dev/null; then
