@@ -37,6 +37,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+#include "dovecot-conf.h"
 #include "m2d-error.h"
 
 #define SANDBOX_MARKER ".mbox2dovecot-sandbox"
@@ -104,6 +105,20 @@ int sandbox_stop(const char *dir, int *stopped_r, struct m2d_error *err);
  */
 int sandbox_uw_listen(unsigned int port, struct m2d_error *err);
 int sandbox_uw_serve(int fd, struct m2d_error *err);
+
+/*
+ * The sandbox's dovecot.conf for DIR in SYNTAX (DC_SYNTAX_2: 2.0-2.3, or
+ * DC_SYNTAX_2_4): base_dir, state_dir and log_path below DIR, instance
+ * "m2d-sandbox-ID", 127.0.0.1 only, plaintext logins without SSL, a
+ * passwd-file passdb and userdb (DIR/dovecot/passwd), the maildirs
+ * DIR/target/USER, no IMAP listener (port 0), and the include of
+ * every conf.d/NAME.conf last, for the runbook's unit.  USER and GROUP
+ * (NULL as root): Dovecot runs as that user, its login and internal
+ * processes too, without chroot.  Allocated, or NULL with ERR.
+ */
+char *sandbox_dovecot_conf(const char *dir, enum dc_syntax syntax,
+			   unsigned int id, const char *user,
+			   const char *group, struct m2d_error *err);
 
 /* A free TCP port on 127.0.0.1 (bound, then closed), 0 on error. */
 unsigned int sandbox_free_port(void);

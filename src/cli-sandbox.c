@@ -130,7 +130,27 @@ static int uw_imap(const char *port_arg, const char *pidfile)
 	return EXIT_OK;
 }
 
-static void show(const struct sandbox_info *in)
+/* How to call this program again: its name when PATH finds this very
+ * program, else its absolute path. */
+static const char *call_name(const char *self)
+{
+	const char *path = getenv("PATH");
+	char *dirs, *save = NULL, *d, cand[PATH_MAX], real[PATH_MAX];
+	bool found = false;
+
+	if (self == NULL || path == NULL || (dirs = strdup(path)) == NULL)
+		return self != NULL ? self : cli_progname;
+	for (d = strtok_r(dirs, ":", &save); d != NULL && !found;
+	     d = strtok_r(NULL, ":", &save)) {
+		snprintf(cand, sizeof(cand), "%s/%s", d, cli_progname);
+		found = realpath(cand, real) != NULL &&
+			strcmp(real, self) == 0;
+	}
+	free(dirs);
+	return found ? cli_progname : self;
+}
+
+static void show(const struct sandbox_info *in, const char *prog)
 {
 	const char *d = in->dir;
 
@@ -162,12 +182,15 @@ static void show(const struct sandbox_info *in)
 	printf(_("  services       %s/bin, logs in %s/log\n"), d, d);
 	printf(_("  configuration  %s\n\n"), in->config);
 	printf(_("Next:\n"
-		 "  %s --config %s          the wizard\n"
-		 "  %s --config %s --batch --yes   the same, headless\n"
-		 "  %s plan --config %s     only the plan\n"
-		 "  %s sandbox --stop %s              stop it all\n"),
-	       cli_progname, in->config, cli_progname, in->config,
-	       cli_progname, in->config, cli_progname, d);
+		 "  %s --config %s\n"
+		 "      the wizard\n"
+		 "  %s --config %s --batch --yes\n"
+		 "      the same, headless\n"
+		 "  %s plan --config %s\n"
+		 "      only the plan\n"
+		 "  %s sandbox --stop %s\n"
+		 "      stop it all\n"),
+	       prog, in->config, prog, in->config, prog, in->config, prog, d);
 }
 
 int cmd_sandbox(int argc, char **argv)
@@ -266,13 +289,14 @@ int cmd_sandbox(int argc, char **argv)
 	so.dir = dir;
 	so.program = prog;
 	ret = sandbox_create(&so, &info, &err);
-	free(prog);
 	if (ret < 0) {
 		cli_report(&err);
+		free(prog);
 		free(dir);
 		return cli_exit_for(&err);
 	}
-	show(&info);
+	show(&info, call_name(prog));
+	free(prog);
 	sandbox_info_free(&info);
 	free(dir);
 	return EXIT_OK;

@@ -636,17 +636,23 @@ static void own_names(struct names *n)
 		 gr != NULL ? gr->gr_name : "");
 }
 
-static int write_dovecot(struct ctx *c, enum dc_syntax syntax,
-			 unsigned int port_id, struct m2d_error *err)
+char *sandbox_dovecot_conf(const char *d, enum dc_syntax syntax,
+			   unsigned int id, const char *user,
+			   const char *group, struct m2d_error *err)
 {
-	const char *d = c->dir;
 	bool v24 = syntax == DC_SYNTAX_2_4;
-	char path[PATH_MAX];
 	struct text t;
-	struct names n;
 
+	if (syntax != DC_SYNTAX_2 && syntax != DC_SYNTAX_2_4) {
+		m2d_error_set(err, M2D_ERR_USAGE, NULL,
+			      _("the sandbox writes Dovecot 2.x configurations "
+				"only"));
+		return NULL;
+	}
 	if (text_open(&t, err) < 0)
-		return -1;
+		return NULL;
+	if (v24)	/* it must come first */
+		fputs("dovecot_config_version = 2.4.0\n", t.f);
 	fprintf(t.f, "# A private Dovecot for the mbox2dovecot sandbox "
 		"(Dovecot %s syntax).\n"
 		"# Everything is below %s; it listens on 127.0.0.1 only.\n"
@@ -655,8 +661,7 @@ static int write_dovecot(struct ctx *c, enum dc_syntax syntax,
 		"# and later the normal port (step 17).\n",
 		dc_syntax_name(syntax), d, DC_UNIT_FILE);
 	if (v24)
-		fputs("dovecot_config_version = 2.4.0\n"
-		      "dovecot_storage_version = 2.4.0\n", t.f);
+		fputs("dovecot_storage_version = 2.4.0\n", t.f);
 	fprintf(t.f, "base_dir = %s/run/dovecot\n"
 		"state_dir = %s/state/dovecot\n"
 		"instance_name = m2d-sandbox-%u\n"
@@ -669,7 +674,7 @@ static int write_dovecot(struct ctx *c, enum dc_syntax syntax,
 		"first_valid_uid = 1\n"
 		"first_valid_gid = 1\n"
 		"mail_privileged_group =\n",
-		d, d, port_id, d,
+		d, d, id, d,
 		v24 ? "auth_allow_cleartext = yes" :
 		"disable_plaintext_auth = no");
 	if (v24)
@@ -694,31 +699,49 @@ static int write_dovecot(struct ctx *c, enum dc_syntax syntax,
 		"  inet_listener imap {\n    %s = 127.0.0.1\n    port = 0\n"
 		"  }\n  inet_listener imaps {\n    port = 0\n  }\n}\n",
 		v24 ? "listen" : "address");
-	if (!c->root) {
+	if (user != NULL) {
 		/* Dovecot as an ordinary user: its internal and login
 		 * processes run as that user, without chroot */
+		fprintf(t.f, "default_internal_user = %s\n"
+			"default_login_user = %s\n"
+			"default_internal_group = %s\n"
+			"service imap-login {\n  chroot =\n}\n"
+			"service anvil {\n  chroot =\n}\n",
+			user, user, group);
+	}
+	fputs("# the runbook's unit, and anything else of yours\n"
+	      "!include_try conf.d/*.conf\n", t.f);
+	if (text_close(&t, err) < 0)
+		return NULL;
+	return t.buf;
+}
+
+static int write_dovecot(struct ctx *c, enum dc_syntax syntax,
+			 unsigned int port_id, struct m2d_error *err)
+{
+	char path[PATH_MAX], *text;
+	struct names n;
+	int ret;
+
+	if (!c->root) {
 		own_names(&n);
-		if (n.user[0] == '\0' || n.group[0] == '\0') {
-			text_close(&t, err);
-			free(t.buf);
+		if (n.user[0] == '\0' || n.group[0] == '\0')
 			return m2d_error_set(err, M2D_ERR_USAGE, NULL,
 					     _("uid %u or gid %u has no name: "
 					       "Dovecot needs one to run as "
 					       "this user"),
 					     (unsigned int)getuid(),
 					     (unsigned int)getgid());
-		}
-		fprintf(t.f, "default_internal_user = %s\n"
-			"default_login_user = %s\n"
-			"default_internal_group = %s\n"
-			"service imap-login {\n  chroot =\n}\n"
-			"service anvil {\n  chroot =\n}\n",
-			n.user, n.user, n.group);
 	}
-	fputs("# the runbook's unit, and anything else of yours\n"
-	      "!include_try conf.d/*.conf\n", t.f);
-	return put_text(c, pathf(path, sizeof(path), "%s/dovecot/dovecot.conf",
-				 d), &t, 0644, false);
+	text = sandbox_dovecot_conf(c->dir, syntax, port_id,
+				    c->root ? NULL : n.user,
+				    c->root ? NULL : n.group, err);
+	if (text == NULL)
+		return -1;
+	ret = put_file(c, pathf(path, sizeof(path), "%s/dovecot/dovecot.conf",
+				c->dir), text, strlen(text), 0644, false);
+	free(text);
+	return ret;
 }
 
 static int write_passwd(struct ctx *c, int users, const char *file,
@@ -777,14 +800,16 @@ static const char script_deliver[] =
 	"[ -e \"$D/spool/$user\" ] || [ -d \"$D/home/$user\" ] ||"
 	" { echo \"deliver: $user: unknown user\" >&2; exit 67; }\n"
 	"pc() { postconf -c \"$D/postfix\" -h \"$1\" 2>/dev/null; }\n"
+	"# like local(8), quiet on success: what was done goes to the log\n"
+	"log() { echo \"$(date '+%F %T') deliver: $*\" >>\"$D/log/deliver.log\";"
+	" } 2>/dev/null\n"
 	"if [ -z \"$now\" ]; then\n"
 	"  mkdir -p \"$D/queue\"\n"
 	"  q=$D/queue/$(date +%s).$$.$user\n"
 	"  cat >\"$q.tmp\" && mv \"$q.tmp\" \"$q\" || exit 75\n"
 	"  if [ ! -e \"$D/run/postfix.running\" ] ||"
 	" pc defer_transports | grep -qw local; then\n"
-	"    echo \"deliver: queued for $user (local delivery is stopped or"
-	" held)\" >&2\n"
+	"    log \"queued for $user (local delivery is stopped or held)\"\n"
 	"    exit 0\n"
 	"  fi\n"
 	"  \"$0\" --now \"$user\" <\"$q\"\n"
@@ -813,7 +838,7 @@ static const char script_deliver[] =
 	".sandbox\n"
 	"  { headers; cat; } >\"$md/tmp/$u\" || exit 75\n"
 	"  mv \"$md/tmp/$u\" \"$md/new/$u\" || exit 75\n"
-	"  echo \"deliver: $user: delivered to maildir $md/new/$u\" >&2\n"
+	"  log \"$user: delivered to maildir $md/new/$u\"\n"
 	"}\n"
 	"mbox() {\n"
 	"  mb=$1\n"
@@ -831,7 +856,7 @@ static const char script_deliver[] =
 	"    sed 's/^From />From /'\n"
 	"    echo\n"
 	"  } >>\"$mb\" || exit 75\n"
-	"  echo \"deliver: $user: appended to mbox $mb\" >&2\n"
+	"  log \"$user: appended to mbox $mb\"\n"
 	"}\n"
 	"hm=$(pc home_mailbox)\n"
 	"if [ -n \"$hm\" ]; then\n"
@@ -903,8 +928,10 @@ static const char script_xinetd[] =
 	"D=@DIR@\n"
 	"pidf=$D/run/uw-imap.pid\n"
 	"echo \"$(date '+%F %T') xinetd $*\" >>\"$D/log/services.log\"\n"
-	"running() { [ -s \"$pidf\" ] && kill -0 \"$(cat \"$pidf\")\""
-	" 2>/dev/null; }\n"
+	"running() {\n"
+	"  [ -s \"$pidf\" ] && p=$(cat \"$pidf\") && kill -0 \"$p\" 2>/dev/null &&\n"
+	"    { [ ! -d /proc/$p ] || grep -q . /proc/$p/cmdline 2>/dev/null; }\n"
+	"}\n"
 	"case ${1:-} in\n"
 	"reload|start|restart)\n"
 	"  if grep -Eq '^[[:space:]]*disable[[:space:]]*=[[:space:]]*yes'"
@@ -925,8 +952,10 @@ static const char script_dovecot_status[] =
 	"# dovecot-status: exit 0 while the sandbox's Dovecot runs (its\n"
 	"# master's pid file, the process alive).  A port would not do:\n"
 	"# the runbook moves Dovecot from the test port to the normal one.\n"
+	"# (A zombie, left by an init slow to reap, has an empty cmdline.)\n"
 	"pid=$(cat @DIR@/run/dovecot/master.pid 2>/dev/null) || exit 1\n"
-	"kill -0 \"$pid\" 2>/dev/null\n";
+	"kill -0 \"$pid\" 2>/dev/null || exit 1\n"
+	"[ ! -d /proc/$pid ] || grep -q . /proc/$pid/cmdline 2>/dev/null\n";
 
 static const char script_dovecot_start[] =
 	"#!/bin/sh\n"
@@ -1358,6 +1387,30 @@ static pid_t pid_if_ours(const char *pidfile, const char *needle)
 	return strstr(buf, needle) != NULL ? (pid_t)pid : 0;
 }
 
+/* PID exists and is not a zombie (an init that is slow to reap, as in
+ * some containers, leaves our daemons' masters as zombies a while). */
+static bool alive(pid_t pid)
+{
+	char path[64], buf[256], *paren;
+	ssize_t n;
+	int fd;
+
+	if (kill(pid, 0) < 0 && errno == ESRCH)
+		return false;
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno != ENOENT;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return true;
+	buf[n] = '\0';
+	/* "PID (COMM) STATE ..." */
+	paren = strrchr(buf, ')');
+	return paren == NULL || paren[1] == '\0' || paren[2] != 'Z';
+}
+
 /* SIGTERM, wait, SIGKILL.  1 when it was running. */
 static int end_process(pid_t pid)
 {
@@ -1368,7 +1421,7 @@ static int end_process(pid_t pid)
 
 		/* our own child (a test) would stay a zombie: reap it */
 		(void)waitpid(pid, NULL, WNOHANG);
-		if (kill(pid, 0) < 0 && errno == ESRCH)
+		if (!alive(pid))
 			return 1;
 		nanosleep(&ts, NULL);
 	}
@@ -1613,6 +1666,10 @@ int sandbox_create(const struct sandbox_opts *opts,
 	/* accounts: passwd below services_root (usermod -P) */
 	if (write_passwd(&c, opts->users, "root/etc/passwd", "/bin/bash",
 			 0644) < 0)
+		goto out;
+	/* bin/deliver logs as the mail owner */
+	if (put_file(&c, pathf(path, sizeof(path), "%s/log/deliver.log",
+			       c.dir), "", 0, 0644, true) < 0)
 		goto out;
 	if (write_postfix(&c) < 0 ||
 	    put_file(&c, pathf(path, sizeof(path),
