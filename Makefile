@@ -138,7 +138,7 @@ $(BUILD)/tools/%: tests/tools/%.c $(LIB) $(HEADERS)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
 
-check: all check-po
+check: all check-po check-man
 	@BUILD=$(BUILD) sh tests/run-tests.sh
 
 # The unit tests under valgrind (a plain build: not with SANITIZE).
