@@ -44,17 +44,18 @@ done
 # ---- the command line: --help, an unknown command, a usage error
 run de --help
 rc=$?
-[ $rc -eq 0 ] && grep -q '^Aufruf: .*BEFEHL' "$t/out.de" &&
+[ $rc -eq 0 ] && grep -q '^Aufruf: ' "$t/out.de" &&
+	grep -q '^Befehle:' "$t/out.de" &&
 	grep -q 'eine mbox in einen Maildir-Ordner umwandeln' "$t/out.de"
 r=$?
 ok $r "--help in German"
 [ $r -eq 0 ] || diag "$t/out.de"
 run fr --help
-grep -q '^usage : .*COMMANDE' "$t/out.fr" &&
+grep -q '^usage : ' "$t/out.fr" && grep -q '^commandes :' "$t/out.fr" &&
 	grep -q 'convertir une mbox en un dossier maildir' "$t/out.fr"
 ok $? "--help in French"
 run en --help
-grep -q '^usage: .*COMMAND' "$t/out.en" &&
+grep -q '^usage: ' "$t/out.en" && grep -q '^commands:' "$t/out.en" &&
 	grep -q 'convert one mbox into one maildir folder' "$t/out.en"
 ok $? "--help in English without LANGUAGE"
 
@@ -76,6 +77,19 @@ run de --version
 run en --version
 cmp -s "$t/out.de" "$t/out.en"
 ok $? "--version is not translated"
+
+# ---- the runbook's steps (what the wizard shows), with a fresh work dir
+printf 'work_dir = "%s/rbwork"\n' "$t" >"$t/rb.conf"
+run de --status --config "$t/rb.conf"
+rc=$?
+[ $rc -eq 0 ] && grep -q '^> *0  Prüfungen vor der Migration  *offen' "$t/out.de" &&
+	grep -q '^ *22  Abschlussbericht' "$t/out.de"
+r=$?
+ok $r "--status: the runbook's steps in German"
+[ $r -eq 0 ] || diag "$t/out.de"
+run fr --status --config "$t/rb.conf"
+grep -q '^> *0  Vérifications préalables  *en attente' "$t/out.fr"
+ok $? "--status: the runbook's steps in French"
 
 # ---- the checklist on a tiny spool
 mkdir -p "$t/spool" "$t/home/alice/mail" "$t/work" "$t/scratch" \
