@@ -97,18 +97,20 @@ MANPAGES = man/$(PACKAGE).1 man/$(PACKAGE).conf.5
 check-po:
 	@for p in $(PO_FILES); do \
 		printf '%s: ' $$p; \
-		msgfmt --check --statistics -o /dev/null $$p || exit 1; \
+		msgfmt --check --statistics -o /dev/null $$p 2>&1 || exit 1; \
 	done
 
 check-man:
 	@command -v mandoc >/dev/null || \
 		{ echo "check-man: mandoc is not installed" >&2; exit 1; }
 	mandoc -Tlint -Wwarning $(MANPAGES)
-	@for m in $(MANPAGES); do \
+	@# groff's warnings too, where man-db is installed
+	@if command -v man >/dev/null && command -v groff >/dev/null; then \
+	for m in $(MANPAGES); do \
 		w=$$(LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -E UTF-8 \
 			-l $$m 2>&1 >/dev/null); \
 		if [ -n "$$w" ]; then echo "$$m: $$w" >&2; exit 1; fi; \
-	done
+	done; fi
 
 .PHONY: pot update-po check-po check-man
 # ---- end translations ----
