@@ -45,8 +45,10 @@ done <"$t/commands"
 ok $? "every command is in mbox2dovecot(1) $(tr '\n' ' ' <"$t/missing1")"
 
 # the long options the commands take (their usage texts and getopt tables)
+# (inside string literals only: "copy[--len]" in code is no option)
 cat "$top"/src/cli-*.c "$top/src/main.c" |
-	grep -o '\[--[a-z][a-z-]*\|"--[a-z][a-z-]*\|{ "[a-z][a-z-]*", [a-z_]*argument' |
+	grep -o '"[^"]*"\|{ "[a-z][a-z-]*", [a-z_]*argument' |
+	grep -o '\[--[a-z][a-z-]*\|^"--[a-z][a-z-]*\|^{ "[a-z][a-z-]*", [a-z_]*argument' |
 	sed 's/^\[--//; s/^"--//; s/^{ "//; s/",.*//' | sort -u >"$t/options"
 : >"$t/missingo"
 while read -r o; do
