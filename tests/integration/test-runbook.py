@@ -259,7 +259,7 @@ def main():
                 return 1
             v = conf_values(c)
             big = os.path.join(v["homes_dir"], "alice", "mail", "big")
-            gen_big(big, 30000)
+            gen_big(big, 8000)
             # UIDVALIDITY of a folder without UW data is its mtime: the
             # same in both sandboxes
             for base in (v["spool_dir"], v["homes_dir"]):
@@ -380,7 +380,7 @@ def rewrite_big(path):
     and append two new ones."""
     with open(path, "r+") as f:
         data = f.read()
-        data = data.replace("Subject: big 15000\n", "Subject: BIG 15000\n",
+        data = data.replace("Subject: big 4000\n", "Subject: BIG 4000\n",
                             1)
         f.seek(0)
         f.write(data)
