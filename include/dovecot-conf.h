@@ -86,6 +86,16 @@ int dc_detect_layout(const char *conf_path, struct dc_layout_info *info_r,
 		     struct m2d_error *err);
 void dc_layout_info_free(struct dc_layout_info *info);
 
+/* POP3 UIDLs as UW-IMAP's ipop3d gave them ("%08lx%08lx" of UIDVALIDITY
+ * and UID): pop3_uidl_format in the unit.  AUTO: when pop3 (or pop3s) is
+ * among current_protocols (it is or will be enabled: in test mode pop3 is
+ * left out only while UW's ipop3d holds 110). */
+enum dc_pop3_uidl {
+	DC_POP3_UIDL_NO = 0,
+	DC_POP3_UIDL_AUTO,
+	DC_POP3_UIDL_YES,
+};
+
 enum dc_listen {
 	DC_LISTEN_TEST,		/* only ADDR:PORT; imaps and pop3 off (UW runs) */
 	DC_LISTEN_NORMAL,	/* cutover: the normal IMAP/IMAPS ports */
@@ -110,6 +120,8 @@ struct dc_settings {
 	/* With log_path NULL: the syslog facility ("mail", "local0"...),
 	 * or NULL to leave logging alone. */
 	const char *syslog_facility;
+	/* Issue 10: keep UW's POP3 UIDLs (default NO: nothing written). */
+	enum dc_pop3_uidl pop3_uidl;
 };
 
 /* Defaults: test mode on 127.0.0.1:1043, normal ports 143/993. */
@@ -119,6 +131,10 @@ void dc_settings_init(struct dc_settings *settings);
  * allocated string, or NULL with ERR (M2D_ERR_USAGE: a bad setting). */
 char *dc_generate(enum dc_syntax syntax, const struct dc_settings *settings,
 		  struct m2d_error *err);
+
+/* "yes", "no", "auto" (the configuration's pop3_uidl) to the enum;
+ * -1 for anything else. */
+int dc_pop3_uidl_parse(const char *value, enum dc_pop3_uidl *r);
 
 /* The protocols line's value for SETTINGS in SYNTAX ("imap pop3"). */
 char *dc_protocols(enum dc_syntax syntax, const struct dc_settings *settings);

@@ -198,6 +198,9 @@ int cmd_dovecot_conf(int argc, char **argv)
 	if (addr[0] != '\0')
 		set.test_address = addr;
 	set.target = o.cfg.target_base;
+	/* issue 10: UW's POP3 UIDLs (the setting was checked on load) */
+	if (dc_pop3_uidl_parse(o.cfg.pop3_uidl, &set.pop3_uidl) < 0)
+		goto usage;
 
 	if (act == ACT_UNDO) {
 		rc = dc_undo(o.cfg.work_dir, &err);

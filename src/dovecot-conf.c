@@ -543,6 +543,66 @@ static void gen_log(FILE *f, enum dc_syntax syntax,
 	}
 }
 
+int dc_pop3_uidl_parse(const char *value, enum dc_pop3_uidl *r)
+{
+	if (value == NULL || strcmp(value, "auto") == 0)
+		*r = DC_POP3_UIDL_AUTO;
+	else if (strcmp(value, "yes") == 0)
+		*r = DC_POP3_UIDL_YES;
+	else if (strcmp(value, "no") == 0)
+		*r = DC_POP3_UIDL_NO;
+	else
+		return -1;
+	return 0;
+}
+
+/*
+ * UW-IMAP's ipop3d made each UIDL from the folder's UIDVALIDITY and the
+ * message's UID ("%08lx%08lx", imap-2007 src/ipopd/ipop3d.c); we keep
+ * both, so Dovecot can give the very same UIDLs and POP3 clients that
+ * leave mail on the server do not download it all again.
+ *   1.x - 2.3: "%08Xv%08Xu" (var_expand: X = hex, lower case, v =
+ *              UIDVALIDITY, u = UID); in 1.x a setting of protocol pop3.
+ *   2.4:       the variables became "%{name | filter}": the default there
+ *              is "%{uid | hex(8)}%{uidvalidity | hex(8)}"
+ *              (dovecot/core src/lib-storage/mail-storage-settings.c; hex
+ *              prints "%jx" padded to the width), so UW's order is
+ *              "%{uidvalidity | hex(8)}%{uid | hex(8)}".
+ *   0.99:      no such setting.
+ */
+static void gen_pop3_uidl(FILE *f, enum dc_syntax syntax,
+			  const struct dc_settings *s)
+{
+	const char *p = s->current_protocols;
+
+	if (s->pop3_uidl == DC_POP3_UIDL_NO ||
+	    (s->pop3_uidl == DC_POP3_UIDL_AUTO && !has_word(p, "pop3") &&
+	     !has_word(p, "pop3s")))
+		return;
+	fputs("# POP3: the UIDLs UW-IMAP gave (UIDVALIDITY and UID, 8 hex "
+	      "digits each),\n# so POP3 clients do not download every "
+	      "message again.\n", f);
+	switch (syntax) {
+	case DC_SYNTAX_0_99:
+		fputs("# (Dovecot 0.99 has no pop3_uidl_format: its UIDLs "
+		      "differ from UW's.)\n", f);
+		break;
+	case DC_SYNTAX_1:
+		fputs("protocol pop3 {\n  pop3_uidl_format = %08Xv%08Xu\n}\n",
+		      f);
+		break;
+	case DC_SYNTAX_2:
+		fputs("pop3_uidl_format = %08Xv%08Xu\n", f);
+		break;
+	case DC_SYNTAX_2_4:
+		fputs("pop3_uidl_format = %{uidvalidity | hex(8)}"
+		      "%{uid | hex(8)}\n", f);
+		break;
+	case DC_SYNTAX_UNKNOWN:
+		break;
+	}
+}
+
 char *dc_generate(enum dc_syntax syntax, const struct dc_settings *s,
 		  struct m2d_error *err)
 {
@@ -578,6 +638,7 @@ char *dc_generate(enum dc_syntax syntax, const struct dc_settings *s,
 	gen_mail(f, syntax, s);
 	gen_listen(f, syntax, s);
 	gen_log(f, syntax, s);
+	gen_pop3_uidl(f, syntax, s);
 	if (fclose(f) != 0) {
 		free(buf);
 		m2d_error_sys(err, "malloc", NULL);

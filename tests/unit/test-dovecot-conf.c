@@ -330,6 +330,75 @@ static void test_generate_fixtures(void **state)
 	}
 }
 
+/* Issue 10: pop3_uidl_format gives UW's UIDLs ("%08lx%08lx" of
+ * UIDVALIDITY and UID), when asked or when pop3 is among the protocols. */
+static void test_generate_pop3_uidl(void **state)
+{
+	static const struct {
+		enum dc_syntax syntax;
+		enum dc_pop3_uidl uidl;
+		enum dc_listen listen;
+		const char *protocols;
+		const char *want;	/* NULL: no pop3_uidl_format */
+	} t[] = {
+		{ DC_SYNTAX_2, DC_POP3_UIDL_AUTO, DC_LISTEN_NORMAL, "imap pop3",
+		  "\npop3_uidl_format = %08Xv%08Xu\n" },
+		/* test mode leaves pop3 out while UW runs; it will be on */
+		{ DC_SYNTAX_2, DC_POP3_UIDL_AUTO, DC_LISTEN_TEST, "imap pop3",
+		  "\npop3_uidl_format = %08Xv%08Xu\n" },
+		{ DC_SYNTAX_2, DC_POP3_UIDL_AUTO, DC_LISTEN_NORMAL, "imap lmtp",
+		  NULL },
+		{ DC_SYNTAX_2, DC_POP3_UIDL_AUTO, DC_LISTEN_NORMAL, NULL, NULL },
+		{ DC_SYNTAX_2, DC_POP3_UIDL_YES, DC_LISTEN_NORMAL, "imap",
+		  "\npop3_uidl_format = %08Xv%08Xu\n" },
+		{ DC_SYNTAX_2, DC_POP3_UIDL_NO, DC_LISTEN_NORMAL, "imap pop3",
+		  NULL },
+		{ DC_SYNTAX_2_4, DC_POP3_UIDL_AUTO, DC_LISTEN_NORMAL,
+		  "imap pop3s", "\npop3_uidl_format = %{uidvalidity | hex(8)}"
+		  "%{uid | hex(8)}\n" },
+		{ DC_SYNTAX_1, DC_POP3_UIDL_YES, DC_LISTEN_NORMAL, "imap",
+		  "\nprotocol pop3 {\n  pop3_uidl_format = %08Xv%08Xu\n}\n" },
+		{ DC_SYNTAX_0_99, DC_POP3_UIDL_YES, DC_LISTEN_NORMAL, "imap",
+		  "\n# (Dovecot 0.99 has no pop3_uidl_format" },
+	};
+	enum dc_pop3_uidl u;
+	struct dc_settings s;
+	struct m2d_error err;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		char *got;
+
+		dc_settings_init(&s);
+		s.target = "/data/mail2";
+		s.listen = t[i].listen;
+		s.current_protocols = t[i].protocols;
+		s.pop3_uidl = t[i].uidl;
+		got = dc_generate(t[i].syntax, &s, &err);
+		assert_non_null(got);
+		if (t[i].want != NULL) {
+			if (strstr(got, t[i].want) == NULL)
+				fail_msg("case %zu: no \"%s\" in:\n%s", i,
+					 t[i].want, got);
+			/* and it says why */
+			assert_non_null(strstr(got, "# POP3: the UIDLs "
+					       "UW-IMAP gave"));
+		} else if (strstr(got, "pop3_uidl") != NULL) {
+			fail_msg("case %zu: unexpected pop3_uidl in:\n%s", i,
+				 got);
+		}
+		free(got);
+	}
+	assert_int_equal(dc_pop3_uidl_parse("auto", &u), 0);
+	assert_int_equal(u, DC_POP3_UIDL_AUTO);
+	assert_int_equal(dc_pop3_uidl_parse("yes", &u), 0);
+	assert_int_equal(u, DC_POP3_UIDL_YES);
+	assert_int_equal(dc_pop3_uidl_parse("no", &u), 0);
+	assert_int_equal(u, DC_POP3_UIDL_NO);
+	assert_int_equal(dc_pop3_uidl_parse("maybe", &u), -1);
+}
+
 static void test_generate_refuses(void **state)
 {
 	static const char *const bad_targets[] = {
@@ -728,6 +797,7 @@ int main(void)
 		cmocka_unit_test(test_detect_version),
 		cmocka_unit_test(test_protocols),
 		cmocka_unit_test(test_generate_fixtures),
+		cmocka_unit_test(test_generate_pop3_uidl),
 		cmocka_unit_test(test_generate_refuses),
 		cmocka_unit_test(test_diff),
 		cmocka_unit_test(test_strip_block),
