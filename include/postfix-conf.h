@@ -122,6 +122,11 @@ int pf_hold(const struct pf_tools *t, const char *work_dir,
 int pf_release(const struct pf_tools *t, const char *work_dir,
 	       struct m2d_error *err);
 
+/* "postfix reload" then "postqueue -f" (the reload and flush commands of
+ * T when set): after pf_undo() the running Postfix reads main.cf again
+ * and delivers what it held. */
+int pf_reload_flush(const struct pf_tools *t, struct m2d_error *err);
+
 /* 1 when WORK_DIR records a hold of ours, 0 when not. */
 int pf_is_held(const char *work_dir);
 

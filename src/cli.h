@@ -82,5 +82,6 @@ int cmd_postfix_conf(int argc, char **argv);
 int cmd_sandbox(int argc, char **argv);
 /* No command, or only options: the wizard, or the runbook headless. */
 int cmd_runbook(int argc, char **argv);
+int cmd_rollback(int argc, char **argv);
 
 #endif

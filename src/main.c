@@ -29,6 +29,8 @@ static const struct command {
 	  N_("preview, apply or undo the Dovecot settings") },
 	{ "postfix-conf", cmd_postfix_conf,
 	  N_("preview, apply or undo maildir delivery, or hold it") },
+	{ "rollback", cmd_rollback,
+	  N_("carry new mail back into the mboxes and switch back to UW-IMAP") },
 	{ "clear", cmd_clear,
 	  N_("remove what a migration created in the target") },
 	{ "sandbox", cmd_sandbox,

@@ -225,6 +225,13 @@ static int pf_flush(const struct pf_tools *t, struct m2d_error *err)
 			"postqueue -f", err);
 }
 
+int pf_reload_flush(const struct pf_tools *t, struct m2d_error *err)
+{
+	if (pf_reload(t, err) < 0)
+		return -1;
+	return pf_flush(t, err);
+}
+
 /* "postconf [-c DIR] -e 'KEY = VALUE'" (VALUE NULL: "-X KEY"). */
 static int postconf_set(const struct pf_tools *t, const char *key,
 			const char *value, struct m2d_error *err)

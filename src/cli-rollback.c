@@ -1,0 +1,237 @@
+/*
+ * cli-rollback.c - "mbox2dovecot rollback": back to UW-IMAP without losing
+ * the mail that reached the maildirs after cutover (rollback.h)
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "journal.h"
+#include "postfix-conf.h"
+#include "rollback.h"
+#include "services.h"
+#include "i18n.h"
+
+static void usage(FILE *out)
+{
+	fprintf(out, _("usage: %s rollback [--config FILE] [--dry-run] "
+		       "[--user U]... [--mail-only]\n"
+		       "        [--work DIR] [--target DIR] [--spool DIR] "
+		       "[--homes DIR] [--users a,b]\n"
+		       "\n"
+		       "Hold delivery, stop Dovecot, append the mail that "
+		       "reached the maildirs\n"
+		       "after cutover to the mboxes, then switch Postfix "
+		       "back to the mbox spool,\n"
+		       "restore Dovecot's configuration and enable UW-IMAP "
+		       "again.  --mail-only:\n"
+		       "only append the mail (Postfix, Dovecot and UW-IMAP "
+		       "are left alone).\n"),
+		cli_progname);
+}
+
+static void report(const struct rollback_folder_report *r, void *ctx)
+{
+	const bool *dry = ctx;
+	char buf[2048];
+
+	if (r->error != NULL) {
+		printf(_("FAILED %s %s: %s (the mbox is as it was)\n"), r->user,
+		       r->name, m2d_error_str(r->error, buf, sizeof(buf)));
+		return;
+	}
+	if (r->gone) {
+		printf(_("%s %s: the maildir folder is gone (deleted or "
+			 "renamed after cutover); %s is left as it was\n"),
+		       r->user, r->name, r->mbox);
+		return;
+	}
+	printf(*dry ? _("%s %s: %lu new messages would be appended to %s%s")
+	       : _("%s %s: %lu new messages appended to %s%s"), r->user,
+	       r->name, r->appended, r->mbox,
+	       r->created ? _(" (a new mbox)") : "");
+	if (r->earlier > 0)
+		printf(_(", %lu by an earlier run"), r->earlier);
+	putchar('\n');
+	if (r->flags_changed > 0)
+		printf(_("  %lu old messages had their flags or keywords "
+			 "changed after cutover (not written into the mbox)\n"),
+		       r->flags_changed);
+	if (r->expunged > 0)
+		printf(_("  %lu old messages were deleted after cutover "
+			 "(they are still in the mbox)\n"), r->expunged);
+}
+
+static void step(enum rollback_step s, const char *text, void *ctx)
+{
+	(void)s;
+	(void)ctx;
+	printf("* %s\n", text);
+}
+
+/* The services as the configuration says (every command overridable). */
+static int build_services(const struct m2d_config *cfg,
+			  struct svc_table *table, struct m2d_error *err)
+{
+	static const enum svc_role roles[M2D_SVC_ROLES] = {
+		SVC_ROLE_MTA, SVC_ROLE_IMAP_NEW, SVC_ROLE_IMAP_OLD,
+	};
+	struct svc_env env;
+
+	svc_detect(cfg->services_root, &env);
+	if (svc_table_init(table, &env, cfg->services_root, err) < 0)
+		return -1;
+	for (int r = 0; r < M2D_SVC_ROLES; r++) {
+		const struct m2d_service_conf *sc = &cfg->service[r];
+		const char *p = sc->probe;
+
+		for (int a = 0; a < M2D_SVC_ACTIONS; a++) {
+			if (sc->cmd[a] != NULL &&
+			    svc_set_command(table, roles[r],
+					    (enum svc_action)a, sc->cmd[a],
+					    err) < 0)
+				return -1;
+		}
+		if (p == NULL)
+			continue;
+		if (strcmp(p, "none") == 0) {
+			svc_set_probe_none(table, roles[r]);
+		} else if (strncmp(p, "command:", 8) == 0) {
+			if (svc_set_probe_command(table, roles[r], p + 8,
+						  err) < 0)
+				return -1;
+		} else if (strncmp(p, "tcp:", 4) == 0) {
+			const char *colon = strrchr(p + 4, ':');
+			char addr[256];
+
+			if (colon == NULL)
+				continue;	/* checked on load */
+			snprintf(addr, sizeof(addr), "%.*s",
+				 (int)(colon - (p + 4)), p + 4);
+			if (svc_set_probe_tcp(table, roles[r], addr,
+					      (unsigned int)atoi(colon + 1),
+					      err) < 0)
+				return -1;
+		}
+	}
+	return 0;
+}
+
+int cmd_rollback(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		CLI_PLAN_OPTIONS,
+		{ "user", required_argument, NULL, 'x' },
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ "mail-only", no_argument, NULL, 'm' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct cli_plan_opts o;
+	struct rollback_settings set;
+	struct rollback_totals t;
+	struct journal *journal = NULL;
+	struct svc_table table;
+	struct m2d_error err;
+	const char **users = NULL;
+	size_t nusers = 0;
+	bool dry_run = false, mail_only = false, table_ok = false;
+	int c, rc, ret = EXIT_FAILED;
+
+	if (cli_plan_opts_init(&o, argc, argv) < 0)
+		return EXIT_USAGE;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		rc = cli_plan_option(&o, c, optarg);
+		if (rc < 0)
+			goto usage;
+		if (rc > 0)
+			continue;
+		switch (c) {
+		case 'x': {
+			const char **n = realloc(users,
+						 (nusers + 2) * sizeof(*n));
+
+			if (n == NULL)
+				goto usage;
+			users = n;
+			users[nusers++] = optarg;
+			users[nusers] = NULL;
+			break;
+		}
+		case 'n':
+			dry_run = true;
+			break;
+		case 'm':
+			mail_only = true;
+			break;
+		case 'h':
+			usage(stdout);
+			ret = EXIT_OK;
+			goto out;
+		default:
+			goto usage;
+		}
+	}
+	if (optind != argc || cli_plan_opts_done(&o) < 0)
+		goto usage;
+
+	memset(&set, 0, sizeof(set));
+	set.cfg = &o.cfg;
+	set.users = users != NULL ? users :
+		(const char *const *)o.users;
+	set.dry_run = dry_run;
+	set.report = report;
+	set.ctx = &dry_run;
+	if (journal_open(o.cfg.work_dir, &journal, &err) < 0)
+		goto fail;
+	if (mail_only) {
+		rc = rollback_mail(&set, journal, &t, &err);
+	} else {
+		struct pf_tools pf = {
+			o.cfg.postconf_command, o.cfg.postfix_command,
+			o.cfg.postqueue_command, o.cfg.postfix_config_dir,
+			o.cfg.postfix_reload_command,
+			o.cfg.postfix_flush_command,
+		};
+		struct rollback_system sys = { &pf, &table, step };
+
+		if (build_services(&o.cfg, &table, &err) < 0)
+			goto fail;
+		table_ok = true;
+		rc = rollback_run(&set, journal, &sys, &t, &err);
+	}
+	if (rc < 0)
+		goto fail;
+	printf(dry_run ? _("%lu users, %lu folders: %lu messages would be "
+			   "appended (%lu new mbox files), %lu failed\n") :
+	       _("%lu users, %lu folders: %lu messages appended (%lu new "
+		 "mbox files), %lu failed\n"), t.users, t.folders, t.appended,
+	       t.created, t.failed);
+	if (t.flags_changed > 0 || t.expunged > 0)
+		printf(_("after cutover: %lu old messages changed flags, %lu "
+			 "were deleted; the mboxes keep them as they were\n"),
+		       t.flags_changed, t.expunged);
+	if (rc > 0 && !mail_only && !dry_run)
+		printf(_("not every folder could be carried back: nothing was "
+			 "switched, Dovecot runs again; fix the failures and "
+			 "run again\n"));
+	ret = rc > 0 ? EXIT_FAILED : EXIT_OK;
+	goto out;
+usage:
+	usage(stderr);
+	ret = EXIT_USAGE;
+	goto out;
+fail:
+	cli_report(&err);
+	ret = cli_exit_for(&err);
+out:
+	if (table_ok)
+		svc_table_free(&table);
+	journal_close(&journal);
+	free(users);
+	cli_plan_opts_free(&o);
+	return ret;
+}

@@ -1,0 +1,1853 @@
+/*
+ * rollback.c - the mail delivered to the maildirs after cutover, carried
+ * back into the mboxes, and the rollback of the system (see rollback.h)
+ *
+ * Per folder:
+ *   1. the maildir: dovecot-uidlist (UID of each file), dovecot-keywords,
+ *      cur/ and new/; a file with a UID below the journal's nextuid is an
+ *      old message, any other is new;
+ *   2. the record WORK/rollback/USER/FOLDER: what earlier runs appended
+ *      (state "pending" = a run died while appending: cut back first);
+ *   3. the mbox: opened below its home or spool without following a
+ *      symlink, locked (dotlock, flock, fcntl), its first bytes checked
+ *      against the journal's checksum (the mbox we converted), its old
+ *      messages read for the flag report;
+ *   4. the record "pending" with the size before, the messages appended
+ *      at the end (pwrite, never before the old end), fsync, the record
+ *      "done"; on a failure ftruncate() back to the size before.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "convert.h"
+#include "dotlock.h"
+#include "folder-names.h"
+#include "from-line.h"
+#include "hash.h"
+#include "maildir-writer.h"
+#include "mbox-reader.h"
+#include "plan.h"
+#include "rollback.h"
+#include "safe-file.h"
+#include "uw-uids.h"
+#include "i18n.h"
+
+#define RECORD_MAGIC "mbox2dovecot-rollback 1"
+#define RECORD_DIR "rollback"
+
+/* ---- the maildir folder ---- */
+
+struct rb_msg {
+	char *name;		/* file name in cur/ or new/ */
+	char *base;		/* up to ':' */
+	bool in_new;
+	unsigned long uid;	/* 0: not (yet) in dovecot-uidlist */
+	time_t mtime;
+	unsigned int flags;	/* enum maildir_flag */
+	unsigned int keywords;	/* bit i = keyword i */
+};
+
+struct rb_uid {
+	unsigned long uid;
+	char *base;
+};
+
+struct rb_maildir {
+	char *path;
+	int dirfd, curfd, newfd;
+	unsigned long uidvalidity, nextuid;
+	struct rb_uid *uids;	/* sorted by base */
+	size_t nuids;
+	char *keywords[MAILDIR_MAX_KEYWORDS];
+	struct rb_msg *msgs;
+	size_t nmsgs;
+};
+
+static int oom(struct m2d_error *err, const char *path)
+{
+	errno = ENOMEM;
+	return m2d_error_sys(err, "malloc", path);
+}
+
+static int uid_by_base(const void *a, const void *b)
+{
+	return strcmp(((const struct rb_uid *)a)->base,
+		      ((const struct rb_uid *)b)->base);
+}
+
+static void maildir_free(struct rb_maildir *md)
+{
+	size_t i;
+
+	for (i = 0; i < md->nuids; i++)
+		free(md->uids[i].base);
+	for (i = 0; i < md->nmsgs; i++) {
+		free(md->msgs[i].name);
+		free(md->msgs[i].base);
+	}
+	for (i = 0; i < MAILDIR_MAX_KEYWORDS; i++)
+		free(md->keywords[i]);
+	free(md->uids);
+	free(md->msgs);
+	free(md->path);
+	if (md->dirfd >= 0)
+		close(md->dirfd);
+	if (md->curfd >= 0)
+		close(md->curfd);
+	if (md->newfd >= 0)
+		close(md->newfd);
+	memset(md, 0, sizeof(*md));
+	md->dirfd = md->curfd = md->newfd = -1;
+}
+
+/* A file below the folder as a FILE, or NULL (errno; ENOENT: absent). */
+static FILE *open_at(int dirfd, const char *name)
+{
+	int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	FILE *f;
+
+	if (fd < 0)
+		return NULL;
+	f = fdopen(fd, "r");
+	if (f == NULL)
+		close(fd);
+	return f;
+}
+
+static int read_uidlist(struct rb_maildir *md, struct m2d_error *err)
+{
+	char *line = NULL;
+	size_t size = 0;
+	ssize_t len;
+	FILE *f = open_at(md->dirfd, "dovecot-uidlist");
+
+	if (f == NULL) {
+		if (errno == ENOENT)
+			return 0;	/* nothing listed yet: all new */
+		return m2d_error_sys(err, "open", md->path);
+	}
+	if (getline(&line, &size, f) <= 0 ||
+	    sscanf(line, "3 V%lu N%lu", &md->uidvalidity, &md->nextuid) < 1) {
+		free(line);
+		fclose(f);
+		return m2d_error_set(err, M2D_ERR_MALFORMED, md->path,
+				     _("dovecot-uidlist: not version 3"));
+	}
+	while ((len = getline(&line, &size, f)) > 0) {
+		/* "<uid> [extensions] :<base>" */
+		char *colon = strstr(line, " :");
+		struct rb_uid *n;
+
+		if (colon == NULL)
+			continue;
+		if (line[len - 1] == '\n')
+			line[len - 1] = '\0';
+		n = realloc(md->uids, (md->nuids + 1) * sizeof(*n));
+		if (n == NULL)
+			goto nomem;
+		md->uids = n;
+		n[md->nuids].uid = strtoul(line, NULL, 10);
+		n[md->nuids].base = strdup(colon + 2);
+		if (n[md->nuids].base == NULL)
+			goto nomem;
+		md->nuids++;
+	}
+	free(line);
+	fclose(f);
+	if (md->nuids > 0)
+		qsort(md->uids, md->nuids, sizeof(*md->uids), uid_by_base);
+	return 0;
+nomem:
+	free(line);
+	fclose(f);
+	return oom(err, md->path);
+}
+
+static int read_keywords(struct rb_maildir *md, struct m2d_error *err)
+{
+	char *line = NULL;
+	size_t size = 0;
+	ssize_t len;
+	FILE *f = open_at(md->dirfd, "dovecot-keywords");
+
+	if (f == NULL)
+		return errno == ENOENT ? 0 :
+			m2d_error_sys(err, "open", md->path);
+	while ((len = getline(&line, &size, f)) > 0) {
+		char *end;
+		unsigned long i = strtoul(line, &end, 10);
+
+		if (line[len - 1] == '\n')
+			line[len - 1] = '\0';
+		if (end == line || *end != ' ' || i >= MAILDIR_MAX_KEYWORDS ||
+		    end[1] == '\0')
+			continue;
+		free(md->keywords[i]);
+		md->keywords[i] = strdup(end + 1);
+		if (md->keywords[i] == NULL) {
+			free(line);
+			fclose(f);
+			return oom(err, md->path);
+		}
+	}
+	free(line);
+	fclose(f);
+	return 0;
+}
+
+/* The flags and keyword letters after ":2,". */
+static void name_flags(const char *name, unsigned int *flags_r,
+		       unsigned int *keywords_r)
+{
+	static const char letters[] = "DFPRST";
+	const char *info = strstr(name, ":2,");
+	const char *l;
+
+	*flags_r = *keywords_r = 0;
+	if (info == NULL)
+		return;
+	for (info += 3; *info != '\0'; info++) {
+		if (*info >= 'a' && *info <= 'z')
+			*keywords_r |= 1u << (*info - 'a');
+		else if (*info != '\0' && (l = strchr(letters, *info)) != NULL)
+			*flags_r |= 1u << (l - letters);
+	}
+}
+
+static int list_dir(struct rb_maildir *md, int fd, bool in_new,
+		    struct m2d_error *err)
+{
+	struct dirent *d;
+	DIR *dir;
+	int dfd = dup(fd);
+
+	if (dfd < 0 || (dir = fdopendir(dfd)) == NULL) {
+		if (dfd >= 0)
+			close(dfd);
+		return m2d_error_sys(err, "opendir", md->path);
+	}
+	rewinddir(dir);
+	while ((d = readdir(dir)) != NULL) {
+		struct rb_msg *n, *m;
+		struct rb_uid key, *u;
+		struct stat st;
+		char *colon;
+
+		if (d->d_name[0] == '.')
+			continue;
+		if (fstatat(fd, d->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    !S_ISREG(st.st_mode))
+			continue;	/* gone meanwhile, or no message */
+		n = realloc(md->msgs, (md->nmsgs + 1) * sizeof(*n));
+		if (n == NULL)
+			break;
+		md->msgs = n;
+		m = &n[md->nmsgs];
+		memset(m, 0, sizeof(*m));
+		m->name = strdup(d->d_name);
+		m->base = strdup(d->d_name);
+		if (m->name == NULL || m->base == NULL) {
+			free(m->name);
+			free(m->base);
+			break;
+		}
+		colon = strchr(m->base, ':');
+		if (colon != NULL)
+			*colon = '\0';
+		m->in_new = in_new;
+		m->mtime = st.st_mtime;
+		name_flags(m->name, &m->flags, &m->keywords);
+		key.base = m->base;
+		u = md->nuids == 0 ? NULL :
+			bsearch(&key, md->uids, md->nuids, sizeof(*md->uids),
+				uid_by_base);
+		m->uid = u != NULL ? u->uid : 0;
+		md->nmsgs++;
+	}
+	closedir(dir);
+	if (d != NULL)
+		return oom(err, md->path);
+	return 0;
+}
+
+/* Listed ones by UID, then the unlisted ones by date and name (the order
+ * Dovecot would give them UIDs in). */
+static int msg_order(const void *a, const void *b)
+{
+	const struct rb_msg *x = a, *y = b;
+
+	if ((x->uid == 0) != (y->uid == 0))
+		return x->uid == 0 ? 1 : -1;
+	if (x->uid != y->uid)
+		return x->uid < y->uid ? -1 : 1;
+	if (x->mtime != y->mtime)
+		return x->mtime < y->mtime ? -1 : 1;
+	return strcmp(x->name, y->name);
+}
+
+/* 1 opened, 0 the folder does not exist, -1 error. */
+static int maildir_open(struct rb_maildir *md, const char *root,
+			const char *dirname, struct m2d_error *err)
+{
+	memset(md, 0, sizeof(*md));
+	md->dirfd = md->curfd = md->newfd = -1;
+	if (asprintf(&md->path, "%s%s%s", root, dirname[0] != '\0' ? "/" : "",
+		     dirname) < 0) {
+		md->path = NULL;
+		return oom(err, root);
+	}
+	md->dirfd = open(md->path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+			 O_CLOEXEC);
+	if (md->dirfd < 0) {
+		if (errno == ENOENT)
+			return 0;
+		return m2d_error_sys(err, "open", md->path);
+	}
+	if ((md->curfd = sf_open_dir(md->dirfd, "cur", md->path, err)) < 0 ||
+	    (md->newfd = sf_open_dir(md->dirfd, "new", md->path, err)) < 0 ||
+	    read_uidlist(md, err) < 0 || read_keywords(md, err) < 0 ||
+	    list_dir(md, md->curfd, false, err) < 0 ||
+	    list_dir(md, md->newfd, true, err) < 0)
+		return -1;
+	if (md->nmsgs > 0)
+		qsort(md->msgs, md->nmsgs, sizeof(*md->msgs), msg_order);
+	return 1;
+}
+
+/* ---- the record of what was appended ---- */
+
+struct rb_record {
+	bool exists;
+	bool pending;		/* a run died between "pending" and "done" */
+	long long before;	/* size before the last (pending) append */
+	long long size;		/* size after the last done append */
+	char **bases;		/* appended, sorted */
+	size_t nbases;
+};
+
+static int str_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void record_free(struct rb_record *r)
+{
+	for (size_t i = 0; i < r->nbases; i++)
+		free(r->bases[i]);
+	free(r->bases);
+	memset(r, 0, sizeof(*r));
+}
+
+static bool record_has(const struct rb_record *r, const char *base)
+{
+	return r->nbases > 0 &&
+		bsearch(&base, r->bases, r->nbases, sizeof(*r->bases),
+			str_cmp) != NULL;
+}
+
+static int record_add(struct rb_record *r, const char *base)
+{
+	char **n = realloc(r->bases, (r->nbases + 1) * sizeof(*n));
+
+	if (n == NULL)
+		return -1;
+	r->bases = n;
+	if ((n[r->nbases] = strdup(base)) == NULL)
+		return -1;
+	r->nbases++;
+	return 0;
+}
+
+/* "INBOX" for the root, the Maildir++ directory (".a.b") otherwise: one
+ * file name per folder, never "." or "..". */
+static const char *record_name(const char *dirname)
+{
+	return dirname[0] == '\0' ? "INBOX" : dirname;
+}
+
+/* WORK/rollback/USER, created (0700) when CREATE; -1 and ENOENT when it
+ * does not exist and !CREATE. */
+static int record_dir(const char *work_dir, const char *user, bool create,
+		      struct m2d_error *err)
+{
+	int wfd, rfd, ufd;
+
+	if (create && mkdir(work_dir, 0700) < 0 && errno != EEXIST)
+		return m2d_error_sys(err, "mkdir", work_dir);
+	wfd = open(work_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (wfd < 0) {
+		if (errno == ENOENT && !create)
+			return -2;
+		return m2d_error_sys(err, "open", work_dir);
+	}
+	rfd = create ? sf_mkdir(wfd, RECORD_DIR, -1, -1, true, work_dir, err) :
+		openat(wfd, RECORD_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+		       O_CLOEXEC);
+	close(wfd);
+	if (rfd < 0)
+		return create ? -1 : (errno == ENOENT ? -2 :
+				      m2d_error_sys(err, "open", work_dir));
+	ufd = create ? sf_mkdir(rfd, user, -1, -1, true, work_dir, err) :
+		openat(rfd, user, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+		       O_CLOEXEC);
+	close(rfd);
+	if (ufd < 0)
+		return create ? -1 : (errno == ENOENT ? -2 :
+				      m2d_error_sys(err, "open", work_dir));
+	return ufd;
+}
+
+static int record_read(const char *work_dir, const char *user,
+		       const char *dirname, struct rb_record *r,
+		       struct m2d_error *err)
+{
+	char *line = NULL;
+	size_t size = 0;
+	ssize_t len;
+	bool magic = false;
+	FILE *f;
+	int ufd;
+
+	memset(r, 0, sizeof(*r));
+	ufd = record_dir(work_dir, user, false, err);
+	if (ufd == -2)
+		return 0;
+	if (ufd < 0)
+		return -1;
+	f = open_at(ufd, record_name(dirname));
+	close(ufd);
+	if (f == NULL)
+		return errno == ENOENT ? 0 :
+			m2d_error_sys(err, "open", work_dir);
+	r->exists = true;
+	while ((len = getline(&line, &size, f)) > 0) {
+		if (line[len - 1] == '\n')
+			line[--len] = '\0';
+		if (strcmp(line, RECORD_MAGIC) == 0)
+			magic = true;
+		else if (strcmp(line, "state pending") == 0)
+			r->pending = true;
+		else if (strncmp(line, "before ", 7) == 0)
+			r->before = strtoll(line + 7, NULL, 10);
+		else if (strncmp(line, "size ", 5) == 0)
+			r->size = strtoll(line + 5, NULL, 10);
+		else if (strncmp(line, "m ", 2) == 0 &&
+			 record_add(r, line + 2) < 0) {
+			free(line);
+			fclose(f);
+			return oom(err, work_dir);
+		}
+	}
+	free(line);
+	fclose(f);
+	if (!magic)
+		return m2d_error_set(err, M2D_ERR_MALFORMED, work_dir,
+				     _("damaged rollback record of %s/%s"),
+				     user, record_name(dirname));
+	if (r->nbases > 0)
+		qsort(r->bases, r->nbases, sizeof(*r->bases), str_cmp);
+	return 0;
+}
+
+/* Written whole: temp file, fsync, rename, fsync of the directory. */
+static int record_write(const char *work_dir, const char *user,
+			const char *dirname, const struct rb_record *r,
+			struct m2d_error *err)
+{
+	const char *name = record_name(dirname);
+	char tmp[300], *text = NULL;
+	size_t size = 0;
+	FILE *mem = open_memstream(&text, &size);
+	int ufd, fd = -1, ret = -1;
+
+	if (mem == NULL)
+		return oom(err, work_dir);
+	fprintf(mem, "%s\nstate %s\nbefore %lld\nsize %lld\n", RECORD_MAGIC,
+		r->pending ? "pending" : "done", r->before, r->size);
+	for (size_t i = 0; i < r->nbases; i++)
+		fprintf(mem, "m %s\n", r->bases[i]);
+	if (fclose(mem) != 0) {
+		free(text);
+		return oom(err, work_dir);
+	}
+	ufd = record_dir(work_dir, user, true, err);
+	if (ufd < 0) {
+		free(text);
+		return -1;
+	}
+	snprintf(tmp, sizeof(tmp), "%s.tmp", name);
+	unlinkat(ufd, tmp, 0);
+	fd = sf_create(ufd, tmp, -1, -1, work_dir, err);
+	if (fd < 0)
+		goto out;
+	if (sf_write_all(fd, text, size, work_dir, err) < 0)
+		goto out;
+	if (fsync(fd) < 0) {
+		m2d_error_sys(err, "fsync", work_dir);
+		goto out;
+	}
+	if (renameat(ufd, tmp, ufd, name) < 0) {
+		m2d_error_sys(err, "rename", work_dir);
+		goto out;
+	}
+	if (fsync(ufd) < 0) {
+		m2d_error_sys(err, "fsync", work_dir);
+		goto out;
+	}
+	ret = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	if (ret < 0)
+		unlinkat(ufd, tmp, 0);
+	close(ufd);
+	free(text);
+	return ret;
+}
+
+/* ---- writing at the end of the mbox ---- */
+
+struct rb_out {
+	int fd;
+	const char *path;
+	off_t off;		/* where the buffer goes */
+	size_t len;
+	char last;		/* the last byte given */
+	char buf[65536];
+};
+
+static int out_flush(struct rb_out *o, struct m2d_error *err)
+{
+	size_t done = 0;
+
+	while (done < o->len) {
+		ssize_t n = pwrite(o->fd, o->buf + done, o->len - done,
+				   o->off);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return m2d_error_sys(err, "write", o->path);
+		}
+		done += (size_t)n;
+		o->off += n;
+	}
+	o->len = 0;
+	return 0;
+}
+
+static int out_write(struct rb_out *o, const void *data, size_t len,
+		     struct m2d_error *err)
+{
+	const char *p = data;
+
+	if (len == 0)
+		return 0;
+	o->last = p[len - 1];
+	while (len > 0) {
+		size_t n = sizeof(o->buf) - o->len;
+
+		if (n > len)
+			n = len;
+		memcpy(o->buf + o->len, p, n);
+		o->len += n;
+		p += n;
+		len -= n;
+		if (o->len == sizeof(o->buf) && out_flush(o, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int out_str(struct rb_out *o, const char *s, struct m2d_error *err)
+{
+	return out_write(o, s, strlen(s), err);
+}
+
+/* A header field UW would take as its own (exact case, as UW reads
+ * them), or Content-Length (UW ignores it, Dovecot's mbox trusts it). */
+static bool uw_header(const char *line, size_t len)
+{
+	static const char *const names[] = {
+		"Status:", "X-Status:", "X-Keywords:", "X-UID:", "X-IMAP:",
+		"X-IMAPbase:", "Content-Length:", NULL,
+	};
+
+	for (int i = 0; names[i] != NULL; i++) {
+		size_t n = strlen(names[i]);
+
+		if (len >= n && memcmp(line, names[i], n) == 0)
+			return true;
+	}
+	return false;
+}
+
+static bool blank_line(const char *line, size_t len)
+{
+	return (len == 1 && line[0] == '\n') ||
+		(len == 2 && line[0] == '\r' && line[1] == '\n');
+}
+
+/* The envelope sender for the From_ line: the Return-Path's address, or
+ * MAILER-DAEMON (as Postfix writes for "<>"). */
+static void find_sender(FILE *f, char *out, size_t size)
+{
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t len;
+
+	snprintf(out, size, "MAILER-DAEMON");
+	while ((len = getline(&line, &cap, f)) > 0) {
+		if (blank_line(line, (size_t)len))
+			break;
+		if (strncasecmp(line, "Return-Path:", 12) == 0) {
+			char *p = line + 12, *end;
+			size_t n;
+
+			p += strspn(p, " \t");
+			if (*p == '<')
+				p++;
+			n = strcspn(p, "> \t\r\n");
+			end = p + n;
+			if (n > 0 && n < size && (*end == '>' || *end == '\r' ||
+						  *end == '\n' || *end == '\0'))
+				snprintf(out, size, "%.*s", (int)n, p);
+			for (char *c = out; *c != '\0'; c++)
+				if ((unsigned char)*c <= ' ' || *c == 0x7f)
+					snprintf(out, size, "MAILER-DAEMON");
+			break;
+		}
+	}
+	free(line);
+}
+
+struct rb_status {
+	unsigned long uid;		/* X-UID, 0 = none */
+	const char *imapbase;		/* "X-IMAPbase: ...\n" or NULL */
+};
+
+/* UW's status block (unix_xstatus) for MSG. */
+static int write_status(struct rb_out *o, const struct rb_maildir *md,
+			const struct rb_msg *m, const struct rb_status *st,
+			struct m2d_error *err)
+{
+	char buf[128];
+	int rc = 0;
+
+	if (st->imapbase != NULL)
+		rc = out_str(o, st->imapbase, err);
+	/* Status: R = \Seen, O = no longer \Recent (it left new/) */
+	snprintf(buf, sizeof(buf), "Status: %s%s\nX-Status: %s%s%s%s\n",
+		 (m->flags & MAILDIR_SEEN) ? "R" : "", m->in_new ? "" : "O",
+		 (m->flags & MAILDIR_TRASHED) ? "D" : "",
+		 (m->flags & MAILDIR_FLAGGED) ? "F" : "",
+		 (m->flags & MAILDIR_REPLIED) ? "A" : "",
+		 (m->flags & MAILDIR_DRAFT) ? "T" : "");
+	if (rc == 0)
+		rc = out_str(o, buf, err);
+	if (rc == 0)
+		rc = out_str(o, "X-Keywords:", err);
+	for (int i = 0; rc == 0 && i < MAILDIR_MAX_KEYWORDS; i++) {
+		if (!(m->keywords & (1u << i)) || md->keywords[i] == NULL)
+			continue;
+		rc = out_str(o, " ", err);
+		if (rc == 0)
+			rc = out_str(o, md->keywords[i], err);
+	}
+	if (rc == 0)
+		rc = out_str(o, "\n", err);
+	if (rc == 0 && st->uid != 0) {
+		snprintf(buf, sizeof(buf), "X-UID: %lu\n", st->uid);
+		rc = out_str(o, buf, err);
+	}
+	return rc;
+}
+
+/* One maildir message at the end of the mbox. */
+static int write_message(struct rb_out *o, const struct rb_maildir *md,
+			 const struct rb_msg *m, const struct rb_status *st,
+			 struct m2d_error *err)
+{
+	char sender[256], from[512], *line = NULL;
+	size_t cap = 0;
+	ssize_t len;
+	bool header = true, dropping = false;
+	int rc = -1;
+	FILE *f = open_at(m->in_new ? md->newfd : md->curfd, m->name);
+
+	if (f == NULL)
+		return m2d_error_sys(err, "open", m->name);
+	find_sender(f, sender, sizeof(sender));
+	if (fseeko(f, 0, SEEK_SET) < 0) {
+		m2d_error_sys(err, "lseek", m->name);
+		goto out;
+	}
+	if (from_line_format(sender, m->mtime, from, sizeof(from)) < 0 &&
+	    from_line_format(NULL, m->mtime, from, sizeof(from)) < 0) {
+		m2d_error_set(err, M2D_ERR_MALFORMED, m->name,
+			      _("its date cannot be written in a From_ line"));
+		goto out;
+	}
+	if (out_str(o, from, err) < 0)
+		goto out;
+	errno = 0;
+	while ((len = getline(&line, &cap, f)) > 0) {
+		size_t n = (size_t)len;
+
+		if (header) {
+			if (blank_line(line, n)) {
+				header = false;
+				if (write_status(o, md, m, st, err) < 0 ||
+				    out_write(o, line, n, err) < 0)
+					goto out;
+				continue;
+			}
+			if (line[0] != ' ' && line[0] != '\t')
+				dropping = uw_header(line, n);
+			if (dropping)
+				continue;
+		}
+		/* mboxo: UW and Postfix quote "From " at a line start */
+		if (n >= 5 && memcmp(line, "From ", 5) == 0 &&
+		    out_write(o, ">", 1, err) < 0)
+			goto out;
+		if (out_write(o, line, n, err) < 0)
+			goto out;
+	}
+	if (ferror(f)) {
+		m2d_error_sys(err, "read", m->name);
+		goto out;
+	}
+	if (header) {
+		/* no body: the header ends here */
+		if (o->last != '\n' && out_str(o, "\n", err) < 0)
+			goto out;
+		if (write_status(o, md, m, st, err) < 0 ||
+		    out_str(o, "\n", err) < 0)
+			goto out;
+	}
+	if (o->last != '\n' && out_str(o, "\n", err) < 0)
+		goto out;
+	/* the empty line the mbox adds after each message */
+	rc = out_str(o, "\n", err);
+out:
+	free(line);
+	fclose(f);
+	return rc;
+}
+
+/* ---- the mbox ---- */
+
+struct rb_mbox {
+	char *path;
+	int parentfd, fd;
+	struct dotlock *dotlock;
+	bool created;
+};
+
+static void mbox_close(struct rb_mbox *mb)
+{
+	if (mb->fd >= 0)
+		close(mb->fd);	/* ends the flock and fcntl locks */
+	dotlock_release(&mb->dotlock);
+	if (mb->parentfd >= 0)
+		close(mb->parentfd);
+	free(mb->path);
+	memset(mb, 0, sizeof(*mb));
+	mb->parentfd = mb->fd = -1;
+}
+
+/*
+ * The directory of PATH (opened from BASE, which is the admin's: the home
+ * or the spool; every level below it without following a symlink,
+ * created owned by UID/GID when MKDIRS) and its last component.
+ */
+static int open_parent(const char *base, const char *path, bool mkdirs,
+		       int uid, int gid, const char **leaf_r,
+		       struct m2d_error *err)
+{
+	size_t blen = strlen(base);
+	const char *rel, *p;
+	int fd;
+
+	while (blen > 1 && base[blen - 1] == '/')
+		blen--;
+	if (strncmp(path, base, blen) != 0 || path[blen] != '/')
+		return m2d_error_set(err, M2D_ERR_UNSAFE, path,
+				     _("not below %s"), base);
+	rel = path + blen;
+	while (*rel == '/')
+		rel++;
+	fd = open(base, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return m2d_error_sys(err, "open", base);
+	while ((p = strchr(rel, '/')) != NULL) {
+		char level[NAME_MAX + 1];
+		int next;
+
+		if ((size_t)(p - rel) > NAME_MAX || p == rel ||
+		    (p - rel == 1 && rel[0] == '.') ||
+		    (p - rel == 2 && rel[0] == '.' && rel[1] == '.')) {
+			close(fd);
+			return m2d_error_set(err, M2D_ERR_UNSAFE, path,
+					     _("not a plain path"));
+		}
+		memcpy(level, rel, (size_t)(p - rel));
+		level[p - rel] = '\0';
+		next = mkdirs ? sf_mkdir(fd, level, uid, gid, true, path, err) :
+			sf_open_dir(fd, level, path, err);
+		close(fd);
+		if (next < 0)
+			return -1;
+		fd = next;
+		rel = p + 1;
+	}
+	*leaf_r = rel;
+	return fd;
+}
+
+/* The base (home or spool) PATH lies below: the admin's directory. */
+static const char *path_base(const struct m2d_config *cfg,
+			     const struct plan_user *u, const char *path,
+			     char *buf, size_t size)
+{
+	const char *bases[2] = { u->home, cfg->spool_dir };
+	const char *slash;
+
+	for (int i = 0; i < 2; i++) {
+		size_t n;
+
+		if (bases[i] == NULL)
+			continue;
+		n = strlen(bases[i]);
+		while (n > 1 && bases[i][n - 1] == '/')
+			n--;
+		if (strncmp(path, bases[i], n) == 0 && path[n] == '/') {
+			snprintf(buf, size, "%.*s", (int)n, bases[i]);
+			return buf;
+		}
+	}
+	slash = strrchr(path, '/');
+	snprintf(buf, size, "%.*s", slash != NULL && slash != path ?
+		 (int)(slash - path) : 1, slash != NULL ? path : "/");
+	return buf;
+}
+
+static int lock_mbox(struct rb_mbox *mb, const char *leaf, bool dry_run,
+		     struct m2d_error *err)
+{
+	struct flock fl;
+
+	if (dotlock_take_at(mb->parentfd, leaf, mb->path, !dry_run,
+			    &mb->dotlock, err) < 0)
+		return -1;
+	if (dry_run)
+		return 0;
+	if (mb->dotlock == NULL)
+		return m2d_error_set(err, M2D_ERR_LOCKED, mb->path,
+				     _("cannot take its dotlock (%s.lock)"),
+				     mb->path);
+	/* UW's lock, then Postfix's */
+	if (flock(mb->fd, LOCK_EX | LOCK_NB) < 0)
+		return errno == EWOULDBLOCK ?
+			m2d_error_set(err, M2D_ERR_LOCKED, mb->path,
+				      _("in use by UW-IMAP (flock held); "
+					"try again later")) :
+			m2d_error_sys(err, "flock", mb->path);
+	memset(&fl, 0, sizeof(fl));
+	fl.l_type = F_WRLCK;
+	fl.l_whence = SEEK_SET;
+	if (fcntl(mb->fd, F_SETLK, &fl) < 0)
+		return errno == EAGAIN || errno == EACCES ?
+			m2d_error_set(err, M2D_ERR_LOCKED, mb->path,
+				      _("being written right now (fcntl lock "
+					"held); try again later")) :
+			m2d_error_sys(err, "fcntl", mb->path);
+	return 0;
+}
+
+/* The checksum of the first SIZE bytes of FD (the journal's kind). */
+static int prefix_hash(int fd, long long size, uint64_t *hash_r,
+		       const char *path, struct m2d_error *err)
+{
+	struct m2d_hash h;
+	char buf[65536];
+	long long off = 0;
+
+	m2d_hash_init(&h);
+	while (off < size) {
+		size_t want = size - off < (long long)sizeof(buf) ?
+			(size_t)(size - off) : sizeof(buf);
+		ssize_t n = pread(fd, buf, want, off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return m2d_error_sys(err, "read", path);
+		if (n == 0)
+			return m2d_error_set(err, M2D_ERR_CHANGED, path,
+					     _("shorter than when it was "
+					       "converted"));
+		m2d_hash_update(&h, buf, (size_t)n);
+		off += n;
+	}
+	*hash_r = m2d_hash_final(&h);
+	return 0;
+}
+
+/* ---- the flag report ---- */
+
+struct rb_old {
+	unsigned long uid;
+	unsigned int flags;	/* maildir flags the mbox had */
+	char *keywords;		/* X-Keywords */
+};
+
+static void olds_free(struct rb_old *olds, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(olds[i].keywords);
+	free(olds);
+}
+
+/* The first MESSAGES messages of the mbox: their UIDs by UW's rules (as
+ * the conversion gave them), flags and keywords. */
+static int read_olds(int fd, const char *path, unsigned long messages,
+		     bool mboxrd, struct rb_old **olds_r, size_t *n_r,
+		     struct m2d_error *err)
+{
+	struct mbox_reader_settings set = { .mboxrd = mboxrd };
+	struct mbox_reader *reader = NULL;
+	struct rb_old *olds = NULL;
+	struct uw_uids uids;
+	struct mbox_msg msg;
+	size_t n = 0;
+	int rc = 0;
+
+	memset(&uids, 0, sizeof(uids));
+
+	*olds_r = NULL;
+	*n_r = 0;
+	if (messages == 0)
+		return 0;
+	if (lseek(fd, 0, SEEK_SET) < 0)
+		return m2d_error_sys(err, "lseek", path);
+	if (mbox_reader_open_fd(fd, path, &set, &reader, err) < 0)
+		return -1;
+	olds = calloc(messages, sizeof(*olds));
+	if (olds == NULL) {
+		mbox_reader_close(&reader);
+		return oom(err, path);
+	}
+	while (n < messages && (rc = mbox_reader_next(reader, &msg, err)) > 0) {
+		bool reset;
+
+		if (n == 0)
+			uw_uids_init(&uids, mbox_reader_meta(reader));
+		olds[n].uid = uw_uids_next(&uids, &msg, &reset);
+		olds[n].flags = convert_maildir_flags(msg.flags);
+		olds[n].keywords = strdup(msg.keywords != NULL ?
+					  msg.keywords : "");
+		n++;
+	}
+	mbox_reader_close(&reader);
+	if (n < messages && rc < 0) {
+		olds_free(olds, n);
+		return -1;
+	}
+	if (n > 0 && !uids.trust) {
+		/* UW would have renumbered: so did the conversion */
+		for (size_t i = 0; i < n; i++)
+			olds[i].uid = i + 1;
+	}
+	*olds_r = olds;
+	*n_r = n;
+	return 0;
+}
+
+static bool has_word_ci(const char *list, const char *word)
+{
+	size_t n = strlen(word);
+
+	while (*list != '\0') {
+		size_t len;
+
+		list += strspn(list, " ");
+		len = strcspn(list, " ");
+		if (len == n && strncasecmp(list, word, n) == 0)
+			return true;
+		list += len;
+	}
+	return false;
+}
+
+static size_t count_words(const char *list)
+{
+	size_t count = 0;
+
+	while (*list != '\0') {
+		list += strspn(list, " ");
+		if (*list == '\0')
+			break;
+		count++;
+		list += strcspn(list, " ");
+	}
+	return count;
+}
+
+static bool old_changed(const struct rb_maildir *md, const struct rb_msg *m,
+			const struct rb_old *o)
+{
+	size_t nkw = 0;
+
+	/* \Recent is no flag a user sets; P (passed) UW has not */
+	if ((m->flags & ~(unsigned int)MAILDIR_PASSED) != o->flags)
+		return true;
+	for (int i = 0; i < MAILDIR_MAX_KEYWORDS; i++) {
+		if (!(m->keywords & (1u << i)) || md->keywords[i] == NULL)
+			continue;
+		if (!has_word_ci(o->keywords, md->keywords[i]))
+			return true;
+		nkw++;
+	}
+	return nkw != count_words(o->keywords);
+}
+
+static int by_old_uid(const void *a, const void *b)
+{
+	const struct rb_old *x = a, *y = b;
+
+	return x->uid < y->uid ? -1 : x->uid > y->uid;
+}
+
+/* ---- one folder ---- */
+
+struct rb_folder {
+	const struct plan_user *user;
+	const char *name;		/* IMAP name */
+	const char *root;		/* the user's maildir root */
+	const char *dirname;		/* "" INBOX, ".a.b" */
+	const char *mbox;		/* path */
+	const struct journal_folder *journal;	/* NULL: new after cutover */
+};
+
+static int carry_folder(const struct rollback_settings *set,
+			const struct rb_folder *fo,
+			struct rollback_folder_report *rep,
+			struct m2d_error *err)
+{
+	const struct m2d_config *cfg = set->cfg;
+	const struct journal_folder *jf = fo->journal;
+	struct rb_maildir md;
+	struct rb_record rec;
+	struct rb_mbox mb = { NULL, -1, -1, NULL, false };
+	struct rb_old *olds = NULL;
+	struct rb_out *out = NULL;
+	struct stat st;
+	char basebuf[PATH_MAX], imapbase[1024];
+	const char *leaf = NULL;
+	size_t nolds = 0, i, ntodo = 0;
+	long long before;
+	unsigned long *xuids = NULL;
+	bool with_base, wrote = false;
+	int rc, ret = -1;
+
+	rc = maildir_open(&md, fo->root, fo->dirname, err);
+	if (rc <= 0) {
+		maildir_free(&md);
+		if (rc == 0)
+			rep->gone = true;
+		return rc;
+	}
+	if (record_read(cfg->work_dir, fo->user->name, fo->dirname, &rec,
+			err) < 0)
+		goto out;
+	for (i = 0; i < md.nmsgs; i++) {
+		const struct rb_msg *m = &md.msgs[i];
+
+		if (jf != NULL && m->uid != 0 && m->uid < jf->nextuid)
+			continue;	/* came from the mbox */
+		if (record_has(&rec, m->base))
+			rep->earlier++;
+		else
+			ntodo++;
+	}
+
+	/* the mbox: existing, or made for a folder new since cutover */
+	mb.path = strdup(fo->mbox);
+	if (mb.path == NULL) {
+		oom(err, fo->mbox);
+		goto out;
+	}
+	path_base(cfg, fo->user, fo->mbox, basebuf, sizeof(basebuf));
+	if (jf == NULL && !rec.exists && set->dry_run &&
+	    lstat(fo->mbox, &st) < 0 && errno == ENOENT) {
+		/* would be made */
+		rep->created = true;
+		rep->appended = ntodo;
+		ret = 0;
+		goto out;
+	}
+	mb.parentfd = open_parent(basebuf, fo->mbox, jf == NULL && !set->dry_run,
+				  fo->user->uid, fo->user->gid, &leaf, err);
+	if (mb.parentfd < 0)
+		goto out;
+	mb.fd = openat(mb.parentfd, leaf, (set->dry_run ? O_RDONLY : O_RDWR) |
+		       O_NOFOLLOW | O_CLOEXEC);
+	if (jf == NULL && !rec.exists && !set->dry_run) {
+		/* a folder made after cutover: a new mbox, owned by the user,
+		 * 0600, never over an existing file (an mbox that was not
+		 * migrated, say) */
+		if (mb.fd >= 0) {
+			m2d_error_set(err, M2D_ERR_EXISTS, mb.path,
+				      _("a folder made after cutover, but an "
+					"mbox of that name exists (it was not "
+					"migrated): its messages stay in the "
+					"maildir"));
+			goto out;
+		}
+		if (errno != ENOENT) {
+			m2d_error_sys(err, "open", mb.path);
+			goto out;
+		}
+		mb.fd = sf_create(mb.parentfd, leaf, fo->user->uid,
+				  fo->user->gid, mb.path, err);
+		if (mb.fd < 0)
+			goto out;
+		mb.created = rep->created = true;
+	} else if (mb.fd < 0) {
+		if (errno == ELOOP)
+			m2d_error_set(err, M2D_ERR_UNSAFE, mb.path,
+				      _("a symbolic link: never followed"));
+		else
+			m2d_error_sys(err, "open", mb.path);
+		goto out;
+	}
+	if (fstat(mb.fd, &st) < 0) {
+		m2d_error_sys(err, "fstat", mb.path);
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode) || st.st_nlink != 1) {
+		m2d_error_set(err, M2D_ERR_UNSAFE, mb.path,
+			      _("not a regular file with one link"));
+		goto out;
+	}
+	if (lock_mbox(&mb, leaf, set->dry_run, err) < 0)
+		goto out;
+	if (fstat(mb.fd, &st) < 0) {
+		m2d_error_sys(err, "fstat", mb.path);
+		goto out;
+	}
+
+	/* a run that died while appending: what it wrote is cut off (the
+	 * dotlock and the hold of delivery kept everyone else away) */
+	if (rec.pending && !set->dry_run) {
+		if (st.st_size > rec.before) {
+			char c = 0;
+
+			if (pread(mb.fd, &c, 1, rec.before) != 1 || c != 'F') {
+				m2d_error_set(err, M2D_ERR_CHANGED, mb.path,
+					      _("changed after an interrupted "
+						"rollback; check it by hand"));
+				goto out;
+			}
+			if (ftruncate(mb.fd, rec.before) < 0 ||
+			    fsync(mb.fd) < 0) {
+				m2d_error_sys(err, "ftruncate", mb.path);
+				goto out;
+			}
+			st.st_size = rec.before;
+		}
+		rec.pending = false;
+		rec.size = rec.before;
+	}
+
+	/* the old bytes must be the ones we converted */
+	if (jf != NULL) {
+		uint64_t h = 0;
+
+		if (st.st_size < jf->source.size) {
+			m2d_error_set(err, M2D_ERR_CHANGED, mb.path,
+				      _("shorter than when it was converted "
+					"(%lld bytes, then %lld)"),
+				      (long long)st.st_size, jf->source.size);
+			goto out;
+		}
+		if (prefix_hash(mb.fd, jf->source.size, &h, mb.path, err) < 0)
+			goto out;
+		if (h != jf->source.checksum) {
+			m2d_error_set(err, M2D_ERR_CHANGED, mb.path,
+				      _("its first %lld bytes are not those "
+					"that were converted"),
+				      jf->source.size);
+			goto out;
+		}
+		if (read_olds(mb.fd, mb.path, jf->messages, cfg->mboxrd, &olds,
+			      &nolds, err) < 0)
+			goto out;
+		if (nolds > 0)
+			qsort(olds, nolds, sizeof(*olds), by_old_uid);
+		for (i = 0; i < md.nmsgs; i++) {
+			struct rb_old key, *o;
+
+			if (md.msgs[i].uid == 0 ||
+			    md.msgs[i].uid >= jf->nextuid)
+				continue;
+			key.uid = md.msgs[i].uid;
+			o = nolds == 0 ? NULL :
+				bsearch(&key, olds, nolds, sizeof(*olds),
+					by_old_uid);
+			if (o == NULL)
+				continue;
+			o->uid = 0;	/* seen in the maildir */
+			if (old_changed(&md, &md.msgs[i], o))
+				rep->flags_changed++;
+		}
+		for (i = 0; i < nolds; i++)
+			if (olds[i].uid != 0)
+				rep->expunged++;
+	}
+	if (set->dry_run) {
+		rep->appended = ntodo;
+		ret = 0;
+		goto out;
+	}
+	if (ntodo == 0) {
+		/* a new, empty folder: its mbox is ours from now on */
+		if (mb.created) {
+			rec.size = 0;
+			if (record_write(cfg->work_dir, fo->user->name,
+					 fo->dirname, &rec, err) < 0)
+				goto out;
+		}
+		ret = 0;
+		goto out;
+	}
+
+	/* an empty mbox gets UW's folder data with Dovecot's UIDVALIDITY
+	 * and every message its X-UID; an mbox with old content none (an
+	 * X-UID above the last UID of its old X-IMAP/X-IMAPbase would make
+	 * UW reset the UIDVALIDITY: rollback.h) */
+	before = st.st_size;
+	with_base = before == 0 && md.uidvalidity != 0;
+	if (with_base) {
+		unsigned long next = 1, last = 0;
+		size_t off;
+
+		/* Dovecot's UIDs; one not yet listed gets the next free one,
+		 * as Dovecot would give it */
+		xuids = calloc(md.nmsgs, sizeof(*xuids));
+		if (xuids == NULL) {
+			oom(err, mb.path);
+			goto out;
+		}
+		for (i = 0; i < md.nmsgs; i++) {
+			const struct rb_msg *m = &md.msgs[i];
+
+			if ((jf != NULL && m->uid != 0 && m->uid < jf->nextuid) ||
+			    record_has(&rec, m->base))
+				continue;
+			if (m->uid != 0)
+				last = m->uid > next ? m->uid : next;
+			else
+				last = next > md.nextuid ? next : md.nextuid;
+			xuids[i] = last;
+			next = last + 1;
+		}
+		off = (size_t)snprintf(imapbase, sizeof(imapbase),
+				       "X-IMAPbase: %010lu %010lu",
+				       md.uidvalidity, last);
+		for (int k = 0; k < MAILDIR_MAX_KEYWORDS; k++) {
+			if (md.keywords[k] != NULL &&
+			    off + strlen(md.keywords[k]) + 3 < sizeof(imapbase))
+				off += (size_t)snprintf(imapbase + off,
+							sizeof(imapbase) - off,
+							" %s", md.keywords[k]);
+		}
+		snprintf(imapbase + off, sizeof(imapbase) - off, "\n");
+	}
+
+	/* the record first: a run that dies now is cut back by the next */
+	rec.pending = true;
+	rec.before = before;
+	if (record_write(cfg->work_dir, fo->user->name, fo->dirname, &rec,
+			 err) < 0)
+		goto out;
+	wrote = true;
+	out = malloc(sizeof(*out));
+	if (out == NULL) {
+		oom(err, mb.path);
+		goto undo;
+	}
+	out->fd = mb.fd;
+	out->path = mb.path;
+	out->off = before;
+	out->len = 0;
+	out->last = '\n';
+	if (before > 0) {
+		char c;
+
+		/* a last line without its newline would swallow our From_ */
+		if (pread(mb.fd, &c, 1, before - 1) != 1) {
+			m2d_error_sys(err, "read", mb.path);
+			goto undo;
+		}
+		if (c != '\n' && out_str(out, "\n", err) < 0)
+			goto undo;
+	}
+	for (i = 0; i < md.nmsgs; i++) {
+		const struct rb_msg *m = &md.msgs[i];
+		struct rb_status sts = { 0, NULL };
+
+		if ((jf != NULL && m->uid != 0 && m->uid < jf->nextuid) ||
+		    record_has(&rec, m->base))
+			continue;
+		if (with_base) {
+			sts.uid = xuids[i];
+			sts.imapbase = rep->appended == 0 ? imapbase : NULL;
+		}
+		if (write_message(out, &md, m, &sts, err) < 0)
+			goto undo;
+		rep->appended++;
+	}
+	if (out_flush(out, err) < 0)
+		goto undo;
+	if (fsync(mb.fd) < 0) {
+		m2d_error_sys(err, "fsync", mb.path);
+		goto undo;
+	}
+	if (mb.created && fsync(mb.parentfd) < 0) {
+		m2d_error_sys(err, "fsync", mb.path);
+		goto undo;
+	}
+	/* done: the names appended, so that no run appends them again */
+	for (i = 0; i < md.nmsgs; i++) {
+		const struct rb_msg *m = &md.msgs[i];
+
+		if ((jf != NULL && m->uid != 0 && m->uid < jf->nextuid) ||
+		    record_has(&rec, m->base))
+			continue;
+		if (record_add(&rec, m->base) < 0) {
+			oom(err, mb.path);
+			goto undo;
+		}
+	}
+	qsort(rec.bases, rec.nbases, sizeof(*rec.bases), str_cmp);
+	rec.pending = false;
+	rec.size = out->off;
+	if (record_write(cfg->work_dir, fo->user->name, fo->dirname, &rec,
+			 err) < 0)
+		goto undo;
+	ret = 0;
+	goto out;
+undo:
+	/* the mbox as it was: its old bytes were never touched */
+	if (ftruncate(mb.fd, before) == 0)
+		(void)fsync(mb.fd);
+	rep->appended = 0;
+	if (wrote) {
+		struct m2d_error e2;
+
+		rec.pending = false;
+		rec.size = before;
+		m2d_error_clear(&e2);
+		(void)record_write(cfg->work_dir, fo->user->name, fo->dirname,
+				   &rec, &e2);
+	}
+out:
+	if (ret < 0 && mb.created && !wrote && leaf != NULL)
+		unlinkat(mb.parentfd, leaf, 0);	/* made in vain */
+	free(out);
+	free(xuids);
+	olds_free(olds, nolds);
+	mbox_close(&mb);
+	record_free(&rec);
+	maildir_free(&md);
+	return ret;
+}
+
+/* ---- the users ---- */
+
+/* The IMAP name of a Maildir++ directory (".a.b" -> "a/b"), or NULL. */
+static char *name_from_dirname(const char *dirname)
+{
+	size_t len = strlen(dirname);
+	char *out = malloc(2 * len + 2), *level = malloc(len + 1);
+	const char *p = dirname + 1;
+	size_t o = 0;
+
+	if (out == NULL || level == NULL || dirname[0] != '.' || len < 2)
+		goto fail;
+	while (*p != '\0') {
+		size_t n = strcspn(p, ".");
+		int d;
+
+		memcpy(level, p, n);
+		level[n] = '\0';
+		if (n == 0)
+			goto fail;
+		if (o > 0)
+			out[o++] = '/';
+		d = mutf7_decode(level, out + o, 2 * len + 2 - o);
+		if (d < 0)
+			goto fail;
+		o += (size_t)d;
+		p += n;
+		if (*p == '.')
+			p++;
+	}
+	out[o] = '\0';
+	free(level);
+	return out;
+fail:
+	free(out);
+	free(level);
+	return NULL;
+}
+
+/* The first folder root of U: where folders made after cutover go. */
+static char *first_root(const struct m2d_config *cfg,
+			const struct plan_user *u)
+{
+	const char *r = cfg->nroots > 0 ? cfg->folder_roots[0] : "~/mail";
+	char *out = NULL;
+
+	if (r[0] == '~') {
+		const char *rel = r + 1;
+
+		while (*rel == '/')
+			rel++;
+		if (u->home == NULL)
+			return NULL;
+		if (asprintf(&out, "%s%s%s", u->home, rel[0] != '\0' ? "/" : "",
+			     rel) < 0)
+			return NULL;
+		return out;
+	}
+	/* absolute, with %u */
+	{
+		size_t cap = strlen(r) * (strlen(u->name) + 1) + 1, n = 0;
+
+		out = malloc(cap);
+		if (out == NULL)
+			return NULL;
+		for (; *r != '\0'; r++) {
+			if (r[0] == '%' && r[1] == 'u') {
+				memcpy(out + n, u->name, strlen(u->name));
+				n += strlen(u->name);
+				r++;
+			} else {
+				out[n++] = *r;
+			}
+		}
+		out[n] = '\0';
+	}
+	return out;
+}
+
+/* The mbox path of a folder in the journal: the plan's source, else from
+ * its listed form ("user/INBOX", "user/REL" below the home). */
+static char *journal_mbox(const struct m2d_config *cfg,
+			  const struct plan *plan, const struct plan_user *u,
+			  const struct journal_folder *jf)
+{
+	const char *rel;
+	char *out = NULL;
+
+	for (size_t i = 0; i < plan->nfolders; i++) {
+		const struct plan_folder *f = &plan->folders[i];
+
+		if (f->skip == PLAN_TAKEN && f->source != NULL &&
+		    strcmp(f->listed, jf->listed) == 0)
+			return strdup(f->source);
+	}
+	rel = jf->listed + strlen(u->name);
+	if (*rel != '/')
+		return NULL;
+	rel++;
+	if (strcmp(rel, "INBOX") == 0) {
+		if (asprintf(&out, "%s/%s", cfg->spool_dir, u->name) < 0)
+			return NULL;
+	} else if (rel[0] == '/') {
+		out = strdup(rel);
+	} else if (u->home != NULL) {
+		if (asprintf(&out, "%s/%s", u->home, rel) < 0)
+			return NULL;
+	}
+	return out;
+}
+
+static void report_folder(const struct rollback_settings *set,
+			  struct rollback_folder_report *rep,
+			  struct rollback_totals *t)
+{
+	t->folders++;
+	if (rep->error != NULL)
+		t->failed++;
+	t->appended += rep->appended;
+	t->flags_changed += rep->flags_changed;
+	t->expunged += rep->expunged;
+	if (rep->created && rep->error == NULL)
+		t->created++;
+	if (set->report != NULL)
+		set->report(rep, set->ctx);
+}
+
+static bool wanted(const struct rollback_settings *set, const char *user)
+{
+	if (set->users == NULL)
+		return true;
+	for (size_t i = 0; set->users[i] != NULL; i++)
+		if (strcmp(set->users[i], user) == 0)
+			return true;
+	return false;
+}
+
+static int by_dirname(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void carry_user(const struct rollback_settings *set,
+		       const struct plan *plan, const struct plan_user *u,
+		       const struct journal_folder *jfs, size_t njfs,
+		       struct rollback_totals *t)
+{
+	struct rollback_folder_report rep;
+	struct m2d_error ferr;
+	char *root = NULL, **known = NULL, *froot = NULL;
+	size_t nknown = 0;
+	struct dirent *d;
+	DIR *dir;
+
+	t->users++;
+	for (size_t i = 0; i < njfs; i++) {
+		const struct journal_folder *jf = &jfs[i];
+		struct rb_folder fo;
+		char *mbox, *name, **k;
+
+		if (strcmp(jf->user, u->name) != 0)
+			continue;
+		if (root == NULL)
+			root = strdup(jf->target);
+		k = realloc(known, (nknown + 1) * sizeof(*k));
+		if (k != NULL) {
+			known = k;
+			known[nknown++] = jf->dirname;
+		}
+		memset(&rep, 0, sizeof(rep));
+		m2d_error_clear(&ferr);
+		mbox = journal_mbox(set->cfg, plan, u, jf);
+		name = jf->dirname[0] == '\0' ? strdup("INBOX") :
+			name_from_dirname(jf->dirname);
+		rep.user = u->name;
+		rep.name = name != NULL ? name : jf->dirname;
+		rep.mbox = mbox != NULL ? mbox : jf->listed;
+		if (jf->state != JOURNAL_DONE) {
+			m2d_error_set(&ferr, M2D_ERR_CHANGED, jf->listed,
+				      _("its conversion never finished: "
+					"nothing to carry back"));
+			rep.error = &ferr;
+		} else if (mbox == NULL) {
+			m2d_error_set(&ferr, M2D_ERR_USAGE, jf->listed,
+				      _("where its mbox is cannot be told"));
+			rep.error = &ferr;
+		} else {
+			fo.user = u;
+			fo.name = rep.name;
+			fo.root = jf->target;
+			fo.dirname = jf->dirname;
+			fo.mbox = mbox;
+			fo.journal = jf;
+			if (carry_folder(set, &fo, &rep, &ferr) < 0)
+				rep.error = &ferr;
+		}
+		report_folder(set, &rep, t);
+		free(mbox);
+		free(name);
+	}
+
+	/* folders made in the maildir after cutover */
+	if (root == NULL)
+		root = u->target != NULL ? strdup(u->target) : NULL;
+	if (root == NULL)
+		goto out;
+	if (nknown > 0)
+		qsort(known, nknown, sizeof(*known), by_dirname);
+	{
+		const char *inbox = "";
+
+		if (nknown == 0 || bsearch(&inbox, known, nknown,
+					   sizeof(*known), by_dirname) == NULL) {
+			/* no inbox was migrated (no spool file then), but
+			 * Postfix delivered into the maildir root since */
+			struct rb_folder fo;
+			char *mbox = NULL;
+
+			memset(&rep, 0, sizeof(rep));
+			m2d_error_clear(&ferr);
+			rep.user = u->name;
+			rep.name = "INBOX";
+			if (asprintf(&mbox, "%s/%s", set->cfg->spool_dir,
+				     u->name) < 0) {
+				mbox = NULL;
+				oom(&ferr, set->cfg->spool_dir);
+				rep.error = &ferr;
+			} else {
+				rep.mbox = mbox;
+				fo.user = u;
+				fo.name = "INBOX";
+				fo.root = root;
+				fo.dirname = "";
+				fo.mbox = mbox;
+				fo.journal = NULL;
+				if (carry_folder(set, &fo, &rep, &ferr) < 0)
+					rep.error = &ferr;
+			}
+			if (!rep.gone)
+				report_folder(set, &rep, t);
+			free(mbox);
+		}
+	}
+	dir = opendir(root);
+	if (dir == NULL)
+		goto out;
+	froot = first_root(set->cfg, u);
+	while ((d = readdir(dir)) != NULL) {
+		const char *dn = d->d_name;
+		struct rb_folder fo;
+		struct stat st;
+		char maildir_dn[256], *name, *mbox = NULL;
+
+		if (dn[0] != '.' || strcmp(dn, ".") == 0 ||
+		    strcmp(dn, "..") == 0 ||
+		    (nknown > 0 && bsearch(&dn, known, nknown, sizeof(*known),
+					   by_dirname) != NULL))
+			continue;
+		if (fstatat(dirfd(dir), dn, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    !S_ISDIR(st.st_mode))
+			continue;
+		{
+			char cur[300];
+
+			snprintf(cur, sizeof(cur), "%s/cur", dn);
+			if (fstatat(dirfd(dir), cur, &st,
+				    AT_SYMLINK_NOFOLLOW) < 0 ||
+			    !S_ISDIR(st.st_mode))
+				continue;	/* no maildir folder */
+		}
+		memset(&rep, 0, sizeof(rep));
+		m2d_error_clear(&ferr);
+		name = name_from_dirname(dn);
+		rep.user = u->name;
+		rep.name = name != NULL ? name : dn;
+		rep.mbox = "";
+		if (name == NULL ||
+		    folder_name_to_maildir(name, maildir_dn,
+					   sizeof(maildir_dn)) != FOLDER_OK ||
+		    strcmp(maildir_dn, dn) != 0) {
+			m2d_error_set(&ferr, M2D_ERR_NAME, dn,
+				      _("a folder made after cutover whose "
+					"name cannot be an mbox name"));
+			rep.error = &ferr;
+		} else if (froot == NULL ||
+			   asprintf(&mbox, "%s/%s", froot, name) < 0) {
+			mbox = NULL;
+			m2d_error_set(&ferr, M2D_ERR_USAGE, dn,
+				      _("no folder root for a new mbox (the "
+					"user has no home)"));
+			rep.error = &ferr;
+		} else {
+			rep.mbox = mbox;
+			fo.user = u;
+			fo.name = name;
+			fo.root = root;
+			fo.dirname = dn;
+			fo.mbox = mbox;
+			fo.journal = NULL;
+			if (carry_folder(set, &fo, &rep, &ferr) < 0)
+				rep.error = &ferr;
+		}
+		report_folder(set, &rep, t);
+		free(name);
+		free(mbox);
+	}
+	closedir(dir);
+out:
+	free(froot);
+	free(known);
+	free(root);
+}
+
+int rollback_mail(const struct rollback_settings *set,
+		  struct journal *journal, struct rollback_totals *totals,
+		  struct m2d_error *err)
+{
+	struct journal_folder *jfs = NULL;
+	struct journal_user *jus = NULL;
+	struct plan_source src;
+	struct plan plan;
+	const char **names = NULL;
+	size_t njfs, njus, nnames = 0;
+	int ret = -1;
+
+	memset(totals, 0, sizeof(*totals));
+	memset(&plan, 0, sizeof(plan));
+	njfs = journal_folders(journal, &jfs);
+	njus = journal_users(journal, &jus);
+	/* the users: of the journal (users and folders), as asked */
+	names = calloc(njus + njfs + 1, sizeof(*names));
+	if (names == NULL) {
+		oom(err, set->cfg->work_dir);
+		goto out;
+	}
+	for (size_t i = 0; i < njus + njfs; i++) {
+		const char *n = i < njus ? jus[i].user : jfs[i - njus].user;
+		bool dup = false;
+
+		for (size_t k = 0; k < nnames && !dup; k++)
+			dup = strcmp(names[k], n) == 0;
+		if (!dup && wanted(set, n))
+			names[nnames++] = n;
+	}
+	if (set->users != NULL) {
+		for (size_t i = 0; set->users[i] != NULL; i++) {
+			bool found = false;
+
+			for (size_t k = 0; k < nnames && !found; k++)
+				found = strcmp(names[k], set->users[i]) == 0;
+			if (!found) {
+				m2d_error_set(err, M2D_ERR_USAGE, NULL,
+					      _("user %s was not migrated "
+						"(not in the journal)"),
+					      set->users[i]);
+				goto out;
+			}
+		}
+	}
+	if (nnames == 0) {
+		ret = 0;
+		goto out;
+	}
+	memset(&src, 0, sizeof(src));
+	src.users = names;
+	if (plan_build(set->cfg, &src, &plan, err) < 0)
+		goto out;
+	for (size_t i = 0; i < plan.nusers; i++)
+		carry_user(set, &plan, &plan.users[i], jfs, njfs, totals);
+	ret = totals->failed > 0 ? 1 : 0;
+out:
+	plan_free(&plan);
+	free(names);
+	journal_folders_free(jfs, njfs);
+	journal_users_free(jus, njus);
+	return ret;
+}
+
+/* ---- the whole rollback ---- */
+
+const char *rollback_step_name(enum rollback_step step)
+{
+	static const char *const names[ROLLBACK_STEPS] = {
+		N_("hold local delivery"),
+		N_("stop Dovecot"),
+		N_("carry new mail back into the mboxes"),
+		N_("switch Postfix back to the mbox spool"),
+		N_("restore Dovecot's configuration"),
+		N_("enable UW-IMAP again"),
+	};
+
+	return (unsigned int)step < ROLLBACK_STEPS ? _(names[step]) : "";
+}
+
+static void step(const struct rollback_settings *set,
+		 const struct rollback_system *sys, enum rollback_step s,
+		 const char *text)
+{
+	if (sys->step != NULL)
+		sys->step(s, text != NULL ? text : rollback_step_name(s),
+			  set->ctx);
+}
+
+int rollback_run(const struct rollback_settings *set, struct journal *journal,
+		 const struct rollback_system *sys,
+		 struct rollback_totals *totals, struct m2d_error *err)
+{
+	const char *work = set->cfg->work_dir;
+	struct svc_run_opts opts = { set->dry_run, work };
+	char *text = NULL;
+	int rc;
+
+	memset(totals, 0, sizeof(*totals));
+	if (set->dry_run) {
+		/* what would be done; the mail part counts what it would
+		 * append */
+		step(set, sys, ROLLBACK_HOLD, _("would set defer_transports = "
+					       "local and reload Postfix"));
+		if (svc_run(sys->svc, SVC_ROLE_IMAP_NEW, SVC_STOP, &opts, &text,
+			    err) < 0)
+			return -1;
+		step(set, sys, ROLLBACK_STOP_DOVECOT, text);
+		free(text);
+		text = NULL;
+		rc = rollback_mail(set, journal, totals, err);
+		if (rc < 0)
+			return -1;
+		step(set, sys, ROLLBACK_MAIL, NULL);
+		step(set, sys, ROLLBACK_POSTFIX,
+		     _("would restore main.cf as before the migration, reload "
+		       "Postfix and flush the queue"));
+		step(set, sys, ROLLBACK_DOVECOT_CONF,
+		     _("would restore Dovecot's configuration as before"));
+		if (svc_run(sys->svc, SVC_ROLE_IMAP_OLD, SVC_ENABLE, &opts,
+			    &text, err) < 0)
+			return -1;
+		step(set, sys, ROLLBACK_UW, text);
+		free(text);
+		return rc;
+	}
+	if (pf_hold(sys->pf, work, err) < 0)
+		return -1;
+	step(set, sys, ROLLBACK_HOLD, NULL);
+	if (svc_run(sys->svc, SVC_ROLE_IMAP_NEW, SVC_STOP, &opts, NULL,
+		    err) < 0)
+		return -1;
+	step(set, sys, ROLLBACK_STOP_DOVECOT, NULL);
+	rc = rollback_mail(set, journal, totals, err);
+	if (rc != 0) {
+		/* not all carried: nothing is switched; users go on with
+		 * Dovecot and the next run carries what is missing */
+		struct m2d_error e2;
+
+		m2d_error_clear(&e2);
+		if (svc_run(sys->svc, SVC_ROLE_IMAP_NEW, SVC_START, &opts, NULL,
+			    &e2) == 0)
+			(void)pf_release(sys->pf, work, &e2);
+		return rc < 0 ? -1 : 1;
+	}
+	step(set, sys, ROLLBACK_MAIL, NULL);
+	/* main.cf as before us: mbox delivery, and no hold (unless the
+	 * admin had one); the running Postfix reads it and delivers what it
+	 * held into the mboxes, behind what we appended */
+	if (pf_undo(sys->pf, work, err) < 0 ||
+	    pf_reload_flush(sys->pf, err) < 0)
+		return -1;
+	step(set, sys, ROLLBACK_POSTFIX, NULL);
+	if (dc_undo(work, err) < 0)
+		return -1;
+	step(set, sys, ROLLBACK_DOVECOT_CONF, NULL);
+	if (svc_run(sys->svc, SVC_ROLE_IMAP_OLD, SVC_ENABLE, &opts, NULL,
+		    err) < 0)
+		return -1;
+	step(set, sys, ROLLBACK_UW, NULL);
+	return 0;
+}
