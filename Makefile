@@ -52,7 +52,13 @@ PROG = $(BUILD)/$(PACKAGE)
 
 UNIT_SRCS = $(wildcard tests/unit/test-*.c)
 UNIT_BINS = $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
-TOOL_SRCS = $(wildcard tests/tools/*.c)
+# cclient-dump reads an mbox with UW-IMAP's c-client: only when
+# libc-client2007e-dev is installed (the rollback test skips without it).
+CCLIENT_H = $(wildcard /usr/include/c-client/c-client.h)
+TOOL_SRCS = $(filter-out tests/tools/cclient-dump.c,$(wildcard tests/tools/*.c))
+ifneq ($(CCLIENT_H),)
+TOOL_SRCS += tests/tools/cclient-dump.c
+endif
 TOOL_BINS = $(TOOL_SRCS:tests/tools/%.c=$(BUILD)/tools/%)
 
 HEADERS = $(wildcard include/*.h src/*.h tests/unit/*.h)
@@ -135,6 +141,11 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIB) $(HEADERS)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) $(WRAP) -o $@ $< $(LIB) \
 		$(LDLIBS) -lcmocka
+
+# c-client's headers are old C: its own warnings are not ours
+$(BUILD)/tools/cclient-dump: tests/tools/cclient-dump.c
+	@mkdir -p $(@D)
+	$(CC) -I/usr/include/c-client $(OPT) $(LDFLAGS) -w -o $@ $< -lc-client
 
 $(BUILD)/tools/%: tests/tools/%.c $(LIB) $(HEADERS)
 	@mkdir -p $(@D)

@@ -42,6 +42,13 @@
  * message carries X-IMAPbase with Dovecot's UIDVALIDITY and every message
  * its X-UID: there the UIDs stay exactly Dovecot's.
  *
+ * Keywords: UW knows those its X-IMAP/X-IMAPbase declares, no others
+ * (imap-2007's c-client, libc-client2007e, ignores an undeclared keyword
+ * in X-Keywords when it opens the folder and drops it when it rewrites
+ * it).  The declaration is in the old bytes, so a new message's keyword
+ * that the mbox does not declare is written but counted in the report:
+ * under UW it will be gone.  A new mbox declares every keyword.
+ *
  * Flag changes made after cutover on old messages are not written into
  * the old bytes: they are counted per folder and reported, as are old
  * messages expunged in Dovecot (they stay in the mbox).
@@ -71,6 +78,9 @@ struct rollback_folder_report {
 					   keywords changed since cutover */
 	unsigned long expunged;		/* old messages gone from the
 					   maildir (still in the mbox) */
+	unsigned long keywords_lost;	/* appended messages with a keyword
+					   the mbox does not declare: UW will
+					   not show it (see below) */
 	const struct m2d_error *error;	/* NULL, or why this folder failed
 					   (its mbox is as it was) */
 };
@@ -78,6 +88,7 @@ struct rollback_folder_report {
 struct rollback_totals {
 	unsigned long users, folders, failed;
 	unsigned long appended, created, flags_changed, expunged;
+	unsigned long keywords_lost;
 };
 
 struct rollback_settings {

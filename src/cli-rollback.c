@@ -59,6 +59,10 @@ static void report(const struct rollback_folder_report *r, void *ctx)
 		printf(_("  %lu old messages had their flags or keywords "
 			 "changed after cutover (not written into the mbox)\n"),
 		       r->flags_changed);
+	if (r->keywords_lost > 0)
+		printf(_("  %lu new messages carry keywords the mbox does not "
+			 "declare: UW-IMAP will not show them\n"),
+		       r->keywords_lost);
 	if (r->expunged > 0)
 		printf(_("  %lu old messages were deleted after cutover "
 			 "(they are still in the mbox)\n"), r->expunged);

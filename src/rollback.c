@@ -630,6 +630,8 @@ static void find_sender(FILE *f, char *out, size_t size)
 	free(line);
 }
 
+static bool has_word_ci(const char *list, const char *word);
+
 struct rb_status {
 	unsigned long uid;		/* X-UID, 0 = none */
 	const char *imapbase;		/* "X-IMAPbase: ...\n" or NULL */
@@ -805,6 +807,17 @@ static int open_parent(const char *base, const char *path, bool mkdirs,
 		level[p - rel] = '\0';
 		next = mkdirs ? sf_mkdir(fd, level, uid, gid, true, path, err) :
 			sf_open_dir(fd, level, path, err);
+		if (next < 0 && (errno == ENOTDIR || errno == EEXIST)) {
+			struct stat st;
+
+			if (fstatat(fd, level, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+			    S_ISREG(st.st_mode))
+				m2d_error_set(err, M2D_ERR_EXISTS, path,
+					      _("\"%s\" is an mbox, not a "
+						"directory: under UW-IMAP a "
+						"folder cannot hold both mail "
+						"and folders"), level);
+		}
 		close(fd);
 		if (next < 0)
 			return -1;
@@ -923,7 +936,7 @@ static void olds_free(struct rb_old *olds, size_t n)
  * the conversion gave them), flags and keywords. */
 static int read_olds(int fd, const char *path, unsigned long messages,
 		     bool mboxrd, struct rb_old **olds_r, size_t *n_r,
-		     struct m2d_error *err)
+		     char **declared_r, struct m2d_error *err)
 {
 	struct mbox_reader_settings set = { .mboxrd = mboxrd };
 	struct mbox_reader *reader = NULL;
@@ -937,12 +950,21 @@ static int read_olds(int fd, const char *path, unsigned long messages,
 
 	*olds_r = NULL;
 	*n_r = 0;
-	if (messages == 0)
-		return 0;
+	*declared_r = NULL;
 	if (lseek(fd, 0, SEEK_SET) < 0)
 		return m2d_error_sys(err, "lseek", path);
 	if (mbox_reader_open_fd(fd, path, &set, &reader, err) < 0)
 		return -1;
+	if (messages == 0) {
+		/* only the folder's data (a pseudo-message alone) */
+		rc = mbox_reader_next(reader, &msg, err);
+		if (rc >= 0)
+			*declared_r = strdup(mbox_reader_meta(reader)->keywords
+					     != NULL ? mbox_reader_meta(reader)->
+					     keywords : "");
+		mbox_reader_close(&reader);
+		return rc < 0 ? -1 : 0;
+	}
 	olds = calloc(messages, sizeof(*olds));
 	if (olds == NULL) {
 		mbox_reader_close(&reader);
@@ -951,8 +973,13 @@ static int read_olds(int fd, const char *path, unsigned long messages,
 	while (n < messages && (rc = mbox_reader_next(reader, &msg, err)) > 0) {
 		bool reset;
 
-		if (n == 0)
-			uw_uids_init(&uids, mbox_reader_meta(reader));
+		if (n == 0) {
+			const struct mbox_meta *meta = mbox_reader_meta(reader);
+
+			uw_uids_init(&uids, meta);
+			*declared_r = strdup(meta->keywords != NULL ?
+					     meta->keywords : "");
+		}
 		olds[n].uid = uw_uids_next(&uids, &msg, &reset);
 		olds[n].flags = convert_maildir_flags(msg.flags);
 		olds[n].keywords = strdup(msg.keywords != NULL ?
@@ -962,6 +989,8 @@ static int read_olds(int fd, const char *path, unsigned long messages,
 	mbox_reader_close(&reader);
 	if (n < messages && rc < 0) {
 		olds_free(olds, n);
+		free(*declared_r);
+		*declared_r = NULL;
 		return -1;
 	}
 	if (n > 0 && !uids.trust) {
@@ -1058,6 +1087,7 @@ static int carry_folder(const struct rollback_settings *set,
 	size_t nolds = 0, i, ntodo = 0;
 	long long before;
 	unsigned long *xuids = NULL;
+	char *declared = NULL;
 	bool with_base, wrote = false;
 	int rc, ret = -1;
 
@@ -1191,8 +1221,9 @@ static int carry_folder(const struct rollback_settings *set,
 				      jf->source.size);
 			goto out;
 		}
-		if (read_olds(mb.fd, mb.path, jf->messages, cfg->mboxrd, &olds,
-			      &nolds, err) < 0)
+		if (st.st_size > 0 &&
+		    read_olds(mb.fd, mb.path, jf->messages, cfg->mboxrd, &olds,
+			      &nolds, &declared, err) < 0)
 			goto out;
 		if (nolds > 0)
 			qsort(olds, nolds, sizeof(*olds), by_old_uid);
@@ -1216,6 +1247,10 @@ static int carry_folder(const struct rollback_settings *set,
 			if (olds[i].uid != 0)
 				rep->expunged++;
 	}
+	if (jf == NULL && st.st_size > 0 && ntodo > 0 &&
+	    read_olds(mb.fd, mb.path, 0, cfg->mboxrd, &olds, &nolds, &declared,
+		      err) < 0)
+		goto out;	/* an mbox made by an earlier run: its keywords */
 	if (set->dry_run) {
 		rep->appended = ntodo;
 		ret = 0;
@@ -1311,6 +1346,25 @@ static int carry_folder(const struct rollback_settings *set,
 		if ((jf != NULL && m->uid != 0 && m->uid < jf->nextuid) ||
 		    record_has(&rec, m->base))
 			continue;
+		/*
+		 * UW knows the keywords its X-IMAP/X-IMAPbase declares, and
+		 * no others: imap-2007 (libc-client2007e, seen here) ignores
+		 * an undeclared keyword in X-Keywords when it opens the
+		 * folder, and drops it when it rewrites the folder.  The
+		 * declaration lies in the old bytes: such messages are
+		 * counted for the report, their X-Keywords written anyway.
+		 */
+		if (!with_base) {
+			for (int k = 0; k < MAILDIR_MAX_KEYWORDS; k++) {
+				if ((m->keywords & (1u << k)) &&
+				    md.keywords[k] != NULL &&
+				    !has_word_ci(declared != NULL ? declared :
+						 "", md.keywords[k])) {
+					rep->keywords_lost++;
+					break;
+				}
+			}
+		}
 		if (with_base) {
 			sts.uid = xuids[i];
 			sts.imapbase = rep->appended == 0 ? imapbase : NULL;
@@ -1354,6 +1408,7 @@ undo:
 	if (ftruncate(mb.fd, before) == 0)
 		(void)fsync(mb.fd);
 	rep->appended = 0;
+	rep->keywords_lost = 0;
 	if (wrote) {
 		struct m2d_error e2;
 
@@ -1368,6 +1423,7 @@ out:
 		unlinkat(mb.parentfd, leaf, 0);	/* made in vain */
 	free(out);
 	free(xuids);
+	free(declared);
 	olds_free(olds, nolds);
 	mbox_close(&mb);
 	record_free(&rec);
@@ -1496,6 +1552,7 @@ static void report_folder(const struct rollback_settings *set,
 	t->appended += rep->appended;
 	t->flags_changed += rep->flags_changed;
 	t->expunged += rep->expunged;
+	t->keywords_lost += rep->keywords_lost;
 	if (rep->created && rep->error == NULL)
 		t->created++;
 	if (set->report != NULL)

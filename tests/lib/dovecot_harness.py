@@ -251,9 +251,12 @@ def fetch_all(imap, mailbox):
 
 class Dovecot:
     def __init__(self, mail_root, users, uid=None, gid=None,
-                 password=DEFAULT_PASSWORD, workdir=None, extra_conf=""):
+                 password=DEFAULT_PASSWORD, workdir=None, extra_conf="",
+                 pop3=False):
         """MAIL_ROOT: maildirs are MAIL_ROOT/USER.  USERS: names.  UID/GID:
-        owner of the maildirs (default mail_owner())."""
+        owner of the maildirs (default mail_owner()).  POP3: also serve
+        POP3 on another free port of 127.0.0.1 (.pop3_port, .pop3(); needs
+        dovecot-pop3d); off by default."""
         if uid is None or gid is None:
             uid, gid = mail_owner()
         self.mail_root = os.path.abspath(mail_root)
@@ -261,6 +264,8 @@ class Dovecot:
         self.uid, self.gid = uid, gid
         self.password = password
         self.extra_conf = extra_conf
+        self.pop3_enabled = pop3
+        self.pop3_port = None
         self.dir = workdir or tempfile.mkdtemp(prefix="m2d-dovecot-")
         self.own_dir = workdir is None
         self.conf = os.path.join(self.dir, "dovecot.conf")
@@ -284,6 +289,21 @@ class Dovecot:
                     os.path.join(self.mail_root, u)))
         os.chmod(passwd, 0o644)
         self.port = free_port()
+        protocols = "imap"
+        pop3_conf = ""
+        if self.pop3_enabled:
+            self.pop3_port = free_port()
+            protocols = "imap pop3"
+            pop3_conf = """service pop3-login {{
+  inet_listener pop3 {{
+    address = 127.0.0.1
+    port = {p}
+  }}
+  inet_listener pop3s {{
+    port = 0
+  }}
+}}
+""".format(p=self.pop3_port)
         instance = "m2d-test-%d-%d" % (os.getpid(), self.port)
         conf = """\
 # written by tests/lib/dovecot_harness.py
@@ -294,7 +314,7 @@ ssl = no
 disable_plaintext_auth = no
 auth_mechanisms = plain
 log_path = {d}/dovecot.log
-protocols = imap
+protocols = {protocols}
 listen = 127.0.0.1
 first_valid_uid = 1
 first_valid_gid = 1
@@ -321,9 +341,10 @@ service imap-login {{
     port = 0
   }}
 }}
-{extra}
+{pop3}{extra}
 """.format(d=self.dir, instance=instance, root=self.mail_root,
-           passwd=passwd, port=self.port, extra=self.extra_conf)
+           passwd=passwd, port=self.port, extra=self.extra_conf,
+           protocols=protocols, pop3=pop3_conf)
         with open(self.conf, "w") as fp:
             fp.write(conf)
         os.chmod(self.conf, 0o644)
@@ -420,6 +441,14 @@ service imap-login {{
     def imap(self, user, password=None):
         c = imaplib.IMAP4("127.0.0.1", self.port, timeout=30)
         c.login(user, password or self.password)
+        return c
+
+    def pop3(self, user, password=None):
+        """poplib.POP3 logged in as USER (needs pop3=True)."""
+        import poplib
+        c = poplib.POP3("127.0.0.1", self.pop3_port, timeout=30)
+        c.user(user)
+        c.pass_(password or self.password)
         return c
 
     def doveadm(self, *args, check=True, timeout=60):
