@@ -506,6 +506,65 @@ def test(tap, tmp):
            "after a run killed while appending: cut back and appended "
            "again, the same bytes", [so, se])
 
+    # ---- the whole rollback, every system command a harmless stand-in ----
+    postconf = shutil.which("postconf") or "/usr/sbin/postconf"
+    if not os.path.exists(postconf):
+        tap.skip("postconf not installed: no run of the whole rollback")
+        return
+    pfdir = os.path.join(tmp, "postfix")
+    os.makedirs(pfdir)
+    main_cf = os.path.join(pfdir, "main.cf")
+    original = "# the admin's main.cf\nmail_spool_directory = %s/\n" % \
+        ctx["target"]
+    with open(main_cf, "w") as f:
+        f.write(original)
+    marks = os.path.join(tmp, "marks")
+    os.makedirs(marks)
+    conf = os.path.join(tmp, "m2d-system.conf")
+    with open(conf, "w") as f:
+        f.write("""postfix_config_dir = "%(pf)s"
+postconf_command = "%(postconf)s"
+postfix_reload_command = "touch %(m)s/postfix-reloaded"
+postfix_flush_command = "touch %(m)s/queue-flushed"
+service dovecot {
+  stop = "touch %(m)s/dovecot-stopped"
+  start = "touch %(m)s/dovecot-started"
+  probe = "none"
+}
+service uw-imap {
+  enable = "touch %(m)s/uw-enabled"
+  probe = "none"
+}
+""" % {"pf": pfdir, "postconf": postconf, "m": marks})
+    # the cutover's main.cf: maildir delivery, recorded as ours
+    rc, so, se = run(ctx, "postfix-conf", "apply", "--hold", "--config", conf,
+                     "--work", ctx["work"], "--postfix-dir", pfdir,
+                     "--postfix", "true", "--postqueue", "true")
+    held = open(main_cf).read()
+    tap.ok(rc == 0 and "defer_transports = local" in held,
+           "a hold of ours in a private main.cf (stands for the cutover's "
+           "edits)", [so, se, held])
+    rc, so, se = run(ctx, "rollback", "--dry-run", "--config", conf,
+                     "--spool", ctx["spool"], "--homes", ctx["homes"],
+                     "--target", ctx["target"], "--work", ctx["work"],
+                     "--users", ",".join(USERS))
+    tap.ok(rc == 0 and open(main_cf).read() == held and
+           not os.listdir(marks) and "would" in so,
+           "rollback --dry-run: says what it would do, changes nothing",
+           [so, se, os.listdir(marks)])
+    rc, so, se = run(ctx, "rollback", "--config", conf, "--spool",
+                     ctx["spool"], "--homes", ctx["homes"], "--target",
+                     ctx["target"], "--work", ctx["work"], "--users",
+                     ",".join(USERS))
+    done = sorted(os.listdir(marks))
+    tap.ok(rc == 0 and open(main_cf).read() == original and
+           done == ["dovecot-stopped", "postfix-reloaded", "queue-flushed",
+                    "uw-enabled"] and
+           not os.path.exists(os.path.join(ctx["work"], "postfix-hold")),
+           "rollback: delivery held, Dovecot stopped, mail carried, main.cf "
+           "back byte for byte, Postfix reloaded and flushed, UW enabled",
+           [so, se, done])
+
 
 if __name__ == "__main__":
     sys.exit(main())
