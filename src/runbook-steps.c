@@ -12,6 +12,8 @@
 #include <unistd.h>
 
 #include "i18n.h"
+#include "journal.h"
+#include "rollback.h"
 #include "run-cmd.h"
 #include "runbook-int.h"
 #include "safe-file.h"
@@ -666,10 +668,54 @@ static int step_postconf(struct runbook *rb, struct m2d_error *err)
 	return r < 0 ? -1 : 1;
 }
 
+static void rollback_report(const struct rollback_folder_report *r,
+			    void *ctx)
+{
+	struct runbook *rb = ctx;
+	char buf[1024];
+
+	if (r->error != NULL)
+		rb_log(rb, _("rollback: %s %s failed: %s"), r->user, r->name,
+		       m2d_error_str(r->error, buf, sizeof(buf)));
+	else if (r->appended > 0 || r->flags_changed > 0 ||
+		 r->keywords_lost > 0)
+		rb_log(rb, _("rollback: %s %s: %lu new messages appended to %s; "
+			     "%lu old ones changed flags after cutover, %lu "
+			     "with keywords UW will not show"), r->user, r->name,
+		       r->appended, r->mbox, r->flags_changed,
+		       r->keywords_lost);
+}
+
+/* Undo of step 19 (issue 10): before Postfix delivers into the mboxes
+ * again (delivery is held: step 20 was undone first), every message that
+ * reached a maildir after cutover is appended to its mbox; when one
+ * folder cannot be, main.cf stays as it is. */
 static int undo_postconf(struct runbook *rb, struct m2d_error *err)
 {
+	struct rollback_settings set;
+	struct rollback_totals t;
+	struct journal *journal = NULL;
 	struct pf_tools pf;
+	int r;
 
+	memset(&set, 0, sizeof(set));
+	set.cfg = &rb->cfg;
+	set.report = rollback_report;
+	set.ctx = rb;
+	if (journal_open(rb->cfg.work_dir, &journal, err) < 0)
+		return -1;
+	r = rollback_mail(&set, journal, &t, err);
+	journal_close(&journal);
+	if (r < 0)
+		return -1;
+	rb_log(rb, _("rollback: %lu messages carried back into the mboxes "
+		     "(%lu new mbox files), %lu folders failed"), t.appended,
+	       t.created, t.failed);
+	if (r > 0)
+		return m2d_error_set(err, M2D_ERR_CHANGED, NULL,
+				     _("not every folder's new mail could be "
+				       "carried back into its mbox: main.cf "
+				       "is left as it is (see the log)"));
 	rb_pf_tools(rb, &pf);
 	return pf_undo(&pf, rb->cfg.work_dir, err);
 }
@@ -993,7 +1039,8 @@ const struct rb_step_def rb_steps[RB_NSTEPS] = {
 	     "postconf, checked by postfix check."),
 	  N_("19. Change email delivery into the new folders: postconf -e "
 	     "\"mail_spool_directory = /data/mail2/\""),
-	  N_("Undo puts main.cf back byte for byte."),
+	  N_("Undo first appends the mail that reached the maildirs since "
+	     "to the mboxes, then puts main.cf back byte for byte."),
 	  BIT(18), RB_CHANGES | RB_CONFIRM, RB_PAGE_DIFF, step_postconf,
 	  undo_postconf },
 	{ 20, "restart-mail", N_("Restart delivery"),

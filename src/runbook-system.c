@@ -122,6 +122,9 @@ int rb_dc_edit(struct runbook *rb, bool normal, struct dc_edit *edit,
 	set.imaps_port = cfg->imaps_port;
 	set.log_path = cfg->dovecot_log_path;
 	set.syslog_facility = cfg->dovecot_syslog_facility;
+	/* issue 10: UW's POP3 UIDLs (the value was checked on load) */
+	if (dc_pop3_uidl_parse(cfg->pop3_uidl, &set.pop3_uidl) < 0)
+		set.pop3_uidl = DC_POP3_UIDL_AUTO;
 	/* the protocols of the config as it is (ours stripped would be
 	   better; doveconf shows the effective value, which is what the
 	   admin has) */
