@@ -484,7 +484,8 @@ static int record_write(const char *work_dir, const char *user,
 		free(text);
 		return -1;
 	}
-	snprintf(tmp, sizeof(tmp), "%s.tmp", name);
+	/* records are "INBOX" or begin with '.': "#" never is one */
+	snprintf(tmp, sizeof(tmp), "#%s.tmp", name);
 	unlinkat(ufd, tmp, 0);
 	fd = sf_create(ufd, tmp, -1, -1, work_dir, err);
 	if (fd < 0)
