@@ -622,7 +622,14 @@ static int undo_stop_mail(struct runbook *rb, struct m2d_error *err)
 	if (r < 0)
 		return -1;
 	rb_pf_tools(rb, &pf);
-	return pf_release(&pf, rb->cfg.work_dir, err) < 0 ? -1 : 1;
+	r = pf_release(&pf, rb->cfg.work_dir, err);
+	if (r < 0)
+		return -1;
+	/* no hold left (undoing step 19 put main.cf back as it was before
+	   us, hold included): Postfix still has to read it again */
+	if (r == 0 && pf_reload_flush(&pf, err) < 0)
+		return -1;
+	return 1;
 }
 
 static int step_final(struct runbook *rb, struct m2d_error *err)
