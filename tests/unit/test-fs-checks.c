@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "fs-checks.h"
+#include "fs-checks-private.h"
 #include "mbox-reader.h"
 
 #define N_ELEMENTS(a) (sizeof(a) / sizeof((a)[0]))
@@ -318,6 +319,215 @@ static void test_scan_boundaries(void **state)
 		assert_int_equal(reader_count(path), 3);
 	}
 	free(buf);
+}
+
+/* ---- the same counts whatever the read size and the search ---- */
+
+static const enum fs_scan_impl scan_impls[] = {
+	FS_SCAN_BEST, FS_SCAN_PLAIN, FS_SCAN_PORTABLE, FS_SCAN_AVX2,
+};
+static const char *const scan_impl_names[] = {
+	"best", "plain", "portable", "avx2",
+};
+/* reads of a byte, around the 5 bytes of "From ", around the 16 and 64
+ * bytes of a search round, shorter and longer than the lines, default */
+static const size_t scan_sizes[] = { 1, 2, 3, 4, 5, 6, 7, 15, 16, 17, 47,
+				     63, 64, 65, 66, 100, 129, 4096, 0 };
+
+/* PATH scanned with every search and every read size: all the same as
+ * WANT. */
+static void scan_every_way(const char *path, const struct fs_scan *want)
+{
+	for (size_t k = 0; k < N_ELEMENTS(scan_impls); k++) {
+		if (!fs_scan_impl_available(scan_impls[k]))
+			continue;
+		for (size_t z = 0; z < N_ELEMENTS(scan_sizes); z++) {
+			struct fs_scan scan;
+			struct m2d_error err;
+			int fd = open(path, O_RDONLY);
+
+			assert_true(fd >= 0);
+			assert_int_equal(fs_scan_count_with(fd, path,
+							    scan_sizes[z],
+							    scan_impls[k],
+							    &scan, &err), 0);
+			close(fd);
+			if (memcmp(&scan, want, sizeof(scan)) != 0)
+				fail_msg("%s, reads of %zu: %llu messages, "
+					 "%llu bytes; want %llu, %llu",
+					 scan_impl_names[k], scan_sizes[z],
+					 scan.messages, scan.bytes,
+					 want->messages, want->bytes);
+		}
+	}
+}
+
+/* The table above, read in pieces: From_ lines split across reads. */
+static void test_scan_table_split(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < N_ELEMENTS(scan_cases); i++) {
+		const struct scan_case *c = &scan_cases[i];
+		char path[PATH_MAX];
+		struct fs_scan want;
+
+		print_message("# %s\n", c->what);
+		write_tmp("split.mbox", c->mbox, strlen(c->mbox), path,
+			  sizeof(path));
+		scan_path(path, &want);
+		assert_int_equal(want.messages, c->messages);
+		assert_int_equal(want.bytes, c->bytes);
+		scan_every_way(path, &want);
+	}
+}
+
+#define LONGF "From " \
+	"a-sender-longer-than-a-read-and-a-search-round-of-64-bytes-" \
+	"0123456789012345678901234567890123456789012345678901234567890" \
+	"@example.org Tue Nov  9 10:11:12 2004"
+
+/* Boundaries of the search itself, each with its own count. */
+static const struct scan_case split_cases[] = {
+	{ "first line is a From_ line, nothing else", F1, 1, 0, false },
+	{ "first line is a From_ line without a newline",
+	  "From a@b Tue Nov  9 10:11:12 2004", 1, 0, false },
+	{ "first line From with an invalid date",
+	  "From a@b Tue Nov 99 10:11:12 2004\n" F1 "x\n", 1, 2, false },
+	{ "From lines with invalid dates are body text",
+	  F1 "From a@b Tue Nov  9 25:11:12 2004\n"
+	  "From a@b Tue Nox  9 10:11:12 2004\n"
+	  "From a@b Tue Nov  9 10:11:12\n"
+	  "From a@b\nFrom \nFrom\nFrom\n", 1,
+	  34 + 34 + 29 + 9 + 6 + 5 + 5, false },
+	{ "\"From\" without the space, \"from \" in lower case",
+	  F1 "From:a@b\nfrom a@b Tue Nov  9 10:11:12 2004\n", 1,
+	  9 + 34, false },
+	{ ">From lines and From in the middle of a line",
+	  F1 ">" F2 ">>" F2 "x " F2, 1, 1 + L2 + 2 + L2 + 2 + L2, false },
+	{ "lines of F one after the other",
+	  F1 "F\nF\nFr\nFro\nFrom\nF\n" F2 "F\nFF\nF", 2,
+	  2 + 2 + 3 + 4 + 5 + 2 + 2 + 3 + 1, false },
+	{ "empty lines, then a From_ line",
+	  F1 "\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n"
+	  "\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n"
+	  "\n\n\n\n\n\n\n\n\n" F2, 2, 69, false },
+	{ "CRLF everywhere, no final newline",
+	  "From a@b Tue Nov  9 10:11:12 2004\r\nS: a\r\n\r\nb\r\n"
+	  "From a@b Tue Nov  9 10:11:13 2004\r\nS: b\r\n\r\nc", 2,
+	  6 + 2 + 3 + 6 + 2 + 1, false },
+	{ "From_ line longer than a read and a search round",
+	  F1 "x\n" LONGF "\ny\n" LONGF, 3, 2 + 2, false },
+	{ "body line longer than a read and a search round",
+	  F1 "yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy"
+	  "yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy"
+	  "yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy"
+	  "From x\n" F2 "z", 2, 180 + 7 + 1, false },
+	{ "NUL bytes in the body",
+	  F1 "a\0b\n\0From x\n" F2, 2, 4 + 8, false },
+	{ "the pseudo-message, then From_ lines split",
+	  PSEUDO F1 "x\n" F2, 2, 2, true },
+};
+
+static void test_scan_split_cases(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < N_ELEMENTS(split_cases); i++) {
+		const struct scan_case *c = &split_cases[i];
+		/* the mbox text may hold NUL bytes: its length is the
+		 * literal's, found as the end of the last non-NUL run */
+		size_t len = strlen(c->mbox);
+		char path[PATH_MAX];
+		struct fs_scan want;
+
+		if (strncmp(c->what, "NUL", 3) == 0)
+			len = L1 + 4 + 8 + L2;
+		print_message("# %s\n", c->what);
+		write_tmp("cases.mbox", c->mbox, len, path, sizeof(path));
+		scan_path(path, &want);
+		assert_int_equal(want.messages, c->messages);
+		assert_int_equal(want.bytes, c->bytes);
+		assert_int_equal(want.pseudo, c->pseudo);
+		scan_every_way(path, &want);
+	}
+}
+
+/* A From_ line at every offset of two search rounds, after a line of
+ * each length, with a "\nF" that is no separator just before. */
+static void test_scan_offsets(void **state)
+{
+	char mbox[512], path[PATH_MAX];
+
+	(void)state;
+	for (size_t off = 0; off < 140; off++) {
+		struct fs_scan want;
+		size_t n = 0;
+
+		memcpy(mbox + n, F1, L1);
+		n += L1;
+		memset(mbox + n, 'x', off);
+		n += off;
+		memcpy(mbox + n, "\nFx\n", 4);
+		n += 4;
+		memcpy(mbox + n, F2, L2);
+		n += L2;
+		memcpy(mbox + n, "y\n", 2);
+		n += 2;
+		write_tmp("offsets.mbox", mbox, n, path, sizeof(path));
+		scan_path(path, &want);
+		assert_int_equal(want.messages, 2);
+		assert_int_equal(want.bytes, off + 4 + 2);
+		scan_every_way(path, &want);
+	}
+}
+
+/* Random mboxes of nasty pieces: every search and read size agrees with
+ * the plain byte-at-a-time one read at a time, and with the reader. */
+static void test_scan_random(void **state)
+{
+	static const char *const pieces[] = {
+		F1, F2, "From a@b Tue Nov  9 25:11:12 2004\n", ">" F1, "\n",
+		"\r\n", "F", "Fr", "From ", "From", "x", "From:a\n",
+		"yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy\n", "\nF",
+		"From a@b Tue Nov  9 10:11:12 2004\r\n", LONGF "\n",
+	};
+	char *mbox = malloc(8192), path[PATH_MAX];
+	unsigned long rng = 12345;
+
+	(void)state;
+	assert_non_null(mbox);
+	for (int round = 0; round < 60; round++) {
+		struct fs_scan want, plain;
+		struct m2d_error err;
+		size_t n = 0;
+		int fd;
+
+		/* starts with a From_ line, so that the reader takes it */
+		memcpy(mbox, F1, L1);
+		n = L1;
+		for (;;) {
+			const char *p;
+			size_t l;
+
+			rng = rng * 6364136223846793005UL + 1442695040888963407UL;
+			p = pieces[(rng >> 33) % N_ELEMENTS(pieces)];
+			l = strlen(p);
+			if (n + l > 8192)
+				break;
+			memcpy(mbox + n, p, l);
+			n += l;
+		}
+		write_tmp("random.mbox", mbox, n, path, sizeof(path));
+		fd = open(path, O_RDONLY);
+		assert_true(fd >= 0);
+		assert_int_equal(fs_scan_count_with(fd, path, 1, FS_SCAN_PLAIN,
+						    &plain, &err), 0);
+		close(fd);
+		scan_path(path, &want);
+		assert_memory_equal(&want, &plain, sizeof(want));
+		assert_int_equal(reader_count(path), want.messages);
+		scan_every_way(path, &want);
+	}
+	free(mbox);
 }
 
 static void test_scan_error(void **state)
@@ -1175,6 +1385,14 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_scan_rounding, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_scan_boundaries, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_scan_table_split, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_scan_split_cases, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_scan_offsets, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_scan_random, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_scan_error, setup,
 						teardown),
