@@ -354,7 +354,8 @@ int fs_scan_count_with(int fd, const char *path, size_t read_size,
 	scan_find_fn *find = scan_find_pick(impl);
 	struct scan_ctx c;
 	struct from_line fl;
-	char *mem, *rd;
+	void *mem;
+	char *rd;
 	size_t have = 0;	/* carried bytes, just before RD */
 	long long base = 0;	/* file offset of RD - HAVE */
 	bool bol = true;	/* RD - HAVE starts a line */
@@ -370,11 +371,11 @@ int fs_scan_count_with(int fd, const char *path, size_t read_size,
 
 	/* FROM_MAX bytes for the carried start of a line, then the aligned
 	 * piece that each read fills: only the carried line is copied */
-	if (posix_memalign((void **)&mem, SCAN_ALIGN,
+	if (posix_memalign(&mem, SCAN_ALIGN,
 			   FROM_MAX + (read_size > PSEUDO_PEEK ?
 				       read_size : PSEUDO_PEEK)) != 0)
 		return m2d_error_sys(err, "malloc", path);
-	rd = mem + FROM_MAX;
+	rd = (char *)mem + FROM_MAX;
 	(void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 
 	/* Message 1 may be UW's pseudo-message: look at its header once. */
