@@ -85,7 +85,11 @@ const char *check_status_str(enum check_status status)
  * is fastest to an aligned destination, and the piece (with the page
  * cache pages it came from) is still in a 1 MiB L2 cache when it is
  * searched.  Measured on the 2-core Zen 5 VM, 512 MiB from the page
- * cache: 128 KiB 41 ms, 256 KiB 38 ms, 512 KiB 38 ms, 1 MiB 44 ms. */
+ * cache: 128 KiB 41 ms, 256 KiB 38 ms, 512 KiB 38 ms, 1 MiB 44 ms.
+ * Tried there and slower: mmap() (2 GB/s: the page faults, even with
+ * MAP_POPULATE), and a reader thread filling a ring of buffers while
+ * this one searches (slower under load: the other core is busy, and the
+ * buffers cross caches). */
 #define SCAN_BUF (256 * 1024)
 #define SCAN_ALIGN 4096
 #define FROM_MAX (64 * 1024)
