@@ -16,9 +16,10 @@ fail=0
 
 run() {
 	name=$1; shift
-	echo "# $name"
+	t0=$(date +%s)
 	"$@" >"$log" 2>&1
 	rc=$?
+	echo "# $name ($(($(date +%s) - t0)) s)"
 	p=$(grep -c '^ok ' "$log")
 	f=$(grep -c '^not ok ' "$log")
 	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
