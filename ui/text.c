@@ -103,6 +103,8 @@ static int push_line(char ***lines, int *n, int *cap, const char *s,
 {
 	char *line;
 
+	while (len > 0 && s[len - 1] == ' ')
+		len--;
 	if (*n == *cap) {
 		int ncap = *cap ? *cap * 2 : 16;
 		char **nl = realloc(*lines, (size_t)ncap * sizeof(*nl));
