@@ -25,7 +25,11 @@ CPPFLAGS += -D_GNU_SOURCE -Iinclude -Isrc -DLOCALEDIR='"$(localedir)"' \
 	-DM2D_VERSION='"$(VERSION)"'
 CFLAGS ?=
 ALL_CFLAGS = -std=c11 $(WARN) $(OPT) $(CFLAGS)
-LDLIBS += -lconfuse -pthread
+# OpenSSL: STARTTLS in the IMAP test (imap-client.c)
+OPENSSL_CFLAGS := $(shell pkg-config --cflags openssl)
+OPENSSL_LIBS := $(shell pkg-config --libs openssl)
+CPPFLAGS += $(OPENSSL_CFLAGS)
+LDLIBS += -lconfuse -pthread $(OPENSSL_LIBS)
 
 ifdef SANITIZE
 BUILD ?= build-san

@@ -66,10 +66,16 @@ struct imap_test_params {
 	const struct imap_expect *folders;
 	size_t nfolders;
 	bool modify;			/* the create and move checks */
+	/* After cutover new mail may have arrived: counts may be higher
+	 * and only the first dates are compared. */
+	bool at_least;
+	/* When set, one more check, "delivered": INBOX holds a message
+	 * with this Message-ID (SEARCH HEADER Message-ID). */
+	const char *find_message_id;
 	unsigned int timeout;		/* seconds per reply; 0 = 30 */
 };
 
-#define IMAP_TEST_MAX_CHECKS 8
+#define IMAP_TEST_MAX_CHECKS 10
 
 struct imap_check {
 	const char *id;			/* "login", "list", "counts", "dates",

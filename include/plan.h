@@ -97,6 +97,7 @@ enum plan_skip {
 	PLAN_SKIP_UNREADABLE,	/* open/read failed */
 	PLAN_SKIP_NAME,		/* its name needs a rename first */
 	PLAN_SKIP_MISSING,	/* listed but not there */
+	PLAN_SKIP_EXCLUDED,	/* excluded by the administrator */
 };
 
 struct plan_folder {
@@ -133,6 +134,20 @@ struct plan_source {
 	const char *const *users;
 	const char *userlist;
 	const char *folderlist;
+	/* The administrator's decisions (runbook step 4), by "listed":
+	 * a new IMAP name, or exclusion. */
+	const struct plan_rename *renames;
+	size_t nrenames;
+};
+
+/* A renamed folder keeps its place in the naming order and is named NAME
+ * instead of the name of its path; NAME must pass the same checks (a bad
+ * or colliding NAME makes the folder PLAN_SKIP_NAME again, with the
+ * problem).  NAME NULL: PLAN_SKIP_EXCLUDED.  The INBOX cannot be renamed
+ * or excluded. */
+struct plan_rename {
+	const char *listed;
+	const char *name;
 };
 
 /* Returns 0, or -1 with ERR (bad config value, unreadable list, bad

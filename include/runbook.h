@@ -143,6 +143,10 @@ int rb_next_step(const struct runbook *rb);
  * confirmation or a decision not yet given. */
 int rb_can_run(const struct runbook *rb, int step, char *why, size_t size);
 
+/* The first step STEP needs that is neither done nor (for a non-gate)
+ * skipped, or -1 when every prerequisite is met. */
+int rb_prerequisite(const struct runbook *rb, int step);
+
 /* Runs STEP (rb_can_run() first unless FORCE).  Returns 1 done, 0 not run
  * (ERR says why: a missing prerequisite or decision), -1 failed (ERR;
  * the step is marked failed and the state saved). */

@@ -206,6 +206,8 @@ static const char *skip_kind(enum plan_skip skip)
 		return "name";
 	case PLAN_SKIP_MISSING:
 		return "missing";
+	case PLAN_SKIP_EXCLUDED:
+		return "excluded";
 	}
 	return "other";
 }
@@ -372,7 +374,7 @@ void checks_eval_sources(const struct plan *plan,
 						       PLAN_TAKEN };
 	static const enum plan_skip s_skipped[] = {
 		PLAN_SKIP_NOT_MBOX, PLAN_SKIP_DOTFILE, PLAN_SKIP_SPECIAL,
-		PLAN_SKIP_MISSING, PLAN_TAKEN };
+		PLAN_SKIP_MISSING, PLAN_SKIP_EXCLUDED, PLAN_TAKEN };
 	static const enum plan_skip s_mbx[] = { PLAN_SKIP_MBX, PLAN_TAKEN };
 	static const enum plan_skip s_sym[] = { PLAN_SKIP_SYMLINK,
 						PLAN_TAKEN };

@@ -13,7 +13,10 @@ enum cli_exit {
 	EXIT_OK = 0,
 	EXIT_FAILED = 1,	/* the work failed; the target is unchanged */
 	EXIT_USAGE = 2,		/* bad command line */
-	EXIT_TRYLATER = 3,	/* source locked or changed: run again */
+	EXIT_TRYLATER = 3,	/* source locked or changed, or cancelled:
+				   run again */
+	EXIT_DECIDE = 4,	/* the runbook waits for a decision or a
+				   confirmation (--batch without --yes) */
 };
 
 extern const char *cli_progname;
@@ -76,5 +79,7 @@ int cmd_verify(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_dovecot_conf(int argc, char **argv);
 int cmd_postfix_conf(int argc, char **argv);
+/* No command, or only options: the wizard, or the runbook headless. */
+int cmd_runbook(int argc, char **argv);
 
 #endif

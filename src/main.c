@@ -37,7 +37,12 @@ static void usage(FILE *out)
 {
 	size_t i;
 
-	fprintf(out, _("usage: %s COMMAND [ARGS]\n\ncommands:\n"), cli_progname);
+	fprintf(out, _("usage: %s [--config FILE] [--resume | --step N]   "
+		       "(the wizard)\n"
+		       "       %s --batch [--yes] [--resume | --step N] [--to N]"
+		       "\n       %s --check [OPTIONS]\n"
+		       "       %s COMMAND [ARGS]\n\ncommands:\n"),
+		cli_progname, cli_progname, cli_progname, cli_progname);
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(out, "  %-16s %s\n", commands[i].name,
 			_(commands[i].summary));
@@ -59,10 +64,8 @@ int main(int argc, char **argv)
 		       localedir : LOCALEDIR);
 	bind_textdomain_codeset(M2D_TEXTDOMAIN, "UTF-8");
 
-	if (argc < 2) {
-		usage(stderr);
-		return EXIT_USAGE;
-	}
+	if (argc < 2)
+		return cmd_runbook(argc, argv);
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
 		usage(stdout);
 		return EXIT_OK;
@@ -80,6 +83,9 @@ int main(int argc, char **argv)
 		     commands[i].run == cmd_check))
 			return commands[i].run(argc - 1, argv + 1);
 	}
+	/* options only: the runbook (the wizard, --batch, --resume ...) */
+	if (argv[1][0] == '-')
+		return cmd_runbook(argc, argv);
 	cli_error(_("unknown command: %s"), argv[1]);
 	usage(stderr);
 	return EXIT_USAGE;

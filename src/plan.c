@@ -153,6 +153,8 @@ const char *plan_skip_str(enum plan_skip skip)
 		return _("its name must be changed first");
 	case PLAN_SKIP_MISSING:
 		return _("listed but not there");
+	case PLAN_SKIP_EXCLUDED:
+		return _("excluded by the administrator");
 	}
 	return _("unknown");
 }
@@ -194,8 +196,19 @@ struct ucx {
 	int nroots;
 	struct cand *c;
 	size_t n, cap;
+	const struct plan_rename *renames;
+	size_t nrenames;
 	struct m2d_error *err;
 };
+
+static const struct plan_rename *find_rename(const struct ucx *u,
+					     const char *listed)
+{
+	for (size_t i = 0; i < u->nrenames; i++)
+		if (strcmp(u->renames[i].listed, listed) == 0)
+			return &u->renames[i];
+	return NULL;
+}
 
 static void cand_free(struct cand *c)
 {
@@ -784,8 +797,19 @@ static int name_cands(struct ucx *u)
 		enum folder_problem pb;
 		size_t size;
 
+		const struct plan_rename *rn;
+
 		if (c->f.skip != PLAN_TAKEN)
 			continue;
+		rn = c->cls == CLASS_INBOX ? NULL :
+			find_rename(u, c->f.listed);
+		if (rn != NULL && rn->name == NULL) {
+			if (cand_skip(u, c, PLAN_SKIP_EXCLUDED, NULL) < 0) {
+				ret = -1;
+				goto out;
+			}
+			continue;
+		}
 		if (c->cls == CLASS_INBOX) {
 			c->f.name = strdup("INBOX");
 			c->f.dirname = strdup("");
@@ -794,12 +818,19 @@ static int name_cands(struct ucx *u)
 			continue;
 		}
 		size = 2 * strlen(c->rel) + 1;
+		if (rn != NULL && size < strlen(rn->name) + 1)
+			size = strlen(rn->name) + 1;
 		if (size < 256)
 			size = 256;
 		c->f.name = malloc(size);
 		if (c->f.name == NULL)
 			goto nomem;
-		pb = folder_name_from_path(c->rel, c->f.name, size);
+		if (rn != NULL) {
+			strcpy(c->f.name, rn->name);
+			pb = FOLDER_OK;
+		} else {
+			pb = folder_name_from_path(c->rel, c->f.name, size);
+		}
 		if (pb == FOLDER_OK)
 			pb = folder_name_to_maildir(c->f.name, dir,
 						    sizeof(dir));
@@ -1493,9 +1524,10 @@ static int read_folderlist(const char *path, const struct plan *plan,
 
 static int user_folders(const struct m2d_config *cfg, struct plan *plan,
 			size_t uidx, int spool_fd, const struct fentry *fl,
-			size_t nfl, bool use_list, size_t *fpos,
-			size_t *fcap, struct m2d_error *err)
+			size_t nfl, const struct plan_source *src,
+			size_t *fpos, size_t *fcap, struct m2d_error *err)
 {
+	bool use_list = src != NULL && src->folderlist != NULL;
 	struct plan_user *pu = &plan->users[uidx];
 	struct ucx u;
 	int ret = 0;
@@ -1508,6 +1540,10 @@ static int user_folders(const struct m2d_config *cfg, struct plan *plan,
 	u.home_fd = -1;
 	u.spool_fd = spool_fd;
 	u.err = err;
+	if (src != NULL) {
+		u.renames = src->renames;
+		u.nrenames = src->nrenames;
+	}
 	if (u.home != NULL)
 		u.home_fd = open(u.home, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (roots_init(&u) < 0) {
@@ -1624,8 +1660,7 @@ int plan_build(const struct m2d_config *cfg, const struct plan_source *src,
 	    read_folderlist(src->folderlist, plan, &fl, &nfl, err) < 0)
 		goto out;
 	for (size_t i = 0; i < plan->nusers; i++) {
-		if (user_folders(cfg, plan, i, spool_fd, fl, nfl,
-				 src != NULL && src->folderlist != NULL,
+		if (user_folders(cfg, plan, i, spool_fd, fl, nfl, src,
 				 &fpos, &fcap, err) < 0)
 			goto out;
 	}

@@ -367,7 +367,7 @@ static void test_mbox_without_home_root(void **state)
 	struct m2d_config cfg;
 	struct plan plan;
 	const char *users[] = { "fred", NULL };
-	struct plan_source src = { users, NULL, NULL };
+	struct plan_source src = { .users = users, .userlist = NULL, .folderlist = NULL };
 
 	(void)state;
 	make_fred_and_mary();
@@ -388,7 +388,7 @@ static void test_skips(void **state)
 {
 	static const char bin[] = "\x7f" "ELF\x02\x01\x01\0\0\0\0\0";
 	const char *users[] = { "fred", NULL };
-	struct plan_source src = { users, NULL, NULL };
+	struct plan_source src = { .users = users, .userlist = NULL, .folderlist = NULL };
 	struct m2d_config cfg;
 	struct plan plan;
 	const struct plan_folder *f;
@@ -477,7 +477,7 @@ static void test_skips(void **state)
 static void test_inbox_symlink(void **state)
 {
 	const char *users[] = { "fred", NULL };
-	struct plan_source src = { users, NULL, NULL };
+	struct plan_source src = { .users = users, .userlist = NULL, .folderlist = NULL };
 	struct m2d_config cfg;
 	struct plan plan;
 
@@ -498,7 +498,7 @@ static void test_inbox_symlink(void **state)
 static void test_names(void **state)
 {
 	const char *users[] = { "fred", NULL };
-	struct plan_source src = { users, NULL, NULL };
+	struct plan_source src = { .users = users, .userlist = NULL, .folderlist = NULL };
 	struct m2d_config cfg;
 	struct plan plan;
 	const struct plan_folder *f;
@@ -560,10 +560,55 @@ static void test_names(void **state)
 	m2d_config_free(&cfg);
 }
 
+/* The administrator's renames and exclusions (runbook step 4). */
+static void test_renames(void **state)
+{
+	const char *users[] = { "fred", NULL };
+	const struct plan_rename rn[] = {
+		{ "fred/mail/a.b", "a and b" },		/* accepted */
+		{ "fred/mail/x.y", NULL },		/* excluded */
+		{ "fred/mail/inbox", "a_b" },		/* collides */
+		{ "fred/mail/Sent", "Gesendet" },	/* a good name too */
+		{ "fred/Sent", "bad.name" },		/* still bad */
+	};
+	struct plan_source src = { .users = users, .renames = rn,
+				   .nrenames = sizeof(rn) / sizeof(rn[0]) };
+	struct m2d_config cfg;
+	struct plan plan;
+	const struct plan_folder *f;
+
+	(void)state;
+	put_str("spool/fred", MBOX);
+	put_str("home/fred/mail/a.b", MBOX);
+	put_str("home/fred/mail/a_b", MBOX);
+	put_str("home/fred/mail/x.y", MBOX);
+	put_str("home/fred/mail/inbox", MBOX);
+	put_str("home/fred/mail/Sent", MBOX);
+	put_str("home/fred/Sent", MBOX);
+
+	config(&cfg);
+	build_ok(&cfg, &src, &plan);
+	dump(&plan);
+	expect_taken(&plan, "fred/INBOX", "INBOX", "");
+	expect_taken(&plan, "fred/mail/a.b", "a and b", ".a and b");
+	expect_taken(&plan, "fred/mail/a_b", "a_b", ".a_b");
+	expect_skip(&plan, "fred/mail/x.y", PLAN_SKIP_EXCLUDED);
+	f = get(&plan, "fred/mail/inbox");
+	assert_int_equal(f->skip, PLAN_SKIP_NAME);
+	assert_int_equal(f->problem, FOLDER_COLLISION);
+	expect_taken(&plan, "fred/mail/Sent", "Gesendet", ".Gesendet");
+	/* "Sent" is free now, but the rename asked for bad.name */
+	f = get(&plan, "fred/Sent");
+	assert_int_equal(f->skip, PLAN_SKIP_NAME);
+	assert_int_equal(f->problem, FOLDER_DOT);
+	plan_free(&plan);
+	m2d_config_free(&cfg);
+}
+
 static void test_deepest_root(void **state)
 {
 	const char *users[] = { "fred", NULL };
-	struct plan_source src = { users, NULL, NULL };
+	struct plan_source src = { .users = users, .userlist = NULL, .folderlist = NULL };
 	struct m2d_config cfg;
 	struct plan plan;
 
@@ -601,7 +646,7 @@ static void test_deepest_root(void **state)
 static void test_absolute_root(void **state)
 {
 	const char *users[] = { "fred", NULL };
-	struct plan_source src = { users, NULL, NULL };
+	struct plan_source src = { .users = users, .userlist = NULL, .folderlist = NULL };
 	struct m2d_config cfg;
 	struct plan plan, again;
 	char root[4096], listed[4096];
@@ -624,7 +669,7 @@ static void test_absolute_root(void **state)
 	assert_int_equal(plan_write_lists(&plan, top, &err), 0);
 	{
 		char ul[4096], fl[4096];
-		struct plan_source s2 = { NULL, ul, fl };
+		struct plan_source s2 = { .userlist = ul, .folderlist = fl };
 
 		pathf(ul, sizeof(ul), "userlist-master");
 		pathf(fl, sizeof(fl), "folderlist-master");
@@ -662,7 +707,7 @@ static void test_lists_round_trip(void **state)
 	struct m2d_error err;
 	struct plan plan, again;
 	char dir[4096], ul[4096], fl[4096];
-	struct plan_source src = { NULL, ul, fl };
+	struct plan_source src = { .users = NULL, .userlist = ul, .folderlist = fl };
 	struct stat st;
 	size_t n1 = 0, n2 = 0;
 
@@ -736,7 +781,7 @@ static void test_folderlist_skips(void **state)
 	struct plan plan;
 	char fl[4096];
 	const char *users[] = { "fred", "mary", NULL };
-	struct plan_source src = { users, NULL, fl };
+	struct plan_source src = { .users = users, .userlist = NULL, .folderlist = fl };
 	char path[4096];
 
 	(void)state;
@@ -829,7 +874,7 @@ static void test_list_errors(void **state)
 	config(&cfg);
 	put_str("users", "fred\n");
 	for (size_t i = 0; i < N_ELEMENTS(bad_folderlists); i++) {
-		struct plan_source src = { NULL, ul, fl };
+		struct plan_source src = { .users = NULL, .userlist = ul, .folderlist = fl };
 
 		put_str("folders", bad_folderlists[i].text);
 		assert_int_equal(plan_build(&cfg, &src, &plan, &err), -1);
@@ -846,7 +891,7 @@ static void test_list_errors(void **state)
 		assert_int_equal(plan.nfolders, 0);
 	}
 	for (size_t i = 0; i < N_ELEMENTS(bad_userlists); i++) {
-		struct plan_source src = { NULL, ul, NULL };
+		struct plan_source src = { .users = NULL, .userlist = ul, .folderlist = NULL };
 
 		put_str("users", bad_userlists[i].text);
 		assert_int_equal(plan_build(&cfg, &src, &plan, &err), -1);
@@ -859,7 +904,7 @@ static void test_list_errors(void **state)
 	}
 	/* a good userlist: comments, blanks, spaces, duplicates */
 	{
-		struct plan_source src = { NULL, ul, NULL };
+		struct plan_source src = { .users = NULL, .userlist = ul, .folderlist = NULL };
 
 		put_str("users", "# the users\n\n  mary  \r\nfred\n\tfred\n");
 		build_ok(&cfg, &src, &plan);
@@ -871,14 +916,14 @@ static void test_list_errors(void **state)
 	/* explicit names are checked too */
 	{
 		const char *users[] = { "fred", "../x", NULL };
-		struct plan_source src = { users, NULL, NULL };
+		struct plan_source src = { .users = users, .userlist = NULL, .folderlist = NULL };
 
 		assert_int_equal(plan_build(&cfg, &src, &plan, &err), -1);
 		assert_int_equal(err.code, M2D_ERR_USAGE);
 	}
 	/* missing files */
 	{
-		struct plan_source src = { NULL, "/nonexistent/u", NULL };
+		struct plan_source src = { .users = NULL, .userlist = "/nonexistent/u", .folderlist = NULL };
 
 		assert_int_equal(plan_build(&cfg, &src, &plan, &err), -1);
 		assert_int_equal(err.code, M2D_ERR_SYS);
@@ -894,7 +939,7 @@ static void test_list_errors(void **state)
 static void test_owner(void **state)
 {
 	const char *users[] = { "fred", "mary", NULL };
-	struct plan_source src = { users, NULL, NULL };
+	struct plan_source src = { .users = users, .userlist = NULL, .folderlist = NULL };
 	struct m2d_config cfg;
 	struct m2d_error err;
 	struct plan plan;
@@ -1003,6 +1048,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_inbox_symlink, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_names, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_renames, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_deepest_root, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_absolute_root, setup,

@@ -1,0 +1,398 @@
+/* cli-runbook.c - the runbook without screens: --batch, --resume, --step,
+ * --status, --skip, --undo, --report (the wizard draws the same model) */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "i18n.h"
+#include "runbook.h"
+
+#define DEFAULT_CONFIG "/etc/mbox2dovecot.conf"
+
+static volatile sig_atomic_t cancelled;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	cancelled = 1;
+}
+
+struct view {
+	bool tty;
+	bool progress_shown;
+};
+
+static void clear_progress(struct view *v)
+{
+	if (v->progress_shown) {
+		fputs("\r\033[K", stderr);
+		v->progress_shown = false;
+	}
+}
+
+static void on_event(const struct rb_event *ev, void *ctx)
+{
+	struct view *v = ctx;
+	const struct migrate_report *m = ev->migrate;
+	char buf[2048];
+
+	switch (ev->kind) {
+	case RB_EV_STEP:
+		break;
+	case RB_EV_LOG:
+		clear_progress(v);
+		printf("    %s\n", ev->text);
+		fflush(stdout);
+		break;
+	case RB_EV_MIGRATE:
+		if (m->event == MIGRATE_FOLDER_FAILED ||
+		    m->event == MIGRATE_USER_FAILED ||
+		    m->event == MIGRATE_FOLDER_WARNING) {
+			clear_progress(v);
+			printf("    %s: %s\n", m->folder != NULL ?
+			       m->folder->listed : m->user != NULL ?
+			       m->user->name : "-",
+			       m->error != NULL ?
+			       m2d_error_str(m->error, buf, sizeof(buf)) : "");
+		} else if (v->tty && m->totals != NULL &&
+			   m->totals->bytes_total > 0) {
+			fprintf(stderr, _("\r\033[K    %lu/%lu folders, %lu "
+					  "messages, %3.0f%%"),
+				m->totals->folders_done +
+				m->totals->folders_unchanged +
+				m->totals->folders_failed,
+				m->totals->folders_total,
+				m->totals->messages,
+				100.0 * (double)m->totals->bytes_done /
+				(double)m->totals->bytes_total);
+			v->progress_shown = true;
+		}
+		break;
+	}
+}
+
+static void print_status(const struct runbook *rb)
+{
+	int next = rb_next_step(rb);
+
+	for (int s = 0; s < RB_NSTEPS; s++) {
+		const struct rb_step_state *st = rb_step(rb, s);
+
+		printf("%c%3d  %-36s %-8s %s\n", s == next ? '>' : ' ', s,
+		       _(rb_steps[s].title), rb_status_str(st->status),
+		       st->reason != NULL ? st->reason :
+		       st->result != NULL ? st->result : "");
+	}
+}
+
+/* The IMAP test's password from the terminal, without echo. */
+static char *ask_password(const char *user)
+{
+	struct termios old, quiet;
+	char buf[512];
+	bool restore = false;
+	FILE *tty = fopen("/dev/tty", "r+");
+	char *nl;
+
+	if (tty == NULL)
+		return NULL;
+	fprintf(tty, _("Password of %s for the IMAP test: "), user);
+	fflush(tty);
+	if (tcgetattr(fileno(tty), &old) == 0) {
+		quiet = old;
+		quiet.c_lflag &= ~(tcflag_t)ECHO;
+		restore = tcsetattr(fileno(tty), TCSAFLUSH, &quiet) == 0;
+	}
+	if (fgets(buf, sizeof(buf), tty) == NULL)
+		buf[0] = '\0';
+	if (restore)
+		tcsetattr(fileno(tty), TCSAFLUSH, &old);
+	fputc('\n', tty);
+	fclose(tty);
+	nl = strchr(buf, '\n');
+	if (nl != NULL)
+		*nl = '\0';
+	return buf[0] != '\0' ? strdup(buf) : NULL;
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out, _("usage: %s [--config FILE] [--resume | --step N] "
+		       "[--force]\n"
+		       "       %s --batch [--yes] [--resume | --step N | --from "
+		       "N] [--to N] [--force] [--config FILE]\n"
+		       "       %s --status | --report | --skip N --reason "
+		       "TEXT | --undo N  [--config FILE]\n"), cli_progname,
+		cli_progname, cli_progname);
+}
+
+static int parse_step(const char *arg, int *step)
+{
+	char *end;
+	long v = strtol(arg, &end, 10);
+
+	if (*end != '\0' || end == arg || v < 0 || v >= RB_NSTEPS) {
+		cli_error(_("there is no step \"%s\" (0..%d)"), arg,
+			  RB_NSTEPS - 1);
+		return -1;
+	}
+	*step = (int)v;
+	return 0;
+}
+
+enum mode { MODE_WIZARD, MODE_BATCH, MODE_STATUS, MODE_SKIP, MODE_UNDO,
+	    MODE_REPORT };
+
+/* Needs the IMAP test's password: a step from FROM to TO tests IMAP. */
+static bool needs_password(int from, int to)
+{
+	for (int s = from; s <= to && s < RB_NSTEPS; s++)
+		if (rb_steps[s].page == RB_PAGE_IMAP)
+			return true;
+	return false;
+}
+
+int cmd_runbook(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "batch", no_argument, NULL, 'b' },
+		{ "yes", no_argument, NULL, 'y' },
+		{ "resume", no_argument, NULL, 'r' },
+		{ "step", required_argument, NULL, 's' },
+		{ "from", required_argument, NULL, 'f' },
+		{ "to", required_argument, NULL, 't' },
+		{ "force", no_argument, NULL, 'F' },
+		{ "status", no_argument, NULL, 'S' },
+		{ "skip", required_argument, NULL, 'k' },
+		{ "reason", required_argument, NULL, 'R' },
+		{ "undo", required_argument, NULL, 'u' },
+		{ "report", no_argument, NULL, 'p' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct rb_options ro;
+	struct rb_batch batch;
+	struct runbook *rb = NULL;
+	struct m2d_error err;
+	struct view view;
+	struct sigaction sa;
+	const char *config = NULL, *reason = NULL;
+	char *password = NULL;
+	enum mode mode = MODE_WIZARD;
+	bool resume = false;
+	int c, step = -1, target = -1, ret = EXIT_FAILED, stopped;
+
+	memset(&batch, 0, sizeof(batch));
+	batch.to = RB_NSTEPS - 1;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			config = optarg;
+			break;
+		case 'b':
+			mode = MODE_BATCH;
+			break;
+		case 'y':
+			batch.yes = true;
+			break;
+		case 'r':
+			resume = true;
+			break;
+		case 's':
+		case 'f':
+			if (parse_step(optarg, &step) < 0)
+				goto usage;
+			break;
+		case 't':
+			if (parse_step(optarg, &batch.to) < 0)
+				goto usage;
+			break;
+		case 'F':
+			batch.force = true;
+			break;
+		case 'S':
+			mode = MODE_STATUS;
+			break;
+		case 'p':
+			mode = MODE_REPORT;
+			break;
+		case 'k':
+		case 'u':
+			if (parse_step(optarg, &target) < 0)
+				goto usage;
+			mode = c == 'k' ? MODE_SKIP : MODE_UNDO;
+			break;
+		case 'R':
+			reason = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return EXIT_OK;
+		default:
+			goto usage;
+		}
+	}
+	if (optind != argc || (mode == MODE_SKIP && reason == NULL) ||
+	    (resume && step >= 0))
+		goto usage;
+	if (config == NULL && access(DEFAULT_CONFIG, F_OK) == 0)
+		config = DEFAULT_CONFIG;
+
+	memset(&view, 0, sizeof(view));
+	view.tty = isatty(STDERR_FILENO);
+	memset(&ro, 0, sizeof(ro));
+	ro.config_path = config;
+	ro.event = on_event;
+	ro.event_ctx = &view;
+	ro.cancel = &cancelled;
+	if (rb_open(&ro, &rb, &err) < 0) {
+		cli_report(&err);
+		return cli_exit_for(&err);
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+
+	switch (mode) {
+	case MODE_STATUS:
+		print_status(rb);
+		ret = EXIT_OK;
+		goto out;
+	case MODE_SKIP:
+		if (rb_skip_step(rb, target, reason, batch.force, &err) < 0)
+			goto fail;
+		printf(_("step %d skipped: %s\n"), target, reason);
+		ret = EXIT_OK;
+		goto out;
+	case MODE_UNDO: {
+		int r = rb_undo_step(rb, target, &err);
+
+		if (r < 0)
+			goto fail;
+		printf(r > 0 ? _("step %d undone\n") :
+		       _("step %d: nothing to undo\n"), target);
+		ret = EXIT_OK;
+		goto out;
+	}
+	case MODE_REPORT: {
+		char *t = NULL, *j = NULL;
+
+		if (rb_report_write(rb, &t, &j, &err) < 0)
+			goto fail;
+		printf("%s\n%s\n", t, j);
+		free(t);
+		free(j);
+		ret = EXIT_OK;
+		goto out;
+	}
+	case MODE_WIZARD:
+		/* the wizard's screens come with the ncurses front end;
+		   without them, this is the status and what to run */
+		print_status(rb);
+		printf(_("\nRun the steps with: %s --batch [--yes] "
+			 "[--config FILE]\n"), cli_progname);
+		ret = EXIT_OK;
+		goto out;
+	case MODE_BATCH:
+		break;
+	}
+
+	batch.from = resume || step < 0 ? rb_next_step(rb) : step;
+	if (batch.from >= RB_NSTEPS) {
+		printf(_("every step is done\n"));
+		ret = EXIT_OK;
+		goto out;
+	}
+	if (step >= 0 && !batch.force) {
+		char why[512];
+
+		/* refuse to start on missing prerequisites; the step's own
+		   decision and confirmation are for --yes to give */
+		if (rb_prerequisite(rb, step) >= 0 &&
+		    rb_can_run(rb, step, why, sizeof(why)) == 0) {
+			cli_error(_("step %d cannot start: %s (--force runs "
+				    "it anyway)"), step, why);
+			ret = EXIT_USAGE;
+			goto out;
+		}
+	}
+	if (needs_password(batch.from, batch.to) &&
+	    rb_config(rb)->imap_test_password == NULL &&
+	    rb_config(rb)->imap_master_user == NULL &&
+	    getenv("MBOX2DOVECOT_IMAP_PASSWORD") == NULL) {
+		const struct m2d_config *cfg = rb_config(rb);
+		const char *const *tu;
+		size_t n = rb_test_users(rb, &tu);
+		const char *who = cfg->imap_test_user != NULL ?
+			cfg->imap_test_user : n > 0 ? tu[0] : _("the test user");
+
+		password = ask_password(who);
+		if (password != NULL) {
+			/* reopen with the password (never saved) */
+			rb_close(&rb);
+			ro.imap_password = password;
+			if (rb_open(&ro, &rb, &err) < 0)
+				goto fail;
+		}
+	}
+	for (int s = batch.from; s <= batch.to; s++) {
+		const struct rb_step_state *st = rb_step(rb, s);
+		struct rb_batch one = batch;
+		int r;
+
+		if (st->status == RB_DONE || st->status == RB_SKIPPED)
+			continue;
+		printf(_("step %2d  %s\n"), s, _(rb_steps[s].title));
+		fflush(stdout);
+		one.from = one.to = s;
+		r = rb_batch_run(rb, &one, &stopped, &err);
+		clear_progress(&view);
+		st = rb_step(rb, s);
+		if (st->result != NULL)
+			printf("    %s\n", st->result);
+		if (r == 0) {
+			continue;
+		} else if (r > 0) {
+			char buf[2048];
+
+			printf(_("stopped at step %d: %s\n"), stopped,
+			       m2d_error_str(&err, buf, sizeof(buf)));
+			if (err.code == M2D_ERR_CANCELLED) {
+				ret = EXIT_TRYLATER;
+				goto out;
+			}
+			printf(_("decide, then run again with --resume (or "
+				 "--yes to accept the proposals)\n"));
+			ret = EXIT_DECIDE;
+			goto out;
+		}
+		goto fail;
+	}
+	printf(_("steps %d to %d done\n"), batch.from, batch.to);
+	ret = EXIT_OK;
+	goto out;
+fail:
+	cli_report(&err);
+	ret = err.code == M2D_ERR_CANCELLED ? EXIT_TRYLATER : EXIT_FAILED;
+out:
+	rb_close(&rb);
+	if (password != NULL) {
+		explicit_bzero(password, strlen(password));
+		free(password);
+	}
+	return ret;
+usage:
+	usage(stderr);
+	return EXIT_USAGE;
+}

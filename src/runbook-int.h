@@ -1,0 +1,76 @@
+#ifndef M2D_RUNBOOK_INT_H
+#define M2D_RUNBOOK_INT_H
+
+/* The runbook's insides, shared by runbook.c (model, state, runner),
+ * runbook-steps.c (the table and what each step does), runbook-system.c
+ * (the tools built from the configuration) and runbook-report.c. */
+
+#include "accounts.h"
+#include "dovecot-conf.h"
+#include "journal.h"
+#include "postfix-conf.h"
+#include "runbook.h"
+#include "services.h"
+
+struct runbook {
+	struct m2d_config cfg;
+	struct rb_options opts;
+	char *config_path;
+	char *state_path;		/* WORK/state */
+	bool had_state;
+
+	struct rb_step_state steps[RB_NSTEPS];
+	char *test_users[M2D_MAX_TEST_USERS];
+	size_t ntest;
+	struct rb_rename *renames;
+	size_t nrenames;
+	bool premigrated;		/* step 13 migrated everything live */
+
+	struct plan plan;		/* full plan, renames applied */
+	bool have_plan;
+	struct checks_report checks;
+	bool have_checks;
+	struct migrate_totals totals;
+	struct imap_test_result imap;
+	bool have_imap;
+	char *password;			/* the IMAP test's, never saved */
+	int running;			/* the step running now, or -1 */
+};
+
+/* ---- runbook.c ---- */
+/* Creates WORK_DIR (0700) when missing; refuses one that is a symlink,
+ * not ours, or writable by others. */
+int rb_work_dir(struct runbook *rb, struct m2d_error *err);
+int rb_save(struct runbook *rb, struct m2d_error *err);
+void rb_log(struct runbook *rb, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Sets the step's one-line result (translated). */
+void rb_result(struct runbook *rb, int step, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* (Re)builds rb->plan from discovery (or WORK/userlist-master when the
+ * admin edited it) with the renames. */
+int rb_build_plan(struct runbook *rb, struct m2d_error *err);
+/* The plan restricted to the test users (a copy sharing nothing). */
+int rb_test_plan(struct runbook *rb, struct plan *out, struct m2d_error *err);
+bool rb_is_test_user(const struct runbook *rb, const char *user);
+
+/* ---- runbook-system.c: the tools, from the configuration ---- */
+void rb_dc_tools(const struct runbook *rb, struct dc_tools *t);
+void rb_pf_tools(const struct runbook *rb, struct pf_tools *t);
+void rb_acct_tools(const struct runbook *rb, struct acct_tools *t);
+int rb_svc_table(const struct runbook *rb, struct svc_table *table,
+		 struct m2d_error *err);
+/* Dovecot's settings for the test listener (NORMAL false) or the normal
+ * ports; protocols read from the installed config. */
+int rb_dc_edit(struct runbook *rb, bool normal, struct dc_edit *edit,
+	       struct m2d_error *err);
+/* Apply EDIT, then reload (or start, when not running) Dovecot and wait
+ * until ADDR:PORT answers. */
+int rb_dc_apply(struct runbook *rb, const struct dc_edit *edit,
+		const char *addr, unsigned int port, struct m2d_error *err);
+int rb_pf_edit(struct runbook *rb, struct pf_edit *edit,
+	       struct m2d_error *err);
+/* Replace %u in the command line TEMPLATE with USER.  Allocated. */
+char *rb_expand_user(const char *template, const char *user);
+
+#endif

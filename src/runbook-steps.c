@@ -1,0 +1,911 @@
+/* runbook-steps.c - the 22 steps of the runbook (and step 0) as data,
+ * and what each one does through the layers below */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "i18n.h"
+#include "run-cmd.h"
+#include "runbook-int.h"
+#include "safe-file.h"
+
+#define BIT(n) (UINT32_C(1) << (n))
+
+/* ------------------------------------------------------------------ */
+/* Shared pieces                                                      */
+
+static void on_migrate(const struct migrate_report *report, void *ctx)
+{
+	struct runbook *rb = ctx;
+	struct rb_event ev;
+
+	if (rb->opts.event == NULL)
+		return;
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = RB_EV_MIGRATE;
+	ev.step = rb->running;
+	ev.migrate = report;
+	rb->opts.event(&ev, rb->opts.event_ctx);
+}
+
+/* migrate-users and/or migrate-folders for PLAN; 1 done, -1 failed. */
+static int migrate(struct runbook *rb, const struct plan *plan, bool users,
+		   bool folders, struct m2d_error *err)
+{
+	struct migrate_settings set;
+	struct migrate_totals ut, ft;
+	struct journal *j = NULL;
+	int ru = 0, rf = 0;
+
+	memset(&set, 0, sizeof(set));
+	memset(&ut, 0, sizeof(ut));
+	memset(&ft, 0, sizeof(ft));
+	set.cfg = &rb->cfg;
+	set.jobs = rb->cfg.jobs;
+	set.report = on_migrate;
+	set.ctx = rb;
+	set.cancel = rb->opts.cancel;
+	if (journal_open(rb->cfg.work_dir, &j, err) < 0)
+		return -1;
+	if (users)
+		ru = migrate_users(plan, j, &set, &ut, err);
+	if (ru >= 0 && folders)
+		rf = migrate_folders(plan, j, &set, &ft, err);
+	journal_close(&j);
+	rb->totals = ft;
+	rb->totals.users_done = ut.users_done;
+	rb->totals.users_failed = ut.users_failed;
+	if (ru < 0 || rf < 0)
+		return -1;
+	if (rb->opts.cancel != NULL && *rb->opts.cancel)
+		return m2d_error_set(err, M2D_ERR_CANCELLED, NULL,
+				     _("cancelled: run the step again to "
+				       "go on where it stopped"));
+	rb_result(rb, rb->running,
+		  _("%lu users, %lu folders converted, %lu unchanged, "
+		    "%lu failed, %lu messages"),
+		  ut.users_done, ft.folders_done, ft.folders_unchanged,
+		  ft.folders_failed + ut.users_failed, ft.messages);
+	if (ru > 0 || rf > 0)
+		return m2d_error_set(err, M2D_ERR_USAGE, NULL,
+				     _("%lu users and %lu folders failed "
+				       "(see the messages above); fix them "
+				       "and run the step again"),
+				     ut.users_failed, ft.folders_failed);
+	return 1;
+}
+
+static int need_plan(struct runbook *rb, struct m2d_error *err)
+{
+	return rb->have_plan ? 0 : rb_build_plan(rb, err);
+}
+
+/* The IMAP test (steps 10, 16, 18) against ADDR:PORT. */
+static int imap_test(struct runbook *rb, const char *addr, unsigned int port,
+		     struct m2d_error *err)
+{
+	struct imap_test_params p;
+	struct imap_expect *exp = NULL;
+	const char *user;
+	size_t nexp = 0, uidx;
+	int ret = -1, r;
+
+	if (need_plan(rb, err) < 0)
+		return -1;
+	user = rb->cfg.imap_test_user != NULL ? rb->cfg.imap_test_user :
+		rb->ntest > 0 ? rb->test_users[0] : NULL;
+	if (user == NULL)
+		return m2d_error_set(err, M2D_ERR_USAGE, NULL,
+				     _("no test account: set imap_test_user "
+				       "or choose test users (step 5)"));
+	if (rb->password == NULL)
+		return m2d_error_set(err, M2D_ERR_USAGE, NULL,
+				     _("no password for the test account "
+				       "%s: give it when asked, in "
+				       "MBOX2DOVECOT_IMAP_PASSWORD, or set "
+				       "imap_master_user"), user);
+	for (uidx = 0; uidx < rb->plan.nusers; uidx++)
+		if (strcmp(rb->plan.users[uidx].name, user) == 0)
+			break;
+	if (uidx == rb->plan.nusers)
+		return m2d_error_set(err, M2D_ERR_USAGE, NULL,
+				     _("the test account %s is not in the "
+				       "plan"), user);
+	exp = calloc(rb->plan.nfolders + 1, sizeof(*exp));
+	if (exp == NULL) {
+		errno = ENOMEM;
+		return m2d_error_sys(err, "malloc", NULL);
+	}
+	for (size_t i = 0; i < rb->plan.nfolders; i++) {
+		const struct plan_folder *f = &rb->plan.folders[i];
+
+		if (f->user != uidx || f->skip != PLAN_TAKEN)
+			continue;
+		if (imap_expect_folder(f->source, f->name, rb->cfg.mboxrd,
+				       &exp[nexp], err) < 0)
+			goto out;
+		nexp++;
+	}
+	memset(&p, 0, sizeof(p));
+	p.host = addr;
+	p.port = port;
+	p.user = user;
+	p.password = rb->password;
+	p.master_user = rb->cfg.imap_master_user;
+	if (p.master_user != NULL && rb->cfg.imap_master_password != NULL)
+		p.password = rb->cfg.imap_master_password;
+	p.folders = exp;
+	p.nfolders = nexp;
+	p.modify = true;
+	memset(&rb->imap, 0, sizeof(rb->imap));
+	r = imap_test_run(&p, &rb->imap, err);
+	rb->have_imap = r >= 0;
+	if (r < 0)
+		goto out;
+	for (size_t i = 0; i < rb->imap.nchecks; i++)
+		rb_log(rb, "%s %s: %s", rb->imap.checks[i].ok ? "PASS" :
+		       "FAIL", rb->imap.checks[i].id,
+		       rb->imap.checks[i].detail);
+	rb_result(rb, rb->running, _("IMAP on %s:%u as %s: %zu checks, "
+				     "%zu failed"), addr, port, user,
+		  rb->imap.nchecks, rb->imap.failed);
+	if (r > 0) {
+		m2d_error_set(err, M2D_ERR_USAGE, NULL,
+			      _("the IMAP test failed on %s:%u (%zu of %zu "
+				"checks): do not go on until it passes"),
+			      addr, port, rb->imap.failed, rb->imap.nchecks);
+		goto out;
+	}
+	ret = 1;
+out:
+	for (size_t i = 0; i < nexp; i++)
+		imap_expect_free(&exp[i]);
+	free(exp);
+	return ret;
+}
+
+/* ------------------------------------------------------------------ */
+/* The steps                                                          */
+
+static int step_checks(struct runbook *rb, struct m2d_error *err)
+{
+	struct checks_settings set;
+	struct pf_tools pf;
+	size_t counts[3] = { 0, 0, 0 };
+	int worst;
+
+	if (rb_build_plan(rb, err) < 0)
+		return -1;
+	memset(&set, 0, sizeof(set));
+	rb_pf_tools(rb, &pf);
+	set.cfg = &rb->cfg;
+	set.plan = &rb->plan;
+	rb_dc_tools(rb, &set.dovecot);
+	set.dovecot_conf = rb->cfg.dovecot_config;
+	set.postfix = &pf;
+	set.test_address = rb->cfg.test_address;
+	set.test_port = rb->cfg.test_port;
+	set.root = rb->cfg.services_root;
+	checks_report_free(&rb->checks);
+	checks_report_init(&rb->checks);
+	rb->have_checks = false;
+	worst = checks_run(&set, &rb->checks, err);
+	if (worst < 0)
+		return -1;
+	rb->have_checks = true;
+	checks_worst(&rb->checks, counts);
+	rb_result(rb, 0, _("%zu passed, %zu warnings, %zu failed"),
+		  counts[0], counts[1], counts[2]);
+	if (counts[2] > 0)
+		return m2d_error_set(err, M2D_ERR_USAGE, NULL,
+				     _("%zu checks failed: fix them and run "
+				       "the checks again, or skip this step "
+				       "with a reason"), counts[2]);
+	return 1;
+}
+
+static int step_freeze(struct runbook *rb, struct m2d_error *err)
+{
+	(void)err;
+	rb_result(rb, 1, _("account creation frozen (confirmed by the "
+			   "administrator)"));
+	return 1;
+}
+
+static int step_workdir(struct runbook *rb, struct m2d_error *err)
+{
+	if (rb_work_dir(rb, err) < 0)
+		return -1;
+	rb_result(rb, 2, "%s", rb->cfg.work_dir);
+	return 1;
+}
+
+static int step_userlist(struct runbook *rb, struct m2d_error *err)
+{
+	char path[4096];
+	struct stat st;
+
+	/* discovery, unless the admin edited the list written earlier */
+	snprintf(path, sizeof(path), "%s/userlist-master", rb->cfg.work_dir);
+	if (lstat(path, &st) == 0 && rb->steps[3].started > 0 &&
+	    st.st_mtime > rb->steps[3].started) {
+		rb->steps[3].status = RB_DONE;	/* build() reads it */
+		if (rb_build_plan(rb, err) < 0)
+			return -1;
+		rb_log(rb, _("using your edited %s"), path);
+	} else if (rb_build_plan(rb, err) < 0) {
+		return -1;
+	}
+	if (plan_write_lists(&rb->plan, rb->cfg.work_dir, err) < 0)
+		return -1;
+	rb_result(rb, 3, _("%zu users in %s"), rb->plan.nusers, path);
+	return 1;
+}
+
+static int step_folderlist(struct runbook *rb, struct m2d_error *err)
+{
+	size_t taken = 0, undecided;
+
+	if (rb_build_plan(rb, err) < 0)
+		return -1;
+	undecided = rb_undecided(rb);
+	for (size_t i = 0; i < rb->plan.nfolders; i++)
+		taken += rb->plan.folders[i].skip == PLAN_TAKEN;
+	if (plan_write_lists(&rb->plan, rb->cfg.work_dir, err) < 0)
+		return -1;
+	if (undecided > 0) {
+		m2d_error_set(err, M2D_ERR_NAME, NULL,
+			      ngettext("%zu folder needs a new name or to be "
+				       "excluded",
+				       "%zu folders need a new name or to be "
+				       "excluded", undecided), undecided);
+		rb_result(rb, 4, "%s", err->msg);
+		return 0;
+	}
+	rb_result(rb, 4, _("%zu folders to migrate, %zu renamed or "
+			   "excluded"), taken, rb->nrenames);
+	return 1;
+}
+
+static int step_subset(struct runbook *rb, struct m2d_error *err)
+{
+	struct plan tp;
+	char dir[4096];
+	size_t folders = 0;
+
+	if (rb_test_plan(rb, &tp, err) < 0)
+		return -1;
+	snprintf(dir, sizeof(dir), "%s/test", rb->cfg.work_dir);
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+		plan_free(&tp);
+		return m2d_error_sys(err, "mkdir", dir);
+	}
+	if (plan_write_lists(&tp, dir, err) < 0) {
+		plan_free(&tp);
+		return -1;
+	}
+	for (size_t i = 0; i < tp.nfolders; i++)
+		folders += tp.folders[i].skip == PLAN_TAKEN;
+	rb_result(rb, 5, _("%zu test users, %zu folders"), tp.nusers,
+		  folders);
+	plan_free(&tp);
+	return 1;
+}
+
+/* Step 6: the base is there and holds nothing but what we made. */
+static int step_target_clear(struct runbook *rb, struct m2d_error *err)
+{
+	const char *base = rb->cfg.target_base;
+	struct journal *j = NULL;
+	struct stat st;
+	int r;
+
+	if (lstat(base, &st) < 0) {
+		if (errno != ENOENT)
+			return m2d_error_sys(err, "lstat", base);
+		/* 0755: Dovecot's processes traverse it as the users */
+		if (mkdir(base, 0755) < 0)
+			return m2d_error_sys(err, "mkdir", base);
+		rb_result(rb, 6, _("%s created, empty"), base);
+		return 1;
+	}
+	if (!S_ISDIR(st.st_mode))
+		return m2d_error_set(err, M2D_ERR_UNSAFE, base,
+				     _("the target base is not a directory"));
+	if (journal_open(rb->cfg.work_dir, &j, err) < 0)
+		return -1;
+	/* what an earlier run made goes; anything else stops us */
+	r = migrate_clear(base, j, err);
+	journal_close(&j);
+	if (r < 0)
+		return -1;
+	rb_result(rb, 6, _("%s is clear"), base);
+	return 1;
+}
+
+static int step_migrate_test(struct runbook *rb, bool users, bool folders,
+			     struct m2d_error *err)
+{
+	struct plan tp;
+	int r;
+
+	if (rb_test_plan(rb, &tp, err) < 0)
+		return -1;
+	r = migrate(rb, &tp, users, folders, err);
+	plan_free(&tp);
+	return r;
+}
+
+static int step_migrate_users(struct runbook *rb, struct m2d_error *err)
+{
+	return step_migrate_test(rb, true, false, err);
+}
+
+static int step_migrate_folders(struct runbook *rb, struct m2d_error *err)
+{
+	return step_migrate_test(rb, true, true, err);
+}
+
+static int dovecot_listen(struct runbook *rb, bool normal,
+			  struct m2d_error *err)
+{
+	struct dc_edit edit;
+	const char *addr = normal ? (rb->cfg.imap_address != NULL ?
+				     rb->cfg.imap_address : "127.0.0.1") :
+		rb->cfg.test_address;
+	unsigned int port = normal ? rb->cfg.imap_port : rb->cfg.test_port;
+	int r;
+
+	if (rb_dc_edit(rb, normal, &edit, err) < 0)
+		return -1;
+	r = rb_dc_apply(rb, &edit, addr, port, err);
+	dc_edit_free(&edit);
+	if (r < 0)
+		return -1;
+	rb_result(rb, rb->running, _("Dovecot listens on %s:%u"), addr,
+		  port);
+	return 1;
+}
+
+static int step_dovecot_test(struct runbook *rb, struct m2d_error *err)
+{
+	return dovecot_listen(rb, false, err);
+}
+
+/* Undo of step 8: our unit removed, Dovecot reloaded (or stopped when
+ * it only ran for us: the probe finds nothing on the test port). */
+static int undo_dovecot_test(struct runbook *rb, struct m2d_error *err)
+{
+	struct svc_run_opts opts = { false, rb->cfg.work_dir };
+	struct svc_table table;
+	int r = dc_undo(rb->cfg.work_dir, err);
+
+	if (r <= 0)
+		return r;
+	if (rb_svc_table(rb, &table, err) < 0)
+		return -1;
+	svc_set_probe_none(&table, SVC_ROLE_IMAP_NEW);
+	if (svc_run(&table, SVC_ROLE_IMAP_NEW, SVC_RELOAD, &opts, NULL,
+		    err) < 0) {
+		svc_table_free(&table);
+		return -1;
+	}
+	svc_table_free(&table);
+	return 1;
+}
+
+static int step_imap_test(struct runbook *rb, struct m2d_error *err)
+{
+	return imap_test(rb, rb->cfg.test_address, rb->cfg.test_port, err);
+}
+
+static int step_full_lists(struct runbook *rb, struct m2d_error *err)
+{
+	size_t taken = 0;
+
+	if (rb_build_plan(rb, err) < 0)
+		return -1;
+	if (rb_undecided(rb) > 0)
+		return m2d_error_set(err, M2D_ERR_NAME, NULL,
+				     _("folders need a new name: go back to "
+				       "step 4"));
+	if (plan_write_lists(&rb->plan, rb->cfg.work_dir, err) < 0)
+		return -1;
+	for (size_t i = 0; i < rb->plan.nfolders; i++)
+		taken += rb->plan.folders[i].skip == PLAN_TAKEN;
+	rb_result(rb, 11, _("%zu users, %zu folders"), rb->plan.nusers,
+		  taken);
+	return 1;
+}
+
+static int step_clear_test(struct runbook *rb, struct m2d_error *err)
+{
+	struct journal *j = NULL;
+	int r;
+
+	if (journal_open(rb->cfg.work_dir, &j, err) < 0)
+		return -1;
+	r = migrate_clear(rb->cfg.target_base, j, err);
+	journal_close(&j);
+	if (r < 0)
+		return -1;
+	rb_result(rb, 12, _("the test migration is removed from %s"),
+		  rb->cfg.target_base);
+	return 1;
+}
+
+/*
+ * Step 13: while mail still flows, migrate everything once (a live
+ * pre-migration: the final run at step 15 then converts only what
+ * changed), and estimate the downtime from it.
+ */
+static int step_announce(struct runbook *rb, struct m2d_error *err)
+{
+	char path[4096], *text = NULL;
+	time_t t0 = time(NULL);
+	double secs;
+	int r;
+
+	if (rb_build_plan(rb, err) < 0)
+		return -1;
+	r = migrate(rb, &rb->plan, true, true, err);
+	if (r < 0)
+		return -1;
+	rb->premigrated = true;
+	secs = difftime(time(NULL), t0);
+	/* the final run converts what changed: about a tenth, at least
+	   a minute with the service steps around it */
+	if (asprintf(&text, _("Mail will be unavailable for about %.0f "
+			      "minutes while it moves to the new server.\n"
+			      "%lu folders, %lu messages were migrated in "
+			      "advance in %.0f seconds.\n"),
+		     secs / 600.0 + 5.0, rb->totals.folders_done +
+		     rb->totals.folders_unchanged, rb->totals.messages,
+		     secs) < 0)
+		return m2d_error_sys(err, "malloc", NULL);
+	snprintf(path, sizeof(path), "%s/announcement.txt", rb->cfg.work_dir);
+	r = sf_write_path(path, text, 0600, -1, -1, err);
+	free(text);
+	if (r < 0)
+		return -1;
+	rb_result(rb, 13, _("pre-migrated live in %.0f s; downtime about "
+			    "%.0f min; the text is in %s"), secs,
+		  secs / 600.0 + 5.0, path);
+	return 1;
+}
+
+/* Step 14: delivery held (queued, not refused), UW-IMAP stopped and
+ * disabled. */
+static int step_stop_mail(struct runbook *rb, struct m2d_error *err)
+{
+	struct svc_run_opts opts = { false, rb->cfg.work_dir };
+	struct svc_table table;
+	struct pf_tools pf;
+	char *text = NULL;
+
+	rb_pf_tools(rb, &pf);
+	if (pf_hold(&pf, rb->cfg.work_dir, err) < 0)
+		return -1;
+	rb_log(rb, _("Postfix holds local delivery (defer_transports)"));
+	if (rb_svc_table(rb, &table, err) < 0)
+		return -1;
+	if (svc_run(&table, SVC_ROLE_IMAP_OLD, SVC_STOP, &opts, &text,
+		    err) < 0 ||
+	    svc_run(&table, SVC_ROLE_IMAP_OLD, SVC_DISABLE, &opts, NULL,
+		    err) < 0) {
+		free(text);
+		svc_table_free(&table);
+		return -1;
+	}
+	svc_table_free(&table);
+	rb_result(rb, 14, _("delivery held, UW-IMAP stopped and disabled"));
+	free(text);
+	return 1;
+}
+
+static int undo_stop_mail(struct runbook *rb, struct m2d_error *err)
+{
+	struct svc_run_opts opts = { false, rb->cfg.work_dir };
+	struct svc_table table;
+	struct pf_tools pf;
+	int r;
+
+	if (rb_svc_table(rb, &table, err) < 0)
+		return -1;
+	r = svc_run(&table, SVC_ROLE_IMAP_OLD, SVC_ENABLE, &opts, NULL, err);
+	if (r >= 0)
+		r = svc_run(&table, SVC_ROLE_IMAP_OLD, SVC_START, &opts, NULL,
+			    err);
+	svc_table_free(&table);
+	if (r < 0)
+		return -1;
+	rb_pf_tools(rb, &pf);
+	return pf_release(&pf, rb->cfg.work_dir, err) < 0 ? -1 : 1;
+}
+
+static int step_final(struct runbook *rb, struct m2d_error *err)
+{
+	if (rb_build_plan(rb, err) < 0)
+		return -1;
+	return migrate(rb, &rb->plan, true, true, err);
+}
+
+static int step_imap_normal(struct runbook *rb, struct m2d_error *err)
+{
+	return imap_test(rb, rb->cfg.imap_address != NULL ?
+			 rb->cfg.imap_address : "127.0.0.1",
+			 rb->cfg.imap_port, err);
+}
+
+static int step_dovecot_normal(struct runbook *rb, struct m2d_error *err)
+{
+	return dovecot_listen(rb, true, err);
+}
+
+/* Undo of step 17: back to the test listener. */
+static int undo_dovecot_normal(struct runbook *rb, struct m2d_error *err)
+{
+	return dovecot_listen(rb, false, err) < 0 ? -1 : 1;
+}
+
+static int step_postconf(struct runbook *rb, struct m2d_error *err)
+{
+	struct pf_tools pf;
+	struct pf_edit edit;
+	int r;
+
+	if (rb_pf_edit(rb, &edit, err) < 0)
+		return -1;
+	if (edit.warning != NULL)
+		rb_log(rb, "%s", edit.warning);
+	rb_pf_tools(rb, &pf);
+	r = pf_apply(&pf, &edit, rb->cfg.work_dir, err);
+	if (r == 0)
+		rb_result(rb, 19, "%s = %s", edit.key, edit.value);
+	pf_edit_free(&edit);
+	return r < 0 ? -1 : 1;
+}
+
+static int undo_postconf(struct runbook *rb, struct m2d_error *err)
+{
+	struct pf_tools pf;
+
+	rb_pf_tools(rb, &pf);
+	return pf_undo(&pf, rb->cfg.work_dir, err);
+}
+
+static int step_restart_mail(struct runbook *rb, struct m2d_error *err)
+{
+	struct pf_tools pf;
+	int r;
+
+	rb_pf_tools(rb, &pf);
+	r = pf_release(&pf, rb->cfg.work_dir, err);
+	if (r < 0)
+		return -1;
+	rb_result(rb, 20, r > 0 ? _("delivery released, the queue flushed") :
+		  _("delivery was not held"));
+	return 1;
+}
+
+static int undo_restart_mail(struct runbook *rb, struct m2d_error *err)
+{
+	struct pf_tools pf;
+
+	rb_pf_tools(rb, &pf);
+	return pf_hold(&pf, rb->cfg.work_dir, err) < 0 ? -1 : 1;
+}
+
+/* Does the maildir ROOT/new or ROOT/cur hold a file containing TOKEN? */
+static bool maildir_has(const char *root, const char *token)
+{
+	static const char *const subs[] = { "new", "cur" };
+
+	for (size_t s = 0; s < 2; s++) {
+		char dir[4096];
+		DIR *d;
+		struct dirent *de;
+
+		snprintf(dir, sizeof(dir), "%s/%s", root, subs[s]);
+		d = opendir(dir);
+		if (d == NULL)
+			continue;
+		while ((de = readdir(d)) != NULL) {
+			char path[4400], *text = NULL;
+			struct m2d_error e;
+			bool hit;
+
+			if (de->d_name[0] == '.')
+				continue;
+			snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+			if (sf_read_text(path, &text, NULL, &e) <= 0)
+				continue;
+			hit = strstr(text, token) != NULL;
+			free(text);
+			if (hit) {
+				closedir(d);
+				return true;
+			}
+		}
+		closedir(d);
+	}
+	return false;
+}
+
+/* Step 21: a test message through the MTA into the test user's maildir,
+ * then the IMAP test on the normal port sees INBOX with it. */
+static int step_double_check(struct runbook *rb, struct m2d_error *err)
+{
+	char token[96], *cmd = NULL, *target = NULL, *msg = NULL;
+	char **argv = NULL;
+	const char *user;
+	int pipefd[2] = { -1, -1 }, status, ret = -1;
+	pid_t pid;
+	bool seen = false;
+
+	user = rb->cfg.imap_test_user != NULL ? rb->cfg.imap_test_user :
+		rb->ntest > 0 ? rb->test_users[0] : NULL;
+	if (user == NULL)
+		return m2d_error_set(err, M2D_ERR_USAGE, NULL,
+				     _("no test account to send to"));
+	sf_unique_name(token, sizeof(token));
+	target = m2d_config_target(&rb->cfg, user);
+	cmd = rb_expand_user(rb->cfg.test_delivery_command, user);
+	if (target == NULL || cmd == NULL ||
+	    asprintf(&msg, "From: mbox2dovecot <root>\nTo: %s\n"
+		     "Subject: mbox2dovecot delivery test %s\n"
+		     "Message-ID: <%s@mbox2dovecot>\n\n"
+		     "This message checks the delivery into the new "
+		     "maildir.\n", user, token, token) < 0) {
+		msg = NULL;
+		errno = ENOMEM;
+		m2d_error_sys(err, "malloc", NULL);
+		goto out;
+	}
+	argv = run_cmd_argv(cmd, NULL);
+	if (argv == NULL || argv[0] == NULL) {
+		m2d_error_set(err, M2D_ERR_USAGE, NULL,
+			      _("test_delivery_command is empty"));
+		goto out;
+	}
+	if (pipe2(pipefd, O_CLOEXEC) < 0) {
+		m2d_error_sys(err, "pipe", NULL);
+		goto out;
+	}
+	pid = fork();
+	if (pid < 0) {
+		m2d_error_sys(err, "fork", NULL);
+		goto out;
+	}
+	if (pid == 0) {
+		dup2(pipefd[0], STDIN_FILENO);
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	close(pipefd[0]);
+	pipefd[0] = -1;
+	(void)sf_write_all(pipefd[1], msg, strlen(msg), cmd, err);
+	close(pipefd[1]);
+	pipefd[1] = -1;
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		m2d_error_set(err, M2D_ERR_USAGE, NULL,
+			      _("the delivery command \"%s\" failed (status "
+				"%d)"), cmd, WIFEXITED(status) ?
+			      WEXITSTATUS(status) : 128 + WTERMSIG(status));
+		goto out;
+	}
+	for (int i = 0; i < 300 && !seen; i++) {
+		struct timespec ts = { 0, 100 * 1000 * 1000 };
+
+		seen = maildir_has(target, token);
+		if (!seen)
+			nanosleep(&ts, NULL);
+	}
+	if (!seen) {
+		m2d_error_set(err, M2D_ERR_USAGE, target,
+			      _("the test message %s did not arrive in the "
+				"maildir within 30 seconds: check "
+				"mail_spool_directory and the mail log"),
+			      token);
+		goto out;
+	}
+	rb_log(rb, _("the test message arrived in %s"), target);
+	/* and over IMAP, on the normal port, with INBOX one bigger */
+	ret = imap_test(rb, rb->cfg.imap_address != NULL ?
+			rb->cfg.imap_address : "127.0.0.1",
+			rb->cfg.imap_port, err);
+	if (ret > 0)
+		rb_result(rb, 21, _("a test message went through the MTA into "
+				    "%s and the IMAP test passed"), target);
+out:
+	if (pipefd[0] >= 0)
+		close(pipefd[0]);
+	if (pipefd[1] >= 0)
+		close(pipefd[1]);
+	free(argv);
+	free(cmd);
+	free(msg);
+	free(target);
+	return ret;
+}
+
+static int step_report(struct runbook *rb, struct m2d_error *err)
+{
+	char *txt = NULL, *json = NULL;
+
+	if (rb_report_write(rb, &txt, &json, err) < 0)
+		return -1;
+	rb_result(rb, 22, _("report: %s, %s"), txt, json);
+	free(txt);
+	free(json);
+	return 1;
+}
+
+/* ------------------------------------------------------------------ */
+/* The table                                                          */
+
+const struct rb_step_def rb_steps[RB_NSTEPS] = {
+	{ 0, "checks", N_("Pre-migration checks"),
+	  N_("Checks inodes, space, the 32k subdirectory limit, folder "
+	     "names, the sources, the target, Dovecot, Postfix, UW-IMAP and "
+	     "the time it will take. Nothing is changed."),
+	  N_("Pre-migration: check the file system has enough inodes and "
+	     "space for one file per message, and that the services are "
+	     "as described."),
+	  NULL, 0, 0, RB_PAGE_CHECKS, step_checks, NULL },
+	{ 1, "freeze", N_("Freeze accounts"),
+	  N_("No new accounts may be created until the migration is "
+	     "complete: a user added now would have no maildir. Confirm "
+	     "that account creation is frozen."),
+	  N_("1. Ensure that no new accounts are created until the "
+	     "migration is complete."),
+	  NULL, BIT(0), RB_CONFIRM, RB_PAGE_TEXT, step_freeze, NULL },
+	{ 2, "workdir", N_("Working directory"),
+	  N_("Creates the working directory (mode 0700): the lists, the "
+	     "journal, the backups of every edited file and this state."),
+	  N_("2. Create a working directory /root/migrate/."),
+	  NULL, BIT(1), RB_CHANGES, RB_PAGE_TEXT, step_workdir, NULL },
+	{ 3, "userlist", N_("User list"),
+	  N_("Finds the users (passwd and the spool) and writes "
+	     "userlist-master; you may edit it and run the step again."),
+	  N_("3. Create a list of users whose mailboxes are to be migrated "
+	     "/root/migrate/userlist-master."),
+	  NULL, BIT(2), RB_CHANGES, RB_PAGE_USERS, step_userlist, NULL },
+	{ 4, "folderlist", N_("Folder list and names"),
+	  N_("Finds every mbox folder and writes folderlist-master. A name "
+	     "that would break IMAP, Maildir++ or scripts needs a new name "
+	     "(a suggestion is offered) or to be left out."),
+	  N_("4. Create a list of mbox folders (excluding inboxes) to be "
+	     "migrated /root/migrate/folderlist-master. Check that it does "
+	     "not contain folders with characters likely to be problematic "
+	     "when handled by scripts."),
+	  NULL, BIT(3), RB_CHANGES | RB_DECIDE, RB_PAGE_FOLDERS,
+	  step_folderlist, NULL },
+	{ 5, "subset", N_("Test users"),
+	  N_("Chooses a few users with representative mail in the inbox "
+	     "and in folders for a test migration."),
+	  N_("5. Proceed with a test migration with a small subset of users "
+	     "by creating /root/migrate/userlist and folderlist."),
+	  NULL, BIT(4), RB_CHANGES | RB_DECIDE, RB_PAGE_SUBSET, step_subset,
+	  NULL },
+	{ 6, "target", N_("Clear the target"),
+	  N_("Makes sure the new mail base holds nothing but what an "
+	     "earlier run of mbox2dovecot made there, and removes that. "
+	     "Anything else stops the step."),
+	  N_("6. Ensure that the new mail base directory is clear."),
+	  N_("Nothing to undo: only what mbox2dovecot made is removed; the "
+	     "mboxes are never touched."),
+	  BIT(5), RB_CHANGES | RB_CONFIRM, RB_PAGE_TEXT, step_target_clear,
+	  NULL },
+	{ 7, "users", N_("Test: migrate-users"),
+	  N_("Creates each test user's maildir root, owned by the user."),
+	  N_("7. Run migrate-users: check that a directory for each user "
+	     "is created."),
+	  N_("Step 12 removes the test migration."),
+	  BIT(6), RB_CHANGES, RB_PAGE_MIGRATE, step_migrate_users, NULL },
+	{ 8, "dovecot-test", N_("Dovecot on the alternate port"),
+	  N_("Writes our settings into Dovecot's configuration (mail "
+	     "location, the test listener), validates them with doveconf "
+	     "and starts or reloads Dovecot on the test port."),
+	  N_("8. Start dovecot on an alternative port so as not to interfere "
+	     "with the normal uw-imap."),
+	  N_("Undo puts Dovecot's configuration back byte for byte and "
+	     "reloads it."),
+	  BIT(7), RB_CHANGES | RB_CONFIRM, RB_PAGE_DIFF, step_dovecot_test,
+	  undo_dovecot_test },
+	{ 9, "folders", N_("Test: migrate-folders"),
+	  N_("Converts every folder of the test users, exactly once."),
+	  N_("9. Run migrate-folders: populate all the necessary maildirs."),
+	  N_("Step 12 removes the test migration."),
+	  BIT(7), RB_CHANGES, RB_PAGE_MIGRATE, step_migrate_folders, NULL },
+	{ 10, "imap-test", N_("IMAP test"),
+	  N_("Logs in on the test port as a test user: INBOX and every "
+	     "folder listed, the counts and dates equal to the mboxes, a "
+	     "folder created and deleted, a message moved and back."),
+	  N_("10. Test that the folders are visible via Dovecot on port "
+	     "1043: folders can be created and deleted, mail is visible and "
+	     "sorts by date, mail can be moved, the inbox and all folders "
+	     "are seen. Do not proceed unless it passes."),
+	  NULL, BIT(8) | BIT(9), RB_GATE, RB_PAGE_IMAP, step_imap_test, NULL },
+	{ 11, "lists", N_("Full lists"),
+	  N_("Puts the full user and folder lists in place for the real "
+	     "migration."),
+	  N_("11. Prepare new folderlist and userlist files from the "
+	     "master files."),
+	  NULL, BIT(10), RB_CHANGES, RB_PAGE_FOLDERS, step_full_lists, NULL },
+	{ 12, "clear-test", N_("Remove the test migration"),
+	  N_("Removes the test users' maildirs made in steps 7 and 9 (and "
+	     "only those)."),
+	  N_("12. Remove the test mail folders prepared in steps 7 and 9."),
+	  N_("Nothing to undo: run steps 7 and 9 again."),
+	  BIT(10) | BIT(11), RB_CHANGES | RB_CONFIRM, RB_PAGE_TEXT,
+	  step_clear_test, NULL },
+	{ 13, "announce", N_("Announce the downtime"),
+	  N_("Migrates everything once while mail still flows, so that the "
+	     "final run converts only what changes, and writes the "
+	     "announcement with the estimated downtime."),
+	  N_("13. Declare mail as unavailable."),
+	  NULL, BIT(12), RB_CHANGES, RB_PAGE_MIGRATE, step_announce, NULL },
+	{ 14, "stop-mail", N_("Stop delivery and UW-IMAP"),
+	  N_("Holds local delivery in Postfix's queue (nothing is refused) "
+	     "and stops and disables UW-IMAP."),
+	  N_("14. Stop incoming mail and prevent further use of imap."),
+	  N_("Undo re-enables and starts UW-IMAP and releases the queue."),
+	  BIT(13), RB_CHANGES | RB_CONFIRM, RB_PAGE_TEXT, step_stop_mail,
+	  undo_stop_mail },
+	{ 15, "final", N_("Final migration"),
+	  N_("Converts what changed since the pre-migration: new mail is "
+	     "appended, rewritten folders are converted again."),
+	  N_("15. Run migrate-users and migrate-folders again."),
+	  NULL, BIT(14), RB_CHANGES, RB_PAGE_MIGRATE, step_final, NULL },
+	{ 16, "imap-test-2", N_("IMAP test again"),
+	  N_("The IMAP test of step 10 on the full migration."),
+	  N_("16. Check a test user on the alternate port like step 10."),
+	  NULL, BIT(15), RB_GATE, RB_PAGE_IMAP, step_imap_test, NULL },
+	{ 17, "dovecot-normal", N_("Dovecot to the normal port"),
+	  N_("Moves Dovecot from the test port to the normal IMAP ports "
+	     "and reloads it."),
+	  N_("17. Re-configure dovecot to operate on the normal imap port "
+	     "and re-start dovecot."),
+	  N_("Undo moves Dovecot back to the test port."),
+	  BIT(16), RB_CHANGES | RB_CONFIRM, RB_PAGE_DIFF,
+	  step_dovecot_normal, undo_dovecot_normal },
+	{ 18, "imap-normal", N_("IMAP on the normal port"),
+	  N_("The IMAP test on the normal port."),
+	  N_("18. Check that mail can be read on the normal imap port."),
+	  NULL, BIT(17), RB_GATE, RB_PAGE_IMAP, step_imap_normal, NULL },
+	{ 19, "postconf", N_("Delivery into the maildirs"),
+	  N_("Points Postfix's local delivery at the maildirs with "
+	     "postconf, checked by postfix check."),
+	  N_("19. Change email delivery into the new folders: postconf -e "
+	     "\"mail_spool_directory = /data/mail2/\""),
+	  N_("Undo puts main.cf back byte for byte."),
+	  BIT(18), RB_CHANGES | RB_CONFIRM, RB_PAGE_DIFF, step_postconf,
+	  undo_postconf },
+	{ 20, "restart-mail", N_("Restart delivery"),
+	  N_("Releases the hold: the queued mail is delivered into the "
+	     "maildirs."),
+	  N_("20. Re-start mail."),
+	  N_("Undo holds delivery again."),
+	  BIT(19), RB_CHANGES, RB_PAGE_TEXT, step_restart_mail,
+	  undo_restart_mail },
+	{ 21, "double-check", N_("Check and double check"),
+	  N_("Sends a test message through the MTA and sees it arrive in "
+	     "the test user's maildir and over IMAP."),
+	  N_("21. Check and double check."),
+	  NULL, BIT(20), RB_GATE, RB_PAGE_IMAP, step_double_check, NULL },
+	{ 22, "report", N_("Final report"),
+	  N_("Writes the report of the whole migration: steps, users, "
+	     "folders, messages, renames, backups and the undo commands."),
+	  N_("22. Go home."),
+	  NULL, BIT(21), 0, RB_PAGE_REPORT, step_report, NULL },
+};

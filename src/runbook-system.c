@@ -1,0 +1,232 @@
+/* runbook-system.c - the system's tools as the configuration names them */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "checks.h"
+#include "i18n.h"
+#include "runbook-int.h"
+
+void rb_dc_tools(const struct runbook *rb, struct dc_tools *t)
+{
+	t->dovecot = rb->cfg.dovecot_command;
+	t->doveconf = rb->cfg.doveconf_command;
+}
+
+void rb_pf_tools(const struct runbook *rb, struct pf_tools *t)
+{
+	memset(t, 0, sizeof(*t));
+	t->postconf = rb->cfg.postconf_command;
+	t->postfix = rb->cfg.postfix_command;
+	t->postqueue = rb->cfg.postqueue_command;
+	t->config_dir = rb->cfg.postfix_config_dir;
+	t->reload = rb->cfg.postfix_reload_command;
+	t->flush = rb->cfg.postfix_flush_command;
+}
+
+void rb_acct_tools(const struct runbook *rb, struct acct_tools *t)
+{
+	t->usermod = rb->cfg.usermod_command;
+	t->root = rb->cfg.accounts_root;
+}
+
+/* "tcp:ADDR:PORT", "command:CMD", "none" (checked by the config). */
+static int set_probe(struct svc_table *table, enum svc_role role,
+		     const char *probe, struct m2d_error *err)
+{
+	if (strcmp(probe, "none") == 0) {
+		svc_set_probe_none(table, role);
+		return 0;
+	}
+	if (strncmp(probe, "command:", 8) == 0)
+		return svc_set_probe_command(table, role, probe + 8, err);
+	if (strncmp(probe, "tcp:", 4) == 0) {
+		const char *colon = strrchr(probe + 4, ':');
+		char addr[256];
+
+		snprintf(addr, sizeof(addr), "%.*s",
+			 (int)(colon - (probe + 4)), probe + 4);
+		return svc_set_probe_tcp(table, role, addr,
+					 (unsigned int)atoi(colon + 1), err);
+	}
+	return m2d_error_set(err, M2D_ERR_USAGE, NULL,
+			     _("unknown probe \"%s\""), probe);
+}
+
+int rb_svc_table(const struct runbook *rb, struct svc_table *table,
+		 struct m2d_error *err)
+{
+	static const enum svc_role roles[M2D_SVC_ROLES] = {
+		SVC_ROLE_MTA, SVC_ROLE_IMAP_NEW, SVC_ROLE_IMAP_OLD,
+	};
+	struct svc_env env;
+
+	svc_detect(rb->cfg.services_root, &env);
+	if (svc_table_init(table, &env, rb->cfg.services_root, err) < 0)
+		return -1;
+	for (int r = 0; r < M2D_SVC_ROLES; r++) {
+		const struct m2d_service_conf *sc = &rb->cfg.service[r];
+
+		for (int a = 0; a < M2D_SVC_ACTIONS; a++) {
+			if (sc->cmd[a] == NULL)
+				continue;
+			if (svc_set_command(table, roles[r],
+					    (enum svc_action)a, sc->cmd[a],
+					    err) < 0)
+				goto fail;
+		}
+		if (sc->probe != NULL &&
+		    set_probe(table, roles[r], sc->probe, err) < 0)
+			goto fail;
+	}
+	return 0;
+fail:
+	svc_table_free(table);
+	return -1;
+}
+
+int rb_dc_edit(struct runbook *rb, bool normal, struct dc_edit *edit,
+	       struct m2d_error *err)
+{
+	const struct m2d_config *cfg = &rb->cfg;
+	struct dc_tools tools;
+	struct dc_version version;
+	struct dc_settings set;
+	char *protocols = NULL;
+	int ret;
+
+	memset(edit, 0, sizeof(*edit));
+	rb_dc_tools(rb, &tools);
+	if (dc_detect_version(&tools, &version, err) < 0)
+		return -1;
+	dc_settings_init(&set);
+	set.target = cfg->target_base;
+	if (strcmp(cfg->target_layout, "%u") == 0)
+		set.hashed = false;
+	else if (strcmp(cfg->target_layout, "%1u/%u") == 0)
+		set.hashed = true;
+	else
+		return m2d_error_set(err, M2D_ERR_USAGE, NULL,
+				     _("target_layout \"%s\": the Dovecot "
+				       "edit knows \"%%u\" and \"%%1u/%%u\" "
+				       "only; set mail_location yourself"),
+				     cfg->target_layout);
+	set.listen = normal ? DC_LISTEN_NORMAL : DC_LISTEN_TEST;
+	set.test_address = cfg->test_address;
+	set.test_port = cfg->test_port;
+	set.normal_address = cfg->imap_address;
+	set.imap_port = cfg->imap_port;
+	set.imaps_port = cfg->imaps_port;
+	set.log_path = cfg->dovecot_log_path;
+	set.syslog_facility = cfg->dovecot_syslog_facility;
+	/* the protocols of the config as it is (ours stripped would be
+	   better; doveconf shows the effective value, which is what the
+	   admin has) */
+	if (dc_read_setting(&tools, cfg->dovecot_config, "protocols",
+			    &protocols, err) == 0)
+		set.current_protocols = protocols;
+	m2d_error_clear(err);
+	ret = dc_edit_plan(cfg->dovecot_config,
+			   dc_syntax_for(&version), &set, edit, err);
+	free(protocols);
+	return ret;
+}
+
+/* Wait up to SECONDS for ADDR:PORT to answer. */
+static bool wait_listening(const char *addr, unsigned int port,
+			   unsigned int seconds)
+{
+	for (unsigned int i = 0; i < seconds * 10; i++) {
+		struct timespec ts = { 0, 100 * 1000 * 1000 };
+
+		if (checks_tcp_listening(addr, port) == 1)
+			return true;
+		nanosleep(&ts, NULL);
+	}
+	return false;
+}
+
+int rb_dc_apply(struct runbook *rb, const struct dc_edit *edit,
+		const char *addr, unsigned int port, struct m2d_error *err)
+{
+	struct svc_run_opts opts = { false, rb->cfg.work_dir };
+	struct svc_table table;
+	struct dc_tools tools;
+	int ret;
+
+	rb_dc_tools(rb, &tools);
+	if (dc_apply(&tools, edit, rb->cfg.work_dir, err) < 0)
+		return -1;
+	rb_log(rb, _("Dovecot's configuration written: %s"),
+	       edit->live_path);
+	if (rb_svc_table(rb, &table, err) < 0)
+		return -1;
+	if (svc_set_probe_tcp(&table, SVC_ROLE_IMAP_NEW, addr, port,
+			      err) < 0) {
+		svc_table_free(&table);
+		return -1;
+	}
+	/* reload a running Dovecot; start one that is not running */
+	ret = svc_run(&table, SVC_ROLE_IMAP_NEW, SVC_RELOAD, &opts, NULL,
+		      err);
+	if (ret < 0) {
+		rb_log(rb, _("reload failed, starting Dovecot instead"));
+		m2d_error_clear(err);
+		ret = svc_run(&table, SVC_ROLE_IMAP_NEW, SVC_START, &opts,
+			      NULL, err);
+	}
+	svc_table_free(&table);
+	if (ret < 0)
+		return -1;
+	if (!wait_listening(addr, port, 15))
+		return m2d_error_set(err, M2D_ERR_SYS, NULL,
+				     _("Dovecot does not answer on %s:%u"),
+				     addr, port);
+	rb_log(rb, _("Dovecot answers on %s:%u"), addr, port);
+	return 0;
+}
+
+int rb_pf_edit(struct runbook *rb, struct pf_edit *edit,
+	       struct m2d_error *err)
+{
+	struct pf_tools tools;
+	struct pf_settings set;
+
+	rb_pf_tools(rb, &tools);
+	memset(&set, 0, sizeof(set));
+	if (strcmp(rb->cfg.postfix_delivery, "home") == 0) {
+		set.delivery = PF_DELIVERY_HOME;
+		set.home_mailbox = rb->cfg.home_mailbox;
+	} else {
+		set.delivery = PF_DELIVERY_SPOOL;
+		set.target = rb->cfg.target_base;
+	}
+	return pf_edit_plan(&tools, &set, edit, err);
+}
+
+char *rb_expand_user(const char *template, const char *user)
+{
+	size_t n = 0, ulen = strlen(user);
+	char *out, *o;
+
+	for (const char *p = template; *p != '\0'; p++)
+		n += (p[0] == '%' && p[1] == 'u') ? ulen : 1;
+	out = malloc(n + 1);
+	if (out == NULL)
+		return NULL;
+	o = out;
+	for (const char *p = template; *p != '\0'; p++) {
+		if (p[0] == '%' && p[1] == 'u') {
+			memcpy(o, user, ulen);
+			o += ulen;
+			p++;
+		} else {
+			*o++ = *p;
+		}
+	}
+	*o = '\0';
+	return out;
+}

@@ -1,0 +1,1007 @@
+/* runbook.c - the runbook model: state file, prerequisites, the runner */
+#include <confuse.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "i18n.h"
+#include "runbook-int.h"
+#include "safe-file.h"
+
+#define STATE_FILE "state"
+#define STATE_VERSION 1
+
+static const char *const status_ids[] = {
+	"pending", "running", "done", "failed", "skipped",
+};
+
+const char *rb_status_name(enum rb_status status)
+{
+	return (unsigned)status < 5 ? status_ids[status] : "pending";
+}
+
+const char *rb_status_str(enum rb_status status)
+{
+	switch (status) {
+	case RB_PENDING:
+		return _("pending");
+	case RB_RUNNING:
+		return _("running");
+	case RB_DONE:
+		return _("done");
+	case RB_FAILED:
+		return _("failed");
+	case RB_SKIPPED:
+		return _("skipped");
+	}
+	return _("pending");
+}
+
+static bool step_ok(int step)
+{
+	return step >= 0 && step < RB_NSTEPS;
+}
+
+/* ------------------------------------------------------------------ */
+/* Events                                                             */
+
+void rb_log(struct runbook *rb, const char *fmt, ...)
+{
+	struct rb_event ev;
+	char buf[2048];
+	va_list ap;
+
+	if (rb->opts.event == NULL)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = RB_EV_LOG;
+	ev.step = rb->running;
+	ev.text = buf;
+	rb->opts.event(&ev, rb->opts.event_ctx);
+}
+
+static void step_event(struct runbook *rb, int step)
+{
+	struct rb_event ev;
+
+	if (rb->opts.event == NULL)
+		return;
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = RB_EV_STEP;
+	ev.step = step;
+	rb->opts.event(&ev, rb->opts.event_ctx);
+}
+
+void rb_result(struct runbook *rb, int step, const char *fmt, ...)
+{
+	char buf[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	m2d_config_set(&rb->steps[step].result, buf);
+}
+
+/* ------------------------------------------------------------------ */
+/* The state file                                                     */
+
+/* A double-quoted libconfuse string: '"', '\\', '$' (libconfuse expands
+ * ${VAR} in quoted strings) and control bytes escaped as \xHH. */
+static void put_quoted(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			fprintf(f, "\\%c", *p);
+		else if (*p < 0x20 || *p == 0x7f || *p == '$')
+			fprintf(f, "\\x%02x", *p);
+		else
+			fputc(*p, f);
+	}
+	fputc('"', f);
+}
+
+int rb_work_dir(struct runbook *rb, struct m2d_error *err)
+{
+	const char *dir = rb->cfg.work_dir;
+	struct stat st;
+
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+		return m2d_error_sys(err, "mkdir", dir);
+	if (lstat(dir, &st) < 0)
+		return m2d_error_sys(err, "lstat", dir);
+	/* it holds the journal and the backups of /etc files: ours alone */
+	if (!S_ISDIR(st.st_mode))
+		return m2d_error_set(err, M2D_ERR_UNSAFE, dir,
+				     _("the work directory is not a "
+				       "directory (a symlink?)"));
+	if (st.st_uid != geteuid() || (st.st_mode & 022) != 0)
+		return m2d_error_set(err, M2D_ERR_UNSAFE, dir,
+				     _("the work directory must belong to "
+				       "us and be writable by nobody else "
+				       "(chmod 700)"));
+	return 0;
+}
+
+int rb_save(struct runbook *rb, struct m2d_error *err)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f;
+	int ret;
+
+	if (rb_work_dir(rb, err) < 0)
+		return -1;
+	f = open_memstream(&text, &len);
+	if (f == NULL)
+		return m2d_error_sys(err, "open_memstream", rb->state_path);
+	fprintf(f, "version = %d\n", STATE_VERSION);
+	fprintf(f, "premigrated = %s\n", rb->premigrated ? "true" : "false");
+	fputs("test_users = {", f);
+	for (size_t i = 0; i < rb->ntest; i++) {
+		fputs(i > 0 ? ", " : "", f);
+		put_quoted(f, rb->test_users[i]);
+	}
+	fputs("}\n", f);
+	for (size_t i = 0; i < rb->nrenames; i++) {
+		fputs("rename ", f);
+		put_quoted(f, rb->renames[i].listed);
+		if (rb->renames[i].name != NULL) {
+			fputs(" { name = ", f);
+			put_quoted(f, rb->renames[i].name);
+			fputs(" }\n", f);
+		} else {
+			fputs(" { exclude = true }\n", f);
+		}
+	}
+	for (int s = 0; s < RB_NSTEPS; s++) {
+		const struct rb_step_state *st = &rb->steps[s];
+
+		fprintf(f, "step %s {\n  status = %s\n  started = %lld\n"
+			"  finished = %lld\n  confirmed = %s\n",
+			rb_steps[s].id, rb_status_name(st->status),
+			(long long)st->started, (long long)st->finished,
+			st->confirmed ? "true" : "false");
+		if (st->result != NULL) {
+			fputs("  result = ", f);
+			put_quoted(f, st->result);
+			fputc('\n', f);
+		}
+		if (st->reason != NULL) {
+			fputs("  reason = ", f);
+			put_quoted(f, st->reason);
+			fputc('\n', f);
+		}
+		fputs("}\n", f);
+	}
+	if (fclose(f) != 0 || text == NULL) {
+		free(text);
+		errno = ENOMEM;
+		return m2d_error_sys(err, "open_memstream", rb->state_path);
+	}
+	ret = sf_write_path(rb->state_path, text, 0600, -1, -1, err);
+	free(text);
+	return ret;
+}
+
+static cfg_opt_t rename_opts[] = {
+	CFG_STR("name", NULL, CFGF_NONE),
+	CFG_BOOL("exclude", cfg_false, CFGF_NONE),
+	CFG_END()
+};
+
+static cfg_opt_t step_opts[] = {
+	CFG_STR("status", "pending", CFGF_NONE),
+	CFG_INT("started", 0, CFGF_NONE),
+	CFG_INT("finished", 0, CFGF_NONE),
+	CFG_BOOL("confirmed", cfg_false, CFGF_NONE),
+	CFG_STR("result", NULL, CFGF_NONE),
+	CFG_STR("reason", NULL, CFGF_NONE),
+	CFG_END()
+};
+
+static _Thread_local char state_error[M2D_ERROR_MSG_MAX];
+static _Thread_local int state_line;
+
+static void state_errfunc(cfg_t *cfg, const char *fmt, va_list ap)
+{
+	if (state_error[0] != '\0')
+		return;
+	state_line = cfg != NULL ? cfg->line : 0;
+	vsnprintf(state_error, sizeof(state_error), fmt, ap);
+}
+
+static int add_rename(struct runbook *rb, const char *listed,
+		      const char *name)
+{
+	struct rb_rename *n = realloc(rb->renames, (rb->nrenames + 1) *
+				      sizeof(*n));
+
+	if (n == NULL)
+		return -1;
+	rb->renames = n;
+	n += rb->nrenames;
+	n->listed = strdup(listed);
+	n->name = name != NULL ? strdup(name) : NULL;
+	if (n->listed == NULL || (name != NULL && n->name == NULL)) {
+		free(n->listed);
+		free(n->name);
+		return -1;
+	}
+	rb->nrenames++;
+	return 0;
+}
+
+static int load_state(struct runbook *rb, struct m2d_error *err)
+{
+	cfg_opt_t opts[] = {
+		CFG_INT("version", 0, CFGF_NONE),
+		CFG_BOOL("premigrated", cfg_false, CFGF_NONE),
+		CFG_STR_LIST("test_users", "{}", CFGF_NONE),
+		CFG_SEC("rename", rename_opts, CFGF_MULTI | CFGF_TITLE),
+		CFG_SEC("step", step_opts, CFGF_MULTI | CFGF_TITLE),
+		CFG_END()
+	};
+	struct stat st;
+	cfg_t *c;
+	int ret;
+
+	if (lstat(rb->state_path, &st) < 0) {
+		if (errno == ENOENT)
+			return 0;
+		return m2d_error_sys(err, "lstat", rb->state_path);
+	}
+	if (!S_ISREG(st.st_mode))
+		return m2d_error_set(err, M2D_ERR_UNSAFE, rb->state_path,
+				     _("not a regular file"));
+	c = cfg_init(opts, CFGF_NONE);
+	if (c == NULL) {
+		errno = ENOMEM;
+		return m2d_error_sys(err, "cfg_init", rb->state_path);
+	}
+	cfg_set_error_function(c, state_errfunc);
+	state_error[0] = '\0';
+	state_line = 0;
+	ret = cfg_parse(c, rb->state_path);
+	if (ret != CFG_SUCCESS) {
+		m2d_error_set(err, M2D_ERR_USAGE, rb->state_path, "%s",
+			      state_error[0] != '\0' ? state_error :
+			      _("cannot be parsed"));
+		if (state_line > 0)
+			m2d_error_at(err, -1, (unsigned long)state_line);
+		cfg_free(c);
+		return -1;
+	}
+	if (cfg_getint(c, "version") != STATE_VERSION) {
+		cfg_free(c);
+		return m2d_error_set(err, M2D_ERR_USAGE, rb->state_path,
+				     _("state version %ld is not %d"),
+				     cfg_getint(c, "version"), STATE_VERSION);
+	}
+	rb->had_state = true;
+	rb->premigrated = cfg_getbool(c, "premigrated") == cfg_true;
+	for (unsigned int i = 0; i < cfg_size(c, "test_users") &&
+	     rb->ntest < M2D_MAX_TEST_USERS; i++) {
+		rb->test_users[rb->ntest] =
+			strdup(cfg_getnstr(c, "test_users", i));
+		if (rb->test_users[rb->ntest] != NULL)
+			rb->ntest++;
+	}
+	for (unsigned int i = 0; i < cfg_size(c, "rename"); i++) {
+		cfg_t *r = cfg_getnsec(c, "rename", i);
+		bool excl = cfg_getbool(r, "exclude") == cfg_true;
+
+		if (add_rename(rb, cfg_title(r),
+			       excl ? NULL : cfg_getstr(r, "name")) < 0)
+			goto nomem;
+	}
+	for (unsigned int i = 0; i < cfg_size(c, "step"); i++) {
+		cfg_t *s = cfg_getnsec(c, "step", i);
+		const char *status = cfg_getstr(s, "status");
+		struct rb_step_state *st_ = NULL;
+
+		for (int k = 0; k < RB_NSTEPS; k++)
+			if (strcmp(rb_steps[k].id, cfg_title(s)) == 0)
+				st_ = &rb->steps[k];
+		if (st_ == NULL)
+			continue;	/* a step of another version */
+		st_->status = RB_PENDING;
+		for (int k = 0; k < 5; k++)
+			if (strcmp(status, status_ids[k]) == 0)
+				st_->status = (enum rb_status)k;
+		/* killed while it ran: it runs again (each step is
+		   idempotent or knows how far it got) */
+		if (st_->status == RB_RUNNING)
+			st_->status = RB_PENDING;
+		st_->started = (time_t)cfg_getint(s, "started");
+		st_->finished = (time_t)cfg_getint(s, "finished");
+		st_->confirmed = cfg_getbool(s, "confirmed") == cfg_true;
+		m2d_config_set(&st_->result, cfg_getstr(s, "result"));
+		m2d_config_set(&st_->reason, cfg_getstr(s, "reason"));
+	}
+	cfg_free(c);
+	return 0;
+nomem:
+	cfg_free(c);
+	errno = ENOMEM;
+	return m2d_error_sys(err, "malloc", rb->state_path);
+}
+
+/* ------------------------------------------------------------------ */
+/* Open, close                                                        */
+
+int rb_open(const struct rb_options *opts, struct runbook **rb_r,
+	    struct m2d_error *err)
+{
+	struct runbook *rb;
+
+	*rb_r = NULL;
+	m2d_error_clear(err);
+	rb = calloc(1, sizeof(*rb));
+	if (rb == NULL) {
+		errno = ENOMEM;
+		return m2d_error_sys(err, "malloc", NULL);
+	}
+	rb->opts = *opts;
+	rb->running = -1;
+	if (m2d_config_load(&rb->cfg, opts->config_path, err) < 0) {
+		free(rb);
+		return -1;
+	}
+	if (opts->override != NULL)
+		opts->override(&rb->cfg, opts->override_ctx);
+	if (m2d_config_check(&rb->cfg, opts->config_path, err) < 0)
+		goto fail;
+	if (opts->config_path != NULL)
+		m2d_config_set(&rb->config_path, opts->config_path);
+	if (asprintf(&rb->state_path, "%s/%s", rb->cfg.work_dir,
+		     STATE_FILE) < 0) {
+		rb->state_path = NULL;
+		errno = ENOMEM;
+		m2d_error_sys(err, "malloc", NULL);
+		goto fail;
+	}
+	if (opts->imap_password != NULL)
+		m2d_config_set(&rb->password, opts->imap_password);
+	else if (getenv("MBOX2DOVECOT_IMAP_PASSWORD") != NULL)
+		m2d_config_set(&rb->password,
+			       getenv("MBOX2DOVECOT_IMAP_PASSWORD"));
+	else if (rb->cfg.imap_test_password != NULL)
+		m2d_config_set(&rb->password, rb->cfg.imap_test_password);
+	if (load_state(rb, err) < 0)
+		goto fail;
+	checks_report_init(&rb->checks);
+	*rb_r = rb;
+	return 0;
+fail:
+	rb_close(&rb);
+	return -1;
+}
+
+void rb_close(struct runbook **rbp)
+{
+	struct runbook *rb = *rbp;
+
+	if (rb == NULL)
+		return;
+	for (int s = 0; s < RB_NSTEPS; s++) {
+		free(rb->steps[s].result);
+		free(rb->steps[s].reason);
+	}
+	for (size_t i = 0; i < rb->ntest; i++)
+		free(rb->test_users[i]);
+	for (size_t i = 0; i < rb->nrenames; i++) {
+		free(rb->renames[i].listed);
+		free(rb->renames[i].name);
+	}
+	free(rb->renames);
+	if (rb->have_plan)
+		plan_free(&rb->plan);
+	checks_report_free(&rb->checks);
+	if (rb->password != NULL)
+		explicit_bzero(rb->password, strlen(rb->password));
+	free(rb->password);
+	free(rb->config_path);
+	free(rb->state_path);
+	m2d_config_free(&rb->cfg);
+	free(rb);
+	*rbp = NULL;
+}
+
+const struct m2d_config *rb_config(const struct runbook *rb)
+{
+	return &rb->cfg;
+}
+
+bool rb_has_state(const struct runbook *rb)
+{
+	return rb->had_state;
+}
+
+const struct rb_step_state *rb_step(const struct runbook *rb, int step)
+{
+	return step_ok(step) ? &rb->steps[step] : NULL;
+}
+
+int rb_next_step(const struct runbook *rb)
+{
+	for (int s = 0; s < RB_NSTEPS; s++)
+		if (rb->steps[s].status != RB_DONE &&
+		    rb->steps[s].status != RB_SKIPPED)
+			return s;
+	return RB_NSTEPS;
+}
+
+const struct plan *rb_plan(const struct runbook *rb)
+{
+	return rb->have_plan ? &rb->plan : NULL;
+}
+
+const struct checks_report *rb_checks(const struct runbook *rb)
+{
+	return rb->have_checks ? &rb->checks : NULL;
+}
+
+const struct migrate_totals *rb_migrate_totals(const struct runbook *rb)
+{
+	return &rb->totals;
+}
+
+const struct imap_test_result *rb_imap_result(const struct runbook *rb)
+{
+	return rb->have_imap ? &rb->imap : NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* The plan                                                           */
+
+static int build(struct runbook *rb, const char *const *users,
+		 struct plan *out, struct m2d_error *err)
+{
+	struct plan_rename *rn = NULL;
+	struct plan_source src;
+	char ul[4096];
+	struct stat st;
+	int ret;
+
+	memset(&src, 0, sizeof(src));
+	if (rb->nrenames > 0) {
+		rn = calloc(rb->nrenames, sizeof(*rn));
+		if (rn == NULL) {
+			errno = ENOMEM;
+			return m2d_error_sys(err, "malloc", NULL);
+		}
+		for (size_t i = 0; i < rb->nrenames; i++) {
+			rn[i].listed = rb->renames[i].listed;
+			rn[i].name = rb->renames[i].name;
+		}
+		src.renames = rn;
+		src.nrenames = rb->nrenames;
+	}
+	/* the userlist written at step 3 is the admin's to edit */
+	snprintf(ul, sizeof(ul), "%s/userlist-master", rb->cfg.work_dir);
+	if (users != NULL)
+		src.users = users;
+	else if (rb->steps[3].status == RB_DONE && lstat(ul, &st) == 0 &&
+		 S_ISREG(st.st_mode))
+		src.userlist = ul;
+	ret = plan_build(&rb->cfg, &src, out, err);
+	free(rn);
+	return ret;
+}
+
+int rb_build_plan(struct runbook *rb, struct m2d_error *err)
+{
+	struct plan p;
+
+	if (build(rb, NULL, &p, err) < 0)
+		return -1;
+	if (rb->have_plan)
+		plan_free(&rb->plan);
+	rb->plan = p;
+	rb->have_plan = true;
+	return 0;
+}
+
+int rb_test_plan(struct runbook *rb, struct plan *out, struct m2d_error *err)
+{
+	const char *users[M2D_MAX_TEST_USERS + 1];
+
+	if (rb->ntest == 0)
+		return m2d_error_set(err, M2D_ERR_USAGE, NULL,
+				     _("no test users chosen (step 5)"));
+	for (size_t i = 0; i < rb->ntest; i++)
+		users[i] = rb->test_users[i];
+	users[rb->ntest] = NULL;
+	return build(rb, users, out, err);
+}
+
+bool rb_is_test_user(const struct runbook *rb, const char *user)
+{
+	for (size_t i = 0; i < rb->ntest; i++)
+		if (strcmp(rb->test_users[i], user) == 0)
+			return true;
+	return false;
+}
+
+/* ------------------------------------------------------------------ */
+/* Decisions                                                          */
+
+static const struct plan_folder *find_folder(const struct runbook *rb,
+					     const char *listed)
+{
+	for (size_t i = 0; rb->have_plan && i < rb->plan.nfolders; i++)
+		if (strcmp(rb->plan.folders[i].listed, listed) == 0)
+			return &rb->plan.folders[i];
+	return NULL;
+}
+
+static struct rb_rename *find_rename(struct runbook *rb, const char *listed)
+{
+	for (size_t i = 0; i < rb->nrenames; i++)
+		if (strcmp(rb->renames[i].listed, listed) == 0)
+			return &rb->renames[i];
+	return NULL;
+}
+
+int rb_set_rename(struct runbook *rb, const char *listed, const char *name,
+		  struct m2d_error *err)
+{
+	const struct plan_folder *f;
+	struct rb_rename *r;
+	char *old = NULL;
+	bool existed;
+
+	if (!rb->have_plan && rb_build_plan(rb, err) < 0)
+		return -1;
+	f = find_folder(rb, listed);
+	if (f == NULL)
+		return m2d_error_set(err, M2D_ERR_USAGE, NULL,
+				     _("\"%s\" is not a folder of the plan"),
+				     listed);
+	if (f->name != NULL && strcmp(f->name, "INBOX") == 0 &&
+	    f->dirname != NULL && f->dirname[0] == '\0')
+		return m2d_error_set(err, M2D_ERR_USAGE, NULL,
+				     _("the INBOX cannot be renamed or "
+				       "excluded"));
+	r = find_rename(rb, listed);
+	existed = r != NULL;
+	if (r != NULL) {
+		old = r->name;
+		r->name = name != NULL ? strdup(name) : NULL;
+	} else if (add_rename(rb, listed, name) < 0) {
+		errno = ENOMEM;
+		return m2d_error_sys(err, "malloc", NULL);
+	}
+	/* rebuild and see whether the new name is taken */
+	if (rb_build_plan(rb, err) < 0)
+		goto undo;
+	f = find_folder(rb, listed);
+	if (name != NULL && (f == NULL || f->skip != PLAN_TAKEN)) {
+		m2d_error_set(err, M2D_ERR_NAME, NULL,
+			      _("\"%s\" cannot be used: %s"), name,
+			      f != NULL && f->reason != NULL ? f->reason :
+			      _("not taken"));
+		goto undo;
+	}
+	free(old);
+	return rb_save(rb, err);
+undo:
+	r = find_rename(rb, listed);
+	if (existed) {
+		free(r->name);
+		r->name = old;
+	} else {
+		free(r->listed);
+		free(r->name);
+		*r = rb->renames[--rb->nrenames];
+	}
+	{
+		struct m2d_error e2;
+
+		(void)rb_build_plan(rb, &e2);
+	}
+	return -1;
+}
+
+int rb_clear_rename(struct runbook *rb, const char *listed,
+		    struct m2d_error *err)
+{
+	struct rb_rename *r = find_rename(rb, listed);
+
+	if (r == NULL)
+		return 0;
+	free(r->listed);
+	free(r->name);
+	*r = rb->renames[--rb->nrenames];
+	if (rb_build_plan(rb, err) < 0)
+		return -1;
+	return rb_save(rb, err);
+}
+
+size_t rb_renames(const struct runbook *rb, const struct rb_rename **list)
+{
+	*list = rb->renames;
+	return rb->nrenames;
+}
+
+size_t rb_undecided(const struct runbook *rb)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; rb->have_plan && i < rb->plan.nfolders; i++)
+		n += rb->plan.folders[i].skip == PLAN_SKIP_NAME;
+	return n;
+}
+
+static bool in_plan(const struct runbook *rb, const char *user)
+{
+	for (size_t i = 0; i < rb->plan.nusers; i++)
+		if (strcmp(rb->plan.users[i].name, user) == 0)
+			return true;
+	return false;
+}
+
+int rb_set_test_users(struct runbook *rb, const char *const *users,
+		      size_t n, struct m2d_error *err)
+{
+	if (n == 0 || n > M2D_MAX_TEST_USERS)
+		return m2d_error_set(err, M2D_ERR_USAGE, NULL,
+				     _("choose 1 to %d test users"),
+				     M2D_MAX_TEST_USERS);
+	if (!rb->have_plan && rb_build_plan(rb, err) < 0)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		if (!in_plan(rb, users[i]))
+			return m2d_error_set(err, M2D_ERR_USAGE, NULL,
+					     _("\"%s\" is not a user of the "
+					       "plan"), users[i]);
+	for (size_t i = 0; i < rb->ntest; i++)
+		free(rb->test_users[i]);
+	rb->ntest = 0;
+	for (size_t i = 0; i < n; i++) {
+		rb->test_users[i] = strdup(users[i]);
+		if (rb->test_users[i] == NULL) {
+			errno = ENOMEM;
+			return m2d_error_sys(err, "malloc", NULL);
+		}
+		rb->ntest++;
+	}
+	return rb_save(rb, err);
+}
+
+size_t rb_test_users(const struct runbook *rb, const char *const **list)
+{
+	*list = (const char *const *)rb->test_users;
+	return rb->ntest;
+}
+
+size_t rb_propose_test_users(const struct runbook *rb, const char **out,
+			     size_t max)
+{
+	struct cand {
+		const char *name;
+		unsigned long long bytes;
+		int score;	/* 2 inbox and folders, 1 inbox only */
+	} *c;
+	size_t n = 0, nu;
+
+	if (rb->cfg.ntest_users > 0) {
+		for (int i = 0; i < rb->cfg.ntest_users && n < max; i++)
+			out[n++] = rb->cfg.test_users[i];
+		return n;
+	}
+	if (!rb->have_plan || rb->plan.nusers == 0)
+		return 0;
+	nu = rb->plan.nusers;
+	c = calloc(nu, sizeof(*c));
+	if (c == NULL)
+		return 0;
+	for (size_t u = 0; u < nu; u++) {
+		bool inbox = false;
+		size_t folders = 0;
+
+		c[u].name = rb->plan.users[u].name;
+		for (size_t i = 0; i < rb->plan.nfolders; i++) {
+			const struct plan_folder *f = &rb->plan.folders[i];
+
+			if (f->user != u || f->skip != PLAN_TAKEN)
+				continue;
+			if (f->dirname != NULL && f->dirname[0] == '\0')
+				inbox = true;
+			else
+				folders++;
+			if (f->size > 0)
+				c[u].bytes += (unsigned long long)f->size;
+		}
+		c[u].score = inbox ? (folders > 0 ? 2 : 1) : 0;
+	}
+	/* best score first, then the smallest */
+	for (int score = 2; score >= 0 && n < max; score--) {
+		for (;;) {
+			size_t best = nu;
+
+			for (size_t u = 0; u < nu; u++)
+				if (c[u].score == score && c[u].name != NULL &&
+				    (best == nu || c[u].bytes < c[best].bytes))
+					best = u;
+			if (best == nu || n >= max)
+				break;
+			out[n++] = c[best].name;
+			c[best].name = NULL;
+		}
+	}
+	free(c);
+	return n;
+}
+
+int rb_accept_defaults(struct runbook *rb, int step, struct m2d_error *err)
+{
+	if (!step_ok(step))
+		return m2d_error_set(err, M2D_ERR_USAGE, NULL,
+				     _("no step %d"), step);
+	if (step == 4) {
+		/* every suggested name, until nothing is left to decide
+		   (a suggestion can meet a name renamed into its way) */
+		for (int round = 0; round < 4; round++) {
+			bool changed = false;
+
+			if (rb_build_plan(rb, err) < 0)
+				return -1;
+			for (size_t i = 0; i < rb->plan.nfolders; i++) {
+				const struct plan_folder *f =
+					&rb->plan.folders[i];
+				struct rb_rename *r;
+
+				if (f->skip != PLAN_SKIP_NAME ||
+				    f->suggestion == NULL)
+					continue;
+				r = find_rename(rb, f->listed);
+				if (r != NULL) {
+					free(r->name);
+					r->name = strdup(f->suggestion);
+				} else if (add_rename(rb, f->listed,
+						      f->suggestion) < 0) {
+					errno = ENOMEM;
+					return m2d_error_sys(err, "malloc",
+							     NULL);
+				}
+				changed = true;
+			}
+			if (!changed)
+				break;
+		}
+		if (rb_build_plan(rb, err) < 0)
+			return -1;
+	}
+	if (step == 5 && rb->ntest == 0) {
+		const char *users[M2D_MAX_TEST_USERS];
+		size_t n;
+
+		if (!rb->have_plan && rb_build_plan(rb, err) < 0)
+			return -1;
+		n = rb_propose_test_users(rb, users,
+					  (size_t)rb->cfg.test_user_count);
+		if (n == 0)
+			return m2d_error_set(err, M2D_ERR_USAGE, NULL,
+					     _("no user to test with"));
+		if (rb_set_test_users(rb, users, n, err) < 0)
+			return -1;
+	}
+	if (rb_steps[step].flags & RB_CONFIRM)
+		rb->steps[step].confirmed = true;
+	return rb_save(rb, err);
+}
+
+int rb_confirm(struct runbook *rb, int step, bool yes, struct m2d_error *err)
+{
+	if (!step_ok(step))
+		return m2d_error_set(err, M2D_ERR_USAGE, NULL,
+				     _("no step %d"), step);
+	rb->steps[step].confirmed = yes;
+	return rb_save(rb, err);
+}
+
+/* ------------------------------------------------------------------ */
+/* Running                                                            */
+
+int rb_prerequisite(const struct runbook *rb, int step)
+{
+	if (!step_ok(step))
+		return -1;
+	for (int n = 0; n < RB_NSTEPS; n++) {
+		enum rb_status st;
+
+		if (!(rb_steps[step].needs & (UINT32_C(1) << n)))
+			continue;
+		st = rb->steps[n].status;
+		if (st == RB_DONE ||
+		    (st == RB_SKIPPED && !(rb_steps[n].flags & RB_GATE)))
+			continue;
+		return n;
+	}
+	return -1;
+}
+
+int rb_can_run(const struct runbook *rb, int step, char *why, size_t size)
+{
+	const struct rb_step_def *d;
+	int n;
+
+	if (!step_ok(step)) {
+		snprintf(why, size, _("there is no step %d"), step);
+		return 0;
+	}
+	d = &rb_steps[step];
+	n = rb_prerequisite(rb, step);
+	if (n >= 0) {
+		if (rb->steps[n].status == RB_SKIPPED)
+			snprintf(why, size, _("step %d (%s) is a gate and was "
+					      "skipped: it must pass first"),
+				 n, _(rb_steps[n].title));
+		else
+			snprintf(why, size, _("step %d (%s) must be done "
+					      "first: it is %s"),
+				 n, _(rb_steps[n].title),
+				 rb_status_str(rb->steps[n].status));
+		return 0;
+	}
+	if ((d->flags & RB_CONFIRM) && !rb->steps[step].confirmed) {
+		snprintf(why, size, _("step %d (%s) needs your explicit Yes"),
+			 step, _(d->title));
+		return 0;
+	}
+	if (step == 5 && rb->ntest == 0) {
+		snprintf(why, size, _("choose the test users first"));
+		return 0;
+	}
+	return 1;
+}
+
+int rb_run_step(struct runbook *rb, int step, bool force,
+		struct m2d_error *err)
+{
+	struct rb_step_state *st;
+	char why[512];
+	int r;
+
+	m2d_error_clear(err);
+	if (!step_ok(step))
+		return m2d_error_set(err, M2D_ERR_USAGE, NULL,
+				     _("there is no step %d"), step);
+	if (!force && rb_can_run(rb, step, why, sizeof(why)) == 0) {
+		m2d_error_set(err, M2D_ERR_USAGE, NULL, "%s", why);
+		return 0;
+	}
+	if (force && (rb_steps[step].flags & RB_CONFIRM) &&
+	    !rb->steps[step].confirmed) {
+		m2d_error_set(err, M2D_ERR_USAGE, NULL,
+			      _("step %d (%s) needs your explicit Yes"),
+			      step, _(rb_steps[step].title));
+		return 0;
+	}
+	st = &rb->steps[step];
+	st->status = RB_RUNNING;
+	st->started = time(NULL);
+	st->finished = 0;
+	m2d_config_set(&st->result, NULL);
+	m2d_config_set(&st->reason, NULL);
+	if (rb_save(rb, err) < 0) {
+		st->status = RB_PENDING;
+		return -1;
+	}
+	step_event(rb, step);
+	rb->running = step;
+	r = rb_steps[step].run(rb, err);
+	rb->running = -1;
+	st->finished = time(NULL);
+	if (r > 0) {
+		st->status = RB_DONE;
+	} else if (r == 0) {
+		st->status = RB_PENDING;	/* waits for a decision */
+	} else {
+		char buf[M2D_ERROR_PATH_MAX + M2D_ERROR_MSG_MAX + 64];
+
+		st->status = RB_FAILED;
+		if (st->result == NULL)
+			m2d_config_set(&st->result,
+				       m2d_error_str(err, buf, sizeof(buf)));
+	}
+	{
+		struct m2d_error e2;
+
+		if (rb_save(rb, &e2) < 0 && r >= 0) {
+			*err = e2;
+			r = -1;
+		}
+	}
+	step_event(rb, step);
+	return r > 0 ? 1 : r;
+}
+
+int rb_skip_step(struct runbook *rb, int step, const char *reason,
+		 bool force, struct m2d_error *err)
+{
+	if (!step_ok(step))
+		return m2d_error_set(err, M2D_ERR_USAGE, NULL,
+				     _("there is no step %d"), step);
+	if (reason == NULL || reason[0] == '\0')
+		return m2d_error_set(err, M2D_ERR_USAGE, NULL,
+				     _("skipping a step needs a reason"));
+	if ((rb_steps[step].flags & RB_GATE) && !force)
+		return m2d_error_set(err, M2D_ERR_USAGE, NULL,
+				     _("step %d (%s) is a gate: it cannot be "
+				       "skipped"), step,
+				     _(rb_steps[step].title));
+	rb->steps[step].status = RB_SKIPPED;
+	rb->steps[step].finished = time(NULL);
+	m2d_config_set(&rb->steps[step].reason, reason);
+	if (rb_save(rb, err) < 0)
+		return -1;
+	step_event(rb, step);
+	return 0;
+}
+
+int rb_undo_step(struct runbook *rb, int step, struct m2d_error *err)
+{
+	int r;
+
+	m2d_error_clear(err);
+	if (!step_ok(step))
+		return m2d_error_set(err, M2D_ERR_USAGE, NULL,
+				     _("there is no step %d"), step);
+	if (rb_steps[step].undo_fn == NULL)
+		return 0;
+	rb->running = step;
+	r = rb_steps[step].undo_fn(rb, err);
+	rb->running = -1;
+	if (r < 0)
+		return -1;
+	rb->steps[step].status = RB_PENDING;
+	rb->steps[step].confirmed = false;
+	rb_result(rb, step, _("undone"));
+	if (rb_save(rb, err) < 0)
+		return -1;
+	step_event(rb, step);
+	return r;
+}
+
+int rb_batch_run(struct runbook *rb, const struct rb_batch *batch,
+		 int *stopped_at, struct m2d_error *err)
+{
+	int to = batch->to < RB_NSTEPS ? batch->to : RB_NSTEPS - 1;
+
+	*stopped_at = -1;
+	for (int s = batch->from < 0 ? 0 : batch->from; s <= to; s++) {
+		int r;
+
+		if (rb->steps[s].status == RB_DONE ||
+		    rb->steps[s].status == RB_SKIPPED)
+			continue;
+		if (rb->opts.cancel != NULL && *rb->opts.cancel) {
+			*stopped_at = s;
+			return m2d_error_set(err, M2D_ERR_CANCELLED, NULL,
+					     _("cancelled before step %d"),
+					     s), 1;
+		}
+		if (batch->yes && rb_accept_defaults(rb, s, err) < 0) {
+			*stopped_at = s;
+			return -1;
+		}
+		r = rb_run_step(rb, s, batch->force, err);
+		if (r <= 0) {
+			*stopped_at = s;
+			return r < 0 ? -1 : 1;
+		}
+	}
+	return 0;
+}
