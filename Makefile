@@ -72,6 +72,9 @@ $(BUILD)/src/%.o: src/%.c $(HEADERS)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
 
+# The command line calls the wizard through ui/wizard.h (no curses there).
+$(BUILD)/src/cli-runbook.o: CPPFLAGS += -Iui
+
 $(BUILD)/ui/%.o: ui/%.c $(HEADERS)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) -Iui $(NCURSES_CFLAGS) $(ALL_CFLAGS) -c -o $@ $<

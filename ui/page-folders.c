@@ -50,6 +50,7 @@ static void add_folder(struct wz_page *page, const char *listed,
 	if (row == NULL)
 		return;
 	row->ref = ref;
+	row->key = strdup(listed);
 	if (r == NULL)
 		row->info = wz_strdupf(_("Suggested: %s.  %s: %s"),
 				       suggestion != NULL && *suggestion ?

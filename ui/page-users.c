@@ -85,6 +85,7 @@ void wz_page_users(struct wz_page *page, const struct plan *plan,
 		if (row == NULL)
 			break;
 		row->ref = (int)u;
+		row->key = strdup(pu->name);
 		row->info = wz_strdupf(_("%s: maildir %s, home %s"), pu->name,
 				       pu->target != NULL ? pu->target : "-",
 				       pu->home != NULL ? pu->home : "-");
@@ -140,6 +141,7 @@ void wz_page_subset(struct wz_page *page, const struct plan *plan,
 		if (row == NULL)
 			break;
 		row->ref = (int)u;
+		row->key = strdup(plan->users[u].name);
 		row->checked = in_list(plan->users[u].name, chosen, nchosen);
 		n += row->checked;
 	}

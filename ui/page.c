@@ -21,6 +21,7 @@ static void row_free(struct wz_row *row)
 	free(row->text);
 	free(row->detail);
 	free(row->info);
+	free(row->key);
 }
 
 void wz_page_clear_rows(struct wz_page *page)

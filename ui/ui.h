@@ -190,6 +190,8 @@ struct wz_row {
 	int ref;		/* index into the source data (-1: none) */
 	char *detail;		/* Enter on the row (checks), or NULL */
 	char *info;		/* shown under the list while selected */
+	char *key;		/* what the row stands for ("bob/mail/x",
+				 * a user name), or NULL */
 };
 
 struct wz_gauge {
