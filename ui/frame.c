@@ -198,7 +198,7 @@ static int sidebar_width(int cols)
 {
 	int w = cols / 4;
 
-	return w < 24 ? 24 : w > 36 ? 36 : w;
+	return w < 27 ? 27 : w > 36 ? 36 : w;
 }
 
 static void draw_steps(WINDOW *win, const struct wz_frame *f, int y, int h,

@@ -31,9 +31,10 @@ static void add_folder(struct wz_page *page, const char *listed,
 	if (r == NULL) {
 		tag = _("choose");
 		color = WZ_C_WARN;
-		text = wz_strdupf("%s\t%s %s", listed, _("suggested:"),
-				  suggestion != NULL && *suggestion ?
-				  suggestion : _("(none: edit)"));
+		text = suggestion != NULL && *suggestion ?
+			wz_strdupf(_("%s\t%s (suggested)"), listed,
+				   suggestion) :
+			wz_strdupf(_("%s\t(none: e to type one)"), listed);
 		(*todo)++;
 	} else if (r->name == NULL) {
 		tag = _("excluded");
@@ -70,7 +71,7 @@ void wz_page_folders(struct wz_page *page, const struct plan *plan,
 	page->select = true;
 	wz_page_set(&page->columns, _("Folder\tNew name"));
 	page->ncols = 2;
-	page->colw[0] = -55;	/* percent of the width */
+	page->colw[0] = -50;	/* percent of the width */
 	page->colw[1] = 0;
 	wz_page_set(&page->empty, plan == NULL ?
 		    _("No plan yet: the folders come from step 3.") :

@@ -24,14 +24,25 @@ void wz_mig_free(struct wz_mig *mig)
 	memset(mig, 0, sizeof(*mig));
 }
 
-static struct wz_mig_line *find_line(struct wz_mig *mig,
-				     const struct plan_folder *f)
+static void set_detail(struct wz_mig_line *l, const struct m2d_error *err)
+{
+	char buf[M2D_ERROR_MSG_MAX + M2D_ERROR_PATH_MAX + 64];
+
+	if (err == NULL || err->msg[0] == '\0')
+		return;
+	free(l->detail);
+	l->detail = strdup(m2d_error_str(err, buf, sizeof(buf)));
+}
+
+/* The line of KEY (a plan_folder or plan_user), made when new. */
+static struct wz_mig_line *find_line(struct wz_mig *mig, const void *key,
+				     const char *name, long long size)
 {
 	struct wz_mig_line *l;
 	size_t i;
 
 	for (i = mig->nlines; i > 0; i--)
-		if (mig->lines[i - 1].key == f)
+		if (mig->lines[i - 1].key == key)
 			return &mig->lines[i - 1];
 	if (mig->nlines == mig->cap) {
 		size_t ncap = mig->cap ? mig->cap * 2 : 64;
@@ -45,11 +56,11 @@ static struct wz_mig_line *find_line(struct wz_mig *mig,
 	}
 	l = &mig->lines[mig->nlines];
 	memset(l, 0, sizeof(*l));
-	l->key = f;
-	l->listed = strdup(f->listed != NULL ? f->listed : "?");
+	l->key = key;
+	l->listed = strdup(name != NULL ? name : "?");
 	if (l->listed == NULL)
 		return NULL;
-	l->size = f->size;
+	l->size = size;
 	mig->nlines++;
 	return l;
 }
@@ -60,9 +71,23 @@ void wz_mig_event(struct wz_mig *mig, const struct migrate_report *rep)
 
 	if (rep->totals != NULL)
 		mig->totals = *rep->totals;
+	if (rep->folder == NULL && rep->user != NULL &&
+	    (rep->event == MIGRATE_USER_DONE ||
+	     rep->event == MIGRATE_USER_FAILED)) {
+		/* migrate-users: one line per user */
+		l = find_line(mig, rep->user, rep->user->name, 0);
+		if (l == NULL)
+			return;
+		l->seq = ++mig->seq;
+		l->state = rep->event == MIGRATE_USER_DONE ? WZ_MIG_DONE :
+			WZ_MIG_FAILED;
+		set_detail(l, rep->error);
+		return;
+	}
 	if (rep->folder == NULL)
 		return;
-	l = find_line(mig, rep->folder);
+	l = find_line(mig, rep->folder, rep->folder->listed,
+		      rep->folder->size);
 	if (l == NULL)
 		return;
 	l->seq = ++mig->seq;
@@ -81,7 +106,9 @@ void wz_mig_event(struct wz_mig *mig, const struct migrate_report *rep)
 		l->state = WZ_MIG_UNCHANGED;
 		break;
 	case MIGRATE_FOLDER_FAILED:
-		l->state = WZ_MIG_FAILED;
+		l->state = rep->error != NULL &&
+			rep->error->code == M2D_ERR_CANCELLED ?
+			WZ_MIG_STOPPED : WZ_MIG_FAILED;
 		break;
 	default:
 		break;
@@ -92,12 +119,7 @@ void wz_mig_event(struct wz_mig *mig, const struct migrate_report *rep)
 		if (rep->stats->source_size > 0)
 			l->size = rep->stats->source_size;
 	}
-	if (rep->error != NULL && rep->error->msg[0] != '\0') {
-		char buf[M2D_ERROR_MSG_MAX + M2D_ERROR_PATH_MAX + 64];
-
-		free(l->detail);
-		l->detail = strdup(m2d_error_str(rep->error, buf, sizeof(buf)));
-	}
+	set_detail(l, rep->error);
 }
 
 static int rank(enum wz_mig_state s)
@@ -127,6 +149,7 @@ static const char *state_tag(enum wz_mig_state s, enum wz_color *color)
 	case WZ_MIG_FAILED: *color = WZ_C_FAIL; return _("failed");
 	case WZ_MIG_DONE: *color = WZ_C_OK; return _("done");
 	case WZ_MIG_UNCHANGED: *color = WZ_C_DIM; return _("unchanged");
+	case WZ_MIG_STOPPED: *color = WZ_C_WARN; return _("stopped");
 	case WZ_MIG_SKIPPED: default: *color = WZ_C_WARN; return _("skipped");
 	}
 }

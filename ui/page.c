@@ -270,7 +270,8 @@ void wz_page_draw(WINDOW *win, struct wz_page *page, const struct wz_rect *r)
 		int nl = wz_wrap(page->intro, r->w, &lines), max, k;
 
 		max = page->intro_max > 0 ? page->intro_max :
-			has_list || page->gauge.shown ? r->h / 3 : r->h;
+			has_list || page->gauge.shown ?
+			(r->h / 5 < 2 ? 2 : r->h / 5) : r->h;
 		y++;
 		for (k = 0; k < nl && k < max && y < bottom; k++) {
 			if (k == max - 1 && nl > max) {

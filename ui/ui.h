@@ -267,7 +267,7 @@ void wz_page_report(struct wz_page *page, const char *text);
 /* The migration's progress, as the event callback collects it. */
 enum wz_mig_state {
 	WZ_MIG_RUNNING, WZ_MIG_FAILED, WZ_MIG_DONE, WZ_MIG_UNCHANGED,
-	WZ_MIG_SKIPPED,
+	WZ_MIG_SKIPPED, WZ_MIG_STOPPED,
 };
 
 struct wz_mig_line {

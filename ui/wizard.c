@@ -129,7 +129,11 @@ static void chosen_load(struct app *a)
 	chosen_free(a);
 	n = rb_test_users(a->rb, &list);
 	if (n == 0) {
-		n = rb_propose_test_users(a->rb, proposed, MAX_CHOSEN);
+		int want = rb_config(a->rb)->test_user_count;
+
+		n = rb_propose_test_users(a->rb, proposed,
+					  want < 1 ? 1 : want > MAX_CHOSEN ?
+					  MAX_CHOSEN : (size_t)want);
 		list = proposed;
 	}
 	for (i = 0; i < n && i < MAX_CHOSEN; i++) {
@@ -278,8 +282,13 @@ static void build_page(struct app *a)
 				a->mig.totals = *rb_migrate_totals(a->rb);
 		}
 		wz_page_migrate(p, &a->mig);
-		if (a->mig_step != a->cur && st->status != RB_DONE)
+		if (st->status == RB_DONE) {
+			p->gauge.fraction = 1.0;
+			wz_page_set(&p->empty, _("Done: the figures are "
+						 "above."));
+		} else if (a->mig_step != a->cur) {
 			p->gauge.shown = false;
+		}
 		pthread_mutex_unlock(&a->lock);
 		break;
 	case RB_PAGE_IMAP:
@@ -431,14 +440,14 @@ static char *ask_line(struct app *a, const char *title, const char *text,
 /* A destructive or consequential question; No unless the admin says
  * Yes. */
 static bool ask_yes(struct app *a, const char *title, const char *text,
-		    bool danger)
+		    bool danger, bool default_yes)
 {
 	struct wz_dialog d;
 	int r;
 
 	wz_dialog_init(&d, title, text, _("Yes"), _("No"));
 	d.danger = danger;
-	d.focus_yes = false;
+	d.focus_yes = default_yes;
 	r = dialog_run(a, &d);
 	wz_dialog_free(&d);
 	return r == 1;
@@ -535,7 +544,8 @@ static void start_step(struct app *a, int step)
 		char *title = wz_strdupf(_("Step %d: %s"), d->number,
 					 _(d->title));
 		bool yes = text != NULL && title != NULL &&
-			ask_yes(a, title, text, (d->flags & RB_CHANGES) != 0);
+			ask_yes(a, title, text, (d->flags & RB_CHANGES) != 0,
+				false);
 
 		free(text);
 		free(title);
@@ -604,6 +614,7 @@ static void finish_step(struct app *a)
 
 	pthread_join(a->thread, NULL);
 	a->running = false;
+	*a->cancel = 0;		/* that stop is done; the next may run */
 	pthread_mutex_lock(&a->lock);
 	a->mig.running = false;
 	a->mig.cancelling = false;
@@ -676,7 +687,7 @@ static void undo_step(struct app *a)
 	}
 	text = wz_strdupf("%s\n\n%s", d->undo != NULL ? _(d->undo) : "",
 			  _("Undo this step?"));
-	yes = text != NULL && ask_yes(a, _("Undo"), text, true);
+	yes = text != NULL && ask_yes(a, _("Undo"), text, true, false);
 	free(text);
 	if (!yes)
 		return;
@@ -891,7 +902,7 @@ static void offer_resume(struct app *a)
 	refresh_steps(a);
 	a->cur = next;
 	build_page(a);
-	if (text != NULL && !ask_yes(a, _("Resume"), text, false))
+	if (text != NULL && !ask_yes(a, _("Resume"), text, false, true))
 		go_to(a, 0);
 	free(text);
 }
