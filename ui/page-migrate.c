@@ -166,7 +166,7 @@ void wz_page_migrate(struct wz_page *page, const struct wz_mig *mig)
 	page->select = false;
 	wz_page_set(&page->columns, _("Folder\tMessages\tProgress"));
 	page->ncols = 3;
-	page->colw[0] = -60;
+	page->colw[0] = -45;
 	page->colw[1] = 10;
 	page->colw[2] = 0;
 	wz_page_set(&page->empty, mig->running ? _("Starting...") :
