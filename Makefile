@@ -4,7 +4,9 @@
 #   make check            run every test; ends with "N passed, N failed"
 #   make check SANITIZE=address,undefined
 #   make bench            measure convert against a floor (see bench/)
-#   make install PREFIX=/usr/local DESTDIR=
+#   make install PREFIX=/usr/local DESTDIR= sysconfdir=/etc
+#   make pot              extract the strings into po/mbox2dovecot.pot
+#   make update-po        merge the .pot into every po/LANG.po
 
 PACKAGE = mbox2dovecot
 VERSION = 0.1
@@ -66,7 +68,63 @@ UI_VIEW_OBJS = $(filter-out $(BUILD)/ui/wizard.o,$(UI_OBJS))
 
 HEADERS = $(wildcard include/*.h src/*.h tests/unit/*.h ui/*.h)
 
-all: $(PROG) $(UNIT_BINS) $(TOOL_BINS)
+# ---- translations (po/) ----
+# po/POTFILES lists the sources xgettext reads (make pot rewrites it from
+# src/*.c and ui/*.c); po/LINGUAS the languages.  make compiles each
+# po/LANG.po into $(BUILD)/locale/LANG/LC_MESSAGES/mbox2dovecot.mo, so
+# MBOX2DOVECOT_LOCALEDIR=$(BUILD)/locale runs translated from the build
+# tree.
+LINGUAS = $(shell cat po/LINGUAS 2>/dev/null)
+PO_FILES = $(LINGUAS:%=po/%.po)
+MO_FILES = $(LINGUAS:%=$(BUILD)/locale/%/LC_MESSAGES/$(PACKAGE).mo)
+POT = po/$(PACKAGE).pot
+XGETTEXT_OPTS = --keyword=_ --keyword=N_ --keyword=ngettext:1,2 \
+	--from-code=UTF-8 --add-comments=TRANSLATORS: --language=C \
+	--package-name=$(PACKAGE) --package-version=$(VERSION) \
+	--msgid-bugs-address="the mbox2dovecot issue tracker" --sort-by-file
+
+all: $(PROG) $(UNIT_BINS) $(TOOL_BINS) $(MO_FILES)
+
+$(BUILD)/locale/%/LC_MESSAGES/$(PACKAGE).mo: po/%.po
+	@mkdir -p $(@D)
+	msgfmt --check -o $@ $<
+
+pot:
+	@ls src/*.c $(wildcard ui/*.c) | LC_ALL=C sort >po/POTFILES
+	xgettext $(XGETTEXT_OPTS) -f po/POTFILES -o $(POT)
+
+update-po: pot
+	@for l in $(LINGUAS); do \
+		echo "po/$$l.po:"; \
+		msgmerge --quiet --update --backup=none --previous \
+			po/$$l.po $(POT) || exit 1; \
+		msgfmt --check --statistics -o /dev/null po/$$l.po; \
+	done
+
+# make check: every catalogue compiles cleanly (format strings included)
+# and the manual pages lint clean, before the tests run.
+MANPAGES = man/$(PACKAGE).1 man/$(PACKAGE).conf.5
+
+check-po:
+	@for p in $(PO_FILES); do \
+		printf '%s: ' $$p; \
+		msgfmt --check --statistics -o /dev/null $$p 2>&1 || exit 1; \
+	done
+
+check-man:
+	@command -v mandoc >/dev/null || \
+		{ echo "check-man: mandoc is not installed" >&2; exit 1; }
+	mandoc -Tlint -Wwarning $(MANPAGES)
+	@# groff's warnings too, where man-db is installed
+	@if command -v man >/dev/null && command -v groff >/dev/null; then \
+	for m in $(MANPAGES); do \
+		w=$$(LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -E UTF-8 \
+			-l $$m 2>&1 >/dev/null); \
+		if [ -n "$$w" ]; then echo "$$m: $$w" >&2; exit 1; fi; \
+	done; fi
+
+.PHONY: pot update-po check-po check-man
+# ---- end translations ----
 
 $(BUILD)/src/%.o: src/%.c $(HEADERS)
 	@mkdir -p $(@D)
@@ -109,7 +167,7 @@ $(BUILD)/tools/%: tests/tools/%.c $(LIB) $(HEADERS)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
 
-check: all
+check: all check-po check-man
 	@BUILD=$(BUILD) sh tests/run-tests.sh
 
 # The unit tests under valgrind (a plain build: not with SANITIZE).
@@ -122,12 +180,31 @@ bench: all
 demo: all
 	@BUILD=$(BUILD) sh tests/demo.sh
 
-install: $(PROG)
-	install -d $(DESTDIR)$(bindir)
+# The sample configuration goes beside the admin's: an existing
+# $(sysconfdir)/mbox2dovecot.conf is never touched.
+install: $(PROG) $(MO_FILES)
+	install -d $(DESTDIR)$(bindir) $(DESTDIR)$(mandir)/man1 \
+		$(DESTDIR)$(mandir)/man5 $(DESTDIR)$(sysconfdir)
 	install -m 0755 $(PROG) $(DESTDIR)$(bindir)/$(PACKAGE)
+	install -m 0644 man/$(PACKAGE).1 $(DESTDIR)$(mandir)/man1/
+	install -m 0644 man/$(PACKAGE).conf.5 $(DESTDIR)$(mandir)/man5/
+	install -m 0644 $(PACKAGE).conf.sample $(DESTDIR)$(sysconfdir)/
+	@for l in $(LINGUAS); do \
+		d=$(DESTDIR)$(localedir)/$$l/LC_MESSAGES; \
+		echo "install $$d/$(PACKAGE).mo"; \
+		install -d $$d && \
+		install -m 0644 $(BUILD)/locale/$$l/LC_MESSAGES/$(PACKAGE).mo \
+			$$d/ || exit 1; \
+	done
 
 uninstall:
 	rm -f $(DESTDIR)$(bindir)/$(PACKAGE)
+	rm -f $(DESTDIR)$(mandir)/man1/$(PACKAGE).1
+	rm -f $(DESTDIR)$(mandir)/man5/$(PACKAGE).conf.5
+	rm -f $(DESTDIR)$(sysconfdir)/$(PACKAGE).conf.sample
+	for l in $(LINGUAS); do \
+		rm -f $(DESTDIR)$(localedir)/$$l/LC_MESSAGES/$(PACKAGE).mo; \
+	done
 
 # ---- fuzzing (make fuzz) ----
 # libFuzzer targets (tests/fuzz/fuzz-*.c, see tests/fuzz/README), built with
@@ -161,7 +238,7 @@ $(FUZZ_LIB): $(FUZZ_LIB_OBJS)
 $(FUZZ_BUILD)/fuzz-%: tests/fuzz/fuzz-%.c tests/fuzz/fuzz-common.h \
 		$(FUZZ_LIB) $(HEADERS)
 	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< \
-		$(FUZZ_LIB) -lconfuse -pthread
+		$(FUZZ_LIB) -lconfuse -pthread $(OPENSSL_LIBS)
 
 fuzz-build: $(FUZZ_BINS)
 

@@ -21,6 +21,8 @@
  *                          dates      per folder, FETCH 1:* INTERNALDATE
  *                                     equals the From_ dates in order,
  *                                     so the folder sorts by date as before
+ *                                     (a folder whose count differs is
+ *                                     left to "counts" and not compared)
  *                          create     a new folder can be created and
  *                                     deleted
  *                          move       a message can be moved to another
@@ -29,6 +31,18 @@
  *                                     existing message or folder is ever
  *                                     changed, and the scratch folders
  *                                     are deleted again)
+ *
+ * Scratch folders are "m2d-test-XXXXXXXX" (random, not yet listed) and,
+ * for the move, its child ".../b" (or "...-b" on a server without
+ * levels).  The message moved is a COPY of INBOX's message 1 (INBOX only
+ * EXAMINEd), or an APPENDed test message when INBOX is empty; MOVE when
+ * the server has it, else COPY, STORE \Deleted and EXPUNGE in the
+ * scratch folder.  Folders are opened with EXAMINE for counts and dates.
+ *
+ * LOGINDISABLED (and STARTTLS offered): STARTTLS first.  The certificate
+ * is verified (system CAs, host name) except on a numeric loopback host
+ * (127.0.0.0/8, ::1): the local Dovecot's self-signed certificate.  A
+ * PREAUTH greeting fails "login" (the account was not tested).
  *   imap_doveadm_counts() "doveadm [-c CONF] mailbox status -u USER
  *                          messages *" for one user, compared with the
  *                          expected counts
@@ -70,7 +84,8 @@ struct imap_test_params {
 	 * and only the first dates are compared. */
 	bool at_least;
 	/* When set, one more check, "delivered": INBOX holds a message
-	 * with this Message-ID (SEARCH HEADER Message-ID). */
+	 * with this Message-ID (SEARCH HEADER Message-ID), searched once
+	 * after "dates" (the caller waits for the delivery). */
 	const char *find_message_id;
 	unsigned int timeout;		/* seconds per reply; 0 = 30 */
 };
@@ -79,7 +94,8 @@ struct imap_test_params {
 
 struct imap_check {
 	const char *id;			/* "login", "list", "counts", "dates",
-					 * "create", "move" (JSON ids) */
+					 * "delivered", "create", "move" (JSON
+					 * ids, in this order) */
 	bool ok;
 	char detail[512];		/* translated: figures, or what
 					 * differed first */

@@ -295,12 +295,14 @@ void checks_eval_dovecot(const struct check_dovecot_facts *f,
 	}
 	check_item_value(item, "layout", layout_name(f));
 	if (f->layout == DC_LAYOUT_CONFD)
+		/* the file name is an argument: xgettext cannot see the
+		   macro inside a literal, the msgid would be cut short */
 		DETAIL(item, f->local_conf ?
 		       _("%s includes conf.d/*.conf and local.conf: our "
-			 "settings go in conf.d/" DC_UNIT_FILE " (local.conf "
-			 "must not override them)") :
+			 "settings go in conf.d/%s (local.conf must not "
+			 "override them)") :
 		       _("%s includes conf.d/*.conf: our settings go in "
-			 "conf.d/" DC_UNIT_FILE), f->conf_path);
+			 "conf.d/%s"), f->conf_path, DC_UNIT_FILE);
 	else
 		DETAIL(item, _("%s is one file: our settings go in a marked "
 			       "block at its end"), f->conf_path);

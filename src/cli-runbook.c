@@ -130,7 +130,9 @@ static void usage(FILE *out)
 		       "       %s --batch [--yes] [--resume | --step N | --from "
 		       "N] [--to N] [--force] [--config FILE]\n"
 		       "       %s --status | --report | --skip N --reason "
-		       "TEXT | --undo N  [--config FILE]\n"), cli_progname,
+		       "TEXT | --undo N  [--config FILE]\n"
+		       "  --confirm N   the explicit Yes for step N (may be "
+		       "repeated)\n"), cli_progname,
 		cli_progname, cli_progname);
 }
 
@@ -176,6 +178,7 @@ int cmd_runbook(int argc, char **argv)
 		{ "reason", required_argument, NULL, 'R' },
 		{ "undo", required_argument, NULL, 'u' },
 		{ "report", no_argument, NULL, 'p' },
+		{ "confirm", required_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -190,6 +193,7 @@ int cmd_runbook(int argc, char **argv)
 	enum mode mode = MODE_WIZARD;
 	bool resume = false;
 	int c, step = -1, target = -1, ret = EXIT_FAILED, stopped;
+	int confirm[64], nconfirm = 0;
 
 	memset(&batch, 0, sizeof(batch));
 	batch.to = RB_NSTEPS - 1;
@@ -235,6 +239,14 @@ int cmd_runbook(int argc, char **argv)
 		case 'R':
 			reason = optarg;
 			break;
+		case 'C': {
+			int n;
+
+			if (parse_step(optarg, &n) < 0 || nconfirm >= 64)
+				goto usage;
+			confirm[nconfirm++] = n;
+			break;
+		}
 		case 'h':
 			usage(stdout);
 			return EXIT_OK;
@@ -265,6 +277,12 @@ int cmd_runbook(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 
+	/* --confirm N: the admin's Yes for step N, given on the command
+	   line (the wizard asks for it on the step's page) */
+	for (int i = 0; i < nconfirm; i++) {
+		if (rb_confirm(rb, confirm[i], true, &err) < 0)
+			goto fail;
+	}
 	switch (mode) {
 	case MODE_STATUS:
 		print_status(rb);

@@ -79,6 +79,7 @@ int cmd_verify(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_dovecot_conf(int argc, char **argv);
 int cmd_postfix_conf(int argc, char **argv);
+int cmd_sandbox(int argc, char **argv);
 /* No command, or only options: the wizard, or the runbook headless. */
 int cmd_runbook(int argc, char **argv);
 

@@ -3,7 +3,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <arpa/inet.h>
 #include <netdb.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -266,6 +268,8 @@ static int parse_args(struct parser *ps, int depth, struct imap_arg **args_r,
 			size = nsize;
 		}
 		if (parse_arg(ps, depth, &args[count]) < 0) {
+			/* what the failed one holds (an unterminated list) */
+			arg_free(&args[count]);
 			args_free(args, count);
 			return -1;
 		}
@@ -552,8 +556,9 @@ static void arm(struct imap_client *c)
 static int timed_out(struct imap_client *c, struct m2d_error *err)
 {
 	m2d_error_set(err, M2D_ERR_SYS, c->where,
-		      _("no answer from the IMAP server within %u seconds"),
-		      c->timeout);
+		      ngettext("no answer from the IMAP server within %u "
+			       "second", "no answer from the IMAP server "
+			       "within %u seconds", c->timeout), c->timeout);
 	err->sys_errno = ETIMEDOUT;
 	return -1;
 }
@@ -1246,7 +1251,7 @@ int imap_client_command(struct imap_client *c, struct imap_reply *reply,
 			struct m2d_error *err, const char *fmt, ...)
 {
 	struct out o = { NULL, 0, 0, false };
-	char tag[16], num[24], name[MAX_NAME_UTF7];
+	char tag[16], num[32], name[MAX_NAME_UTF7];
 	bool literal_plus = imap_client_has_cap(c, "LITERAL+");
 	const char *p;
 	va_list ap;
@@ -1360,12 +1365,23 @@ int imap_client_capability(struct imap_client *c, struct m2d_error *err)
 	return 0;
 }
 
-/* 127.0.0.1 (and ::1): the test talks to the Dovecot on this very host,
- * whose certificate is often the self-signed one the package made; there
- * is nobody in between to verify against, so no CA check is done. */
+/*
+ * A loopback address (127.0.0.1, any 127/8, ::1), given as a number: the
+ * test talks to the Dovecot on this very host, whose certificate is often
+ * the self-signed one its package made, and nobody is in between; so no
+ * CA check is done there.  Any other host, a name included, is verified
+ * against the system's CAs and must match the name.
+ */
 static bool is_loopback(const char *host)
 {
-	return strcmp(host, "127.0.0.1") == 0 || strcmp(host, "::1") == 0;
+	struct in_addr a4;
+	struct in6_addr a6;
+
+	if (inet_pton(AF_INET, host, &a4) == 1)
+		return (ntohl(a4.s_addr) >> 24) == 127;
+	if (inet_pton(AF_INET6, host, &a6) == 1)
+		return IN6_IS_ADDR_LOOPBACK(&a6);
+	return false;
 }
 
 int imap_client_starttls(struct imap_client *c, struct m2d_error *err)

@@ -1,6 +1,7 @@
 /* imap-test.c - the runbook's IMAP test (see imap-test.h) */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -420,8 +421,11 @@ static bool check_list(struct run *r)
 					      nmissing), nmissing, missing);
 		return false;
 	}
-	check_set(ck, true, _("INBOX and the %zu expected folders are listed "
-			      "(%zu in all)"), r->p->nfolders, r->nlisted);
+	check_set(ck, true, ngettext("INBOX and the %zu expected folder are "
+				     "listed (%zu in all)",
+				     "INBOX and the %zu expected folders are "
+				     "listed (%zu in all)", r->p->nfolders),
+		  r->p->nfolders, r->nlisted);
 	return true;
 }
 
@@ -432,15 +436,16 @@ static void check_counts_dates(struct run *r)
 	struct imap_check *counts = check_add(r, "counts");
 	struct imap_check *dates = check_add(r, "dates");
 	size_t i, ncount_bad = 0, nskipped = 0;
-	unsigned long total = 0, ndates = 0, ndate_bad = 0;
+	unsigned long total = 0, want_total = 0, ndates = 0, ndate_bad = 0;
 	char first_count[512] = "", first_date[512] = "", text[400];
 
 	for (i = 0; i < r->p->nfolders && !r->dead; i++) {
 		const struct imap_expect *f = &r->p->folders[i];
 		struct imap_reply reply;
 		char sname[NAME_MAX_UTF8];
-		unsigned long exists, j;
+		unsigned long exists, j, n;
 		long long *got = NULL;
+		char seq[32];
 		bool seen;
 
 		to_server(r, f->name, sname, sizeof(sname));
@@ -459,20 +464,30 @@ static void check_counts_dates(struct run *r)
 		exists = resp_exists(&reply, &seen);
 		imap_reply_free(&reply);
 		total += exists;
-		if (exists != f->messages) {
+		want_total += f->messages;
+		if (exists != f->messages &&
+		    !(r->p->at_least && exists > f->messages)) {
 			if (ncount_bad++ == 0)
 				snprintf(first_count, sizeof(first_count),
+					 r->p->at_least ?
+					 _("%s: %lu messages on the server, "
+					   "fewer than the %lu in the mbox") :
 					 _("%s: %lu messages on the server, %lu "
 					   "in the mbox"), f->name, exists,
 					 f->messages);
 			nskipped++;
 			continue;
 		}
-		if (exists == 0)
+		/* the messages of the mbox (AT_LEAST: new mail follows) */
+		n = f->messages;
+		if (n == 0)
 			continue;
-		if (!cmd(r, &reply, "FETCH 1:* (INTERNALDATE)", NULL, NULL))
+		snprintf(seq, sizeof(seq), "1:%lu", n);
+		if (!cmd(r, &reply, "FETCH %a (INTERNALDATE)", seq, NULL))
 			break;
-		got = calloc(exists, sizeof(*got));
+		got = malloc(n * sizeof(*got));
+		for (j = 0; got != NULL && j < n; j++)
+			got[j] = LLONG_MIN;	/* not given */
 		if (got != NULL && imap_reply_ok(&reply)) {
 			for (j = 0; j < reply.nuntagged; j++) {
 				const struct imap_resp *u = &reply.untagged[j];
@@ -480,7 +495,7 @@ static void check_counts_dates(struct run *r)
 				size_t k;
 
 				if (!u->has_number || u->number < 1 ||
-				    u->number > exists ||
+				    u->number > n ||
 				    strcmp(u->name, "FETCH") != 0 ||
 				    u->count < 1 ||
 				    u->args[0].type != IMAP_ARG_LIST)
@@ -509,7 +524,7 @@ static void check_counts_dates(struct run *r)
 			got = NULL;
 		}
 		imap_reply_free(&reply);
-		for (j = 0; got != NULL && j < exists; j++) {
+		for (j = 0; got != NULL && j < n; j++) {
 			char want[64], have[64];
 
 			ndates++;
@@ -518,7 +533,7 @@ static void check_counts_dates(struct run *r)
 			if (ndate_bad++ > 0)
 				continue;
 			fmt_time((long long)f->dates[j], want, sizeof(want));
-			if (got[j] == 0)
+			if (got[j] == LLONG_MIN)
 				snprintf(first_date, sizeof(first_date),
 					 _("%s, message %lu: no INTERNALDATE, "
 					   "From_ date %s"), f->name, j + 1,
@@ -539,14 +554,29 @@ static void check_counts_dates(struct run *r)
 		return;
 	}
 	if (ncount_bad > 0)
-		check_set(counts, false, _("%s (%zu of %zu folders differ)"),
+		check_set(counts, false,
+			  ngettext("%s (%zu of %zu folders differs)",
+				   "%s (%zu of %zu folders differ)",
+				   ncount_bad),
 			  first_count, ncount_bad, r->p->nfolders);
+	else if (r->p->at_least && total > want_total)
+		check_set(counts, true,
+			  ngettext("%zu folder, %lu messages: the %lu of the "
+				   "mbox and new mail",
+				   "%zu folders, %lu messages: the %lu of the "
+				   "mboxes and new mail", r->p->nfolders),
+			  r->p->nfolders, total, want_total);
 	else
-		check_set(counts, true, _("%zu folders, %lu messages, as in "
-					  "the mboxes"), r->p->nfolders, total);
+		check_set(counts, true,
+			  ngettext("%zu folder, %lu messages, as in the mbox",
+				   "%zu folders, %lu messages, as in the "
+				   "mboxes", r->p->nfolders),
+			  r->p->nfolders, total);
 	if (ndate_bad > 0)
-		check_set(dates, false, _("%s (%lu dates differ)"), first_date,
-			  ndate_bad);
+		check_set(dates, false, ngettext("%s (%lu date differs)",
+						 "%s (%lu dates differ)",
+						 ndate_bad),
+			  first_date, ndate_bad);
 	else if (nskipped > 0)
 		check_set(dates, true, _("%lu dates equal the From_ dates; %zu "
 					 "folders not compared (their counts "
@@ -554,6 +584,63 @@ static void check_counts_dates(struct run *r)
 	else
 		check_set(dates, true, _("%lu dates equal the From_ dates, in "
 					 "order"), ndates);
+}
+
+/* ---- delivered ---------------------------------------------------------- */
+
+/* INBOX holds a message with the Message-ID P->find_message_id: searched
+ * once (the caller waits for the delivery before). */
+static void check_delivered(struct run *r)
+{
+	struct imap_check *ck = check_add(r, "delivered");
+	const char *id = r->p->find_message_id;
+	struct imap_reply reply;
+	char text[400];
+	unsigned long first = 0, count = 0;
+	size_t i, k;
+
+	if (!cmd(r, &reply, "EXAMINE INBOX", NULL, NULL)) {
+		check_dead(r, ck);
+		return;
+	}
+	if (!imap_reply_ok(&reply)) {
+		check_set(ck, false, _("EXAMINE INBOX refused: %s"),
+			  imap_reply_text(&reply, text, sizeof(text)));
+		imap_reply_free(&reply);
+		return;
+	}
+	imap_reply_free(&reply);
+	if (!cmd(r, &reply, "SEARCH HEADER Message-ID %s", id, NULL)) {
+		check_dead(r, ck);
+		return;
+	}
+	if (!imap_reply_ok(&reply)) {
+		check_set(ck, false, _("SEARCH in INBOX refused: %s"),
+			  imap_reply_text(&reply, text, sizeof(text)));
+		imap_reply_free(&reply);
+		return;
+	}
+	for (i = 0; i < reply.nuntagged; i++) {
+		const struct imap_resp *u = &reply.untagged[i];
+
+		if (strcmp(u->name, "SEARCH") != 0)
+			continue;
+		for (k = 0; k < u->count; k++) {
+			const char *v = imap_arg_string(&u->args[k]);
+
+			if (v == NULL || strtoul(v, NULL, 10) == 0)
+				continue;
+			if (count++ == 0)
+				first = strtoul(v, NULL, 10);
+		}
+	}
+	imap_reply_free(&reply);
+	if (count == 0)
+		check_set(ck, false, _("no message with Message-ID %s in "
+				       "INBOX"), id);
+	else
+		check_set(ck, true, _("INBOX message %lu has Message-ID %s"),
+			  first, id);
 }
 
 /* ---- create ------------------------------------------------------------- */
@@ -947,6 +1034,8 @@ int imap_test_run(const struct imap_test_params *params,
 		 imap_client_greeting(r.c));
 	if (check_login(&r) && check_list(&r)) {
 		check_counts_dates(&r);
+		if (params->find_message_id != NULL && !r.dead)
+			check_delivered(&r);
 		if (params->modify && !r.dead)
 			check_create(&r);
 		if (params->modify && !r.dead)
@@ -1116,11 +1205,14 @@ int imap_doveadm_counts(const char *doveadm, const char *conf,
 	result->ok = nbad == 0;
 	if (nbad > 0)
 		snprintf(result->detail, sizeof(result->detail),
-			 _("%s (%zu of %zu folders differ)"), first, nbad,
-			 nfolders);
+			 ngettext("%s (%zu of %zu folders differs)",
+				  "%s (%zu of %zu folders differ)", nbad),
+			 first, nbad, nfolders);
 	else
 		snprintf(result->detail, sizeof(result->detail),
-			 _("%zu folders, %lu messages, as in the mboxes"),
+			 ngettext("%zu folder, %lu messages, as in the mbox",
+				  "%zu folders, %lu messages, as in the mboxes",
+				  nfolders),
 			 nfolders, result->messages);
 	return result->ok ? 0 : 1;
 }

@@ -31,6 +31,8 @@ static const struct command {
 	  N_("preview, apply or undo maildir delivery, or hold it") },
 	{ "clear", cmd_clear,
 	  N_("remove what a migration created in the target") },
+	{ "sandbox", cmd_sandbox,
+	  N_("a practice mail server in a directory, without root") },
 };
 
 static void usage(FILE *out)

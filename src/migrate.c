@@ -636,10 +636,10 @@ int migrate_folders(const struct plan *plan, struct journal *journal,
 		} else if (skip_is_failure(f->skip)) {
 			struct m2d_error ferr;
 
-			m2d_error_set(&ferr, M2D_ERR_NAME, f->source, "%s%s%s",
-				      plan_skip_str(f->skip),
-				      f->reason != NULL ? ": " : "",
-				      f->reason != NULL ? f->reason : "");
+			/* the reason begins with what plan_skip_str says */
+			m2d_error_set(&ferr, M2D_ERR_NAME, f->source, "%s",
+				      f->reason != NULL ? f->reason :
+				      plan_skip_str(f->skip));
 			totals->folders_failed++;
 			report(&e, MIGRATE_FOLDER_FAILED, &plan->users[f->user],
 			       f, NULL, &ferr);

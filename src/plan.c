@@ -198,8 +198,54 @@ struct ucx {
 	size_t n, cap;
 	const struct plan_rename *renames;
 	size_t nrenames;
+	struct plan_user *pu;	/* for the subscriptions */
 	struct m2d_error *err;
 };
+
+/* The subscription OLD follows its folder's rename to NEW (NULL: the
+ * folder is left out, so is its subscription). */
+static int subs_rename(struct ucx *u, const char *old, const char *new)
+{
+	char **subs = u->pu != NULL ? u->pu->subscriptions : NULL;
+
+	for (size_t i = 0; subs != NULL && subs[i] != NULL; i++) {
+		if (strcmp(subs[i], old) != 0)
+			continue;
+		if (new != NULL) {
+			char *copy = strdup(new);
+
+			if (copy == NULL)
+				return oom(u->err);
+			free(subs[i]);
+			subs[i] = copy;
+		} else {
+			free(subs[i]);
+			for (size_t k = i; subs[k] != NULL; k++)
+				subs[k] = subs[k + 1];
+			i--;
+		}
+	}
+	return 0;
+}
+
+/* Subscriptions Dovecot could not take (a folder that kept a bad name
+ * is not migrated under it) are left out. */
+static void subs_drop_invalid(struct ucx *u)
+{
+	char **subs = u->pu != NULL ? u->pu->subscriptions : NULL;
+	char dir[512];
+
+	for (size_t i = 0; subs != NULL && subs[i] != NULL; i++) {
+		if (strcmp(subs[i], "INBOX") == 0 ||
+		    folder_name_to_maildir(subs[i], dir, sizeof(dir)) ==
+		    FOLDER_OK)
+			continue;
+		free(subs[i]);
+		for (size_t k = i; subs[k] != NULL; k++)
+			subs[k] = subs[k + 1];
+		i--;
+	}
+}
 
 static const struct plan_rename *find_rename(const struct ucx *u,
 					     const char *listed)
@@ -803,6 +849,17 @@ static int name_cands(struct ucx *u)
 			continue;
 		rn = c->cls == CLASS_INBOX ? NULL :
 			find_rename(u, c->f.listed);
+		if (rn != NULL) {
+			char orig[1024] = "";
+
+			/* the name it had, problem or not */
+			(void)folder_name_from_path(c->rel, orig, sizeof(orig));
+			if (orig[0] != '\0' &&
+			    subs_rename(u, orig, rn->name) < 0) {
+				ret = -1;
+				goto out;
+			}
+		}
 		if (rn != NULL && rn->name == NULL) {
 			if (cand_skip(u, c, PLAN_SKIP_EXCLUDED, NULL) < 0) {
 				ret = -1;
@@ -884,6 +941,7 @@ static int name_cands(struct ucx *u)
 		folder_set_suggest(set, c->f.name, c->f.suggestion, size);
 		(void)folder_set_add(set, c->f.suggestion, NULL);
 	}
+	subs_drop_invalid(u);
 out:
 	folder_set_free(&set);
 	return ret;
@@ -1540,6 +1598,7 @@ static int user_folders(const struct m2d_config *cfg, struct plan *plan,
 	u.home_fd = -1;
 	u.spool_fd = spool_fd;
 	u.err = err;
+	u.pu = pu;
 	if (src != NULL) {
 		u.renames = src->renames;
 		u.nrenames = src->nrenames;

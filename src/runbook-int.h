@@ -70,6 +70,9 @@ int rb_dc_apply(struct runbook *rb, const struct dc_edit *edit,
 		const char *addr, unsigned int port, struct m2d_error *err);
 int rb_pf_edit(struct runbook *rb, struct pf_edit *edit,
 	       struct m2d_error *err);
+/* Dovecot's log lines about USER since SINCE (issue 11), or NULL. */
+char *rb_dovecot_log(struct runbook *rb, const char *user, time_t since,
+		     int max);
 /* Replace %u in the command line TEMPLATE with USER.  Allocated. */
 char *rb_expand_user(const char *template, const char *user);
 

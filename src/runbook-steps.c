@@ -89,10 +89,12 @@ static int need_plan(struct runbook *rb, struct m2d_error *err)
 
 /* The IMAP test (steps 10, 16, 18) against ADDR:PORT. */
 static int imap_test(struct runbook *rb, const char *addr, unsigned int port,
-		     struct m2d_error *err)
+		     const char *message_id, struct m2d_error *err)
 {
 	struct imap_test_params p;
 	struct imap_expect *exp = NULL;
+	char *log = NULL;
+	time_t t0 = time(NULL);
 	const char *user;
 	size_t nexp = 0, uidx;
 	int ret = -1, r;
@@ -144,9 +146,18 @@ static int imap_test(struct runbook *rb, const char *addr, unsigned int port,
 	p.folders = exp;
 	p.nfolders = nexp;
 	p.modify = true;
+	/* after delivery restarted, new mail may be there too */
+	p.at_least = rb->steps[20].status == RB_DONE;
+	p.find_message_id = message_id;
 	memset(&rb->imap, 0, sizeof(rb->imap));
 	r = imap_test_run(&p, &rb->imap, err);
 	rb->have_imap = r >= 0;
+	if (r != 0) {
+		/* the cause is in Dovecot's log: quote it (issue 11) */
+		log = rb_dovecot_log(rb, user, t0 - 1, 12);
+		if (log != NULL)
+			rb_log(rb, _("Dovecot's log about %s:\n%s"), user, log);
+	}
 	if (r < 0)
 		goto out;
 	for (size_t i = 0; i < rb->imap.nchecks; i++)
@@ -157,14 +168,31 @@ static int imap_test(struct runbook *rb, const char *addr, unsigned int port,
 				     "%zu failed"), addr, port, user,
 		  rb->imap.nchecks, rb->imap.failed);
 	if (r > 0) {
+		const char *first = "";
+
+		for (size_t i = 0; i < rb->imap.nchecks && first[0] == '\0';
+		     i++)
+			if (!rb->imap.checks[i].ok)
+				first = rb->imap.checks[i].detail;
 		m2d_error_set(err, M2D_ERR_USAGE, NULL,
 			      _("the IMAP test failed on %s:%u (%zu of %zu "
-				"checks): do not go on until it passes"),
-			      addr, port, rb->imap.failed, rb->imap.nchecks);
+				"checks): %s; do not go on until it passes"),
+			      addr, port, rb->imap.failed, rb->imap.nchecks,
+			      first);
 		goto out;
 	}
 	ret = 1;
 out:
+	if (ret < 0 && log != NULL) {
+		char *nl = strchr(log, '\n');
+
+		if (nl != NULL)
+			*nl = '\0';
+		snprintf(err->msg + strlen(err->msg),
+			 sizeof(err->msg) - strlen(err->msg),
+			 _("; Dovecot's log: %s"), log);
+	}
+	free(log);
 	for (size_t i = 0; i < nexp; i++)
 		imap_expect_free(&exp[i]);
 	free(exp);
@@ -200,7 +228,28 @@ static int step_checks(struct runbook *rb, struct m2d_error *err)
 	if (worst < 0)
 		return -1;
 	rb->have_checks = true;
+	/* in the runbook, names are decided at step 4: a warning here */
+	for (size_t i = 0; i < rb->checks.nitems; i++) {
+		struct check_item *it = &rb->checks.items[i];
+
+		if (strcmp(it->res.id, "folder_names") != 0 ||
+		    it->res.status != CHECK_FAIL)
+			continue;
+		it->res.status = CHECK_WARN;
+		snprintf(it->res.fix, sizeof(it->res.fix), "%s",
+			 _("step 4 asks for a new name for each, with a "
+			   "suggestion, or leaves it out"));
+	}
 	checks_worst(&rb->checks, counts);
+	for (size_t i = 0; i < rb->checks.nitems; i++) {
+		const struct check_item *it = &rb->checks.items[i];
+
+		if (it->res.status == CHECK_PASS)
+			continue;
+		rb_log(rb, "%s %s: %s%s%s", it->res.status == CHECK_FAIL ?
+		       "FAIL" : "WARN", it->res.title, it->res.detail,
+		       it->res.fix[0] != '\0' ? " -- " : "", it->res.fix);
+	}
 	rb_result(rb, 0, _("%zu passed, %zu warnings, %zu failed"),
 		  counts[0], counts[1], counts[2]);
 	if (counts[2] > 0)
@@ -353,6 +402,48 @@ static int step_migrate_folders(struct runbook *rb, struct m2d_error *err)
 	return step_migrate_test(rb, true, true, err);
 }
 
+/*
+ * Issue 11: Dovecot logs into a file of its own.  The file is created
+ * (0640, root's) when missing, so that its owner and mode are ours and
+ * not a umask's; a logrotate snippet is written into the work directory
+ * and proposed when logrotate is installed (ROOT/etc/logrotate.d).
+ */
+static int prepare_log_file(struct runbook *rb, struct m2d_error *err)
+{
+	const char *log = rb->cfg.dovecot_log_path;
+	char path[4096], *text = NULL;
+	struct stat st;
+	int fd;
+
+	if (log == NULL)
+		return 0;
+	fd = open(log, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+		  0640);
+	if (fd >= 0)
+		close(fd);
+	else if (errno != EEXIST)
+		return m2d_error_sys(err, "open", log);
+	snprintf(path, sizeof(path), "%s/dovecot.logrotate", rb->cfg.work_dir);
+	if (asprintf(&text, "# mbox2dovecot: Dovecot's own log file\n"
+		     "%s {\n\tweekly\n\trotate 8\n\tmissingok\n\tnotifempty\n"
+		     "\tcompress\n\tdelaycompress\n\tsharedscripts\n"
+		     "\tpostrotate\n\t\tdoveadm log reopen\n\tendscript\n}\n",
+		     log) < 0)
+		return m2d_error_sys(err, "malloc", NULL);
+	if (sf_write_path(path, text, 0600, -1, -1, err) < 0) {
+		free(text);
+		return -1;
+	}
+	free(text);
+	snprintf(path, sizeof(path), "%s/etc/logrotate.d",
+		 rb->cfg.services_root != NULL ? rb->cfg.services_root : "");
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+		rb_log(rb, _("Dovecot logs into %s: a logrotate snippet is in "
+			     "%s/dovecot.logrotate; copy it into %s to rotate "
+			     "the log"), log, rb->cfg.work_dir, path);
+	return 0;
+}
+
 static int dovecot_listen(struct runbook *rb, bool normal,
 			  struct m2d_error *err)
 {
@@ -363,7 +454,8 @@ static int dovecot_listen(struct runbook *rb, bool normal,
 	unsigned int port = normal ? rb->cfg.imap_port : rb->cfg.test_port;
 	int r;
 
-	if (rb_dc_edit(rb, normal, &edit, err) < 0)
+	if (prepare_log_file(rb, err) < 0 ||
+	    rb_dc_edit(rb, normal, &edit, err) < 0)
 		return -1;
 	r = rb_dc_apply(rb, &edit, addr, port, err);
 	dc_edit_free(&edit);
@@ -403,7 +495,8 @@ static int undo_dovecot_test(struct runbook *rb, struct m2d_error *err)
 
 static int step_imap_test(struct runbook *rb, struct m2d_error *err)
 {
-	return imap_test(rb, rb->cfg.test_address, rb->cfg.test_port, err);
+	return imap_test(rb, rb->cfg.test_address, rb->cfg.test_port, NULL,
+			 err);
 }
 
 static int step_full_lists(struct runbook *rb, struct m2d_error *err)
@@ -541,7 +634,7 @@ static int step_imap_normal(struct runbook *rb, struct m2d_error *err)
 {
 	return imap_test(rb, rb->cfg.imap_address != NULL ?
 			 rb->cfg.imap_address : "127.0.0.1",
-			 rb->cfg.imap_port, err);
+			 rb->cfg.imap_port, NULL, err);
 }
 
 static int step_dovecot_normal(struct runbook *rb, struct m2d_error *err)
@@ -720,9 +813,14 @@ static int step_double_check(struct runbook *rb, struct m2d_error *err)
 	}
 	rb_log(rb, _("the test message arrived in %s"), target);
 	/* and over IMAP, on the normal port, with INBOX one bigger */
-	ret = imap_test(rb, rb->cfg.imap_address != NULL ?
-			rb->cfg.imap_address : "127.0.0.1",
-			rb->cfg.imap_port, err);
+	{
+		char mid[160];
+
+		snprintf(mid, sizeof(mid), "<%s@mbox2dovecot>", token);
+		ret = imap_test(rb, rb->cfg.imap_address != NULL ?
+				rb->cfg.imap_address : "127.0.0.1",
+				rb->cfg.imap_port, mid, err);
+	}
 	if (ret > 0)
 		rb_result(rb, 21, _("a test message went through the MTA into "
 				    "%s and the IMAP test passed"), target);
@@ -741,8 +839,15 @@ out:
 static int step_report(struct runbook *rb, struct m2d_error *err)
 {
 	char *txt = NULL, *json = NULL;
+	struct rb_step_state *st = &rb->steps[22];
+	int r;
 
-	if (rb_report_write(rb, &txt, &json, err) < 0)
+	/* the report tells of itself as done: it is, once written */
+	st->status = RB_DONE;
+	st->finished = time(NULL);
+	r = rb_report_write(rb, &txt, &json, err);
+	st->status = RB_RUNNING;
+	if (r < 0)
 		return -1;
 	rb_result(rb, 22, _("report: %s, %s"), txt, json);
 	free(txt);

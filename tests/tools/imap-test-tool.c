@@ -3,6 +3,7 @@
  *
  *   imap-test-tool [--master USER] [--no-modify] [--timeout S]
  *                  [--doveadm-conf CONF] [--doveadm CMD] [--mboxrd]
+ *                  [--at-least] [--message-id ID]
  *                  HOST PORT USER PASSWORD [NAME=MBOX ...]
  *
  * Prints one line per result, tab-separated:
@@ -25,7 +26,8 @@ static int usage(void)
 {
 	fprintf(stderr, "usage: imap-test-tool [--master USER] [--no-modify] "
 		"[--timeout S] [--doveadm-conf CONF] [--doveadm CMD] "
-		"[--mboxrd] HOST PORT USER PASSWORD [NAME=MBOX ...]\n");
+		"[--mboxrd] [--at-least] [--message-id ID] "
+		"HOST PORT USER PASSWORD [NAME=MBOX ...]\n");
 	return 3;
 }
 
@@ -48,10 +50,14 @@ int main(int argc, char **argv)
 			p.modify = false;
 		else if (strcmp(argv[a], "--mboxrd") == 0)
 			mboxrd = true;
+		else if (strcmp(argv[a], "--at-least") == 0)
+			p.at_least = true;
 		else if (a + 1 >= argc)
 			return usage();
 		else if (strcmp(argv[a], "--master") == 0)
 			p.master_user = argv[++a];
+		else if (strcmp(argv[a], "--message-id") == 0)
+			p.find_message_id = argv[++a];
 		else if (strcmp(argv[a], "--timeout") == 0)
 			p.timeout = (unsigned)atoi(argv[++a]);
 		else if (strcmp(argv[a], "--doveadm-conf") == 0)

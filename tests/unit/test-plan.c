@@ -585,10 +585,25 @@ static void test_renames(void **state)
 	put_str("home/fred/mail/inbox", MBOX);
 	put_str("home/fred/mail/Sent", MBOX);
 	put_str("home/fred/Sent", MBOX);
+	put_str("home/fred/.mailboxlist", "mail/a.b\nmail/x.y\nmail/Sent\n"
+		"mail/a_b\nmail/gone.old\n");
 
 	config(&cfg);
 	build_ok(&cfg, &src, &plan);
 	dump(&plan);
+	/* subscriptions follow the renames; excluded and impossible
+	   names are left out */
+	{
+		char **subs = plan.users[0].subscriptions;
+		char all[512] = "";
+
+		assert_non_null(subs);
+		for (size_t i = 0; subs[i] != NULL; i++) {
+			strcat(all, subs[i]);
+			strcat(all, "|");
+		}
+		assert_string_equal(all, "a and b|Gesendet|a_b|");
+	}
 	expect_taken(&plan, "fred/INBOX", "INBOX", "");
 	expect_taken(&plan, "fred/mail/a.b", "a and b", ".a and b");
 	expect_taken(&plan, "fred/mail/a_b", "a_b", ".a_b");
