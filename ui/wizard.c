@@ -622,8 +622,9 @@ static void finish_step(struct app *a)
 	pthread_mutex_unlock(&a->lock);
 	st = rb_step(a->rb, step);
 	if (a->run_result > 0)
-		set_message(a, WZ_C_OK, _("Step %d done%s%s.  Enter: the next "
-					  "step"), step,
+		set_message(a, WZ_C_OK, rb_steps[step].page == RB_PAGE_CHECKS ?
+			    _("Step %d done%s%s.  n: the next step") :
+			    _("Step %d done%s%s.  Enter: the next step"), step,
 			    st->result != NULL ? ": " : "",
 			    st->result != NULL ? st->result : "");
 	else if (a->run_err.code == M2D_ERR_CANCELLED)

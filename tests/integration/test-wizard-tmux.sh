@@ -1,11 +1,13 @@
 #!/bin/sh
 # The wizard in a real terminal: a private tmux server at 80x24 runs
-# mbox2dovecot on a generated spool; keys are sent, the screen is read
-# back with capture-pane.  Walks the checks, the confirmations (No by
-# default), the user list, the renames (a suggested name accepted), the
-# test subset (space), the test migration (stopped with Esc, resumable),
-# resizes in the middle (larger, and too small), quits with q, starts
-# again: resume is offered and the migration goes on to the end.
+# mbox2dovecot on a practice server (mbox2dovecot sandbox: a generated
+# spool, a private Dovecot); keys are sent, the screen is read back with
+# capture-pane.  Walks the checks, the confirmations (No by default), the
+# user list, the renames (a suggested name accepted, a typed one checked),
+# the test subset (space), Dovecot on its test port, the test migration
+# (Esc stops it when it is still running), resizes in the middle (larger,
+# and too small), quits with q, starts again: resume is offered and it
+# goes on; the IMAP test against the private Dovecot.
 set -u
 BUILD=${BUILD:-build}
 top=${M2D_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -20,6 +22,7 @@ if ! command -v tmux >/dev/null; then
 	exit 0
 fi
 t=$(mktemp -d /tmp/m2d-wizard.XXXXXX)
+chmod 755 "$t"	# Dovecot's processes reach the sandbox
 S="tmux -L m2dtest-$$"
 cleanup() {
 	$S kill-server 2>/dev/null
@@ -27,25 +30,23 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-# ---- a spool of 2 users, one folder name that needs a new one
-python3 "$top/tests/tools/gen-spool.py" --seed 7 --out "$t" --users 2 \
-	--messages 400 --tz UTC >/dev/null
-first=$(ls "$t/home" | head -n 1)
-cp "$t/home/$first/mail/Sent" "$t/home/$first/mail/work.2004"
-mkdir -p "$t/dovecot"
-: >"$t/dovecot/dovecot.conf"
-cat >"$t/m.conf" <<CONF
-spool_dir   = "$t/spool"
-homes_dir   = "$t/home"
-target_base = "$t/target"
-work_dir    = "$t/work"
-source_tz   = "UTC"
-uid_min     = 59998
-uid_max     = 59999
-jobs        = 1
-dovecot_config = "$t/dovecot/dovecot.conf"
-test_user_count = 2
-CONF
+# ---- a practice server: mbox2dovecot sandbox (a generated UW-IMAP spool
+# with names that need a rename, a private Dovecot when it is installed,
+# stand-ins for the services, a mbox2dovecot.conf pointing at all of it)
+sb=$t/sb
+if ! "$prog" sandbox "$sb" >"$t/sandbox.log" 2>&1; then
+	sed 's/^/# /' "$t/sandbox.log"
+	echo "not ok 1 - mbox2dovecot sandbox builds the practice server"
+	exit 1
+fi
+cleanup() {
+	$S kill-server 2>/dev/null
+	"$prog" sandbox --stop "$sb" >/dev/null 2>&1
+	rm -rf "$t"
+}
+dovecot=0
+command -v dovecot >/dev/null && [ -d "$sb/dovecot" ] && dovecot=1
+conf=$sb/mbox2dovecot.conf
 
 screen() { $S capture-pane -p -t w; }
 # wait_for TEXT [SECONDS]: 0 when TEXT appears on the screen in time
@@ -66,7 +67,7 @@ wait_for() {
 keys() { $S send-keys -t w "$@"; }
 start() {
 	$S new-session -d -s w -x 80 -y 24 \
-		"cd '$t' && env LANG=C.UTF-8 LC_ALL=C.UTF-8 LANGUAGE= TERM=xterm-256color NO_COLOR=1 '$prog' --config '$t/m.conf'; echo WIZARD-EXIT=\$?; sleep 600"
+		"cd '$t' && env LANG=C.UTF-8 LC_ALL=C.UTF-8 LANGUAGE= TERM=xterm-256color NO_COLOR=1 '$prog' --config '$conf'; echo WIZARD-EXIT=\$?; sleep 600"
 }
 
 start
@@ -122,20 +123,30 @@ keys Enter
 keys Enter
 wait_for "Step 3 done" 30
 ok $? "step 3 finds the users"
-screen | grep -q "$first"
+screen | grep -q "alice"
 ok $? "the user list shows the users"
 
 # ---- 4: the renames
 keys Enter
 wait_for "Step 4: Folder list and names"
 keys Enter
-wait_for "1 folder needs a new name or to be excluded" 30
+wait_for "need a new name or to be excluded" 30
 ok $? "step 4 stops at the folder names that need a decision"
-screen | grep -qF "work_2004 (suggested)"
-ok $? "the renames page shows the problem folder with a suggested name"
+screen | grep -qF "v1_2 release (sug"
+ok $? "the renames page shows a problem folder with a suggested name"
 keys a
-wait_for "→ work_2004"
+wait_for "→ v1_2 release"
 ok $? "a accepts the suggestion"
+keys e
+wait_for "The new name of"
+keys C-u
+keys -l "a.b"
+wait_for "separates levels"
+ok $? "a name typed in the field is checked as it is typed"
+keys Escape
+keys A
+wait_for "Every folder has a decision"
+ok $? "A accepts every other suggestion"
 keys Enter
 wait_for "Step 4 done" 30
 ok $? "step 4 is done once every name is decided"
@@ -144,9 +155,16 @@ ok $? "step 4 is done once every name is decided"
 keys Enter
 wait_for "test users chosen"
 ok $? "the subset page proposes test users"
+chosen=$(screen | sed -n 's/.*│ \([0-9]*\) test users* chosen.*/\1/p')
+# space flips the first user: into the subset, or out of it
+if screen | grep -q '│ \[x\] '"$(screen | sed -n 's/.*│ \[.\] \([a-z]*\) .*/\1/p' | head -n 1)"' '; then
+	want=$((chosen - 1))
+else
+	want=$((chosen + 1))
+fi
 keys Space
-wait_for "1 test user chosen"
-ok $? "space takes a user out of the subset"
+wait_for "$want test user"
+ok $? "space takes a user into or out of the subset ($chosen -> $want)"
 keys Enter
 wait_for "Step 5 done"
 ok $? "the subset is saved"
@@ -166,18 +184,26 @@ keys Enter
 wait_for "Step 7 done" 30
 ok $? "step 7 creates the test user's maildir"
 
-# ---- 8: Dovecot's test port needs a Dovecot: skipped here
+# ---- 8: Dovecot on the test port (the sandbox's private Dovecot)
 keys Enter
 wait_for "Step 8:"
-keys s
-wait_for "Why is step 8 skipped"
-keys -l "no Dovecot in this test"
-keys Enter
-wait_for "Step 8 skipped"
-ok $? "step 8 skipped with a reason"
+if [ $dovecot -eq 1 ]; then
+	keys Enter
+	wait_for "Run this step?"
+	keys y
+	wait_for "Step 8 done" 40
+	ok $? "step 8 puts the private Dovecot on its test port"
+else
+	keys s
+	wait_for "Why is step 8 skipped"
+	keys -l "no Dovecot installed"
+	keys Enter
+	wait_for "Step 8 skipped"
+	ok $? "step 8 skipped with a reason (no Dovecot)"
+fi
+keys n
 
 # ---- 9: the test migration, stopped, resized, quit, resumed
-keys n
 wait_for "Step 9: Test: migrate-folders"
 keys Enter Escape
 wait_for "Folders " 20
@@ -209,17 +235,38 @@ start
 wait_for "A saved migration was found"
 ok $? "started again: resume is offered"
 keys Enter
-wait_for "Step 9: Test: migrate-folders"
-ok $? "Enter (Yes) goes on with the step where it stopped"
 if [ $stopped -eq 1 ]; then
+	wait_for "Step 9: Test: migrate-folders"
+	ok $? "Enter (Yes) goes on with the step where it stopped"
 	keys Enter
+	wait_for "Step 9 done" 60
+	ok $? "the test migration completes after the resume"
+else
+	wait_for "Step 10: IMAP test"
+	ok $? "Enter (Yes) goes on with the next step"
 fi
-wait_for "Step 9 done" 60
-ok $? "the test migration completes after the resume"
-u=$(ls "$t/target" | head -n 1)
-[ -n "$u" ] && [ -d "$t/target/$u/cur" ] &&
-	ls -d "$t/target/$u"/.* | grep -q '\.Sent$'
+target=$(sed -n 's/^target_base *= *"\(.*\)"/\1/p' "$conf")
+u=$(ls "$target" | head -n 1)
+[ -n "$u" ] && [ -d "$target/$u/cur" ] &&
+	ls -d "$target/$u"/.[!.]* | grep -qv dovecot
 ok $? "the test user's maildir holds the converted folders"
+
+# ---- 10: the IMAP test against the real Dovecot
+if [ $dovecot -eq 1 ]; then
+	if ! screen | grep -q "Step 10: IMAP test"; then
+		keys Enter
+		wait_for "Step 10: IMAP test"
+	fi
+	keys Enter
+	wait_for "Step 10 done" 60
+	ok $? "step 10: the IMAP test passes against the private Dovecot"
+	screen | grep -q "PASS login" && screen | grep -q "PASS counts" &&
+		screen | grep -q "Every check passed"
+	ok $? "the IMAP page lists each check with PASS"
+else
+	echo "ok $((n + 1)) # SKIP the IMAP test needs Dovecot installed"
+	n=$((n + 1))
+fi
 keys F1
 wait_for "The runbook says:"
 ok $? "F1 shows what the runbook says and what we do"
@@ -227,7 +274,6 @@ keys Escape
 keys q
 wait_for "WIZARD-EXIT=0"
 ok $? "q quits again"
-grep -q 'status *= *"done"' "$t/work/state" 2>/dev/null ||
-	grep -q done "$t/work/state"
+grep -q done "$sb/work/state" 2>/dev/null ||
+	grep -rqs done "$(sed -n 's/^work_dir *= *"\(.*\)"/\1/p' "$conf")/state"
 ok $? "the state file holds the steps done"
-echo "ok $((n + 1)) # SKIP the IMAP test (step 10) needs Dovecot's test port (step 8): comes with mbox2dovecot sandbox"
