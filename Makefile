@@ -61,7 +61,18 @@ TOOL_SRCS += tests/tools/cclient-dump.c
 endif
 TOOL_BINS = $(TOOL_SRCS:tests/tools/%.c=$(BUILD)/tools/%)
 
-HEADERS = $(wildcard include/*.h src/*.h tests/unit/*.h)
+# The wizard (ui/): ncurses screens over the runbook, linked into the
+# program and the ui unit tests only; the library never uses ncurses.
+NCURSES_CFLAGS := $(shell pkg-config --cflags ncursesw 2>/dev/null)
+NCURSES_LIBS := $(shell pkg-config --libs ncursesw 2>/dev/null || \
+	echo -lncursesw -ltinfo)
+UI_SRCS = $(wildcard ui/*.c)
+UI_OBJS = $(UI_SRCS:ui/%.c=$(BUILD)/ui/%.o)
+# The screens without the controller (wizard.c): what the headless
+# rendering tests draw.
+UI_VIEW_OBJS = $(filter-out $(BUILD)/ui/wizard.o,$(UI_OBJS))
+
+HEADERS = $(wildcard include/*.h src/*.h tests/unit/*.h ui/*.h)
 
 # ---- translations (po/) ----
 # po/POTFILES lists the sources xgettext reads (make pot rewrites it from
@@ -125,12 +136,20 @@ $(BUILD)/src/%.o: src/%.c $(HEADERS)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
 
+# The command line calls the wizard through ui/wizard.h (no curses there).
+$(BUILD)/src/cli-runbook.o: CPPFLAGS += -Iui
+
+$(BUILD)/ui/%.o: ui/%.c $(HEADERS)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -Iui $(NCURSES_CFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+
 $(LIB): $(LIB_OBJS)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
-$(PROG): $(CLI_OBJS) $(LIB)
-	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJS) $(LIB) $(LDLIBS)
+$(PROG): $(CLI_OBJS) $(UI_OBJS) $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJS) $(UI_OBJS) $(LIB) $(LDLIBS) \
+		$(NCURSES_LIBS)
 
 # Fault injection: these system calls of the library go through the
 # test's __wrap_ functions, which fail on demand.
@@ -146,6 +165,14 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIB) $(HEADERS)
 $(BUILD)/tools/cclient-dump: tests/tools/cclient-dump.c
 	@mkdir -p $(@D)
 	$(CC) -I/usr/include/c-client $(OPT) $(LDFLAGS) -w -o $@ $< -lc-client
+
+# The ui tests: the screens drawn headless (newterm on /dev/null).
+$(BUILD)/tests/test-ui-%: tests/unit/test-ui-%.c $(UI_VIEW_OBJS) $(LIB) \
+		$(HEADERS)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -Iui $(NCURSES_CFLAGS) $(ALL_CFLAGS) $(LDFLAGS) \
+		-o $@ $< $(UI_VIEW_OBJS) $(LIB) $(LDLIBS) $(NCURSES_LIBS) \
+		-lcmocka
 
 $(BUILD)/tools/%: tests/tools/%.c $(LIB) $(HEADERS)
 	@mkdir -p $(@D)

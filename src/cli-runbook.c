@@ -13,6 +13,7 @@
 #include "cli.h"
 #include "i18n.h"
 #include "runbook.h"
+#include "wizard.h"
 
 #define DEFAULT_CONFIG "/etc/mbox2dovecot.conf"
 
@@ -315,8 +316,22 @@ int cmd_runbook(int argc, char **argv)
 		goto out;
 	}
 	case MODE_WIZARD:
-		/* the wizard's screens come with the ncurses front end;
-		   without them, this is the status and what to run */
+		/* on a terminal: the ncurses wizard (ui/wizard.h) over the
+		   same runbook; without one, the status and what to run */
+		if (isatty(STDIN_FILENO) && isatty(STDOUT_FILENO)) {
+			struct wizard_options wo;
+
+			rb_close(&rb);
+			memset(&wo, 0, sizeof(wo));
+			wo.rb = ro;
+			wo.start_step = step;
+			wo.resume = resume;
+			wo.force = batch.force;
+			if (wizard_run(&wo, &err) < 0)
+				goto fail;
+			ret = EXIT_OK;
+			goto out;
+		}
 		print_status(rb);
 		printf(_("\nRun the steps with: %s --batch [--yes] "
 			 "[--config FILE]\n"), cli_progname);

@@ -6,6 +6,24 @@ set -eu
 BUILD=${BUILD:-build}
 top=$(cd "$(dirname "$0")/.." && pwd)
 prog="$top/$BUILD/mbox2dovecot"
+
+# On a terminal: the wizard over a practice server (mbox2dovecot sandbox
+# in a temp dir: the whole runbook in a minute, without root, the real
+# system untouched).  Without one, or with M2D_DEMO=script, the scripted
+# tour of the commands below.
+if [ -t 0 ] && [ -t 1 ] && [ "${M2D_DEMO:-wizard}" = wizard ]; then
+	sb=$(mktemp -d /tmp/mbox2dovecot-demo.XXXXXX)
+	chmod 755 "$sb"		# Dovecot's processes reach it
+	"$prog" sandbox "$sb" >"$sb.log" 2>&1 || { cat "$sb.log"; exit 1; }
+	rm -f "$sb.log"
+	status=0
+	"$prog" --config "$sb/mbox2dovecot.conf" || status=$?
+	"$prog" sandbox --stop "$sb" >/dev/null 2>&1 || true
+	echo "The practice server stays in $sb (its state too: run the same"
+	echo "command again to resume; rm -rf it when done):"
+	echo "    $prog --config $sb/mbox2dovecot.conf"
+	exit $status
+fi
 demo=$(mktemp -d /tmp/mbox2dovecot-demo.XXXXXX)
 conf=$demo/mbox2dovecot.conf
 

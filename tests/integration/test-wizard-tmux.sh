@@ -1,0 +1,279 @@
+#!/bin/sh
+# The wizard in a real terminal: a private tmux server at 80x24 runs
+# mbox2dovecot on a practice server (mbox2dovecot sandbox: a generated
+# spool, a private Dovecot); keys are sent, the screen is read back with
+# capture-pane.  Walks the checks, the confirmations (No by default), the
+# user list, the renames (a suggested name accepted, a typed one checked),
+# the test subset (space), Dovecot on its test port, the test migration
+# (Esc stops it when it is still running), resizes in the middle (larger,
+# and too small), quits with q, starts again: resume is offered and it
+# goes on; the IMAP test against the private Dovecot.
+set -u
+BUILD=${BUILD:-build}
+top=${M2D_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
+case $BUILD in /*) prog=$BUILD/mbox2dovecot ;; *) prog=$top/$BUILD/mbox2dovecot ;; esac
+n=0
+ok() {	# STATUS DESCRIPTION
+	n=$((n + 1))
+	if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi
+}
+if ! command -v tmux >/dev/null; then
+	echo "ok 1 # SKIP tmux is not installed"
+	exit 0
+fi
+t=$(mktemp -d /tmp/m2d-wizard.XXXXXX)
+chmod 755 "$t"	# Dovecot's processes reach the sandbox
+S="tmux -L m2dtest-$$"
+cleanup() {
+	$S kill-server 2>/dev/null
+	rm -rf "$t"
+}
+trap cleanup EXIT INT TERM
+
+# ---- a practice server: mbox2dovecot sandbox (a generated UW-IMAP spool
+# with names that need a rename, a private Dovecot when it is installed,
+# stand-ins for the services, a mbox2dovecot.conf pointing at all of it)
+sb=$t/sb
+if ! "$prog" sandbox "$sb" >"$t/sandbox.log" 2>&1; then
+	sed 's/^/# /' "$t/sandbox.log"
+	echo "not ok 1 - mbox2dovecot sandbox builds the practice server"
+	exit 1
+fi
+cleanup() {
+	$S kill-server 2>/dev/null
+	"$prog" sandbox --stop "$sb" >/dev/null 2>&1
+	rm -rf "$t"
+}
+dovecot=0
+command -v dovecot >/dev/null && [ -d "$sb/dovecot" ] && dovecot=1
+conf=$sb/mbox2dovecot.conf
+
+screen() { $S capture-pane -p -t w; }
+# wait_for TEXT [SECONDS]: 0 when TEXT appears on the screen in time
+wait_for() {
+	i=0
+	lim=$((${2:-10} * 10))
+	while [ $i -lt "$lim" ]; do
+		if screen 2>/dev/null | grep -qF -- "$1"; then
+			return 0
+		fi
+		sleep 0.1
+		i=$((i + 1))
+	done
+	echo "# waited for \"$1\"; the screen:" >&2
+	screen 2>/dev/null | sed 's/^/#  /' >&2
+	return 1
+}
+keys() { $S send-keys -t w "$@"; }
+start() {
+	$S new-session -d -s w -x 80 -y 24 \
+		"cd '$t' && env LANG=C.UTF-8 LC_ALL=C.UTF-8 LANGUAGE= TERM=xterm-256color NO_COLOR=1 '$prog' --config '$conf'; echo WIZARD-EXIT=\$?; sleep 600"
+}
+
+start
+wait_for "Step 0: Pre-migration checks"
+ok $? "the wizard opens on step 0 with the step list"
+screen | grep -q "22 .*Final report\|21 .*Check and double" ||
+	screen | grep -q "↓"
+ok $? "the step list scrolls (more steps than lines)"
+
+# ---- 0: the checklist
+keys Enter
+wait_for "Passed " 60
+ok $? "Enter runs the checks: the checklist with its counts"
+screen | grep -Eq "^.*│ (PASS|WARN|FAIL) "
+ok $? "the checklist shows PASS/WARN/FAIL per check"
+keys Enter
+wait_for "Close"
+ok $? "Enter shows the details of a check"
+keys Escape
+if ! screen | grep -q "Status: done"; then
+	keys s
+	wait_for "Why is step 0 skipped"
+	keys -l "practice spool"
+	keys Enter
+	wait_for "Status: skipped (practice spool)"
+	ok $? "a failed check: the step is skipped with a reason"
+else
+	ok 0 "the checks passed"
+fi
+
+# ---- 1: a confirmation, No by default
+keys n
+wait_for "Step 1: Freeze accounts"
+keys Enter
+wait_for "Run this step?"
+ok $? "a step that needs a Yes asks first"
+keys Enter
+wait_for "Not run: the answer was No"
+ok $? "Enter alone answers No"
+keys Enter
+wait_for "Run this step?"
+keys y
+wait_for "Step 1 done"
+ok $? "y confirms and the step runs"
+
+# ---- 2, 3: work dir, users
+keys Enter
+wait_for "Step 2: Working directory"
+keys Enter
+wait_for "Step 2 done"
+ok $? "step 2 runs"
+keys Enter
+keys Enter
+wait_for "Step 3 done" 30
+ok $? "step 3 finds the users"
+screen | grep -q "alice"
+ok $? "the user list shows the users"
+
+# ---- 4: the renames
+keys Enter
+wait_for "Step 4: Folder list and names"
+keys Enter
+wait_for "need a new name or to be excluded" 30
+ok $? "step 4 stops at the folder names that need a decision"
+screen | grep -qF "v1_2 release (sug"
+ok $? "the renames page shows a problem folder with a suggested name"
+keys a
+wait_for "→ v1_2 release"
+ok $? "a accepts the suggestion"
+keys e
+wait_for "The new name of"
+keys C-u
+keys -l "a.b"
+wait_for "separates levels"
+ok $? "a name typed in the field is checked as it is typed"
+keys Escape
+keys A
+wait_for "Every folder has a decision"
+ok $? "A accepts every other suggestion"
+keys Enter
+wait_for "Step 4 done" 30
+ok $? "step 4 is done once every name is decided"
+
+# ---- 5: the test users
+keys Enter
+wait_for "test users chosen"
+ok $? "the subset page proposes test users"
+chosen=$(screen | sed -n 's/.*│ \([0-9]*\) test users* chosen.*/\1/p')
+# space flips the first user: into the subset, or out of it
+if screen | grep -q '│ \[x\] '"$(screen | sed -n 's/.*│ \[.\] \([a-z]*\) .*/\1/p' | head -n 1)"' '; then
+	want=$((chosen - 1))
+else
+	want=$((chosen + 1))
+fi
+keys Space
+wait_for "$want test user"
+ok $? "space takes a user into or out of the subset ($chosen -> $want)"
+keys Enter
+wait_for "Step 5 done"
+ok $? "the subset is saved"
+
+# ---- 6: clear the target (destructive: Yes needed)
+keys Enter
+wait_for "Step 6: Clear the target"
+keys Enter
+wait_for "Run this step?"
+keys y
+wait_for "Step 6 done" 20
+ok $? "step 6 runs after an explicit Yes"
+
+# ---- 7: migrate-users
+keys Enter
+keys Enter
+wait_for "Step 7 done" 30
+ok $? "step 7 creates the test user's maildir"
+
+# ---- 8: Dovecot on the test port (the sandbox's private Dovecot)
+keys Enter
+wait_for "Step 8:"
+if [ $dovecot -eq 1 ]; then
+	keys Enter
+	wait_for "Run this step?"
+	keys y
+	wait_for "Step 8 done" 40
+	ok $? "step 8 puts the private Dovecot on its test port"
+else
+	keys s
+	wait_for "Why is step 8 skipped"
+	keys -l "no Dovecot installed"
+	keys Enter
+	wait_for "Step 8 skipped"
+	ok $? "step 8 skipped with a reason (no Dovecot)"
+fi
+keys n
+
+# ---- 9: the test migration, stopped, resized, quit, resumed
+wait_for "Step 9: Test: migrate-folders"
+keys Enter Escape
+wait_for "Folders " 20
+ok $? "the migration page shows the gauge with its figures"
+if wait_for "Stopped." 30 2>/dev/null; then
+	ok 0 "Esc stops the migration cleanly"
+	stopped=1
+else
+	screen | grep -q "Step 9 done"
+	ok $? "the migration ended before Esc could stop it"
+	stopped=0
+fi
+$S resize-window -t w -x 100 -y 30
+sleep 0.5
+[ "$(screen | wc -l)" -eq 30 ] && screen | grep -q "Step 9: Test: migrate-folders"
+ok $? "resized to 100x30 in the middle: the page is drawn again"
+$S resize-window -t w -x 60 -y 20
+wait_for "at least 80x24"
+ok $? "below 80x24 the wizard asks for a larger terminal and waits"
+$S resize-window -t w -x 80 -y 24
+wait_for "Step 9: Test: migrate-folders"
+ok $? "back at 80x24 the page returns"
+keys q
+wait_for "WIZARD-EXIT=0"
+ok $? "q quits (the state is saved)"
+$S kill-session -t w
+
+start
+wait_for "A saved migration was found"
+ok $? "started again: resume is offered"
+keys Enter
+if [ $stopped -eq 1 ]; then
+	wait_for "Step 9: Test: migrate-folders"
+	ok $? "Enter (Yes) goes on with the step where it stopped"
+	keys Enter
+	wait_for "Step 9 done" 60
+	ok $? "the test migration completes after the resume"
+else
+	wait_for "Step 10: IMAP test"
+	ok $? "Enter (Yes) goes on with the next step"
+fi
+target=$(sed -n 's/^target_base *= *"\(.*\)"/\1/p' "$conf")
+u=$(ls "$target" | head -n 1)
+[ -n "$u" ] && [ -d "$target/$u/cur" ] &&
+	ls -d "$target/$u"/.[!.]* | grep -qv dovecot
+ok $? "the test user's maildir holds the converted folders"
+
+# ---- 10: the IMAP test against the real Dovecot
+if [ $dovecot -eq 1 ]; then
+	if ! screen | grep -q "Step 10: IMAP test"; then
+		keys Enter
+		wait_for "Step 10: IMAP test"
+	fi
+	keys Enter
+	wait_for "Step 10 done" 60
+	ok $? "step 10: the IMAP test passes against the private Dovecot"
+	screen | grep -q "PASS login" && screen | grep -q "PASS counts" &&
+		screen | grep -q "Every check passed"
+	ok $? "the IMAP page lists each check with PASS"
+else
+	echo "ok $((n + 1)) # SKIP the IMAP test needs Dovecot installed"
+	n=$((n + 1))
+fi
+keys F1
+wait_for "The runbook says:"
+ok $? "F1 shows what the runbook says and what we do"
+keys Escape
+keys q
+wait_for "WIZARD-EXIT=0"
+ok $? "q quits again"
+grep -q done "$sb/work/state" 2>/dev/null ||
+	grep -rqs done "$(sed -n 's/^work_dir *= *"\(.*\)"/\1/p' "$conf")/state"
+ok $? "the state file holds the steps done"
