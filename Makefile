@@ -155,6 +155,9 @@ $(PROG): $(CLI_OBJS) $(UI_OBJS) $(LIB)
 # test's __wrap_ functions, which fail on demand.
 $(BUILD)/tests/test-convert: WRAP = \
 	-Wl,--wrap=write,--wrap=renameat,--wrap=renameat2,--wrap=syncfs
+$(BUILD)/tests/test-journal-faults: WRAP = \
+	-Wl,--wrap=write,--wrap=fdatasync,--wrap=fsync,--wrap=renameat \
+	-Wl,--wrap=fflush,--wrap=fclose
 
 $(BUILD)/tests/%: tests/unit/%.c $(LIB) $(HEADERS)
 	@mkdir -p $(@D)

@@ -445,15 +445,33 @@ static void put_folder_line(FILE *out, const struct journal_folder *f)
 	fputc('\n', out);
 }
 
-/* Append one line (built by the caller), durable when SYNC. */
+/*
+ * Append one line (built by the caller), durable when SYNC.  When that
+ * fails (a full disk, an I/O error) the file is cut back to where it was:
+ * the event did not happen, and half a line must not stay in front of the
+ * next one (they would read as one line that is not understood, and the
+ * journal could not be opened any more).
+ */
 static int append(struct journal *j, char *line, size_t len, bool sync,
 		  struct m2d_error *err)
 {
+	off_t end = lseek(j->fd, 0, SEEK_END);
+
+	if (end < 0)
+		return m2d_error_sys(err, "lseek", j->path);
 	if (sf_write_all(j->fd, line, len, j->path, err) < 0)
-		return -1;
-	if (sync && fdatasync(j->fd) < 0)
-		return m2d_error_sys(err, "fdatasync", j->path);
+		goto undo;
+	if (sync && fdatasync(j->fd) < 0) {
+		m2d_error_sys(err, "fdatasync", j->path);
+		goto undo;
+	}
 	return 0;
+undo:
+	/* best effort: a line left torn is dropped when replayed */
+	if (ftruncate(j->fd, end) < 0) {
+		/* keep the first error */
+	}
+	return -1;
 }
 
 int journal_sync(struct journal *j, struct m2d_error *err)

@@ -33,6 +33,7 @@ struct maildir_folder {
 	bool append;			/* adding to the live folder */
 	char newlist[64];		/* append: the next dovecot-uidlist */
 	char partial[64];		/* append: name of the list in tmp/ */
+	bool installing;		/* append: messages being moved in */
 
 	int rootfd, roottmpfd, stagefd, tmpfd, curfd, newfd;
 	bool committed;
@@ -500,13 +501,37 @@ static FILE *create_stream(struct maildir_folder *f, const char *name,
 	return out;
 }
 
-static int close_stream(struct maildir_folder *f, FILE *out,
+/* A failed write of file NAME of the folder, named in full. */
+static int stream_error(struct maildir_folder *f, const char *name,
 			struct m2d_error *err)
 {
-	bool bad = fflush(out) != 0 || ferror(out);
+	int e = errno;
+	char path[M2D_ERROR_PATH_MAX];
 
-	if (fclose(out) != 0 || bad)
-		return m2d_error_sys(err, "write", f->stage_path);
+	snprintf(path, sizeof(path), "%s/%s", f->stage_path, name);
+	errno = e != 0 ? e : EIO;
+	return m2d_error_sys(err, "write", path);
+}
+
+/* Flush and close OUT, the folder's file NAME: the first error counts. */
+static int close_stream(struct maildir_folder *f, FILE *out, const char *name,
+			struct m2d_error *err)
+{
+	bool bad;
+	int e = 0;
+
+	errno = 0;
+	bad = fflush(out) != 0 || ferror(out);
+	if (bad)
+		e = errno;
+	if (fclose(out) != 0 && !bad) {
+		bad = true;
+		e = errno;
+	}
+	if (bad) {
+		errno = e;
+		return stream_error(f, name, err);
+	}
 	return 0;
 }
 
@@ -526,8 +551,9 @@ static int write_uidlist(struct maildir_folder *f, unsigned long uidvalidity,
 	FILE *out;
 	int i;
 
+	errno = 0;
 	if (fflush(f->uidlist) != 0 || ferror(f->uidlist))
-		return m2d_error_sys(err, "write", f->stage_path);
+		return stream_error(f, "uidlist.partial", err);
 	rewind(f->uidlist);
 	if (renumber)
 		nextuid = f->messages + 1;
@@ -549,7 +575,7 @@ static int write_uidlist(struct maildir_folder *f, unsigned long uidvalidity,
 			sp + 1);
 	}
 	free(line);
-	return close_stream(f, out, err);
+	return close_stream(f, out, "dovecot-uidlist", err);
 }
 
 /* Move the staged INBOX into the root: swap the empty cur/ and new/. */
@@ -667,10 +693,15 @@ static int append_finish(struct maildir_folder *f, unsigned long nextuid,
 		fputc('\n', out);
 	}
 	fclose(old);
+	errno = 0;
 	if (fflush(f->uidlist) != 0) {
+		char name[sizeof(f->partial) + 8];
+
+		snprintf(name, sizeof(name), "tmp/%s", f->partial);
+		stream_error(f, name, err);
 		free(line);
 		fclose(out);
-		return m2d_error_sys(err, "write", f->stage_path);
+		return -1;
 	}
 	rewind(f->uidlist);
 	while (getline(&line, &linesize, f->uidlist) > 0) {
@@ -682,7 +713,7 @@ static int append_finish(struct maildir_folder *f, unsigned long nextuid,
 			(int)(tab - sp - 1), sp + 1);
 	}
 	free(line);
-	return close_stream(f, out, err);
+	return close_stream(f, out, f->newlist, err);
 }
 
 /* Append mode: the new messages into cur/ and new/, then the uidlist. */
@@ -692,6 +723,9 @@ static int append_install(struct maildir_folder *f, struct m2d_error *err)
 	size_t linesize = 0;
 	ssize_t len;
 
+	/* from here until the uidlist is in place, a failure takes back
+	 * what was moved: no message without its uidlist line */
+	f->installing = true;
 	rewind(f->uidlist);
 	while ((len = getline(&line, &linesize, f->uidlist)) > 0) {
 		char *fields[4], *save = NULL;
@@ -714,6 +748,7 @@ static int append_install(struct maildir_folder *f, struct m2d_error *err)
 	if (renameat(f->stagefd, f->newlist, f->stagefd, "dovecot-uidlist") < 0)
 		return m2d_error_sys(err, "rename", f->stage_path);
 	f->newlist[0] = '\0';
+	f->installing = false;
 	if (fsync(f->curfd) < 0 || fsync(f->newfd) < 0 ||
 	    fsync(f->stagefd) < 0)
 		return m2d_error_sys(err, "fsync", f->stage_path);
@@ -721,7 +756,11 @@ static int append_install(struct maildir_folder *f, struct m2d_error *err)
 	return 0;
 }
 
-/* Append mode, not installed: take back every file we made. */
+/*
+ * Append mode, not installed: take back every file we made, those an
+ * install that failed half-way moved into new/ and cur/ too (their names
+ * are unique: nobody else has a file of that name).
+ */
 static void append_abort(struct maildir_folder *f)
 {
 	char *line = NULL;
@@ -737,6 +776,11 @@ static void append_abort(struct maildir_folder *f)
 				continue;
 			*c = '\0';
 			unlinkat(f->tmpfd, b + 1, 0);
+			if (f->installing) {
+				c[1 + strcspn(c + 1, "\n")] = '\0';
+				unlinkat(a[1] == 'N' ? f->newfd : f->curfd,
+					 c + 1, 0);
+			}
 		}
 		free(line);
 	}
