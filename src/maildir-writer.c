@@ -322,11 +322,21 @@ unsigned int maildir_folder_keyword_count(const struct maildir_folder *f)
 	return (unsigned int)f->nkeywords;
 }
 
+/* The message file being written, for errors: ".../tmp/<name>". */
+static const char *msg_path(const struct maildir_folder *f, char *buf,
+			    size_t size)
+{
+	snprintf(buf, size, "%s/tmp/%s", f->stage_path, f->msgname);
+	return buf;
+}
+
 int maildir_msg_begin(struct maildir_folder *f, struct m2d_error *err)
 {
+	char path[M2D_ERROR_PATH_MAX];
+
 	sf_unique_name(f->msgname, sizeof(f->msgname));
 	f->msgfd = sf_create(f->tmpfd, f->msgname, f->owner.uid, f->owner.gid,
-			     f->stage_path, err);
+			     msg_path(f, path, sizeof(path)), err);
 	if (f->msgfd < 0)
 		return -1;
 	f->buflen = 0;
@@ -337,9 +347,12 @@ int maildir_msg_begin(struct maildir_folder *f, struct m2d_error *err)
 
 static int flush_buf(struct maildir_folder *f, struct m2d_error *err)
 {
+	char path[M2D_ERROR_PATH_MAX];
+
 	if (f->buflen == 0)
 		return 0;
-	if (sf_write_all(f->msgfd, f->buf, f->buflen, f->stage_path, err) < 0)
+	if (sf_write_all(f->msgfd, f->buf, f->buflen,
+			 msg_path(f, path, sizeof(path)), err) < 0)
 		return -1;
 	f->buflen = 0;
 	return 0;

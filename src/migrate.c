@@ -591,6 +591,15 @@ static void write_subscriptions(struct engine *e)
 		if (fd < 0 ||
 		    subscriptions_write(fd, (const char *const *)u->subscriptions,
 					u->uid, u->gid, &serr) < 0) {
+			/* its file names are relative to the maildir root */
+			size_t lt = strlen(u->target), lr = strlen(serr.path);
+
+			if (serr.path[0] != '/' &&
+			    lt + 1 + lr < sizeof(serr.path)) {
+				memmove(serr.path + lt + 1, serr.path, lr + 1);
+				memcpy(serr.path, u->target, lt);
+				serr.path[lt] = '/';
+			}
 			pthread_mutex_lock(&e->lock);
 			e->totals->users_failed++;
 			report_locked(e, MIGRATE_USER_FAILED, u, NULL, NULL,
