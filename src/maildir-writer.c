@@ -206,6 +206,15 @@ static int open_list(struct maildir_folder *f, int dirfd, const char *name,
 
 	if (fd < 0)
 		return m2d_error_sys(err, "open", f->stage_path);
+	/* the user's, like every file in the folder, before it has content
+	 * (in append mode it is in the live folder's tmp/) */
+	if ((f->owner.uid != -1 || f->owner.gid != -1) &&
+	    fchown(fd, (uid_t)f->owner.uid, (gid_t)f->owner.gid) < 0) {
+		m2d_error_sys(err, "fchown", f->stage_path);
+		close(fd);
+		unlinkat(dirfd, name, 0);
+		return -1;
+	}
 	f->uidlist = fdopen(fd, "w+");
 	if (f->uidlist == NULL) {
 		m2d_error_sys(err, "fdopen", f->stage_path);
