@@ -671,8 +671,9 @@ int journal_compact(struct journal *j, struct m2d_error *err)
 	for (i = 0; i < j->nfolders; i++)
 		put_folder_line(out, &j->folders[i]);
 	fclose(out);
-	ret = sf_replace_file(j->dirfd, JOURNAL_NAME, data, size, -1, -1,
-			      j->path, err);
+	/* the new file durable before it replaces the old one */
+	ret = sf_replace_file_durable(j->dirfd, JOURNAL_NAME, data, size,
+				      j->path, err);
 	if (ret == 0) {
 		fd = openat(j->dirfd, JOURNAL_NAME, O_RDWR | O_APPEND |
 			    O_NOFOLLOW | O_CLOEXEC);

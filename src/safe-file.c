@@ -266,8 +266,9 @@ int sf_write_all(int fd, const void *data, size_t len, const char *path,
 	return 0;
 }
 
-int sf_replace_file(int dirfd, const char *name, const void *data, size_t len,
-		    int uid, int gid, const char *path, struct m2d_error *err)
+static int replace_file(int dirfd, const char *name, const void *data,
+			size_t len, int uid, int gid, bool sync,
+			const char *path, struct m2d_error *err)
 {
 	char tmp[256];
 	int fd;
@@ -279,6 +280,10 @@ int sf_replace_file(int dirfd, const char *name, const void *data, size_t len,
 		return -1;
 	if (sf_write_all(fd, data, len, path, err) < 0)
 		goto fail;
+	if (sync && fsync(fd) < 0) {
+		m2d_error_sys(err, "fsync", path);
+		goto fail;
+	}
 	if (close(fd) < 0) {
 		fd = -1;
 		m2d_error_sys(err, "close", path);
@@ -295,6 +300,20 @@ fail:
 		close(fd);
 	unlinkat(dirfd, tmp, 0);
 	return -1;
+}
+
+int sf_replace_file(int dirfd, const char *name, const void *data, size_t len,
+		    int uid, int gid, const char *path, struct m2d_error *err)
+{
+	return replace_file(dirfd, name, data, len, uid, gid, false, path,
+			    err);
+}
+
+int sf_replace_file_durable(int dirfd, const char *name, const void *data,
+			    size_t len, const char *path,
+			    struct m2d_error *err)
+{
+	return replace_file(dirfd, name, data, len, -1, -1, true, path, err);
 }
 
 int sf_remove_tree(int dirfd, const char *name)

@@ -57,6 +57,12 @@ int sf_open_below(const char *base, const char *rel, int flags, int *parent_r,
 /* Replace NAME with DATA: a temp file beside it, then rename(). */
 int sf_replace_file(int dirfd, const char *name, const void *data, size_t len,
 		    int uid, int gid, const char *path, struct m2d_error *err);
+/* The same with the temp file fsync'd before the rename: after a crash
+ * NAME is the old or the new content, never an empty file.  The caller
+ * syncs the directory. */
+int sf_replace_file_durable(int dirfd, const char *name, const void *data,
+			    size_t len, const char *path,
+			    struct m2d_error *err);
 
 /* Remove NAME below DIRFD and everything in it; symlinks are removed,
  * never followed. Returns 0 or -1 (errno set). */
