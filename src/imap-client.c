@@ -1166,15 +1166,20 @@ const char *imap_reply_text(const struct imap_reply *reply, char *buf,
 static int keep_untagged(struct imap_reply *reply, struct imap_resp *resp,
 			 struct m2d_error *err)
 {
-	struct imap_resp *n = realloc(reply->untagged, (reply->nuntagged + 1) *
-				      sizeof(*n));
+	/* doubling: a FETCH 1:* of a big folder is one response a message */
+	if (reply->nuntagged == reply->cap) {
+		size_t cap = reply->cap > 0 ? reply->cap * 2 : 16;
+		struct imap_resp *n = realloc(reply->untagged,
+					      cap * sizeof(*n));
 
-	if (n == NULL) {
-		imap_resp_free(resp);
-		return m2d_error_sys(err, "malloc", NULL);
+		if (n == NULL) {
+			imap_resp_free(resp);
+			return m2d_error_sys(err, "malloc", NULL);
+		}
+		reply->untagged = n;
+		reply->cap = cap;
 	}
-	reply->untagged = n;
-	n[reply->nuntagged++] = *resp;
+	reply->untagged[reply->nuntagged++] = *resp;
 	return 0;
 }
 

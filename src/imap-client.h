@@ -97,6 +97,7 @@ int imap_parse_internaldate(const char *s, long long *time_r);
 struct imap_reply {
 	struct imap_resp *untagged;	/* owned: every untagged response */
 	size_t nuntagged;
+	size_t cap;			/* room in untagged */
 	struct imap_resp tagged;	/* the command's completion */
 };
 
