@@ -170,6 +170,10 @@ char *rb_preview(struct runbook *rb, int step, struct m2d_error *err);
 
 /* ---- the data the pages show (valid until the next run/decision) ---- */
 
+/* Builds the plan (discovery with the renames) when none is loaded yet,
+ * e.g. after a resume.  0 or -1. */
+int rb_load_plan(struct runbook *rb, struct m2d_error *err);
+
 /* The full plan (after step 3/4), with the renames applied; NULL before. */
 const struct plan *rb_plan(const struct runbook *rb);
 /* The checklist of step 0 (NULL before). */

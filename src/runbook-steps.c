@@ -909,6 +909,117 @@ static int step_report(struct runbook *rb, struct m2d_error *err)
 }
 
 /* ------------------------------------------------------------------ */
+/* What a step will do, before it runs                                */
+
+static char *preview_clear(struct runbook *rb, struct m2d_error *err)
+{
+	struct journal_folder *list = NULL;
+	struct journal_user *users = NULL;
+	struct journal *j = NULL;
+	size_t n, nu;
+	char *text = NULL;
+
+	if (access(rb->cfg.work_dir, F_OK) == 0 &&
+	    journal_open(rb->cfg.work_dir, &j, err) < 0)
+		return NULL;
+	n = j != NULL ? journal_folders(j, &list) : 0;
+	nu = j != NULL ? journal_users(j, &users) : 0;
+	if (asprintf(&text, _("Removes from %s what mbox2dovecot made there: "
+			      "%zu folders and %zu maildir roots (the journal "
+			      "lists them). Anything else in %s stops the "
+			      "step; the mboxes are never touched."),
+		     rb->cfg.target_base, n, nu, rb->cfg.target_base) < 0)
+		text = NULL;
+	journal_folders_free(list, n);
+	journal_users_free(users, nu);
+	journal_close(&j);
+	return text;
+}
+
+static char *preview_stop_mail(struct runbook *rb, struct m2d_error *err)
+{
+	struct svc_run_opts opts = { true, rb->cfg.work_dir };
+	struct svc_table table;
+	char *stop = NULL, *disable = NULL, *text = NULL;
+
+	if (rb_svc_table(rb, &table, err) < 0)
+		return NULL;
+	if (svc_run(&table, SVC_ROLE_IMAP_OLD, SVC_STOP, &opts, &stop,
+		    err) < 0 ||
+	    svc_run(&table, SVC_ROLE_IMAP_OLD, SVC_DISABLE, &opts, &disable,
+		    err) < 0) {
+		svc_table_free(&table);
+		free(stop);
+		return NULL;
+	}
+	svc_table_free(&table);
+	if (asprintf(&text, _("postconf -e \"defer_transports = local\" and "
+			      "a reload: Postfix queues local mail, refuses "
+			      "nothing\n%s%s"),
+		     stop != NULL ? stop : "",
+		     disable != NULL ? disable : "") < 0)
+		text = NULL;
+	free(stop);
+	free(disable);
+	return text;
+}
+
+char *rb_preview(struct runbook *rb, int step, struct m2d_error *err)
+{
+	char *text = NULL;
+
+	m2d_error_clear(err);
+	if (step < 0 || step >= RB_NSTEPS) {
+		m2d_error_set(err, M2D_ERR_USAGE, NULL,
+			      _("there is no step %d"), step);
+		return NULL;
+	}
+	switch (step) {
+	case 8:
+	case 17: {
+		struct dc_edit edit;
+
+		if (rb_dc_edit(rb, step == 17, &edit, err) < 0)
+			return NULL;
+		text = strdup(edit.diff[0] != '\0' ? edit.diff :
+			      _("Dovecot's configuration already has these "
+				"settings: nothing to change."));
+		dc_edit_free(&edit);
+		break;
+	}
+	case 19: {
+		struct pf_edit edit;
+
+		if (rb_pf_edit(rb, &edit, err) < 0)
+			return NULL;
+		if (asprintf(&text, "%s%s%s", edit.diff[0] != '\0' ?
+			     edit.diff : _("main.cf already says so: nothing "
+					   "to change.\n"),
+			     edit.warning != NULL ? "\n" : "",
+			     edit.warning != NULL ? edit.warning : "") < 0)
+			text = NULL;
+		pf_edit_free(&edit);
+		break;
+	}
+	case 6:
+	case 12:
+		text = preview_clear(rb, err);
+		break;
+	case 14:
+		text = preview_stop_mail(rb, err);
+		break;
+	default:
+		text = strdup(_(rb_steps[step].what));
+		break;
+	}
+	if (text == NULL && err->code == M2D_OK) {
+		errno = ENOMEM;
+		m2d_error_sys(err, "malloc", NULL);
+	}
+	return text;
+}
+
+/* ------------------------------------------------------------------ */
 /* The table                                                          */
 
 const struct rb_step_def rb_steps[RB_NSTEPS] = {

@@ -512,6 +512,11 @@ int rb_build_plan(struct runbook *rb, struct m2d_error *err)
 	return 0;
 }
 
+int rb_load_plan(struct runbook *rb, struct m2d_error *err)
+{
+	return rb->have_plan ? 0 : rb_build_plan(rb, err);
+}
+
 int rb_test_plan(struct runbook *rb, struct plan *out, struct m2d_error *err)
 {
 	const char *users[M2D_MAX_TEST_USERS + 1];

@@ -16,10 +16,6 @@
 #include "ui.h"
 #include "wizard.h"
 
-/* rb_preview() is in runbook.h but not yet in the engine: referenced
- * weakly, the pages show the step's description until it exists. */
-extern char *rb_preview(struct runbook *rb, int step, struct m2d_error *err)
-	__attribute__((weak));
 
 #define MAX_CHOSEN M2D_MAX_TEST_USERS
 
@@ -160,16 +156,14 @@ static void chosen_toggle(struct app *a, const char *name)
 }
 
 /* The plan, when a page needs it and none is loaded yet (a resumed
- * state): runbook.h has no getter that builds it, but a rename lookup of
- * a folder that is not there builds it and changes nothing. */
+ * state). */
 static void ensure_plan(struct app *a)
 {
 	struct m2d_error err;
 
 	if (rb_plan(a->rb) != NULL || rb_step(a->rb, 3)->status != RB_DONE)
 		return;
-	(void)rb_set_rename(a->rb, "\x01 (the wizard reads the plan)", "x",
-			    &err);
+	(void)rb_load_plan(a->rb, &err);
 }
 
 static char *read_file(const char *dir, const char *name)
@@ -230,7 +224,7 @@ static void build_page(struct app *a)
 		     st->status == RB_SKIPPED ? st->reason : st->result);
 	wz_page_set(&p->intro, _(d->what));
 	if ((d->page == RB_PAGE_TEXT || d->page == RB_PAGE_DIFF) &&
-	    rb_preview != NULL && st->status != RB_DONE)
+	    st->status != RB_DONE)
 		preview = rb_preview(a->rb, a->cur, &err);
 	switch (d->page) {
 	case RB_PAGE_TEXT:
