@@ -672,7 +672,25 @@ static int step_postconf(struct runbook *rb, struct m2d_error *err)
 	if (r == 0)
 		rb_result(rb, 19, "%s = %s", edit.key, edit.value);
 	pf_edit_free(&edit);
-	return r < 0 ? -1 : 1;
+	if (r < 0)
+		return -1;
+	/* accounts made from now on get a maildir in their home too (the
+	   runbook's /etc/skel with cur new tmp): when a skeleton is named
+	   or the maildir is in the home */
+	if (rb->cfg.skel_dir != NULL ||
+	    strcmp(rb->cfg.postfix_delivery, "home") == 0) {
+		struct acct_tools at;
+
+		rb_acct_tools(rb, &at);
+		r = acct_skel_apply(&at, rb->cfg.skel_dir, rb->cfg.work_dir,
+				    err);
+		if (r < 0)
+			return -1;
+		if (r > 0)
+			rb_log(rb, _("the skeleton directory got cur/ new/ "
+				     "tmp/ for new accounts"));
+	}
+	return 1;
 }
 
 static void rollback_report(const struct rollback_folder_report *r,
@@ -723,6 +741,8 @@ static int undo_postconf(struct runbook *rb, struct m2d_error *err)
 				     _("not every folder's new mail could be "
 				       "carried back into its mbox: main.cf "
 				       "is left as it is (see the log)"));
+	if (acct_skel_undo(rb->cfg.work_dir, err) < 0)
+		return -1;
 	rb_pf_tools(rb, &pf);
 	return pf_undo(&pf, rb->cfg.work_dir, err);
 }
