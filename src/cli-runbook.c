@@ -26,6 +26,7 @@ static void on_signal(int sig)
 }
 
 struct view {
+	const struct runbook *rb;
 	bool tty;
 	bool progress_shown;
 };
@@ -45,8 +46,18 @@ static void on_event(const struct rb_event *ev, void *ctx)
 	char buf[2048];
 
 	switch (ev->kind) {
-	case RB_EV_STEP:
+	case RB_EV_STEP: {
+		const struct rb_step_state *st = rb_step(v->rb, ev->step);
+
+		clear_progress(v);
+		if (st->status == RB_RUNNING)
+			printf(_("step %2d  %s\n"), ev->step,
+			       _(rb_steps[ev->step].title));
+		else if (st->result != NULL)
+			printf("    %s\n", st->result);
+		fflush(stdout);
 		break;
+	}
 	case RB_EV_LOG:
 		clear_progress(v);
 		printf("    %s\n", ev->text);
@@ -192,7 +203,7 @@ int cmd_runbook(int argc, char **argv)
 	char *password = NULL;
 	enum mode mode = MODE_WIZARD;
 	bool resume = false;
-	int c, step = -1, target = -1, ret = EXIT_FAILED, stopped;
+	int c, step = -1, target = -1, ret = EXIT_FAILED, stopped, r;
 	int confirm[64], nconfirm = 0;
 
 	memset(&batch, 0, sizeof(batch));
@@ -271,6 +282,7 @@ int cmd_runbook(int argc, char **argv)
 		cli_report(&err);
 		return cli_exit_for(&err);
 	}
+	view.rb = rb;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigaction(SIGINT, &sa, NULL);
@@ -295,7 +307,7 @@ int cmd_runbook(int argc, char **argv)
 		ret = EXIT_OK;
 		goto out;
 	case MODE_UNDO: {
-		int r = rb_undo_step(rb, target, &err);
+		r = rb_undo_step(rb, target, &err);
 
 		if (r < 0)
 			goto fail;
@@ -379,38 +391,24 @@ int cmd_runbook(int argc, char **argv)
 				goto fail;
 		}
 	}
-	for (int s = batch.from; s <= batch.to; s++) {
-		const struct rb_step_state *st = rb_step(rb, s);
-		struct rb_batch one = batch;
-		int r;
+	view.rb = rb;
+	r = rb_batch_run(rb, &batch, &stopped, &err);
+	clear_progress(&view);
+	if (r < 0)
+		goto fail;
+	if (r > 0) {
+		char buf[2048];
 
-		if (st->status == RB_DONE || st->status == RB_SKIPPED)
-			continue;
-		printf(_("step %2d  %s\n"), s, _(rb_steps[s].title));
-		fflush(stdout);
-		one.from = one.to = s;
-		r = rb_batch_run(rb, &one, &stopped, &err);
-		clear_progress(&view);
-		st = rb_step(rb, s);
-		if (st->result != NULL)
-			printf("    %s\n", st->result);
-		if (r == 0) {
-			continue;
-		} else if (r > 0) {
-			char buf[2048];
-
-			printf(_("stopped at step %d: %s\n"), stopped,
-			       m2d_error_str(&err, buf, sizeof(buf)));
-			if (err.code == M2D_ERR_CANCELLED) {
-				ret = EXIT_TRYLATER;
-				goto out;
-			}
-			printf(_("decide, then run again with --resume (or "
-				 "--yes to accept the proposals)\n"));
-			ret = EXIT_DECIDE;
+		printf(_("stopped at step %d: %s\n"), stopped,
+		       m2d_error_str(&err, buf, sizeof(buf)));
+		if (err.code == M2D_ERR_CANCELLED) {
+			ret = EXIT_TRYLATER;
 			goto out;
 		}
-		goto fail;
+		printf(_("decide, then run again with --resume (or --yes to "
+			 "accept the proposals)\n"));
+		ret = EXIT_DECIDE;
+		goto out;
 	}
 	printf(_("steps %d to %d done\n"), batch.from, batch.to);
 	ret = EXIT_OK;
