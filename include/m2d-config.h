@@ -69,6 +69,10 @@
  *   skel_dir          = ""            # "" = /etc/skel
  *   accounts_root     = ""            # usermod -P ROOT, ROOT/etc/passwd
  *   usermod_command   = "usermod"
+ *   homes_to_maildir  = false         # step 19: usermod -d BASE/USER for
+ *                                     #   every migrated user (undone)
+ *   rbash_users       = {}            # step 19: these users get /bin/rbash
+ *                                     #   (an auto-responder needs a shell)
  *   test_users        = {}            # step 5: preset test subset
  *   test_user_count   = 2             # step 5: how many to propose
  */
@@ -123,6 +127,9 @@ struct m2d_config {
 	char *services_root;
 	struct m2d_service_conf service[M2D_SVC_ROLES];
 	char *skel_dir, *accounts_root, *usermod_command;
+	bool homes_to_maildir;
+	char *rbash_users[M2D_MAX_TEST_USERS];
+	int nrbash_users;
 	char *test_users[M2D_MAX_TEST_USERS];
 	int ntest_users;
 	int test_user_count;

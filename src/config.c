@@ -299,6 +299,16 @@ static int valid_test_users(cfg_t *cfg, cfg_opt_t *opt)
 	return validate_str(cfg, opt, nonempty_problem);
 }
 
+static int valid_rbash_users(cfg_t *cfg, cfg_opt_t *opt)
+{
+	if (cfg_opt_size(opt) > M2D_MAX_TEST_USERS) {
+		cfg_error(cfg, _("rbash_users: at most %d users"),
+			  M2D_MAX_TEST_USERS);
+		return -1;
+	}
+	return validate_str(cfg, opt, nonempty_problem);
+}
+
 static int valid_count(cfg_t *cfg, cfg_opt_t *opt)
 {
 	long v = cfg_opt_getnint(opt, 0);
@@ -534,6 +544,13 @@ static void load_system(struct m2d_config *cfg, cfg_t *c)
 	for (int i = 0; i < cfg->ntest_users; i++)
 		m2d_config_set(&cfg->test_users[i],
 			       cfg_getnstr(c, "test_users", (unsigned)i));
+	cfg->homes_to_maildir = cfg_getbool(c, "homes_to_maildir") == cfg_true;
+	for (int i = 0; i < cfg->nrbash_users; i++)
+		m2d_config_set(&cfg->rbash_users[i], NULL);
+	cfg->nrbash_users = (int)cfg_size(c, "rbash_users");
+	for (int i = 0; i < cfg->nrbash_users; i++)
+		m2d_config_set(&cfg->rbash_users[i],
+			       cfg_getnstr(c, "rbash_users", (unsigned)i));
 	for (unsigned int i = 0; i < cfg_size(c, "service"); i++) {
 		cfg_t *sec = cfg_getnsec(c, "service", i);
 		int r;
@@ -580,6 +597,8 @@ static int load_file(struct m2d_config *cfg, const char *path,
 		CFG_INT("imaps_port", 993, CFGF_NONE),
 		CFG_STR_LIST("test_users", "{}", CFGF_NONE),
 		CFG_INT("test_user_count", 2, CFGF_NONE),
+		CFG_BOOL("homes_to_maildir", cfg_false, CFGF_NONE),
+		CFG_STR_LIST("rbash_users", "{}", CFGF_NONE),
 		CFG_SEC("service", service_opts, CFGF_MULTI | CFGF_TITLE |
 			CFGF_NO_TITLE_DUPES),
 	};
@@ -628,6 +647,7 @@ static int load_file(struct m2d_config *cfg, const char *path,
 	cfg_set_validate_func(c, "postfix_delivery", valid_delivery);
 	cfg_set_validate_func(c, "test_users", valid_test_users);
 	cfg_set_validate_func(c, "test_user_count", valid_count);
+	cfg_set_validate_func(c, "rbash_users", valid_rbash_users);
 	cfg_set_validate_func(c, "service", valid_service);
 
 	memset(&parse_error, 0, sizeof(parse_error));
@@ -745,6 +765,8 @@ void m2d_config_free(struct m2d_config *cfg)
 	}
 	for (int i = 0; i < cfg->ntest_users && i < M2D_MAX_TEST_USERS; i++)
 		free(cfg->test_users[i]);
+	for (int i = 0; i < cfg->nrbash_users && i < M2D_MAX_TEST_USERS; i++)
+		free(cfg->rbash_users[i]);
 	memset(cfg, 0, sizeof(*cfg));
 }
 

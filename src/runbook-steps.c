@@ -657,6 +657,45 @@ static int undo_dovecot_normal(struct runbook *rb, struct m2d_error *err)
 	return dovecot_listen(rb, false, err) < 0 ? -1 : 1;
 }
 
+/*
+ * The runbook's optional account changes, off unless configured: every
+ * migrated user's home becomes the maildir (usermod -d), and the users
+ * an auto-responder runs for get the restricted bash.  Recorded in WORK
+ * and undone by acct_users_undo().
+ */
+static int accounts_apply(struct runbook *rb, struct m2d_error *err)
+{
+	struct acct_tools at;
+
+	if (!rb->cfg.homes_to_maildir && rb->cfg.nrbash_users == 0)
+		return 1;
+	rb_acct_tools(rb, &at);
+	if (rb->cfg.homes_to_maildir) {
+		if (rb_load_plan(rb, err) < 0)
+			return -1;
+		for (size_t i = 0; i < rb->plan.nusers; i++) {
+			const struct plan_user *u = &rb->plan.users[i];
+
+			if (acct_set_home(&at, u->name, u->target,
+					  rb->cfg.work_dir, err) < 0)
+				return -1;
+		}
+		rb_log(rb, _("%zu homes set to their maildirs"),
+		       rb->plan.nusers);
+	}
+	if (rb->cfg.nrbash_users > 0 &&
+	    acct_rbash_link(&at, rb->cfg.work_dir, err) < 0)
+		return -1;
+	for (int i = 0; i < rb->cfg.nrbash_users; i++) {
+		if (acct_set_shell(&at, rb->cfg.rbash_users[i], NULL,
+				   rb->cfg.work_dir, err) < 0)
+			return -1;
+		rb_log(rb, _("%s gets the restricted bash"),
+		       rb->cfg.rbash_users[i]);
+	}
+	return 1;
+}
+
 static int step_postconf(struct runbook *rb, struct m2d_error *err)
 {
 	struct pf_tools pf;
@@ -690,7 +729,7 @@ static int step_postconf(struct runbook *rb, struct m2d_error *err)
 			rb_log(rb, _("the skeleton directory got cur/ new/ "
 				     "tmp/ for new accounts"));
 	}
-	return 1;
+	return accounts_apply(rb, err);
 }
 
 static void rollback_report(const struct rollback_folder_report *r,
@@ -743,6 +782,13 @@ static int undo_postconf(struct runbook *rb, struct m2d_error *err)
 				       "is left as it is (see the log)"));
 	if (acct_skel_undo(rb->cfg.work_dir, err) < 0)
 		return -1;
+	if (rb->cfg.homes_to_maildir || rb->cfg.nrbash_users > 0) {
+		struct acct_tools at;
+
+		rb_acct_tools(rb, &at);
+		if (acct_users_undo(&at, rb->cfg.work_dir, err) < 0)
+			return -1;
+	}
 	rb_pf_tools(rb, &pf);
 	return pf_undo(&pf, rb->cfg.work_dir, err);
 }

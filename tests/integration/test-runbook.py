@@ -187,10 +187,14 @@ def main():
         # ---- 1. the whole runbook ----
         a = os.path.join(tmp, "a")
         boxes.append(a)
-        conf = make_sandbox(a)
+        conf = make_sandbox(a, 'homes_to_maildir = true\n'
+                            'rbash_users = {"alice"}\n')
         if conf is None:
             return 1
         vals = conf_values(conf)
+        passwd = os.path.join(a, "root", "etc", "passwd")
+        with open(passwd) as f:
+            passwd_before = f.read()
         p = run("--config", conf, "--batch", "--yes")
         ok(p.returncode == 0, "steps 0-22 in --batch --yes", out(p))
         st = state_of(a)
@@ -246,6 +250,23 @@ def main():
            out(p))
         ok(maildir_state(vals["target_base"]) == before,
            "nothing converted twice")
+        with open(passwd) as f:
+            alice = [l for l in f.read().splitlines()
+                     if l.startswith("alice:")]
+        ok(alice and alice[0].endswith(":%s/alice:/bin/rbash" %
+                                       vals["target_base"].rstrip("/")),
+           "step 19: homes set to the maildirs, alice has rbash (usermod)",
+           "\n".join(alice))
+        p = run("--config", conf, "--undo", "19")
+        with open(passwd) as f:
+            after = f.read()
+        q = subprocess.run(["postconf", "-c", os.path.join(a, "postfix"),
+                            "-h", "mail_spool_directory"],
+                           capture_output=True, text=True)
+        ok(p.returncode == 0 and after == passwd_before and
+           q.stdout.strip().rstrip("/") !=
+           vals["target_base"].rstrip("/"),
+           "--undo 19: passwd and main.cf as before", out(p) + q.stdout)
 
         # ---- 2. kill -9 in steps 9 and 15, resume ----
         big_extra = 'test_users = {"alice"}\n'
