@@ -89,6 +89,72 @@ static int need_plan(struct runbook *rb, struct m2d_error *err)
 	return rb->have_plan ? 0 : rb_build_plan(rb, err);
 }
 
+/*
+ * Dovecot's own count of every folder of USERS (the test users at step
+ * 10, everyone at 16 and 18), "doveadm mailbox status", against the
+ * journal's count of what was converted.  Only as root: doveadm reads
+ * every user's mail.  1 all equal, 0 some differ (logged), -1 error.
+ */
+static int doveadm_counts(struct runbook *rb, bool all_users,
+			  struct m2d_error *err)
+{
+	struct journal *j = NULL;
+	struct imap_expect *exp;
+	size_t bad = 0, users = 0;
+	int ret = 1;
+
+	if (geteuid() != 0)
+		return 1;
+	exp = calloc(rb->plan.nfolders + 1, sizeof(*exp));
+	if (exp == NULL) {
+		errno = ENOMEM;
+		return m2d_error_sys(err, "malloc", NULL);
+	}
+	if (journal_open(rb->cfg.work_dir, &j, err) < 0) {
+		free(exp);
+		return -1;
+	}
+	for (size_t u = 0; u < rb->plan.nusers && ret >= 0; u++) {
+		const struct plan_user *pu = &rb->plan.users[u];
+		struct imap_doveadm_result res;
+		size_t n = 0;
+		int r;
+
+		if (!all_users && !rb_is_test_user(rb, pu->name))
+			continue;
+		for (size_t i = 0; i < rb->plan.nfolders; i++) {
+			const struct plan_folder *f = &rb->plan.folders[i];
+			struct journal_folder jf;
+
+			if (f->user != u || f->skip != PLAN_TAKEN ||
+			    journal_find(j, pu->name, f->listed, &jf) != 1)
+				continue;
+			exp[n].name = f->name;
+			exp[n].messages = jf.messages;
+			n++;
+			journal_folder_free(&jf);
+		}
+		r = imap_doveadm_counts(rb->cfg.doveadm_command,
+					rb->cfg.doveadm_command == NULL ?
+					rb->cfg.dovecot_config : NULL,
+					pu->name, exp, n, &res, err);
+		if (r < 0)
+			ret = -1;
+		else if (r > 0) {
+			bad++;
+			rb_log(rb, "FAIL doveadm %s: %s", pu->name, res.detail);
+		}
+		users++;
+	}
+	journal_close(&j);
+	free(exp);	/* the names belong to the plan */
+	if (ret < 0)
+		return -1;
+	rb_log(rb, _("doveadm: %zu users, %zu with counts other than the "
+		     "migration's"), users, bad);
+	return bad == 0 ? 1 : 0;
+}
+
 /* The IMAP test (steps 10, 16, 18) against ADDR:PORT. */
 static int imap_test(struct runbook *rb, const char *addr, unsigned int port,
 		     const char *message_id, struct m2d_error *err)
@@ -169,6 +235,21 @@ static int imap_test(struct runbook *rb, const char *addr, unsigned int port,
 	rb_result(rb, rb->running, _("IMAP on %s:%u as %s: %zu checks, "
 				     "%zu failed"), addr, port, user,
 		  rb->imap.nchecks, rb->imap.failed);
+	/* and Dovecot's own view of every migrated user, before new mail
+	   arrives (step 21 checks the delivery instead) */
+	if (r == 0 && message_id == NULL) {
+		int d = doveadm_counts(rb, rb->running != 10, err);
+
+		if (d < 0)
+			goto out;
+		if (d == 0) {
+			m2d_error_set(err, M2D_ERR_USAGE, NULL,
+				      _("doveadm counts other messages than "
+					"the migration for some users (see "
+					"above); do not go on"));
+			goto out;
+		}
+	}
 	if (r > 0) {
 		const char *first = "";
 

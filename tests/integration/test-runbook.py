@@ -351,6 +351,23 @@ def main():
         ok(p.returncode == 0 and state_of(s).get("dovecot-test") ==
            "pending", "--undo 8: Dovecot's config back, step pending",
            out(p))
+        # ---- 5. doveadm sees every user: a message lost in the maildir
+        # of a user who is not the test user stops step 16 ----
+        p = run("--config", c, "--batch", "--yes", "--to", "15")
+        ok(p.returncode == 0, "steps to 15", out(p))
+        v = conf_values(c)
+        tu = test_user(s)
+        other = [u for u in sorted(os.listdir(v["target_base"]))
+                 if u != tu and os.path.isdir(os.path.join(
+                     v["target_base"], u, "cur"))][-1]
+        cur = os.path.join(v["target_base"], other, "cur")
+        victim = sorted(os.listdir(cur))[0]
+        os.unlink(os.path.join(cur, victim))
+        p = run("--config", c, "--batch", "--yes", "--to", "16")
+        ok(p.returncode == 1 and ("FAIL doveadm %s: INBOX" % other)
+           in p.stdout and state_of(s).get("imap-test-2") == "failed",
+           "a message missing in %s's INBOX: doveadm stops step 16" % other,
+           out(p))
     finally:
         for d in boxes:
             stop_sandbox(d)
