@@ -222,7 +222,15 @@ static int imap_test(struct runbook *rb, const char *addr, unsigned int port,
 	rb->have_imap = r >= 0;
 	if (r != 0) {
 		/* the cause is in Dovecot's log: quote it (issue 11) */
-		log = rb_dovecot_log(rb, user, t0 - 1, 12);
+		/* Dovecot writes a login's last line as the connection
+		   closes: give it a second */
+		for (int i = 0; i < 10 && log == NULL; i++) {
+			struct timespec ts = { 0, 100 * 1000 * 1000 };
+
+			log = rb_dovecot_log(rb, user, t0 - 1, 12);
+			if (log == NULL)
+				nanosleep(&ts, NULL);
+		}
 		if (log != NULL)
 			rb_log(rb, _("Dovecot's log about %s:\n%s"), user, log);
 	}

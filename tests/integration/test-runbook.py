@@ -347,6 +347,16 @@ def main():
         p = run("--config", c, "--batch", "--step", "9", "--to", "9")
         ok(p.returncode == 0 and state_of(s).get("folders") == "done",
            "--step 9 runs when step 8 is done", out(p))
+        # issue 11: a failed login quotes Dovecot's own log line
+        env = dict(os.environ, MBOX2DOVECOT_IMAP_PASSWORD="wrong")
+        p = subprocess.run([PROG, "--config", c, "--batch", "--yes",
+                            "--to", "10"], capture_output=True, text=True,
+                           env=env, stdin=subprocess.DEVNULL)
+        ok(p.returncode == 1 and "Dovecot's log: " in p.stderr and
+           "auth failed" in p.stderr and
+           "user=<%s>" % test_user(s) in p.stderr,
+           "a refused login: the error quotes Dovecot's log (auth failed)",
+           out(p))
         p = run("--config", c, "--undo", "8")
         ok(p.returncode == 0 and state_of(s).get("dovecot-test") ==
            "pending", "--undo 8: Dovecot's config back, step pending",
