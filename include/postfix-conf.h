@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 
+#include "m2d-config.h"
 #include "m2d-error.h"
 
 /* Command lines of the tools, split at spaces (no shell).  NULL members
@@ -29,6 +30,9 @@ struct pf_tools {
 	const char *reload;
 	const char *flush;
 };
+
+/* The tools as mbox2dovecot.conf names them (pointers into CFG). */
+void pf_tools_from_config(const struct m2d_config *cfg, struct pf_tools *t);
 
 /* "postconf [-c DIR] -h KEY": the value, allocated, trailing newline
  * removed ("" for an empty value). */

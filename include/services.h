@@ -22,6 +22,7 @@
 
 #include <stdbool.h>
 
+#include "m2d-config.h"
 #include "m2d-error.h"
 
 enum svc_role {
@@ -118,6 +119,12 @@ int svc_set_probe_tcp(struct svc_table *table, enum svc_role role,
 int svc_set_probe_command(struct svc_table *table, enum svc_role role,
 			  const char *cmdline, struct m2d_error *err);
 void svc_set_probe_none(struct svc_table *table, enum svc_role role);
+
+/* The table for the system mbox2dovecot.conf describes: detected below
+ * services_root, then every command and probe of its service sections
+ * ("tcp:ADDR:PORT", "command:CMD", "none"; checked on load). */
+int svc_table_from_config(const struct m2d_config *cfg,
+			  struct svc_table *table, struct m2d_error *err);
 
 const char *svc_role_name(enum svc_role role);		/* "mta"... */
 const char *svc_action_name(enum svc_action action);	/* "start"... */

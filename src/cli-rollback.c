@@ -75,54 +75,6 @@ static void step(enum rollback_step s, const char *text, void *ctx)
 	printf("* %s\n", text);
 }
 
-/* The services as the configuration says (every command overridable). */
-static int build_services(const struct m2d_config *cfg,
-			  struct svc_table *table, struct m2d_error *err)
-{
-	static const enum svc_role roles[M2D_SVC_ROLES] = {
-		SVC_ROLE_MTA, SVC_ROLE_IMAP_NEW, SVC_ROLE_IMAP_OLD,
-	};
-	struct svc_env env;
-
-	svc_detect(cfg->services_root, &env);
-	if (svc_table_init(table, &env, cfg->services_root, err) < 0)
-		return -1;
-	for (int r = 0; r < M2D_SVC_ROLES; r++) {
-		const struct m2d_service_conf *sc = &cfg->service[r];
-		const char *p = sc->probe;
-
-		for (int a = 0; a < M2D_SVC_ACTIONS; a++) {
-			if (sc->cmd[a] != NULL &&
-			    svc_set_command(table, roles[r],
-					    (enum svc_action)a, sc->cmd[a],
-					    err) < 0)
-				return -1;
-		}
-		if (p == NULL)
-			continue;
-		if (strcmp(p, "none") == 0) {
-			svc_set_probe_none(table, roles[r]);
-		} else if (strncmp(p, "command:", 8) == 0) {
-			if (svc_set_probe_command(table, roles[r], p + 8,
-						  err) < 0)
-				return -1;
-		} else if (strncmp(p, "tcp:", 4) == 0) {
-			const char *colon = strrchr(p + 4, ':');
-			char addr[256];
-
-			if (colon == NULL)
-				continue;	/* checked on load */
-			snprintf(addr, sizeof(addr), "%.*s",
-				 (int)(colon - (p + 4)), p + 4);
-			if (svc_set_probe_tcp(table, roles[r], addr,
-					      (unsigned int)atoi(colon + 1),
-					      err) < 0)
-				return -1;
-		}
-	}
-	return 0;
-}
-
 int cmd_rollback(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -194,15 +146,11 @@ int cmd_rollback(int argc, char **argv)
 	if (mail_only) {
 		rc = rollback_mail(&set, journal, &t, &err);
 	} else {
-		struct pf_tools pf = {
-			o.cfg.postconf_command, o.cfg.postfix_command,
-			o.cfg.postqueue_command, o.cfg.postfix_config_dir,
-			o.cfg.postfix_reload_command,
-			o.cfg.postfix_flush_command,
-		};
+		struct pf_tools pf;
 		struct rollback_system sys = { &pf, &table, step };
 
-		if (build_services(&o.cfg, &table, &err) < 0)
+		pf_tools_from_config(&o.cfg, &pf);
+		if (svc_table_from_config(&o.cfg, &table, &err) < 0)
 			goto fail;
 		table_ok = true;
 		rc = rollback_run(&set, journal, &sys, &t, &err);

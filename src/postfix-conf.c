@@ -690,3 +690,14 @@ out:
 	free(old);
 	return ret;
 }
+
+void pf_tools_from_config(const struct m2d_config *cfg, struct pf_tools *t)
+{
+	memset(t, 0, sizeof(*t));
+	t->postconf = cfg->postconf_command;
+	t->postfix = cfg->postfix_command;
+	t->postqueue = cfg->postqueue_command;
+	t->config_dir = cfg->postfix_config_dir;
+	t->reload = cfg->postfix_reload_command;
+	t->flush = cfg->postfix_flush_command;
+}

@@ -56,10 +56,7 @@ bool rb_is_test_user(const struct runbook *rb, const char *user);
 
 /* ---- runbook-system.c: the tools, from the configuration ---- */
 void rb_dc_tools(const struct runbook *rb, struct dc_tools *t);
-void rb_pf_tools(const struct runbook *rb, struct pf_tools *t);
 void rb_acct_tools(const struct runbook *rb, struct acct_tools *t);
-int rb_svc_table(const struct runbook *rb, struct svc_table *table,
-		 struct m2d_error *err);
 /* Dovecot's settings for the test listener (NORMAL false) or the normal
  * ports; protocols read from the installed config. */
 int rb_dc_edit(struct runbook *rb, bool normal, struct dc_edit *edit,

@@ -303,7 +303,7 @@ static int step_checks(struct runbook *rb, struct m2d_error *err)
 	if (rb_build_plan(rb, err) < 0)
 		return -1;
 	memset(&set, 0, sizeof(set));
-	rb_pf_tools(rb, &pf);
+	pf_tools_from_config(&rb->cfg, &pf);
 	set.cfg = &rb->cfg;
 	set.plan = &rb->plan;
 	rb_dc_tools(rb, &set.dovecot);
@@ -572,7 +572,7 @@ static int undo_dovecot_test(struct runbook *rb, struct m2d_error *err)
 
 	if (r <= 0)
 		return r;
-	if (rb_svc_table(rb, &table, err) < 0)
+	if (svc_table_from_config(&rb->cfg, &table, err) < 0)
 		return -1;
 	svc_set_probe_none(&table, SVC_ROLE_IMAP_NEW);
 	if (svc_run(&table, SVC_ROLE_IMAP_NEW, SVC_RELOAD, &opts, NULL,
@@ -674,11 +674,11 @@ static int step_stop_mail(struct runbook *rb, struct m2d_error *err)
 	struct pf_tools pf;
 	char *text = NULL;
 
-	rb_pf_tools(rb, &pf);
+	pf_tools_from_config(&rb->cfg, &pf);
 	if (pf_hold(&pf, rb->cfg.work_dir, err) < 0)
 		return -1;
 	rb_log(rb, _("Postfix holds local delivery (defer_transports)"));
-	if (rb_svc_table(rb, &table, err) < 0)
+	if (svc_table_from_config(&rb->cfg, &table, err) < 0)
 		return -1;
 	if (svc_run(&table, SVC_ROLE_IMAP_OLD, SVC_STOP, &opts, &text,
 		    err) < 0 ||
@@ -701,7 +701,7 @@ static int undo_stop_mail(struct runbook *rb, struct m2d_error *err)
 	struct pf_tools pf;
 	int r;
 
-	if (rb_svc_table(rb, &table, err) < 0)
+	if (svc_table_from_config(&rb->cfg, &table, err) < 0)
 		return -1;
 	r = svc_run(&table, SVC_ROLE_IMAP_OLD, SVC_ENABLE, &opts, NULL, err);
 	if (r >= 0)
@@ -710,7 +710,7 @@ static int undo_stop_mail(struct runbook *rb, struct m2d_error *err)
 	svc_table_free(&table);
 	if (r < 0)
 		return -1;
-	rb_pf_tools(rb, &pf);
+	pf_tools_from_config(&rb->cfg, &pf);
 	r = pf_release(&pf, rb->cfg.work_dir, err);
 	if (r < 0)
 		return -1;
@@ -795,7 +795,7 @@ static int step_postconf(struct runbook *rb, struct m2d_error *err)
 		return -1;
 	if (edit.warning != NULL)
 		rb_log(rb, "%s", edit.warning);
-	rb_pf_tools(rb, &pf);
+	pf_tools_from_config(&rb->cfg, &pf);
 	r = pf_apply(&pf, &edit, rb->cfg.work_dir, err);
 	if (r == 0)
 		rb_result(rb, 19, "%s = %s", edit.key, edit.value);
@@ -878,7 +878,7 @@ static int undo_postconf(struct runbook *rb, struct m2d_error *err)
 		if (acct_users_undo(&at, rb->cfg.work_dir, err) < 0)
 			return -1;
 	}
-	rb_pf_tools(rb, &pf);
+	pf_tools_from_config(&rb->cfg, &pf);
 	return pf_undo(&pf, rb->cfg.work_dir, err);
 }
 
@@ -887,7 +887,7 @@ static int step_restart_mail(struct runbook *rb, struct m2d_error *err)
 	struct pf_tools pf;
 	int r;
 
-	rb_pf_tools(rb, &pf);
+	pf_tools_from_config(&rb->cfg, &pf);
 	r = pf_release(&pf, rb->cfg.work_dir, err);
 	if (r < 0)
 		return -1;
@@ -900,7 +900,7 @@ static int undo_restart_mail(struct runbook *rb, struct m2d_error *err)
 {
 	struct pf_tools pf;
 
-	rb_pf_tools(rb, &pf);
+	pf_tools_from_config(&rb->cfg, &pf);
 	return pf_hold(&pf, rb->cfg.work_dir, err) < 0 ? -1 : 1;
 }
 
@@ -1097,7 +1097,7 @@ static char *preview_stop_mail(struct runbook *rb, struct m2d_error *err)
 	struct svc_table table;
 	char *stop = NULL, *disable = NULL, *text = NULL;
 
-	if (rb_svc_table(rb, &table, err) < 0)
+	if (svc_table_from_config(&rb->cfg, &table, err) < 0)
 		return NULL;
 	if (svc_run(&table, SVC_ROLE_IMAP_OLD, SVC_STOP, &opts, &stop,
 		    err) < 0 ||

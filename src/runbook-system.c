@@ -16,76 +16,10 @@ void rb_dc_tools(const struct runbook *rb, struct dc_tools *t)
 	t->doveconf = rb->cfg.doveconf_command;
 }
 
-void rb_pf_tools(const struct runbook *rb, struct pf_tools *t)
-{
-	memset(t, 0, sizeof(*t));
-	t->postconf = rb->cfg.postconf_command;
-	t->postfix = rb->cfg.postfix_command;
-	t->postqueue = rb->cfg.postqueue_command;
-	t->config_dir = rb->cfg.postfix_config_dir;
-	t->reload = rb->cfg.postfix_reload_command;
-	t->flush = rb->cfg.postfix_flush_command;
-}
-
 void rb_acct_tools(const struct runbook *rb, struct acct_tools *t)
 {
 	t->usermod = rb->cfg.usermod_command;
 	t->root = rb->cfg.accounts_root;
-}
-
-/* "tcp:ADDR:PORT", "command:CMD", "none" (checked by the config). */
-static int set_probe(struct svc_table *table, enum svc_role role,
-		     const char *probe, struct m2d_error *err)
-{
-	if (strcmp(probe, "none") == 0) {
-		svc_set_probe_none(table, role);
-		return 0;
-	}
-	if (strncmp(probe, "command:", 8) == 0)
-		return svc_set_probe_command(table, role, probe + 8, err);
-	if (strncmp(probe, "tcp:", 4) == 0) {
-		const char *colon = strrchr(probe + 4, ':');
-		char addr[256];
-
-		snprintf(addr, sizeof(addr), "%.*s",
-			 (int)(colon - (probe + 4)), probe + 4);
-		return svc_set_probe_tcp(table, role, addr,
-					 (unsigned int)atoi(colon + 1), err);
-	}
-	return m2d_error_set(err, M2D_ERR_USAGE, NULL,
-			     _("unknown probe \"%s\""), probe);
-}
-
-int rb_svc_table(const struct runbook *rb, struct svc_table *table,
-		 struct m2d_error *err)
-{
-	static const enum svc_role roles[M2D_SVC_ROLES] = {
-		SVC_ROLE_MTA, SVC_ROLE_IMAP_NEW, SVC_ROLE_IMAP_OLD,
-	};
-	struct svc_env env;
-
-	svc_detect(rb->cfg.services_root, &env);
-	if (svc_table_init(table, &env, rb->cfg.services_root, err) < 0)
-		return -1;
-	for (int r = 0; r < M2D_SVC_ROLES; r++) {
-		const struct m2d_service_conf *sc = &rb->cfg.service[r];
-
-		for (int a = 0; a < M2D_SVC_ACTIONS; a++) {
-			if (sc->cmd[a] == NULL)
-				continue;
-			if (svc_set_command(table, roles[r],
-					    (enum svc_action)a, sc->cmd[a],
-					    err) < 0)
-				goto fail;
-		}
-		if (sc->probe != NULL &&
-		    set_probe(table, roles[r], sc->probe, err) < 0)
-			goto fail;
-	}
-	return 0;
-fail:
-	svc_table_free(table);
-	return -1;
 }
 
 int rb_dc_edit(struct runbook *rb, bool normal, struct dc_edit *edit,
@@ -165,7 +99,7 @@ int rb_dc_apply(struct runbook *rb, const struct dc_edit *edit,
 		return -1;
 	rb_log(rb, _("Dovecot's configuration written: %s"),
 	       edit->live_path);
-	if (rb_svc_table(rb, &table, err) < 0)
+	if (svc_table_from_config(&rb->cfg, &table, err) < 0)
 		return -1;
 	if (svc_set_probe_tcp(&table, SVC_ROLE_IMAP_NEW, addr, port,
 			      err) < 0) {
@@ -198,7 +132,7 @@ int rb_pf_edit(struct runbook *rb, struct pf_edit *edit,
 	struct pf_tools tools;
 	struct pf_settings set;
 
-	rb_pf_tools(rb, &tools);
+	pf_tools_from_config(&rb->cfg, &tools);
 	memset(&set, 0, sizeof(set));
 	if (strcmp(rb->cfg.postfix_delivery, "home") == 0) {
 		set.delivery = PF_DELIVERY_HOME;

@@ -1180,3 +1180,63 @@ int svc_undo(const char *work_dir, struct m2d_error *err)
 {
 	return svc_backup_undo(work_dir, "services", err);
 }
+
+/* ---- from mbox2dovecot.conf ---- */
+
+/* "tcp:ADDR:PORT", "command:CMD", "none" (checked by the config). */
+static int set_probe(struct svc_table *table, enum svc_role role,
+		     const char *probe, struct m2d_error *err)
+{
+	if (strcmp(probe, "none") == 0) {
+		svc_set_probe_none(table, role);
+		return 0;
+	}
+	if (strncmp(probe, "command:", 8) == 0)
+		return svc_set_probe_command(table, role, probe + 8, err);
+	if (strncmp(probe, "tcp:", 4) == 0) {
+		const char *colon = strrchr(probe + 4, ':');
+		char addr[256];
+
+		if (colon == NULL)
+			return m2d_error_set(err, M2D_ERR_USAGE, NULL,
+					     _("unknown probe \"%s\""), probe);
+		snprintf(addr, sizeof(addr), "%.*s",
+			 (int)(colon - (probe + 4)), probe + 4);
+		return svc_set_probe_tcp(table, role, addr,
+					 (unsigned int)atoi(colon + 1), err);
+	}
+	return m2d_error_set(err, M2D_ERR_USAGE, NULL,
+			     _("unknown probe \"%s\""), probe);
+}
+
+int svc_table_from_config(const struct m2d_config *cfg,
+			  struct svc_table *table, struct m2d_error *err)
+{
+	static const enum svc_role roles[M2D_SVC_ROLES] = {
+		SVC_ROLE_MTA, SVC_ROLE_IMAP_NEW, SVC_ROLE_IMAP_OLD,
+	};
+	struct svc_env env;
+
+	svc_detect(cfg->services_root, &env);
+	if (svc_table_init(table, &env, cfg->services_root, err) < 0)
+		return -1;
+	for (int r = 0; r < M2D_SVC_ROLES; r++) {
+		const struct m2d_service_conf *sc = &cfg->service[r];
+
+		for (int a = 0; a < M2D_SVC_ACTIONS; a++) {
+			if (sc->cmd[a] == NULL)
+				continue;
+			if (svc_set_command(table, roles[r],
+					    (enum svc_action)a, sc->cmd[a],
+					    err) < 0)
+				goto fail;
+		}
+		if (sc->probe != NULL &&
+		    set_probe(table, roles[r], sc->probe, err) < 0)
+			goto fail;
+	}
+	return 0;
+fail:
+	svc_table_free(table);
+	return -1;
+}
