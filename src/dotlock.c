@@ -17,10 +17,14 @@ struct dotlock {
 	char *name;
 };
 
-/* The lock names a process ID (as ours and UW's do) that no longer runs. */
+/*
+ * The lock names a process ID that no longer runs: "PID\n" (ours and
+ * UW's) or Dovecot's "PID:HOST", whose PID is only ours to test when HOST
+ * is this machine.
+ */
 static bool holder_is_dead(int dirfd, const char *name)
 {
-	char buf[32];
+	char buf[300], host[256];
 	ssize_t n;
 	long pid;
 	char *end;
@@ -35,8 +39,17 @@ static bool holder_is_dead(int dirfd, const char *name)
 		return false;
 	buf[n] = '\0';
 	pid = strtol(buf, &end, 10);
-	if (end == buf || (*end != '\n' && *end != '\0') || pid <= 1)
+	if (end == buf || pid <= 1)
 		return false;
+	if (*end == ':') {
+		if (gethostname(host, sizeof(host)) < 0)
+			return false;
+		host[sizeof(host) - 1] = '\0';
+		if (strcmp(end + 1, host) != 0)
+			return false;
+	} else if (*end != '\n' && *end != '\0') {
+		return false;
+	}
 	return kill((pid_t)pid, 0) < 0 && errno == ESRCH;
 }
 
@@ -138,5 +151,70 @@ int mbox_fcntl_rdlock(int fd, const char *path, struct m2d_error *err)
 					       "later"));
 		return m2d_error_sys(err, "fcntl", path);
 	}
+	return 0;
+}
+
+int dotlock_dovecot_take(int dirfd, const char *name, const char *path,
+			 int wait_secs, struct dotlock **lock_r,
+			 struct m2d_error *err)
+{
+	char content[300], host[256];
+	time_t until = time(NULL) + wait_secs;
+	size_t len = strlen(name);
+	char *lockname = malloc(len + 6);
+	struct stat st;
+	int fd, n;
+
+	*lock_r = NULL;
+	if (lockname == NULL) {
+		errno = ENOMEM;
+		return m2d_error_sys(err, "malloc", path);
+	}
+	memcpy(lockname, name, len);
+	memcpy(lockname + len, ".lock", 6);
+	for (;;) {
+		fd = openat(dirfd, lockname, O_WRONLY | O_CREAT | O_EXCL |
+			    O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd >= 0)
+			break;
+		if (errno != EEXIST) {
+			m2d_error_sys(err, "open", path);
+			free(lockname);
+			return -1;
+		}
+		if (holder_is_dead(dirfd, lockname) ||
+		    (fstatat(dirfd, lockname, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		     time(NULL) - st.st_mtime >= DOVECOT_LOCK_STALE_SECS)) {
+			/* a killed process's, or stale as Dovecot decides */
+			unlinkat(dirfd, lockname, 0);
+			continue;
+		}
+		if (time(NULL) >= until) {
+			m2d_error_set(err, M2D_ERR_LOCKED, path,
+				      _("%s.lock is held by another process "
+					"(Dovecot working on the folder); try "
+					"again later"), name);
+			free(lockname);
+			return -1;
+		}
+		usleep(20 * 1000);
+	}
+	if (gethostname(host, sizeof(host)) < 0)
+		strcpy(host, "localhost");
+	host[sizeof(host) - 1] = '\0';
+	n = snprintf(content, sizeof(content), "%ld:%s", (long)getpid(), host);
+	if (write(fd, content, (size_t)n) < 0) {
+		/* the lock works without its content */
+	}
+	close(fd);
+	*lock_r = malloc(sizeof(**lock_r));
+	if (*lock_r == NULL || ((*lock_r)->dirfd = dup(dirfd)) < 0) {
+		unlinkat(dirfd, lockname, 0);
+		free(lockname);
+		free(*lock_r);
+		*lock_r = NULL;
+		return m2d_error_sys(err, "dup", path);
+	}
+	(*lock_r)->name = lockname;
 	return 0;
 }

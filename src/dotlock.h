@@ -28,6 +28,20 @@ int dotlock_take_at(int dirfd, const char *name, const char *mbox,
 		    struct m2d_error *err);
 void dotlock_release(struct dotlock **lock);
 
+/* Dovecot breaks a dovecot-uidlist.lock not touched for this long. */
+#define DOVECOT_LOCK_STALE_SECS 120
+
+/*
+ * Dovecot's own lock on NAME in DIRFD (PATH for messages): NAME.lock made
+ * with O_EXCL, holding "PID:HOST" as Dovecot writes it, so that Dovecot
+ * waits for us as it waits for itself.  A lock of a process that is gone,
+ * or stale, is broken; a live one is waited for up to WAIT_SECS, then
+ * M2D_ERR_LOCKED.  Released with dotlock_release().
+ */
+int dotlock_dovecot_take(int dirfd, const char *name, const char *path,
+			 int wait_secs, struct dotlock **lock_r,
+			 struct m2d_error *err);
+
 /* A shared fcntl() read lock on FD: M2D_ERR_LOCKED when a writer holds
  * it (Postfix delivering right now). */
 int mbox_fcntl_rdlock(int fd, const char *path, struct m2d_error *err);

@@ -16,12 +16,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "dotlock.h"
 #include "maildir-writer.h"
 #include "safe-file.h"
 #include "i18n.h"
 
 #define WRITE_BUF_SIZE (256 * 1024)
 #define NAME_MAX_LEN 256
+/* How long to wait for Dovecot to let go of a folder's uidlist. */
+#define UIDLIST_LOCK_WAIT 30
 
 struct maildir_folder {
 	char *root;			/* maildir root path (for messages) */
@@ -34,6 +37,7 @@ struct maildir_folder {
 	char newlist[64];		/* append: the next dovecot-uidlist */
 	char partial[64];		/* append: name of the list in tmp/ */
 	bool installing;		/* append: messages being moved in */
+	struct dotlock *uidlock;	/* Dovecot's dovecot-uidlist.lock */
 
 	int rootfd, roottmpfd, stagefd, tmpfd, curfd, newfd;
 	bool committed;
@@ -600,36 +604,75 @@ static int write_uidlist(struct maildir_folder *f, unsigned long uidvalidity,
 	return close_stream(f, out, "dovecot-uidlist", err);
 }
 
-/* Move the staged INBOX into the root: swap the empty cur/ and new/. */
+/*
+ * Move the staged INBOX into the root, entry by entry: new/, cur/, the
+ * keywords, and the uidlist last.  Each goes in by an exchange with the
+ * root's (or a plain rename where the root has none), so a failure puts
+ * every one back: never a message without its uidlist line.
+ */
 static int commit_inbox(struct maildir_folder *f, struct m2d_error *err)
 {
-	static const char *const sub[] = { "new", "cur" };
-	static const char *const files[] = { "dovecot-keywords",
+	static const char *const names[] = { "new", "cur", "dovecot-keywords",
 					     "dovecot-uidlist" };
-	int i;
+	enum { NONE, EXCHANGED, MOVED } done[4] = { NONE, NONE, NONE, NONE };
+	int i, ret = -1;
 
+	/* the root's cur/ and its uidlist cannot change in one rename: under
+	 * Dovecot's own lock, Dovecot never sees one without the other (and
+	 * a run killed in between leaves the lock and a "converting" journal
+	 * line: the next run replaces the INBOX) */
+	if (dotlock_dovecot_take(f->rootfd, "dovecot-uidlist", f->root,
+				 UIDLIST_LOCK_WAIT, &f->uidlock, err) < 0)
+		return -1;
 	for (i = 0; i < 2 && !f->replace; i++) {
-		int e = sf_dir_is_empty(f->rootfd, sub[i], f->root, err);
+		int e = sf_dir_is_empty(f->rootfd, names[i], f->root, err);
 
 		if (e < 0)
-			return -1;
-		if (e == 0)
-			return m2d_error_set(err, M2D_ERR_EXISTS, f->root,
-					     _("INBOX received messages while "
-					       "we converted; nothing was "
-					       "changed"));
+			goto out;
+		if (e == 0) {
+			m2d_error_set(err, M2D_ERR_EXISTS, f->root,
+				      _("INBOX received messages while we "
+					"converted; nothing was changed"));
+			goto out;
+		}
 	}
-	for (i = 0; i < 2; i++) {
-		if (renameat2(f->stagefd, sub[i], f->rootfd, sub[i],
-			      RENAME_EXCHANGE) < 0)
-			return m2d_error_sys(err, "rename", f->root);
+	for (i = 0; i < 4; i++) {
+		if (renameat2(f->stagefd, names[i], f->rootfd, names[i],
+			      RENAME_EXCHANGE) == 0) {
+			done[i] = EXCHANGED;
+			continue;
+		}
+		if (errno == ENOENT && i >= 2) {
+			/* the root had none, or we have none (no keywords) */
+			if (renameat(f->stagefd, names[i], f->rootfd,
+				     names[i]) == 0) {
+				done[i] = MOVED;
+				continue;
+			}
+			if (errno == ENOENT)
+				continue;
+		}
+		{
+			char *path = path_join(f->root, names[i]);
+
+			m2d_error_sys(err, "rename",
+				      path != NULL ? path : f->root);
+			free(path);
+		}
+		while (i-- > 0) {
+			if (done[i] == EXCHANGED)
+				renameat2(f->stagefd, names[i], f->rootfd,
+					  names[i], RENAME_EXCHANGE);
+			else if (done[i] == MOVED)
+				renameat(f->rootfd, names[i], f->stagefd,
+					 names[i]);
+		}
+		goto out;
 	}
-	for (i = 0; i < 2; i++) {
-		if (renameat(f->stagefd, files[i], f->rootfd, files[i]) < 0 &&
-		    errno != ENOENT)
-			return m2d_error_sys(err, "rename", f->root);
-	}
-	return 0;
+	ret = 0;
+out:
+	dotlock_release(&f->uidlock);
+	return ret;
 }
 
 /* Move the staged Maildir++ folder to its name (over an empty one). */
@@ -677,6 +720,12 @@ static int append_finish(struct maildir_folder *f, unsigned long nextuid,
 	bool first = true;
 	int fd;
 
+	/* from reading the live uidlist until ours replaces it, Dovecot
+	 * must not write it: its lock, held until append_install() */
+	if (f->uidlock == NULL &&
+	    dotlock_dovecot_take(f->stagefd, "dovecot-uidlist", f->stage_path,
+				 UIDLIST_LOCK_WAIT, &f->uidlock, err) < 0)
+		return -1;
 	fd = openat(f->stagefd, "dovecot-uidlist", O_RDONLY | O_NOFOLLOW |
 		    O_CLOEXEC);
 	if (fd < 0 || (old = fdopen(fd, "r")) == NULL) {
@@ -771,6 +820,7 @@ static int append_install(struct maildir_folder *f, struct m2d_error *err)
 		return m2d_error_sys(err, "rename", f->stage_path);
 	f->newlist[0] = '\0';
 	f->installing = false;
+	dotlock_release(&f->uidlock);
 	if (fsync(f->curfd) < 0 || fsync(f->newfd) < 0 ||
 	    fsync(f->stagefd) < 0)
 		return m2d_error_sys(err, "fsync", f->stage_path);
@@ -928,6 +978,7 @@ void maildir_folder_free(struct maildir_folder **folder)
 	msg_abort(f);
 	if (f->append)
 		append_abort(f);
+	dotlock_release(&f->uidlock);
 	if (f->uidlist != NULL)
 		fclose(f->uidlist);
 	if (f->tmpfd >= 0)

@@ -821,7 +821,11 @@ def run_and_kill(ctx, args, when, limit=30.0):
 
 def visible_complete(ctx, target):
     """After a kill: every folder visible in the target (it has a
-    dovecot-uidlist) must be complete, and nothing else visible."""
+    dovecot-uidlist) must be complete, and nothing else visible.  The one
+    exception is an INBOX caught between its cur/ and its uidlist (two
+    renames, the root cannot move whole): it must still hold Dovecot's
+    dovecot-uidlist.lock, so that Dovecot waits, and the next run
+    replaces it (checked after the resume)."""
     diag = []
     for user in USERS:
         root = os.path.join(target, user)
@@ -833,6 +837,9 @@ def visible_complete(ctx, target):
             f = byd.get(d)
             if f is None:
                 diag.append("%s: unknown folder %s" % (user, d))
+                continue
+            if d == "" and os.path.exists(os.path.join(
+                    path, "dovecot-uidlist.lock")):
                 continue
             if not os.path.exists(os.path.join(path, "dovecot-uidlist")):
                 files = [x for s in ("cur", "new") if os.path.isdir(
@@ -914,6 +921,10 @@ def test_kill(tap, ctx, work):
             tk, u, "tmp")) and os.listdir(os.path.join(tk, u, "tmp"))]
         if stag:
             diag.append("staging left in tmp/ of %s" % stag)
+        locks = [dp for dp, _, fs in os.walk(tk)
+                 if "dovecot-uidlist.lock" in fs]
+        if locks:
+            diag.append("dovecot-uidlist.lock left in %s" % locks)
         tap.ok(not diag and not d, "kill -9 %s, then the same command: "
                "identical to the uninterrupted run, no staging left "
                "(%d converted, %d unchanged on resume)" % (

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "convert.h"
+#include "dotlock.h"
 
 /* ---- fault injection: fail the Nth call of a system call ---- */
 
@@ -477,6 +478,68 @@ static void test_dotlock(void **state)
 	assert_null(read_file("inbox.lock"));
 }
 
+/*
+ * Dovecot's dovecot-uidlist.lock, which we take to put an INBOX in place
+ * (its cur/ and uidlist are two renames): a live holder is waited for,
+ * then refused; a dead one's (a kill -9), another host's once stale, and
+ * Dovecot's stale one are broken; ours is written as Dovecot writes it.
+ */
+static void test_dovecot_lock(void **state)
+{
+	char host[256], live[300], content[300], *got;
+	struct dotlock *lock;
+	struct convert_stats st;
+	struct m2d_error err;
+	struct warnings ws;
+	struct timespec old[2] = { { 0, UTIME_OMIT }, { 0, 0 } };
+	time_t t0;
+	int dirfd;
+
+	(void)state;
+	assert_int_equal(gethostname(host, sizeof(host)), 0);
+	dirfd = open(top, O_RDONLY | O_DIRECTORY);
+	assert_true(dirfd >= 0);
+
+	/* held by a process that runs (this one), fresh: waited, refused */
+	snprintf(live, sizeof(live), "%ld:%s", (long)getppid(), host);
+	put_file("dovecot-uidlist.lock", live);
+	t0 = time(NULL);
+	assert_int_equal(dotlock_dovecot_take(dirfd, "dovecot-uidlist", top, 1,
+					      &lock, &err), -1);
+	assert_int_equal(err.code, M2D_ERR_LOCKED);
+	assert_non_null(strstr(err.msg, "dovecot-uidlist.lock"));
+	assert_true(time(NULL) - t0 >= 1);
+	assert_null(lock);
+	assert_string_equal(read_file("dovecot-uidlist.lock"), live);
+
+	/* another host's, fresh: not ours to judge */
+	put_file("dovecot-uidlist.lock", "1234:elsewhere.example");
+	assert_int_equal(dotlock_dovecot_take(dirfd, "dovecot-uidlist", top, 0,
+					      &lock, &err), -1);
+	/* ... until it is stale as Dovecot decides */
+	old[1].tv_sec = time(NULL) - DOVECOT_LOCK_STALE_SECS - 5;
+	assert_int_equal(utimensat(dirfd, "dovecot-uidlist.lock", old, 0), 0);
+	assert_int_equal(dotlock_dovecot_take(dirfd, "dovecot-uidlist", top, 0,
+					      &lock, &err), 0);
+	snprintf(content, sizeof(content), "%ld:%s", (long)getpid(), host);
+	assert_string_equal(read_file("dovecot-uidlist.lock"), content);
+	dotlock_release(&lock);
+	assert_null(read_file("dovecot-uidlist.lock"));
+
+	/* a dead process's, in the maildir root: the INBOX goes in, and
+	 * no lock is left */
+	assert_int_equal(mkdir(tpath("md"), 0700), 0);
+	snprintf(content, sizeof(content), "999999999:%s", host);
+	put_file("md/dovecot-uidlist.lock", content);
+	put_file("inbox", UW_FOLDER);
+	assert_int_equal(run("inbox", NULL, &st, &err, &ws), 0);
+	assert_true(st.messages > 0);
+	assert_null(read_file("md/dovecot-uidlist.lock"));
+	got = read_file("md/dovecot-uidlist");
+	assert_non_null(got);
+	close(dirfd);
+}
+
 /* More than 26 keywords, or one too long: kept as far as maildir can,
  * the rest counted and said, never all of a message's keywords lost. */
 static void test_keywords_beyond_maildir(void **state)
@@ -566,6 +629,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_kill_midway, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_dotlock, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dovecot_lock, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_keywords_beyond_maildir,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_home_swapped_for_symlink,

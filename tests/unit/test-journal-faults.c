@@ -527,11 +527,12 @@ static int commit_new(const char *dirname, struct m2d_error *err)
 }
 
 /* The error names the file of the folder being written, in our maildir:
- * the uidlist, or the list of messages it is made from. */
+ * the uidlist or keywords, or the list of messages it is made from. */
 static void assert_file_error(const struct m2d_error *err)
 {
 	assert_true(strncmp(err->path, mpath(""), strlen(mpath(""))) == 0);
 	assert_true(strstr(err->path, "/dovecot-uidlist") != NULL ||
+		    strstr(err->path, "/dovecot-keywords") != NULL ||
 		    strstr(err->path, "/uidlist.partial") != NULL ||
 		    strstr(err->path, "/tmp/m2d-append.") != NULL);
 }
@@ -550,18 +551,20 @@ static void rm_md(void)
  * Maildir++ folder: an error naming the folder's file, no message
  * visible, nothing left in tmp/; the same folder commits afterwards.
  */
+#define FAILURES_EXPECTED 16
 static void test_uidlist_new_folder(void **state)
 {
 	static const int errs[] = { ENOSPC, EIO };
 	static const char *const dirnames[] = { "", ".Sent" };
-	static const enum fault_call which[] = { F_FFLUSH, F_FCLOSE };
+	static const enum fault_call which[] = { F_FFLUSH, F_FCLOSE,
+						 F_RENAME };
 	size_t e, d, w;
 	int at, failures = 0;
 
 	(void)state;
 	for (e = 0; e < 2; e++)
 	for (d = 0; d < 2; d++)
-	for (w = 0; w < 2; w++)
+	for (w = 0; w < 3; w++)
 	for (at = 1; ; at++) {
 		struct m2d_error err;
 		char *list;
@@ -590,6 +593,9 @@ static void test_uidlist_new_folder(void **state)
 		}
 		snprintf(rel, sizeof(rel), "%s%sdovecot-uidlist", dirnames[d],
 			 dirnames[d][0] ? "/" : "");
+		/* Dovecot's lock, taken for the INBOX, never outlives us */
+		assert_int_equal(access(mpath("dovecot-uidlist.lock"), F_OK),
+				 -1);
 		if (rc == 0) {
 			/* the fault came after the last call */
 			assert_int_equal(visible(dirnames[d]), 3);
@@ -615,8 +621,9 @@ static void test_uidlist_new_folder(void **state)
 		assert_true(at < 10);
 	}
 	/* 2 errnos x 2 folders x (the list's fflush, the uidlist's fflush
-	 * and fclose) */
-	assert_int_equal(failures, 12);
+	 * and fclose), and for the INBOX the renames of its keywords and
+	 * uidlist into the root */
+	assert_int_equal(failures, FAILURES_EXPECTED);
 	rm_md();
 }
 
