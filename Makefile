@@ -182,11 +182,11 @@ $(BUILD)/tools/%: tests/tools/%.c $(LIB) $(HEADERS)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
 
 check: all check-po check-man
-	@BUILD=$(BUILD) sh tests/run-tests.sh
+	@BUILD=$(BUILD) bash tests/run-tests.sh
 
 # The unit tests under valgrind (a plain build: not with SANITIZE).
 valgrind: all
-	@BUILD=$(BUILD) M2D_VALGRIND=1 sh tests/run-tests.sh
+	@BUILD=$(BUILD) M2D_VALGRIND=1 bash tests/run-tests.sh
 
 bench: all
 	@BUILD=$(BUILD) sh bench/run-bench.sh

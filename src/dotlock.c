@@ -12,6 +12,9 @@
 #include "dotlock.h"
 #include "i18n.h"
 
+/* An empty dovecot-uidlist.lock this old was never going to be written. */
+#define EMPTY_LOCK_SECS 2
+
 struct dotlock {
 	int dirfd;
 	char *name;
@@ -182,10 +185,15 @@ int dotlock_dovecot_take(int dirfd, const char *name, const char *path,
 			free(lockname);
 			return -1;
 		}
+		if (fstatat(dirfd, lockname, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;	/* just let go */
 		if (holder_is_dead(dirfd, lockname) ||
-		    (fstatat(dirfd, lockname, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-		     time(NULL) - st.st_mtime >= DOVECOT_LOCK_STALE_SECS)) {
-			/* a killed process's, or stale as Dovecot decides */
+		    time(NULL) - st.st_mtime >= DOVECOT_LOCK_STALE_SECS ||
+		    (st.st_size == 0 &&
+		     time(NULL) - st.st_mtime >= EMPTY_LOCK_SECS)) {
+			/* a killed process's (Dovecot writes its lock whole,
+			 * so an empty one is ours, killed between creating
+			 * and writing it), or stale as Dovecot decides */
 			unlinkat(dirfd, lockname, 0);
 			continue;
 		}

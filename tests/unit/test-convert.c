@@ -526,6 +526,17 @@ static void test_dovecot_lock(void **state)
 	dotlock_release(&lock);
 	assert_null(read_file("dovecot-uidlist.lock"));
 
+	/* empty: ours, killed between creating and writing it (Dovecot
+	 * writes its own whole); broken once a couple of seconds old */
+	put_file("dovecot-uidlist.lock", "");
+	assert_int_equal(dotlock_dovecot_take(dirfd, "dovecot-uidlist", top, 0,
+					      &lock, &err), -1);
+	old[1].tv_sec = time(NULL) - 5;
+	assert_int_equal(utimensat(dirfd, "dovecot-uidlist.lock", old, 0), 0);
+	assert_int_equal(dotlock_dovecot_take(dirfd, "dovecot-uidlist", top, 0,
+					      &lock, &err), 0);
+	dotlock_release(&lock);
+
 	/* a dead process's, in the maildir root: the INBOX goes in, and
 	 * no lock is left */
 	assert_int_equal(mkdir(tpath("md"), 0700), 0);
