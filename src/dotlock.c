@@ -56,6 +56,28 @@ static bool holder_is_dead(int dirfd, const char *name)
 	return kill((pid_t)pid, 0) < 0 && errno == ESRCH;
 }
 
+/* The lock file FD in DIRFD just made (O_EXCL) gets CONTENT, and
+ * *LOCK_R owns LOCKNAME from here. */
+static int lock_made(int fd, const char *content, int dirfd, char *lockname,
+		     const char *path, struct dotlock **lock_r,
+		     struct m2d_error *err)
+{
+	if (write(fd, content, strlen(content)) < 0) {
+		/* the lock works without its content */
+	}
+	close(fd);
+	*lock_r = malloc(sizeof(**lock_r));
+	if (*lock_r == NULL || ((*lock_r)->dirfd = dup(dirfd)) < 0) {
+		unlinkat(dirfd, lockname, 0);
+		free(lockname);
+		free(*lock_r);
+		*lock_r = NULL;
+		return m2d_error_sys(err, "dup", path);
+	}
+	(*lock_r)->name = lockname;
+	return 0;
+}
+
 int dotlock_take_at(int dirfd, const char *name, const char *mbox,
 		    bool create, struct dotlock **lock_r,
 		    struct m2d_error *err)
@@ -109,23 +131,10 @@ int dotlock_take_at(int dirfd, const char *name, const char *mbox,
 	}
 	{
 		char pid[32];
-		int n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
 
-		if (write(fd, pid, (size_t)n) < 0) {
-			/* the lock works without its content */
-		}
+		snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+		return lock_made(fd, pid, dirfd, lockname, mbox, lock_r, err);
 	}
-	close(fd);
-	*lock_r = malloc(sizeof(**lock_r));
-	if (*lock_r == NULL || ((*lock_r)->dirfd = dup(dirfd)) < 0) {
-		unlinkat(dirfd, lockname, 0);
-		free(lockname);
-		free(*lock_r);
-		*lock_r = NULL;
-		return m2d_error_sys(err, "dup", mbox);
-	}
-	(*lock_r)->name = lockname;
-	return 0;
 }
 
 void dotlock_release(struct dotlock **lock)
@@ -166,7 +175,7 @@ int dotlock_dovecot_take(int dirfd, const char *name, const char *path,
 	size_t len = strlen(name);
 	char *lockname = malloc(len + 6);
 	struct stat st;
-	int fd, n;
+	int fd;
 
 	*lock_r = NULL;
 	if (lockname == NULL) {
@@ -210,19 +219,6 @@ int dotlock_dovecot_take(int dirfd, const char *name, const char *path,
 	if (gethostname(host, sizeof(host)) < 0)
 		strcpy(host, "localhost");
 	host[sizeof(host) - 1] = '\0';
-	n = snprintf(content, sizeof(content), "%ld:%s", (long)getpid(), host);
-	if (write(fd, content, (size_t)n) < 0) {
-		/* the lock works without its content */
-	}
-	close(fd);
-	*lock_r = malloc(sizeof(**lock_r));
-	if (*lock_r == NULL || ((*lock_r)->dirfd = dup(dirfd)) < 0) {
-		unlinkat(dirfd, lockname, 0);
-		free(lockname);
-		free(*lock_r);
-		*lock_r = NULL;
-		return m2d_error_sys(err, "dup", path);
-	}
-	(*lock_r)->name = lockname;
-	return 0;
+	snprintf(content, sizeof(content), "%ld:%s", (long)getpid(), host);
+	return lock_made(fd, content, dirfd, lockname, path, lock_r, err);
 }
