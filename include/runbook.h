@@ -183,6 +183,11 @@ const struct migrate_totals *rb_migrate_totals(const struct runbook *rb);
 /* The last IMAP test (steps 10, 16, 18; NULL before). */
 const struct imap_test_result *rb_imap_result(const struct runbook *rb);
 
+/* The password of the IMAP test from now on, e.g. asked by the wizard
+ * (never saved; NULL: none).  0 or -1 (no memory). */
+int rb_set_imap_password(struct runbook *rb, const char *password,
+			 struct m2d_error *err);
+
 /* ---- decisions ---- */
 
 /* Step 4: rename the folder LISTED to NAME (validated: a name Dovecot and

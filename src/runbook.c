@@ -446,6 +446,21 @@ const struct plan *rb_plan(const struct runbook *rb)
 	return rb->have_plan ? &rb->plan : NULL;
 }
 
+int rb_set_imap_password(struct runbook *rb, const char *password,
+			 struct m2d_error *err)
+{
+	char *copy = NULL;
+
+	if (password != NULL && (copy = strdup(password)) == NULL)
+		return m2d_error_sys(err, "malloc", NULL);
+	if (rb->password != NULL) {
+		explicit_bzero(rb->password, strlen(rb->password));
+		free(rb->password);
+	}
+	rb->password = copy;
+	return 0;
+}
+
 const struct checks_report *rb_checks(const struct runbook *rb)
 {
 	return rb->have_checks ? &rb->checks : NULL;

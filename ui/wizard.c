@@ -233,6 +233,22 @@ static void build_page(struct app *a)
 		break;
 	case RB_PAGE_CHECKS:
 		wz_page_checks(p, rb_checks(a->rb));
+		if (rb_checks(a->rb) == NULL && st->status == RB_DONE) {
+			/* done in an earlier session: the list itself is not
+			 * kept, its result is */
+			char when[64], *text;
+
+			strftime(when, sizeof(when), "%Y-%m-%d %H:%M",
+				 localtime(&st->finished));
+			text = wz_strdupf(_("The checks ran on %s: %s.  The "
+					    "list is not kept between "
+					    "sessions: Enter runs them again "
+					    "(nothing is changed)."), when,
+					  st->result != NULL ? st->result :
+					  "");
+			wz_page_set(&p->empty, text);
+			free(text);
+		}
 		break;
 	case RB_PAGE_USERS: {
 		const char *const *tests;
@@ -567,8 +583,12 @@ static void start_step(struct app *a, int step)
 		if (pw == NULL)
 			return;
 		a->password = pw;
-		if (reopen(a) < 0)
+		/* kept for a reopen (settings edited) too */
+		a->ro.imap_password = a->password;
+		if (rb_set_imap_password(a->rb, a->password, &err) < 0) {
+			error_message(a, &err);
 			return;
+		}
 	}
 	if (!a->opts.force && rb_can_run(a->rb, step, why, sizeof(why)) == 0) {
 		set_message(a, WZ_C_WARN, "%s", why);

@@ -325,6 +325,18 @@ static void test_first_steps(void **state)
 	/* running it again changes nothing and succeeds */
 	run_ok(rb, 7);
 	assert_int_equal(rb_next_step(rb), 8);
+
+	/* the IMAP test without a password says so; given one (as the
+	 * wizard asks for it), it gets past that to the connection */
+	unsetenv("MBOX2DOVECOT_IMAP_PASSWORD");
+	assert_true(rb_run_step(rb, 10, true, &err) < 1);
+	assert_non_null(strstr(err.msg, "no password"));
+	assert_int_equal(rb_set_imap_password(rb, "secret", &err), 0);
+	assert_true(rb_run_step(rb, 10, true, &err) < 1);
+	assert_null(strstr(err.msg, "no password"));
+	assert_int_equal(rb_set_imap_password(rb, NULL, &err), 0);
+	assert_true(rb_run_step(rb, 10, true, &err) < 1);
+	assert_non_null(strstr(err.msg, "no password"));
 	rb_close(&rb);
 }
 
