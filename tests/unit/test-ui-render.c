@@ -6,8 +6,8 @@
  *
  *   M2D_UPDATE_SCREENS=1   writes the files instead (review them by eye)
  *
- * In English at 80x24 and 132x43, and in German (LANGUAGE=de) at 80x24
- * when the catalogue is built ($BUILD/locale/de/...; skipped otherwise).
+ * In English at 80x24 and 132x43, and in German and French (LANGUAGE=de,
+ * fr) at 80x24 when the catalogues are built ($BUILD/locale/de/...; skipped otherwise).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -624,30 +624,47 @@ static void test_ascii(void **state)
 	wz_looks_init(0, 1);
 }
 
-static void test_german(void **state)
+/* The screens in LANG (its catalogue built under $BUILD/locale; skipped
+ * otherwise), at 80x24, as "NAME-LANG-80x24". */
+static void render_language(const char *lang)
 {
 	const char *build = getenv("BUILD");
 	const char *top = getenv("M2D_TOP");
-	char dir[1024], mo[1100];
+	char dir[1024], mo[1100], suffix[16];
 
-	(void)state;
 	snprintf(dir, sizeof(dir), "%s/%s/locale", top != NULL ? top : ".",
 		 build != NULL ? build : "build");
 	if (build != NULL && build[0] == '/')
 		snprintf(dir, sizeof(dir), "%s/locale", build);
-	snprintf(mo, sizeof(mo), "%s/de/LC_MESSAGES/%s.mo", dir,
+	snprintf(mo, sizeof(mo), "%s/%s/LC_MESSAGES/%s.mo", dir, lang,
 		 M2D_TEXTDOMAIN);
 	if (access(mo, R_OK) != 0) {
-		printf("# SKIP the German catalogue is not built (%s): issue "
-		       "8 adds po/de.po\n", mo);
+		printf("# SKIP the catalogue of %s is not built (%s)\n", lang,
+		       mo);
 		skip();
 	}
-	setenv("LANGUAGE", "de", 1);
+	setenv("LANGUAGE", lang, 1);
 	bindtextdomain(M2D_TEXTDOMAIN, dir);
+	/* a change of locale makes gettext forget the translations it has
+	 * cached (those of the language before) */
+	setlocale(LC_ALL, "C");
 	setlocale(LC_ALL, "C.UTF-8");
-	render_all(24, 80, "-de");
+	snprintf(suffix, sizeof(suffix), "-%s", lang);
+	render_all(24, 80, suffix);
 	unsetenv("LANGUAGE");
 	setlocale(LC_ALL, "C.UTF-8");
+}
+
+static void test_german(void **state)
+{
+	(void)state;
+	render_language("de");
+}
+
+static void test_french(void **state)
+{
+	(void)state;
+	render_language("fr");
 }
 
 static int group_setup(void **state)
@@ -688,6 +705,7 @@ int main(void)
 		cmocka_unit_test(test_too_small),
 		cmocka_unit_test(test_ascii),
 		cmocka_unit_test(test_german),
+		cmocka_unit_test(test_french),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
