@@ -1,6 +1,7 @@
 /* keys.c - raw keys become commands before any screen sees them */
 #include <string.h>
 
+#include "i18n.h"
 #include "ui.h"
 
 #define CTRL(c) ((c) & 0x1f)
@@ -112,4 +113,37 @@ const char *wz_cmd_name(enum wz_cmd cmd)
 	_Static_assert(sizeof(names) / sizeof(names[0]) == WZ_RESIZE + 1,
 		       "a name per command");
 	return (unsigned int)cmd <= WZ_RESIZE ? names[cmd] : "?";
+}
+
+const char *wz_keys_hint(enum rb_page page, bool done, bool undoable,
+			 bool have_checks, bool running)
+{
+	if (running)
+		return _("Esc Stop (resumable)  F1 Help");
+	switch (page) {
+	case RB_PAGE_CHECKS:
+		return have_checks ?
+			_("Enter Details  r Again  n Next  b Back  s Skip  "
+			  "F1 Help  q Quit") :
+			_("Enter Run  n Next  s Skip  F1 Help  q Quit");
+	case RB_PAGE_FOLDERS:
+		return _("a Accept  e Edit  x Exclude  u Undecide  A All  "
+			 "Enter Run  n/b Next/Back  q");
+	case RB_PAGE_SUBSET:
+		return _("Space Choose  / Filter  Enter Run  n Next  b Back  "
+			 "F1 Help  q Quit");
+	case RB_PAGE_DIFF:
+		return done ? _("Enter Next  U Undo  b Back  F1 Help  q Quit") :
+			_("Enter Apply  s Skip  e Edit settings  n Next  "
+			  "b Back  F1  q");
+	default:
+		if (done)
+			return undoable ?
+				_("Enter Next  r Again  U Undo  b Back  F1 Help"
+				  "  q Quit") :
+				_("Enter Next  r Again  b Back  F1 Help  "
+				  "q Quit");
+		return _("Enter Run  s Skip  n Next  b Back  F1 Help  "
+			 "q Quit");
+	}
 }

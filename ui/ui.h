@@ -77,6 +77,10 @@ struct wz_input wz_key_map(int rc, wint_t key, enum wz_keymode mode);
 /* The next command from the keyboard (get_wch; ERR on a timeout gives
  * WZ_NONE). */
 struct wz_input wz_key_read(WINDOW *win, enum wz_keymode mode);
+/* The key line under a page of kind PAGE: the step DONE (or skipped),
+ * UNDOABLE, the checklist there (HAVE_CHECKS), a step RUNNING. */
+const char *wz_keys_hint(enum rb_page page, bool done, bool undoable,
+			 bool have_checks, bool running);
 /* The command's name, for tests and the log ("next"). */
 const char *wz_cmd_name(enum wz_cmd cmd);
 

@@ -322,36 +322,10 @@ static const char *keys_for(struct app *a)
 {
 	const struct rb_step_def *d = &rb_steps[a->cur];
 	enum rb_status s = rb_step(a->rb, a->cur)->status;
-	bool done = s == RB_DONE || s == RB_SKIPPED;
 
-	if (a->running)
-		return _("Esc Stop (resumable)  F1 Help");
-	switch (d->page) {
-	case RB_PAGE_CHECKS:
-		return rb_checks(a->rb) != NULL ?
-			_("Enter Details  r Again  n Next  b Back  s Skip  "
-			  "F1 Help  q Quit") :
-			_("Enter Run  n Next  s Skip  F1 Help  q Quit");
-	case RB_PAGE_FOLDERS:
-		return _("a Accept  e Edit  x Exclude  u Undecide  A All  "
-			 "Enter Run  n/b Next/Back  F1  q");
-	case RB_PAGE_SUBSET:
-		return _("Space Choose  / Filter  Enter Run  n Next  b Back  "
-			 "F1 Help  q Quit");
-	case RB_PAGE_DIFF:
-		return done ? _("Enter Next  U Undo  b Back  F1 Help  q Quit") :
-			_("Enter Apply  s Skip  e Edit settings  n Next  "
-			  "b Back  F1  q");
-	default:
-		if (done)
-			return d->undo_fn != NULL ?
-				_("Enter Next  r Again  U Undo  b Back  F1 Help"
-				  "  q Quit") :
-				_("Enter Next  r Again  b Back  F1 Help  "
-				  "q Quit");
-		return _("Enter Run  s Skip  n Next  b Back  F1 Help  "
-			 "q Quit");
-	}
+	return wz_keys_hint(d->page, s == RB_DONE || s == RB_SKIPPED,
+			    d->undo_fn != NULL, rb_checks(a->rb) != NULL,
+			    a->running);
 }
 
 /* ---- drawing ---- */

@@ -187,19 +187,22 @@ static void compare_screen(const char *name)
 
 /* ---- the pages, from plain data ---- */
 
-static void draw_page(struct wz_page *page, int current, const char *keys)
+/* Step CURRENT's page in STATUS, with the key line the wizard shows. */
+static void draw_page(struct wz_page *page, int current,
+		      enum rb_status status)
 {
+	const struct rb_step_def *d = &rb_steps[current];
 	struct wz_frame f;
 	struct wz_rect r;
 
-	frame_for(&f, current, keys);
+	frame_for(&f, current, wz_keys_hint(d->page, status == RB_DONE ||
+					    status == RB_SKIPPED,
+					    d->undo_fn != NULL,
+					    d->page == RB_PAGE_CHECKS &&
+					    status == RB_DONE,
+					    status == RB_RUNNING));
 	wz_frame_draw(stdscr, &f, &r);
 	wz_page_draw(stdscr, page, &r);
-}
-
-static const char *keys_line(void)
-{
-	return _("Enter Run  n Next  b Back  F1 Help  Esc Back  q Quit");
 }
 
 static void page_text(void)
@@ -218,7 +221,7 @@ static void page_text(void)
 		     "changed.",
 		     "rm: /data/mail2/alice (4 folders)\n"
 		     "rm: /data/mail2/bob (2 folders)\n");
-	draw_page(&page, 12, keys_line());
+	draw_page(&page, 12, RB_PENDING);
 	wz_page_free(&page);
 }
 
@@ -284,8 +287,7 @@ static void page_checks(bool details)
 		    "measured. Nothing is changed.");
 	wz_page_checks(&page, &rep);
 	page.sel = 2;
-	draw_page(&page, 0, _("Enter Details  n Next  r Again  F1 Help  "
-			      "q Quit"));
+	draw_page(&page, 0, RB_DONE);
 	if (details) {
 		struct wz_dialog d;
 		struct wz_rect area = { 0, 0, LINES, COLS };
@@ -340,7 +342,7 @@ static void page_users(void)
 		    "users and the spool, their INBOX and the mbox files "
 		    "under ~/mail and ~.");
 	wz_page_users(&page, &plan, tests, 1);
-	draw_page(&page, 3, keys_line());
+	draw_page(&page, 3, RB_DONE);
 	wz_page_free(&page);
 }
 
@@ -358,8 +360,7 @@ static void page_folders(void)
 		    "Dovecot as they are. Accept the suggested name, type "
 		    "another, or leave the folder out.");
 	wz_page_folders(&page, &plan, renames, N_ELEMENTS(renames));
-	draw_page(&page, 4, _("a Accept  e Edit  x Exclude  Enter Run  "
-			      "F1 Help  q Quit"));
+	draw_page(&page, 4, RB_PENDING);
 	wz_page_free(&page);
 }
 
@@ -394,8 +395,7 @@ static void page_subset(void)
 		    "migration converts first (the runbook: a subset).");
 	wz_page_subset(&page, &plan, chosen, 2);
 	page.sel = 1;
-	draw_page(&page, 5, _("Space Choose  / Filter  Enter Run  F1 Help  "
-			      "q Quit"));
+	draw_page(&page, 5, RB_PENDING);
 	wz_page_free(&page);
 }
 
@@ -425,8 +425,7 @@ static void page_diff(void)
 		     "+}\n"
 		     "-protocols = imap pop3\n"
 		     "+protocols = imap\n");
-	draw_page(&page, 8, _("Enter Apply  s Skip  e Edit settings  F1 Help  "
-			      "q Quit"));
+	draw_page(&page, 8, RB_PENDING);
 	wz_page_free(&page);
 }
 
@@ -489,7 +488,7 @@ static void page_migrate(void)
 	wz_page_set(&page.intro, "The test users' folders are converted "
 		    "while UW-IMAP keeps serving them.");
 	wz_page_migrate(&page, &mig);
-	draw_page(&page, 9, _("Esc Stop (resumable)  F1 Help"));
+	draw_page(&page, 9, RB_RUNNING);
 	wz_page_free(&page);
 	wz_mig_free(&mig);
 }
@@ -524,7 +523,7 @@ static void page_imap(void)
 		    "mail client, done by a careful IMAP client on the test "
 		    "port.");
 	wz_page_imap(&page, &res);
-	draw_page(&page, 10, keys_line());
+	draw_page(&page, 10, RB_FAILED);
 	wz_page_free(&page);
 }
 
@@ -540,7 +539,7 @@ static void page_report(void)
 		       "Failed: none.  Renamed: 1, excluded: 1.\n"
 		       "Report: /root/migrate/report.txt\n"
 		       "JSON:   /root/migrate/report.json\n");
-	draw_page(&page, 22, keys_line());
+	draw_page(&page, 22, RB_DONE);
 	wz_page_free(&page);
 }
 
