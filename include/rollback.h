@@ -83,12 +83,17 @@ struct rollback_folder_report {
 					   not show it (see below) */
 	const struct m2d_error *error;	/* NULL, or why this folder failed
 					   (its mbox is as it was) */
+	bool subscribed;		/* a new folder subscribed in Dovecot:
+					   added to ~/.mailboxlist */
+	const struct m2d_error *subscribe_error;	/* NULL, or why
+					   that could not be done */
 };
 
 struct rollback_totals {
 	unsigned long users, folders, failed;
 	unsigned long appended, created, flags_changed, expunged;
 	unsigned long keywords_lost;
+	unsigned long subscribed;	/* lines added to ~/.mailboxlist */
 };
 
 struct rollback_settings {

@@ -66,6 +66,14 @@ static void report(const struct rollback_folder_report *r, void *ctx)
 	if (r->expunged > 0)
 		printf(_("  %lu old messages were deleted after cutover "
 			 "(they are still in the mbox)\n"), r->expunged);
+	if (r->subscribed)
+		printf(*dry ? _("  subscribed in Dovecot: would be added to "
+				"~/.mailboxlist\n") :
+		       _("  subscribed in Dovecot: added to ~/.mailboxlist\n"));
+	if (r->subscribe_error != NULL)
+		printf(_("  subscribed in Dovecot, but not added to "
+			 "~/.mailboxlist: %s\n"),
+		       m2d_error_str(r->subscribe_error, buf, sizeof(buf)));
 }
 
 static void step(enum rollback_step s, const char *text, void *ctx)

@@ -1471,6 +1471,159 @@ fail:
 	return NULL;
 }
 
+/* ---- subscriptions of the folders made after cutover ---- */
+
+#define SUBS_MAX (1024 * 1024)
+
+static void free_names(char **names)
+{
+	for (size_t i = 0; names != NULL && names[i] != NULL; i++)
+		free(names[i]);
+	free(names);
+}
+
+/*
+ * Dovecot's subscriptions file in the maildir ROOT as IMAP names (UTF-8,
+ * '/' between levels): after a "V\t2" header TAB separates the levels,
+ * in the plain form (ours, Dovecot 1.x) '.'; each level is modified
+ * UTF-7.  NULL-terminated; NULL when there is none (or it cannot be
+ * read: then nothing is subscribed for UW either).
+ */
+static char **dovecot_subscriptions(const char *root)
+{
+	char *path = NULL, *text = NULL, *line, *save = NULL;
+	char **names = NULL;
+	size_t n = 0;
+	bool v2 = false;
+	struct stat st;
+	struct m2d_error err;
+
+	if (asprintf(&path, "%s/subscriptions", root) < 0)
+		return NULL;
+	if (sf_read_text(path, &text, &st, &err) <= 0 ||
+	    st.st_size > SUBS_MAX)
+		goto out;
+	names = calloc(1, sizeof(*names));
+	for (line = strtok_r(text, "\n", &save); line != NULL && names != NULL;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char out[1024], level[512];
+		size_t o = 0;
+		const char *p = line;
+		char **grown;
+
+		if (n == 0 && !v2 && strcmp(line, "V\t2") == 0) {
+			v2 = true;
+			continue;
+		}
+		while (*p != '\0') {
+			size_t len = strcspn(p, v2 ? "\t" : ".");
+			int d;
+
+			if (len == 0 || len >= sizeof(level) ||
+			    o + 1 >= sizeof(out))
+				break;
+			memcpy(level, p, len);
+			level[len] = '\0';
+			if (o > 0)
+				out[o++] = '/';
+			d = mutf7_decode(level, out + o, sizeof(out) - o);
+			if (d < 0)
+				break;
+			o += (size_t)d;
+			p += len;
+			if (*p != '\0')
+				p++;
+		}
+		if (*p != '\0' || o == 0)
+			continue;	/* not a name we can carry */
+		out[o] = '\0';
+		grown = realloc(names, (n + 2) * sizeof(*names));
+		if (grown == NULL)
+			break;
+		names = grown;
+		if ((names[n] = strdup(out)) == NULL)
+			break;
+		names[++n] = NULL;
+	}
+out:
+	free(text);
+	free(path);
+	return names;
+}
+
+static bool is_subscribed(char *const *subs, const char *name)
+{
+	for (size_t i = 0; subs != NULL && subs[i] != NULL; i++)
+		if (strcmp(subs[i], name) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * U's ~/.mailboxlist gets the line for MBOX (its path relative to the
+ * home, as UW keeps it; absolute outside the home) unless it is there:
+ * the whole file again by a temp file and a rename, as UW writes it, the
+ * user's and 0600.  Returns 1 added, 0 there already, -1 ERR.
+ */
+static int mailboxlist_add(const struct plan_user *u, const char *mbox,
+			   bool dry_run, struct m2d_error *err)
+{
+	size_t hl = u->home != NULL ? strlen(u->home) : 0;
+	const char *name = mbox;
+	char *path = NULL, *text = NULL, *next = NULL;
+	size_t nl = 0;
+	int dirfd = -1, ret = -1;
+
+	if (u->home == NULL)
+		return m2d_error_set(err, M2D_ERR_USAGE, mbox,
+				     _("the user has no home for a "
+				       ".mailboxlist"));
+	if (strncmp(mbox, u->home, hl) == 0 && mbox[hl] == '/')
+		name = mbox + hl + 1;
+	nl = strlen(name);
+	if (asprintf(&path, "%s/.mailboxlist", u->home) < 0) {
+		path = NULL;
+		oom(err, u->home);
+		goto out;
+	}
+	if (sf_read_text(path, &text, NULL, err) < 0)
+		goto out;
+	for (const char *l = text; l != NULL && *l != '\0';) {
+		size_t len = strcspn(l, "\r\n");
+
+		if (len == nl && memcmp(l, name, nl) == 0) {
+			ret = 0;
+			goto out;
+		}
+		l += len;
+		l += strspn(l, "\r\n");
+	}
+	if (dry_run) {
+		ret = 1;
+		goto out;
+	}
+	if (asprintf(&next, "%s%s%s\n", text != NULL ? text : "",
+		     text != NULL && *text != '\0' &&
+		     text[strlen(text) - 1] != '\n' ? "\n" : "", name) < 0) {
+		next = NULL;
+		oom(err, path);
+		goto out;
+	}
+	dirfd = sf_open_dir(AT_FDCWD, u->home, u->home, err);
+	if (dirfd < 0 ||
+	    sf_replace_file(dirfd, ".mailboxlist", next, strlen(next), u->uid,
+			    u->gid, path, err) < 0)
+		goto out;
+	ret = 1;
+out:
+	if (dirfd >= 0)
+		close(dirfd);
+	free(next);
+	free(text);
+	free(path);
+	return ret;
+}
+
 /* The first folder root of U: where folders made after cutover go. */
 static char *first_root(const struct m2d_config *cfg,
 			const struct plan_user *u)
@@ -1556,6 +1709,8 @@ static void report_folder(const struct rollback_settings *set,
 	t->keywords_lost += rep->keywords_lost;
 	if (rep->created && rep->error == NULL)
 		t->created++;
+	if (rep->subscribed)
+		t->subscribed++;
 	if (set->report != NULL)
 		set->report(rep, set->ctx);
 }
@@ -1581,8 +1736,8 @@ static void carry_user(const struct rollback_settings *set,
 		       struct rollback_totals *t)
 {
 	struct rollback_folder_report rep;
-	struct m2d_error ferr;
-	char *root = NULL, **known = NULL, *froot = NULL;
+	struct m2d_error ferr, serr;
+	char *root = NULL, **known = NULL, *froot = NULL, **subs = NULL;
 	size_t nknown = 0;
 	struct dirent *d;
 	DIR *dir;
@@ -1680,6 +1835,7 @@ static void carry_user(const struct rollback_settings *set,
 	if (dir == NULL)
 		goto out;
 	froot = first_root(set->cfg, u);
+	subs = dovecot_subscriptions(root);
 	while ((d = readdir(dir)) != NULL) {
 		const char *dn = d->d_name;
 		struct rb_folder fo;
@@ -1734,6 +1890,17 @@ static void carry_user(const struct rollback_settings *set,
 			fo.journal = NULL;
 			if (carry_folder(set, &fo, &rep, &ferr) < 0)
 				rep.error = &ferr;
+			else if (is_subscribed(subs, name)) {
+				/* subscribed in Dovecot: for UW too */
+				int r;
+
+				m2d_error_clear(&serr);
+				r = mailboxlist_add(u, mbox, set->dry_run,
+						    &serr);
+				rep.subscribed = r > 0;
+				if (r < 0)
+					rep.subscribe_error = &serr;
+			}
 		}
 		report_folder(set, &rep, t);
 		free(name);
@@ -1741,6 +1908,7 @@ static void carry_user(const struct rollback_settings *set,
 	}
 	closedir(dir);
 out:
+	free_names(subs);
 	free(froot);
 	free(known);
 	free(root);

@@ -837,6 +837,10 @@ static void rollback_report(const struct rollback_folder_report *r,
 			     "with keywords UW will not show"), r->user, r->name,
 		       r->appended, r->mbox, r->flags_changed,
 		       r->keywords_lost);
+	if (r->subscribe_error != NULL)
+		rb_log(rb, _("rollback: %s %s: subscribed in Dovecot, but not "
+			     "added to ~/.mailboxlist: %s"), r->user, r->name,
+		       m2d_error_str(r->subscribe_error, buf, sizeof(buf)));
 }
 
 /* Undo of step 19 (issue 10): before Postfix delivers into the mboxes

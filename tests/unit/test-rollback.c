@@ -64,6 +64,16 @@ static void put_mtime(const char *rel, const char *text, time_t mtime)
 	assert_int_equal(utimensat(AT_FDCWD, path(rel), ts, 0), 0);
 }
 
+/* REL's content, until the next call. */
+static const char *slurp_static(const char *rel)
+{
+	static char *last;
+
+	free(last);
+	last = slurp(path(rel));
+	return last != NULL ? last : "(absent)";
+}
+
 static int setup(void **state)
 {
 	static const char *const dirs[] = {
@@ -104,6 +114,11 @@ static int setup(void **state)
 	put(path("target/u1/.New/dovecot-uidlist"),
 	    "3 V555 N8 G0123456789abcdef0123456789abcdef\n7 :104.e\n");
 	put(path("target/u1/.New/dovecot-keywords"), "0 Project\n");
+	/* Dovecot's subscriptions (version 2: TAB between levels): the new
+	 * folder among them; UW's list has an old one, no last newline */
+	put(path("target/u1/subscriptions"),
+	    "V\t2\n\nINBOX\nNew\nGone\tAway\n");
+	put(path("home/u1/.mailboxlist"), "mail/Old");
 
 	assert_int_equal(journal_open(path("work"), &j, &err), 0);
 	assert_int_equal(journal_user_created(j, "u1", path("target/u1"),
@@ -248,10 +263,19 @@ static void test_carry(void **state)
 	assert_int_equal(g[0].uidvalidity, 555);
 	assert_int_equal(g[0].uid, 7);
 	assert_string_equal(g[0].keywords, "Project");
+	/* subscribed in Dovecot: in UW's list too, the user's, 0600 */
+	assert_int_equal(t.subscribed, 1);
+	assert_string_equal(slurp_static("home/u1/.mailboxlist"),
+			    "mail/Old\nmail/New\n");
+	assert_int_equal(stat(path("home/u1/.mailboxlist"), &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
 
 	/* again: nothing twice */
 	assert_int_equal(run(&t, &err), 0);
 	assert_int_equal(t.appended, 0);
+	assert_int_equal(t.subscribed, 0);
+	assert_string_equal(slurp_static("home/u1/.mailboxlist"),
+			    "mail/Old\nmail/New\n");
 	again = slurp(path("spool/u1"));
 	assert_string_equal(again, after);
 	free(again);
@@ -266,6 +290,22 @@ static void test_carry(void **state)
 	assert_int_equal(read_back(path("spool/u1"), g, 8), 5);
 	free(again);
 	free(after);
+}
+
+/* The plain form of the subscriptions file (ours, Dovecot 1.x: '.'
+ * between levels), and no ~/.mailboxlist yet: it is made. */
+static void test_subscriptions_plain(void **state)
+{
+	struct rollback_totals t;
+	struct m2d_error err;
+
+	(void)state;
+	put(path("target/u1/subscriptions"), "INBOX\nNew\n");
+	assert_int_equal(unlink(path("home/u1/.mailboxlist")), 0);
+	assert_int_equal(run(&t, &err), 0);
+	assert_int_equal(t.subscribed, 1);
+	assert_string_equal(slurp_static("home/u1/.mailboxlist"),
+			    "mail/New\n");
 }
 
 static void test_changed_mbox(void **state)
@@ -299,6 +339,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_carry, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_subscriptions_plain, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_changed_mbox, setup,
 						teardown),
 	};
