@@ -35,6 +35,11 @@ import tempfile
 TOP = os.environ.get("M2D_TOP") or os.path.abspath(
     os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 BUILD = os.environ.get("BUILD", "build")
+sys.path.insert(0, os.path.join(TOP, "tests", "lib"))
+sys.dont_write_bytecode = True
+
+from tap import Tap  # noqa: E402
+
 PROG = os.environ.get("M2D_CHECK_PROG") or os.path.join(TOP, BUILD,
                                                         "mbox2dovecot")
 GEN = os.path.join(TOP, "tests", "tools", "gen-spool.py")
@@ -58,31 +63,6 @@ IDS = {
     "time": ["time_estimate"],
 }
 STATUSES = ("pass", "warn", "fail")
-
-
-class Tap:
-    def __init__(self):
-        self.n = 0
-        self.failures = 0
-
-    def ok(self, cond, what, diag=()):
-        self.n += 1
-        print("%s %d - %s" % ("ok" if cond else "not ok", self.n, what))
-        if not cond:
-            self.failures += 1
-            for line in list(diag)[:12]:
-                for sub in str(line).splitlines():
-                    print("#   " + sub)
-        sys.stdout.flush()
-        return cond
-
-    def skip(self, why):
-        self.n += 1
-        print("ok %d # SKIP %s" % (self.n, why))
-
-    def done(self):
-        print("1..%d" % self.n)
-        return 1 if self.failures else 0
 
 
 def run(args, env=None):

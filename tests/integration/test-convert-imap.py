@@ -52,38 +52,10 @@ sys.path.insert(0, os.path.join(TOP, "tests", "lib"))
 sys.dont_write_bytecode = True      # no __pycache__ in the source tree
 
 import dovecot_harness as dh  # noqa: E402
+from tap import Tap  # noqa: E402
 
 PROG = os.path.join(TOP, BUILD, "mbox2dovecot")
 GEN = os.path.join(TOP, "tests", "tools", "gen-spool.py")
-MAX_DIAG = 6          # mismatch lines shown per check
-
-
-class Tap:
-    def __init__(self):
-        self.n = 0
-        self.failures = 0
-
-    def ok(self, cond, what, diag=()):
-        self.n += 1
-        print("%s %d - %s" % ("ok" if cond else "not ok", self.n, what))
-        if not cond:
-            self.failures += 1
-            for i, line in enumerate(diag):
-                if i == MAX_DIAG:
-                    print("#   ... and %d more" % (len(diag) - MAX_DIAG))
-                    break
-                for sub in str(line).splitlines():
-                    print("#   " + sub)
-        sys.stdout.flush()
-        return cond
-
-    def skip(self, why):
-        self.n += 1
-        print("ok %d # SKIP %s" % (self.n, why))
-
-    def done(self):
-        print("1..%d" % self.n)
-        return 1 if self.failures else 0
 
 
 def crlf(data):
@@ -180,7 +152,7 @@ def wrong_owner(root, uid, gid):
 def main():
     # a killed test must still stop its Dovecot (atexit in the harness)
     signal.signal(signal.SIGTERM, lambda sig, frame: sys.exit(128 + sig))
-    tap = Tap()
+    tap = Tap(max_diag=6)      # mismatch lines shown per check
     why = dh.available()
     if why:
         if os.environ.get("CI"):

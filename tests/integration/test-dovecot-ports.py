@@ -21,20 +21,11 @@ TOP = os.environ.get("M2D_TOP") or os.path.dirname(os.path.dirname(
     os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(TOP, "tests", "lib"))
 import dovecot_harness as dh  # noqa: E402
+from tap import Tap  # noqa: E402
 
 PROG = os.path.join(TOP, os.environ.get("BUILD", "build"), "mbox2dovecot")
-n = 0
-failed = False
-
-
-def ok(cond, what, diag=""):
-    global n, failed
-    n += 1
-    print("%sok %d - %s" % ("" if cond else "not ", n, what))
-    if not cond:
-        failed = True
-        for line in str(diag).splitlines()[:20]:
-            print("#   " + line)
+tap = Tap(max_diag=20)
+ok = tap.ok
 
 
 def answers(port):
@@ -77,7 +68,7 @@ def main():
         if os.environ.get("CI"):
             ok(False, "dovecot available (%s)" % why)
             return 1
-        print("ok 1 # SKIP %s" % why)
+        tap.skip(why)
         return 0
     top = tempfile.mkdtemp(prefix="m2d-ports-")
     os.chmod(top, 0o755)
@@ -161,8 +152,7 @@ def main():
            "%s: undo gives the file back byte for byte" % what,
            undo.stderr)
     subprocess.run(["rm", "-rf", top])
-    print("1..%d" % n)
-    return 1 if failed else 0
+    return tap.done()
 
 
 if __name__ == "__main__":

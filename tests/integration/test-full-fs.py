@@ -42,36 +42,11 @@ sys.path.insert(0, os.path.join(TOP, "tests", "lib"))
 sys.dont_write_bytecode = True
 
 import maildir_check as mc  # noqa: E402
+from tap import Tap  # noqa: E402
 
 PROG = os.path.join(TOP, BUILD, "mbox2dovecot")
 GEN = os.path.join(TOP, "tests", "tools", "gen-spool.py")
 ENOSPC = "No space left on device"
-MAX_DIAG = 10
-
-
-class Tap:
-    def __init__(self):
-        self.n = 0
-        self.failures = 0
-
-    def ok(self, cond, what, diag=()):
-        self.n += 1
-        print("%s %d - %s" % ("ok" if cond else "not ok", self.n, what))
-        if not cond:
-            self.failures += 1
-            diag = list(diag)
-            for line in diag[:MAX_DIAG]:
-                for sub in str(line).splitlines():
-                    print("#   " + sub)
-            if len(diag) > MAX_DIAG:
-                print("#   ... and %d more" % (len(diag) - MAX_DIAG))
-        sys.stdout.flush()
-        return cond
-
-    def note(self, text):
-        for line in str(text).splitlines():
-            print("# " + line)
-        sys.stdout.flush()
 
 
 def sh(*argv):
@@ -359,7 +334,7 @@ def scenario(tap, sp, scratch, name, target_fs, work_fs):
 
 
 def main():
-    tap = Tap()
+    tap = Tap(max_diag=10)
     if os.geteuid() != 0:
         print("1..0 # SKIP needs root to mount a small file system")
         return 0
@@ -397,8 +372,7 @@ def main():
             tap.note("kept %s" % scratch)
         else:
             shutil.rmtree(scratch, ignore_errors=True)
-    print("1..%d" % tap.n)
-    return 1 if tap.failures else 0
+    return tap.done()
 
 
 if __name__ == "__main__":

@@ -48,37 +48,13 @@ sys.path.insert(0, os.path.join(TOP, "tests", "lib"))
 sys.dont_write_bytecode = True      # no __pycache__ in the source tree
 
 import dovecot_harness as dh  # noqa: E402
+from tap import Tap  # noqa: E402
 
 PROG = os.path.join(TOP, BUILD, "mbox2dovecot")
 TOOL = os.path.join(TOP, BUILD, "tools", "imap-test-tool")
 GEN = os.path.join(TOP, "tests", "tools", "gen-spool.py")
 TZ = "UTC"
 PW8 = "p\u00e4ss \"w\u00f6rt\""     # 8-bit and quotes: a literal
-
-
-class Tap:
-    def __init__(self):
-        self.n = 0
-        self.failures = 0
-
-    def ok(self, cond, what, diag=()):
-        self.n += 1
-        print("%s %d - %s" % ("ok" if cond else "not ok", self.n, what))
-        if not cond:
-            self.failures += 1
-            for line in list(diag)[:12]:
-                for sub in str(line).splitlines():
-                    print("#   " + sub)
-        sys.stdout.flush()
-        return cond
-
-    def skip(self, why):
-        self.n += 1
-        print("ok %d # SKIP %s" % (self.n, why))
-
-    def done(self):
-        print("1..%d" % self.n)
-        return 1 if self.failures else 0
 
 
 class Result:

@@ -51,10 +51,10 @@ sys.dont_write_bytecode = True      # no __pycache__ in the source tree
 
 import dovecot_harness as dh  # noqa: E402
 import maildir_check as mc  # noqa: E402
+from tap import Tap  # noqa: E402
 
 PROG = os.path.join(TOP, BUILD, "mbox2dovecot")
 GEN = os.path.join(TOP, "tests", "tools", "gen-spool.py")
-MAX_DIAG = 8
 USERS = ["alice", "bob", "carol"]
 # owners of the generated spools and homes (not in passwd: the engine must
 # take the owner of the inbox/home); carol: nobody's uid
@@ -62,40 +62,6 @@ OWNERS = {"alice": (64001, 64001), "bob": (64002, 64012),
           "carol": (65534, 65534)}
 MARKER = b"M2D-OUTSIDE-THE-HOME-MARKER"
 CMD_TIMEOUT = 60
-
-
-class Tap:
-    def __init__(self):
-        self.n = 0
-        self.failures = 0
-
-    def ok(self, cond, what, diag=()):
-        self.n += 1
-        print("%s %d - %s" % ("ok" if cond else "not ok", self.n, what))
-        if not cond:
-            self.failures += 1
-            diag = list(diag)
-            for i, line in enumerate(diag):
-                if i == MAX_DIAG:
-                    print("#   ... and %d more" % (len(diag) - MAX_DIAG))
-                    break
-                for sub in str(line).splitlines():
-                    print("#   " + sub)
-        sys.stdout.flush()
-        return cond
-
-    def skip(self, why):
-        self.n += 1
-        print("ok %d # SKIP %s" % (self.n, why))
-
-    def note(self, text):
-        for line in str(text).splitlines():
-            print("# " + line)
-        sys.stdout.flush()
-
-    def done(self):
-        print("1..%d" % self.n)
-        return 1 if self.failures else 0
 
 
 # ---- helpers ---------------------------------------------------------------
@@ -1071,7 +1037,7 @@ def test_dovecot(tap, ctx, work, tb, wb):
 
 def main():
     signal.signal(signal.SIGTERM, lambda sig, frame: sys.exit(128 + sig))
-    tap = Tap()
+    tap = Tap(max_diag=8)
     if not os.access(PROG, os.X_OK):
         tap.ok(False, "program built: %s" % PROG,
                ["run make first (BUILD=%s)" % BUILD])

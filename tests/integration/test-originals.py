@@ -38,38 +38,13 @@ import time
 TOP = os.environ.get("M2D_TOP") or os.path.abspath(
     os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 BUILD = os.environ.get("BUILD", "build")
+sys.path.insert(0, os.path.join(TOP, "tests", "lib"))
+sys.dont_write_bytecode = True
+
+from tap import Tap  # noqa: E402
+
 PROG = os.path.join(TOP, BUILD, "mbox2dovecot")
 GEN = os.path.join(TOP, "tests", "tools", "gen-spool.py")
-MAX_DIAG = 10
-
-
-class Tap:
-    def __init__(self):
-        self.n = 0
-        self.failures = 0
-
-    def ok(self, cond, what, diag=()):
-        self.n += 1
-        print("%s %d - %s" % ("ok" if cond else "not ok", self.n, what))
-        if not cond:
-            self.failures += 1
-            diag = list(diag)
-            for line in diag[:MAX_DIAG]:
-                for sub in str(line).splitlines():
-                    print("#   " + sub)
-            if len(diag) > MAX_DIAG:
-                print("#   ... and %d more" % (len(diag) - MAX_DIAG))
-        sys.stdout.flush()
-        return cond
-
-    def skip(self, why):
-        self.n += 1
-        print("ok %d # SKIP %s" % (self.n, why))
-
-    def note(self, text):
-        for line in str(text).splitlines():
-            print("# " + line)
-        sys.stdout.flush()
 
 
 def sha256(path):
@@ -239,7 +214,7 @@ def check(tap, env, what, base, allow_extra=()):
 
 
 def main():
-    tap = Tap()
+    tap = Tap(max_diag=10)
     if not os.access(PROG, os.X_OK):
         print("1..0 # SKIP %s not built" % PROG)
         return 0
@@ -389,8 +364,7 @@ def main():
             tap.note("kept %s" % scratch)
         else:
             shutil.rmtree(scratch, ignore_errors=True)
-    print("1..%d" % tap.n)
-    return 1 if tap.failures else 0
+    return tap.done()
 
 
 if __name__ == "__main__":

@@ -34,36 +34,15 @@ import time
 TOP = os.environ.get("M2D_TOP") or os.path.abspath(
     os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 BUILD = os.environ.get("BUILD", "build")
+sys.path.insert(0, os.path.join(TOP, "tests", "lib"))
+sys.dont_write_bytecode = True
+
+from tap import Tap  # noqa: E402
+
 PROG = os.path.join(TOP, BUILD, "mbox2dovecot")
 GEN = os.path.join(TOP, "tests", "tools", "gen-spool.py")
-MAX_DIAG = 10
 # owners of the generated users (not in passwd: taken from the spool)
 OWNERS = [(64001, 64001), (64002, 64012), (65534, 65534)]
-
-
-class Tap:
-    def __init__(self):
-        self.n = 0
-        self.failures = 0
-
-    def ok(self, cond, what, diag=()):
-        self.n += 1
-        print("%s %d - %s" % ("ok" if cond else "not ok", self.n, what))
-        if not cond:
-            self.failures += 1
-            diag = list(diag)
-            for line in diag[:MAX_DIAG]:
-                for sub in str(line).splitlines():
-                    print("#   " + sub)
-            if len(diag) > MAX_DIAG:
-                print("#   ... and %d more" % (len(diag) - MAX_DIAG))
-        sys.stdout.flush()
-        return cond
-
-    def note(self, text):
-        for line in str(text).splitlines():
-            print("# " + line)
-        sys.stdout.flush()
 
 
 def chown_tree(path, uid, gid):
@@ -164,7 +143,7 @@ def watch(tap, what, argv, env, target, owners):
 
 
 def main():
-    tap = Tap()
+    tap = Tap(max_diag=10)
     if os.geteuid() != 0:
         print("1..0 # SKIP needs root (chown to the mail users)")
         return 0
@@ -221,8 +200,7 @@ def main():
             tap.note("kept %s" % scratch)
         else:
             shutil.rmtree(scratch, ignore_errors=True)
-    print("1..%d" % tap.n)
-    return 1 if tap.failures else 0
+    return tap.done()
 
 
 if __name__ == "__main__":

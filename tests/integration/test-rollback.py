@@ -48,41 +48,13 @@ sys.path.insert(0, os.path.join(TOP, "tests", "lib"))
 sys.dont_write_bytecode = True
 
 import dovecot_harness as dh  # noqa: E402
+from tap import Tap  # noqa: E402
 
 PROG = os.path.join(TOP, BUILD, "mbox2dovecot")
 GEN = os.path.join(TOP, "tests", "tools", "gen-spool.py")
 DUMP = os.path.join(TOP, BUILD, "tools", "mbox-dump")
 CCLIENT = os.path.join(TOP, BUILD, "tools", "cclient-dump")
 USERS = ["alice", "bob"]
-
-
-class Tap:
-    def __init__(self):
-        self.n = 0
-        self.failures = 0
-
-    def ok(self, cond, what, diag=()):
-        self.n += 1
-        print("%s %d - %s" % ("ok" if cond else "not ok", self.n, what))
-        if not cond:
-            self.failures += 1
-            for line in list(diag)[:12]:
-                for sub in str(line).splitlines():
-                    print("#   " + sub)
-        sys.stdout.flush()
-        return cond
-
-    def skip(self, why):
-        self.n += 1
-        print("ok %d # SKIP %s" % (self.n, why))
-
-    def note(self, text):
-        for line in str(text).splitlines():
-            print("# " + line)
-
-    def done(self):
-        print("1..%d" % self.n)
-        return 1 if self.failures else 0
 
 
 def sha(path, size=None):

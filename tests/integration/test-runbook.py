@@ -37,26 +37,13 @@ sys.path.insert(0, os.path.join(TOP, "tests", "lib"))
 sys.dont_write_bytecode = True
 
 import dovecot_harness as dh  # noqa: E402
+from tap import Tap  # noqa: E402
 
 PROG = os.path.join(TOP, BUILD, "mbox2dovecot")
 TOOL = os.path.join(TOP, BUILD, "tools", "imap-test-tool")
 
-n = 0
-failed = 0
-
-
-def ok(cond, what, diag=None):
-    global n, failed
-    n += 1
-    if cond:
-        print("ok %d - %s" % (n, what))
-    else:
-        failed += 1
-        print("not ok %d - %s" % (n, what))
-        for line in (diag or "").splitlines()[-25:]:
-            print("#   " + line)
-    sys.stdout.flush()
-    return cond
+tap = Tap(max_diag=25, tail=True)   # a command's error is at its end
+ok = tap.ok
 
 
 def run(*args, **kw):
@@ -385,8 +372,7 @@ def main():
             print("# kept %s" % tmp)
         else:
             shutil.rmtree(tmp, ignore_errors=True)
-    print("1..%d" % n)
-    return 1 if failed else 0
+    return tap.done()
 
 
 def test_user(d):
