@@ -248,6 +248,8 @@ def test(tap, tmp):
         newname = "Projekte 2026/Entw\u00fcrfe"
         typ, _ = imap.create(dh.imap_quote(dh.mutf7_encode(newname)))
         tap.ok(typ == "OK", "CREATE %s" % newname)
+        typ, _ = imap.subscribe(dh.imap_quote(dh.mutf7_encode(newname)))
+        tap.ok(typ == "OK", "SUBSCRIBE %s" % newname)
         for i, (fl, kw, letters) in enumerate([
                 ("(\\Draft)", set(), {"T"}),
                 ("(\\Seen Plan-B)", {"Plan-B"}, {"R"})]):
@@ -342,6 +344,15 @@ def test(tap, tmp):
            (st.st_uid, st.st_gid) == (uid, gid),
            "the new folder became %s, 0600, owned like the inbox" % newpath,
            [repr(st)])
+    mlist = os.path.join(ctx["homes"], "alice", ".mailboxlist")
+    try:
+        with open(mlist, encoding="utf-8") as f:
+            lines = f.read().splitlines()
+    except OSError as e:
+        lines = [str(e)]
+    tap.ok(lines.count("mail/" + newname) == 1,
+           "subscribed in Dovecot: mail/%s in alice's ~/.mailboxlist for UW, "
+           "once" % newname, lines)
     for (u, name), want in sorted(expect.items()):
         path = paths[(u, name)]
         outdir = tempfile.mkdtemp(dir=tmp)
