@@ -166,16 +166,43 @@ int mbox_fcntl_rdlock(int fd, const char *path, struct m2d_error *err)
 	return 0;
 }
 
-int dotlock_dovecot_take(int dirfd, const char *name, const char *path,
-			 int wait_secs, struct dotlock **lock_r,
-			 struct m2d_error *err)
+/* A lock file named TMPNAME in TMPFD holding CONTENT, the owner's. */
+static int lock_temp(int tmpfd, const char *tmpname, const char *content,
+		     int uid, int gid, const char *path, struct m2d_error *err)
 {
-	char content[300], host[256];
+	size_t len = strlen(content);
+	int fd;
+
+	unlinkat(tmpfd, tmpname, 0);
+	fd = openat(tmpfd, tmpname, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+		    O_CLOEXEC, 0600);
+	if (fd < 0)
+		return m2d_error_sys(err, "open", path);
+	if ((uid >= 0 || gid >= 0) && fchown(fd, uid, gid) < 0) {
+		m2d_error_sys(err, "fchown", path);
+		goto fail;
+	}
+	if (write(fd, content, len) != (ssize_t)len) {
+		m2d_error_sys(err, "write", path);
+		goto fail;
+	}
+	close(fd);
+	return 0;
+fail:
+	close(fd);
+	unlinkat(tmpfd, tmpname, 0);
+	return -1;
+}
+
+int dotlock_dovecot_take(int dirfd, int tmpfd, const char *name,
+			 const char *path, int uid, int gid, int wait_secs,
+			 struct dotlock **lock_r, struct m2d_error *err)
+{
+	char content[300], host[256], tmpname[64];
 	time_t until = time(NULL) + wait_secs;
 	size_t len = strlen(name);
 	char *lockname = malloc(len + 6);
 	struct stat st;
-	int fd;
 
 	*lock_r = NULL;
 	if (lockname == NULL) {
@@ -184,15 +211,21 @@ int dotlock_dovecot_take(int dirfd, const char *name, const char *path,
 	}
 	memcpy(lockname, name, len);
 	memcpy(lockname + len, ".lock", 6);
-	for (;;) {
-		fd = openat(dirfd, lockname, O_WRONLY | O_CREAT | O_EXCL |
-			    O_NOFOLLOW | O_CLOEXEC, 0600);
-		if (fd >= 0)
-			break;
+	if (gethostname(host, sizeof(host)) < 0)
+		strcpy(host, "localhost");
+	host[sizeof(host) - 1] = '\0';
+	snprintf(content, sizeof(content), "%ld:%s", (long)getpid(), host);
+	/* whole before it is seen, and the user's: made in tmp/, then
+	 * linked to its name, as Dovecot makes its own */
+	snprintf(tmpname, sizeof(tmpname), "m2d-lock.%ld", (long)getpid());
+	if (lock_temp(tmpfd, tmpname, content, uid, gid, path, err) < 0) {
+		free(lockname);
+		return -1;
+	}
+	while (linkat(tmpfd, tmpname, dirfd, lockname, 0) < 0) {
 		if (errno != EEXIST) {
-			m2d_error_sys(err, "open", path);
-			free(lockname);
-			return -1;
+			m2d_error_sys(err, "link", path);
+			goto fail;
 		}
 		if (fstatat(dirfd, lockname, &st, AT_SYMLINK_NOFOLLOW) < 0)
 			continue;	/* just let go */
@@ -200,9 +233,8 @@ int dotlock_dovecot_take(int dirfd, const char *name, const char *path,
 		    time(NULL) - st.st_mtime >= DOVECOT_LOCK_STALE_SECS ||
 		    (st.st_size == 0 &&
 		     time(NULL) - st.st_mtime >= EMPTY_LOCK_SECS)) {
-			/* a killed process's (Dovecot writes its lock whole,
-			 * so an empty one is ours, killed between creating
-			 * and writing it), or stale as Dovecot decides */
+			/* a killed process's, or stale as Dovecot decides
+			 * (an empty one was never going to be written) */
 			unlinkat(dirfd, lockname, 0);
 			continue;
 		}
@@ -211,14 +243,23 @@ int dotlock_dovecot_take(int dirfd, const char *name, const char *path,
 				      _("%s.lock is held by another process "
 					"(Dovecot working on the folder); try "
 					"again later"), name);
-			free(lockname);
-			return -1;
+			goto fail;
 		}
 		usleep(20 * 1000);
 	}
-	if (gethostname(host, sizeof(host)) < 0)
-		strcpy(host, "localhost");
-	host[sizeof(host) - 1] = '\0';
-	snprintf(content, sizeof(content), "%ld:%s", (long)getpid(), host);
-	return lock_made(fd, content, dirfd, lockname, path, lock_r, err);
+	unlinkat(tmpfd, tmpname, 0);
+	*lock_r = malloc(sizeof(**lock_r));
+	if (*lock_r == NULL || ((*lock_r)->dirfd = dup(dirfd)) < 0) {
+		unlinkat(dirfd, lockname, 0);
+		free(*lock_r);
+		*lock_r = NULL;
+		free(lockname);
+		return m2d_error_sys(err, "dup", path);
+	}
+	(*lock_r)->name = lockname;
+	return 0;
+fail:
+	unlinkat(tmpfd, tmpname, 0);
+	free(lockname);
+	return -1;
 }

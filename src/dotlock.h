@@ -32,15 +32,17 @@ void dotlock_release(struct dotlock **lock);
 #define DOVECOT_LOCK_STALE_SECS 120
 
 /*
- * Dovecot's own lock on NAME in DIRFD (PATH for messages): NAME.lock made
- * with O_EXCL, holding "PID:HOST" as Dovecot writes it, so that Dovecot
- * waits for us as it waits for itself.  A lock of a process that is gone,
- * or stale, is broken; a live one is waited for up to WAIT_SECS, then
- * M2D_ERR_LOCKED.  Released with dotlock_release().
+ * Dovecot's own lock on NAME in DIRFD (PATH for messages): NAME.lock
+ * holding "PID:HOST" as Dovecot writes it, so that Dovecot waits for us as
+ * it waits for itself.  Made whole and owned by UID/GID (-1: leave) in
+ * the directory TMPFD (the maildir's tmp/), then linked to its name.  A
+ * lock of a process that is gone, or stale, is broken; a live one is
+ * waited for up to WAIT_SECS, then M2D_ERR_LOCKED.  Released with
+ * dotlock_release().
  */
-int dotlock_dovecot_take(int dirfd, const char *name, const char *path,
-			 int wait_secs, struct dotlock **lock_r,
-			 struct m2d_error *err);
+int dotlock_dovecot_take(int dirfd, int tmpfd, const char *name,
+			 const char *path, int uid, int gid, int wait_secs,
+			 struct dotlock **lock_r, struct m2d_error *err);
 
 /* A shared fcntl() read lock on FD: M2D_ERR_LOCKED when a writer holds
  * it (Postfix delivering right now). */

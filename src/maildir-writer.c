@@ -621,7 +621,8 @@ static int commit_inbox(struct maildir_folder *f, struct m2d_error *err)
 	 * Dovecot's own lock, Dovecot never sees one without the other (and
 	 * a run killed in between leaves the lock and a "converting" journal
 	 * line: the next run replaces the INBOX) */
-	if (dotlock_dovecot_take(f->rootfd, "dovecot-uidlist", f->root,
+	if (dotlock_dovecot_take(f->rootfd, f->roottmpfd, "dovecot-uidlist",
+				 f->root, f->owner.uid, f->owner.gid,
 				 UIDLIST_LOCK_WAIT, &f->uidlock, err) < 0)
 		return -1;
 	for (i = 0; i < 2 && !f->replace; i++) {
@@ -723,7 +724,8 @@ static int append_finish(struct maildir_folder *f, unsigned long nextuid,
 	/* from reading the live uidlist until ours replaces it, Dovecot
 	 * must not write it: its lock, held until append_install() */
 	if (f->uidlock == NULL &&
-	    dotlock_dovecot_take(f->stagefd, "dovecot-uidlist", f->stage_path,
+	    dotlock_dovecot_take(f->stagefd, f->tmpfd, "dovecot-uidlist",
+				 f->stage_path, f->owner.uid, f->owner.gid,
 				 UIDLIST_LOCK_WAIT, &f->uidlock, err) < 0)
 		return -1;
 	fd = openat(f->stagefd, "dovecot-uidlist", O_RDONLY | O_NOFOLLOW |

@@ -478,6 +478,20 @@ static void test_dotlock(void **state)
 	assert_null(read_file("inbox.lock"));
 }
 
+/* dotlock_dovecot_take() on TOP's dovecot-uidlist; its temp file (made
+ * in TOP here) never outlives the call. */
+static int take_uidlist_lock(int dirfd, int wait, struct dotlock **lock,
+			     struct m2d_error *err)
+{
+	char tmp[64];
+	int r = dotlock_dovecot_take(dirfd, dirfd, "dovecot-uidlist", top, -1,
+				     -1, wait, lock, err);
+
+	snprintf(tmp, sizeof(tmp), "m2d-lock.%ld", (long)getpid());
+	assert_int_equal(faccessat(dirfd, tmp, F_OK, AT_SYMLINK_NOFOLLOW), -1);
+	return r;
+}
+
 /*
  * Dovecot's dovecot-uidlist.lock, which we take to put an INBOX in place
  * (its cur/ and uidlist are two renames): a live holder is waited for,
@@ -504,8 +518,7 @@ static void test_dovecot_lock(void **state)
 	snprintf(live, sizeof(live), "%ld:%s", (long)getppid(), host);
 	put_file("dovecot-uidlist.lock", live);
 	t0 = time(NULL);
-	assert_int_equal(dotlock_dovecot_take(dirfd, "dovecot-uidlist", top, 1,
-					      &lock, &err), -1);
+	assert_int_equal(take_uidlist_lock(dirfd, 1, &lock, &err), -1);
 	assert_int_equal(err.code, M2D_ERR_LOCKED);
 	assert_non_null(strstr(err.msg, "dovecot-uidlist.lock"));
 	assert_true(time(NULL) - t0 >= 1);
@@ -514,13 +527,11 @@ static void test_dovecot_lock(void **state)
 
 	/* another host's, fresh: not ours to judge */
 	put_file("dovecot-uidlist.lock", "1234:elsewhere.example");
-	assert_int_equal(dotlock_dovecot_take(dirfd, "dovecot-uidlist", top, 0,
-					      &lock, &err), -1);
+	assert_int_equal(take_uidlist_lock(dirfd, 0, &lock, &err), -1);
 	/* ... until it is stale as Dovecot decides */
 	old[1].tv_sec = time(NULL) - DOVECOT_LOCK_STALE_SECS - 5;
 	assert_int_equal(utimensat(dirfd, "dovecot-uidlist.lock", old, 0), 0);
-	assert_int_equal(dotlock_dovecot_take(dirfd, "dovecot-uidlist", top, 0,
-					      &lock, &err), 0);
+	assert_int_equal(take_uidlist_lock(dirfd, 0, &lock, &err), 0);
 	snprintf(content, sizeof(content), "%ld:%s", (long)getpid(), host);
 	assert_string_equal(read_file("dovecot-uidlist.lock"), content);
 	dotlock_release(&lock);
@@ -529,12 +540,10 @@ static void test_dovecot_lock(void **state)
 	/* empty: ours, killed between creating and writing it (Dovecot
 	 * writes its own whole); broken once a couple of seconds old */
 	put_file("dovecot-uidlist.lock", "");
-	assert_int_equal(dotlock_dovecot_take(dirfd, "dovecot-uidlist", top, 0,
-					      &lock, &err), -1);
+	assert_int_equal(take_uidlist_lock(dirfd, 0, &lock, &err), -1);
 	old[1].tv_sec = time(NULL) - 5;
 	assert_int_equal(utimensat(dirfd, "dovecot-uidlist.lock", old, 0), 0);
-	assert_int_equal(dotlock_dovecot_take(dirfd, "dovecot-uidlist", top, 0,
-					      &lock, &err), 0);
+	assert_int_equal(take_uidlist_lock(dirfd, 0, &lock, &err), 0);
 	dotlock_release(&lock);
 
 	/* a dead process's, in the maildir root: the INBOX goes in, and
