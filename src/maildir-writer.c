@@ -670,7 +670,11 @@ static int commit_inbox(struct maildir_folder *f, struct m2d_error *err)
 		}
 		goto out;
 	}
-	ret = 0;
+	/* durable before Dovecot may look */
+	if (fsync(f->rootfd) < 0)
+		m2d_error_sys(err, "fsync", f->root);
+	else
+		ret = 0;
 out:
 	dotlock_release(&f->uidlock);
 	return ret;
