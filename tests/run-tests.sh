@@ -33,6 +33,9 @@ if [ -n "${M2D_VALGRIND:-}" ]; then
 	vg="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite"
 fi
 
+# A test that hangs ends as a failure after this many seconds.
+to="timeout -k 10 ${M2D_TEST_TIMEOUT:-900}"
+
 names=()
 cmds=()
 add() {
@@ -41,14 +44,14 @@ add() {
 }
 for t in "$BUILD"/tests/test-*; do
 	[ -x "$t" ] || continue
-	add "$(basename "$t")" "CMOCKA_MESSAGE_OUTPUT=TAP $vg $t"
+	add "$(basename "$t")" "CMOCKA_MESSAGE_OUTPUT=TAP $to $vg $t"
 done
 if [ -z "$vg" ]; then
 	for t in "$top"/tests/integration/*.sh "$top"/tests/integration/*.py; do
 		[ -f "$t" ] || continue
 		case $t in
-		*.sh) add "$(basename "$t")" "sh $t" ;;
-		*.py) add "$(basename "$t")" "python3 $t" ;;
+		*.sh) add "$(basename "$t")" "$to sh $t" ;;
+		*.py) add "$(basename "$t")" "$to python3 $t" ;;
 		esac
 	done
 fi
@@ -85,7 +88,10 @@ report() {
 	p=$(grep -c '^ok ' "$log")
 	# cmocka's TAP writes a skipped test as "not ok N # SKIP": a skip
 	f=$(grep '^not ok ' "$log" | grep -vc '# SKIP')
-	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+	if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
+		f=$((f + 1))
+		echo "not ok - ${names[$i]} did not end in ${M2D_TEST_TIMEOUT:-900} s"
+	elif [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
 		f=1
 		echo "not ok - ${names[$i]} exited with status $rc"
 	fi

@@ -5,7 +5,14 @@
 the end; tests/run-tests.sh counts the "ok" and "not ok" lines.
 """
 
+import signal
 import sys
+
+
+def _terminated(signum, frame):
+    # run-tests.sh's timeout sends SIGTERM: leave through the tests'
+    # finally blocks, which stop their Dovecots and remove their temp dirs
+    sys.exit(128 + signum)
 
 
 class Tap:
@@ -21,6 +28,7 @@ class Tap:
         self.failures = 0
         self.max_diag = max_diag
         self.tail = tail
+        signal.signal(signal.SIGTERM, _terminated)
 
     def ok(self, cond, what, diag=()):
         """One check; diag (a list, a string or an exception) if it fails."""
