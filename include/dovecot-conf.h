@@ -150,7 +150,8 @@ struct dc_edit {
 	char *new_text;		/* its bytes after the edit */
 	char *diff;		/* unified diff old -> new; "" when equal */
 	/* Effective values to check after validation (NULL = no check). */
-	char *expect_mail_location;
+	char *expect_mail_location;	/* up to 2.3 */
+	char *expect_mail_path;		/* 2.4 */
 	char *expect_protocols;
 	unsigned int expect_imap_port;
 };

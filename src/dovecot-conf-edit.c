@@ -195,6 +195,7 @@ void dc_edit_free(struct dc_edit *edit)
 	free(edit->new_text);
 	free(edit->diff);
 	free(edit->expect_mail_location);
+	free(edit->expect_mail_path);
 	free(edit->expect_protocols);
 	memset(edit, 0, sizeof(*edit));
 }
@@ -265,10 +266,15 @@ int dc_edit_plan(const char *conf_path, enum dc_syntax syntax,
 				       edit_r->live_path, edit_r->new_text);
 	if (edit_r->diff == NULL)
 		goto nomem;
-	if (syntax == DC_SYNTAX_2) {
-		/* what the installed doveconf must read back */
-		edit_r->expect_mail_location = body_value(body,
-							  "mail_location");
+	if (syntax == DC_SYNTAX_2 || syntax == DC_SYNTAX_2_4) {
+		/* what the installed doveconf must read back ("-h" and the
+		 * service/.../port path work alike in 2.4.1) */
+		if (syntax == DC_SYNTAX_2)
+			edit_r->expect_mail_location =
+				body_value(body, "mail_location");
+		else
+			edit_r->expect_mail_path = body_value(body,
+							      "mail_path");
 		edit_r->expect_protocols = body_value(body, "protocols");
 		edit_r->expect_imap_port =
 			settings->listen == DC_LISTEN_TEST ?
@@ -475,6 +481,10 @@ int dc_validate(const struct dc_tools *tools, const struct dc_edit *edit,
 	/* our values must be the effective ones */
 	if (edit->expect_mail_location != NULL &&
 	    expect(tools, conf, "mail_location", edit->expect_mail_location,
+		   edit->live_path, err) < 0)
+		goto out;
+	if (edit->expect_mail_path != NULL &&
+	    expect(tools, conf, "mail_path", edit->expect_mail_path,
 		   edit->live_path, err) < 0)
 		goto out;
 	if (edit->expect_protocols != NULL &&

@@ -29,6 +29,13 @@
  *          the listener's address is "listen" inside the inet_listener
  *          (PLATFORM.md; "inet_listener_address" is documented but
  *          unimplemented: dovecot/documentation issue #1347).
+ *          Checked against Debian 13's Dovecot 2.4.1 (doveconf, and its
+ *          IMAP/POP3 server on a converted maildir; tests/tools/
+ *          check-dovecot24.sh): INBOX needs "mail_inbox_path" (see
+ *          gen_mail), "protocols" is a boolean list (see
+ *          enabled_protocols), "protocols = imap pop3" still replaces
+ *          it whole, and "%{user | substr(0, 1)}", "listen" and the
+ *          pop3_uidl_format below work as written.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -321,18 +328,76 @@ static bool has_word(const char *list, const char *word)
 	return false;
 }
 
+/*
+ * "doveconf -h protocols" as a plain list of the enabled protocols.  Up to
+ * 2.3 it is that already ("imap pop3").  2.4 made protocols a boolean
+ * list: after "protocols = imap pop3" it prints "imap pop3", but after
+ * Debian's protocols.d files ("protocols { imap = yes }") it prints one
+ * "NAME = yes|no" line each (seen with doveconf 2.4.1): only the names
+ * that are "yes" are enabled, and "=", "yes", "no" are no protocols.
+ * Allocated; NULL text gives "".
+ */
+static char *enabled_protocols(const char *text)
+{
+	const char *p = text != NULL ? text : "";
+	char *buf = NULL;
+	size_t size = 0;
+	FILE *f;
+
+	if (strchr(p, '=') == NULL)
+		return strdup(p);
+	f = open_memstream(&buf, &size);
+	if (f == NULL)
+		return NULL;
+	while (*p != '\0') {
+		size_t line = strcspn(p, "\n"), name;
+		const char *v;
+
+		while (*p == ' ' || *p == '\t') {
+			p++;
+			line--;
+		}
+		name = strcspn(p, " \t=\n");
+		v = p + name;
+		while (*v == ' ' || *v == '\t')
+			v++;
+		if (name > 0 && *v == '=') {
+			for (v++; *v == ' ' || *v == '\t'; v++)
+				;
+			if (strncmp(v, "yes", 3) == 0 &&
+			    strchr(" \t\n", v[3]) != NULL)
+				fprintf(f, "%s%.*s", ftell(f) > 0 ? " " : "",
+					(int)name, p);
+		}
+		p += line;
+		if (*p == '\n')
+			p++;
+	}
+	if (fclose(f) != 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
 char *dc_protocols(enum dc_syntax syntax, const struct dc_settings *s)
 {
-	const char *p = s->current_protocols;
+	char *list = enabled_protocols(s->current_protocols);
+	const char *p = list;
 	bool normal = s->listen == DC_LISTEN_NORMAL;
 	bool old = syntax == DC_SYNTAX_0_99 || syntax == DC_SYNTAX_1;
 	bool pop3 = has_word(p, "pop3") || has_word(p, "pop3s");
 	char *buf = NULL;
 	size_t size = 0;
-	FILE *f = open_memstream(&buf, &size);
+	FILE *f;
 
-	if (f == NULL)
+	if (list == NULL)
 		return NULL;
+	f = open_memstream(&buf, &size);
+	if (f == NULL) {
+		free(list);
+		return NULL;
+	}
 	fputs("imap", f);
 	if (old && normal && s->imaps_port != 0)
 		fputs(" imaps", f);
@@ -360,6 +425,7 @@ char *dc_protocols(enum dc_syntax syntax, const struct dc_settings *s)
 			fprintf(f, " %.*s", (int)n, p);
 		p += n;
 	}
+	free(list);
 	if (fclose(f) != 0) {
 		free(buf);
 		return NULL;
@@ -456,6 +522,14 @@ static void gen_mail(FILE *f, enum dc_syntax syntax,
 		hash = s->hashed ? "%{user | substr(0, 1)}/" : "";
 		fputs("mail_driver = maildir\n", f);
 		fprintf(f, "mail_path = %s/%s%%{user}\n", base, hash);
+		/* 2.3's mail_location carried INBOX=... and ours replaced
+		 * it whole; 2.4's INBOX is a setting of its own, and the
+		 * packaged 10-mail.conf sets it to the /var/mail mbox
+		 * (Debian 13).  Emptied ("mail_inbox_path =") INBOX
+		 * becomes a ".INBOX" folder, not the maildir's root where
+		 * we put it (seen with 2.4.1: doveadm mailbox path); the
+		 * root named explicitly is the root. */
+		fprintf(f, "mail_inbox_path = %s/%s%%{user}\n", base, hash);
 		fputs("namespace inbox {\n"
 		      "  inbox = yes\n"
 		      "  separator = /\n"
@@ -573,11 +647,12 @@ int dc_pop3_uidl_parse(const char *value, enum dc_pop3_uidl *r)
 static void gen_pop3_uidl(FILE *f, enum dc_syntax syntax,
 			  const struct dc_settings *s)
 {
-	const char *p = s->current_protocols;
+	char *p = enabled_protocols(s->current_protocols);
+	bool pop3 = has_word(p, "pop3") || has_word(p, "pop3s");
 
+	free(p);
 	if (s->pop3_uidl == DC_POP3_UIDL_NO ||
-	    (s->pop3_uidl == DC_POP3_UIDL_AUTO && !has_word(p, "pop3") &&
-	     !has_word(p, "pop3s")))
+	    (s->pop3_uidl == DC_POP3_UIDL_AUTO && !pop3))
 		return;
 	fputs("# POP3: the UIDLs UW-IMAP gave (UIDVALIDITY and UID, 8 hex "
 	      "digits each),\n# so POP3 clients do not download every "

@@ -259,6 +259,17 @@ static void test_protocols(void **state)
 		  "imap imaps pop3 pop3s" },
 		{ DC_SYNTAX_0_99, DC_LISTEN_NORMAL, "imap", "imap imaps" },
 		{ DC_SYNTAX_2, DC_LISTEN_NORMAL, "none", "imap" },
+		/* 2.4's boolean list as "doveconf -h protocols" prints it
+		 * after Debian's "protocols { imap = yes }" (2.4.1) */
+		{ DC_SYNTAX_2_4, DC_LISTEN_NORMAL,
+		  "imap = yes\npop3 = yes\nlmtp = yes", "imap pop3 lmtp" },
+		{ DC_SYNTAX_2_4, DC_LISTEN_TEST, "imap = yes\npop3 = yes",
+		  "imap" },
+		{ DC_SYNTAX_2_4, DC_LISTEN_NORMAL,
+		  "imap = yes\npop3 = no\nsubmission = yes",
+		  "imap submission" },
+		/* and after "protocols = imap pop3" */
+		{ DC_SYNTAX_2_4, DC_LISTEN_NORMAL, "imap pop3", "imap pop3" },
 	};
 	struct dc_settings s;
 	size_t i;
@@ -279,7 +290,9 @@ static void test_protocols(void **state)
 }
 
 /* 0.99, 1.x and 2.4 cannot be run here: compare with fixtures written
- * from their documentation (PLATFORM.md and the sources it names). */
+ * from their documentation (PLATFORM.md and the sources it names); the
+ * 2.4 ones were also read by a real doveconf 2.4.1 and served by its
+ * Dovecot (tests/tools/check-dovecot24.sh, not part of make check). */
 static void test_generate_fixtures(void **state)
 {
 	static const struct {
@@ -302,7 +315,7 @@ static void test_generate_fixtures(void **state)
 		{ "gen-2.4-test.conf", DC_SYNTAX_2_4, DC_LISTEN_TEST, true,
 		  NULL, NULL, "local5" },
 		{ "gen-2.4-normal.conf", DC_SYNTAX_2_4, DC_LISTEN_NORMAL,
-		  false, "imap pop3", NULL, NULL },
+		  false, "imap = yes\npop3 = yes", NULL, NULL },
 	};
 	struct dc_settings s;
 	struct m2d_error err;
@@ -356,6 +369,11 @@ static void test_generate_pop3_uidl(void **state)
 		{ DC_SYNTAX_2_4, DC_POP3_UIDL_AUTO, DC_LISTEN_NORMAL,
 		  "imap pop3s", "\npop3_uidl_format = %{uidvalidity | hex(8)}"
 		  "%{uid | hex(8)}\n" },
+		{ DC_SYNTAX_2_4, DC_POP3_UIDL_AUTO, DC_LISTEN_NORMAL,
+		  "imap = yes\npop3 = yes", "\npop3_uidl_format = "
+		  "%{uidvalidity | hex(8)}%{uid | hex(8)}\n" },
+		{ DC_SYNTAX_2_4, DC_POP3_UIDL_AUTO, DC_LISTEN_NORMAL,
+		  "imap = yes\npop3 = no", NULL },
 		{ DC_SYNTAX_1, DC_POP3_UIDL_YES, DC_LISTEN_NORMAL, "imap",
 		  "\nprotocol pop3 {\n  pop3_uidl_format = %08Xv%08Xu\n}\n" },
 		{ DC_SYNTAX_0_99, DC_POP3_UIDL_YES, DC_LISTEN_NORMAL, "imap",
