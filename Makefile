@@ -4,6 +4,8 @@
 #   make check            run every test; ends with "N passed, N failed"
 #   make check SANITIZE=address,undefined
 #   make bench            measure convert against a floor (see bench/)
+#   make check-dovecot24 M2D_DOVECOT24_ROOT=DIR   the 2.4 syntax against a
+#                         real Dovecot 2.4 in a chroot (see README)
 #   make install PREFIX=/usr/local DESTDIR= sysconfdir=/etc
 #   make pot              extract the strings into po/mbox2dovecot.pot
 #   make update-po        merge the .pot into every po/LANG.po
@@ -191,6 +193,11 @@ valgrind: all
 bench: all
 	@BUILD=$(BUILD) sh bench/run-bench.sh
 
+# Our Dovecot 2.4 output read and run by a real 2.4 in a Debian 13 chroot
+# (tests/tools/make-trixie-chroot.sh): root only, not part of check.
+check-dovecot24: all
+	@BUILD=$(BUILD) sh tests/tools/check-dovecot24.sh $(M2D_DOVECOT24_ROOT)
+
 demo: all
 	@BUILD=$(BUILD) sh tests/demo.sh
 
@@ -265,6 +272,7 @@ fuzz: fuzz-build
 clean:
 	rm -rf build build-san build-fuzz
 
-.PHONY: all check valgrind bench demo install uninstall clean
+.PHONY: all check valgrind bench demo install uninstall clean \
+	check-dovecot24
 .SUFFIXES:
 .SECONDARY:
