@@ -37,4 +37,6 @@ mkdir -p "$root"
 # start Dovecot and fail without systemd, which does not matter: only
 # the binaries and the stock /etc/dovecot are used.
 debootstrap --variant=minbase --include="$pkgs" trixie "$root" "$mirror"
+# doveconf reads the mount table ("setmntent(/etc/mtab) failed" without)
+[ -e "$root/etc/mtab" ] || ln -s ../proc/self/mounts "$root/etc/mtab"
 echo "make-trixie-chroot.sh: $root: Dovecot $(chroot "$root" dovecot --version)"
