@@ -13,7 +13,10 @@
 #   - the sandbox's private Dovecot config in 2.4 syntax;
 #   - that Dovecot started on 127.0.0.1 and a free port, serving alice's
 #     maildir converted by "mbox2dovecot migrate": her folders, INBOX's
-#     UIDVALIDITY and UIDs over IMAP, and UW's UIDLs over POP3.
+#     UIDVALIDITY and UIDs over IMAP, and UW's UIDLs over POP3;
+#   - the whole runbook headless (--batch --yes) on a second sandbox: the
+#     version found through dovecot_command, every edit, reload and IMAP
+#     test of the 22 steps done by the 2.4 Dovecot.
 #
 # CHROOT (or M2D_DOVECOT24_ROOT) is the chroot; without one the script
 # skips ("1..0 # SKIP").  Needs root (chroot, mount namespaces), python3
@@ -66,9 +69,11 @@ cleanup() {
 		"$W/bin/doveadm" -c "$sb/dovecot/dovecot.conf" stop \
 		    >/dev/null 2>&1
 	fi
-	if [ -f "$sb/mbox2dovecot.conf" ]; then
-		"$prog" sandbox --stop "$sb" >/dev/null 2>&1
-	fi
+	for d in "$sb" "$W/rb"; do
+		if [ -f "$d/mbox2dovecot.conf" ]; then
+			"$prog" sandbox --stop "$d" >/dev/null 2>&1
+		fi
+	done
 	rm -rf "$W"
 }
 trap cleanup EXIT
@@ -403,6 +408,22 @@ p.quit()
 EOF
 fi
 stop
+
+# ---- the runbook, steps 0 to 22, on a sandbox of its own ----
+rb=$W/rb
+check "runbook: a sandbox with its Dovecot 2.4 running" \
+    env PATH="$W/bin:$PATH" "$prog" sandbox "$rb"
+env PATH="$W/bin:$PATH" "$prog" --config "$rb/mbox2dovecot.conf" \
+    --batch --yes >"$W/runbook.out" 2>&1
+rc=$?
+if [ $rc = 0 ] && grep -q '^steps 0 to 22 done' "$W/runbook.out"; then
+	ok "runbook: --batch --yes, steps 0 to 22 done with Dovecot 2.4"
+else
+	not_ok "runbook: --batch --yes, steps 0 to 22 done with" \
+	    "Dovecot 2.4 (exit $rc)"
+	tail -n 30 "$W/runbook.out" | sed 's/^/#   /'
+fi
+"$prog" sandbox --stop "$rb" >/dev/null 2>&1
 
 echo "1..$n"
 [ $failed = 0 ]
