@@ -72,6 +72,10 @@ enum dc_layout {
 #define DC_UNIT_FILE "99-mbox2dovecot.conf"
 #define DC_BLOCK_BEGIN "# BEGIN mbox2dovecot"
 #define DC_BLOCK_END "# END mbox2dovecot"
+/* Our unit records the protocols the admin had before it (a comment),
+ * because once it is in place doveconf shows ours: test mode leaves pop3
+ * out, and the cutover must bring it back. */
+#define DC_PROTOCOLS_BEFORE "# protocols before mbox2dovecot: "
 
 struct dc_layout_info {
 	enum dc_layout layout;

@@ -228,11 +228,28 @@ static char *body_value(const char *body, const char *key)
 	return NULL;
 }
 
+/* The protocols our unit in TEXT recorded as the admin's, or NULL (no
+ * unit of ours, or one written before we recorded them). */
+static char *recorded_protocols(const char *text)
+{
+	size_t n = strlen(DC_PROTOCOLS_BEFORE);
+
+	for (const char *p = text; p != NULL && *p != '\0';) {
+		if (strncmp(p, DC_PROTOCOLS_BEFORE, n) == 0)
+			return strndup(p + n, strcspn(p + n, "\n"));
+		p += strcspn(p, "\n");
+		if (*p == '\n')
+			p++;
+	}
+	return NULL;
+}
+
 int dc_edit_plan(const char *conf_path, enum dc_syntax syntax,
 		 const struct dc_settings *settings, struct dc_edit *edit_r,
 		 struct m2d_error *err)
 {
-	char *body = NULL, *base = NULL, *old_name = NULL;
+	char *body = NULL, *base = NULL, *old_name = NULL, *before;
+	struct dc_settings s = *settings;
 	int r;
 
 	memset(edit_r, 0, sizeof(*edit_r));
@@ -248,7 +265,13 @@ int dc_edit_plan(const char *conf_path, enum dc_syntax syntax,
 	edit_r->live_existed = r > 0;
 	if (r == 0 && (edit_r->old_text = strdup("")) == NULL)
 		goto nomem;
-	body = dc_generate(syntax, settings, err);
+	/* our unit in place: doveconf shows its protocols, the admin's are
+	 * the ones it recorded */
+	before = recorded_protocols(edit_r->old_text);
+	if (before != NULL)
+		s.current_protocols = before;
+	body = dc_generate(syntax, &s, err);
+	free(before);
 	if (body == NULL)
 		goto fail;
 	if (edit_r->layout.layout == DC_LAYOUT_CONFD) {
@@ -277,8 +300,7 @@ int dc_edit_plan(const char *conf_path, enum dc_syntax syntax,
 							      "mail_path");
 		edit_r->expect_protocols = body_value(body, "protocols");
 		edit_r->expect_imap_port =
-			settings->listen == DC_LISTEN_TEST ?
-			settings->test_port : settings->imap_port;
+			s.listen == DC_LISTEN_TEST ? s.test_port : s.imap_port;
 	}
 	free(body);
 	free(base);

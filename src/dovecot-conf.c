@@ -708,6 +708,13 @@ char *dc_generate(enum dc_syntax syntax, const struct dc_settings *s,
 		"# Remove them as one unit with "
 		"\"mbox2dovecot dovecot-conf undo\".\n",
 		dc_syntax_name(syntax));
+	if (s->current_protocols != NULL) {
+		char *before = enabled_protocols(s->current_protocols);
+
+		if (before != NULL)
+			fprintf(f, DC_PROTOCOLS_BEFORE "%s\n", before);
+		free(before);
+	}
 	fprintf(f, "protocols = %s\n", protocols);
 	free(protocols);
 	gen_mail(f, syntax, s);

@@ -642,6 +642,45 @@ static void test_debian_cutover(void **state)
 	free(before);
 }
 
+/*
+ * The admin has pop3: test mode leaves it out, and once our unit is in
+ * place doveconf says "imap".  The cutover brings pop3 back (and UW's
+ * UIDLs with it) from what our unit recorded.
+ */
+static void test_debian_cutover_keeps_pop3(void **state)
+{
+	struct dc_settings s;
+	struct dc_edit e;
+	char *cur, *text;
+
+	(void)state;
+	test_settings(&s);
+	s.current_protocols = "imap pop3";
+	s.pop3_uidl = DC_POP3_UIDL_AUTO;	/* the runbook's default */
+	plan(DC_SYNTAX_2, &s, &e);
+	apply_ok(&e);
+	dc_edit_free(&e);
+	assert_setting("protocols", "imap");
+
+	/* what the runbook reads now */
+	cur = setting("protocols");
+	assert_string_equal(cur, "imap");
+	s.current_protocols = cur;
+	s.listen = DC_LISTEN_NORMAL;
+	s.imap_port = 10144;
+	s.imaps_port = 10994;
+	s.normal_address = "127.0.0.1";
+	plan(DC_SYNTAX_2, &s, &e);
+	text = e.new_text;
+	assert_non_null(strstr(text, "\nprotocols = imap pop3\n"));
+	assert_non_null(strstr(text, "\npop3_uidl_format = %08Xv%08Xu\n"));
+	apply_ok(&e);
+	dc_edit_free(&e);
+	assert_setting("protocols", "imap pop3");
+	free(cur);
+	undo_ok();
+}
+
 /* 0.99's syntax forced onto 2.3: doveconf exit 89 becomes our error with
  * the live file and line; nothing changes. */
 static void test_debian_broken_edit(void **state)
@@ -824,6 +863,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_debian_apply_undo,
 						setup_debian, teardown),
 		cmocka_unit_test_setup_teardown(test_debian_cutover,
+						setup_debian, teardown),
+		cmocka_unit_test_setup_teardown(test_debian_cutover_keeps_pop3,
 						setup_debian, teardown),
 		cmocka_unit_test_setup_teardown(test_debian_broken_edit,
 						setup_debian, teardown),
