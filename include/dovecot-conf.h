@@ -142,6 +142,9 @@ int dc_pop3_uidl_parse(const char *value, enum dc_pop3_uidl *r);
 
 /* The protocols line's value for SETTINGS in SYNTAX ("imap pop3"). */
 char *dc_protocols(enum dc_syntax syntax, const struct dc_settings *settings);
+/* Whether two values of "protocols" (as written, or as doveconf -h prints
+ * them: "imap pop3", or 2.4's "imap = yes" lines) enable the same ones. */
+bool dc_same_protocols(const char *a, const char *b);
 
 /* ---- the edit (dovecot-conf-edit.c) ---- */
 

@@ -380,6 +380,34 @@ static char *enabled_protocols(const char *text)
 	return buf;
 }
 
+bool dc_same_protocols(const char *a, const char *b)
+{
+	char *la = enabled_protocols(a), *lb = enabled_protocols(b);
+	bool same = la != NULL && lb != NULL;
+
+	/* the same words, in any order */
+	for (int pass = 0; same && pass < 2; pass++) {
+		const char *from = pass == 0 ? la : lb;
+		const char *other = pass == 0 ? lb : la;
+
+		for (const char *p = from; *p != '\0' && same;) {
+			size_t n = strcspn(p, " ");
+			char word[64];
+
+			if (n > 0 && n < sizeof(word)) {
+				memcpy(word, p, n);
+				word[n] = '\0';
+				same = has_word(other, word);
+			}
+			p += n;
+			p += strspn(p, " ");
+		}
+	}
+	free(la);
+	free(lb);
+	return same;
+}
+
 char *dc_protocols(enum dc_syntax syntax, const struct dc_settings *s)
 {
 	char *list = enabled_protocols(s->current_protocols);

@@ -92,9 +92,20 @@ int rb_dc_apply(struct runbook *rb, const struct dc_edit *edit,
 	struct svc_run_opts opts = { false, rb->cfg.work_dir };
 	struct svc_table table;
 	struct dc_tools tools;
+	char *before = NULL;
+	bool restart;
 	int ret;
 
 	rb_dc_tools(rb, &tools);
+	/* a reload that turns a protocol on or off may leave its login
+	 * service without its socket (seen with 2.4.1 and pop3): then
+	 * Dovecot is restarted instead */
+	if (dc_read_setting(&tools, rb->cfg.dovecot_config, "protocols",
+			    &before, err) < 0)
+		m2d_error_clear(err);
+	restart = before != NULL && edit->expect_protocols != NULL &&
+		!dc_same_protocols(before, edit->expect_protocols);
+	free(before);
 	if (dc_apply(&tools, edit, rb->cfg.work_dir, err) < 0)
 		return -1;
 	rb_log(rb, _("Dovecot's configuration written: %s"),
@@ -106,11 +117,22 @@ int rb_dc_apply(struct runbook *rb, const struct dc_edit *edit,
 		svc_table_free(&table);
 		return -1;
 	}
-	/* reload a running Dovecot; start one that is not running */
-	ret = svc_run(&table, SVC_ROLE_IMAP_NEW, SVC_RELOAD, &opts, NULL,
-		      err);
+	/* reload a running Dovecot (restart it when the protocols change);
+	 * start one that is not running */
+	if (restart) {
+		rb_log(rb, _("the protocols change: Dovecot is restarted"));
+		if (svc_run(&table, SVC_ROLE_IMAP_NEW, SVC_STOP, &opts, NULL,
+			    err) < 0)
+			m2d_error_clear(err);	/* maybe not running */
+		ret = -1;
+	} else {
+		ret = svc_run(&table, SVC_ROLE_IMAP_NEW, SVC_RELOAD, &opts,
+			      NULL, err);
+	}
 	if (ret < 0) {
-		rb_log(rb, _("reload failed, starting Dovecot instead"));
+		if (!restart)
+			rb_log(rb, _("reload failed, starting Dovecot "
+				     "instead"));
 		m2d_error_clear(err);
 		ret = svc_run(&table, SVC_ROLE_IMAP_NEW, SVC_START, &opts,
 			      NULL, err);

@@ -240,6 +240,19 @@ static void test_detect_version(void **state)
 	assert_int_equal(err.code, M2D_ERR_SYS);
 }
 
+/* Whether the runbook reloads (same protocols) or restarts Dovecot. */
+static void test_same_protocols(void **state)
+{
+	(void)state;
+	assert_true(dc_same_protocols("imap pop3", "pop3 imap"));
+	assert_true(dc_same_protocols("imap = yes\npop3 = yes\n",
+				      "imap pop3"));
+	assert_true(dc_same_protocols("imap = yes\nlmtp = no\n", "imap"));
+	assert_false(dc_same_protocols("imap", "imap pop3"));
+	assert_false(dc_same_protocols("imap pop3", "imap"));
+	assert_false(dc_same_protocols("imap = yes\npop3 = yes\n", "imap"));
+}
+
 static void test_protocols(void **state)
 {
 	static const struct {
@@ -852,6 +865,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_version),
 		cmocka_unit_test(test_detect_version),
+		cmocka_unit_test(test_same_protocols),
 		cmocka_unit_test(test_protocols),
 		cmocka_unit_test(test_generate_fixtures),
 		cmocka_unit_test(test_generate_pop3_uidl),
