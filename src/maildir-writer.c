@@ -171,10 +171,44 @@ static void remove_dead_stages(int roottmpfd)
 }
 
 /* Does folder DIRNAME already hold messages? */
-static int folder_has_messages(struct maildir_folder *f, struct m2d_error *err)
+/*
+ * A message file of ours: sf_unique_name()'s "<sec>.M<usec>P<pid>Q<n>
+ * R<8 hex>.<host>", then Dovecot's ",S=..." and ":2,..." as it may have
+ * renamed it.  Dovecot's own names have no Q/R part, Postfix's and
+ * Courier's have V and I.
+ */
+static bool written_by_us(const char *name)
+{
+	/* each part: the text before it, then digits */
+	static const char *const before[] = { "", ".M", "P", "Q" };
+	const char *p = name;
+
+	for (size_t i = 0; i < sizeof(before) / sizeof(before[0]); i++) {
+		size_t n = strlen(before[i]), d;
+
+		if (strncmp(p, before[i], n) != 0)
+			return false;
+		p += n;
+		d = strspn(p, "0123456789");
+		if (d == 0)
+			return false;
+		p += d;
+	}
+	return *p == 'R' && strspn(p + 1, "0123456789abcdef") == 8 &&
+		p[9] == '.';
+}
+
+/*
+ * Messages in the live folder (cur/ and new/; none when it does not
+ * exist): all of them, or with FOREIGN only those we did not write.
+ * The count, or -1.
+ */
+static long count_messages(struct maildir_folder *f, bool foreign,
+			   struct m2d_error *err)
 {
 	static const char *const sub[] = { "cur", "new" };
-	int dfd, i, ret = 0;
+	long n = 0;
+	int dfd, i;
 
 	if (f->dirname[0] == '\0') {
 		dfd = dup(f->rootfd);
@@ -190,15 +224,63 @@ static int folder_has_messages(struct maildir_folder *f, struct m2d_error *err)
 	}
 	if (dfd < 0)
 		return -1;
-	for (i = 0; i < 2 && ret == 0; i++) {
-		int e = sf_dir_is_empty(dfd, sub[i], f->stage_path, err);
+	for (i = 0; i < 2 && n >= 0; i++) {
+		struct dirent *d;
+		DIR *dir;
+		int fd = openat(dfd, sub[i], O_RDONLY | O_DIRECTORY |
+				O_NOFOLLOW | O_CLOEXEC);
 
-		if (e < 0 && err->code == M2D_ERR_SYS && err->sys_errno == ENOENT)
+		if (fd < 0) {
+			if (errno != ENOENT)
+				n = m2d_error_sys(err, "open", f->stage_path);
 			continue;
-		ret = e < 0 ? -1 : !e;
+		}
+		dir = fdopendir(fd);
+		if (dir == NULL) {
+			close(fd);
+			n = m2d_error_sys(err, "opendir", f->stage_path);
+			continue;
+		}
+		while ((d = readdir(dir)) != NULL)
+			if (d->d_name[0] != '.' &&
+			    !(foreign && written_by_us(d->d_name)))
+				n++;
+		closedir(dir);
 	}
 	close(dfd);
-	return ret;
+	return n;
+}
+
+static int folder_has_messages(struct maildir_folder *f, struct m2d_error *err)
+{
+	long n = count_messages(f, false, err);
+
+	return n < 0 ? -1 : n > 0;
+}
+
+/*
+ * Replacing what an earlier run of ours left (caught "converting" by a
+ * kill, or its source changed): only when every message there is ours.
+ * Mail delivered into it meanwhile would go with the old folder.
+ */
+static int check_replace(struct maildir_folder *f, struct m2d_error *err)
+{
+	long n = count_messages(f, true, err);
+
+	if (n < 0)
+		return -1;
+	if (n > 0)
+		return m2d_error_set(err, M2D_ERR_EXISTS, f->stage_path,
+				     ngettext("%ld message there was not "
+					      "written by mbox2dovecot "
+					      "(delivered since the last "
+					      "run?); nothing was replaced",
+					      "%ld messages there were not "
+					      "written by mbox2dovecot "
+					      "(delivered since the last "
+					      "run?); nothing was replaced",
+					      (unsigned long)n), n);
+	return 0;
 }
 
 /* The per-message list (read back when the folder is finished). */
@@ -258,6 +340,8 @@ int maildir_folder_begin(const char *root, const char *dirname,
 	if (f->rootfd < 0)
 		goto fail;
 	remove_dead_stages(f->roottmpfd);
+	if (replace && check_replace(f, err) < 0)
+		goto fail;
 	has = replace ? 0 : folder_has_messages(f, err);
 	if (has < 0)
 		goto fail;
@@ -625,6 +709,8 @@ static int commit_inbox(struct maildir_folder *f, struct m2d_error *err)
 				 f->root, f->owner.uid, f->owner.gid,
 				 UIDLIST_LOCK_WAIT, &f->uidlock, err) < 0)
 		return -1;
+	if (f->replace && check_replace(f, err) < 0)
+		goto out;
 	for (i = 0; i < 2 && !f->replace; i++) {
 		int e = sf_dir_is_empty(f->rootfd, names[i], f->root, err);
 
@@ -696,6 +782,10 @@ static int commit_folder(struct maildir_folder *f, struct m2d_error *err)
 	/* an existing, empty folder (made by Dovecot or by us), or the
 	 * earlier result we replace: swap, the old one is removed with the
 	 * staging directory */
+	if (f->replace && check_replace(f, err) < 0) {
+		ret = -1;
+		goto out;
+	}
 	if (!f->replace && folder_has_messages(f, err) != 0) {
 		if (err->code == M2D_OK)
 			m2d_error_set(err, M2D_ERR_EXISTS, dst,

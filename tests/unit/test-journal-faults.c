@@ -704,6 +704,63 @@ static void test_uidlist_append(void **state)
 	rm_md();
 }
 
+/*
+ * Replacing a folder an earlier run left (caught "converting" by a kill,
+ * or its source changed) only when every message in it is ours: one
+ * delivered meanwhile (a name we do not make) stops it, nothing lost;
+ * ours renamed by Dovecot (flags) do not.
+ */
+static void test_replace_guard(void **state)
+{
+	static const char *const dirnames[] = { "", ".Sent" };
+
+	(void)state;
+	for (size_t d = 0; d < 2; d++) {
+		struct maildir_folder *f;
+		struct m2d_error err;
+		char rel[128], cur[64];
+		DIR *dir;
+		struct dirent *de;
+
+		rm_md();
+		assert_int_equal(commit_new(dirnames[d], &err), 0);
+		/* Dovecot sets \Deleted on one of ours: renamed, still ours */
+		snprintf(cur, sizeof(cur), "%s%scur", dirnames[d],
+			 dirnames[d][0] ? "/" : "");
+		dir = opendir(mpath(cur));
+		assert_non_null(dir);
+		while ((de = readdir(dir)) != NULL && de->d_name[0] == '.')
+			;
+		assert_non_null(de);
+		{
+			char from[512], to[520];
+
+			snprintf(from, sizeof(from), "%s/%s", mpath(cur),
+				 de->d_name);
+			snprintf(to, sizeof(to), "%sT", from);
+			assert_int_equal(rename(from, to), 0);
+		}
+		closedir(dir);
+		assert_int_equal(maildir_folder_begin(mpath(""), dirnames[d],
+			&nobody_owner, true, &f, &err), 0);
+		maildir_folder_free(&f);
+
+		/* a message Dovecot delivered: no replace, it stays */
+		snprintf(rel, sizeof(rel), "%s/1700000000.M12P345.mx:2,",
+			 cur);
+		put(mpath(rel), "Subject: delivered\n\nnew\n");
+		assert_int_equal(maildir_folder_begin(mpath(""), dirnames[d],
+			&nobody_owner, true, &f, &err), -1);
+		assert_int_equal(err.code, M2D_ERR_EXISTS);
+		assert_non_null(strstr(err.msg, "1 message there was not "
+				       "written by mbox2dovecot"));
+		assert_null(f);
+		assert_int_equal(visible(dirnames[d]), 4);
+		assert_int_equal(access(mpath(rel), F_OK), 0);
+	}
+	rm_md();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -716,6 +773,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_uidlist_new_folder, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_uidlist_append, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_replace_guard, setup,
 						teardown),
 	};
 
