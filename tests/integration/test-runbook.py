@@ -179,11 +179,28 @@ def main():
         if conf is None:
             return 1
         vals = conf_values(conf)
+        # the admin's Dovecot serves POP3 too: test mode leaves it out,
+        # the cutover brings it back (a restart, not a reload) with UW's
+        # UIDLs
+        pop3_port = dh.free_port()
+        dconf = os.path.join(a, "dovecot", "dovecot.conf")
+        with open(dconf) as f:
+            text = f.read()
+        text = text.replace(
+            "# the runbook's unit",
+            "protocols = imap pop3\nservice pop3-login {\n"
+            "  inet_listener pop3 {\n    address = 127.0.0.1\n"
+            "    port = %d\n  }\n}\n# the runbook's unit" % pop3_port, 1)
+        with open(dconf, "w") as f:
+            f.write(text)
         passwd = os.path.join(a, "root", "etc", "passwd")
         with open(passwd) as f:
             passwd_before = f.read()
         p = run("--config", conf, "--batch", "--yes")
         ok(p.returncode == 0, "steps 0-22 in --batch --yes", out(p))
+        ok(p.stdout.count("the protocols change: Dovecot is restarted")
+           >= 2, "pop3 left out at step 8 and back at step 17: Dovecot "
+           "restarted both times, not reloaded", out(p))
         st = state_of(a)
         ok(len(st) == 23 and all(v == "done" for v in st.values()),
            "every step done in the state", json.dumps(st))
@@ -221,6 +238,7 @@ def main():
                "IMAP on the normal port as %s: %d folders, login, list, "
                "counts, dates" % (user, len(pairs)),
                q.stdout + q.stderr)
+        ok(*pop3_uidl(vals, users, pop3_port))
         p = subprocess.run(["postconf", "-c", os.path.join(a, "postfix"),
                             "-h", "mail_spool_directory"],
                            capture_output=True, text=True)
@@ -373,6 +391,34 @@ def main():
         else:
             shutil.rmtree(tmp, ignore_errors=True)
     return tap.done()
+
+
+def pop3_uidl(vals, users, port):
+    """After the cutover: POP3 answers, and every user's first message has
+    the UIDL UW's ipop3d gave it (UIDVALIDITY and UID, 8 hex digits each,
+    as kept in dovecot-uidlist).  (ok, what, diag) for ok()."""
+    import poplib
+    diag = []
+    for user in users:
+        try:
+            with open(os.path.join(vals["target_base"], user,
+                                   "dovecot-uidlist")) as f:
+                lines = f.read().splitlines()
+            uidv = int(re.search(r" V(\d+)", lines[0]).group(1))
+            want = "%08x%08x" % (uidv, int(lines[1].split()[0]))
+            pop = poplib.POP3("127.0.0.1", port, timeout=10)
+            pop.user(user)
+            pop.pass_(vals["imap_test_password"])
+            got = pop.uidl(1).decode().split()[-1]
+            pop.quit()
+        except (OSError, IndexError, AttributeError, ValueError,
+                poplib.error_proto) as e:
+            diag.append("%s: %s" % (user, e))
+            continue
+        if got != want:
+            diag.append("%s: UIDL %s, UW's was %s" % (user, got, want))
+    return (not diag and users, "POP3 after the cutover: %d users' first "
+            "UIDL is UW's" % len(users), diag)
 
 
 def test_user(d):
