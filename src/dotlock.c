@@ -217,7 +217,8 @@ int dotlock_dovecot_take(int dirfd, int tmpfd, const char *name,
 	snprintf(content, sizeof(content), "%ld:%s", (long)getpid(), host);
 	/* whole before it is seen, and the user's: made in tmp/, then
 	 * linked to its name, as Dovecot makes its own */
-	snprintf(tmpname, sizeof(tmpname), "m2d-lock.%ld", (long)getpid());
+	snprintf(tmpname, sizeof(tmpname), DOTLOCK_TEMP_PREFIX "%ld",
+		 (long)getpid());
 	if (lock_temp(tmpfd, tmpname, content, uid, gid, path, err) < 0) {
 		free(lockname);
 		return -1;

@@ -28,6 +28,10 @@ int dotlock_take_at(int dirfd, const char *name, const char *mbox,
 		    struct m2d_error *err);
 void dotlock_release(struct dotlock **lock);
 
+/* The lock being made in tmp/: DOTLOCK_TEMP_PREFIX "<pid>" (left only by
+ * a process killed meanwhile; the next run removes it). */
+#define DOTLOCK_TEMP_PREFIX "m2d-lock."
+
 /* Dovecot breaks a dovecot-uidlist.lock not touched for this long. */
 #define DOVECOT_LOCK_STALE_SECS 120
 

@@ -141,14 +141,17 @@ int maildir_root_open(const char *root, const struct maildir_owner *owner,
 }
 
 /*
- * Staging directories left by a run that was killed: "m2d-stage.PID.*"
- * whose process is gone.  They were never visible; remove them.
+ * What a killed run left in TMPFD (a tmp/): staging directories
+ * "m2d-stage.PID.*" and the Dovecot lock it was making, whose process is
+ * gone.  They were never visible as mail; remove them.
  */
-static void remove_dead_stages(int roottmpfd)
+static void remove_dead_stages(int tmpfd)
 {
+	static const char *const prefixes[] = { "m2d-stage.",
+						DOTLOCK_TEMP_PREFIX };
 	struct dirent *d;
 	DIR *dir;
-	int fd = dup(roottmpfd);
+	int fd = dup(tmpfd);
 
 	if (fd < 0 || (dir = fdopendir(fd)) == NULL) {
 		if (fd >= 0)
@@ -156,21 +159,25 @@ static void remove_dead_stages(int roottmpfd)
 		return;
 	}
 	while ((d = readdir(dir)) != NULL) {
-		char *end;
-		long pid;
+		for (size_t i = 0; i < 2; i++) {
+			size_t n = strlen(prefixes[i]);
+			char *end;
+			long pid;
 
-		if (strncmp(d->d_name, "m2d-stage.", 10) != 0)
-			continue;
-		pid = strtol(d->d_name + 10, &end, 10);
-		if (*end != '.' || pid <= 0)
-			continue;
-		if (kill((pid_t)pid, 0) < 0 && errno == ESRCH)
-			sf_remove_tree(roottmpfd, d->d_name);
+			if (strncmp(d->d_name, prefixes[i], n) != 0)
+				continue;
+			/* a staging dir "m2d-stage.PID.RAND", or the lock
+			 * being made, "m2d-lock.PID" */
+			pid = strtol(d->d_name + n, &end, 10);
+			if (*end != (i == 0 ? '.' : '\0') || pid <= 0)
+				continue;
+			if (kill((pid_t)pid, 0) < 0 && errno == ESRCH)
+				sf_remove_tree(tmpfd, d->d_name);
+		}
 	}
 	closedir(dir);
 }
 
-/* Does folder DIRNAME already hold messages? */
 /*
  * A message file of ours: sf_unique_name()'s "<sec>.M<usec>P<pid>Q<n>
  * R<8 hex>.<host>", then Dovecot's ",S=..." and ":2,..." as it may have
@@ -989,6 +996,7 @@ int maildir_folder_begin_append(const char *root, const char *dirname,
 	    (f->curfd = sf_open_dir(f->stagefd, "cur", f->stage_path, err)) < 0 ||
 	    (f->newfd = sf_open_dir(f->stagefd, "new", f->stage_path, err)) < 0)
 		goto fail;
+	remove_dead_stages(f->tmpfd);	/* a lock a killed run was making */
 	sf_random(&rnd, sizeof(rnd));
 	snprintf(f->partial, sizeof(f->partial), "m2d-append.%ld.%08x",
 		 (long)getpid(), rnd);

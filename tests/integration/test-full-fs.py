@@ -26,7 +26,6 @@ can be mounted.
 """
 
 import hashlib
-import json
 import os
 import re
 import shutil
@@ -42,10 +41,10 @@ sys.path.insert(0, os.path.join(TOP, "tests", "lib"))
 sys.dont_write_bytecode = True
 
 import maildir_check as mc  # noqa: E402
+import genspool as gs  # noqa: E402
 from tap import Tap  # noqa: E402
 
 PROG = os.path.join(TOP, BUILD, "mbox2dovecot")
-GEN = os.path.join(TOP, "tests", "tools", "gen-spool.py")
 ENOSPC = "No space left on device"
 
 
@@ -150,11 +149,8 @@ class Spool:
         self.spool = os.path.join(root, "spool")
         self.homes = os.path.join(root, "home")
         self.users = sorted(manifest["users"])
-        self.config = os.path.join(root, "empty.conf")
-        with open(self.config, "w") as f:
-            f.write("# mbox2dovecot.conf of the test: the defaults\n")
-        self.env = dict(os.environ, TZ=manifest["tz"], LC_ALL="C")
-        self.env.pop("LANG", None)
+        self.config = gs.default_config(os.path.join(root, "empty.conf"))
+        self.env = gs.run_env(manifest)
 
     def expected(self):
         """{(user, dirname): manifest folder}."""
@@ -176,16 +172,9 @@ class Spool:
 
 
 def generate(tap, out, seed):
-    os.makedirs(out)
-    mpath = os.path.join(out, "manifest.json")
-    g = subprocess.run([sys.executable, GEN, "--seed", str(seed), "--out",
-                        out, "--users", "4", "--messages", "150",
-                        "--manifest", mpath], capture_output=True, text=True)
-    if not tap.ok(g.returncode == 0, "gen-spool.py --seed %d" % seed,
-                  g.stderr.splitlines()):
-        return None
-    with open(mpath, encoding="utf-8") as f:
-        return Spool(out, json.load(f))
+    manifest = gs.generate(tap, out, seed, 4, 150,
+                           "gen-spool.py --seed %d" % seed)
+    return Spool(out, manifest) if manifest is not None else None
 
 
 def folder_present(path):

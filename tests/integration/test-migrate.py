@@ -51,10 +51,10 @@ sys.dont_write_bytecode = True      # no __pycache__ in the source tree
 
 import dovecot_harness as dh  # noqa: E402
 import maildir_check as mc  # noqa: E402
+import genspool as gs  # noqa: E402
 from tap import Tap  # noqa: E402
 
 PROG = os.path.join(TOP, BUILD, "mbox2dovecot")
-GEN = os.path.join(TOP, "tests", "tools", "gen-spool.py")
 USERS = ["alice", "bob", "carol"]
 # owners of the generated spools and homes (not in passwd: the engine must
 # take the owner of the inbox/home); carol: nobody's uid
@@ -151,17 +151,10 @@ class Ctx:
 
 
 def generate(tap, out, seed, users, messages):
-    manifest_path = os.path.join(out, "manifest.json")
-    g = subprocess.run([sys.executable, GEN, "--seed", str(seed), "--out",
-                        out, "--users", str(users), "--messages",
-                        str(messages), "--manifest", manifest_path],
-                       capture_output=True, text=True)
-    if not tap.ok(g.returncode == 0, "gen-spool.py --seed %d --users %d "
-                  "--messages %d" % (seed, users, messages),
-                  g.stderr.splitlines()):
-        return None
-    with open(manifest_path, encoding="utf-8") as f:
-        return Ctx(out, json.load(f))
+    manifest = gs.generate(tap, out, seed, users, messages,
+                           "gen-spool.py --seed %d --users %d --messages %d"
+                           % (seed, users, messages))
+    return Ctx(out, manifest) if manifest is not None else None
 
 
 def tree_state(root, follow=False):

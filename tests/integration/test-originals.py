@@ -25,7 +25,6 @@ Prints TAP.  Env: M2D_TOP, BUILD, M2D_SEED (20041109), M2D_KEEP=1.
 """
 
 import hashlib
-import json
 import os
 import shutil
 import signal
@@ -41,10 +40,10 @@ BUILD = os.environ.get("BUILD", "build")
 sys.path.insert(0, os.path.join(TOP, "tests", "lib"))
 sys.dont_write_bytecode = True
 
+import genspool as gs  # noqa: E402
 from tap import Tap  # noqa: E402
 
 PROG = os.path.join(TOP, BUILD, "mbox2dovecot")
-GEN = os.path.join(TOP, "tests", "tools", "gen-spool.py")
 
 
 def sha256(path):
@@ -129,11 +128,8 @@ class Env:
         self.homes = os.path.join(root, "home")
         self.outside = os.path.join(root, "outside")
         self.users = sorted(manifest["users"])
-        self.config = os.path.join(root, "empty.conf")
-        with open(self.config, "w") as f:
-            f.write("# mbox2dovecot.conf of the test: the defaults\n")
-        self.env = dict(os.environ, TZ=manifest["tz"], LC_ALL="C")
-        self.env.pop("LANG", None)
+        self.config = gs.default_config(os.path.join(root, "empty.conf"))
+        self.env = gs.run_env(manifest)
 
     def roots(self):
         return [self.spool, self.homes, self.outside]
@@ -222,18 +218,11 @@ def main():
     mounts = []
     try:
         src = os.path.join(scratch, "src")
-        os.makedirs(src)
-        mpath = os.path.join(src, "manifest.json")
-        g = subprocess.run([sys.executable, GEN, "--seed",
-                            os.environ.get("M2D_SEED", "20041109"), "--out",
-                            src, "--users", "3", "--messages", "400",
-                            "--manifest", mpath],
-                           capture_output=True, text=True)
-        if not tap.ok(g.returncode == 0, "gen-spool.py",
-                      g.stderr.splitlines()):
+        manifest = gs.generate(tap, src, os.environ.get("M2D_SEED",
+                                                        "20041109"), 3, 400)
+        if manifest is None:
             return 1
-        with open(mpath, encoding="utf-8") as f:
-            env = Env(src, json.load(f))
+        env = Env(src, manifest)
         plant(env)
         base = snapshot(env.roots())
         tap.note("%d entries hashed" % len(base))

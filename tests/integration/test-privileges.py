@@ -21,7 +21,6 @@ number of polls is reported (a watcher that saw nothing proves nothing).
 Prints TAP.  Env: M2D_TOP, BUILD, M2D_SEED (20041109), M2D_KEEP=1.
 """
 
-import json
 import os
 import shutil
 import stat
@@ -37,10 +36,10 @@ BUILD = os.environ.get("BUILD", "build")
 sys.path.insert(0, os.path.join(TOP, "tests", "lib"))
 sys.dont_write_bytecode = True
 
+import genspool as gs  # noqa: E402
 from tap import Tap  # noqa: E402
 
 PROG = os.path.join(TOP, BUILD, "mbox2dovecot")
-GEN = os.path.join(TOP, "tests", "tools", "gen-spool.py")
 # owners of the generated users (not in passwd: taken from the spool)
 OWNERS = [(64001, 64001), (64002, 64012), (65534, 65534)]
 
@@ -154,18 +153,10 @@ def main():
     os.chmod(scratch, 0o755)
     try:
         src = os.path.join(scratch, "src")
-        os.makedirs(src)
-        mpath = os.path.join(src, "manifest.json")
-        g = subprocess.run([sys.executable, GEN, "--seed",
-                            os.environ.get("M2D_SEED", "20041109"), "--out",
-                            src, "--users", "3", "--messages", "300",
-                            "--manifest", mpath],
-                           capture_output=True, text=True)
-        if not tap.ok(g.returncode == 0, "gen-spool.py",
-                      g.stderr.splitlines()):
+        manifest = gs.generate(tap, src, os.environ.get("M2D_SEED",
+                                                        "20041109"), 3, 300)
+        if manifest is None:
             return 1
-        with open(mpath, encoding="utf-8") as f:
-            manifest = json.load(f)
         users = sorted(manifest["users"])
         spool, homes = os.path.join(src, "spool"), os.path.join(src, "home")
         owners = {}
@@ -173,11 +164,8 @@ def main():
             chown_tree(os.path.join(homes, user), uid, gid)
             os.lchown(os.path.join(spool, user), uid, gid)
             owners[user] = (uid, gid)
-        config = os.path.join(scratch, "empty.conf")
-        with open(config, "w") as f:
-            f.write("# mbox2dovecot.conf of the test: the defaults\n")
-        env = dict(os.environ, TZ=manifest["tz"], LC_ALL="C")
-        env.pop("LANG", None)
+        config = gs.default_config(os.path.join(scratch, "empty.conf"))
+        env = gs.run_env(manifest)
 
         target = os.path.join(scratch, "target")
         work = os.path.join(scratch, "work")

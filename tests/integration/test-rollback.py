@@ -48,10 +48,10 @@ sys.path.insert(0, os.path.join(TOP, "tests", "lib"))
 sys.dont_write_bytecode = True
 
 import dovecot_harness as dh  # noqa: E402
+import genspool as gs  # noqa: E402
 from tap import Tap  # noqa: E402
 
 PROG = os.path.join(TOP, BUILD, "mbox2dovecot")
-GEN = os.path.join(TOP, "tests", "tools", "gen-spool.py")
 DUMP = os.path.join(TOP, BUILD, "tools", "mbox-dump")
 CCLIENT = os.path.join(TOP, BUILD, "tools", "cclient-dump")
 USERS = ["alice", "bob"]
@@ -135,13 +135,9 @@ def main():
 def test(tap, tmp):
     seed = int(os.environ.get("M2D_SEED", "20041109"))
     out = os.path.join(tmp, "spool-gen")
-    g = subprocess.run([sys.executable, GEN, "--seed", str(seed), "--out",
-                        out, "--users", str(len(USERS)), "--messages", "6"],
-                       capture_output=True, text=True)
-    if not tap.ok(g.returncode == 0, "gen-spool.py", g.stderr.splitlines()):
+    manifest = gs.generate(tap, out, seed, len(USERS), 6)
+    if manifest is None:
         return
-    with open(os.path.join(out, "manifest.json"), encoding="utf-8") as f:
-        manifest = json.load(f)
     uid, gid = dh.mail_owner()
     for u in USERS:
         for p in (os.path.join(out, "spool", u), os.path.join(out, "home",
@@ -158,11 +154,9 @@ def test(tap, tmp):
         "target": os.path.join(tmp, "target"),
         "work": os.path.join(tmp, "work"),
         "config": os.path.join(tmp, "m2d.conf"),
-        "env": dict(os.environ, TZ=manifest["tz"], LC_ALL="C"),
+        "env": gs.run_env(manifest),
     }
-    ctx["env"].pop("LANG", None)
-    with open(ctx["config"], "w") as f:
-        f.write("# the defaults (pop3_uidl = auto)\n")
+    gs.default_config(ctx["config"], "# the defaults (pop3_uidl = auto)\n")
 
     rc, so, se = run(ctx, "migrate", *base_args(ctx))
     if not tap.ok(rc == 0, "migrate", [so, se]):

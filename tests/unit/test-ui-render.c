@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "i18n.h"
+#include "test-util.h"
 #include "ui.h"
 
 #define N_ELEMENTS(a) (sizeof(a) / sizeof((a)[0]))
@@ -115,25 +116,6 @@ static char *dump_screen(void)
 		fprintf(f, "%.*s\n", (int)keep, line);
 	}
 	fclose(f);
-	return buf;
-}
-
-static char *slurp(const char *path)
-{
-	FILE *f = fopen(path, "re");
-	char *buf = NULL;
-	size_t size = 0;
-	FILE *m;
-	int c;
-
-	if (f == NULL)
-		return NULL;
-	m = open_memstream(&buf, &size);
-	assert_non_null(m);
-	while ((c = getc(f)) != EOF)
-		putc(c, m);
-	fclose(f);
-	fclose(m);
 	return buf;
 }
 
