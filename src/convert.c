@@ -218,7 +218,8 @@ static int open_source(const struct convert_settings *set, const char *mbox,
 				"the home; not read"), (unsigned long)st.st_nlink);
 		goto fail;
 	}
-	if (dotlock_take_at(parent, name, mbox, create_lock, lock_r, err) < 0 ||
+	if (dotlock_take_at(parent, name, mbox, create_lock, true, lock_r,
+			    err) < 0 ||
 	    mbox_fcntl_rdlock(fd, mbox, err) < 0)
 		goto fail;
 	close(parent);

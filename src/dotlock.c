@@ -12,7 +12,7 @@
 #include "dotlock.h"
 #include "i18n.h"
 
-/* An empty dovecot-uidlist.lock this old was never going to be written. */
+/* An empty lock this old was never going to be written by its maker. */
 #define EMPTY_LOCK_SECS 2
 
 struct dotlock {
@@ -79,7 +79,7 @@ static int lock_made(int fd, const char *content, int dirfd, char *lockname,
 }
 
 int dotlock_take_at(int dirfd, const char *name, const char *mbox,
-		    bool create, struct dotlock **lock_r,
+		    bool create, bool read_only, struct dotlock **lock_r,
 		    struct m2d_error *err)
 {
 	struct stat st;
@@ -101,6 +101,12 @@ int dotlock_take_at(int dirfd, const char *name, const char *mbox,
 		unlinkat(dirfd, lockname, 0);
 	}
 	if (fstatat(dirfd, lockname, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+		if (read_only && st.st_size == 0 &&
+		    time(NULL) - st.st_mtime >= EMPTY_LOCK_SECS) {
+			/* read without it, under the fcntl lock */
+			free(lockname);
+			return 0;
+		}
 		if (time(NULL) - st.st_mtime < DOTLOCK_STALE_SECS) {
 			m2d_error_set(err, M2D_ERR_LOCKED, mbox,
 				      _("locked by another program (%s.lock "

@@ -21,10 +21,13 @@ struct dotlock;
  * messages): fails with M2D_ERR_LOCKED when a fresh NAME.lock exists; with
  * CREATE also makes our own (O_EXCL) for the duration, when the directory
  * lets us (a read-only spool just gets the check).  *lock_r is NULL when
- * we did not create one.
+ * we did not create one.  READ_ONLY (the caller only reads, and takes
+ * the fcntl read lock next): an empty NAME.lock a few seconds old does not
+ * stop it.  It names no process: Postfix's (whose fcntl lock the read
+ * lock meets) or one of ours killed between making and writing it.
  */
 int dotlock_take_at(int dirfd, const char *name, const char *mbox,
-		    bool create, struct dotlock **lock_r,
+		    bool create, bool read_only, struct dotlock **lock_r,
 		    struct m2d_error *err);
 void dotlock_release(struct dotlock **lock);
 

@@ -861,7 +861,7 @@ static int lock_mbox(struct rb_mbox *mb, const char *leaf, bool dry_run,
 {
 	struct flock fl;
 
-	if (dotlock_take_at(mb->parentfd, leaf, mb->path, !dry_run,
+	if (dotlock_take_at(mb->parentfd, leaf, mb->path, !dry_run, false,
 			    &mb->dotlock, err) < 0)
 		return -1;
 	if (dry_run)

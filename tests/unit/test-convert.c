@@ -472,6 +472,19 @@ static void test_dotlock(void **state)
 	assert_int_equal(run("inbox", NULL, &st, &err, &ws), -1);
 	assert_int_equal(err.code, M2D_ERR_LOCKED);
 	assert_string_equal(list_dir("md"), "");
+	/* empty and a few seconds old: no process named in it (Postfix's,
+	 * whose fcntl lock our read lock meets, or ours killed before it
+	 * wrote its PID): read without it, and it is left alone */
+	{
+		struct timespec old[2] = { { 0, UTIME_OMIT },
+					   { time(NULL) - 5, 0 } };
+
+		assert_int_equal(utimensat(AT_FDCWD, tpath("inbox.lock"), old,
+					   0), 0);
+		assert_int_equal(run("inbox", NULL, &st, &err, &ws), 0);
+		assert_non_null(read_file("inbox.lock"));
+		remove_md();
+	}
 	unlink(tpath("inbox.lock"));
 	assert_int_equal(run("inbox", NULL, &st, &err, &ws), 0);
 	/* our own lock is gone afterwards */
