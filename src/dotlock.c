@@ -100,6 +100,13 @@ int dotlock_take_at(int dirfd, const char *name, const char *mbox,
 		 * Postfix would break it after 5 minutes; it is safe now */
 		unlinkat(dirfd, lockname, 0);
 	}
+	/* an empty one just made: its maker writes its PID now, or never
+	 * (wait that long: a resumed run comes right after the kill) */
+	for (int i = 0; read_only && i < (EMPTY_LOCK_SECS + 1) * 10 &&
+	     fstatat(dirfd, lockname, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	     st.st_size == 0 &&
+	     time(NULL) - st.st_mtime < EMPTY_LOCK_SECS; i++)
+		usleep(100 * 1000);
 	if (fstatat(dirfd, lockname, &st, AT_SYMLINK_NOFOLLOW) == 0) {
 		if (read_only && st.st_size == 0 &&
 		    time(NULL) - st.st_mtime >= EMPTY_LOCK_SECS) {

@@ -465,16 +465,21 @@ static void test_dotlock(void **state)
 	struct convert_stats st;
 	struct m2d_error err;
 	struct warnings ws;
+	char live[32];
 
 	(void)state;
 	put_file("inbox", UW_FOLDER);
-	put_file("inbox.lock", "");
+	/* held by a process that runs (UW's locks name it) */
+	snprintf(live, sizeof(live), "%ld\n", (long)getppid());
+	put_file("inbox.lock", live);
 	assert_int_equal(run("inbox", NULL, &st, &err, &ws), -1);
 	assert_int_equal(err.code, M2D_ERR_LOCKED);
 	assert_string_equal(list_dir("md"), "");
-	/* empty and a few seconds old: no process named in it (Postfix's,
-	 * whose fcntl lock our read lock meets, or ours killed before it
-	 * wrote its PID): read without it, and it is left alone */
+	/* empty and a few seconds old (or fresh: waited for until it is):
+	 * no process named in it (Postfix's, whose fcntl lock our read lock
+	 * meets, or ours killed before it wrote its PID): read without it,
+	 * and it is left alone */
+	put_file("inbox.lock", "");
 	{
 		struct timespec old[2] = { { 0, UTIME_OMIT },
 					   { time(NULL) - 5, 0 } };
