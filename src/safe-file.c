@@ -144,8 +144,96 @@ fail:
 	return -1;
 }
 
-int sf_read_text(const char *path, char **text_r, struct stat *st_r,
-		 struct m2d_error *err)
+int sf_open_read(int dirfd, const char *name, off_t max_size,
+		 struct stat *st_r, const char *path, struct m2d_error *err)
+{
+	struct stat st;
+	int fd, fl, e;
+
+	if (path == NULL)
+		path = name;
+	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+		    O_NOCTTY | O_CLOEXEC);
+	if (fd < 0) {
+		e = errno;
+		if (e == ELOOP)
+			m2d_error_set(err, M2D_ERR_UNSAFE, path,
+				      _("is a symbolic link; not followed"));
+		else
+			m2d_error_sys(err, "open", path);
+		errno = e;
+		return -1;
+	}
+	if (fstat(fd, &st) < 0) {
+		m2d_error_sys(err, "fstat", path);
+		goto fail;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		m2d_error_set(err, M2D_ERR_UNSAFE, path,
+			      S_ISFIFO(st.st_mode) ?
+			      _("is a FIFO, not a regular file; not read") :
+			      S_ISDIR(st.st_mode) ?
+			      _("is a directory, not a regular file") :
+			      _("is a device or socket, not a regular file; "
+				"not read"));
+		errno = EINVAL;
+		goto fail;
+	}
+	if (max_size > 0 && st.st_size > max_size) {
+		m2d_error_set(err, M2D_ERR_UNSAFE, path,
+			      _("is %lld bytes, more than the %lld this file "
+				"may have; not read"),
+			      (long long)st.st_size, (long long)max_size);
+		errno = EFBIG;
+		goto fail;
+	}
+	if ((fl = fcntl(fd, F_GETFL)) < 0 ||
+	    fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0) {
+		m2d_error_sys(err, "fcntl", path);
+		goto fail;
+	}
+	if (st_r != NULL)
+		*st_r = st;
+	return fd;
+fail:
+	e = errno;
+	close(fd);
+	errno = e;
+	return -1;
+}
+
+FILE *sf_fopen_read(int dirfd, const char *name, off_t max_size,
+		    struct stat *st_r, const char *path,
+		    struct m2d_error *err)
+{
+	int fd = sf_open_read(dirfd, name, max_size, st_r, path, err);
+	FILE *f;
+
+	if (fd < 0)
+		return NULL;
+	f = fdopen(fd, "r");
+	if (f == NULL) {
+		m2d_error_sys(err, "fdopen", path != NULL ? path : name);
+		close(fd);
+		errno = ENOMEM;
+	}
+	return f;
+}
+
+bool sf_is_sparse(int fd, const struct stat *st)
+{
+	off_t hole;
+
+	if (!S_ISREG(st->st_mode) || st->st_size == 0)
+		return false;
+	hole = lseek(fd, 0, SEEK_HOLE);
+	(void)lseek(fd, 0, SEEK_SET);
+	return hole >= 0 && hole < st->st_size;
+}
+
+int sf_read_text_at(int dirfd, const char *name, off_t max_size,
+		    char **text_r, struct stat *st_r, const char *path,
+		    struct m2d_error *err)
 {
 	char *buf = NULL;
 	size_t len = 0, size = 0;
@@ -154,21 +242,11 @@ int sf_read_text(const char *path, char **text_r, struct stat *st_r,
 	int fd;
 
 	*text_r = NULL;
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0) {
-		if (errno == ENOENT)
-			return 0;
-		return m2d_error_sys(err, "open", path);
-	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		if (S_ISREG(st.st_mode))
-			m2d_error_sys(err, "fstat", path);
-		else
-			m2d_error_set(err, M2D_ERR_UNSAFE, path,
-				      _("not a regular file"));
-		close(fd);
-		return -1;
-	}
+	if (path == NULL)
+		path = name;
+	fd = sf_open_read(dirfd, name, max_size, &st, path, err);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -1;
 	for (;;) {
 		if (len + 4096 + 1 > size) {
 			char *b;
@@ -191,6 +269,14 @@ int sf_read_text(const char *path, char **text_r, struct stat *st_r,
 		if (n == 0)
 			break;
 		len += (size_t)n;
+		if (max_size > 0 && (off_t)len > max_size) {
+			/* it grew since the fstat */
+			m2d_error_set(err, M2D_ERR_UNSAFE, path,
+				      _("grew past the %lld bytes this file "
+					"may have; not read"),
+				      (long long)max_size);
+			goto fail;
+		}
 	}
 	close(fd);
 	if (buf == NULL && (buf = malloc(1)) == NULL) {
@@ -211,6 +297,13 @@ fail:
 	free(buf);
 	close(fd);
 	return -1;
+}
+
+int sf_read_text(const char *path, char **text_r, struct stat *st_r,
+		 struct m2d_error *err)
+{
+	return sf_read_text_at(AT_FDCWD, path, SF_TEXT_MAX, text_r, st_r,
+			       path, err);
 }
 
 int sf_write_path(const char *path, const char *text, unsigned int mode,

@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
@@ -29,9 +30,43 @@ int sf_mkdir(int dirfd, const char *name, int uid, int gid, bool existing_ok,
 int sf_create(int dirfd, const char *name, int uid, int gid, const char *path,
 	      struct m2d_error *err);
 
-/* A whole text file into *TEXT_R (allocated, NUL-terminated; the symlink
- * of its last component not followed; a NUL byte refused) and its stat
+/*
+ * THE way to open for reading a file a user may control (anything below a
+ * home, the spool or a maildir): NAME below DIRFD (AT_FDCWD: NAME is a
+ * path) opened O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC
+ * (a symlink is not followed, a FIFO does not block the open), then on
+ * the descriptor: fstat, a regular file required (a FIFO, device, socket,
+ * directory or symlink is refused, M2D_ERR_UNSAFE), a size above MAX_SIZE
+ * (when > 0) refused before a byte is read (M2D_ERR_UNSAFE), then
+ * O_NONBLOCK cleared.  *ST_R gets the stat when not NULL.  Returns the fd,
+ * or -1 with ERR; errno is ENOENT when the file does not exist.  PATH is
+ * for messages only (NULL: NAME).
+ */
+int sf_open_read(int dirfd, const char *name, off_t max_size,
+		 struct stat *st_r, const char *path, struct m2d_error *err);
+
+/* The same as a stdio stream ("r"), or NULL with ERR (errno ENOENT when
+ * absent). */
+FILE *sf_fopen_read(int dirfd, const char *name, off_t max_size,
+		    struct stat *st_r, const char *path,
+		    struct m2d_error *err);
+
+/* True when the file FD (of stat ST) has a hole (SEEK_HOLE before its
+ * end): sparse, its size is not what it holds on disk. */
+bool sf_is_sparse(int fd, const struct stat *st);
+
+/* The size limit of sf_read_text. */
+#define SF_TEXT_MAX ((off_t)16 * 1024 * 1024)
+
+/* A whole text file NAME below DIRFD (opened by sf_open_read with
+ * MAX_SIZE; read no further than it even if it grows meanwhile) into
+ * *TEXT_R (allocated, NUL-terminated; a NUL byte refused) and its stat
  * into *ST_R when not NULL.  Returns 1 read, 0 absent, -1 error. */
+int sf_read_text_at(int dirfd, const char *name, off_t max_size,
+		    char **text_r, struct stat *st_r, const char *path,
+		    struct m2d_error *err);
+
+/* sf_read_text_at(AT_FDCWD, PATH, SF_TEXT_MAX, ...). */
 int sf_read_text(const char *path, char **text_r, struct stat *st_r,
 		 struct m2d_error *err);
 
