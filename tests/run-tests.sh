@@ -1,10 +1,17 @@
 #!/bin/bash
-# Runs every test and ends with one line "N passed, N failed".
+# Runs every test and ends with one line "N passed, N skipped, N failed".
+#
+#   tests/run-tests.sh [--unit] [NAME...]
+#
+# --unit: the unit tests only.  NAME: only the tests of that name
+# ("test-services", "test-config-cmds.sh"), unit or integration.
 #
 # Unit tests are cmocka programs (one per file in tests/unit/), run with TAP
 # output; integration tests are tests/integration/*.sh and *.py, which print
-# TAP too ("ok N - what" / "not ok N - what").  Every "ok" line counts as a
-# pass, every "not ok" line as a failure, and a program that exits non-zero
+# TAP too ("ok N - what" / "not ok N - what").  An "ok" line counts as a
+# pass, a "not ok" line as a failure, and a line with the directive
+# "# SKIP" as a skip, whichever word it starts with (cmocka writes a
+# skipped test as "not ok N # SKIP").  A program that exits non-zero
 # without saying "not ok" counts as one failure.
 #
 # The tests run M2D_TEST_JOBS at a time (default: one more than the
@@ -19,7 +26,23 @@ jobs=${M2D_TEST_JOBS:-$(($(nproc 2>/dev/null || echo 1) + 1))}
 logs=$(mktemp -d)
 trap 'rm -rf "$logs"' EXIT
 pass=0
+skip=0
 fail=0
+unit_only=
+only=" "
+for a in "$@"; do
+	case $a in
+	--unit) unit_only=1 ;;
+	-*) echo "usage: $0 [--unit] [NAME...]" >&2; exit 2 ;;
+	*) only="$only$a " ;;
+	esac
+done
+# wanted NAME: whether NAME is among those asked for (all when none)
+wanted() {
+	[ "$only" = " " ] && return 0
+	case $only in *" $1 "*) return 0 ;; esac
+	return 1
+}
 
 # Longest first, so that the pool does not end waiting on one of them.
 slow="test-runbook.py test-sandbox.sh test-postfix-conf test-fuzz.sh
@@ -39,6 +62,7 @@ to="timeout -k 10 ${M2D_TEST_TIMEOUT:-900}"
 names=()
 cmds=()
 add() {
+	wanted "$1" || return 0
 	names+=("$1")
 	cmds+=("$2")
 }
@@ -46,7 +70,7 @@ for t in "$BUILD"/tests/test-*; do
 	[ -x "$t" ] || continue
 	add "$(basename "$t")" "CMOCKA_MESSAGE_OUTPUT=TAP $to $vg $t"
 done
-if [ -z "$vg" ]; then
+if [ -z "$vg" ] && [ -z "$unit_only" ]; then
 	for t in "$top"/tests/integration/*.sh "$top"/tests/integration/*.py; do
 		[ -f "$t" ] || continue
 		case $t in
@@ -81,13 +105,17 @@ start() {
 	) &
 }
 
+# a SKIP directive after the test line's "#"
+skip_re='.*#[[:space:]]*skip'
+
 report() {
-	local i=$1 log="$logs/$1.log" rc p f
+	local i=$1 log="$logs/$1.log" rc p s f
 	rc=$(cat "$logs/$i.rc")
 	echo "# ${names[$i]} ($(cat "$logs/$i.secs") s)"
-	p=$(grep -c '^ok ' "$log")
-	# cmocka's TAP writes a skipped test as "not ok N # SKIP": a skip
-	f=$(grep '^not ok ' "$log" | grep -vc '# SKIP')
+	# the directive is case-insensitive in TAP ("# skip", "# SKIP")
+	s=$(grep -Eic "^(not )?ok\\b$skip_re" "$log")
+	p=$(grep -E '^ok\b' "$log" | grep -Eivc "$skip_re")
+	f=$(grep -E '^not ok\b' "$log" | grep -Eivc "$skip_re")
 	if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
 		f=$((f + 1))
 		echo "not ok - ${names[$i]} did not end in ${M2D_TEST_TIMEOUT:-900} s"
@@ -98,9 +126,11 @@ report() {
 	if [ "$f" -ne 0 ] || [ -n "${M2D_VERBOSE:-}" ]; then
 		cat "$log"
 	else
-		grep -E '^(ok|# SKIP)' "$log" | sed 's/^/  /'
+		grep -Ei "^(ok\\b|not ok\\b$skip_re|# skip)" "$log" |
+			sed 's/^/  /'
 	fi
 	pass=$((pass + p))
+	skip=$((skip + s))
 	fail=$((fail + f))
 	touch "$logs/$i.reported"
 }
@@ -132,5 +162,11 @@ for i in "${order[@]}"; do
 done
 wait
 collect
-echo "$pass passed, $fail failed"
+for a in $only; do
+	case " ${names[*]} " in
+	*" $a "*) ;;
+	*) echo "not ok - no test named $a"; fail=$((fail + 1)) ;;
+	esac
+done
+echo "$pass passed, $skip skipped, $fail failed"
 [ "$fail" -eq 0 ]
