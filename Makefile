@@ -9,6 +9,7 @@
 #   make bench            measure convert against a floor (see bench/)
 #   make check-dovecot24 M2D_DOVECOT24_ROOT=DIR   the 2.4 syntax against a
 #                         real Dovecot 2.4 in a chroot (see README)
+#   make program          only the program and the catalogues
 #   make install PREFIX=/usr/local DESTDIR= sysconfdir=/etc
 #   make pot              extract the strings into po/mbox2dovecot.pot
 #   make update-po        merge the .pot into every po/LANG.po
@@ -48,6 +49,8 @@ BUILD ?= build-san
 ALL_CFLAGS += -fsanitize=$(SANITIZE) -fno-sanitize-recover=all \
 	-fno-omit-frame-pointer
 LDFLAGS += -fsanitize=$(SANITIZE)
+# mbox2dovecot --version names them
+$(BUILD)/src/main.o: CPPFLAGS += -DM2D_SANITIZE='"$(SANITIZE)"'
 else
 BUILD ?= build
 endif
@@ -104,6 +107,9 @@ XGETTEXT_OPTS = --keyword=_ --keyword=N_ --keyword=ngettext:1,2 \
 	--msgid-bugs-address="the mbox2dovecot issue tracker" --sort-by-file
 
 all: $(PROG) $(UNIT_BINS) $(TOOL_BINS) $(MO_FILES)
+
+# Only what is installed (the packages build this, not the tests).
+program: $(PROG) $(MO_FILES)
 
 $(BUILD)/locale/%/LC_MESSAGES/$(PACKAGE).mo: po/%.po
 	@mkdir -p $(@D)
@@ -225,7 +231,7 @@ demo: all
 
 # The sample configuration goes beside the admin's: an existing
 # $(sysconfdir)/mbox2dovecot.conf is never touched.
-install: $(PROG) $(MO_FILES)
+install: program
 	install -d $(DESTDIR)$(bindir) $(DESTDIR)$(mandir)/man1 \
 		$(DESTDIR)$(mandir)/man5 $(DESTDIR)$(sysconfdir)
 	install -m 0755 $(PROG) $(DESTDIR)$(bindir)/$(PACKAGE)
@@ -305,7 +311,7 @@ clean:
 -include $(wildcard $(BUILD)/src/*.d $(BUILD)/ui/*.d $(BUILD)/tests/*.d \
 	$(BUILD)/tools/*.d)
 
-.PHONY: all check check-unit valgrind bench demo install uninstall \
+.PHONY: all program check check-unit valgrind bench demo install uninstall \
 	clean check-dovecot24
 .SUFFIXES:
 .SECONDARY:
