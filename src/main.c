@@ -5,8 +5,15 @@
 #include <string.h>
 #include <time.h>
 
+#include <openssl/crypto.h>
+
 #include "cli.h"
+#include "dovecot-conf.h"
 #include "i18n.h"
+
+/* ncurses' own (the wizard links it); its header stays out of the
+ * command line (see ui/wizard.h) */
+const char *curses_version(void);
 
 static const struct command {
 	const char *name;
@@ -52,6 +59,54 @@ static void usage(FILE *out)
 			_(commands[i].summary));
 }
 
+/* --version: the version, the Dovecot syntaxes dovecot-conf writes, and
+ * how this program was built.  Read by scripts and by bug reports: never
+ * translated. */
+static void version(void)
+{
+	enum dc_syntax s;
+	const char *sep = "";
+
+	printf("mbox2dovecot %s\n", M2D_VERSION);
+	printf("Dovecot syntaxes: ");
+	for (s = DC_SYNTAX_0_99; s <= DC_SYNTAX_2_4; s++) {
+		printf("%s%s", sep, dc_syntax_name(s));
+		sep = ", ";
+	}
+	printf("\n");
+	printf("OpenSSL: %s (built with %s)\n", OpenSSL_version(OPENSSL_VERSION),
+	       OPENSSL_VERSION_TEXT);
+	printf("ncursesw: %s\n", curses_version());
+	printf("NLS: gettext, catalogues in %s\n", LOCALEDIR);
+#if defined(M2D_SANITIZE)
+	printf("sanitizers: %s\n", M2D_SANITIZE);
+#elif defined(__SANITIZE_ADDRESS__)
+	printf("sanitizers: address\n");
+#else
+	printf("sanitizers: none\n");
+#endif
+	printf("hardening:");
+#if defined(_FORTIFY_SOURCE) && defined(__OPTIMIZE__) && _FORTIFY_SOURCE > 0
+	printf(" fortify=%d", (int)_FORTIFY_SOURCE);
+#endif
+#if defined(__SSP_ALL__)
+	printf(" stack-protector-all");
+#elif defined(__SSP_STRONG__)
+	printf(" stack-protector-strong");
+#elif defined(__SSP__)
+	printf(" stack-protector");
+#endif
+#if defined(__PIE__)
+	printf(" pie");
+#endif
+	printf("\n");
+#if defined(__clang__)
+	printf("compiler: clang %s\n", __clang_version__);
+#elif defined(__GNUC__)
+	printf("compiler: gcc %s\n", __VERSION__);
+#endif
+}
+
 int main(int argc, char **argv)
 {
 	const char *localedir = getenv("MBOX2DOVECOT_LOCALEDIR");
@@ -75,7 +130,7 @@ int main(int argc, char **argv)
 		return EXIT_OK;
 	}
 	if (strcmp(argv[1], "--version") == 0) {
-		printf("mbox2dovecot %s\n", M2D_VERSION);
+		version();
 		return EXIT_OK;
 	}
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
