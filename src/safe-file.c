@@ -147,13 +147,19 @@ fail:
 int sf_open_read(int dirfd, const char *name, off_t max_size,
 		 struct stat *st_r, const char *path, struct m2d_error *err)
 {
+	return sf_open_file(dirfd, name, O_RDONLY, max_size, st_r, path, err);
+}
+
+int sf_open_file(int dirfd, const char *name, int flags, off_t max_size,
+		 struct stat *st_r, const char *path, struct m2d_error *err)
+{
 	struct stat st;
 	int fd, fl, e;
 
 	if (path == NULL)
 		path = name;
-	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
-		    O_NOCTTY | O_CLOEXEC);
+	fd = openat(dirfd, name, (flags & (O_ACCMODE | O_APPEND)) |
+		    O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 	if (fd < 0) {
 		e = errno;
 		if (e == ELOOP)

@@ -45,7 +45,12 @@ int sf_create(int dirfd, const char *name, int uid, int gid, const char *path,
 int sf_open_read(int dirfd, const char *name, off_t max_size,
 		 struct stat *st_r, const char *path, struct m2d_error *err);
 
-/* The same as a stdio stream ("r"), or NULL with ERR (errno ENOENT when
+/* The same with FLAGS' access mode (O_RDONLY, O_RDWR; O_APPEND kept):
+ * an mbox opened to be written. */
+int sf_open_file(int dirfd, const char *name, int flags, off_t max_size,
+		 struct stat *st_r, const char *path, struct m2d_error *err);
+
+/* sf_open_read as a stdio stream ("r"), or NULL with ERR (errno ENOENT when
  * absent). */
 FILE *sf_fopen_read(int dirfd, const char *name, off_t max_size,
 		    struct stat *st_r, const char *path,
