@@ -12,6 +12,7 @@
 #include "postfix-conf.h"
 #include "rollback.h"
 #include "services.h"
+#include "str-escape.h"
 #include "i18n.h"
 
 static void usage(FILE *out)
@@ -37,20 +38,23 @@ static void report(const struct rollback_folder_report *r, void *ctx)
 	const bool *dry = ctx;
 	char buf[2048];
 
+	/* names are the users' data: control characters escaped */
 	if (r->error != NULL) {
-		printf(_("FAILED %s %s: %s (the mbox is as it was)\n"), r->user,
-		       r->name, m2d_error_str(r->error, buf, sizeof(buf)));
+		printf(_("FAILED %s %s: %s (the mbox is as it was)\n"),
+		       str_esc(r->user), str_esc(r->name),
+		       m2d_error_str(r->error, buf, sizeof(buf)));
 		return;
 	}
 	if (r->gone) {
 		printf(_("%s %s: the maildir folder is gone (deleted or "
 			 "renamed after cutover); %s is left as it was\n"),
-		       r->user, r->name, r->mbox);
+		       str_esc(r->user), str_esc(r->name), str_esc(r->mbox));
 		return;
 	}
 	printf(*dry ? _("%s %s: %lu new messages would be appended to %s%s")
-	       : _("%s %s: %lu new messages appended to %s%s"), r->user,
-	       r->name, r->appended, r->mbox,
+	       : _("%s %s: %lu new messages appended to %s%s"),
+	       str_esc(r->user), str_esc(r->name), r->appended,
+	       str_esc(r->mbox),
 	       r->created ? _(" (a new mbox)") : "");
 	if (r->earlier > 0)
 		printf(_(", %lu by an earlier run"), r->earlier);

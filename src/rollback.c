@@ -19,6 +19,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,11 +39,23 @@
 #include "plan.h"
 #include "rollback.h"
 #include "safe-file.h"
+#include "str-escape.h"
 #include "uw-uids.h"
 #include "i18n.h"
 
-#define RECORD_MAGIC "mbox2dovecot-rollback 1"
+/* version 2 stores each name escaped (str_field_escape) and the
+ * checksum of the bytes before a pending append; version 1 (names raw,
+ * no checksum) is still read */
+#define RECORD_MAGIC "mbox2dovecot-rollback 2"
+#define RECORD_MAGIC_V1 "mbox2dovecot-rollback 1"
 #define RECORD_DIR "rollback"
+
+/* What is read of the files a user controls, at most (checked from
+ * fstat before reading: a sparse giant costs nothing) */
+#define UIDLIST_MAX ((off_t)64 * 1024 * 1024)
+#define KEYWORDS_MAX ((off_t)1024 * 1024)
+#define MESSAGE_MAX ((off_t)1024 * 1024 * 1024)
+#define RECORD_MAX ((off_t)256 * 1024 * 1024)
 
 /* ---- the maildir folder ---- */
 
@@ -63,6 +76,7 @@ struct rb_uid {
 
 struct rb_maildir {
 	char *path;
+	int owner;		/* the uid every message file must have */
 	int dirfd, curfd, newfd;
 	unsigned long uidvalidity, nextuid;
 	struct rb_uid *uids;	/* sorted by base */
@@ -109,38 +123,34 @@ static void maildir_free(struct rb_maildir *md)
 	md->dirfd = md->curfd = md->newfd = -1;
 }
 
-/* A file below the folder as a FILE, or NULL (errno; ENOENT: absent). */
-static FILE *open_at(int dirfd, const char *name)
+/* DIR/NAME in BUF, for messages. */
+static const char *sub_path(char *buf, size_t size, const char *dir,
+			    const char *name)
 {
-	int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	FILE *f;
-
-	if (fd < 0)
-		return NULL;
-	f = fdopen(fd, "r");
-	if (f == NULL)
-		close(fd);
-	return f;
+	snprintf(buf, size, "%s/%s", dir, name);
+	return buf;
 }
 
 static int read_uidlist(struct rb_maildir *md, struct m2d_error *err)
 {
-	char *line = NULL;
+	char *line = NULL, path[PATH_MAX];
 	size_t size = 0;
 	ssize_t len;
-	FILE *f = open_at(md->dirfd, "dovecot-uidlist");
+	FILE *f;
 
-	if (f == NULL) {
-		if (errno == ENOENT)
-			return 0;	/* nothing listed yet: all new */
-		return m2d_error_sys(err, "open", md->path);
-	}
+	sub_path(path, sizeof(path), md->path, "dovecot-uidlist");
+	f = sf_fopen_read(md->dirfd, "dovecot-uidlist", UIDLIST_MAX, NULL,
+			  path, err);
+	if (f == NULL)
+		return errno == ENOENT ? 0 : -1; /* absent: all new */
 	if (getline(&line, &size, f) <= 0 ||
 	    sscanf(line, "3 V%lu N%lu", &md->uidvalidity, &md->nextuid) < 1) {
 		free(line);
 		fclose(f);
-		return m2d_error_set(err, M2D_ERR_MALFORMED, md->path,
-				     _("dovecot-uidlist: not version 3"));
+		m2d_error_set(err, M2D_ERR_MALFORMED, path,
+			      _("not version 3"));
+		m2d_error_at(err, -1, 1);
+		return -1;
 	}
 	while ((len = getline(&line, &size, f)) > 0) {
 		/* "<uid> [extensions] :<base>" */
@@ -174,14 +184,16 @@ nomem:
 
 static int read_keywords(struct rb_maildir *md, struct m2d_error *err)
 {
-	char *line = NULL;
+	char *line = NULL, path[PATH_MAX];
 	size_t size = 0;
 	ssize_t len;
-	FILE *f = open_at(md->dirfd, "dovecot-keywords");
+	FILE *f;
 
+	sub_path(path, sizeof(path), md->path, "dovecot-keywords");
+	f = sf_fopen_read(md->dirfd, "dovecot-keywords", KEYWORDS_MAX, NULL,
+			  path, err);
 	if (f == NULL)
-		return errno == ENOENT ? 0 :
-			m2d_error_sys(err, "open", md->path);
+		return errno == ENOENT ? 0 : -1;
 	while ((len = getline(&line, &size, f)) > 0) {
 		char *end;
 		unsigned long i = strtoul(line, &end, 10);
@@ -244,9 +256,20 @@ static int list_dir(struct rb_maildir *md, int fd, bool in_new,
 
 		if (d->d_name[0] == '.')
 			continue;
-		if (fstatat(fd, d->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
-		    !S_ISREG(st.st_mode))
-			continue;	/* gone meanwhile, or no message */
+		if (fstatat(fd, d->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;	/* gone meanwhile */
+		if (!S_ISREG(st.st_mode)) {
+			char path[PATH_MAX];
+
+			snprintf(path, sizeof(path), "%s/%s/%s", md->path,
+				 in_new ? "new" : "cur", d->d_name);
+			closedir(dir);
+			return m2d_error_set(err, M2D_ERR_UNSAFE, path,
+					     _("not a regular file (a symbolic "
+					       "link, FIFO or device) where a "
+					       "message belongs; remove it and "
+					       "run the rollback again"));
+		}
 		n = realloc(md->msgs, (md->nmsgs + 1) * sizeof(*n));
 		if (n == NULL)
 			break;
@@ -296,22 +319,27 @@ static int msg_order(const void *a, const void *b)
 
 /* 1 opened, 0 the folder does not exist, -1 error. */
 static int maildir_open(struct rb_maildir *md, const char *root,
-			const char *dirname, struct m2d_error *err)
+			const char *dirname, int owner, struct m2d_error *err)
 {
 	memset(md, 0, sizeof(*md));
 	md->dirfd = md->curfd = md->newfd = -1;
+	md->owner = owner;
 	if (asprintf(&md->path, "%s%s%s", root, dirname[0] != '\0' ? "/" : "",
 		     dirname) < 0) {
 		md->path = NULL;
 		return oom(err, root);
 	}
-	md->dirfd = open(md->path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-			 O_CLOEXEC);
-	if (md->dirfd < 0) {
-		if (errno == ENOENT)
-			return 0;
-		return m2d_error_sys(err, "open", md->path);
+	/* the root and the folder are the user's: neither followed if it
+	 * is a symlink (to another user's maildir, say) */
+	md->dirfd = sf_open_dir(AT_FDCWD, root, root, err);
+	if (md->dirfd >= 0 && dirname[0] != '\0') {
+		int fd = sf_open_dir(md->dirfd, dirname, md->path, err);
+
+		close(md->dirfd);
+		md->dirfd = fd;
 	}
+	if (md->dirfd < 0)
+		return errno == ENOENT ? 0 : -1;
 	if ((md->curfd = sf_open_dir(md->dirfd, "cur", md->path, err)) < 0 ||
 	    (md->newfd = sf_open_dir(md->dirfd, "new", md->path, err)) < 0 ||
 	    read_uidlist(md, err) < 0 || read_keywords(md, err) < 0 ||
@@ -327,8 +355,10 @@ static int maildir_open(struct rb_maildir *md, const char *root,
 
 struct rb_record {
 	bool exists;
+	int version;		/* of the file read (1, 2), 0 none */
 	bool pending;		/* a run died between "pending" and "done" */
 	long long before;	/* size before the last (pending) append */
+	uint64_t before_sum;	/* checksum of those bytes (version 2) */
 	long long size;		/* size after the last done append */
 	char **bases;		/* appended, sorted */
 	size_t nbases;
@@ -406,53 +436,123 @@ static int record_dir(const char *work_dir, const char *user, bool create,
 	return ufd;
 }
 
+/* A decimal number that is all of S, >= 0. */
+static bool parse_ll(const char *s, long long *v_r)
+{
+	char *end;
+
+	if (*s < '0' || *s > '9')
+		return false;
+	errno = 0;
+	*v_r = strtoll(s, &end, 10);
+	return errno == 0 && *end == '\0';
+}
+
+static bool parse_sum(const char *s, uint64_t *v_r)
+{
+	char *end;
+
+	if (strlen(s) != 16 || strspn(s, "0123456789abcdef") != 16)
+		return false;
+	errno = 0;
+	*v_r = strtoull(s, &end, 16);
+	return errno == 0 && *end == '\0';
+}
+
+/*
+ * The record, read strictly: the lines in the order record_write puts
+ * them, each name unescaped; a line it cannot have written (a name of a
+ * version 1 record that held a newline, say) refuses the record, naming
+ * its file and line.
+ */
 static int record_read(const char *work_dir, const char *user,
 		       const char *dirname, struct rb_record *r,
 		       struct m2d_error *err)
 {
-	char *line = NULL;
+	char *line = NULL, path[PATH_MAX];
 	size_t size = 0;
+	unsigned long lineno = 0;
 	ssize_t len;
-	bool magic = false;
 	FILE *f;
 	int ufd;
 
 	memset(r, 0, sizeof(*r));
+	snprintf(path, sizeof(path), "%s/%s/%s/%s", work_dir, RECORD_DIR,
+		 user, record_name(dirname));
 	ufd = record_dir(work_dir, user, false, err);
 	if (ufd == -2)
 		return 0;
 	if (ufd < 0)
 		return -1;
-	f = open_at(ufd, record_name(dirname));
+	f = sf_fopen_read(ufd, record_name(dirname), RECORD_MAX, NULL, path,
+			  err);
 	close(ufd);
 	if (f == NULL)
-		return errno == ENOENT ? 0 :
-			m2d_error_sys(err, "open", work_dir);
+		return errno == ENOENT ? 0 : -1;
 	r->exists = true;
 	while ((len = getline(&line, &size, f)) > 0) {
-		if (line[len - 1] == '\n')
-			line[--len] = '\0';
-		if (strcmp(line, RECORD_MAGIC) == 0)
-			magic = true;
-		else if (strcmp(line, "state pending") == 0)
-			r->pending = true;
-		else if (strncmp(line, "before ", 7) == 0)
-			r->before = strtoll(line + 7, NULL, 10);
-		else if (strncmp(line, "size ", 5) == 0)
-			r->size = strtoll(line + 5, NULL, 10);
-		else if (strncmp(line, "m ", 2) == 0 &&
-			 record_add(r, line + 2) < 0) {
+		bool ok;
+
+		lineno++;
+		if (line[len - 1] != '\n' || strlen(line) != (size_t)len) {
+			ok = false;	/* cut short, or a NUL: not ours */
+		} else if ((line[--len] = '\0', lineno == 1)) {
+			r->version = strcmp(line, RECORD_MAGIC) == 0 ? 2 :
+				strcmp(line, RECORD_MAGIC_V1) == 0 ? 1 : 0;
+			ok = r->version > 0;
+		} else if (lineno == 2) {
+			r->pending = strcmp(line, "state pending") == 0;
+			ok = r->pending || strcmp(line, "state done") == 0;
+		} else if (lineno == 3) {
+			ok = strncmp(line, "before ", 7) == 0 &&
+				parse_ll(line + 7, &r->before);
+		} else if (lineno == 4 && r->version == 2) {
+			ok = strncmp(line, "beforesum ", 10) == 0 &&
+				parse_sum(line + 10, &r->before_sum);
+		} else if (lineno == (r->version == 2 ? 5u : 4u)) {
+			ok = strncmp(line, "size ", 5) == 0 &&
+				parse_ll(line + 5, &r->size);
+		} else {
+			ok = strncmp(line, "m ", 2) == 0 && line[2] != '\0' &&
+				(r->version == 1 ||
+				 str_field_unescape(line + 2) == 0);
+			if (ok && record_add(r, line + 2) < 0) {
+				free(line);
+				fclose(f);
+				return oom(err, path);
+			}
+		}
+		if (!ok) {
 			free(line);
 			fclose(f);
-			return oom(err, work_dir);
+			record_free(r);
+			m2d_error_set(err, M2D_ERR_MALFORMED, path,
+				      _("not a rollback record as "
+					"mbox2dovecot writes it (damaged or "
+					"forged); nothing done for this "
+					"folder: check it by hand"));
+			m2d_error_at(err, -1, lineno);
+			return -1;
 		}
+	}
+	if (len < 0 && ferror(f)) {
+		free(line);
+		fclose(f);
+		record_free(r);
+		return m2d_error_sys(err, "read", path);
 	}
 	free(line);
 	fclose(f);
-	if (!magic)
-		return m2d_error_set(err, M2D_ERR_MALFORMED, work_dir,
-				     _("damaged rollback record of %s/%s"),
-				     user, record_name(dirname));
+	if (lineno < (r->version == 2 ? 5u : 4u)) {
+		record_free(r);
+		m2d_error_set(err, M2D_ERR_MALFORMED, path,
+			      _("a rollback record cut short (damaged or "
+				"forged); nothing done for this folder: check "
+				"it by hand"));
+		m2d_error_at(err, -1, lineno);
+		return -1;
+	}
+	r->exists = true;
 	if (r->nbases > 0)
 		qsort(r->bases, r->nbases, sizeof(*r->bases), str_cmp);
 	return 0;
@@ -471,10 +571,15 @@ static int record_write(const char *work_dir, const char *user,
 
 	if (mem == NULL)
 		return oom(err, work_dir);
-	fprintf(mem, "%s\nstate %s\nbefore %lld\nsize %lld\n", RECORD_MAGIC,
-		r->pending ? "pending" : "done", r->before, r->size);
-	for (size_t i = 0; i < r->nbases; i++)
-		fprintf(mem, "m %s\n", r->bases[i]);
+	fprintf(mem, "%s\nstate %s\nbefore %lld\nbeforesum %016" PRIx64
+		"\nsize %lld\n", RECORD_MAGIC, r->pending ? "pending" : "done",
+		r->before, r->before_sum, r->size);
+	for (size_t i = 0; i < r->nbases; i++) {
+		/* a name is one field: no byte of it starts a line */
+		fputs("m ", mem);
+		str_field_fput(mem, r->bases[i]);
+		fputc('\n', mem);
+	}
 	if (fclose(mem) != 0) {
 		free(text);
 		return oom(err, work_dir);
@@ -598,22 +703,86 @@ static bool blank_line(const char *line, size_t len)
 		(len == 2 && line[0] == '\r' && line[1] == '\n');
 }
 
+/*
+ * A message file read in pieces: a line up to its newline, or as much of
+ * a long one as the buffer holds (a message with no newline costs no more
+ * memory than the buffer).  A piece that begins a line holds at least
+ * its first 16 bytes (or the whole line).
+ */
+struct rb_in {
+	int fd;
+	size_t start, end;
+	bool eof, bol;		/* bol: the next piece begins a line */
+	char buf[65536];
+};
+
+static void in_init(struct rb_in *in, int fd)
+{
+	in->fd = fd;
+	in->start = in->end = 0;
+	in->eof = false;
+	in->bol = true;
+}
+
+/* The next piece into *P_R, its length; 0 at the end, -1 (errno). *BOL_R
+ * tells whether it begins a line. */
+static ssize_t in_piece(struct rb_in *in, const char **p_r, bool *bol_r)
+{
+	const char *nl;
+	size_t n;
+
+	if (in->end - in->start < 16 && !in->eof) {
+		memmove(in->buf, in->buf + in->start, in->end - in->start);
+		in->end -= in->start;
+		in->start = 0;
+		while (in->end < 16 && !in->eof) {
+			ssize_t r = read(in->fd, in->buf + in->end,
+					 sizeof(in->buf) - in->end);
+
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r < 0)
+				return -1;
+			if (r == 0)
+				in->eof = true;
+			in->end += (size_t)r;
+		}
+	}
+	if (in->start == in->end)
+		return 0;
+	nl = memchr(in->buf + in->start, '\n', in->end - in->start);
+	n = nl != NULL ? (size_t)(nl - (in->buf + in->start)) + 1 :
+		in->end - in->start;
+	*p_r = in->buf + in->start;
+	*bol_r = in->bol;
+	in->bol = nl != NULL;
+	in->start += n;
+	return (ssize_t)n;
+}
+
 /* The envelope sender for the From_ line: the Return-Path's address, or
  * MAILER-DAEMON (as Postfix writes for "<>"). */
-static void find_sender(FILE *f, char *out, size_t size)
+static int find_sender(struct rb_in *in, char *out, size_t size)
 {
-	char *line = NULL;
-	size_t cap = 0;
+	const char *piece;
+	bool bol;
 	ssize_t len;
 
 	snprintf(out, size, "MAILER-DAEMON");
-	while ((len = getline(&line, &cap, f)) > 0) {
-		if (blank_line(line, (size_t)len))
+	while ((len = in_piece(in, &piece, &bol)) > 0) {
+		char line[1024];
+
+		if (!bol)
+			continue;
+		if (blank_line(piece, (size_t)len))
 			break;
-		if (strncasecmp(line, "Return-Path:", 12) == 0) {
+		if (len >= 12 && strncasecmp(piece, "Return-Path:", 12) == 0) {
 			char *p = line + 12, *end;
 			size_t n;
 
+			snprintf(line, sizeof(line), "%.*s",
+				 (int)(len < (ssize_t)sizeof(line) ? len :
+				       (ssize_t)sizeof(line) - 1), piece);
 			p += strspn(p, " \t");
 			if (*p == '<')
 				p++;
@@ -628,7 +797,7 @@ static void find_sender(FILE *f, char *out, size_t size)
 			break;
 		}
 	}
-	free(line);
+	return len < 0 ? -1 : 0;
 }
 
 static bool has_word_ci(const char *list, const char *word);
@@ -680,33 +849,63 @@ static int write_message(struct rb_out *o, const struct rb_maildir *md,
 			 const struct rb_msg *m, const struct rb_status *st,
 			 struct m2d_error *err)
 {
-	char sender[256], from[512], *line = NULL;
-	size_t cap = 0;
+	char sender[256], from[512], path[PATH_MAX];
+	const char *line;
+	bool header = true, dropping = false, bol;
+	struct stat fst;
+	struct rb_in *in = NULL;
 	ssize_t len;
-	bool header = true, dropping = false;
-	int rc = -1;
-	FILE *f = open_at(m->in_new ? md->newfd : md->curfd, m->name);
+	int rc = -1, fd;
 
-	if (f == NULL)
-		return m2d_error_sys(err, "open", m->name);
-	find_sender(f, sender, sizeof(sender));
-	if (fseeko(f, 0, SEEK_SET) < 0) {
-		m2d_error_sys(err, "lseek", m->name);
+	/* a file of the user's: read only if it is a regular file, the
+	 * user's (not a hard link to somebody else's), not sparse, not
+	 * larger than a message can be */
+	snprintf(path, sizeof(path), "%s/%s/%s", md->path,
+		 m->in_new ? "new" : "cur", m->name);
+	fd = sf_open_read(m->in_new ? md->newfd : md->curfd, m->name,
+			  MESSAGE_MAX, &fst, path, err);
+	if (fd < 0)
+		return -1;
+	if (fst.st_uid != (uid_t)md->owner) {
+		m2d_error_set(err, M2D_ERR_UNSAFE, path,
+			      _("a message file that is not the user's "
+				"(owner %ld); not read"), (long)fst.st_uid);
 		goto out;
 	}
+	if (sf_is_sparse(fd, &fst)) {
+		m2d_error_set(err, M2D_ERR_UNSAFE, path,
+			      _("a sparse file (%lld bytes, fewer on disk): "
+				"no message is; not read"),
+			      (long long)fst.st_size);
+		goto out;
+	}
+	in = malloc(sizeof(*in));
+	if (in == NULL) {
+		oom(err, path);
+		goto out;
+	}
+	in_init(in, fd);
+	if (find_sender(in, sender, sizeof(sender)) < 0) {
+		m2d_error_sys(err, "read", path);
+		goto out;
+	}
+	if (lseek(fd, 0, SEEK_SET) < 0) {
+		m2d_error_sys(err, "lseek", path);
+		goto out;
+	}
+	in_init(in, fd);
 	if (from_line_format(sender, m->mtime, from, sizeof(from)) < 0 &&
 	    from_line_format(NULL, m->mtime, from, sizeof(from)) < 0) {
-		m2d_error_set(err, M2D_ERR_MALFORMED, m->name,
+		m2d_error_set(err, M2D_ERR_MALFORMED, path,
 			      _("its date cannot be written in a From_ line"));
 		goto out;
 	}
 	if (out_str(o, from, err) < 0)
 		goto out;
-	errno = 0;
-	while ((len = getline(&line, &cap, f)) > 0) {
+	while ((len = in_piece(in, &line, &bol)) > 0) {
 		size_t n = (size_t)len;
 
-		if (header) {
+		if (header && bol) {
 			if (blank_line(line, n)) {
 				header = false;
 				if (write_status(o, md, m, st, err) < 0 ||
@@ -716,18 +915,18 @@ static int write_message(struct rb_out *o, const struct rb_maildir *md,
 			}
 			if (line[0] != ' ' && line[0] != '\t')
 				dropping = uw_header(line, n);
-			if (dropping)
-				continue;
 		}
+		if (header && dropping)
+			continue;
 		/* mboxo: UW and Postfix quote "From " at a line start */
-		if (n >= 5 && memcmp(line, "From ", 5) == 0 &&
+		if (bol && n >= 5 && memcmp(line, "From ", 5) == 0 &&
 		    out_write(o, ">", 1, err) < 0)
 			goto out;
 		if (out_write(o, line, n, err) < 0)
 			goto out;
 	}
-	if (ferror(f)) {
-		m2d_error_sys(err, "read", m->name);
+	if (len < 0) {
+		m2d_error_sys(err, "read", path);
 		goto out;
 	}
 	if (header) {
@@ -743,8 +942,8 @@ static int write_message(struct rb_out *o, const struct rb_maildir *md,
 	/* the empty line the mbox adds after each message */
 	rc = out_str(o, "\n", err);
 out:
-	free(line);
-	fclose(f);
+	free(in);
+	close(fd);
 	return rc;
 }
 
@@ -889,19 +1088,27 @@ static int lock_mbox(struct rb_mbox *mb, const char *leaf, bool dry_run,
 	return 0;
 }
 
-/* The checksum of the first SIZE bytes of FD (the journal's kind). */
-static int prefix_hash(int fd, long long size, uint64_t *hash_r,
-		       const char *path, struct m2d_error *err)
+/* The checksums (the journal's kind) of the first SIZE bytes of FD into
+ * *HASH_R and, when HASH2_R is not NULL, of the first SIZE2 (>= SIZE)
+ * into *HASH2_R: one pass. */
+static int prefix_hash2(int fd, long long size, uint64_t *hash_r,
+			long long size2, uint64_t *hash2_r, const char *path,
+			struct m2d_error *err)
 {
 	struct m2d_hash h;
 	char buf[65536];
-	long long off = 0;
+	long long off = 0, end = hash2_r != NULL ? size2 : size;
 
 	m2d_hash_init(&h);
-	while (off < size) {
-		size_t want = size - off < (long long)sizeof(buf) ?
-			(size_t)(size - off) : sizeof(buf);
-		ssize_t n = pread(fd, buf, want, off);
+	while (off < end) {
+		long long stop = off < size ? size : end;
+		size_t want = stop - off < (long long)sizeof(buf) ?
+			(size_t)(stop - off) : sizeof(buf);
+		ssize_t n;
+
+		if (off == size)
+			*hash_r = m2d_hash_final(&h);
+		n = pread(fd, buf, want, off);
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -914,8 +1121,30 @@ static int prefix_hash(int fd, long long size, uint64_t *hash_r,
 		m2d_hash_update(&h, buf, (size_t)n);
 		off += n;
 	}
-	*hash_r = m2d_hash_final(&h);
+	if (off == size || hash2_r == NULL)
+		*hash_r = m2d_hash_final(&h);
+	if (hash2_r != NULL)
+		*hash2_r = m2d_hash_final(&h);
 	return 0;
+}
+
+static int prefix_hash(int fd, long long size, uint64_t *hash_r,
+		       const char *path, struct m2d_error *err)
+{
+	return prefix_hash2(fd, size, hash_r, size, NULL, path, err);
+}
+
+/* The bytes at OFF are the start of what we append ("From " or "\nFrom
+ * ", or the beginning of either where the file ends). */
+static bool our_append_at(int fd, long long off)
+{
+	char head[6];
+	ssize_t n = pread(fd, head, sizeof(head), off);
+
+	if (n <= 0)
+		return false;
+	return memcmp(head, "From ", (size_t)n < 5 ? (size_t)n : 5) == 0 ||
+		memcmp(head, "\nFrom ", (size_t)n) == 0;
 }
 
 /* ---- the flag report ---- */
@@ -1092,7 +1321,7 @@ static int carry_folder(const struct rollback_settings *set,
 	bool with_base, wrote = false;
 	int rc, ret = -1;
 
-	rc = maildir_open(&md, fo->root, fo->dirname, err);
+	rc = maildir_open(&md, fo->root, fo->dirname, fo->user->uid, err);
 	if (rc <= 0) {
 		maildir_free(&md);
 		if (rc == 0)
@@ -1132,8 +1361,9 @@ static int carry_folder(const struct rollback_settings *set,
 				  fo->user->uid, fo->user->gid, &leaf, err);
 	if (mb.parentfd < 0)
 		goto out;
-	mb.fd = openat(mb.parentfd, leaf, (set->dry_run ? O_RDONLY : O_RDWR) |
-		       O_NOFOLLOW | O_CLOEXEC);
+	/* never a symlink, a FIFO (it would block the open) or a device */
+	mb.fd = sf_open_file(mb.parentfd, leaf, set->dry_run ? O_RDONLY : O_RDWR,
+			     0, NULL, mb.path, err);
 	if (jf == NULL && !rec.exists && !set->dry_run) {
 		/* a folder made after cutover: a new mbox, owned by the user,
 		 * 0600, never over an existing file (an mbox that was not
@@ -1146,22 +1376,16 @@ static int carry_folder(const struct rollback_settings *set,
 					"maildir"));
 			goto out;
 		}
-		if (errno != ENOENT) {
-			m2d_error_sys(err, "open", mb.path);
-			goto out;
-		}
+		if (errno != ENOENT)
+			goto out;	/* ERR says why */
+		m2d_error_clear(err);
 		mb.fd = sf_create(mb.parentfd, leaf, fo->user->uid,
 				  fo->user->gid, mb.path, err);
 		if (mb.fd < 0)
 			goto out;
 		mb.created = rep->created = true;
 	} else if (mb.fd < 0) {
-		if (errno == ELOOP)
-			m2d_error_set(err, M2D_ERR_UNSAFE, mb.path,
-				      _("a symbolic link: never followed"));
-		else
-			m2d_error_sys(err, "open", mb.path);
-		goto out;
+		goto out;		/* ERR says why */
 	}
 	if (fstat(mb.fd, &st) < 0) {
 		m2d_error_sys(err, "fstat", mb.path);
@@ -1180,16 +1404,56 @@ static int carry_folder(const struct rollback_settings *set,
 	}
 
 	/* a run that died while appending: what it wrote is cut off (the
-	 * dotlock and the hold of delivery kept everyone else away) */
+	 * dotlock and the hold of delivery kept everyone else away), once
+	 * the bytes before it are verified to be those the record saw */
 	if (rec.pending && !set->dry_run) {
 		if (st.st_size > rec.before) {
-			char c = 0;
+			uint64_t h = 0;
 
-			if (pread(mb.fd, &c, 1, rec.before) != 1 || c != 'F') {
+			if (!our_append_at(mb.fd, rec.before)) {
 				m2d_error_set(err, M2D_ERR_CHANGED, mb.path,
 					      _("changed after an interrupted "
 						"rollback; check it by hand"));
 				goto out;
+			}
+			if (rec.version >= 2) {
+				if (prefix_hash(mb.fd, rec.before, &h, mb.path,
+						err) < 0)
+					goto out;
+				if (h != rec.before_sum) {
+					m2d_error_set(err, M2D_ERR_CHANGED,
+						      mb.path,
+						      _("its first %lld bytes "
+							"are not those an "
+							"interrupted rollback "
+							"saw; nothing cut: "
+							"check it by hand"),
+						      rec.before);
+					goto out;
+				}
+			} else if (jf == NULL || rec.before < jf->source.size) {
+				m2d_error_set(err, M2D_ERR_CHANGED, mb.path,
+					      _("a rollback by an earlier "
+						"version was interrupted here "
+						"and what it saw cannot be "
+						"verified; nothing cut: check "
+						"it by hand"));
+				goto out;
+			} else {
+				if (prefix_hash(mb.fd, jf->source.size, &h,
+						mb.path, err) < 0)
+					goto out;
+				if (h != jf->source.checksum) {
+					m2d_error_set(err, M2D_ERR_CHANGED,
+						      mb.path,
+						      _("its first %lld bytes "
+							"are not those that "
+							"were converted; "
+							"nothing cut: check it "
+							"by hand"),
+						      jf->source.size);
+					goto out;
+				}
 			}
 			if (ftruncate(mb.fd, rec.before) < 0 ||
 			    fsync(mb.fd) < 0) {
@@ -1202,7 +1466,12 @@ static int carry_folder(const struct rollback_settings *set,
 		rec.size = rec.before;
 	}
 
-	/* the old bytes must be the ones we converted */
+	/* the old bytes must be the ones we converted; the checksum of
+	 * all there is goes into the record before we append */
+	if (jf == NULL && !set->dry_run && ntodo > 0 &&
+	    prefix_hash(mb.fd, st.st_size, &rec.before_sum, mb.path,
+			err) < 0)
+		goto out;
 	if (jf != NULL) {
 		uint64_t h = 0;
 
@@ -1213,7 +1482,9 @@ static int carry_folder(const struct rollback_settings *set,
 				      (long long)st.st_size, jf->source.size);
 			goto out;
 		}
-		if (prefix_hash(mb.fd, jf->source.size, &h, mb.path, err) < 0)
+		if (prefix_hash2(mb.fd, jf->source.size, &h, st.st_size,
+				 set->dry_run || ntodo == 0 ? NULL :
+				 &rec.before_sum, mb.path, err) < 0)
 			goto out;
 		if (h != jf->source.checksum) {
 			m2d_error_set(err, M2D_ERR_CHANGED, mb.path,
@@ -1473,7 +1744,8 @@ fail:
 
 /* ---- subscriptions of the folders made after cutover ---- */
 
-#define SUBS_MAX (1024 * 1024)
+#define SUBS_MAX ((off_t)1024 * 1024)
+#define MAILBOXLIST_MAX ((off_t)4 * 1024 * 1024)
 
 static void free_names(char **names)
 {
@@ -1483,25 +1755,28 @@ static void free_names(char **names)
 }
 
 /*
- * Dovecot's subscriptions file in the maildir ROOT as IMAP names (UTF-8,
- * '/' between levels): after a "V\t2" header TAB separates the levels,
- * in the plain form (ours, Dovecot 1.x) '.'; each level is modified
- * UTF-7.  NULL-terminated; NULL when there is none (or it cannot be
- * read: then nothing is subscribed for UW either).
+ * Dovecot's subscriptions file in the maildir ROOT (open as ROOTFD) as
+ * IMAP names (UTF-8, '/' between levels): after a "V\t2" header TAB
+ * separates the levels, in the plain form (ours, Dovecot 1.x) '.'; each
+ * level is modified UTF-7.  Into *NAMES_R, NULL-terminated; NULL when
+ * there is none.  Returns 0, or -1 with ERR when it cannot be read (a
+ * FIFO, too large ...: then nothing is subscribed for UW either).
  */
-static char **dovecot_subscriptions(const char *root)
+static int dovecot_subscriptions(int rootfd, const char *root,
+				 char ***names_r, struct m2d_error *err)
 {
 	char *path = NULL, *text = NULL, *line, *save = NULL;
 	char **names = NULL;
 	size_t n = 0;
 	bool v2 = false;
-	struct stat st;
-	struct m2d_error err;
+	int r;
 
+	*names_r = NULL;
 	if (asprintf(&path, "%s/subscriptions", root) < 0)
-		return NULL;
-	if (sf_read_text(path, &text, &st, &err) <= 0 ||
-	    st.st_size > SUBS_MAX)
+		return oom(err, root);
+	r = sf_read_text_at(rootfd, "subscriptions", SUBS_MAX, &text, NULL,
+			    path, err);
+	if (r <= 0)
 		goto out;
 	names = calloc(1, sizeof(*names));
 	for (line = strtok_r(text, "\n", &save); line != NULL && names != NULL;
@@ -1548,7 +1823,8 @@ static char **dovecot_subscriptions(const char *root)
 out:
 	free(text);
 	free(path);
-	return names;
+	*names_r = names;
+	return r < 0 ? -1 : 0;
 }
 
 static bool is_subscribed(char *const *subs, const char *name)
@@ -1586,7 +1862,11 @@ static int mailboxlist_add(const struct plan_user *u, const char *mbox,
 		oom(err, u->home);
 		goto out;
 	}
-	if (sf_read_text(path, &text, NULL, err) < 0)
+	/* the home is the admin's; .mailboxlist the user's */
+	dirfd = sf_open_dir(AT_FDCWD, u->home, u->home, err);
+	if (dirfd < 0 ||
+	    sf_read_text_at(dirfd, ".mailboxlist", MAILBOXLIST_MAX, &text,
+			    NULL, path, err) < 0)
 		goto out;
 	for (const char *l = text; l != NULL && *l != '\0';) {
 		size_t len = strcspn(l, "\r\n");
@@ -1609,9 +1889,7 @@ static int mailboxlist_add(const struct plan_user *u, const char *mbox,
 		oom(err, path);
 		goto out;
 	}
-	dirfd = sf_open_dir(AT_FDCWD, u->home, u->home, err);
-	if (dirfd < 0 ||
-	    sf_replace_file(dirfd, ".mailboxlist", next, strlen(next), u->uid,
+	if (sf_replace_file(dirfd, ".mailboxlist", next, strlen(next), u->uid,
 			    u->gid, path, err) < 0)
 		goto out;
 	ret = 1;
@@ -1736,11 +2014,12 @@ static void carry_user(const struct rollback_settings *set,
 		       struct rollback_totals *t)
 {
 	struct rollback_folder_report rep;
-	struct m2d_error ferr, serr;
+	struct m2d_error ferr, serr, suberr;
 	char *root = NULL, **known = NULL, *froot = NULL, **subs = NULL;
 	size_t nknown = 0;
 	struct dirent *d;
 	DIR *dir;
+	int rootfd, subs_read = 0;
 
 	t->users++;
 	for (size_t i = 0; i < njfs; i++) {
@@ -1831,11 +2110,26 @@ static void carry_user(const struct rollback_settings *set,
 			free(mbox);
 		}
 	}
-	dir = opendir(root);
-	if (dir == NULL)
+	/* the maildir root is the user's: not followed if a symlink */
+	rootfd = sf_open_dir(AT_FDCWD, root, root, &ferr);
+	if (rootfd < 0) {
+		if (errno != ENOENT) {
+			memset(&rep, 0, sizeof(rep));
+			rep.user = u->name;
+			rep.name = "";
+			rep.mbox = "";
+			rep.error = &ferr;
+			report_folder(set, &rep, t);
+		}
 		goto out;
+	}
+	dir = fdopendir(rootfd);
+	if (dir == NULL) {
+		close(rootfd);
+		goto out;
+	}
 	froot = first_root(set->cfg, u);
-	subs = dovecot_subscriptions(root);
+	m2d_error_clear(&suberr);
 	while ((d = readdir(dir)) != NULL) {
 		const char *dn = d->d_name;
 		struct rb_folder fo;
@@ -1888,9 +2182,17 @@ static void carry_user(const struct rollback_settings *set,
 			fo.dirname = dn;
 			fo.mbox = mbox;
 			fo.journal = NULL;
-			if (carry_folder(set, &fo, &rep, &ferr) < 0)
+			if (carry_folder(set, &fo, &rep, &ferr) < 0) {
 				rep.error = &ferr;
-			else if (is_subscribed(subs, name)) {
+			} else if (subs_read == 0 &&
+				   (subs_read = dovecot_subscriptions(
+					   dirfd(dir), root, &subs,
+					   &suberr) < 0 ? -1 : 1) < 0) {
+				/* cannot tell whether it is subscribed */
+				rep.subscribe_error = &suberr;
+			} else if (subs_read < 0) {
+				rep.subscribe_error = &suberr;
+			} else if (is_subscribed(subs, name)) {
 				/* subscribed in Dovecot: for UW too */
 				int r;
 
