@@ -12,6 +12,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -340,36 +341,61 @@ static void commit_round(struct engine *e)
  * Is the folder in the target still exactly what we installed?  (Its
  * message files are as many as we wrote and its uidlist's next UID is
  * ours: no mail was delivered into it, no client moved anything.)
+ * Everything below the target root is the user's: no symlink followed,
+ * dovecot-uidlist read only if it is a regular file.  Returns 1 yes, 0
+ * no, -1 it cannot be read as it should (ERR: a FIFO, a symlink ...).
  */
-static bool target_untouched(const struct plan_folder *f,
-			     const struct plan_user *u,
-			     const struct journal_folder *jf)
+static int target_untouched(const struct plan_folder *f,
+			    const struct plan_user *u,
+			    const struct journal_folder *jf,
+			    struct m2d_error *err)
 {
 	static const char *const sub[] = { "cur", "new" };
 	unsigned long files = 0, nextuid = 0;
-	char *path;
+	char path[PATH_MAX];
 	FILE *list;
-	int i;
+	int rootfd, dirfd, i;
 
-	path = malloc(strlen(u->target) + strlen(f->dirname) + 24);
-	if (path == NULL)
-		return false;
+	snprintf(path, sizeof(path), "%s%s%s", u->target,
+		 f->dirname[0] != '\0' ? "/" : "", f->dirname);
+	rootfd = sf_open_dir(AT_FDCWD, u->target, u->target, err);
+	if (rootfd < 0)
+		return errno == ENOENT ? 0 : -1;
+	if (f->dirname[0] == '\0') {
+		dirfd = rootfd;
+	} else {
+		dirfd = sf_open_dir(rootfd, f->dirname, path, err);
+		close(rootfd);
+		if (dirfd < 0)
+			return errno == ENOENT ? 0 : -1;
+	}
 	for (i = 0; i < 2; i++) {
 		struct dirent *d;
 		DIR *dir;
+		int fd = sf_open_dir(dirfd, sub[i], path, err);
 
-		sprintf(path, "%s/%s%s%s", u->target, f->dirname,
-			f->dirname[0] != '\0' ? "/" : "", sub[i]);
-		dir = opendir(path);
-		if (dir == NULL)
+		if (fd < 0) {
+			if (errno == ENOENT)
+				continue;
+			close(dirfd);
+			return -1;
+		}
+		dir = fdopendir(fd);
+		if (dir == NULL) {
+			close(fd);
 			continue;
+		}
 		while ((d = readdir(dir)) != NULL)
 			files += d->d_name[0] != '.';
 		closedir(dir);
 	}
-	sprintf(path, "%s/%s%sdovecot-uidlist", u->target, f->dirname,
-		f->dirname[0] != '\0' ? "/" : "");
-	list = fopen(path, "re");
+	snprintf(path, sizeof(path), "%s%s%s/dovecot-uidlist", u->target,
+		 f->dirname[0] != '\0' ? "/" : "", f->dirname);
+	/* its first line only is read: no size limit needed */
+	list = sf_fopen_read(dirfd, "dovecot-uidlist", 0, NULL, path, err);
+	close(dirfd);
+	if (list == NULL && errno != ENOENT)
+		return -1;
 	if (list != NULL) {
 		char line[256];
 
@@ -381,7 +407,6 @@ static bool target_untouched(const struct plan_folder *f,
 		}
 		fclose(list);
 	}
-	free(path);
 	return files == jf->messages && nextuid == jf->nextuid;
 }
 
@@ -393,22 +418,26 @@ static bool only_appended(const struct plan_folder *f,
 			  const struct journal_folder *jf,
 			  struct convert_append *from)
 {
+	struct m2d_error err;
 	struct stat st;
-	char *buf;
+	char *buf = NULL;
 	long long left = jf->source.size;
 	bool ok = false;
 	unsigned char last = '\n';
-	int fd;
+	int fd = -1;
 
-	if (jf->state != JOURNAL_DONE || jf->source.size == 0 ||
-	    lstat(f->source, &st) < 0 || !S_ISREG(st.st_mode) ||
+	if (jf->state != JOURNAL_DONE || jf->source.size == 0)
+		return false;
+	/* the user's: a regular file (never a FIFO), checked on the
+	 * descriptor; anything else is not "only appended" */
+	fd = sf_open_read(AT_FDCWD, f->source, 0, &st, f->source, &err);
+	if (fd < 0 ||
 	    (unsigned long long)st.st_dev != jf->source.dev ||
 	    (unsigned long long)st.st_ino != jf->source.ino ||
 	    (long long)st.st_size <= jf->source.size)
-		return false;
-	fd = open(f->source, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+		goto out;
 	buf = malloc(1024 * 1024);
-	if (fd < 0 || buf == NULL)
+	if (buf == NULL)
 		goto out;
 	m2d_hash_init(&from->old_hash);
 	while (left > 0) {
@@ -465,12 +494,15 @@ static void convert_one(struct engine *e, const struct plan_folder *f)
 	    strcmp(jf.target, u->target) == 0 &&
 	    strcmp(jf.dirname, f->dirname) == 0) {
 		/* ours, complete: never replace what mail reached since */
-		if (!target_untouched(f, u, &jf)) {
+		int r = target_untouched(f, u, &jf, &ferr);
+
+		if (r == 0)
 			m2d_error_set(&ferr, M2D_ERR_EXISTS, u->target,
 				      _("folder \"%s\" changed in the target "
 					"since it was migrated (mail delivered "
 					"or moved there); it is not replaced"),
 				      f->name);
+		if (r <= 0) {
 			journal_folder_free(&jf);
 			goto failed;
 		}

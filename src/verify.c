@@ -24,6 +24,9 @@
 #include "verify.h"
 #include "i18n.h"
 
+/* dovecot-uidlist is the user's: read no larger one (from fstat) */
+#define VERIFY_UIDLIST_MAX ((off_t)64 * 1024 * 1024)
+
 struct entry {
 	char *base;		/* file name up to ':' */
 	char *name;		/* whole file name */
@@ -89,24 +92,25 @@ static int list_dir(struct target *t, int fd, bool in_new,
 
 static int read_uidlist(struct target *t, struct m2d_error *err)
 {
-	char *line = NULL;
+	char *line = NULL, path[PATH_MAX];
 	size_t size = 0;
 	ssize_t len;
 	FILE *f;
-	int fd = openat(t->dirfd, "dovecot-uidlist", O_RDONLY | O_NOFOLLOW |
-			O_CLOEXEC);
 
-	if (fd < 0 || (f = fdopen(fd, "r")) == NULL) {
-		if (fd >= 0)
-			close(fd);
-		return m2d_error_sys(err, "open", t->path);
-	}
+	/* the user's: never a FIFO, a symlink or a giant (safe-file.h) */
+	snprintf(path, sizeof(path), "%s/dovecot-uidlist", t->path);
+	f = sf_fopen_read(t->dirfd, "dovecot-uidlist", VERIFY_UIDLIST_MAX,
+			  NULL, path, err);
+	if (f == NULL)
+		return -1;
 	if ((len = getline(&line, &size, f)) <= 0 ||
 	    sscanf(line, "3 V%lu", &t->uidvalidity) != 1) {
 		free(line);
 		fclose(f);
-		return m2d_error_set(err, M2D_ERR_MALFORMED, t->path,
-				     _("dovecot-uidlist: not version 3"));
+		m2d_error_set(err, M2D_ERR_MALFORMED, path,
+			      _("not version 3"));
+		m2d_error_at(err, -1, 1);
+		return -1;
 	}
 	while ((len = getline(&line, &size, f)) > 0) {
 		char *colon = strstr(line, " :");
@@ -167,7 +171,15 @@ static int target_open(struct target *t, const char *maildir,
 	}
 	sprintf(t->path, "%s%s%s", maildir, dirname[0] != '\0' ? "/" : "",
 		dirname);
-	if ((t->dirfd = sf_open_dir(AT_FDCWD, t->path, t->path, err)) < 0 ||
+	/* the root and the folder are the user's: no symlink followed */
+	t->dirfd = sf_open_dir(AT_FDCWD, maildir, maildir, err);
+	if (t->dirfd >= 0 && dirname[0] != '\0') {
+		int fd = sf_open_dir(t->dirfd, dirname, t->path, err);
+
+		close(t->dirfd);
+		t->dirfd = fd;
+	}
+	if (t->dirfd < 0 ||
 	    (t->curfd = sf_open_dir(t->dirfd, "cur", t->path, err)) < 0 ||
 	    (t->newfd = sf_open_dir(t->dirfd, "new", t->path, err)) < 0 ||
 	    read_uidlist(t, err) < 0 ||
@@ -210,22 +222,36 @@ static const char *flags_str(unsigned int flags, char buf[8])
 	return buf;
 }
 
-static uint64_t file_hash(int dirfd, const char *name, struct stat *st)
+/* The checksum of the message file NAME below DIRFD into *HASH_R, its
+ * stat into *ST: a regular file of a message's size, or -1 (ERR). */
+static int file_hash(const struct target *t, int dirfd, bool in_new,
+		     const char *name, off_t max_size, uint64_t *hash_r,
+		     struct stat *st, struct m2d_error *err)
 {
 	struct m2d_hash h;
-	char buf[65536];
+	char buf[65536], path[PATH_MAX];
 	ssize_t n;
-	int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	int fd;
 
-	m2d_hash_init(&h);
+	snprintf(path, sizeof(path), "%s/%s/%s", t->path,
+		 in_new ? "new" : "cur", name);
+	fd = sf_open_read(dirfd, name, max_size, st, path, err);
 	if (fd < 0)
-		return 0;
-	if (fstat(fd, st) < 0)
-		memset(st, 0, sizeof(*st));
-	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		return -1;
+	m2d_hash_init(&h);
+	while ((n = read(fd, buf, sizeof(buf))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			m2d_error_sys(err, "read", path);
+			close(fd);
+			return -1;
+		}
 		m2d_hash_update(&h, buf, (size_t)n);
+	}
 	close(fd);
-	return m2d_hash_final(&h);
+	*hash_r = m2d_hash_final(&h);
+	return 0;
 }
 
 static void differ(struct verify_result *r, const char *fmt, ...)
@@ -264,7 +290,10 @@ int verify_folder(const char *mbox, const char *maildir, const char *dirname,
 		const unsigned char *data;
 		struct m2d_hash h;
 		struct entry key, *e;
+		struct m2d_error ferr;
 		struct stat st;
+		uint64_t fh = 0;
+		off_t msg_len = 0;
 		unsigned long i = msg.seq - 1, uid;
 		bool reset;
 		size_t len;
@@ -276,8 +305,10 @@ int verify_folder(const char *mbox, const char *maildir, const char *dirname,
 		uid = uw_uids_next(&uids, &msg, &reset);
 		result->source_messages++;
 		m2d_hash_init(&h);
-		while ((rc = mbox_reader_read(reader, &data, &len, err)) > 0)
+		while ((rc = mbox_reader_read(reader, &data, &len, err)) > 0) {
 			m2d_hash_update(&h, data, len);
+			msg_len += (off_t)len;
+		}
 		if (rc < 0)
 			goto out;
 		if (i >= t.nuids)
@@ -296,8 +327,19 @@ int verify_folder(const char *mbox, const char *maildir, const char *dirname,
 			       msg.seq, t.uids[i]);
 			continue;
 		}
-		if (file_hash(e->in_new ? t.newfd : t.curfd, e->name, &st) !=
-		    m2d_hash_final(&h)) {
+		/* a file larger than the message is not read: it differs */
+		if (file_hash(&t, e->in_new ? t.newfd : t.curfd, e->in_new,
+			      e->name, msg_len > 0 ? msg_len : 1, &fh, &st,
+			      &ferr) < 0) {
+			char buf[1024];
+
+			/* a FIFO, a symlink, a giant: not the message */
+			differ(result, _("message %lu: UID %lu: %s"), msg.seq,
+			       t.uids[i], m2d_error_str(&ferr, buf,
+							sizeof(buf)));
+			continue;
+		}
+		if (fh != m2d_hash_final(&h)) {
 			differ(result, _("message %lu: UID %lu: the bytes "
 					 "differ"), msg.seq, t.uids[i]);
 			continue;
