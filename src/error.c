@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "m2d-error.h"
+#include "str-escape.h"
 #include "i18n.h"
 
 void m2d_error_clear(struct m2d_error *err)
@@ -64,14 +65,16 @@ const char *m2d_error_str(const struct m2d_error *err, char *buf, size_t size)
 
 	if (err->line > 0)
 		snprintf(where, sizeof(where), ":%lu", err->line);
+	/* names are users' data: control characters shown escaped */
 	if (err->code == M2D_ERR_SYS && err->syscall[0] != '\0') {
 		/* TRANSLATORS: syscall(path) failed: reason */
 		snprintf(buf, size, _("%s(%s%s) failed: %s"), err->syscall,
-			 err->path, where, err->msg);
+			 str_esc(err->path), where, str_esc(err->msg));
 	} else if (err->path[0] != '\0') {
-		snprintf(buf, size, "%s%s: %s", err->path, where, err->msg);
+		snprintf(buf, size, "%s%s: %s", str_esc(err->path), where,
+			 str_esc(err->msg));
 	} else {
-		snprintf(buf, size, "%s", err->msg);
+		snprintf(buf, size, "%s", str_esc(err->msg));
 	}
 	return buf;
 }
