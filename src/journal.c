@@ -1,7 +1,9 @@
 /*
  * journal.c - what a migration did, append-only, replayed on open
  *
- * Lines (fields separated by TAB, '\\', TAB and newline escaped):
+ * Lines (fields separated by TAB; in a field '\\', TAB, LF and CR are
+ * written "\\\\", "\\t", "\\n", "\\r", any other byte below 0x20 and
+ * 0x7f "\\xHH": no byte of a name can end a field or a line):
  *   U user target                      we created the user's maildir root
  *   C user listed target dirname       converting (may be half-there)
  *   D user listed target dirname dev ino size mtime_s mtime_ns checksum
@@ -12,7 +14,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,11 +28,15 @@
 #include "i18n.h"
 
 #define JOURNAL_NAME "journal"
-#define JOURNAL_HEADER "# mbox2dovecot journal 1\n"
+/* version 2: control bytes never raw; version 1 (control bytes but TAB
+ * and LF raw, only "\\\\", "\\t", "\\n" escaped) is still read, and
+ * appended to in version 2's escaping (which it reads too) */
+#define JOURNAL_HEADER "# mbox2dovecot journal 2\n"
 #define MAX_FIELDS 16
 
 struct journal {
 	pthread_mutex_t lock;
+	bool strict;		/* version 2: no raw control byte */
 	int dirfd;
 	int fd;
 	char *path;
@@ -59,19 +67,38 @@ static char *xstrdup(const char *s)
 static void put_escaped(FILE *out, const char *s)
 {
 	for (; *s != '\0'; s++) {
-		if (*s == '\\')
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '\\')
 			fputs("\\\\", out);
-		else if (*s == '\t')
+		else if (c == '\t')
 			fputs("\\t", out);
-		else if (*s == '\n')
+		else if (c == '\n')
 			fputs("\\n", out);
+		else if (c == '\r')
+			fputs("\\r", out);
+		else if (c < 0x20 || c == 0x7f)
+			fprintf(out, "\\x%02x", c);
 		else
-			fputc(*s, out);
+			fputc(c, out);
 	}
 }
 
-/* In place: split LINE at TABs and unescape each field. */
-static int split_fields(char *line, char **fields, int max)
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/*
+ * In place: split LINE at TABs and unescape each field.  Returns the
+ * number of fields, or -1 for what put_escaped cannot have written: an
+ * unknown escape, a raw control byte (STRICT: version 2), too many fields.
+ */
+static int split_fields(char *line, char **fields, int max, bool strict)
 {
 	int n = 0;
 	char *p = line;
@@ -81,25 +108,87 @@ static int split_fields(char *line, char **fields, int max)
 
 		fields[n++] = p;
 		for (;;) {
-			if (*p == '\0') {
+			unsigned char c = (unsigned char)*p;
+
+			if (c == '\0') {
 				*o = '\0';
 				return n;
 			}
-			if (*p == '\t') {
+			if (c == '\t') {
 				*o = '\0';
 				p++;
 				break;
 			}
-			if (*p == '\\' && p[1] != '\0') {
-				p++;
-				*o++ = *p == 't' ? '\t' : *p == 'n' ? '\n' : *p;
-				p++;
-				continue;
+			if (c == '\\') {
+				int hi, lo;
+
+				switch (p[1]) {
+				case '\\': *o++ = '\\'; p += 2; continue;
+				case 't': *o++ = '\t'; p += 2; continue;
+				case 'n': *o++ = '\n'; p += 2; continue;
+				case 'r': *o++ = '\r'; p += 2; continue;
+				case 'x':
+					hi = hex_digit(p[2]);
+					lo = hi < 0 ? -1 : hex_digit(p[3]);
+					if (lo < 0 || (hi == 0 && lo == 0))
+						return -1;
+					*o++ = (char)(hi * 16 + lo);
+					p += 4;
+					continue;
+				default:
+					return -1;
+				}
 			}
+			if (strict && (c < 0x20 || c == 0x7f))
+				return -1;
 			*o++ = *p++;
 		}
 	}
 	return -1;
+}
+
+/* A decimal number, all of S, into *V_R. */
+static bool parse_ull(const char *s, unsigned long long *v_r)
+{
+	char *end;
+
+	if (*s < '0' || *s > '9')
+		return false;
+	errno = 0;
+	*v_r = strtoull(s, &end, 10);
+	return errno == 0 && *end == '\0';
+}
+
+static bool parse_ll(const char *s, long long *v_r)
+{
+	bool minus = *s == '-';	/* a date before 1970 */
+	unsigned long long v;
+
+	if (!parse_ull(s + minus, &v) || v > (unsigned long long)LLONG_MAX)
+		return false;
+	*v_r = minus ? -(long long)v : (long long)v;
+	return true;
+}
+
+static bool parse_ul(const char *s, unsigned long *v_r)
+{
+	unsigned long long v;
+
+	if (!parse_ull(s, &v) || v > ULONG_MAX)
+		return false;
+	*v_r = (unsigned long)v;
+	return true;
+}
+
+static bool parse_x64(const char *s, uint64_t *v_r)
+{
+	char *end;
+
+	if (strlen(s) != 16 || strspn(s, "0123456789abcdef") != 16)
+		return false;
+	errno = 0;
+	*v_r = strtoull(s, &end, 16);
+	return errno == 0 && *end == '\0';
 }
 
 /* ---- the in-memory state ---- */
@@ -236,7 +325,7 @@ static void forget_user(struct journal *j, const char *user)
 static int apply_line(struct journal *j, char *line)
 {
 	char *f[MAX_FIELDS];
-	int n = split_fields(line, f, MAX_FIELDS);
+	int n = split_fields(line, f, MAX_FIELDS, j->strict);
 	struct journal_folder jf;
 	struct event ev = { 0, NULL, NULL, NULL, &jf };
 
@@ -269,16 +358,17 @@ static int apply_line(struct journal *j, char *line)
 		jf.target = f[3];
 		jf.dirname = f[4];
 		jf.state = ev.type == 'C' ? JOURNAL_CONVERTING : JOURNAL_DONE;
+		/* only what put_folder_line writes: digits, 16 hex */
 		if (ev.type == 'D' &&
-		    (sscanf(f[5], "%llu", &jf.source.dev) != 1 ||
-		     sscanf(f[6], "%llu", &jf.source.ino) != 1 ||
-		     sscanf(f[7], "%lld", &jf.source.size) != 1 ||
-		     sscanf(f[8], "%lld", &jf.source.mtime_sec) != 1 ||
-		     sscanf(f[9], "%lld", &jf.source.mtime_nsec) != 1 ||
-		     sscanf(f[10], "%" SCNx64, &jf.source.checksum) != 1 ||
-		     sscanf(f[11], "%lu", &jf.messages) != 1 ||
-		     sscanf(f[12], "%lu", &jf.uidvalidity) != 1 ||
-		     sscanf(f[13], "%lu", &jf.nextuid) != 1))
+		    (!parse_ull(f[5], &jf.source.dev) ||
+		     !parse_ull(f[6], &jf.source.ino) ||
+		     !parse_ll(f[7], &jf.source.size) ||
+		     !parse_ll(f[8], &jf.source.mtime_sec) ||
+		     !parse_ll(f[9], &jf.source.mtime_nsec) ||
+		     !parse_x64(f[10], &jf.source.checksum) ||
+		     !parse_ul(f[11], &jf.messages) ||
+		     !parse_ul(f[12], &jf.uidvalidity) ||
+		     !parse_ul(f[13], &jf.nextuid)))
 			return -1;
 		break;
 	default:
@@ -327,6 +417,9 @@ static int replay(struct journal *j, struct m2d_error *err)
 		m2d_error_at(err, -1, line + 1);
 		return -1;
 	}
+	/* version 2 (ours now): strict; a journal made by an earlier
+	 * version: raw control bytes were written then */
+	j->strict = strncmp(data, JOURNAL_HEADER, strlen(JOURNAL_HEADER)) == 0;
 	for (p = data; (nl = strchr(p, '\n')) != NULL; p = nl + 1) {
 		line++;
 		*nl = '\0';
@@ -335,7 +428,8 @@ static int replay(struct journal *j, struct m2d_error *err)
 		if (apply_line(j, p) < 0) {
 			free(data);
 			m2d_error_set(err, M2D_ERR_MALFORMED, j->path,
-				      _("journal line not understood"));
+				      _("journal line not understood (damaged, "
+					"or not written by mbox2dovecot)"));
 			m2d_error_at(err, -1, line);
 			return -1;
 		}
