@@ -25,7 +25,17 @@ On a spool written by tests/tools/gen-spool.py:
      folder declares (UW ignores others; the report counts them);
   7. rollback again: nothing appended, every mbox unchanged;
   8. a run killed between "pending" and "done" (simulated: a record left
-     pending and garbage after the old end) is cut back and done again.
+     pending and garbage after the old end) is cut back and done again;
+  9. hostile users (issue 15): a message whose name holds newlines that
+     forge record lines is carried once, even run twice, and no mbox is
+     cut; a forged or damaged record and a pending one whose checksum
+     does not match are refused, nothing cut; a FIFO as dovecot-uidlist,
+     dovecot-keywords, a message file, subscriptions, ~/.mailboxlist, an
+     mbox, and a FIFO dovecot-uidlist met by a migrate re-run: each run
+     ends promptly with a refusal that says "FIFO"; a sparse 700 MB
+     subscriptions and a sparse message are refused from fstat (memory
+     capped at 256 MB for the run); a maildir folder that is a symlink to
+     another user's is not followed.
 
 Prints TAP.  Env: M2D_TOP, BUILD, M2D_SEED (20041109), M2D_KEEP=1.
 """
@@ -483,10 +493,13 @@ def test(tap, tmp):
            "after a run killed while appending: cut back and appended "
            "again, the same bytes", [so, se])
 
+    hostile(tap, ctx, paths, uid, gid)
+
     # ---- the whole rollback, every system command a harmless stand-in ----
     postconf = shutil.which("postconf") or "/usr/sbin/postconf"
     if not os.path.exists(postconf):
         tap.skip("postconf not installed: no run of the whole rollback")
+        hostile_migrate(tap, ctx)
         return
     pfdir = os.path.join(tmp, "postfix")
     os.makedirs(pfdir)
@@ -541,6 +554,202 @@ service uw-imap {
            "rollback: delivery held, Dovecot stopped, mail carried, main.cf "
            "back byte for byte, Postfix reloaded and flushed, UW enabled",
            [so, se, done])
+    hostile_migrate(tap, ctx)
+
+
+def run_capped(ctx, *args, timeout=60, mem=256 << 20):
+    """run() under an address-space cap: what a refusal costs."""
+    import resource
+
+    def cap():
+        resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
+    argv = [PROG] + list(args)
+    try:
+        r = subprocess.run(argv, env=ctx["env"], capture_output=True,
+                           timeout=timeout, preexec_fn=cap)
+    except subprocess.TimeoutExpired:
+        return (None, "", "TIMEOUT after %d s" % timeout)
+    return (r.returncode, r.stdout.decode("utf-8", "replace"),
+            r.stderr.decode("utf-8", "replace"))
+
+
+def hostile(tap, ctx, paths, uid, gid):
+    """Issue 15: what a user can plant in the maildir and the home."""
+    root = os.path.join(ctx["target"], "alice")
+    inbox = paths[("alice", "INBOX")]
+    rec = os.path.join(ctx["work"], "rollback", "alice", "INBOX")
+
+    # -- a name that forges record lines --
+    evil = "1700000000.evil\nstate pending\nbefore 0\nx:2,S"
+    body = b"Return-Path: <evil@example.net>\nSubject: evil name\n\nhi\n"
+    ep = os.path.join(root, "cur", evil)
+    with open(ep, "wb") as f:
+        f.write(body)
+    os.chown(ep, uid, gid)
+    os.utime(ep, (1767400000, 1767400000))
+    size0 = os.path.getsize(inbox)
+    with open(inbox, "rb") as f:
+        head0 = hashlib.sha256(f.read()).hexdigest()
+    counts = []
+    for i in range(2):
+        rc, so, se = run_capped(ctx, "rollback", "--mail-only",
+                                *base_args(ctx))
+        data = open(inbox, "rb").read()
+        counts.append((rc, data.count(b"Subject: evil name"),
+                       len(data) >= size0 and
+                       hashlib.sha256(data[:size0]).hexdigest() == head0))
+    text = open(rec, encoding="utf-8", errors="replace").read()
+    tap.ok(counts == [(0, 1, True), (0, 1, True)] and
+           "\nstate pending\n" not in text.split("\nm ", 1)[-1] and
+           "m 1700000000.evil\\nstate\\spending" in text,
+           "a message named with newlines that forge record lines: "
+           "carried once (run twice), the mbox never cut, its name stored "
+           "escaped", [counts, text[-400:], so, se])
+    tap.ok(not re.search(r"^(state|before) ", so, re.M),
+           "no output line forged by the name", [so])
+
+    # -- a record it did not write (a version 1 record with a forged
+    #    line) is refused, the mbox untouched --
+    good_rec = open(rec, "rb").read()
+    good = sha(inbox)
+    with open(rec, "w") as f:
+        f.write("mbox2dovecot-rollback 1\nstate done\nbefore 0\nsize 0\n"
+                "m 1700000000.evil\nstate pending\nbefore 0\nm x\n")
+    rc, so, se = run_capped(ctx, "rollback", "--mail-only", *base_args(ctx))
+    tap.ok(rc == 1 and sha(inbox) == good and
+           re.search(r"FAILED alice INBOX: .*rollback/alice/INBOX:6: not a "
+                     r"rollback record", so),
+           "a forged record is refused (its file and line named), the mbox "
+           "untouched", [rc, so, se])
+
+    # -- a pending record whose checksum is not the mbox's: nothing cut --
+    m = re.search(r"^size (\d+)$", good_rec.decode("utf-8", "replace"),
+                  re.M)
+    size_done = int(m.group(1))
+    with open(rec, "w") as f:
+        f.write("mbox2dovecot-rollback 2\nstate pending\nbefore %d\n"
+                "beforesum 0123456789abcdef\nsize %d\n" %
+                (size_done, size_done))
+    with open(inbox, "ab") as f:
+        f.write(b"From half-written Thu Jan  1 00:00:00 2026\nSubj")
+    grown = os.path.getsize(inbox)
+    rc, so, se = run_capped(ctx, "rollback", "--mail-only", *base_args(ctx))
+    tap.ok(rc == 1 and os.path.getsize(inbox) == grown and
+           "nothing cut" in so,
+           "a pending record whose checksum does not match: the mbox is not "
+           "cut", [rc, so, se])
+    with open(rec, "wb") as f:
+        f.write(good_rec)
+    os.truncate(inbox, size_done)
+
+    # -- FIFOs where the user's files are: each run ends, says "FIFO" --
+    subs = os.path.join(root, "subscriptions")
+    mlist = os.path.join(ctx["homes"], "alice", ".mailboxlist")
+    newmsg = os.path.join(root, "new", "1767500000.M1P1.fifo-test")
+    for what, path, want_rc in [
+            ("dovecot-uidlist", os.path.join(root, "dovecot-uidlist"), 1),
+            ("dovecot-keywords", os.path.join(root, "dovecot-keywords"), 1),
+            ("a message file", newmsg, 1),
+            ("subscriptions", subs, 0),
+            ("~/.mailboxlist", mlist, 0)]:
+        saved = path + ".h3-saved"
+        had = os.path.lexists(path)
+        if had:
+            os.rename(path, saved)
+        os.mkfifo(path, 0o600)
+        os.chown(path, uid, gid)
+        before = sha(inbox)
+        t0 = time.time()
+        rc, so, se = run_capped(ctx, "rollback", "--mail-only",
+                                *base_args(ctx))
+        took = time.time() - t0
+        os.unlink(path)
+        if had:
+            os.rename(saved, path)
+        tap.ok(rc == want_rc and took < 30 and "FIFO" in so and
+               sha(inbox) == before,
+               "a FIFO as %s: rollback --mail-only ends (%.1f s) and says "
+               "why" % (what, took), [rc, so, se])
+
+    # -- a FIFO mbox (a folder's mbox replaced) --
+    sent = paths[("alice", "Sent")]
+    os.rename(sent, sent + ".h3-saved")
+    os.mkfifo(sent, 0o600)
+    rc, so, se = run_capped(ctx, "rollback", "--dry-run", "--mail-only",
+                            *base_args(ctx))
+    os.unlink(sent)
+    os.rename(sent + ".h3-saved", sent)
+    tap.ok(rc == 1 and "FIFO" in so,
+           "a FIFO in place of an mbox: rollback --dry-run ends and says "
+           "why", [rc, so, se])
+
+    # -- a sparse 700 MB subscriptions: refused from fstat --
+    os.rename(subs, subs + ".h3-saved")
+    with open(subs, "wb") as f:
+        f.truncate(700 << 20)
+        f.seek((700 << 20) - 2)
+        f.write(b"x\n")
+    os.chown(subs, uid, gid)
+    rc, so, se = run_capped(ctx, "rollback", "--mail-only",
+                            *base_args(ctx), mem=128 << 20)
+    os.unlink(subs)
+    os.rename(subs + ".h3-saved", subs)
+    tap.ok(rc == 0 and re.search(r"subscriptions: is 734003200 bytes, more "
+                                 r"than", so),
+           "a sparse 700 MB subscriptions: refused from its size (run "
+           "capped at 128 MB)", [rc, so, se])
+
+    # -- a sparse 2 GB message file: refused, the mbox untouched --
+    sp = os.path.join(root, "new", "1767600000.M1P1.sparse")
+    with open(sp, "wb") as f:
+        f.write(b"Subject: sparse\n\n")
+        f.truncate(2 << 30)
+    os.chown(sp, uid, gid)
+    before = sha(inbox)
+    rc, so, se = run_capped(ctx, "rollback", "--mail-only",
+                            *base_args(ctx))
+    os.unlink(sp)
+    tap.ok(rc == 1 and sha(inbox) == before and
+           re.search(r"(sparse|more than)", so),
+           "a sparse 2 GB message file: refused, the mbox untouched",
+           [rc, so, se])
+
+    # -- a folder that is a symlink to bob's: not followed --
+    bobs = os.path.join(ctx["target"], "bob", ".Sent")
+    link = os.path.join(root, ".Sent")
+    os.rename(link, link + ".h3-saved")
+    os.symlink(bobs, link)
+    before = sha(paths[("alice", "Sent")])
+    rc, so, se = run_capped(ctx, "rollback", "--mail-only",
+                            *base_args(ctx))
+    os.unlink(link)
+    os.rename(link + ".h3-saved", link)
+    tap.ok(rc == 1 and sha(paths[("alice", "Sent")]) == before and
+           "symbolic link" in so,
+           "alice's maildir folder a symlink to bob's: not followed",
+           [rc, so, se])
+
+    # everything as it was: a run appends nothing more
+    rc, so, se = run(ctx, "rollback", "--mail-only", *base_args(ctx))
+    tap.ok(rc == 0 and re.search(r"folders: 0 messages appended", so),
+           "after the hostile runs: rollback appends nothing, fails "
+           "nothing", [so, se])
+
+
+def hostile_migrate(tap, ctx):
+    """Last (it changes the journal): a migrate re-run meets a FIFO."""
+    # -- a FIFO dovecot-uidlist met by a migrate re-run (the source grew
+    #    since: the target is checked before it is replaced) --
+    root = os.path.join(ctx["target"], "alice")
+    ul = os.path.join(root, "dovecot-uidlist")
+    os.rename(ul, ul + ".h3-saved")
+    os.mkfifo(ul, 0o600)
+    rc, so, se = run_capped(ctx, "migrate", *base_args(ctx), timeout=120)
+    os.unlink(ul)
+    os.rename(ul + ".h3-saved", ul)
+    tap.ok(rc is not None and rc != 0 and "FIFO" in so + se,
+           "a FIFO dovecot-uidlist: a migrate re-run ends and says why",
+           [rc, so, se])
 
 
 if __name__ == "__main__":
