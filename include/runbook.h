@@ -79,6 +79,11 @@ struct rb_step_def {
 	enum rb_page page;
 	int (*run)(struct runbook *rb, struct m2d_error *err);
 	int (*undo_fn)(struct runbook *rb, struct m2d_error *err);
+	/* The dependency graph of undo: bit N, what this step did (or what
+	 * its result says) holds only while step N's change is in place.
+	 * Undoing N first undoes every done step that relies on it, directly
+	 * or through others, newest first (rb_undo_chain). */
+	uint32_t relies;
 };
 
 extern const struct rb_step_def rb_steps[RB_NSTEPS];
@@ -156,9 +161,22 @@ int rb_run_step(struct runbook *rb, int step, bool force,
  * unless FORCE). */
 int rb_skip_step(struct runbook *rb, int step, const char *reason,
 		 bool force, struct m2d_error *err);
-/* Undoes a changing step (its undo_fn), marks it pending.  Returns 1
- * undone, 0 nothing to undo. */
+/* The steps done after STEP that rely on it (rb_step_def.relies,
+ * followed through the steps that rely on those), newest first: what
+ * undoing STEP undoes first.  Stores at most MAX in LIST; returns how
+ * many there are. */
+size_t rb_undo_chain(const struct runbook *rb, int step, int *list,
+		     size_t max);
+/* Undoes a changing step (its undo_fn) and marks it pending.  Refuses
+ * (-1, ERR naming them) while a step of rb_undo_chain() is done.  Returns
+ * 1 undone, 0 nothing to undo (no undo_fn). */
 int rb_undo_step(struct runbook *rb, int step, struct m2d_error *err);
+/* The same after the admin's one Yes for the whole chain: first each
+ * step of rb_undo_chain(), newest first (its undo_fn, or pending again
+ * when it has none: it must run again), each saved as it is done; then
+ * STEP.  Stops at the first undo that fails (-1, ERR): what was undone
+ * stays undone. */
+int rb_undo_with_chain(struct runbook *rb, int step, struct m2d_error *err);
 /* The admin's Yes (or No) for an RB_CONFIRM step; saved. */
 int rb_confirm(struct runbook *rb, int step, bool yes,
 	       struct m2d_error *err);

@@ -134,6 +134,68 @@ static char *ask_password(const char *user)
 	return buf[0] != '\0' ? strdup(buf) : NULL;
 }
 
+/* A yes from the terminal to QUESTION (No unless "y" or "yes"). */
+static bool ask_yes_tty(const char *question)
+{
+	FILE *tty = fopen("/dev/tty", "r+");
+	char buf[64];
+	bool yes;
+
+	if (tty == NULL)
+		return false;
+	fprintf(tty, "%s [y/N] ", question);
+	fflush(tty);
+	/* y or yes, or the locale's word (rpmatch) */
+	yes = fgets(buf, sizeof(buf), tty) != NULL && rpmatch(buf) == 1;
+	fclose(tty);
+	return yes;
+}
+
+/* --undo STEP: refused while later steps that rely on it are done,
+ * unless the admin says Yes to the list (YES: --yes said it).  The exit
+ * status, or -1 with ERR. */
+static int undo(struct runbook *rb, int step, bool yes, struct m2d_error *err)
+{
+	int list[RB_NSTEPS], r;
+	size_t n = rb_undo_chain(rb, step, list, RB_NSTEPS);
+
+	if (rb_steps[step].undo_fn != NULL && n > 0) {
+		printf(ngettext("Step %d (%s): this later step relies on it "
+				"and is done; it is undone first:\n",
+				"Step %d (%s): these later steps rely on it "
+				"and are done; they are undone first, newest "
+				"first:\n", n), step, _(rb_steps[step].title));
+		for (size_t i = 0; i < n; i++) {
+			const struct rb_step_def *d = &rb_steps[list[i]];
+
+			printf("  %2d  %s: %s\n", list[i], _(d->title),
+			       d->undo_fn != NULL ? _(d->undo) :
+			       _("marked to run again"));
+		}
+		fflush(stdout);
+		if (!yes && !(isatty(STDIN_FILENO) &&
+			      ask_yes_tty(_("Undo them and then this step?")))) {
+			printf(_("nothing undone: --yes undoes them all (or "
+				 "undo them one by one, newest first)\n"));
+			return EXIT_DECIDE;
+		}
+		r = rb_undo_with_chain(rb, step, err);
+	} else {
+		r = rb_undo_step(rb, step, err);
+	}
+	if (r < 0)
+		return -1;
+	if (r > 0 && n > 0)
+		printf(ngettext("step %d undone, and the %zu step that "
+				"relied on it\n",
+				"step %d undone, and the %zu steps that "
+				"relied on it\n", n), step, n);
+	else
+		printf(r > 0 ? _("step %d undone\n") :
+		       _("step %d: nothing to undo\n"), step);
+	return EXIT_OK;
+}
+
 static void usage(FILE *out)
 {
 	fprintf(out, _("usage: %s [--config FILE] [--resume | --step N] "
@@ -306,16 +368,11 @@ int cmd_runbook(int argc, char **argv)
 		printf(_("step %d skipped: %s\n"), target, reason);
 		ret = EXIT_OK;
 		goto out;
-	case MODE_UNDO: {
-		r = rb_undo_step(rb, target, &err);
-
-		if (r < 0)
+	case MODE_UNDO:
+		ret = undo(rb, target, batch.yes, &err);
+		if (ret < 0)
 			goto fail;
-		printf(r > 0 ? _("step %d undone\n") :
-		       _("step %d: nothing to undo\n"), target);
-		ret = EXIT_OK;
 		goto out;
-	}
 	case MODE_REPORT: {
 		char *t = NULL, *j = NULL;
 

@@ -1180,6 +1180,14 @@ char *rb_preview(struct runbook *rb, int step, struct m2d_error *err)
 
 /* ------------------------------------------------------------------ */
 /* The table                                                          */
+/* The last field of each step, relies, is the dependency graph of undo:
+ * the steps whose change what this step did needs in place.  Dovecot's
+ * test listener (8) carries the IMAP tests (10, 16) and the move to the
+ * normal port (17, an edit on top of 8's); the freeze (14) carries the
+ * final migration (15) and Dovecot on UW-IMAP's port (17); delivery into
+ * the maildirs (19) needs Dovecot on the normal port (17) and the full
+ * migration (15); releasing the queue (20) needs 14 and 19; the test
+ * message (21) and the report (22) need what came before them. */
 
 const struct rb_step_def rb_steps[RB_NSTEPS] = {
 	{ 0, "checks", N_("Pre-migration checks"),
@@ -1189,25 +1197,29 @@ const struct rb_step_def rb_steps[RB_NSTEPS] = {
 	  N_("Pre-migration: check the file system has enough inodes and "
 	     "space for one file per message, and that the services are "
 	     "as described."),
-	  NULL, 0, 0, RB_PAGE_CHECKS, step_checks, NULL },
+	  NULL, 0, 0, RB_PAGE_CHECKS, step_checks, NULL,
+	  0 },
 	{ 1, "freeze", N_("Freeze accounts"),
 	  N_("No new accounts may be created until the migration is "
 	     "complete: a user added now would have no maildir. Confirm "
 	     "that account creation is frozen."),
 	  N_("1. Ensure that no new accounts are created until the "
 	     "migration is complete."),
-	  NULL, BIT(0), RB_CONFIRM, RB_PAGE_TEXT, step_freeze, NULL },
+	  NULL, BIT(0), RB_CONFIRM, RB_PAGE_TEXT, step_freeze, NULL,
+	  0 },
 	{ 2, "workdir", N_("Working directory"),
 	  N_("Creates the working directory (mode 0700): the lists, the "
 	     "journal, the backups of every edited file and this state."),
 	  N_("2. Create a working directory /root/migrate/."),
-	  NULL, BIT(1), RB_CHANGES, RB_PAGE_TEXT, step_workdir, NULL },
+	  NULL, BIT(1), RB_CHANGES, RB_PAGE_TEXT, step_workdir, NULL,
+	  0 },
 	{ 3, "userlist", N_("User list"),
 	  N_("Finds the users (passwd and the spool) and writes "
 	     "userlist-master; you may edit it and run the step again."),
 	  N_("3. Create a list of users whose mailboxes are to be migrated "
 	     "/root/migrate/userlist-master."),
-	  NULL, BIT(2), RB_CHANGES, RB_PAGE_USERS, step_userlist, NULL },
+	  NULL, BIT(2), RB_CHANGES, RB_PAGE_USERS, step_userlist, NULL,
+	  BIT(2) },
 	{ 4, "folderlist", N_("Folder list and names"),
 	  N_("Finds every mbox folder and writes folderlist-master. A name "
 	     "that would break IMAP, Maildir++ or scripts needs a new name "
@@ -1217,14 +1229,16 @@ const struct rb_step_def rb_steps[RB_NSTEPS] = {
 	     "not contain folders with characters likely to be problematic "
 	     "when handled by scripts."),
 	  NULL, BIT(3), RB_CHANGES | RB_DECIDE, RB_PAGE_FOLDERS,
-	  step_folderlist, NULL },
+	  step_folderlist, NULL,
+	  BIT(3) },
 	{ 5, "subset", N_("Test users"),
 	  N_("Chooses a few users with representative mail in the inbox "
 	     "and in folders for a test migration."),
 	  N_("5. Proceed with a test migration with a small subset of users "
 	     "by creating /root/migrate/userlist and folderlist."),
 	  NULL, BIT(4), RB_CHANGES | RB_DECIDE, RB_PAGE_SUBSET, step_subset,
-	  NULL },
+	  NULL,
+	  BIT(4) },
 	{ 6, "target", N_("Clear the target"),
 	  N_("Makes sure the new mail base holds nothing but what an "
 	     "earlier run of mbox2dovecot made there, and removes that. "
@@ -1233,13 +1247,15 @@ const struct rb_step_def rb_steps[RB_NSTEPS] = {
 	  N_("Nothing to undo: only what mbox2dovecot made is removed; the "
 	     "mboxes are never touched."),
 	  BIT(5), RB_CHANGES | RB_CONFIRM, RB_PAGE_TEXT, step_target_clear,
-	  NULL },
+	  NULL,
+	  0 },
 	{ 7, "users", N_("Test: migrate-users"),
 	  N_("Creates each test user's maildir root, owned by the user."),
 	  N_("7. Run migrate-users: check that a directory for each user "
 	     "is created."),
 	  N_("Step 12 removes the test migration."),
-	  BIT(6), RB_CHANGES, RB_PAGE_MIGRATE, step_migrate_users, NULL },
+	  BIT(6), RB_CHANGES, RB_PAGE_MIGRATE, step_migrate_users, NULL,
+	  BIT(5) | BIT(6) },
 	{ 8, "dovecot-test", N_("Dovecot on the alternate port"),
 	  N_("Writes our settings into Dovecot's configuration (mail "
 	     "location, the test listener), validates them with doveconf "
@@ -1249,12 +1265,14 @@ const struct rb_step_def rb_steps[RB_NSTEPS] = {
 	  N_("Undo puts Dovecot's configuration back byte for byte and "
 	     "reloads it."),
 	  BIT(7), RB_CHANGES | RB_CONFIRM, RB_PAGE_DIFF, step_dovecot_test,
-	  undo_dovecot_test },
+	  undo_dovecot_test,
+	  0 },
 	{ 9, "folders", N_("Test: migrate-folders"),
 	  N_("Converts every folder of the test users, exactly once."),
 	  N_("9. Run migrate-folders: populate all the necessary maildirs."),
 	  N_("Step 12 removes the test migration."),
-	  BIT(7), RB_CHANGES, RB_PAGE_MIGRATE, step_migrate_folders, NULL },
+	  BIT(7), RB_CHANGES, RB_PAGE_MIGRATE, step_migrate_folders, NULL,
+	  BIT(7) },
 	{ 10, "imap-test", N_("IMAP test"),
 	  N_("Logs in on the test port as a test user: INBOX and every "
 	     "folder listed, the counts and dates equal to the mboxes, a "
@@ -1263,42 +1281,49 @@ const struct rb_step_def rb_steps[RB_NSTEPS] = {
 	     "1043: folders can be created and deleted, mail is visible and "
 	     "sorts by date, mail can be moved, the inbox and all folders "
 	     "are seen. Do not proceed unless it passes."),
-	  NULL, BIT(8) | BIT(9), RB_GATE, RB_PAGE_IMAP, step_imap_test, NULL },
+	  NULL, BIT(8) | BIT(9), RB_GATE, RB_PAGE_IMAP, step_imap_test, NULL,
+	  BIT(8) | BIT(9) },
 	{ 11, "lists", N_("Full lists"),
 	  N_("Puts the full user and folder lists in place for the real "
 	     "migration."),
 	  N_("11. Prepare new folderlist and userlist files from the "
 	     "master files."),
-	  NULL, BIT(10), RB_CHANGES, RB_PAGE_FOLDERS, step_full_lists, NULL },
+	  NULL, BIT(10), RB_CHANGES, RB_PAGE_FOLDERS, step_full_lists, NULL,
+	  BIT(3) | BIT(4) },
 	{ 12, "clear-test", N_("Remove the test migration"),
 	  N_("Removes the test users' maildirs made in steps 7 and 9 (and "
 	     "only those)."),
 	  N_("12. Remove the test mail folders prepared in steps 7 and 9."),
 	  N_("Nothing to undo: run steps 7 and 9 again."),
 	  BIT(10) | BIT(11), RB_CHANGES | RB_CONFIRM, RB_PAGE_TEXT,
-	  step_clear_test, NULL },
+	  step_clear_test, NULL,
+	  BIT(7) | BIT(9) },
 	{ 13, "announce", N_("Announce the downtime"),
 	  N_("Migrates everything once while mail still flows, so that the "
 	     "final run converts only what changes, and writes the "
 	     "announcement with the estimated downtime."),
 	  N_("13. Declare mail as unavailable."),
-	  NULL, BIT(12), RB_CHANGES, RB_PAGE_MIGRATE, step_announce, NULL },
+	  NULL, BIT(12), RB_CHANGES, RB_PAGE_MIGRATE, step_announce, NULL,
+	  BIT(11) | BIT(12) },
 	{ 14, "stop-mail", N_("Stop delivery and UW-IMAP"),
 	  N_("Holds local delivery in Postfix's queue (nothing is refused) "
 	     "and stops and disables UW-IMAP."),
 	  N_("14. Stop incoming mail and prevent further use of imap."),
 	  N_("Undo re-enables and starts UW-IMAP and releases the queue."),
 	  BIT(13), RB_CHANGES | RB_CONFIRM, RB_PAGE_TEXT, step_stop_mail,
-	  undo_stop_mail },
+	  undo_stop_mail,
+	  0 },
 	{ 15, "final", N_("Final migration"),
 	  N_("Converts what changed since the pre-migration: new mail is "
 	     "appended, rewritten folders are converted again."),
 	  N_("15. Run migrate-users and migrate-folders again."),
-	  NULL, BIT(14), RB_CHANGES, RB_PAGE_MIGRATE, step_final, NULL },
+	  NULL, BIT(14), RB_CHANGES, RB_PAGE_MIGRATE, step_final, NULL,
+	  BIT(13) | BIT(14) },
 	{ 16, "imap-test-2", N_("IMAP test again"),
 	  N_("The IMAP test of step 10 on the full migration."),
 	  N_("16. Check a test user on the alternate port like step 10."),
-	  NULL, BIT(15), RB_GATE, RB_PAGE_IMAP, step_imap_test, NULL },
+	  NULL, BIT(15), RB_GATE, RB_PAGE_IMAP, step_imap_test, NULL,
+	  BIT(8) | BIT(15) },
 	{ 17, "dovecot-normal", N_("Dovecot to the normal port"),
 	  N_("Moves Dovecot from the test port to the normal IMAP ports "
 	     "and reloads it."),
@@ -1306,11 +1331,13 @@ const struct rb_step_def rb_steps[RB_NSTEPS] = {
 	     "and re-start dovecot."),
 	  N_("Undo moves Dovecot back to the test port."),
 	  BIT(16), RB_CHANGES | RB_CONFIRM, RB_PAGE_DIFF,
-	  step_dovecot_normal, undo_dovecot_normal },
+	  step_dovecot_normal, undo_dovecot_normal,
+	  BIT(8) | BIT(14) },
 	{ 18, "imap-normal", N_("IMAP on the normal port"),
 	  N_("The IMAP test on the normal port."),
 	  N_("18. Check that mail can be read on the normal imap port."),
-	  NULL, BIT(17), RB_GATE, RB_PAGE_IMAP, step_imap_normal, NULL },
+	  NULL, BIT(17), RB_GATE, RB_PAGE_IMAP, step_imap_normal, NULL,
+	  BIT(17) },
 	{ 19, "postconf", N_("Delivery into the maildirs"),
 	  N_("Points Postfix's local delivery at the maildirs with "
 	     "postconf, checked by postfix check."),
@@ -1319,22 +1346,26 @@ const struct rb_step_def rb_steps[RB_NSTEPS] = {
 	  N_("Undo first appends the mail that reached the maildirs since "
 	     "to the mboxes, then puts main.cf back byte for byte."),
 	  BIT(18), RB_CHANGES | RB_CONFIRM, RB_PAGE_DIFF, step_postconf,
-	  undo_postconf },
+	  undo_postconf,
+	  BIT(15) | BIT(17) },
 	{ 20, "restart-mail", N_("Restart delivery"),
 	  N_("Releases the hold: the queued mail is delivered into the "
 	     "maildirs."),
 	  N_("20. Re-start mail."),
 	  N_("Undo holds delivery again."),
 	  BIT(19), RB_CHANGES, RB_PAGE_TEXT, step_restart_mail,
-	  undo_restart_mail },
+	  undo_restart_mail,
+	  BIT(14) | BIT(19) },
 	{ 21, "double-check", N_("Check and double check"),
 	  N_("Sends a test message through the MTA and sees it arrive in "
 	     "the test user's maildir and over IMAP."),
 	  N_("21. Check and double check."),
-	  NULL, BIT(20), RB_GATE, RB_PAGE_IMAP, step_double_check, NULL },
+	  NULL, BIT(20), RB_GATE, RB_PAGE_IMAP, step_double_check, NULL,
+	  BIT(19) | BIT(20) },
 	{ 22, "report", N_("Final report"),
 	  N_("Writes the report of the whole migration: steps, users, "
 	     "folders, messages, renames, backups and the undo commands."),
 	  N_("22. Go home."),
-	  NULL, BIT(21), 0, RB_PAGE_REPORT, step_report, NULL },
+	  NULL, BIT(21), 0, RB_PAGE_REPORT, step_report, NULL,
+	  BIT(21) },
 };

@@ -971,9 +971,67 @@ int rb_skip_step(struct runbook *rb, int step, const char *reason,
 	return 0;
 }
 
-int rb_undo_step(struct runbook *rb, int step, struct m2d_error *err)
+size_t rb_undo_chain(const struct runbook *rb, int step, int *list,
+		     size_t max)
 {
-	int r;
+	uint32_t reach;
+	size_t n = 0;
+
+	if (!step_ok(step))
+		return 0;
+	/* the steps that rely on STEP, then on those: the table is in
+	   order, a step relies only on earlier ones */
+	reach = UINT32_C(1) << step;
+	for (int s = step + 1; s < RB_NSTEPS; s++)
+		if (rb_steps[s].relies & reach)
+			reach |= UINT32_C(1) << s;
+	for (int s = RB_NSTEPS - 1; s > step; s--) {
+		if (!(reach & (UINT32_C(1) << s)) ||
+		    rb->steps[s].status != RB_DONE)
+			continue;
+		if (n < max)
+			list[n] = s;
+		n++;
+	}
+	return n;
+}
+
+/* Undoes STEP alone (the chain is the caller's), or, RESET, marks it
+ * pending when it has nothing to undo. */
+static int undo_one(struct runbook *rb, int step, bool reset,
+		    struct m2d_error *err)
+{
+	int r = 0;
+
+	if (rb_steps[step].undo_fn != NULL) {
+		rb->running = step;
+		r = rb_steps[step].undo_fn(rb, err);
+		rb->running = -1;
+		if (r < 0) {
+			rb_log(rb, _("undo of step %d failed"), step);
+			return -1;
+		}
+		rb_result(rb, step, _("undone"));
+	} else if (reset) {
+		rb_result(rb, step, _("to run again: a step it relies on was "
+				      "undone"));
+	} else {
+		return 0;
+	}
+	rb->steps[step].status = RB_PENDING;
+	rb->steps[step].confirmed = false;
+	rb_log(rb, _("step %d (%s) undone"), step, _(rb_steps[step].title));
+	if (rb_save(rb, err) < 0)
+		return -1;
+	step_event(rb, step);
+	return 1;
+}
+
+static int undo(struct runbook *rb, int step, bool chain,
+		struct m2d_error *err)
+{
+	int list[RB_NSTEPS];
+	size_t n;
 
 	m2d_error_clear(err);
 	if (!step_ok(step))
@@ -981,18 +1039,42 @@ int rb_undo_step(struct runbook *rb, int step, struct m2d_error *err)
 				     _("there is no step %d"), step);
 	if (rb_steps[step].undo_fn == NULL)
 		return 0;
-	rb->running = step;
-	r = rb_steps[step].undo_fn(rb, err);
-	rb->running = -1;
-	if (r < 0)
-		return -1;
-	rb->steps[step].status = RB_PENDING;
-	rb->steps[step].confirmed = false;
-	rb_result(rb, step, _("undone"));
-	if (rb_save(rb, err) < 0)
-		return -1;
-	step_event(rb, step);
-	return r;
+	n = rb_undo_chain(rb, step, list, RB_NSTEPS);
+	if (n > 0 && !chain) {
+		char names[1024];
+		size_t len = 0;
+
+		names[0] = '\0';
+		for (size_t i = 0; i < n && len < sizeof(names); i++)
+			len += (size_t)snprintf(names + len,
+						sizeof(names) - len, "%s%d (%s)",
+						i > 0 ? ", " : "", list[i],
+						_(rb_steps[list[i]].title));
+		return m2d_error_set(err, M2D_ERR_USAGE, NULL,
+				     ngettext("step %d cannot be undone while "
+					      "step %s, which relies on it, "
+					      "is done: undo it first, or "
+					      "undo both",
+					      "step %d cannot be undone while "
+					      "steps %s, which rely on it, "
+					      "are done: undo them first, "
+					      "newest first, or undo them all",
+					      n), step, names);
+	}
+	for (size_t i = 0; i < n; i++)
+		if (undo_one(rb, list[i], true, err) < 0)
+			return -1;
+	return undo_one(rb, step, false, err);
+}
+
+int rb_undo_step(struct runbook *rb, int step, struct m2d_error *err)
+{
+	return undo(rb, step, false, err);
+}
+
+int rb_undo_with_chain(struct runbook *rb, int step, struct m2d_error *err)
+{
+	return undo(rb, step, true, err);
 }
 
 int rb_batch_run(struct runbook *rb, const struct rb_batch *batch,

@@ -483,18 +483,33 @@ static bool need_password(struct app *a)
 		getenv("MBOX2DOVECOT_IMAP_PASSWORD") == NULL;
 }
 
-/* Opens the runbook again (a password given, the settings edited). */
+/* Opens the runbook again (the settings edited).  The one open now is
+ * closed only once the new one is open: settings that do not parse leave
+ * it as it was, and the admin sees why (the file and the line). */
 static int reopen(struct app *a)
 {
+	struct runbook *rb = NULL;
 	struct m2d_error err;
+	char buf[M2D_ERROR_PATH_MAX + M2D_ERROR_MSG_MAX + 64];
+	char *text;
 
-	rb_close(&a->rb);
 	a->ro.imap_password = a->password != NULL ? a->password :
 		a->opts.rb.imap_password;
-	if (rb_open(&a->ro, &a->rb, &err) < 0) {
-		error_message(a, &err);
+	if (rb_open(&a->ro, &rb, &err) < 0) {
+		m2d_error_str(&err, buf, sizeof(buf));
+		set_message(a, WZ_C_FAIL, _("Settings not read: %s"), buf);
+		text = wz_strdupf(_("The settings were not read again:\n\n"
+				    "  %s\n\nThe wizard goes on with the "
+				    "settings it read before.  e edits the "
+				    "file again."), buf);
+		if (text != NULL)
+			show_text(a, _("Settings"), text);
+		free(text);
+		a->dirty = true;
 		return -1;
 	}
+	rb_close(&a->rb);
+	a->rb = rb;
 	a->dirty = true;
 	return 0;
 }
@@ -665,24 +680,68 @@ static void undo_step(struct app *a)
 {
 	const struct rb_step_def *d = &rb_steps[a->cur];
 	struct m2d_error err;
-	char *text;
+	int list[RB_NSTEPS], r;
+	size_t n;
+	char *text = NULL;
 	bool yes;
-	int r;
 
 	if (d->undo_fn == NULL) {
 		set_message(a, WZ_C_WARN, "%s",
 			    _("This step has nothing to undo."));
 		return;
 	}
-	text = wz_strdupf("%s\n\n%s", d->undo != NULL ? _(d->undo) : "",
-			  _("Undo this step?"));
+	/* the steps that rely on this one are undone first, newest first,
+	   after one Yes to the whole list */
+	n = rb_undo_chain(a->rb, a->cur, list, RB_NSTEPS);
+	if (n > 0) {
+		char *chain = wz_strdupf("%s", "");
+
+		for (size_t i = 0; i < n && chain != NULL; i++) {
+			const struct rb_step_def *c = &rb_steps[list[i]];
+			char *more = wz_strdupf("%s  %d %s: %s\n", chain,
+						c->number, _(c->title),
+						c->undo_fn != NULL ?
+						_(c->undo) :
+						_("marked to run again"));
+
+			free(chain);
+			chain = more;
+		}
+		if (chain != NULL)
+			text = wz_strdupf("%s\n\n%s\n%s\n%s\n\n%s",
+					  ngettext("This later step relies on "
+						   "this one and is done; it "
+						   "is undone first:",
+						   "These later steps rely on "
+						   "this one and are done; "
+						   "they are undone first, "
+						   "newest first:", n),
+					  chain, _("Then this step:"),
+					  d->undo != NULL ? _(d->undo) : "",
+					  ngettext("Undo both?",
+						   "Undo all of them?", n));
+		free(chain);
+	} else {
+		text = wz_strdupf("%s\n\n%s", d->undo != NULL ?
+				  _(d->undo) : "", _("Undo this step?"));
+	}
 	yes = text != NULL && ask_yes(a, _("Undo"), text, true, false);
 	free(text);
-	if (!yes)
+	if (!yes) {
+		set_message(a, WZ_C_NORMAL, "%s",
+			    _("Nothing undone: the answer was No."));
 		return;
-	r = rb_undo_step(a->rb, a->cur, &err);
+	}
+	r = n > 0 ? rb_undo_with_chain(a->rb, a->cur, &err) :
+		rb_undo_step(a->rb, a->cur, &err);
 	if (r < 0)
 		error_message(a, &err);
+	else if (r > 0 && n > 0)
+		set_message(a, WZ_C_OK,
+			    ngettext("Step %d undone, and the %zu step that "
+				     "relied on it.",
+				     "Step %d undone, and the %zu steps that "
+				     "relied on it.", n), a->cur, n);
 	else
 		set_message(a, WZ_C_OK, r > 0 ? _("Step %d undone.") :
 			    _("Step %d: nothing to undo."), a->cur);

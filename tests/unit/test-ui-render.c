@@ -311,7 +311,10 @@ static struct plan_folder folders[] = {
 	{ .user = 2, .listed = "chris/INBOX", .name = "INBOX",
 	  .size = 99000000 },
 };
-static struct plan plan = { users, 3, folders, N_ELEMENTS(folders) };
+static struct plan plan = {
+	.users = users, .nusers = 3,
+	.folders = folders, .nfolders = N_ELEMENTS(folders),
+};
 
 static void page_users(void)
 {
