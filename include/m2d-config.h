@@ -18,6 +18,9 @@
  *   jobs           = 0                     # 0: number of cores
  *   mboxrd         = false
  *   source_tz      = ""                    # From_ dates without a zone
+ *   mbox_locks     = "dotlock fcntl flock" # the locks the MTA and UW use
+ *   mbox_lock_wait = 20                    # seconds a held lock is waited
+ *   mbox_lock_stale = 500                  # a dotlock this old is stale
  *
  * homes_dir and source_tz are NULL when unset (or set to "").
  * folder_roots: "~" (the home), "~/DIR", or an absolute path containing
@@ -26,6 +29,10 @@
  * one under the root listed first keeps it (see plan.h).
  * target_layout: relative, with %u (the name), %Nu (its first N
  * characters) and %% only; no empty, "." or ".." levels.
+ * mbox_locks: the locks an mbox is read under, as Postfix's
+ * mailbox_delivery_lock ("fcntl, dotlock" on Linux) plus UW's flock
+ * (dotlock.h); m2d_config_load() makes them the process's
+ * (mbox_locks_configure()).
  * owner: "passwd" (the user's passwd entry; for a user not in passwd the
  * owner of the inbox, else of the home), "inbox" (the owner of the
  * inbox file, else as "passwd"), a user name, or "UID:GID".
@@ -106,6 +113,8 @@ struct m2d_config {
 	int jobs;
 	bool mboxrd;
 	char *source_tz;
+	unsigned int mbox_locks;	/* MBOX_LOCK_* (dotlock.h) */
+	int mbox_lock_wait, mbox_lock_stale;	/* seconds */
 
 	/* the system (see above); NULL = default */
 	char *dovecot_config;

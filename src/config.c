@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "m2d-config.h"
+#include "dotlock.h"
 #include "i18n.h"
 
 #define UID_LIMIT 4294967294L	/* (uid_t)-2: -1 means "no uid" */
@@ -129,6 +130,16 @@ static const char *owner_problem(const char *owner)
 	return NULL;
 }
 
+static const char *locks_problem(const char *locks)
+{
+	unsigned int bits;
+
+	if (mbox_locks_parse(locks, &bits) < 0)
+		return _("mbox_locks must name one or more of dotlock, fcntl "
+			 "and flock (as Postfix's mailbox_delivery_lock)");
+	return NULL;
+}
+
 /* ------------------------------------------------------------------ */
 /* libconfuse                                                         */
 
@@ -205,6 +216,24 @@ static int valid_uid(cfg_t *cfg, cfg_opt_t *opt)
 	if (v < 0 || v > UID_LIMIT) {
 		cfg_error(cfg, _("%s: %ld is not a UID (0..%ld)"),
 			  cfg_opt_name(opt), v, UID_LIMIT);
+		return -1;
+	}
+	return 0;
+}
+
+static int valid_locks(cfg_t *cfg, cfg_opt_t *opt)
+{
+	return validate_str(cfg, opt, locks_problem);
+}
+
+static int valid_lock_secs(cfg_t *cfg, cfg_opt_t *opt)
+{
+	long v = cfg_opt_getnint(opt, 0);
+	long min = strcmp(cfg_opt_name(opt), "mbox_lock_wait") == 0 ? 0 : 1;
+
+	if (v < min || v > 86400) {
+		cfg_error(cfg, _("%s: %ld is out of range (%ld..86400 "
+				 "seconds)"), cfg_opt_name(opt), v, min);
 		return -1;
 	}
 	return 0;
@@ -336,6 +365,9 @@ static void set_defaults(struct m2d_config *cfg)
 	m2d_config_set(&cfg->owner, "passwd");
 	cfg->jobs = 0;
 	cfg->mboxrd = false;
+	cfg->mbox_locks = MBOX_LOCKS_DEFAULT;
+	cfg->mbox_lock_wait = MBOX_LOCK_WAIT_DEFAULT;
+	cfg->mbox_lock_stale = MBOX_LOCK_STALE_DEFAULT;
 	m2d_config_set(&cfg->dovecot_config, "/etc/dovecot/dovecot.conf");
 	m2d_config_set(&cfg->test_address, "127.0.0.1");
 	cfg->test_port = 1043;
@@ -592,6 +624,9 @@ static int load_file(struct m2d_config *cfg, const char *path,
 		CFG_INT("jobs", 0, CFGF_NONE),
 		CFG_BOOL("mboxrd", cfg_false, CFGF_NONE),
 		CFG_STR("source_tz", "", CFGF_NONE),
+		CFG_STR("mbox_locks", "dotlock fcntl flock", CFGF_NONE),
+		CFG_INT("mbox_lock_wait", MBOX_LOCK_WAIT_DEFAULT, CFGF_NONE),
+		CFG_INT("mbox_lock_stale", MBOX_LOCK_STALE_DEFAULT, CFGF_NONE),
 		CFG_INT("test_port", 1043, CFGF_NONE),
 		CFG_INT("imap_port", 143, CFGF_NONE),
 		CFG_INT("imaps_port", 993, CFGF_NONE),
@@ -640,6 +675,9 @@ static int load_file(struct m2d_config *cfg, const char *path,
 	cfg_set_validate_func(c, "uid_min", valid_uid);
 	cfg_set_validate_func(c, "uid_max", valid_uid);
 	cfg_set_validate_func(c, "jobs", valid_jobs);
+	cfg_set_validate_func(c, "mbox_locks", valid_locks);
+	cfg_set_validate_func(c, "mbox_lock_wait", valid_lock_secs);
+	cfg_set_validate_func(c, "mbox_lock_stale", valid_lock_secs);
 	cfg_set_validate_func(c, "test_port", valid_port);
 	cfg_set_validate_func(c, "imap_port", valid_port);
 	cfg_set_validate_func(c, "imaps_port", valid_port);
@@ -680,6 +718,11 @@ static int load_file(struct m2d_config *cfg, const char *path,
 	cfg->jobs = (int)cfg_getint(c, "jobs");
 	cfg->mboxrd = cfg_getbool(c, "mboxrd") == cfg_true;
 	set_optional(&cfg->source_tz, cfg_getstr(c, "source_tz"));
+	if (mbox_locks_parse(cfg_getstr(c, "mbox_locks"),
+			     &cfg->mbox_locks) < 0)
+		cfg->mbox_locks = MBOX_LOCKS_DEFAULT;	/* validated above */
+	cfg->mbox_lock_wait = (int)cfg_getint(c, "mbox_lock_wait");
+	cfg->mbox_lock_stale = (int)cfg_getint(c, "mbox_lock_stale");
 	load_system(cfg, c);
 	cfg_free(c);
 
@@ -712,6 +755,15 @@ int m2d_config_check(const struct m2d_config *cfg, const char *path,
 		problem = _("jobs must be 0 (number of cores) or more");
 	else if (cfg->nroots < 0 || cfg->nroots > M2D_MAX_ROOTS)
 		problem = _("too many folder roots");
+	else if (cfg->mbox_locks == 0 ||
+		 (cfg->mbox_locks & ~(unsigned int)MBOX_LOCKS_DEFAULT) != 0)
+		problem = _("mbox_locks must name one or more of dotlock, "
+			    "fcntl and flock (as Postfix's "
+			    "mailbox_delivery_lock)");
+	else if (cfg->mbox_lock_wait < 0 || cfg->mbox_lock_wait > 86400 ||
+		 cfg->mbox_lock_stale < 1 || cfg->mbox_lock_stale > 86400)
+		problem = _("mbox_lock_wait must be 0..86400 seconds and "
+			    "mbox_lock_stale 1..86400");
 	for (int i = 0; problem == NULL && i < cfg->nroots; i++)
 		problem = root_problem(cfg->folder_roots[i]);
 	if (problem != NULL)
@@ -722,13 +774,18 @@ int m2d_config_check(const struct m2d_config *cfg, const char *path,
 int m2d_config_load(struct m2d_config *cfg, const char *path,
 		    struct m2d_error *err)
 {
+	struct mbox_lock_settings locks;
+
 	set_defaults(cfg);
-	if (path == NULL)
-		return 0;
-	if (load_file(cfg, path, err) < 0) {
+	if (path != NULL && load_file(cfg, path, err) < 0) {
 		m2d_config_free(cfg);
 		return -1;
 	}
+	/* the locks every mbox of this process is read under */
+	locks.locks = cfg->mbox_locks;
+	locks.wait_secs = cfg->mbox_lock_wait;
+	locks.stale_secs = cfg->mbox_lock_stale;
+	mbox_locks_configure(&locks);
 	return 0;
 }
 

@@ -1,10 +1,12 @@
-/* dotlock.c - honour the locks UW-IMAP and Postfix use on an mbox */
+/* dotlock.c - honour the locks UW-IMAP and Postfix use on an mbox, and
+ * Dovecot's on a maildir's dovecot-uidlist */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -12,18 +14,75 @@
 #include "dotlock.h"
 #include "i18n.h"
 
-/* An empty lock this old was never going to be written by its maker. */
+/* An empty Dovecot lock this old was never going to be written by its
+ * maker (Dovecot writes its own whole). */
 #define EMPTY_LOCK_SECS 2
+/* How often a held lock is looked at again while we wait. */
+#define POLL_USECS (100 * 1000)
 
 struct dotlock {
 	int dirfd;
 	char *name;
 };
 
+static struct mbox_lock_settings lock_settings = {
+	MBOX_LOCKS_DEFAULT, MBOX_LOCK_WAIT_DEFAULT, MBOX_LOCK_STALE_DEFAULT
+};
+
+void mbox_locks_configure(const struct mbox_lock_settings *set)
+{
+	lock_settings = *set;
+	if (lock_settings.wait_secs < 0)
+		lock_settings.wait_secs = 0;
+	if (lock_settings.stale_secs <= 0)
+		lock_settings.stale_secs = MBOX_LOCK_STALE_DEFAULT;
+}
+
+const struct mbox_lock_settings *mbox_locks_get(void)
+{
+	return &lock_settings;
+}
+
+int mbox_locks_parse(const char *text, unsigned int *locks_r)
+{
+	static const struct {
+		const char *word;
+		unsigned int bit;
+	} words[] = {
+		{ "dotlock", MBOX_LOCK_DOTLOCK },
+		{ "fcntl", MBOX_LOCK_FCNTL },
+		{ "flock", MBOX_LOCK_FLOCK },
+	};
+	unsigned int locks = 0;
+	const char *p = text != NULL ? text : "";
+
+	while (*p != '\0') {
+		size_t n, i;
+
+		p += strspn(p, " \t,");
+		n = strcspn(p, " \t,");
+		if (n == 0)
+			break;
+		for (i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+			if (strlen(words[i].word) == n &&
+			    strncmp(words[i].word, p, n) == 0)
+				break;
+		}
+		if (i == sizeof(words) / sizeof(words[0]))
+			return -1;
+		locks |= words[i].bit;
+		p += n;
+	}
+	if (locks == 0)
+		return -1;
+	*locks_r = locks;
+	return 0;
+}
+
 /*
- * The lock names a process ID that no longer runs: "PID\n" (ours and
- * UW's) or Dovecot's "PID:HOST", whose PID is only ours to test when HOST
- * is this machine.
+ * The lock names a process ID that no longer runs: "PID\n" (ours) or
+ * Dovecot's "PID:HOST", whose PID is only ours to test when HOST is this
+ * machine.  Postfix's and UW's are empty: never "dead".
  */
 static bool holder_is_dead(int dirfd, const char *name)
 {
@@ -56,98 +115,155 @@ static bool holder_is_dead(int dirfd, const char *name)
 	return kill((pid_t)pid, 0) < 0 && errno == ESRCH;
 }
 
-/* The lock file FD in DIRFD just made (O_EXCL) gets CONTENT, and
- * *LOCK_R owns LOCKNAME from here. */
-static int lock_made(int fd, const char *content, int dirfd, char *lockname,
-		     const char *path, struct dotlock **lock_r,
-		     struct m2d_error *err)
+static struct dotlock *lock_new(int dirfd, char *lockname)
 {
-	if (write(fd, content, strlen(content)) < 0) {
-		/* the lock works without its content */
+	struct dotlock *lock = malloc(sizeof(*lock));
+
+	if (lock == NULL)
+		return NULL;
+	lock->dirfd = dup(dirfd);
+	if (lock->dirfd < 0) {
+		free(lock);
+		return NULL;
+	}
+	lock->name = lockname;
+	return lock;
+}
+
+/*
+ * Make LOCKNAME in DIRFD holding our PID, never seen empty: written under
+ * a temporary name of ours, then linked.  Returns 1 made, 0 someone
+ * else's exists (EEXIST), -1 with errno (a directory we may not write
+ * to: EACCES, EROFS, EPERM).
+ */
+static int lock_link(int dirfd, const char *lockname)
+{
+	char tmp[80], pid[32];
+	size_t len;
+	int fd, r, e;
+
+	snprintf(tmp, sizeof(tmp), DOTLOCK_MBOX_TEMP_PREFIX "%ld-%ld.lock",
+		 (long)getpid(), (long)gettid());
+	snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+	len = strlen(pid);
+	/* a leftover of a process with our PID and TID, or a user's file
+	 * planted under that name: either way not a lock */
+	unlinkat(dirfd, tmp, 0);
+	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+		    O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -1;
+	if (write(fd, pid, len) != (ssize_t)len) {
+		e = errno;
+		close(fd);
+		unlinkat(dirfd, tmp, 0);
+		errno = e != 0 ? e : EIO;
+		return -1;
 	}
 	close(fd);
-	*lock_r = malloc(sizeof(**lock_r));
-	if (*lock_r == NULL || ((*lock_r)->dirfd = dup(dirfd)) < 0) {
-		unlinkat(dirfd, lockname, 0);
-		free(lockname);
-		free(*lock_r);
-		*lock_r = NULL;
-		return m2d_error_sys(err, "dup", path);
-	}
-	(*lock_r)->name = lockname;
-	return 0;
+	r = linkat(dirfd, tmp, dirfd, lockname, 0);
+	e = errno;
+	unlinkat(dirfd, tmp, 0);
+	if (r == 0)
+		return 1;
+	if (e == EEXIST)
+		return 0;
+	errno = e;
+	return -1;
+}
+
+static int locked_error(struct m2d_error *err, const char *mbox,
+			const struct stat *st, long age)
+{
+	const struct mbox_lock_settings *set = mbox_locks_get();
+
+	return m2d_error_set(err, M2D_ERR_LOCKED, mbox,
+			     _("locked: %s.lock (%ld s old, owner uid %lu) "
+			       "was held for the %d s we wait; Postfix and "
+			       "UW-IMAP hold it while they write, and break "
+			       "it after %d s; try again later"), mbox, age,
+			     (unsigned long)st->st_uid, set->wait_secs,
+			     set->stale_secs);
 }
 
 int dotlock_take_at(int dirfd, const char *name, const char *mbox,
 		    bool create, bool read_only, struct dotlock **lock_r,
 		    struct m2d_error *err)
 {
-	struct stat st;
+	const struct mbox_lock_settings *set = mbox_locks_get();
+	time_t deadline = time(NULL) + set->wait_secs;
 	size_t len = strlen(name);
-	char *lockname = malloc(len + 6);
-	int fd;
+	char *lockname;
+	struct stat st;
 
+	(void)read_only;
 	*lock_r = NULL;
+	if ((set->locks & MBOX_LOCK_DOTLOCK) == 0)
+		return 0;
+	lockname = malloc(len + 6);
 	if (lockname == NULL) {
 		errno = ENOMEM;
 		return m2d_error_sys(err, "malloc", mbox);
 	}
 	memcpy(lockname, name, len);
 	memcpy(lockname + len, ".lock", 6);
-	if (fstatat(dirfd, lockname, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-	    holder_is_dead(dirfd, lockname)) {
-		/* left by a process that died (a kill -9 of ours): UW and
-		 * Postfix would break it after 5 minutes; it is safe now */
-		unlinkat(dirfd, lockname, 0);
-	}
-	/* an empty one just made: its maker writes its PID now, or never
-	 * (wait that long: a resumed run comes right after the kill) */
-	for (int i = 0; read_only && i < (EMPTY_LOCK_SECS + 1) * 10 &&
-	     fstatat(dirfd, lockname, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-	     st.st_size == 0 &&
-	     time(NULL) - st.st_mtime < EMPTY_LOCK_SECS; i++)
-		usleep(100 * 1000);
-	if (fstatat(dirfd, lockname, &st, AT_SYMLINK_NOFOLLOW) == 0) {
-		if (read_only && st.st_size == 0 &&
-		    time(NULL) - st.st_mtime >= EMPTY_LOCK_SECS) {
-			/* read without it, under the fcntl lock */
-			free(lockname);
-			return 0;
+	for (;;) {
+		time_t now = time(NULL);
+		long age;
+
+		if (fstatat(dirfd, lockname, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+			if (holder_is_dead(dirfd, lockname)) {
+				/* a kill -9 of ours: safe to break now */
+				unlinkat(dirfd, lockname, 0);
+				continue;
+			}
+			/* as Postfix and UW judge it: by its ctime */
+			age = (long)(now - st.st_ctime);
+			if (age >= set->stale_secs) {
+				if (!create)
+					break;	/* stale: read without */
+				/* stale: broken as Postfix and UW break it */
+				if (unlinkat(dirfd, lockname, 0) < 0 &&
+				    errno != ENOENT)
+					break;	/* not ours to break */
+				continue;
+			}
+			if (now >= deadline) {
+				locked_error(err, mbox, &st, age);
+				free(lockname);
+				return -1;
+			}
+			usleep(POLL_USECS);
+			continue;
 		}
-		if (time(NULL) - st.st_mtime < DOTLOCK_STALE_SECS) {
-			m2d_error_set(err, M2D_ERR_LOCKED, mbox,
-				      _("locked by another program (%s.lock "
-					"exists); try again later"), mbox);
+		if (errno != ENOENT) {
+			m2d_error_sys(err, "stat", mbox);
 			free(lockname);
 			return -1;
 		}
-		/* stale: not ours to remove; read without it */
-		free(lockname);
-		return 0;
+		if (!create)
+			break;
+		switch (lock_link(dirfd, lockname)) {
+		case 1:
+			*lock_r = lock_new(dirfd, lockname);
+			if (*lock_r == NULL) {
+				unlinkat(dirfd, lockname, 0);
+				free(lockname);
+				errno = ENOMEM;
+				return m2d_error_sys(err, "malloc", mbox);
+			}
+			return 0;
+		case 0:
+			continue;	/* someone else's, just made */
+		default:
+			/* a spool we may not write to: the wait is all we
+			 * can do (the kernel locks still hold writers) */
+			free(lockname);
+			return 0;
+		}
 	}
-	if (!create) {
-		free(lockname);
-		return 0;
-	}
-	fd = openat(dirfd, lockname, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
-		    O_CLOEXEC, 0600);
-	if (fd < 0) {
-		int e = errno;
-
-		free(lockname);
-		if (e == EEXIST)
-			return m2d_error_set(err, M2D_ERR_LOCKED, mbox,
-					     _("locked by another program; "
-					       "try again later"));
-		/* a spool we may not write to: the check is all we can do */
-		return 0;
-	}
-	{
-		char pid[32];
-
-		snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
-		return lock_made(fd, pid, dirfd, lockname, mbox, lock_r, err);
-	}
+	free(lockname);
+	return 0;
 }
 
 void dotlock_release(struct dotlock **lock)
@@ -161,22 +277,73 @@ void dotlock_release(struct dotlock **lock)
 	*lock = NULL;
 }
 
+/* 1 taken, 0 held by a writer, -1 with ERR. */
+static int try_kernel_locks(int fd, unsigned int locks, bool *fcntl_done,
+			    const char *path, struct m2d_error *err)
+{
+	if ((locks & MBOX_LOCK_FCNTL) != 0 && !*fcntl_done) {
+		struct flock fl;
+
+		memset(&fl, 0, sizeof(fl));
+		fl.l_type = F_RDLCK;
+		fl.l_whence = SEEK_SET;
+		if (fcntl(fd, F_SETLK, &fl) < 0) {
+			if (errno == EAGAIN || errno == EACCES)
+				return 0;
+			return m2d_error_sys(err, "fcntl", path);
+		}
+		*fcntl_done = true;
+	}
+	if ((locks & MBOX_LOCK_FLOCK) != 0 &&
+	    flock(fd, LOCK_SH | LOCK_NB) < 0) {
+		if (errno == EWOULDBLOCK || errno == EINTR)
+			return 0;
+		return m2d_error_sys(err, "flock", path);
+	}
+	return 1;
+}
+
 int mbox_fcntl_rdlock(int fd, const char *path, struct m2d_error *err)
 {
-	struct flock fl;
+	const struct mbox_lock_settings *set = mbox_locks_get();
+	time_t deadline = time(NULL) + set->wait_secs;
+	bool fcntl_done = false;
+	int r;
 
-	memset(&fl, 0, sizeof(fl));
-	fl.l_type = F_RDLCK;
-	fl.l_whence = SEEK_SET;
-	if (fcntl(fd, F_SETLK, &fl) < 0) {
-		if (errno == EAGAIN || errno == EACCES)
+	while ((r = try_kernel_locks(fd, set->locks, &fcntl_done, path,
+				     err)) == 0) {
+		if (time(NULL) >= deadline)
 			return m2d_error_set(err, M2D_ERR_LOCKED, path,
-					     _("being written right now "
-					       "(fcntl lock held); try again "
-					       "later"));
-		return m2d_error_sys(err, "fcntl", path);
+					     _("being written right now (a "
+					       "writer holds its %s lock) for "
+					       "the %d s we wait; try again "
+					       "later"), fcntl_done ?
+					     "flock" : "fcntl",
+					     set->wait_secs);
+		usleep(POLL_USECS);
 	}
-	return 0;
+	return r < 0 ? -1 : 0;
+}
+
+bool mbox_kernel_locked(int fd)
+{
+	unsigned int locks = mbox_locks_get()->locks;
+
+	if ((locks & MBOX_LOCK_FCNTL) != 0) {
+		struct flock fl;
+
+		memset(&fl, 0, sizeof(fl));
+		fl.l_type = F_RDLCK;	/* who would stop a reader */
+		fl.l_whence = SEEK_SET;
+		if (fcntl(fd, F_GETLK, &fl) == 0 && fl.l_type != F_UNLCK)
+			return true;
+	}
+	if ((locks & MBOX_LOCK_FLOCK) != 0) {
+		if (flock(fd, LOCK_SH | LOCK_NB) < 0)
+			return errno == EWOULDBLOCK;
+		flock(fd, LOCK_UN);
+	}
+	return false;
 }
 
 /* A lock file named TMPNAME in TMPFD holding CONTENT, the owner's. */
