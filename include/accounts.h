@@ -44,6 +44,38 @@ int acct_skel_undo(const char *work_dir, struct m2d_error *err);
 int acct_user_get(const struct acct_tools *tools, const char *user,
 		  char **home_r, char **shell_r, struct m2d_error *err);
 
+/* One passwd entry. */
+struct acct_pw {
+	char *name, *home, *shell;
+	long uid, gid;
+};
+
+/* The users the migration knows: ROOT/etc/passwd when TOOLS->root is set
+ * (a practice server's, as acct_user_get() reads it), else the system's
+ * (getpwent(): files, NIS or LDAP as nsswitch.conf says). */
+struct acct_passwd {
+	struct acct_pw *e;
+	size_t n, cap;
+	bool system;		/* the system's: a name not enumerated is
+				 * still looked up (getpwnam) */
+};
+
+/* Loads the entries (lines that are not NAME:PW:UID:GID:GECOS:HOME:SHELL
+ * with numeric UID/GID are ignored, as getpwent() ignores them).
+ * Returns 0, or -1 with ERR (ROOT/etc/passwd missing or unreadable). */
+int acct_passwd_load(const struct acct_tools *tools, struct acct_passwd *pw,
+		     struct m2d_error *err);
+
+/* The entry named NAME, or NULL (also when out of memory). */
+const struct acct_pw *acct_passwd_find(struct acct_passwd *pw,
+				       const char *name);
+
+/* The first entry with UID, or NULL. */
+const struct acct_pw *acct_passwd_by_uid(const struct acct_passwd *pw,
+					 long uid);
+
+void acct_passwd_free(struct acct_passwd *pw);
+
 /* "usermod [-P ROOT] -d HOME USER" (no -m: the mail is moved by the
  * migration, not by usermod), the previous home recorded first. */
 int acct_set_home(const struct acct_tools *tools, const char *user,

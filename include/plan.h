@@ -20,16 +20,41 @@
  *    and blank lines ignored, blanks around a name trimmed; an invalid
  *    name -- '/', ':', whitespace, control characters, "." / "..",
  *    a leading '-', '.' or '#' -- is an error with file:line), else
- *  - discovery: passwd entries (getpwent) with uid_min <= uid <= uid_max
- *    (nologin shells included: mail-only accounts), plus the names of the
- *    regular files in spool_dir (not "*.lock", not dot files); a spool
- *    name that is in passwd outside the UID range is a system account and
- *    left out; one that is not in passwd is a user.
+ *  - discovery: passwd entries with uid_min <= uid <= uid_max (nologin
+ *    shells included: mail-only accounts).  "passwd" is the system's
+ *    (getpwent), or ROOT/etc/passwd when accounts_root is set (a practice
+ *    server's, as the accounts steps read it).  Users come from passwd
+ *    or the administrator's list, never from file names alone: a
+ *    regular file in spool_dir (not "*.lock", not a dot file) whose name
+ *    is not such a user is a plan->strays entry with its reason (not in
+ *    passwd: anyone can create a file in a mode 1777 spool; a system
+ *    account outside the UID range; not a valid user name), never a
+ *    user.
  *  - A listed user that is neither in passwd nor has an inbox nor a home
  *    is an error (a typo in the list), with file:line for a userlist.
  *  - home: homes_dir/U when homes_dir is set, else pw_dir; NULL when
  *    neither (then only the inbox is planned).
  *  - uid/gid: see "owner" in m2d-config.h.
+ *
+ * Ownership (issue 15): a user's mail files must be the user's, as
+ * Postfix's local(8) requires of a mailbox it delivers to
+ * (strict_mailbox_ownership = yes: "destination ... is not owned by
+ * recipient") and as its safe_open() requires one hard link.  The owner
+ * they must have (src_uid) is the passwd UID; for a listed user not in
+ * passwd (practice trees only: UW-IMAP served passwd users), the UID of
+ * a fixed owner rule (USER, UID:GID), else the owner of the home, else
+ * none (not checked).
+ *  - The inbox (SPOOL/U) owned by another UID, root included (in a mode
+ *    1777 spool anyone can create SPOOL/victim), is PLAN_SKIP_OWNER with
+ *    both owners in its reason; one with more than one hard link is
+ *    PLAN_SKIP_LINKS.  A refused inbox gives no owner ("owner = inbox").
+ *  - A folder file in the home (or a root) owned by src_uid is taken; one
+ *    owned by root that the user can read by its mode (o+r, or g+r with
+ *    the user's group: an administrator's restore, which UW and Dovecot,
+ *    running as the user, read as well) is taken; any other owner is
+ *    PLAN_SKIP_OWNER: another user's file is not migrated into this
+ *    user's mail.  More than one hard link: PLAN_SKIP_LINKS (the
+ *    conversion refuses it too: a link to a file outside the home).
  *
  * Folders of each user, in this order (the order decides who keeps a
  * name two folders would share; the later one is PLAN_SKIP_NAME with
@@ -82,6 +107,9 @@ struct plan_user {
 	char *home;		/* home directory (homes_dir/U or passwd) */
 	char *target;		/* maildir root (m2d_config_target) */
 	int uid, gid;		/* owner of what is written */
+	long src_uid, src_gid;	/* owner the user's source files must
+				 * have; -1 unknown (see Ownership) */
+	bool in_passwd;
 	char **subscriptions;	/* from ~/.mailboxlist (IMAP names, with
 				 * the folder-root prefixes removed);
 				 * NULL when there is no such file */
@@ -98,6 +126,8 @@ enum plan_skip {
 	PLAN_SKIP_NAME,		/* its name needs a rename first */
 	PLAN_SKIP_MISSING,	/* listed but not there */
 	PLAN_SKIP_EXCLUDED,	/* excluded by the administrator */
+	PLAN_SKIP_OWNER,	/* owned by another user (ownership above) */
+	PLAN_SKIP_LINKS,	/* more than one hard link */
 };
 
 struct plan_folder {
@@ -120,11 +150,19 @@ struct plan_folder {
 				 * any other folder of the user (NAME) */
 };
 
+/* A file in the spool that is no user's inbox (see Users). */
+struct plan_stray {
+	char *source;		/* SPOOL/NAME */
+	char *reason;		/* translated */
+};
+
 struct plan {
 	struct plan_user *users;
 	size_t nusers;
 	struct plan_folder *folders;	/* taken and skipped ones */
 	size_t nfolders;
+	struct plan_stray *strays;	/* discovery only */
+	size_t nstrays;
 };
 
 /* Users: from LIST (NULL-terminated names) when given, else USERLIST
@@ -160,7 +198,12 @@ void plan_free(struct plan *plan);
 /* Write userlist-master (every user) and folderlist-master (taken
  * folders except the inboxes, which the userlist implies, as in the
  * runbook) into DIR, each by temp file + rename, mode 0600.  Building a
- * plan again from these two files gives the same taken folders. */
+ * plan again from these two files gives the same taken folders.  Names
+ * are data: each line is one name escaped with str_field_escape() (a
+ * newline, TAB, control byte or '\\' cannot start a line or forge an
+ * entry); the readers (userlist, folderlist) unescape, keep raw spaces
+ * (hand-edited lists), and refuse, with file:line, a line holding a
+ * control byte or an escape we do not write. */
 int plan_write_lists(const struct plan *plan, const char *dir,
 		     struct m2d_error *err);
 

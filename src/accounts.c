@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -223,6 +224,153 @@ int acct_user_get(const struct acct_tools *t, const char *user,
 	}
 	free(text);
 	return ret;
+}
+
+/* ---- the passwd the migration knows ---- */
+
+static int pw_add(struct acct_passwd *pw, const char *name, long uid,
+		  long gid, const char *home, const char *shell)
+{
+	struct acct_pw *e;
+
+	if (pw->n == pw->cap) {
+		size_t cap = pw->cap == 0 ? 64 : pw->cap * 2;
+
+		e = realloc(pw->e, cap * sizeof(*e));
+		if (e == NULL)
+			return -1;
+		pw->e = e;
+		pw->cap = cap;
+	}
+	e = &pw->e[pw->n];
+	e->name = strdup(name);
+	e->home = strdup(home != NULL ? home : "");
+	e->shell = strdup(shell != NULL ? shell : "");
+	e->uid = uid;
+	e->gid = gid;
+	if (e->name == NULL || e->home == NULL || e->shell == NULL) {
+		free(e->name);
+		free(e->home);
+		free(e->shell);
+		return -1;
+	}
+	pw->n++;
+	return 0;
+}
+
+static bool parse_id(const char *s, long *v)
+{
+	char *end;
+
+	if (*s < '0' || *s > '9')
+		return false;
+	errno = 0;
+	*v = strtol(s, &end, 10);
+	return *end == '\0' && errno == 0 && *v >= 0 && *v <= 4294967294L;
+}
+
+int acct_passwd_load(const struct acct_tools *t, struct acct_passwd *pw,
+		     struct m2d_error *err)
+{
+	char path[PATH_MAX], *text, *p;
+	int r;
+
+	memset(pw, 0, sizeof(*pw));
+	if (root_of(t)[0] == '\0') {
+		struct passwd *e;
+
+		pw->system = true;
+		setpwent();
+		while ((e = getpwent()) != NULL) {
+			if (pw_add(pw, e->pw_name, (long)e->pw_uid,
+				   (long)e->pw_gid, e->pw_dir,
+				   e->pw_shell) < 0) {
+				endpwent();
+				acct_passwd_free(pw);
+				return m2d_error_sys(err, "malloc", NULL);
+			}
+		}
+		endpwent();
+		return 0;
+	}
+	below_root(path, sizeof(path), root_of(t), "/etc/passwd");
+	r = sf_read_text(path, &text, NULL, err);
+	if (r <= 0) {
+		if (r == 0)
+			m2d_error_set(err, M2D_ERR_USAGE, path, _("missing"));
+		return -1;
+	}
+	for (p = text; *p != '\0';) {
+		size_t n = strcspn(p, "\n");
+		char *line = strndup(p, n), *field[7], *f;
+		long uid, gid;
+		int k = 0;
+
+		if (line == NULL) {
+			free(text);
+			acct_passwd_free(pw);
+			return m2d_error_sys(err, "malloc", NULL);
+		}
+		for (f = line; k < 7; k++) {
+			field[k] = f;
+			f = strchr(f, ':');
+			if (f == NULL) {
+				k++;
+				break;
+			}
+			*f++ = '\0';
+		}
+		if (k == 7 && field[0][0] != '\0' && field[0][0] != '#' &&
+		    parse_id(field[2], &uid) && parse_id(field[3], &gid) &&
+		    pw_add(pw, field[0], uid, gid, field[5], field[6]) < 0) {
+			free(line);
+			free(text);
+			acct_passwd_free(pw);
+			return m2d_error_sys(err, "malloc", NULL);
+		}
+		free(line);
+		p += n + (p[n] == '\n' ? 1 : 0);
+	}
+	free(text);
+	return 0;
+}
+
+const struct acct_pw *acct_passwd_find(struct acct_passwd *pw,
+				       const char *name)
+{
+	struct passwd *e;
+
+	for (size_t i = 0; i < pw->n; i++) {
+		if (strcmp(pw->e[i].name, name) == 0)
+			return &pw->e[i];
+	}
+	/* LDAP and NIS may not enumerate every user */
+	if (!pw->system || (e = getpwnam(name)) == NULL ||
+	    pw_add(pw, e->pw_name, (long)e->pw_uid, (long)e->pw_gid,
+		   e->pw_dir, e->pw_shell) < 0)
+		return NULL;
+	return &pw->e[pw->n - 1];
+}
+
+const struct acct_pw *acct_passwd_by_uid(const struct acct_passwd *pw,
+					 long uid)
+{
+	for (size_t i = 0; i < pw->n; i++) {
+		if (pw->e[i].uid == uid)
+			return &pw->e[i];
+	}
+	return NULL;
+}
+
+void acct_passwd_free(struct acct_passwd *pw)
+{
+	for (size_t i = 0; i < pw->n; i++) {
+		free(pw->e[i].name);
+		free(pw->e[i].home);
+		free(pw->e[i].shell);
+	}
+	free(pw->e);
+	memset(pw, 0, sizeof(*pw));
 }
 
 static char **usermod_argv(const struct acct_tools *t, const char *opt,

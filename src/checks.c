@@ -208,6 +208,10 @@ static const char *skip_kind(enum plan_skip skip)
 		return "missing";
 	case PLAN_SKIP_EXCLUDED:
 		return "excluded";
+	case PLAN_SKIP_OWNER:
+		return "owner";
+	case PLAN_SKIP_LINKS:
+		return "hard_links";
 	}
 	return "other";
 }
@@ -309,10 +313,10 @@ void checks_eval_folders(const struct plan *plan, struct checks_report *rep)
 
 bool checks_mbox_locked(const char *path)
 {
+	const struct mbox_lock_settings *set = mbox_locks_get();
 	size_t len = strlen(path);
 	char *lock = malloc(len + 6);
 	struct stat st;
-	struct flock fl;
 	bool locked = false;
 	int fd;
 
@@ -320,8 +324,9 @@ bool checks_mbox_locked(const char *path)
 		return false;
 	memcpy(lock, path, len);
 	memcpy(lock + len, ".lock", 6);
-	if (lstat(lock, &st) == 0 &&
-	    time(NULL) - st.st_mtime < DOTLOCK_STALE_SECS)
+	/* fresh as Postfix and UW judge it: by its ctime; empty or not */
+	if ((set->locks & MBOX_LOCK_DOTLOCK) != 0 && lstat(lock, &st) == 0 &&
+	    time(NULL) - st.st_ctime < set->stale_secs)
 		locked = true;
 	free(lock);
 	if (locked)
@@ -329,11 +334,7 @@ bool checks_mbox_locked(const char *path)
 	fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
 		return false;
-	memset(&fl, 0, sizeof(fl));
-	fl.l_type = F_RDLCK;	/* who would stop a reader: a writer */
-	fl.l_whence = SEEK_SET;
-	if (fcntl(fd, F_GETLK, &fl) == 0 && fl.l_type != F_UNLCK)
-		locked = true;
+	locked = mbox_kernel_locked(fd);
 	close(fd);
 	return locked;
 }
@@ -378,6 +379,8 @@ void checks_eval_sources(const struct plan *plan,
 	static const enum plan_skip s_mbx[] = { PLAN_SKIP_MBX, PLAN_TAKEN };
 	static const enum plan_skip s_sym[] = { PLAN_SKIP_SYMLINK,
 						PLAN_TAKEN };
+	static const enum plan_skip s_owner[] = { PLAN_SKIP_OWNER,
+						  PLAN_SKIP_LINKS, PLAN_TAKEN };
 	struct check_item *item;
 	unsigned long long n;
 	size_t i, u;
@@ -443,6 +446,45 @@ void checks_eval_sources(const struct plan *plan,
 			    "again"));
 	} else if (item != NULL) {
 		DETAIL(item, _("every file could be read"));
+	}
+
+	/* issue 15: mail files that are not the user's, spool files that
+	 * are no user's */
+	item = list_skips(rep, plan, "not_owned",
+			  _("Mail files that are not the user's"), s_owner,
+			  &n);
+	if (item != NULL) {
+		unsigned long long refused = n;
+
+		for (i = 0; i < plan->nstrays; i++) {
+			check_item_entry(item, plan->strays[i].source,
+					 "no_user", plan->strays[i].reason,
+					 NULL);
+			n++;
+		}
+		check_result_figure(&item->res, "count", (long long)n);
+		if (refused > 0) {
+			item->res.status = CHECK_FAIL;
+			DETAIL(item, _("%llu mail files belong to another user "
+				       "or have other hard links and will not "
+				       "be migrated (first: %s)"), refused,
+			       item->entries[0].subject);
+			FIX(item, _("find out whose mail it is: chown it to "
+				    "its user (one link) if it is theirs, "
+				    "else remove it; Postfix does not deliver "
+				    "to such a mailbox either"));
+		} else if (n > 0) {
+			item->res.status = CHECK_WARN;
+			DETAIL(item, _("%llu files in the spool belong to no "
+				       "user in passwd and will not be "
+				       "migrated (first: %s)"), n,
+			       item->entries[0].subject);
+			FIX(item, _("add the user to passwd, or name it in "
+				    "--users/--userlist, if it is one; else "
+				    "remove the file"));
+		} else {
+			DETAIL(item, _("every mail file belongs to its user"));
+		}
 	}
 
 	item = list_skips(rep, plan, "skipped", _("Files that are no folder"),

@@ -11,7 +11,9 @@
 #include <unistd.h>
 
 #include "plan.h"
+#include "accounts.h"
 #include "from-line.h"
+#include "str-escape.h"
 #include "safe-file.h"
 #include "i18n.h"
 
@@ -155,6 +157,10 @@ const char *plan_skip_str(enum plan_skip skip)
 		return _("listed but not there");
 	case PLAN_SKIP_EXCLUDED:
 		return _("excluded by the administrator");
+	case PLAN_SKIP_OWNER:
+		return _("not the user's file: not migrated");
+	case PLAN_SKIP_LINKS:
+		return _("has other hard links: not migrated");
 	}
 	return _("unknown");
 }
@@ -198,7 +204,8 @@ struct ucx {
 	size_t n, cap;
 	const struct plan_rename *renames;
 	size_t nrenames;
-	struct plan_user *pu;	/* for the subscriptions */
+	struct plan_user *pu;	/* subscriptions, ownership */
+	struct acct_passwd *pw;	/* names of owners */
 	struct m2d_error *err;
 };
 
@@ -316,6 +323,57 @@ static int cand_skip(struct ucx *u, struct cand *c, enum plan_skip skip,
 }
 
 /*
+ * Is a file with ST the user's to migrate (plan.h, Ownership)?  The inbox
+ * must be owned by src_uid; a folder file may also be root's when the
+ * user can read it by its mode.
+ */
+static bool owner_ok(const struct ucx *u, const struct stat *st, bool inbox)
+{
+	long want = u->pu != NULL ? u->pu->src_uid : -1;
+
+	if (want < 0 || (long)st->st_uid == want)
+		return true;
+	if (inbox || st->st_uid != 0)
+		return false;
+	if ((st->st_mode & S_IROTH) != 0)
+		return true;
+	return (st->st_mode & S_IRGRP) != 0 && u->pu->src_gid >= 0 &&
+		(long)st->st_gid == u->pu->src_gid;
+}
+
+/* "uid 1001 (mallory)" */
+static void uid_text(const struct ucx *u, long uid, char *buf, size_t size)
+{
+	const struct acct_pw *e = u->pw != NULL ?
+		acct_passwd_by_uid(u->pw, uid) : NULL;
+
+	if (e != NULL)
+		snprintf(buf, size, "uid %ld (%s)", uid, e->name);
+	else
+		snprintf(buf, size, "uid %ld", uid);
+}
+
+static void owner_detail(const struct ucx *u, const struct stat *st,
+			 bool inbox, char *buf, size_t size)
+{
+	char has[300], want[300];
+
+	uid_text(u, (long)st->st_uid, has, sizeof(has));
+	uid_text(u, u->pu->src_uid, want, sizeof(want));
+	if (inbox)
+		snprintf(buf, size, _("owned by %s, not by %s, %s: anyone "
+				      "can create a file in a mode 1777 spool; "
+				      "Postfix does not deliver to it either "
+				      "(strict_mailbox_ownership)"), has,
+			 u->user, want);
+	else
+		snprintf(buf, size, _("owned by %s, not by %s, %s: another "
+				      "user's file is not migrated into this "
+				      "user's mail (chown it if it is "
+				      "theirs)"), has, u->user, want);
+}
+
+/*
  * Classify entry NAME below DIRFD (ST: its lstat) as a folder or a skip.
  * A regular file is opened with O_NOFOLLOW|O_NONBLOCK and checked to be
  * the file ST describes; nothing else is ever opened.
@@ -323,7 +381,7 @@ static int cand_skip(struct ucx *u, struct cand *c, enum plan_skip skip,
 static int classify(struct ucx *u, struct cand *c, int dirfd,
 		    const char *name, const struct stat *st)
 {
-	char buf[HEAD_MAX], detail[256 + 64];
+	char buf[HEAD_MAX], detail[1024];
 	struct stat fst;
 	ssize_t n;
 	int fd;
@@ -360,6 +418,21 @@ static int classify(struct ucx *u, struct cand *c, int dirfd,
 				 _("it changed while it was examined"));
 	}
 	c->f.size = (long long)fst.st_size;
+	/* whose it is, before a byte of it is read */
+	if (fst.st_nlink > 1) {
+		close(fd);
+		snprintf(detail, sizeof(detail),
+			 _("%lu hard links: one may be another user's file or "
+			   "one outside the home (Postfix refuses such a "
+			   "mailbox too)"), (unsigned long)fst.st_nlink);
+		return cand_skip(u, c, PLAN_SKIP_LINKS, detail);
+	}
+	if (!owner_ok(u, &fst, c->cls == CLASS_INBOX)) {
+		close(fd);
+		owner_detail(u, &fst, c->cls == CLASS_INBOX, detail,
+			     sizeof(detail));
+		return cand_skip(u, c, PLAN_SKIP_OWNER, detail);
+	}
 	n = read_head(fd, buf, sizeof(buf));
 	if (n < 0) {
 		int e = errno;
@@ -1060,6 +1133,46 @@ static int next_line(FILE *f, char **buf, size_t *cap, unsigned long *lineno,
 	return ferror(f) ? -1 : 0;
 }
 
+/*
+ * In place: the name a line of our lists holds (str_field_escape(), see
+ * plan.h); raw spaces are kept for hand-edited lists.  Returns 0, or -1
+ * for a raw control byte or an escape we do not write.
+ */
+static int unescape_line(char *s)
+{
+	char *out = s, *seg = s;
+
+	for (;;) {
+		char *sp = strchr(seg, ' ');
+		size_t n;
+
+		if (sp != NULL)
+			*sp = '\0';
+		if (str_field_unescape(seg) < 0)
+			return -1;
+		n = strlen(seg);
+		memmove(out, seg, n);
+		out += n;
+		if (sp == NULL)
+			break;
+		*out++ = ' ';
+		seg = sp + 1;
+	}
+	*out = '\0';
+	return 0;
+}
+
+static int not_ours_line(struct m2d_error *err, const char *path,
+			 unsigned long line)
+{
+	m2d_error_set(err, M2D_ERR_USAGE, path,
+		      _("a control character or an unknown \\ escape: not "
+			"a line mbox2dovecot writes (write a newline in a "
+			"name as \\n, TAB as \\t, '\\' as \\\\)"));
+	m2d_error_at(err, -1, line);
+	return -1;
+}
+
 static int read_userlist(const char *path, struct ulist *l,
 			 struct m2d_error *err)
 {
@@ -1082,6 +1195,10 @@ static int read_userlist(const char *path, struct ulist *l,
 		while (e > line && (e[-1] == ' ' || e[-1] == '\t'))
 			e--;
 		*e = '\0';
+		if (unescape_line(line) < 0) {
+			r = not_ours_line(err, path, lineno);
+			break;
+		}
 		if (!user_name_valid(line)) {
 			r = bad_user_line(err, path, lineno, line);
 			break;
@@ -1098,29 +1215,53 @@ static int read_userlist(const char *path, struct ulist *l,
 	return r < 0 ? -1 : 0;
 }
 
-static int discover_users(const struct m2d_config *cfg, struct ulist *l,
-			  struct m2d_error *err)
+static int stray_add(struct plan *plan, size_t *cap,
+		     const struct m2d_config *cfg, const char *name,
+		     char *reason)
 {
-	struct passwd *pw;
+	struct plan_stray *st;
+
+	if (reason == NULL ||
+	    !grow((void **)&plan->strays, cap, plan->nstrays + 1,
+		  sizeof(*plan->strays))) {
+		free(reason);
+		return -1;
+	}
+	st = &plan->strays[plan->nstrays];
+	st->source = xasprintf("%s/%s", cfg->spool_dir, name);
+	st->reason = reason;
+	if (st->source == NULL) {
+		free(reason);
+		return -1;
+	}
+	plan->nstrays++;
+	return 0;
+}
+
+/*
+ * Users from passwd within the UID range; the files of the spool that
+ * are no such user's inbox become PLAN->strays (plan.h: never a user
+ * from a file name alone).
+ */
+static int discover_users(const struct m2d_config *cfg,
+			  struct acct_passwd *pw, struct ulist *l,
+			  struct plan *plan, struct m2d_error *err)
+{
+	size_t scap = 0, n = pw->n;
 	struct dirent *d;
 	DIR *dir;
 	int fd;
 
-	setpwent();
-	while ((pw = getpwent()) != NULL) {
-		if ((long)pw->pw_uid < cfg->uid_min ||
-		    (long)pw->pw_uid > cfg->uid_max ||
-		    !user_name_valid(pw->pw_name))
+	/* the entries as loaded: a lookup below may add to pw->e */
+	for (size_t i = 0; i < n; i++) {
+		if (pw->e[i].uid < cfg->uid_min ||
+		    pw->e[i].uid > cfg->uid_max ||
+		    !user_name_valid(pw->e[i].name))
 			continue;
-		if (ulist_add(l, pw->pw_name, 0) < 0) {
-			endpwent();
+		if (ulist_add(l, pw->e[i].name, 0) < 0)
 			return oom(err);
-		}
 	}
-	endpwent();
 
-	/* every regular file in the spool directory is a user's inbox;
-	   a name in passwd outside the UID range is a system account */
 	fd = open(cfg->spool_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return m2d_error_sys(err, "open", cfg->spool_dir);
@@ -1131,19 +1272,37 @@ static int discover_users(const struct m2d_config *cfg, struct ulist *l,
 	}
 	while ((d = readdir(dir)) != NULL) {
 		size_t len = strlen(d->d_name);
+		const struct acct_pw *e;
 		struct stat st;
+		char *reason;
 
-		if (!user_name_valid(d->d_name) ||
+		/* dot files (ours among them) and dotlocks: no inboxes */
+		if (d->d_name[0] == '.' ||
 		    (len > 5 && strcmp(d->d_name + len - 5, ".lock") == 0))
 			continue;
 		if (fstatat(dirfd(dir), d->d_name, &st,
 			    AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
 			continue;
-		pw = getpwnam(d->d_name);
-		if (pw != NULL && ((long)pw->pw_uid < cfg->uid_min ||
-				   (long)pw->pw_uid > cfg->uid_max))
-			continue;
-		if (ulist_add(l, d->d_name, 0) < 0) {
+		if (!user_name_valid(d->d_name)) {
+			reason = strdup(_("not a valid user name: no user's "
+					  "inbox, not migrated"));
+		} else if ((e = acct_passwd_find(pw, d->d_name)) == NULL) {
+			reason = strdup(_("no such user in passwd: a file "
+					  "in the spool is no user (anyone "
+					  "can create one in a mode 1777 "
+					  "spool); not migrated (name the user "
+					  "in --users/--userlist if it is "
+					  "one)"));
+		} else if (e->uid < cfg->uid_min || e->uid > cfg->uid_max) {
+			reason = xasprintf(_("the inbox of a system account "
+					     "(uid %ld, outside uid_min..uid_max "
+					     "%ld..%ld): not migrated"),
+					   e->uid, cfg->uid_min,
+					   cfg->uid_max);
+		} else {
+			continue;	/* a user of passwd: listed above */
+		}
+		if (stray_add(plan, &scap, cfg, d->d_name, reason) < 0) {
 			closedir(dir);
 			return oom(err);
 		}
@@ -1157,11 +1316,11 @@ struct owner_rule {
 	int uid, gid;
 };
 
-static int owner_rule(const struct m2d_config *cfg, struct owner_rule *o,
-		      struct m2d_error *err)
+static int owner_rule(const struct m2d_config *cfg, struct acct_passwd *pwd,
+		      struct owner_rule *o, struct m2d_error *err)
 {
 	const char *s = cfg->owner != NULL ? cfg->owner : "passwd";
-	struct passwd *pw;
+	const struct acct_pw *pw;
 	unsigned long uid, gid;
 	char *end;
 
@@ -1189,33 +1348,40 @@ static int owner_rule(const struct m2d_config *cfg, struct owner_rule *o,
 		return m2d_error_set(err, M2D_ERR_USAGE, NULL,
 				     _("owner \"%s\": not UID:GID"), s);
 	}
-	pw = getpwnam(s);
+	pw = acct_passwd_find(pwd, s);
 	if (pw == NULL)
 		return m2d_error_set(err, M2D_ERR_USAGE, NULL,
 				     _("owner \"%s\": no such user"), s);
-	o->uid = (int)pw->pw_uid;
-	o->gid = (int)pw->pw_gid;
+	o->uid = (int)pw->uid;
+	o->gid = (int)pw->gid;
 	return 0;
 }
 
 /* Fill user U (name set) from passwd, the spool and the owner rule. */
 static int user_init(const struct m2d_config *cfg,
-		     const struct owner_rule *rule, int spool_fd,
-		     struct plan_user *u, const char *listpath,
+		     const struct owner_rule *rule, struct acct_passwd *pwd,
+		     int spool_fd, struct plan_user *u, const char *listpath,
 		     unsigned long line, struct m2d_error *err)
 {
-	struct passwd *pw = getpwnam(u->name);
+	const struct acct_pw *e = acct_passwd_find(pwd, u->name);
 	struct stat inbox, home;
-	bool has_inbox = false, has_home = false;
+	bool has_inbox = false, has_home = false, inbox_ok;
+	long pw_uid = -1, pw_gid = -1;
 
 	u->uid = u->gid = -1;
+	u->src_uid = u->src_gid = -1;
+	u->in_passwd = e != NULL;
+	if (e != NULL) {
+		/* copied: a later lookup may move the entries */
+		pw_uid = e->uid;
+		pw_gid = e->gid;
+	}
 	if (cfg->homes_dir != NULL && cfg->homes_dir[0] != '\0') {
 		u->home = xasprintf("%s/%s", cfg->homes_dir, u->name);
 		if (u->home == NULL)
 			return oom(err);
-	} else if (pw != NULL && pw->pw_dir != NULL &&
-		   pw->pw_dir[0] != '\0') {
-		u->home = strdup(pw->pw_dir);
+	} else if (e != NULL && e->home[0] != '\0') {
+		u->home = strdup(e->home);
 		if (u->home == NULL)
 			return oom(err);
 	}
@@ -1231,7 +1397,7 @@ static int user_init(const struct m2d_config *cfg,
 	    S_ISDIR(home.st_mode))
 		has_home = true;
 
-	if (pw == NULL && !has_inbox && !has_home) {
+	if (!u->in_passwd && !has_inbox && !has_home) {
 		m2d_error_set(err, M2D_ERR_USAGE, listpath,
 			      _("unknown user \"%s\": not in passwd, no inbox "
 				"in %s, no home directory"),
@@ -1240,21 +1406,36 @@ static int user_init(const struct m2d_config *cfg,
 			m2d_error_at(err, -1, line);
 		return -1;
 	}
+	/* the owner the user's files must have (plan.h, Ownership) */
+	if (u->in_passwd) {
+		u->src_uid = pw_uid;
+		u->src_gid = pw_gid;
+	} else if (rule->kind == OWN_FIXED) {
+		u->src_uid = rule->uid;
+		u->src_gid = rule->gid;
+	} else if (has_home) {
+		u->src_uid = (long)home.st_uid;
+		u->src_gid = (long)home.st_gid;
+	}
+	/* an inbox that is refused gives no owner */
+	inbox_ok = has_inbox && S_ISREG(inbox.st_mode) &&
+		inbox.st_nlink == 1 &&
+		(u->src_uid < 0 || (long)inbox.st_uid == u->src_uid);
 	if (rule->kind == OWN_FIXED) {
 		u->uid = rule->uid;
 		u->gid = rule->gid;
-	} else if (rule->kind == OWN_INBOX && has_inbox) {
+	} else if (rule->kind == OWN_INBOX && inbox_ok) {
 		u->uid = (int)inbox.st_uid;
 		u->gid = (int)inbox.st_gid;
-	} else if (pw != NULL) {
-		u->uid = (int)pw->pw_uid;
-		u->gid = (int)pw->pw_gid;
-	} else if (has_inbox) {
-		u->uid = (int)inbox.st_uid;
-		u->gid = (int)inbox.st_gid;
-	} else {
+	} else if (u->in_passwd) {
+		u->uid = (int)pw_uid;
+		u->gid = (int)pw_gid;
+	} else if (has_home) {
 		u->uid = (int)home.st_uid;
 		u->gid = (int)home.st_gid;
+	} else if (inbox_ok) {
+		u->uid = (int)inbox.st_uid;
+		u->gid = (int)inbox.st_gid;
 	}
 	return 0;
 }
@@ -1506,6 +1687,10 @@ static int read_folderlist(const char *path, const struct plan *plan,
 			r = -1;
 			break;
 		}
+		if (unescape_line(line) < 0) {
+			r = not_ours_line(err, path, lineno);
+			break;
+		}
 		slash = strchr(line, '/');
 		if (slash == NULL || slash[1] == '\0') {
 			m2d_error_set(err, M2D_ERR_USAGE, path,
@@ -1581,7 +1766,8 @@ static int read_folderlist(const char *path, const struct plan *plan,
 /* plan_build                                                         */
 
 static int user_folders(const struct m2d_config *cfg, struct plan *plan,
-			size_t uidx, int spool_fd, const struct fentry *fl,
+			struct acct_passwd *pw, size_t uidx, int spool_fd,
+			const struct fentry *fl,
 			size_t nfl, const struct plan_source *src,
 			size_t *fpos, size_t *fcap, struct m2d_error *err)
 {
@@ -1599,6 +1785,7 @@ static int user_folders(const struct m2d_config *cfg, struct plan *plan,
 	u.spool_fd = spool_fd;
 	u.err = err;
 	u.pu = pu;
+	u.pw = pw;
 	if (src != NULL) {
 		u.renames = src->renames;
 		u.nrenames = src->nrenames;
@@ -1662,6 +1849,8 @@ out:
 int plan_build(const struct m2d_config *cfg, const struct plan_source *src,
 	       struct plan *plan, struct m2d_error *err)
 {
+	struct acct_tools tools = { NULL, cfg->accounts_root };
+	struct acct_passwd pw;
 	struct owner_rule rule;
 	struct ulist ul;
 	struct fentry *fl = NULL;
@@ -1671,10 +1860,15 @@ int plan_build(const struct m2d_config *cfg, const struct plan_source *src,
 
 	memset(plan, 0, sizeof(*plan));
 	memset(&ul, 0, sizeof(ul));
+	memset(&pw, 0, sizeof(pw));
 	m2d_error_clear(err);
 	if (m2d_config_check(cfg, NULL, err) < 0 ||
-	    owner_rule(cfg, &rule, err) < 0)
+	    acct_passwd_load(&tools, &pw, err) < 0)
 		return -1;
+	if (owner_rule(cfg, &pw, &rule, err) < 0) {
+		acct_passwd_free(&pw);
+		return -1;
+	}
 
 	if (src != NULL && src->users != NULL) {
 		for (const char *const *p = src->users; *p != NULL; p++) {
@@ -1693,7 +1887,7 @@ int plan_build(const struct m2d_config *cfg, const struct plan_source *src,
 		listpath = src->userlist;
 		if (read_userlist(src->userlist, &ul, err) < 0)
 			goto out;
-	} else if (discover_users(cfg, &ul, err) < 0) {
+	} else if (discover_users(cfg, &pw, &ul, plan, err) < 0) {
 		goto out;
 	}
 	ulist_sort(&ul);
@@ -1710,8 +1904,8 @@ int plan_build(const struct m2d_config *cfg, const struct plan_source *src,
 		u->name = ul.names[i];
 		ul.names[i] = NULL;
 		plan->nusers++;
-		if (user_init(cfg, &rule, spool_fd, u, listpath, ul.lines[i],
-			      err) < 0)
+		if (user_init(cfg, &rule, &pw, spool_fd, u, listpath,
+			      ul.lines[i], err) < 0)
 			goto out;
 	}
 
@@ -1719,7 +1913,7 @@ int plan_build(const struct m2d_config *cfg, const struct plan_source *src,
 	    read_folderlist(src->folderlist, plan, &fl, &nfl, err) < 0)
 		goto out;
 	for (size_t i = 0; i < plan->nusers; i++) {
-		if (user_folders(cfg, plan, i, spool_fd, fl, nfl, src,
+		if (user_folders(cfg, plan, &pw, i, spool_fd, fl, nfl, src,
 				 &fpos, &fcap, err) < 0)
 			goto out;
 	}
@@ -1729,6 +1923,7 @@ out:
 		free(fl[i].path);
 	free(fl);
 	ulist_free(&ul);
+	acct_passwd_free(&pw);
 	if (spool_fd >= 0)
 		close(spool_fd);
 	if (ret < 0)
@@ -1756,6 +1951,11 @@ void plan_free(struct plan *plan)
 		free(f->suggestion);
 	}
 	free(plan->folders);
+	for (size_t i = 0; i < plan->nstrays; i++) {
+		free(plan->strays[i].source);
+		free(plan->strays[i].reason);
+	}
+	free(plan->strays);
 	memset(plan, 0, sizeof(*plan));
 }
 
@@ -1767,15 +1967,24 @@ struct sbuf {
 	size_t len, cap;
 };
 
-static bool sb_line(struct sbuf *b, const char *line)
+/* One name as one line: escaped (plan.h), so that no byte of it can
+ * start another line. */
+static bool sb_line(struct sbuf *b, const char *name)
 {
-	size_t l = strlen(line);
+	char *line = str_field_escape(name);
+	size_t l;
 
-	if (!grow((void **)&b->s, &b->cap, b->len + l + 2, 1))
+	if (line == NULL)
 		return false;
+	l = strlen(line);
+	if (!grow((void **)&b->s, &b->cap, b->len + l + 2, 1)) {
+		free(line);
+		return false;
+	}
 	memcpy(b->s + b->len, line, l);
 	b->len += l;
 	b->s[b->len++] = '\n';
+	free(line);
 	return true;
 }
 
@@ -1799,13 +2008,11 @@ int plan_write_lists(const struct plan *plan, const char *dir,
 		}
 	}
 	/* as the runbook's folderlist: no inboxes (the userlist implies
-	   them); a folder whose path holds a newline cannot be listed,
-	   but such a name is never taken (control characters) */
+	   them); every name escaped, a newline in it too */
 	for (size_t i = 0; i < plan->nfolders; i++) {
 		const struct plan_folder *f = &plan->folders[i];
 
-		if (f->skip != PLAN_TAKEN || strcmp(f->name, "INBOX") == 0 ||
-		    strchr(f->listed, '\n') != NULL)
+		if (f->skip != PLAN_TAKEN || strcmp(f->name, "INBOX") == 0)
 			continue;
 		if (!sb_line(&folders, f->listed)) {
 			oom(err);

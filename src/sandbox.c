@@ -1160,10 +1160,11 @@ static int write_config(struct ctx *c, const struct sandbox_info *info,
 		"homes_dir     = \"%s/home\"\n"
 		"folder_roots  = {\"~/mail\", \"~\"}\n"
 		"source_tz     = \"UTC\"\n"
-		"# the users are not in /etc/passwd: none of passwd's UIDs\n"
-		"# is in this range, the users are the names in spool_dir\n"
-		"uid_min       = 4294967294\n"
-		"uid_max       = 4294967294\n"
+		"# the users are not in /etc/passwd but in the sandbox's\n"
+		"# own (accounts_root below), all with this UID: users come\n"
+		"# from a passwd, never from the names in spool_dir\n"
+		"uid_min       = %u\n"
+		"uid_max       = %u\n"
 		"owner         = \"%u:%u\"\n"
 		"\n"
 		"# the migration\n"
@@ -1173,8 +1174,8 @@ static int write_config(struct ctx *c, const struct sandbox_info *info,
 		"jobs          = 2\n"
 		"test_user_count = 2\n"
 		"\n",
-		d, d, d, d, d, (unsigned int)c->uid, (unsigned int)c->gid, d,
-		d);
+		d, d, d, d, d, (unsigned int)c->uid, (unsigned int)c->uid,
+		(unsigned int)c->uid, (unsigned int)c->gid, d, d);
 	fprintf(t.f,
 		"# the private Dovecot (%s)\n"
 		"dovecot_config    = \"%s/dovecot/dovecot.conf\"\n"

@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <time.h>
@@ -170,7 +171,7 @@ static void test_folders(void **state)
 {
 	struct plan_user users[1] = { { .name = "alice" } };
 	struct plan_folder fs[4];
-	struct plan plan = { users, 1, fs, 0 };
+	struct plan plan = { users, 1, fs, 0, NULL, 0 };
 	struct checks_report rep;
 
 	(void)state;
@@ -211,7 +212,7 @@ static void test_sources(void **state)
 {
 	struct plan_user users[2] = { { .name = "alice" }, { .name = "bob" } };
 	struct plan_folder fs[8];
-	struct plan plan = { users, 2, fs, 0 };
+	struct plan plan = { users, 2, fs, 0, NULL, 0 };
 	struct fs_estimate est;
 	struct checks_report rep;
 	bool locked[8] = { false };
@@ -269,23 +270,40 @@ static void test_sources(void **state)
 
 static void test_locked(void **state)
 {
+	struct mbox_lock_settings saved = *mbox_locks_get(), quick = saved;
 	char mbox[256], lock[256];
-	struct timeval tv[2];
+	int fd;
 
 	(void)state;
 	put("box", "From a@b Tue Nov  9 10:11:12 2004\n\nx\n");
 	snprintf(mbox, sizeof(mbox), "%s/box", top);
 	snprintf(lock, sizeof(lock), "%s/box.lock", top);
 	assert_false(checks_mbox_locked(mbox));
+	/* empty, as Postfix's and UW's are: held */
 	put("box.lock", "");
 	assert_true(checks_mbox_locked(mbox));
-	/* stale (older than 5 minutes): not held, and left where it is */
-	memset(tv, 0, sizeof(tv));
-	tv[0].tv_sec = tv[1].tv_sec = time(NULL) - DOTLOCK_STALE_SECS - 10;
-	assert_int_equal(utimes(lock, tv), 0);
+	/* stale (its ctime older than mbox_lock_stale, as Postfix and UW
+	 * judge it): not held, and left where it is */
+	quick.stale_secs = 1;
+	mbox_locks_configure(&quick);
+	sleep(2);
 	assert_false(checks_mbox_locked(mbox));
+	mbox_locks_configure(&saved);
 	assert_int_equal(access(lock, F_OK), 0);
 	unlink(lock);
+	/* a writer's flock (UW appending): held; not when flock is not
+	 * one of the site's locks */
+	fd = open(mbox, O_RDWR);
+	assert_true(fd >= 0);
+	assert_int_equal(flock(fd, LOCK_EX), 0);
+	assert_true(checks_mbox_locked(mbox));
+	quick = saved;
+	quick.locks = MBOX_LOCK_DOTLOCK | MBOX_LOCK_FCNTL;
+	mbox_locks_configure(&quick);
+	assert_false(checks_mbox_locked(mbox));
+	mbox_locks_configure(&saved);
+	close(fd);
+	assert_false(checks_mbox_locked(mbox));
 }
 
 /* ---- target ---- */
@@ -673,7 +691,7 @@ static void test_time(void **state)
 {
 	struct plan_user users[1] = { { .name = "alice" } };
 	struct plan_folder fs[2];
-	struct plan plan = { users, 1, fs, 2 };
+	struct plan plan = { users, 1, fs, 2, NULL, 0 };
 	struct m2d_config cfg;
 	struct check_time_facts f;
 	struct checks_report rep;

@@ -118,6 +118,47 @@ static void config(struct m2d_config *cfg)
 	cfg->uid_max = 4294967294L;
 }
 
+/*
+ * The users of the scratch tree in a passwd of their own (accounts_root's
+ * ROOT/etc/passwd, as the sandbox has): NAMES (blank-separated), each
+ * with UID and GID UID (the owner of the files the test makes), homes
+ * below top/home, and the UID range [UID, UID].
+ */
+static void passwd_users(struct m2d_config *cfg, const char *names,
+			 long uid)
+{
+	char path[4096], text[4096] = "", *copy = strdup(names), *tok, *save;
+
+	assert_non_null(copy);
+	for (tok = strtok_r(copy, " ", &save); tok != NULL;
+	     tok = strtok_r(NULL, " ", &save)) {
+		size_t len = strlen(text);
+
+		snprintf(text + len, sizeof(text) - len,
+			 "%s:x:%ld:%ld::%s/home/%s:/bin/sh\n", tok, uid, uid,
+			 top, tok);
+	}
+	free(copy);
+	put_str("root/etc/passwd", text);
+	pathf(path, sizeof(path), "root");
+	m2d_config_set(&cfg->accounts_root, path);
+	cfg->uid_min = uid;
+	cfg->uid_max = uid;
+}
+
+static const struct plan_stray *stray(const struct plan *plan,
+				      const char *rel)
+{
+	char path[4096];
+
+	pathf(path, sizeof(path), rel);
+	for (size_t i = 0; i < plan->nstrays; i++) {
+		if (strcmp(plan->strays[i].source, path) == 0)
+			return &plan->strays[i];
+	}
+	return NULL;
+}
+
 static const struct plan_folder *find(const struct plan *plan,
 				      const char *listed)
 {
@@ -251,7 +292,7 @@ static void test_is_mbox(void **state)
 static void test_skip_str(void **state)
 {
 	(void)state;
-	for (int i = PLAN_TAKEN; i <= PLAN_SKIP_MISSING; i++) {
+	for (int i = PLAN_TAKEN; i <= PLAN_SKIP_LINKS; i++) {
 		const char *s = plan_skip_str((enum plan_skip)i);
 
 		assert_non_null(s);
@@ -295,11 +336,23 @@ static void test_discover(void **state)
 	make_fred_and_mary();
 	assert_null(getpwnam("fred"));	/* the test needs them unknown */
 	assert_null(getpwnam("mary"));
+	/* in the spool, not in passwd: no user (issue 15) */
+	put_str("spool/ghost", MBOX);
+	put_str("spool/evil\nfolder FAKE -> INBOX", MBOX);
 	config(&cfg);
+	passwd_users(&cfg, "fred mary", (long)getuid());
 	build_ok(&cfg, NULL, &plan);
 	dump(&plan);
 
-	/* users: from the spool, sorted */
+	/* users: from passwd, sorted; the files of the spool that are no
+	 * user's are strays with their reason */
+	assert_non_null(stray(&plan, "spool/ghost"));
+	assert_non_null(strstr(stray(&plan, "spool/ghost")->reason,
+			       "passwd"));
+	assert_non_null(stray(&plan, "spool/evil\nfolder FAKE -> INBOX"));
+	assert_null(stray(&plan, "spool/.hidden"));	/* dot files, locks */
+	assert_null(stray(&plan, "spool/fred.lock"));
+	assert_int_equal(plan.nstrays, 2);
 	assert_int_equal(plan.nusers, 2);
 	assert_string_equal(plan.users[0].name, "fred");
 	assert_string_equal(plan.users[1].name, "mary");
@@ -307,11 +360,12 @@ static void test_discover(void **state)
 	assert_string_equal(plan.users[0].home, path);
 	pathf(path, sizeof(path), "target/fred");
 	assert_string_equal(plan.users[0].target, path);
-	/* not in passwd: the owner of the inbox */
+	/* in passwd: its uid, the owner of the inbox */
 	pathf(path, sizeof(path), "spool/fred");
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(plan.users[0].uid, (int)st.st_uid);
-	assert_int_equal(plan.users[0].gid, (int)st.st_gid);
+	assert_int_equal(plan.users[0].gid, (int)getuid());
+	assert_true(plan.users[0].in_passwd);
 
 	expect_taken(&plan, "fred/INBOX", "INBOX", "");
 	f = get(&plan, "fred/INBOX");
@@ -731,7 +785,9 @@ static void test_lists_round_trip(void **state)
 	put_str("home/fred/mail/a.b", MBOX);	/* not taken: not listed */
 	put_str("home/fred/notes", "text\n");
 	link_to("home/fred/passwd", "/etc/passwd");
+	put_str("home/fred/mail/My Box", MBOX);	/* written "My\\sBox" */
 	config(&cfg);
+	passwd_users(&cfg, "fred mary", (long)getuid());
 	build_ok(&cfg, NULL, &plan);
 	pathf(dir, sizeof(dir), "work");
 	assert_int_equal(plan_write_lists(&plan, dir, &err), 0);
@@ -740,6 +796,7 @@ static void test_lists_round_trip(void **state)
 	assert_string_equal(slurp("work/folderlist-master"),
 			    "fred/mbox\n"
 			    "fred/mail/Entw&APw-rfe\n"
+			    "fred/mail/My\\sBox\n"
 			    "fred/mail/Sent\n"
 			    "fred/mail/work/2004\n"
 			    "fred/mail/work/2005/Q1\n"
@@ -777,10 +834,29 @@ static void test_lists_round_trip(void **state)
 	assert_string_equal(slurp("work/folderlist-master"),
 			    "fred/mbox\n"
 			    "fred/mail/Entw&APw-rfe\n"
+			    "fred/mail/My\\sBox\n"
 			    "fred/mail/Sent\n"
 			    "fred/mail/work/2004\n"
 			    "fred/mail/work/2005/Q1\n"
 			    "fred/Drafts\n");
+	plan_free(&again);
+
+	/* names are data: a hand-edited line keeps its raw spaces; a raw
+	 * control byte or an escape we do not write is refused */
+	put_str("work/folderlist-master", "fred/mail/My Box\n");
+	build_ok(&cfg, &src, &again);
+	expect_taken(&again, "fred/mail/My Box", "My Box", ".My Box");
+	plan_free(&again);
+	put_str("work/folderlist-master", "fred/mail/Sent\x01\n");
+	assert_int_equal(plan_build(&cfg, &src, &again, &err), -1);
+	assert_int_equal(err.line, 1);
+	put_str("work/folderlist-master", "fred/mail/Sent\\q\n");
+	assert_int_equal(plan_build(&cfg, &src, &again, &err), -1);
+	/* a newline in a name cannot forge a line: written \n, read back */
+	put_str("work/folderlist-master", "fred/mail/x\\nfred/mail/Sent\n");
+	build_ok(&cfg, &src, &again);
+	expect_skip(&again, "fred/mail/x\nfred/mail/Sent", PLAN_SKIP_MISSING);
+	assert_null(find(&again, "fred/mail/Sent"));
 	plan_free(&again);
 
 	/* no such directory */
@@ -1025,19 +1101,28 @@ static void test_passwd_users(void **state)
 	put_str("spool/fred", MBOX);
 	put_str("spool/root", MBOX);	/* in passwd, uid 0 */
 	config(&cfg);
-	/* root's spool file is a system account's: left out */
+	/* root's spool file is a system account's, fred is in no passwd:
+	 * neither is a user, both are reported */
 	build_ok(&cfg, NULL, &plan);
-	assert_int_equal(plan.nusers, 1);
-	assert_string_equal(plan.users[0].name, "fred");
+	assert_int_equal(plan.nusers, 0);
+	assert_int_equal(plan.nstrays, 2);
+	assert_non_null(strstr(stray(&plan, "spool/root")->reason,
+			       "system account"));
+	assert_non_null(strstr(stray(&plan, "spool/fred")->reason,
+			       "passwd"));
 	plan_free(&plan);
 	/* uid 0..0: root from passwd, its home from homes_dir */
 	cfg.uid_min = 0;
 	cfg.uid_max = 0;
 	build_ok(&cfg, NULL, &plan);
-	assert_int_equal(plan.nusers, 2);
-	assert_string_equal(plan.users[1].name, root->pw_name);
-	assert_int_equal(plan.users[1].uid, 0);
-	expect_taken(&plan, "root/INBOX", "INBOX", "");
+	assert_int_equal(plan.nusers, 1);
+	assert_string_equal(plan.users[0].name, root->pw_name);
+	assert_int_equal(plan.users[0].uid, 0);
+	assert_non_null(stray(&plan, "spool/fred"));
+	if (geteuid() == 0)	/* root's own file */
+		expect_taken(&plan, "root/INBOX", "INBOX", "");
+	else
+		expect_skip(&plan, "root/INBOX", PLAN_SKIP_OWNER);
 	plan_free(&plan);
 	/* without homes_dir: the passwd home */
 	m2d_config_set(&cfg.homes_dir, NULL);
@@ -1045,7 +1130,97 @@ static void test_passwd_users(void **state)
 	cfg.nroots = 1;
 	m2d_config_set(&cfg.folder_roots[1], NULL);
 	build_ok(&cfg, NULL, &plan);
-	assert_string_equal(plan.users[1].home, root->pw_dir);
+	assert_string_equal(plan.users[0].home, root->pw_dir);
+	plan_free(&plan);
+	m2d_config_free(&cfg);
+}
+
+/*
+ * Issue 15, item 4: in a mode 1777 spool, fred (uid 5001) creates
+ * SPOOL/mary for mary (uid 5002), who has no spool file: refused with
+ * both owners named, never mary's INBOX; nor does it give mary its owner
+ * ("owner = inbox").  In a home: the user's files and root's readable
+ * ones are taken, another user's and root's unreadable ones refused; a
+ * file with two hard links is refused (inbox and folder).
+ */
+static void test_ownership(void **state)
+{
+	const char *users[] = { "fred", "mary", NULL };
+	struct plan_source src = { .users = users, .userlist = NULL,
+				   .folderlist = NULL };
+	struct m2d_config cfg;
+	struct plan plan;
+	const struct plan_folder *f;
+	char path[4096], path2[4096];
+
+	(void)state;
+	if (geteuid() != 0)
+		skip();
+	put_str("root/etc/passwd",
+		"fred:x:5001:5001::/home/fred:/bin/sh\n"
+		"mary:x:5002:5002::/home/mary:/bin/sh\n");
+	put_str("spool/fred", MBOX);
+	put_str("spool/mary", "From fred Tue Nov  9 10:11:12 2004\n"
+		"Subject: from your bank\n\nforged\n\n");
+	put_str("home/mary/mail/Sent", MBOX);
+	put_str("home/mary/mail/planted", MBOX);
+	put_str("home/mary/mail/restored", MBOX);
+	put_str("home/mary/mail/secret", MBOX);
+	put_str("home/mary/mail/linked", MBOX);
+	pathf(path, sizeof(path), "spool");
+	assert_int_equal(chmod(path, 01777), 0);
+	pathf(path, sizeof(path), "spool/fred");
+	assert_int_equal(chown(path, 5001, 5001), 0);
+	pathf(path, sizeof(path), "spool/mary");	/* made by fred */
+	assert_int_equal(chown(path, 5001, 5001), 0);
+	pathf(path, sizeof(path), "home/mary");
+	assert_int_equal(chown(path, 5002, 5002), 0);
+	pathf(path, sizeof(path), "home/mary/mail");
+	assert_int_equal(chown(path, 5002, 5002), 0);
+	pathf(path, sizeof(path), "home/mary/mail/Sent");
+	assert_int_equal(chown(path, 5002, 5002), 0);
+	pathf(path, sizeof(path), "home/mary/mail/planted");
+	assert_int_equal(chown(path, 5001, 5001), 0);
+	pathf(path, sizeof(path), "home/mary/mail/restored");	/* root's */
+	assert_int_equal(chmod(path, 0644), 0);
+	pathf(path, sizeof(path), "home/mary/mail/secret");	/* root's */
+	assert_int_equal(chmod(path, 0600), 0);
+	pathf(path, sizeof(path), "home/mary/mail/linked");
+	assert_int_equal(chown(path, 5002, 5002), 0);
+	pathf(path2, sizeof(path2), "linked-elsewhere");
+	assert_int_equal(link(path, path2), 0);
+
+	config(&cfg);
+	pathf(path, sizeof(path), "root");
+	m2d_config_set(&cfg.accounts_root, path);
+	cfg.uid_min = 5001;
+	cfg.uid_max = 5002;
+	m2d_config_set(&cfg.owner, "inbox");
+	build_ok(&cfg, &src, &plan);
+	dump(&plan);
+	expect_taken(&plan, "fred/INBOX", "INBOX", "");
+	expect_skip(&plan, "mary/INBOX", PLAN_SKIP_OWNER);
+	f = get(&plan, "mary/INBOX");
+	assert_non_null(strstr(f->reason, "uid 5001 (fred)"));
+	assert_non_null(strstr(f->reason, "not by mary, uid 5002 (mary)"));
+	/* the forged inbox gives mary no owner */
+	assert_int_equal(plan.users[1].uid, 5002);
+	assert_int_equal(plan.users[1].src_uid, 5002);
+	expect_taken(&plan, "mary/mail/Sent", "Sent", ".Sent");
+	expect_skip(&plan, "mary/mail/planted", PLAN_SKIP_OWNER);
+	expect_taken(&plan, "mary/mail/restored", "restored", ".restored");
+	expect_skip(&plan, "mary/mail/secret", PLAN_SKIP_OWNER);
+	expect_skip(&plan, "mary/mail/linked", PLAN_SKIP_LINKS);
+	plan_free(&plan);
+
+	/* the same from discovery; and an inbox with a second link */
+	pathf(path, sizeof(path), "spool/fred");
+	pathf(path2, sizeof(path2), "fred-inbox-link");
+	assert_int_equal(link(path, path2), 0);
+	build_ok(&cfg, NULL, &plan);
+	assert_int_equal(plan.nusers, 2);
+	expect_skip(&plan, "fred/INBOX", PLAN_SKIP_LINKS);
+	expect_skip(&plan, "mary/INBOX", PLAN_SKIP_OWNER);
 	plan_free(&plan);
 	m2d_config_free(&cfg);
 }
@@ -1075,6 +1250,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_list_errors, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_owner, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ownership, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_passwd_users, setup,
 						teardown),
 	};
