@@ -39,6 +39,7 @@
 
 #include "checks.h"
 #include "cli.h"
+#include "str-escape.h"
 #include "json-out.h"
 #include "postfix-conf.h"
 #include "i18n.h"
@@ -310,8 +311,9 @@ static void print_text(FILE *out, const struct checks_report *rep, int code)
 			group = it->group;
 			fprintf(out, "%s\n", group_title(group));
 		}
+		/* names in it are users' data: shown escaped (issue 15) */
 		fprintf(out, "  [%s] %s: %s\n", check_status_str(it->res.status),
-			it->res.title, it->res.detail);
+			str_esc(it->res.title), str_esc(it->res.detail));
 		if (it->res.status == CHECK_PASS)
 			continue;
 		for (k = 0; k < it->nentries && k < TEXT_ENTRIES; k++) {
@@ -319,17 +321,19 @@ static void print_text(FILE *out, const struct checks_report *rep, int code)
 
 			if (e->suggestion != NULL)
 				fprintf(out, _("         - %s: %s -> \"%s\"\n"),
-					e->subject, e->text, e->suggestion);
+					str_esc(e->subject), str_esc(e->text),
+					str_esc(e->suggestion));
 			else
-				fprintf(out, "         - %s: %s\n", e->subject,
-					e->text);
+				fprintf(out, "         - %s: %s\n",
+					str_esc(e->subject), str_esc(e->text));
 		}
 		if (it->entries_total > TEXT_ENTRIES)
 			fprintf(out, _("         - ... and %zu more (--format "
 				       "json lists them)\n"),
 				it->entries_total - TEXT_ENTRIES);
 		if (it->res.fix[0] != '\0')
-			fprintf(out, _("         fix: %s\n"), it->res.fix);
+			fprintf(out, _("         fix: %s\n"),
+				str_esc(it->res.fix));
 	}
 	fprintf(out, _("%zu passed, %zu warnings, %zu failed: %s\n"),
 		counts[0], counts[1], counts[2],

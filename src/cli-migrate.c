@@ -17,6 +17,7 @@
 #include "migrate.h"
 #include "plan.h"
 #include "run-cmd.h"
+#include "str-escape.h"
 #include "verify.h"
 #include "i18n.h"
 
@@ -98,7 +99,18 @@ struct view {
 	bool dry_run;
 	double last_draw;
 	bool drawn;
+	/* failures: "try again later" (a lock, a change) or others */
+	unsigned long failed_later, failed_other;
 };
+
+static void count_failure(struct view *v, const struct m2d_error *err)
+{
+	if (err != NULL && (err->code == M2D_ERR_LOCKED ||
+			    err->code == M2D_ERR_CHANGED))
+		v->failed_later++;
+	else
+		v->failed_other++;
+}
 
 static void clear_line(struct view *v)
 {
@@ -133,11 +145,15 @@ static void draw_bar(struct view *v, const struct migrate_totals *t,
 		bar, (int)(frac * 100), t->folders_done + t->folders_unchanged +
 		t->folders_failed, t->folders_total, (double)t->bytes_done / 1e6,
 		rate / 1e6, (int)eta / 60, (int)eta % 60,
-		r->folder != NULL ? r->folder->listed : "");
+		str_esc(r->folder != NULL ? r->folder->listed : ""));
 	fflush(stderr);
 	v->drawn = true;
 }
 
+/*
+ * Every name printed is escaped (str_esc: a newline or TAB in a folder
+ * name cannot forge a line); m2d_error_str() escapes its own.
+ */
 static void show(const struct migrate_report *r, void *ctx)
 {
 	struct view *v = ctx;
@@ -147,12 +163,14 @@ static void show(const struct migrate_report *r, void *ctx)
 	case MIGRATE_USER_DONE:
 		if (!v->tty)
 			printf(v->dry_run ? _("user %s: would create %s\n") :
-			       _("user %s: %s ready\n"), r->user->name,
-			       r->user->target);
+			       _("user %s: %s ready\n"),
+			       str_esc(r->user->name),
+			       str_esc(r->user->target));
 		break;
 	case MIGRATE_USER_FAILED:
 		clear_line(v);
-		printf(_("FAILED user %s: %s\n"), r->user->name,
+		v->failed_other++;
+		printf(_("FAILED user %s: %s\n"), str_esc(r->user->name),
 		       m2d_error_str(r->error, buf, sizeof(buf)));
 		break;
 	case MIGRATE_FOLDER_START:
@@ -160,21 +178,24 @@ static void show(const struct migrate_report *r, void *ctx)
 	case MIGRATE_FOLDER_DONE:
 		clear_line(v);
 		printf(v->dry_run ? _("would convert %s -> %s: %lu messages\n") :
-		       _("done %s -> %s: %lu messages\n"), r->folder->listed,
-		       r->folder->name, r->stats->messages);
+		       _("done %s -> %s: %lu messages\n"),
+		       str_esc(r->folder->listed), str_esc(r->folder->name),
+		       r->stats->messages);
 		break;
 	case MIGRATE_FOLDER_UNCHANGED:
 		if (!v->tty)
-			printf(_("unchanged %s\n"), r->folder->listed);
+			printf(_("unchanged %s\n"),
+			       str_esc(r->folder->listed));
 		break;
 	case MIGRATE_FOLDER_FAILED:
 		clear_line(v);
-		printf(_("FAILED %s: %s\n"), r->folder->listed,
+		count_failure(v, r->error);
+		printf(_("FAILED %s: %s\n"), str_esc(r->folder->listed),
 		       m2d_error_str(r->error, buf, sizeof(buf)));
 		break;
 	case MIGRATE_FOLDER_WARNING:
 		clear_line(v);
-		printf(_("warning %s: %s\n"), r->folder->listed,
+		printf(_("warning %s: %s\n"), str_esc(r->folder->listed),
 		       m2d_error_str(r->error, buf, sizeof(buf)));
 		break;
 	case MIGRATE_TICK:
@@ -185,29 +206,43 @@ static void show(const struct migrate_report *r, void *ctx)
 		fflush(stdout);
 }
 
+/* The files of the spool that are no user's (plan.h: never a user from a
+ * file name alone). */
+static void print_strays(const struct plan *plan)
+{
+	for (size_t i = 0; i < plan->nstrays; i++)
+		printf(_("skip %s: %s\n"), str_esc(plan->strays[i].source),
+		       str_esc(plan->strays[i].reason));
+}
+
 static void print_plan(const struct plan *plan)
 {
 	size_t i;
 
 	for (i = 0; i < plan->nusers; i++)
-		printf(_("user %s: home %s, maildir %s\n"), plan->users[i].name,
-		       plan->users[i].home != NULL ? plan->users[i].home : "-",
-		       plan->users[i].target);
+		printf(_("user %s: home %s, maildir %s\n"),
+		       str_esc(plan->users[i].name),
+		       str_esc(plan->users[i].home != NULL ?
+			       plan->users[i].home : "-"),
+		       str_esc(plan->users[i].target));
 	for (i = 0; i < plan->nfolders; i++) {
 		const struct plan_folder *f = &plan->folders[i];
 
 		if (f->skip == PLAN_TAKEN)
 			printf(_("folder %s -> \"%s\" (%lld bytes)\n"),
-			       f->listed, f->name, f->size);
+			       str_esc(f->listed), str_esc(f->name), f->size);
 		else if (f->skip == PLAN_SKIP_NAME)
 			printf(_("rename %s: %s (suggested: \"%s\")\n"),
-			       f->listed, folder_problem_str(f->problem),
-			       f->suggestion != NULL ? f->suggestion : "");
+			       str_esc(f->listed),
+			       folder_problem_str(f->problem),
+			       str_esc(f->suggestion != NULL ?
+				       f->suggestion : ""));
 		else
-			printf(_("skip %s: %s\n"), f->listed,
-			       f->reason != NULL ? f->reason :
-			       plan_skip_str(f->skip));
+			printf(_("skip %s: %s\n"), str_esc(f->listed),
+			       str_esc(f->reason != NULL ? f->reason :
+				       plan_skip_str(f->skip)));
 	}
+	print_strays(plan);
 }
 
 static void print_summary(const struct migrate_totals *t, bool dry_run)
@@ -278,7 +313,7 @@ static int verify_plan(const struct plan *plan, const struct migrate_opts *o)
 		rc = verify_folder(f->source, u->target, f->dirname,
 				   o->plan.cfg.mboxrd, &r, &err);
 		if (rc < 0) {
-			printf(_("FAILED %s: %s\n"), f->listed,
+			printf(_("FAILED %s: %s\n"), str_esc(f->listed),
 			       m2d_error_str(&err, buf, sizeof(buf)));
 			bad++;
 			continue;
@@ -295,10 +330,11 @@ static int verify_plan(const struct plan *plan, const struct migrate_opts *o)
 			}
 		}
 		if (rc > 0) {
-			printf(_("DIFFERS %s: %s\n"), f->listed, r.first);
+			printf(_("DIFFERS %s: %s\n"), str_esc(f->listed),
+			       str_esc(r.first));
 			bad++;
 		} else {
-			printf(_("ok %s: %lu messages\n"), f->listed,
+			printf(_("ok %s: %lu messages\n"), str_esc(f->listed),
 			       r.source_messages);
 			ok++;
 		}
@@ -337,7 +373,7 @@ static int run(int argc, char **argv, const char *cmd, enum what what)
 			ret = cli_exit_for(&err);
 		} else {
 			printf(_("cleared what mbox2dovecot created under %s\n"),
-			       o.plan.cfg.target_base);
+			       str_esc(o.plan.cfg.target_base));
 		}
 		goto out;
 	}
@@ -370,8 +406,9 @@ static int run(int argc, char **argv, const char *cmd, enum what what)
 				goto out;
 			}
 			printf(_("wrote %s/userlist-master and "
-				 "%s/folderlist-master\n"), o.plan.cfg.work_dir,
-			       o.plan.cfg.work_dir);
+				 "%s/folderlist-master\n"),
+			       str_esc(o.plan.cfg.work_dir),
+			       str_esc(o.plan.cfg.work_dir));
 		}
 		goto out;
 	}
@@ -397,6 +434,8 @@ static int run(int argc, char **argv, const char *cmd, enum what what)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 
+	if (what == DO_FOLDERS || what == DO_BOTH)
+		print_strays(&plan);
 	if (what == DO_USERS || what == DO_BOTH) {
 		rc = migrate_users(&plan, journal, &set, &ut, &err);
 		if (rc < 0) {
@@ -421,6 +460,14 @@ static int run(int argc, char **argv, const char *cmd, enum what what)
 	ft.users_done = ut.users_done;
 	ft.users_failed += ut.users_failed;
 	print_summary(&ft, o.dry_run);
+	/* only locked or changed sources failed: run again later (exit 3,
+	 * as convert) */
+	if (ret == EXIT_FAILED && view.failed_other == 0 &&
+	    view.failed_later > 0) {
+		printf(_("%lu folders were locked or changed while they were "
+			 "read: run again later\n"), view.failed_later);
+		ret = EXIT_TRYLATER;
+	}
 out:
 	journal_close(&journal);
 	plan_free(&plan);

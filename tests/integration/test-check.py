@@ -18,7 +18,12 @@ etc/xinetd.d/imap and etc/skel:
   4. nothing changed: every file of the temp tree (spool, homes, configs,
      the planted lock) byte-identical with the same mode and mtime after
      all runs, the target and work dirs never created, the scratch dir
-     left empty.
+     left empty;
+  5. hostile users (issue 15, as root): in a mode 1777 spool mallory
+     creates SPOOL/victim for a user without one, and SPOOL/ghost for no
+     user; a folder of the victim is named "x<LF>folder FAKE -> INBOX":
+     the forged inbox is a failure naming both owners, ghost is reported
+     as no user, and the name is printed escaped (no forged line).
 
 Prints TAP.  Env: M2D_TOP, BUILD; M2D_CHECK_PROG runs another binary
 (a temporary main before "check" is in the command table); M2D_KEEP=1.
@@ -50,8 +55,8 @@ GROUPS = ["filesystem", "folders", "sources", "target", "dovecot", "logging",
 IDS = {
     "filesystem": ["inodes", "space", "subdirs"],
     "folders": ["folder_names", "folder_chars"],
-    "sources": ["messages", "users_without_inbox", "unreadable", "skipped",
-                "mbx", "symlinks", "locked"],
+    "sources": ["messages", "users_without_inbox", "unreadable",
+                "not_owned", "skipped", "mbx", "symlinks", "locked"],
     "target": ["target_base", "target_empty", "target_fs"],
     "dovecot": ["dovecot_installed", "dovecot_config",
                 "dovecot_mail_location", "dovecot_running",
@@ -185,6 +190,69 @@ def schema_errors(doc):
 
 def by_id(doc):
     return {c["id"]: c for c in doc.get("checks", [])}
+
+
+def hostile(t, tmp, scratch):
+    """Issue 15: ownership, users from passwd, escaped names."""
+    if os.geteuid() != 0:
+        t.skip("not root: the ownership checks chown files")
+        return
+    d = os.path.join(tmp, "hostile")
+    spool = os.path.join(d, "spool")
+    homes = os.path.join(d, "home")
+    root = os.path.join(d, "root")
+    os.makedirs(os.path.join(root, "etc"))
+    os.makedirs(spool)
+    os.chmod(spool, 0o1777)
+    with open(os.path.join(root, "etc", "passwd"), "w") as f:
+        f.write("mallory:x:5001:5001::%s/mallory:/bin/sh\n"
+                "victim:x:5002:5002::%s/victim:/bin/sh\n" % (homes, homes))
+    msg = "From x@y Tue Nov  9 10:11:12 2004\nSubject: s\n\nhi\n\n"
+    evil = "x\nfolder FAKE -> INBOX"
+    files = {os.path.join(spool, "mallory"): 5001,
+             os.path.join(spool, "victim"): 5001,     # forged by mallory
+             os.path.join(spool, "ghost"): 5001,      # no such user
+             os.path.join(homes, "victim", "mail", evil): 5002}
+    for path, uid in files.items():
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w") as f:
+            f.write(msg)
+        os.chown(path, uid, uid)
+    for u, uid in (("mallory", 5001), ("victim", 5002)):
+        os.makedirs(os.path.join(homes, u, "mail"), exist_ok=True)
+        os.chown(os.path.join(homes, u), uid, uid)
+        os.chown(os.path.join(homes, u, "mail"), uid, uid)
+    conf = os.path.join(d, "m.conf")
+    with open(conf, "w") as f:
+        f.write('accounts_root = "%s"\nuid_min = 5001\nuid_max = 5002\n'
+                % root)
+    args = ["--config", conf, "--spool", spool, "--homes", homes,
+            "--target", os.path.join(d, "target"), "--work",
+            os.path.join(d, "work"), "--scratch", scratch,
+            "--root", root, "--test-port", "127.0.0.1:1"]
+    rc, out, err = run(args + ["--format", "json"], {"TMPDIR": scratch})
+    doc = json.loads(out) if out.startswith("{") else {}
+    no = by_id(doc).get("not_owned", {})
+    ents = {e["subject"]: e for e in no.get("entries", [])}
+    forged = ents.get("victim/INBOX", {})
+    t.ok(no.get("status") == "fail" and forged.get("kind") == "owner" and
+         "uid 5001 (mallory)" in forged.get("text", "") and
+         "victim" in forged.get("text", ""),
+         "hostile: SPOOL/victim made by mallory is refused, both owners "
+         "named", [no, err])
+    ghost = ents.get(os.path.join(spool, "ghost"), {})
+    t.ok(ghost.get("kind") == "no_user" and "passwd" in ghost.get("text", "")
+         and "ghost" not in [u for u in doc.get("users", [])],
+         "hostile: SPOOL/ghost (not in passwd) is no user, and said so",
+         [ghost])
+    m = by_id(doc).get("messages", {}).get("figures", {})
+    t.ok(m.get("users") == 2, "hostile: the users are passwd's (2)", [m])
+    rc, out, err = run(args, {"TMPDIR": scratch})
+    lines = out.splitlines()
+    t.ok(not any(l.startswith("folder FAKE") for l in lines) and
+         any("x\\nfolder FAKE -> INBOX" in l for l in lines),
+         "hostile: a folder name with a newline is printed escaped, no "
+         "forged line", [l for l in lines if "FAKE" in l] or [out])
 
 
 def main():
@@ -417,6 +485,9 @@ def main():
              not os.path.exists(work), "no target or work dir created")
         t.ok(os.listdir(scratch) == [], "the scratch dir is left empty",
              os.listdir(scratch))
+
+        # 5. hostile users (issue 15)
+        hostile(t, tmp, scratch)
     finally:
         if os.environ.get("M2D_KEEP"):
             print("# kept %s" % tmp)
