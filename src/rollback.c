@@ -2110,19 +2110,11 @@ static void carry_user(const struct rollback_settings *set,
 			free(mbox);
 		}
 	}
-	/* the maildir root is the user's: not followed if a symlink */
+	/* the maildir root is the user's: not followed if a symlink (the
+	 * INBOX above, in the root, has reported why) */
 	rootfd = sf_open_dir(AT_FDCWD, root, root, &ferr);
-	if (rootfd < 0) {
-		if (errno != ENOENT) {
-			memset(&rep, 0, sizeof(rep));
-			rep.user = u->name;
-			rep.name = "";
-			rep.mbox = "";
-			rep.error = &ferr;
-			report_folder(set, &rep, t);
-		}
+	if (rootfd < 0)
 		goto out;
-	}
 	dir = fdopendir(rootfd);
 	if (dir == NULL) {
 		close(rootfd);

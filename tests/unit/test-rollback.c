@@ -1,7 +1,10 @@
 /* test-rollback.c - the mail of the maildirs carried back into the mboxes
  * (rollback.h), on a small hand-made migration: one INBOX with old, new,
  * not yet listed messages and a flag changed; a folder made after
- * cutover; a second run; a mbox changed behind our back.
+ * cutover; a second run; a mbox changed behind our back.  And what a
+ * hostile user can plant (issue 15): a name with newlines that forges
+ * record lines, forged and damaged records, a pending record whose
+ * checksum does not match, FIFOs, a sparse giant, a symlinked folder.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,6 +13,7 @@
 #include <cmocka.h>
 
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -155,6 +159,30 @@ static int teardown(void **state)
 	return system(cmd) == 0 ? 0 : -1;
 }
 
+/* What the last run reported about failed folders and subscriptions:
+ * "user name: error" lines. */
+static char reported[8192];
+
+static void collect(const struct rollback_folder_report *r, void *ctx)
+{
+	char buf[2048];
+	size_t n = strlen(reported);
+
+	(void)ctx;
+	if (getenv("M2D_TEST_VERBOSE") != NULL && r->error != NULL)
+		fprintf(stderr, "# %s %s: %s\n", r->user, r->name,
+			m2d_error_str(r->error, buf, sizeof(buf)));
+	if (r->error != NULL)
+		snprintf(reported + n, sizeof(reported) - n, "%s %s: %s\n",
+			 r->user, r->name,
+			 m2d_error_str(r->error, buf, sizeof(buf)));
+	n = strlen(reported);
+	if (r->subscribe_error != NULL)
+		snprintf(reported + n, sizeof(reported) - n,
+			 "%s %s: subscribe: %s\n", r->user, r->name,
+			 m2d_error_str(r->subscribe_error, buf, sizeof(buf)));
+}
+
 static int run(struct rollback_totals *t, struct m2d_error *err)
 {
 	struct m2d_config cfg;
@@ -169,8 +197,13 @@ static int run(struct rollback_totals *t, struct m2d_error *err)
 	m2d_config_set(&cfg.work_dir, path("work"));
 	memset(&set, 0, sizeof(set));
 	set.cfg = &cfg;
+	set.report = collect;
+	reported[0] = '\0';
 	assert_int_equal(journal_open(cfg.work_dir, &j, err), 0);
+	/* a FIFO the code waits on would hang here: the alarm ends it */
+	alarm(20);
 	rc = rollback_mail(&set, j, t, err);
+	alarm(0);
 	journal_close(&j);
 	m2d_config_free(&cfg);
 	return rc;
@@ -335,6 +368,264 @@ static void test_changed_mbox(void **state)
 	free(before);
 }
 
+
+/* How often NEEDLE is in HAYSTACK. */
+static int count_of(const char *haystack, const char *needle)
+{
+	int n = 0;
+
+	for (const char *p = haystack; (p = strstr(p, needle)) != NULL; p++)
+		n++;
+	return n;
+}
+
+#define EVIL "1700000000.evil\nstate pending\nbefore 0\nx"
+
+/* Attack 1: a message whose name forges the record's lines.  Carried
+ * once, however often the rollback runs; the mbox never cut. */
+static void test_newline_name(void **state)
+{
+	struct rollback_totals t;
+	struct m2d_error err;
+	char *first, *now, *rec;
+
+	(void)state;
+	put_mtime("target/u1/cur/" EVIL ":2,S",
+		  "Subject: evil\n\nname\n", 1700000400);
+	assert_int_equal(run(&t, &err), 0);
+	assert_int_equal(t.failed, 0);
+	first = slurp(path("spool/u1"));
+	assert_memory_equal(first, OLD_MBOX, strlen(OLD_MBOX));
+	assert_int_equal(count_of(first, "Subject: evil\n"), 1);
+	rec = slurp(path("work/rollback/u1/INBOX"));
+	assert_non_null(rec);
+	/* one line per name, escaped; the forged lines are not lines */
+	assert_non_null(strstr(rec, "\nm 1700000000.evil\\nstate\\spending"
+			       "\\nbefore\\s0\\nx\n"));
+	assert_int_equal(count_of(rec, "\nstate "), 1);
+	assert_non_null(strstr(rec, "\nstate done\n"));
+	free(rec);
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(run(&t, &err), 0);
+		assert_int_equal(t.appended, 0);
+		assert_int_equal(t.failed, 0);
+		now = slurp(path("spool/u1"));
+		assert_string_equal(now, first);
+		free(now);
+	}
+	free(first);
+}
+
+/* A record we did not write (version 1, a forged line in it; a damaged
+ * one; one cut short) is refused, its file and line named; nothing
+ * written to the mbox. */
+static void test_record_refused(void **state)
+{
+	static const char *const forged[] = {
+		"mbox2dovecot-rollback 1\nstate done\nbefore 0\nsize 0\n"
+		"m 1.x\nstate pending\nbefore 0\n",
+		"mbox2dovecot-rollback 2\nstate done\nbefore 0\n"
+		"beforesum 0000000000000000\nsize 0\nm a b\n",
+		"mbox2dovecot-rollback 2\nstate done\nbefore -1\n",
+		"mbox2dovecot-rollback 2\nstate done\nbefore 0\n"
+		"beforesum 0000000000000000\nsize 0\nm a\\q\n",
+		"mbox2dovecot-rollback 2\nstate done\n",
+		"mbox2dovecot-rollback 3\n",
+	};
+	static const char *const where[] = {
+		"/work/rollback/u1/INBOX:6: not a rollback record",
+		"/work/rollback/u1/INBOX:6: not a rollback record",
+		"/work/rollback/u1/INBOX:3: not a rollback record",
+		"/work/rollback/u1/INBOX:6: not a rollback record",
+		"/work/rollback/u1/INBOX:2: a rollback record cut short",
+		"/work/rollback/u1/INBOX:1: not a rollback record",
+	};
+	struct rollback_totals t;
+	struct m2d_error err;
+	char *before, *now;
+
+	(void)state;
+	assert_int_equal(mkdir(path("work/rollback"), 0700), 0);
+	assert_int_equal(mkdir(path("work/rollback/u1"), 0700), 0);
+	before = slurp(path("spool/u1"));
+	for (size_t i = 0; i < sizeof(forged) / sizeof(forged[0]); i++) {
+		put(path("work/rollback/u1/INBOX"), forged[i]);
+		assert_int_equal(run(&t, &err), 1);
+		assert_int_equal(t.failed, 1);
+		assert_non_null(strstr(reported, where[i]));
+		now = slurp(path("spool/u1"));
+		assert_string_equal(now, before);
+		free(now);
+	}
+	free(before);
+}
+
+/* A run killed while appending: cut back only once the bytes before the
+ * cut are verified, by the record's checksum (version 2) or the
+ * journal's (version 1). */
+static void test_pending(void **state)
+{
+	struct rollback_totals t;
+	struct m2d_error err;
+	char *good, *now, *rec, text[512];
+	size_t old = strlen(OLD_MBOX);
+	FILE *f;
+
+	(void)state;
+	assert_int_equal(run(&t, &err), 0);
+	good = slurp(path("spool/u1"));
+	rec = slurp(path("work/rollback/u1/INBOX"));
+	/* version 1, pending at the converted size: verified by the
+	 * journal's checksum, cut, appended again */
+	snprintf(text, sizeof(text), "mbox2dovecot-rollback 1\nstate pending\n"
+		 "before %zu\nsize %zu\n", old, old);
+	put(path("work/rollback/u1/INBOX"), text);
+	f = fopen(path("spool/u1"), "w");
+	assert_non_null(f);
+	fputs(OLD_MBOX, f);
+	fputs("\nFrom half Thu Jan  1 00:00:00 2026\nSubj", f);
+	fclose(f);
+	assert_int_equal(run(&t, &err), 0);
+	now = slurp(path("spool/u1"));
+	assert_string_equal(now, good);
+	free(now);
+
+	/* version 2, pending, the checksum not the mbox's: nothing cut */
+	snprintf(text, sizeof(text), "mbox2dovecot-rollback 2\nstate pending\n"
+		 "before %zu\nbeforesum 0123456789abcdef\nsize %zu\n", old,
+		 old);
+	put(path("work/rollback/u1/INBOX"), text);
+	f = fopen(path("spool/u1"), "w");
+	assert_non_null(f);
+	fputs(OLD_MBOX, f);
+	fputs("\nFrom half Thu Jan  1 00:00:00 2026\nSubj", f);
+	fclose(f);
+	now = slurp(path("spool/u1"));
+	assert_int_equal(run(&t, &err), 1);
+	assert_non_null(strstr(reported, "nothing cut"));
+	{
+		char *after = slurp(path("spool/u1"));
+
+		assert_string_equal(after, now);
+		free(after);
+	}
+	free(now);
+
+	/* version 1, pending before the converted size (the journal cannot
+	 * vouch for it): nothing cut */
+	put(path("work/rollback/u1/INBOX"), "mbox2dovecot-rollback 1\n"
+	    "state pending\nbefore 10\nsize 10\n");
+	now = slurp(path("spool/u1"));
+	assert_int_equal(run(&t, &err), 1);
+	assert_non_null(strstr(reported, "check it by hand"));
+	{
+		char *after = slurp(path("spool/u1"));
+
+		assert_string_equal(after, now);
+		free(after);
+	}
+	free(now);
+	free(rec);
+	free(good);
+}
+
+/* Attack 2: a FIFO where a file of the user's is: each run returns at
+ * once (the alarm in run() would end a hang) and says why. */
+static void test_fifos(void **state)
+{
+	static const struct {
+		const char *rel;
+		int rc;
+		const char *said;
+	} cases[] = {
+		{ "target/u1/dovecot-uidlist", 1, "dovecot-uidlist: is a FIFO" },
+		{ "target/u1/dovecot-keywords", 1,
+		  "dovecot-keywords: is a FIFO" },
+		{ "target/u1/new/103.d", 1, "new/103.d: not a regular file" },
+		{ "target/u1/subscriptions", 0,
+		  "subscribe: " },
+		{ "home/u1/.mailboxlist", 0, ".mailboxlist: is a FIFO" },
+		{ "spool/u1", 1, "spool/u1: is a FIFO" },
+	};
+	struct rollback_totals t;
+	struct m2d_error err;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char saved[600];
+
+		snprintf(saved, sizeof(saved), "%s.saved", path(cases[i].rel));
+		assert_int_equal(rename(path(cases[i].rel), saved), 0);
+		assert_int_equal(mkfifo(path(cases[i].rel), 0600), 0);
+		assert_int_equal(run(&t, &err), cases[i].rc);
+		assert_non_null(strstr(reported, cases[i].said));
+		assert_non_null(strstr(reported, "FIFO") != NULL ||
+				strstr(reported, "not a regular") != NULL ?
+				reported : NULL);
+		assert_int_equal(unlink(path(cases[i].rel)), 0);
+		assert_int_equal(rename(saved, path(cases[i].rel)), 0);
+	}
+}
+
+/* Attack 6: a sparse 700 MB subscriptions is refused from its size, not
+ * read; a sparse message file is not carried. */
+static void test_sparse(void **state)
+{
+	struct rollback_totals t;
+	struct m2d_error err;
+	char *before, *now;
+	int fd;
+
+	(void)state;
+	fd = open(path("target/u1/subscriptions"), O_WRONLY | O_TRUNC);
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, 700L << 20), 0);
+	close(fd);
+	assert_int_equal(run(&t, &err), 0);
+	assert_non_null(strstr(reported, "subscriptions: is 734003200 bytes, "
+			       "more than the 1048576"));
+	assert_int_equal(t.subscribed, 0);
+
+	before = slurp(path("spool/u1"));
+	fd = open(path("target/u1/new/106.sparse"), O_WRONLY | O_CREAT, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "Subject: s\n\n", 13), 13);
+	assert_int_equal(ftruncate(fd, 64L << 20), 0);
+	close(fd);
+	assert_int_equal(run(&t, &err), 1);
+	assert_non_null(strstr(reported, "106.sparse: a sparse file"));
+	now = slurp(path("spool/u1"));
+	assert_string_equal(now, before);
+	free(now);
+	free(before);
+}
+
+/* A maildir folder that is a symlink (to another user's, say) is not
+ * followed; nor is the maildir root. */
+static void test_symlinks(void **state)
+{
+	struct rollback_totals t;
+	struct m2d_error err;
+
+	(void)state;
+	assert_int_equal(rename(path("target/u1/.New"),
+				path("target/other")), 0);
+	assert_int_equal(symlink(path("target/other"), path("target/u1/.New")),
+			 0);
+	assert_int_equal(run(&t, &err), 0);
+	assert_int_equal(t.appended, 2);	/* the inbox's only */
+	assert_int_equal(access(path("home/u1/mail/New"), F_OK), -1);
+
+	assert_int_equal(rename(path("target/u1"), path("target/u1-real")),
+			 0);
+	assert_int_equal(symlink(path("target/u1-real"), path("target/u1")),
+			 0);
+	assert_int_equal(run(&t, &err), 1);
+	assert_int_equal(t.failed, 1);		/* said once, for the INBOX */
+	assert_non_null(strstr(reported, "u1 INBOX: "));
+	assert_non_null(strstr(reported, "symbolic link"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -342,6 +633,15 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_subscriptions_plain, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_changed_mbox, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_newline_name, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_record_refused, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_pending, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fifos, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sparse, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_symlinks, setup,
 						teardown),
 	};
 
