@@ -820,7 +820,6 @@ static int append_finish(struct maildir_folder *f, unsigned long nextuid,
 	size_t linesize = 0;
 	FILE *out, *old;
 	bool first = true;
-	int fd;
 
 	/* from reading the live uidlist until ours replaces it, Dovecot
 	 * must not write it: its lock, held until append_install() */
@@ -829,13 +828,12 @@ static int append_finish(struct maildir_folder *f, unsigned long nextuid,
 				 f->stage_path, f->owner.uid, f->owner.gid,
 				 UIDLIST_LOCK_WAIT, &f->uidlock, err) < 0)
 		return -1;
-	fd = openat(f->stagefd, "dovecot-uidlist", O_RDONLY | O_NOFOLLOW |
-		    O_CLOEXEC);
-	if (fd < 0 || (old = fdopen(fd, "r")) == NULL) {
-		if (fd >= 0)
-			close(fd);
-		return m2d_error_sys(err, "open", f->stage_path);
-	}
+	/* the live folder is the user's: never a FIFO, a symlink or a
+	 * giant (safe-file.h) */
+	old = sf_fopen_read(f->stagefd, "dovecot-uidlist",
+			    (off_t)256 * 1024 * 1024, NULL, f->stage_path, err);
+	if (old == NULL)
+		return -1;
 	snprintf(f->newlist, sizeof(f->newlist), "dovecot-uidlist.m2d.%ld",
 		 (long)getpid());
 	unlinkat(f->stagefd, f->newlist, 0);
