@@ -15,7 +15,8 @@
  * Well-formed printable UTF-8 is kept: "Entwürfe" shows as it is.
  * Nothing printed can start a line, move the cursor or reorder the text.
  *
- * For a field of a line-based file (str_field_escape, str_field_unescape):
+ * For a field of a line-based file (str_field_escape, str_field_unescape;
+ * str_line_* for a file of one name per line, where a space stays):
  * '\\', TAB, LF and CR as "\\\\", "\\t", "\\n", "\\r", a space as "\\s"
  * (so space- and TAB-separated records are both safe), every other byte
  * below 0x20 and 0x7f as "\\xHH"; any other byte kept.  The unescaper
@@ -55,5 +56,15 @@ void str_field_fput(FILE *out, const char *s);
  * control byte, an unknown escape, a "\\x00" or a lone '\\' at its end:
  * text we did not write. */
 int str_field_unescape(char *s);
+
+/*
+ * A whole line of a one-name-per-line file (lists an admin reads and may
+ * edit: a user list, a folder list): as a field, but a space stays a
+ * space.  str_line_unescape() takes a raw space (and "\\s") and refuses
+ * the rest as str_field_unescape() does.
+ */
+char *str_line_escape(const char *s);
+void str_line_fput(FILE *out, const char *s);
+int str_line_unescape(char *s);
 
 #endif

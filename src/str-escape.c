@@ -1,4 +1,5 @@
 /* str-escape.c - names shown to people and stored in our line files */
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -179,9 +180,9 @@ void str_escape_fput(FILE *out, const char *s)
 
 /* ---- fields of our line files ---- */
 
-static void field_walk(const char *s,
-		       void (*put)(void *ctx, const char *data, size_t len),
-		       void *ctx)
+static void escape_walk(const char *s, bool keep_space,
+			void (*put)(void *ctx, const char *data, size_t len),
+			void *ctx)
 {
 	static const char hex[] = "0123456789abcdef";
 	const unsigned char *p = (const unsigned char *)(s != NULL ? s : "");
@@ -190,7 +191,8 @@ static void field_walk(const char *s,
 		const unsigned char *q = p;
 		char esc[4];
 
-		while (*q > 0x20 && *q != 0x7f && *q != '\\')
+		while ((*q > 0x20 || (keep_space && *q == ' ')) &&
+		       *q != 0x7f && *q != '\\')
 			q++;
 		if (q > p) {
 			put(ctx, (const char *)p, (size_t)(q - p));
@@ -215,24 +217,39 @@ static void field_walk(const char *s,
 	}
 }
 
-char *str_field_escape(const char *s)
+static char *escape(const char *s, bool keep_space)
 {
 	struct buf_ctx b = { NULL, 0, 0, 0, 0 };
 	char *out;
 
-	field_walk(s, put_buf, &b);
+	escape_walk(s, keep_space, put_buf, &b);
 	out = malloc(b.total + 1);
 	if (out == NULL)
 		return NULL;
 	b = (struct buf_ctx){ out, b.total + 1, 0, 0, 0 };
-	field_walk(s, put_buf, &b);
+	escape_walk(s, keep_space, put_buf, &b);
 	out[b.used] = '\0';
 	return out;
 }
 
+char *str_field_escape(const char *s)
+{
+	return escape(s, false);
+}
+
+char *str_line_escape(const char *s)
+{
+	return escape(s, true);
+}
+
 void str_field_fput(FILE *out, const char *s)
 {
-	field_walk(s, put_file, out);
+	escape_walk(s, false, put_file, out);
+}
+
+void str_line_fput(FILE *out, const char *s)
+{
+	escape_walk(s, true, put_file, out);
 }
 
 static int hexval(char c)
@@ -246,12 +263,12 @@ static int hexval(char c)
 	return -1;
 }
 
-int str_field_unescape(char *s)
+static int unescape(char *s, bool space_ok)
 {
 	unsigned char *p = (unsigned char *)s, *o = p;
 
 	while (*p != '\0') {
-		if (*p < 0x20 || *p == 0x7f || *p == ' ')
+		if (*p < 0x20 || *p == 0x7f || (*p == ' ' && !space_ok))
 			return -1;
 		if (*p != '\\') {
 			*o++ = *p++;
@@ -280,4 +297,14 @@ int str_field_unescape(char *s)
 	}
 	*o = '\0';
 	return 0;
+}
+
+int str_field_unescape(char *s)
+{
+	return unescape(s, false);
+}
+
+int str_line_unescape(char *s)
+{
+	return unescape(s, true);
 }
