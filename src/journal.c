@@ -170,6 +170,12 @@ static bool parse_ll(const char *s, long long *v_r)
 	return true;
 }
 
+/* A size: never negative. */
+static bool parse_size(const char *s, long long *v_r)
+{
+	return *s != '-' && parse_ll(s, v_r);
+}
+
 static bool parse_ul(const char *s, unsigned long *v_r)
 {
 	unsigned long long v;
@@ -362,7 +368,7 @@ static int apply_line(struct journal *j, char *line)
 		if (ev.type == 'D' &&
 		    (!parse_ull(f[5], &jf.source.dev) ||
 		     !parse_ull(f[6], &jf.source.ino) ||
-		     !parse_ll(f[7], &jf.source.size) ||
+		     !parse_size(f[7], &jf.source.size) ||
 		     !parse_ll(f[8], &jf.source.mtime_sec) ||
 		     !parse_ll(f[9], &jf.source.mtime_nsec) ||
 		     !parse_x64(f[10], &jf.source.checksum) ||

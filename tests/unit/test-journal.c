@@ -187,6 +187,101 @@ static void test_garbage_is_an_error(void **state)
 	assert_int_equal(err.line, 3);
 }
 
+
+static void write_journal(const char *text)
+{
+	char path[128];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/journal", dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+/* Issue 15: every byte of a name (but NUL) stays in its field; the
+ * journal holds no raw control byte; names come back exactly. */
+static void test_control_bytes(void **state)
+{
+	static const char *const names[] = {
+		"alice/mail/evil\nD\tforged", "alice/mail/cr\rhere",
+		"alice/mail/\x01\x1b[2J\x7f", "alice/mail/back\\slash\\n",
+		"alice/mail/Old Mail",
+	};
+	struct journal *j;
+	struct journal_folder f, got;
+	struct m2d_error err;
+	char path[128], *text;
+	size_t len = 0;
+	FILE *in;
+
+	(void)state;
+	assert_int_equal(journal_open(dir, &j, &err), 0);
+	for (size_t i = 0; i < 5; i++) {
+		f = done_folder("alice", names[i]);
+		assert_int_equal(journal_done(j, &f, &err), 0);
+	}
+	journal_close(&j);
+	snprintf(path, sizeof(path), "%s/journal", dir);
+	in = fopen(path, "r");
+	text = calloc(1, 65536);
+	len = fread(text, 1, 65535, in);
+	fclose(in);
+	assert_true(len > 0);
+	assert_memory_equal(text, "# mbox2dovecot journal 2\n", 25);
+	for (size_t i = 0; i < len; i++)
+		assert_true((unsigned char)text[i] >= 0x20 ||
+			    text[i] == '\t' || text[i] == '\n');
+	free(text);
+	assert_int_equal(journal_open(dir, &j, &err), 0);
+	for (size_t i = 0; i < 5; i++) {
+		assert_int_equal(journal_find(j, "alice", names[i], &got), 1);
+		assert_string_equal(got.listed, names[i]);
+		journal_folder_free(&got);
+	}
+	journal_close(&j);
+}
+
+/* The reader takes only what the writer writes: an unknown escape, a raw
+ * control byte in version 2, a number with a sign or a tail. */
+static void test_strict_reader(void **state)
+{
+	static const char *const bad[] = {
+		"# mbox2dovecot journal 2\nU\tann\t/t/a\\qnn\n",
+		"# mbox2dovecot journal 2\nU\tann\t/t/a\rnn\n",
+		"# mbox2dovecot journal 2\nU\tann\t/t/ann\\x00\n",
+		"# mbox2dovecot journal 2\nD\tann\tann/INBOX\t/t/ann\t\t"
+		"1\t2\t-3\t4\t5\t0123456789abcdef\t6\t7\t8\n",
+		"# mbox2dovecot journal 2\nD\tann\tann/INBOX\t/t/ann\t\t"
+		"1\t2\t3\t4\t5\t0123456789abcdef\t6x\t7\t8\n",
+		"# mbox2dovecot journal 2\nD\tann\tann/INBOX\t/t/ann\t\t"
+		"1\t2\t3\t4\t5\t12345\t6\t7\t8\n",
+	};
+	struct journal *j;
+	struct journal_folder got;
+	struct m2d_error err;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		write_journal(bad[i]);
+		assert_int_equal(journal_open(dir, &j, &err), -1);
+		assert_int_equal(err.code, M2D_ERR_MALFORMED);
+		assert_int_equal(err.line, 2);
+		assert_non_null(strstr(err.path, "/journal"));
+	}
+	/* version 1 (an earlier mbox2dovecot): raw control bytes were
+	 * written then and are read; its escapes too; a date before 1970 */
+	write_journal("# mbox2dovecot journal 1\nU\tann\t/t/a\rnn\n"
+		      "D\tann\tann/x\\ty\t/t/ann\t.x\t1\t2\t3\t-4\t5\t"
+		      "0123456789abcdef\t6\t7\t8\n");
+	assert_int_equal(journal_open(dir, &j, &err), 0);
+	assert_int_equal(journal_find(j, "ann", "ann/x\ty", &got), 1);
+	assert_int_equal(got.source.mtime_sec, -4);
+	journal_folder_free(&got);
+	journal_close(&j);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -194,6 +289,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_torn_line, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_escaping, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_garbage_is_an_error, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_control_bytes, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_strict_reader, setup,
 						teardown),
 	};
 
