@@ -68,6 +68,8 @@ static const struct allowed allowed[] = {
 	  "the runbook's log file, O_CREAT|O_EXCL|O_NOFOLLOW" },
 	{ "src/runbook-log.c", "log_fd", "open", 1,
 	  "WORK/log, the runbook's, O_NOFOLLOW" },
+	{ "src/runbook-report.c", "read_log", "open", 1,
+	  "WORK/log read back for the report, O_NOFOLLOW (the runbook's)" },
 	{ "ui/wizard.c", "read_file", "fopen", 1,
 	  "WORK/report.txt, ours" },
 	{ "src/dovecot-conf-edit.c", "save_work", "open", 1,
