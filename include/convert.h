@@ -47,6 +47,12 @@ struct convert_settings {
 	bool replace;			/* replace the folder when it exists
 					 * (only before cutover: what is in
 					 * it is removed) */
+	/* a message larger than this in the mbox fails the folder (with
+	 * its line); 0 = no limit (MBOX_DEFAULT_MAX_MESSAGE is a sane one) */
+	unsigned long long max_message_size;
+	bool allow_sparse;		/* read a sparse mbox (refused when
+					 * false: its holes would be written
+					 * out in full) */
 
 	/* called now and then, and once at the end */
 	void (*progress)(const struct convert_stats *stats, void *ctx);

@@ -3,8 +3,7 @@
  *
  * The reader splits and strips, the writer stages and commits; here is
  * what ties them: UW's flags to maildir's, keywords to letters, and UW's
- * UID rules.
- * and UW's UID rules (uw-uids.c).
+ * UID rules (uw-uids.c).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -83,8 +82,29 @@ static void keyword_dropped(struct convert_ctx *c, const char *word, size_t len,
 	warn(c, &w);
 }
 
+/*
+ * An IMAP atom (RFC 3501): what a keyword must be for Dovecot and for
+ * every client.  c-client kept any word as a keyword ("\\Deleted", "(x)",
+ * 8-bit bytes, a tab inside); those never reach dovecot-keywords.
+ */
+static bool is_atom(const char *w, size_t len)
+{
+	size_t i;
+
+	if (len == 0)
+		return false;
+	for (i = 0; i < len; i++) {
+		unsigned char ch = (unsigned char)w[i];
+
+		if (ch <= ' ' || ch >= 0x7f || strchr("(){%*\"\\]", ch) != NULL)
+			return false;
+	}
+	return true;
+}
+
 /* Letters for the ' '-separated keyword list WORDS (MSG NULL: the
- * folder's declared keywords, which only take their letters). */
+ * folder's declared keywords, which only take their letters).  The reader
+ * hands out only declared keywords, in their declared spelling. */
 static unsigned int keyword_bits(struct convert_ctx *c, const char *words,
 				 const struct mbox_msg *msg)
 {
@@ -95,7 +115,15 @@ static unsigned int keyword_bits(struct convert_ctx *c, const char *words,
 		size_t len = strcspn(words, " ");
 		int idx = -1;
 
-		if (len > 0 && len < sizeof(name)) {
+		if (!is_atom(words, len)) {
+			if (len > 0 && msg != NULL)
+				c->stats->keywords_dropped++;
+			words += len;
+			while (*words == ' ')
+				words++;
+			continue;
+		}
+		if (len < sizeof(name)) {
 			memcpy(name, words, len);
 			name[len] = '\0';
 			idx = maildir_folder_keyword(c->folder, name);
@@ -114,7 +142,7 @@ static unsigned int keyword_bits(struct convert_ctx *c, const char *words,
 /* The UID of MSG by UW's rules; says so when they break. */
 static unsigned long msg_uid(struct convert_ctx *c, const struct mbox_msg *msg)
 {
-	unsigned long prev = c->uids.prev, last = c->uids.last;
+	unsigned long prev = c->uids.prev;
 	unsigned long uid;
 	bool reset;
 
@@ -122,15 +150,18 @@ static unsigned long msg_uid(struct convert_ctx *c, const struct mbox_msg *msg)
 	if (reset) {
 		struct m2d_error w;
 
-		m2d_error_set(&w, M2D_ERR_MALFORMED, c->mbox,
-			      msg->uid <= prev ?
-			      _("message %lu has UID %lu, not above %lu: UW "
-				"would have renumbered the folder; new "
-				"UIDVALIDITY and UIDs assigned") :
-			      _("message %lu has UID %lu, beyond the folder's "
-				"last UID %lu: UW would have renumbered the "
-				"folder; new UIDVALIDITY and UIDs assigned"),
-			      msg->seq, msg->uid, msg->uid <= prev ? prev : last);
+		if (msg->uid_count > 1)
+			m2d_error_set(&w, M2D_ERR_MALFORMED, c->mbox,
+				      _("message %lu has %u X-UID headers: UW "
+					"would have renumbered the folder; new "
+					"UIDVALIDITY and UIDs assigned"),
+				      msg->seq, msg->uid_count);
+		else
+			m2d_error_set(&w, M2D_ERR_MALFORMED, c->mbox,
+				      _("message %lu has UID %lu, not above "
+					"%lu: UW would have renumbered the "
+					"folder; new UIDVALIDITY and UIDs "
+					"assigned"), msg->seq, msg->uid, prev);
 		m2d_error_at(&w, msg->offset, msg->line);
 		warn(c, &w);
 	}
@@ -305,6 +336,8 @@ int convert_folder_stage(const char *mbox, const char *maildir,
 		goto out;
 	memset(&rset, 0, sizeof(rset));
 	rset.mboxrd = set->mboxrd;
+	rset.max_message = set->max_message_size;
+	rset.allow_sparse = set->allow_sparse;
 	if (mbox_reader_open_fd(fd, mbox, &rset, &reader, err) < 0)
 		goto out;
 	stats->source_size = mbox_reader_size(reader);
@@ -427,6 +460,8 @@ int convert_folder_append(const char *mbox, const char *maildir,
 	}
 	memset(&rset, 0, sizeof(rset));
 	rset.mboxrd = set->mboxrd;
+	rset.max_message = set->max_message_size;
+	rset.allow_sparse = set->allow_sparse;
 	rset.continuation = true;
 	rset.seq_base = from->old_messages;
 	rset.hash_start = &from->old_hash;
@@ -441,7 +476,7 @@ int convert_folder_append(const char *mbox, const char *maildir,
 	c.uids.trust = true;
 	c.uids.last = from->last_uid;
 	while ((rc = mbox_reader_next(reader, &msg, err)) > 0) {
-		if (msg.uid != 0 || msg.keywords[0] != '\0') {
+		if (msg.has_uw_data) {
 			ret = 1;	/* UW's own data: convert it all */
 			goto out;
 		}

@@ -6,11 +6,22 @@
  * message.  Only a message's header block is kept whole (to strip UW's
  * internal headers), up to max_header bytes.
  *
- * Where a message ends: at the next valid From_ line or at the end of the
- * file.  The line just before that boundary belongs to the mbox, not to
- * the message, when it is empty (the blank line UW and Postfix add); a
- * message that ends without one keeps its own last line as it is.  So an
- * empty line is held back ("pending") until we know what follows it.
+ * What UW served is what c-client (imap-2007 unix.c) makes of the file,
+ * checked against the real library (tests/tools/cclient-dump.c):
+ *  - unix_isvalid_fd: blank bytes (CR LF SP TAB, the last a LF) before
+ *    the first From_ line are skipped and belong to no message;
+ *  - unix_parse: the header runs to its first empty line, which it keeps
+ *    (a header-only message is "Subject: t\r\n\r\n"), or to the end of
+ *    the file; a From_ line inside it is a header line.  The body runs to
+ *    the next From_ line (ending in a LF) or to the end of the file, and
+ *    its last line belongs to the mbox when it is empty (the blank line
+ *    UW and Postfix add), so an empty body line is held back ("pending")
+ *    until we know what follows it;
+ *  - unix_header/unix_text_work: every CR not followed by a LF is dropped;
+ *    mail_filter() drops UW's fields by name in any case, with their
+ *    continuation lines;
+ *  - flags, keywords and UIDs are read from the raw lines exactly as
+ *    unix_parse reads them (exact case, first line only).
  */
 #include <errno.h>
 #include <stdint.h>
@@ -61,10 +72,18 @@ struct mbox_reader {
 	size_t hdr_len, hdr_size, hdr_pos;
 
 	char from[FROM_LINE_MAX];	/* copy of the current From_ line */
-	char *kw;			/* X-Keywords of the current message */
+	unsigned int kw_bits;		/* declared keywords of this message */
+	char *kw;			/* ... their names, ' '-separated */
 	size_t kw_size;
 
+	long long msg_off;		/* the current message's From_ line */
+	unsigned long msg_line;
+
 	struct mbox_meta meta;
+	/* c-client's user_flags: the declared keywords by position, NULL
+	 * where a word was too long */
+	char *slots[MBOX_MAX_KEYWORDS];
+	bool base_seen;			/* a valid X-IMAP(base) was read */
 
 	struct m2d_hash hash;		/* of every byte read, in order */
 };
@@ -148,26 +167,41 @@ static int empty_line_len(const struct mbox_reader *r)
 static bool at_separator(const struct mbox_reader *r, struct from_line *from,
 			 size_t *len_r)
 {
-	const unsigned char *p = r->buf + r->start;
-	size_t avail = r->end - r->start;
-	const unsigned char *nl;
-	size_t len;
+	const unsigned char *p, *nl;
+	size_t avail;
 
+	if (r->start >= r->end)
+		return false;
+	p = r->buf + r->start;
+	avail = r->end - r->start;
 	if (avail < 5 || memcmp(p, "From ", 5) != 0)
 		return false;
 	if (avail > FROM_LINE_MAX)
 		avail = FROM_LINE_MAX;
+	/* c-client's VALID wants the line's LF: a last line without one
+	 * (and a NUL in it, from_line_parse) is body text */
 	nl = memchr(p, '\n', avail);
-	if (nl != NULL)
-		len = (size_t)(nl - p);
-	else if (r->eof && r->end - r->start < FROM_LINE_MAX)
-		len = avail;		/* last line of the file */
-	else
+	if (nl == NULL)
 		return false;
-	if (from_line_parse((const char *)p, len, from) != 1)
+	if (from_line_parse((const char *)p, (size_t)(nl - p), from) != 1)
 		return false;
-	*len_r = len;
+	*len_r = (size_t)(nl - p);
 	return true;
+}
+
+/* Past max_message: the message is refused with its line. */
+static int too_big(struct mbox_reader *r, struct m2d_error *err)
+{
+	if (r->set.max_message == 0 ||
+	    (unsigned long long)(cur_offset(r) - r->msg_off) <=
+	    r->set.max_message)
+		return 0;
+	m2d_error_set(err, M2D_ERR_MALFORMED, r->path,
+		      _("message %lu is larger than the limit of %llu bytes "
+			"(max_message_size); not converted"),
+		      r->seq + 1, r->set.max_message);
+	m2d_error_at(err, r->msg_off, r->msg_line);
+	return -1;
 }
 
 /* A ">From " line in mboxrd: drop one '>' (we are at a line start). */
@@ -208,37 +242,37 @@ static int hdr_append(struct mbox_reader *r, const unsigned char *data,
 
 /*
  * Collect the header block of the message whose From_ line was just
- * consumed: lines up to and including the first empty line, unless the
- * message ends first or the block grows past max_header (then the rest is
- * handed out as body, unparsed).
+ * consumed: lines up to and including the first empty line, or to the end
+ * of the file (a From_ line is a header line here, as in unix_parse),
+ * unless the block grows past max_header (then the rest is handed out as
+ * body, unparsed).
  */
-static int collect_header(struct mbox_reader *r, bool *msg_end_r,
-			  struct m2d_error *err)
+static int collect_header(struct mbox_reader *r, struct m2d_error *err)
 {
-	struct from_line from;
 	size_t len;
 
 	r->hdr_len = 0;
 	r->hdr_pos = 0;
-	*msg_end_r = false;
 	for (;;) {
 		int elen;
 
-		if (fill(r, FROM_LINE_MAX, err) < 0)
+		if (fill(r, 2, err) < 0)
 			return -1;
-		if (r->start == r->end || at_separator(r, &from, &len)) {
-			*msg_end_r = true;
-			return 0;
-		}
+		if (r->start == r->end)
+			return 0;	/* end of file */
 		if (r->hdr_len >= r->set.max_header)
 			return 0;	/* the rest is body */
+		if (too_big(r, err) < 0)
+			return -1;
 		mboxrd_unescape(r);
 		elen = empty_line_len(r);
 		if (elen > 0) {
-			/* end of the header block: the empty line waits */
+			/* the end of the header block, which keeps it */
+			if (hdr_append(r, r->buf + r->start, (size_t)elen,
+				       err) < 0)
+				return -1;
 			r->start += (size_t)elen;
 			r->line++;
-			r->pending = elen;
 			return 0;
 		}
 		/* copy one whole line, however long */
@@ -257,10 +291,10 @@ static int collect_header(struct mbox_reader *r, bool *msg_end_r,
 			}
 			if (fill(r, 1, err) < 0)
 				return -1;
-			if (r->start == r->end) {
-				*msg_end_r = true;	/* file ends mid-line */
-				return 0;
-			}
+			if (r->start == r->end)
+				return 0;	/* file ends mid-line */
+			if (too_big(r, err) < 0)
+				return -1;
 			if (r->hdr_len >= r->set.max_header) {
 				r->at_line_start = false;
 				return 0;
@@ -269,198 +303,383 @@ static int collect_header(struct mbox_reader *r, bool *msg_end_r,
 	}
 }
 
-static bool is_wsp(unsigned char c)
+/* ------------------------------------------------------------------ */
+/* UW's fields, read as unix_parse() reads them                       */
+
+/* Does the raw line P (LEN bytes) start with NAME, exactly? */
+static bool line_is(const unsigned char *p, size_t len, const char *name)
 {
-	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+	size_t n = strlen(name);
+
+	return len >= n && memcmp(p, name, n) == 0;
 }
 
-/* Copy VALUE (LEN bytes, possibly folded) into *dst as ' '-separated words. */
-static int words_copy(const unsigned char *value, size_t len, char **dst,
-		      size_t *dst_size, struct mbox_reader *r,
-		      struct m2d_error *err)
+/* The end of a line's content as c-client's loops see it: the LF, a CR
+ * before it, or a NUL (which ends a C string). */
+static size_t content_len(const unsigned char *p, size_t len)
 {
-	size_t i, o = 0;
+	size_t i;
 
-	if (*dst_size < len + 1) {
-		char *n = realloc(*dst, len + 1);
+	for (i = 0; i < len; i++) {
+		if (p[i] == '\n' || p[i] == '\0' ||
+		    (p[i] == '\r' && i + 1 < len && p[i + 1] == '\n'))
+			break;
+	}
+	return i;
+}
+
+/* Digits as c-client adds them up (an unsigned long; no limit). */
+static unsigned long uw_number(const unsigned char **p, const unsigned char *e)
+{
+	unsigned long v = 0;
+
+	while (*p < e && **p >= '0' && **p <= '9') {
+		v = v * 10 + (unsigned long)(**p - '0');
+		(*p)++;
+	}
+	return v;
+}
+
+/*
+ * The next keyword of an X-IMAP(base) or X-Keywords value: spaces
+ * skipped, then up to a space, CR or LF (a tab is part of the word, as in
+ * c-client).  A CR that ends no line made c-client loop for ever; it is
+ * taken as a separator here.  Returns false at the end.
+ */
+static bool next_word(const unsigned char **p, const unsigned char *e,
+		      const unsigned char **w, size_t *wlen)
+{
+	while (*p < e && (**p == ' ' || **p == '\r'))
+		(*p)++;
+	if (*p >= e)
+		return false;
+	*w = *p;
+	while (*p < e && **p != ' ' && **p != '\r' && **p != '\n')
+		(*p)++;
+	*wlen = (size_t)(*p - *w);
+	return true;
+}
+
+static bool word_eq_nocase(const char *a, const unsigned char *b, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		unsigned char x = (unsigned char)a[i], y = b[i];
+
+		if (x == '\0')
+			return false;
+		if (x >= 'A' && x <= 'Z')
+			x = (unsigned char)(x - 'A' + 'a');
+		if (y >= 'A' && y <= 'Z')
+			y = (unsigned char)(y - 'A' + 'a');
+		if (x != y)
+			return false;
+	}
+	return a[len] == '\0';
+}
+
+static unsigned int flag_letters(const unsigned char *v, const unsigned char *e)
+{
+	unsigned int flags = 0;
+
+	for (; v < e; v++) {
+		switch (*v) {
+		case 'R': flags |= UW_SEEN; break;
+		case 'O': flags |= UW_OLD; break;
+		case 'D': flags |= UW_DELETED; break;
+		case 'F': flags |= UW_FLAGGED; break;
+		case 'A': flags |= UW_ANSWERED; break;
+		case 'T': flags |= UW_DRAFT; break;
+		default: break;
+		}
+	}
+	return flags;
+}
+
+/* X-IMAP / X-IMAPbase of message 1: valid when the UIDVALIDITY is not 0
+ * and a last UID follows; then the keywords fill c-client's slots. */
+static int take_base(struct mbox_reader *r, const unsigned char *v,
+		     const unsigned char *e, bool pseudo, struct m2d_error *err)
+{
+	const unsigned char *w;
+	unsigned long validity;
+	size_t wlen, j;
+
+	while (v < e && *v == ' ')
+		v++;
+	validity = uw_number(&v, e);
+	while (v < e && *v == ' ')
+		v++;
+	if (validity == 0 || v >= e || *v < '0' || *v > '9')
+		return 0;		/* not UW's: message 1 stays mail */
+	r->base_seen = true;
+	r->meta.have_base = true;
+	r->meta.pseudo = pseudo;
+	r->meta.uidvalidity = validity;
+	r->meta.uidlast = uw_number(&v, e);
+	for (j = 0; j < MBOX_MAX_KEYWORDS && next_word(&v, e, &w, &wlen); j++) {
+		free(r->slots[j]);
+		r->slots[j] = NULL;
+		if (wlen == 0 || wlen > MBOX_MAX_KEYWORD_LEN)
+			continue;	/* c-client leaves the slot empty */
+		r->slots[j] = strndup((const char *)w, wlen);
+		if (r->slots[j] == NULL) {
+			errno = ENOMEM;
+			return m2d_error_sys(err, "strndup", r->path);
+		}
+	}
+	return 0;
+}
+
+/* The declared keywords as one list, a case duplicate left out. */
+static int meta_keywords(struct mbox_reader *r, struct m2d_error *err)
+{
+	size_t size = 1, o = 0, i, k;
+
+	for (i = 0; i < MBOX_MAX_KEYWORDS; i++)
+		size += r->slots[i] != NULL ? strlen(r->slots[i]) + 1 : 0;
+	free(r->meta.keywords);
+	r->meta.keywords = malloc(size);
+	if (r->meta.keywords == NULL) {
+		errno = ENOMEM;
+		return m2d_error_sys(err, "malloc", r->path);
+	}
+	for (i = 0; i < MBOX_MAX_KEYWORDS; i++) {
+		bool dup = false;
+
+		if (r->slots[i] == NULL)
+			continue;
+		for (k = 0; k < i && !dup; k++)
+			dup = r->slots[k] != NULL &&
+				word_eq_nocase(r->slots[k],
+					       (const unsigned char *)r->slots[i],
+					       strlen(r->slots[i]));
+		if (dup)
+			continue;
+		if (o > 0)
+			r->meta.keywords[o++] = ' ';
+		memcpy(r->meta.keywords + o, r->slots[i], strlen(r->slots[i]));
+		o += strlen(r->slots[i]);
+	}
+	r->meta.keywords[o] = '\0';
+	return 0;
+}
+
+/* X-Keywords: each word names the first declared keyword equal to it but
+ * for case, searched up to the first empty slot; others are ignored. */
+static void take_keywords(struct mbox_reader *r, const unsigned char *v,
+			  const unsigned char *e)
+{
+	const unsigned char *w;
+	size_t wlen, j;
+
+	while (next_word(&v, e, &w, &wlen)) {
+		if (wlen == 0 || wlen > MBOX_MAX_KEYWORD_LEN)
+			continue;
+		for (j = 0; j < MBOX_MAX_KEYWORDS && r->slots[j] != NULL; j++) {
+			if (word_eq_nocase(r->slots[j], w, wlen)) {
+				r->kw_bits |= 1u << j;
+				break;
+			}
+		}
+	}
+}
+
+static int keywords_str(struct mbox_reader *r, struct m2d_error *err)
+{
+	size_t size = 1, o = 0, j;
+
+	for (j = 0; j < MBOX_MAX_KEYWORDS; j++)
+		if ((r->kw_bits & (1u << j)) && r->slots[j] != NULL)
+			size += strlen(r->slots[j]) + 1;
+	if (r->kw_size < size) {
+		char *n = realloc(r->kw, size);
 
 		if (n == NULL) {
 			errno = ENOMEM;
 			return m2d_error_sys(err, "realloc", r->path);
 		}
-		*dst = n;
-		*dst_size = len + 1;
+		r->kw = n;
+		r->kw_size = size;
 	}
-	for (i = 0; i < len; i++) {
-		if (is_wsp(value[i])) {
-			if (o > 0 && (*dst)[o - 1] != ' ')
-				(*dst)[o++] = ' ';
-		} else {
-			(*dst)[o++] = (char)value[i];
-		}
+	for (j = 0; j < MBOX_MAX_KEYWORDS; j++) {
+		if (!(r->kw_bits & (1u << j)) || r->slots[j] == NULL)
+			continue;
+		if (o > 0)
+			r->kw[o++] = ' ';
+		memcpy(r->kw + o, r->slots[j], strlen(r->slots[j]));
+		o += strlen(r->slots[j]);
 	}
-	if (o > 0 && (*dst)[o - 1] == ' ')
-		o--;
-	(*dst)[o] = '\0';
+	r->kw[o] = '\0';
 	return 0;
 }
 
-/* A decimal number of at most 10 digits at *p; 0 when none. */
-static unsigned long parse_ulong(const unsigned char **p, const unsigned char *e)
+/*
+ * Read UW's fields from the raw header lines of the current message
+ * (FIRST: message 1 of the file), in order, as unix_parse does: exact
+ * names at the start of a line, the first line of each only.
+ */
+static int parse_uw_fields(struct mbox_reader *r, bool first,
+			   struct mbox_msg *msg, struct m2d_error *err)
 {
-	unsigned long v = 0;
-	int digits = 0;
+	const unsigned char *h = r->hdr, *end = r->hdr + r->hdr_len;
+	bool pseudo = false;
 
-	while (*p < e && is_wsp(**p))
-		(*p)++;
-	while (*p < e && **p >= '0' && **p <= '9' && digits < 10) {
-		v = v * 10 + (unsigned long)(**p - '0');
-		(*p)++;
-		digits++;
+	r->kw_bits = 0;
+	while (h < end) {
+		const unsigned char *nl = memchr(h, '\n', (size_t)(end - h));
+		size_t len = nl != NULL ? (size_t)(nl - h) + 1 : (size_t)(end - h);
+		const unsigned char *ve = h + content_len(h, len);
+
+		if (line_is(h, len, "Status:")) {
+			msg->flags |= flag_letters(h + 7, ve);
+		} else if (line_is(h, len, "X-Status:")) {
+			msg->flags |= flag_letters(h + 9, ve);
+		} else if (line_is(h, len, "X-Keywords:")) {
+			msg->has_uw_data = true;
+			take_keywords(r, h + 11, ve);
+		} else if (line_is(h, len, "X-IMAP:") ||
+			   line_is(h, len, "X-IMAPbase:")) {
+			bool imap = h[6] == ':';
+
+			if (first && !r->base_seen) {
+				if (take_base(r, h + (imap ? 7 : 11), ve, imap,
+					      err) < 0)
+					return -1;
+				pseudo = r->meta.pseudo;
+			}
+		} else if (line_is(h, len, "X-UID:")) {
+			const unsigned char *v = h + 6;
+
+			msg->has_uw_data = true;
+			/* believed only after UW's data, and not in the
+			 * pseudo-message; a continuation's are UW's own */
+			if ((r->base_seen || r->set.continuation) && !pseudo) {
+				while (v < ve && *v == ' ')
+					v++;
+				if (msg->uid_count++ == 0)
+					msg->uid = uw_number(&v, ve);
+			}
+		}
+		h += len;
 	}
-	if (*p < e && **p >= '0' && **p <= '9')
-		return 0;		/* too long to be a UID */
-	return v;
+	return 0;
 }
 
-enum uw_header {
-	UWH_NONE, UWH_STATUS, UWH_XSTATUS, UWH_KEYWORDS, UWH_UID, UWH_IMAP,
-	UWH_IMAPBASE, UWH_CLEN,
-};
-
-static enum uw_header uw_header_of(const unsigned char *p, size_t len)
+/* c-client's mail_filter() name of the field at P: up to ':', a space, a
+ * tab, CR or LF; a NUL there ends it and is served as a space. */
+static size_t field_name(unsigned char *p, size_t len)
 {
-	static const struct {
-		const char *name;
-		enum uw_header h;
-	} names[] = {
-		{ "Status:", UWH_STATUS },
-		{ "X-Status:", UWH_XSTATUS },
-		{ "X-Keywords:", UWH_KEYWORDS },
-		{ "X-UID:", UWH_UID },
-		{ "X-IMAP:", UWH_IMAP },
-		{ "X-IMAPbase:", UWH_IMAPBASE },
-		{ "Content-Length:", UWH_CLEN },
+	size_t i, max = len < 1023 ? len : 1023;
+
+	for (i = 0; i < max; i++) {
+		if (p[i] == '\0') {
+			p[i] = ' ';
+			break;
+		}
+		if (p[i] == ':' || p[i] == ' ' || p[i] == '\t' ||
+		    p[i] == '\r' || p[i] == '\n')
+			break;
+	}
+	return i;
+}
+
+static bool is_uw_field(const unsigned char *p, size_t len)
+{
+	static const char *const names[] = {
+		"Status", "X-Status", "X-Keywords", "X-UID", "X-IMAP",
+		"X-IMAPbase",
 	};
 	size_t i;
 
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		size_t n = strlen(names[i].name);
-
-		if (len >= n && memcmp(p, names[i].name, n) == 0)
-			return names[i].h;
+		if (strlen(names[i]) == len && word_eq_nocase(names[i], p, len))
+			return true;
 	}
-	return UWH_NONE;
+	return false;
 }
-
-struct header_facts {
-	unsigned int flags;
-	unsigned long uid;
-	bool imap, imapbase;
-	unsigned long uidvalidity, uidlast;
-	const unsigned char *base_kw;	/* X-IMAP(base) keywords */
-	size_t base_kw_len;
-};
 
 /*
- * Parse UW's fields out of the header block and remove them (and
- * Content-Length) from it, keeping every other byte in place.
+ * The header as UW served it: every CR not followed by a LF dropped, then
+ * UW's fields (any case) removed with their continuation lines; every
+ * other byte kept in place.
  */
-static int strip_uw_headers(struct mbox_reader *r, struct header_facts *f,
-			    struct m2d_error *err)
+static void filter_header(struct mbox_reader *r)
 {
 	unsigned char *h = r->hdr;
-	size_t i = 0, o = 0, n = r->hdr_len;
-	bool saw_kw = false;
+	size_t i, o = 0, n = r->hdr_len;
+	bool dropping = false;
 
-	memset(f, 0, sizeof(*f));
-	while (i < n) {
-		/* one field: a line and its continuation lines */
-		size_t fs = i, fe, vs;
-		enum uw_header which;
-		const unsigned char *nl;
-
-		do {
-			nl = memchr(h + i, '\n', n - i);
-			i = nl != NULL ? (size_t)(nl - h) + 1 : n;
-		} while (i < n && (h[i] == ' ' || h[i] == '\t'));
-		fe = i;
-		which = uw_header_of(h + fs, fe - fs);
-		if (which == UWH_NONE) {
-			memmove(h + o, h + fs, fe - fs);
-			o += fe - fs;
-			continue;
-		}
-		vs = (size_t)((const unsigned char *)memchr(h + fs, ':', fe - fs) - h) + 1;
-		const unsigned char *v = h + vs, *ve = h + fe;
-
-		switch (which) {
-		case UWH_STATUS:
-			for (; v < ve; v++) {
-				if (*v == 'R')
-					f->flags |= UW_SEEN;
-				else if (*v == 'O')
-					f->flags |= UW_OLD;
-			}
-			break;
-		case UWH_XSTATUS:
-			for (; v < ve; v++) {
-				if (*v == 'A')
-					f->flags |= UW_ANSWERED;
-				else if (*v == 'F')
-					f->flags |= UW_FLAGGED;
-				else if (*v == 'T')
-					f->flags |= UW_DRAFT;
-				else if (*v == 'D')
-					f->flags |= UW_DELETED;
-			}
-			break;
-		case UWH_KEYWORDS:
-			if (!saw_kw && words_copy(v, (size_t)(ve - v), &r->kw,
-						  &r->kw_size, r, err) < 0)
-				return -1;
-			saw_kw = true;
-			break;
-		case UWH_UID:
-			f->uid = parse_ulong(&v, ve);
-			while (v < ve && is_wsp(*v))
-				v++;
-			if (v != ve)
-				f->uid = 0;	/* not a plain number */
-			break;
-		case UWH_IMAP:
-		case UWH_IMAPBASE:
-			if (which == UWH_IMAP)
-				f->imap = true;
-			else
-				f->imapbase = true;
-			f->uidvalidity = parse_ulong(&v, ve);
-			f->uidlast = parse_ulong(&v, ve);
-			f->base_kw = v;
-			f->base_kw_len = (size_t)(ve - v);
-			break;
-		case UWH_CLEN:
-		case UWH_NONE:
-			break;
-		}
+	for (i = 0; i < n; i++) {
+		if (h[i] != '\r' || (i + 1 < n && h[i + 1] == '\n'))
+			h[o++] = h[i];
 	}
-	if (!saw_kw && r->kw != NULL)
-		r->kw[0] = '\0';
+	n = o;
+	i = o = 0;
+	while (i < n) {
+		const unsigned char *nl = memchr(h + i, '\n', n - i);
+		size_t len = nl != NULL ? (size_t)(nl - (h + i)) + 1 : n - i;
+
+		if (!(dropping && (h[i] == ' ' || h[i] == '\t'))) {
+			size_t nlen = field_name(h + i, len);
+
+			dropping = nlen > 0 && is_uw_field(h + i, nlen);
+		}
+		if (!dropping) {
+			memmove(h + o, h + i, len);
+			o += len;
+		}
+		i += len;
+	}
 	r->hdr_len = o;
-	return 0;
 }
 
-static int take_meta(struct mbox_reader *r, const struct header_facts *f,
-		     struct m2d_error *err)
+int mbox_head_check(const void *buf, size_t n, size_t *skip_r)
 {
-	size_t size = 0;
+	const unsigned char *p = buf, *nl;
+	struct from_line from;
+	unsigned char c = '\n';
+	size_t i = 0;
 
-	r->meta.have_base = true;
-	r->meta.pseudo = f->imap;
-	r->meta.uidvalidity = f->uidvalidity;
-	r->meta.uidlast = f->uidlast;
-	return words_copy(f->base_kw, f->base_kw_len, &r->meta.keywords, &size,
-			  r, err);
+	*skip_r = 0;
+	if (n == 0)
+		return 0;
+	if (n > MBOX_HEAD_MAX)
+		n = MBOX_HEAD_MAX;	/* c-client reads no more */
+	while (i < n && (p[i] == '\r' || p[i] == '\n' || p[i] == ' ' ||
+			 p[i] == '\t'))
+		c = p[i++];
+	if (c != '\n' || n - i < 5 || memcmp(p + i, "From ", 5) != 0)
+		return -1;
+	nl = memchr(p + i, '\n', n - i);
+	if (nl == NULL ||
+	    from_line_parse((const char *)p + i, (size_t)(nl - (p + i)),
+			    &from) != 1)
+		return -1;
+	*skip_r = i;
+	return 1;
+}
+
+/*
+ * A file with holes: its size is not what it holds, and each hole would
+ * become real bytes in the target (written by root, past quotas).  A hole
+ * found by SEEK_HOLE before the end, or (where SEEK_HOLE cannot tell)
+ * far fewer blocks than the size.
+ */
+static bool is_sparse(int fd, const struct stat *st)
+{
+	off_t here = lseek(fd, 0, SEEK_CUR), hole;
+
+	if (st->st_size == 0)
+		return false;
+	hole = lseek(fd, 0, SEEK_HOLE);
+	if (here >= 0)
+		(void)lseek(fd, here, SEEK_SET);
+	if (hole >= 0)
+		return hole < st->st_size;
+	return st->st_size > 1024 * 1024 &&
+		(long long)st->st_blocks * 512 < (long long)st->st_size / 8;
 }
 
 int mbox_reader_open_fd(int fd, const char *path,
@@ -468,8 +687,8 @@ int mbox_reader_open_fd(int fd, const char *path,
 			struct mbox_reader **reader_r, struct m2d_error *err)
 {
 	struct mbox_reader *r;
-	struct from_line from;
-	size_t len;
+	size_t skip;
+	int rc;
 
 	*reader_r = NULL;
 	r = calloc(1, sizeof(*r));
@@ -502,20 +721,38 @@ int mbox_reader_open_fd(int fd, const char *path,
 			      _("not a regular file"));
 		goto fail;
 	}
+	if (!r->set.allow_sparse && is_sparse(fd, &r->st0)) {
+		m2d_error_set(err, M2D_ERR_UNSAFE, path,
+			      _("is a sparse file (%lld bytes, %lld of them "
+				"on disk): its holes would become real bytes "
+				"in the target; not read"),
+			      (long long)r->st0.st_size,
+			      (long long)r->st0.st_blocks * 512);
+		goto fail;
+	}
 	r->read_off = lseek(fd, 0, SEEK_CUR);
 	if (r->read_off < 0)
 		r->read_off = 0;
 	r->buf_off = r->read_off;
 	if (fill(r, FROM_LINE_MAX, err) < 0)
 		goto fail;
-	if (r->start == r->end) {
+	rc = mbox_head_check(r->buf, r->end - r->start, &skip);
+	if (rc == 0) {
 		r->state = STATE_EOF;	/* an empty mbox */
-	} else if (!at_separator(r, &from, &len)) {
+	} else if (rc < 0) {
 		m2d_error_set(err, M2D_ERR_NOT_MBOX, path,
-			      _("not an mbox: the first line is not a valid "
-				"\"From \" line"));
-		m2d_error_at(err, 0, 1);
+			      _("not an mbox: the file does not begin with a "
+				"valid \"From \" line (UW-IMAP would not open "
+				"it as a mailbox either)"));
+		m2d_error_at(err, r->buf_off, 1);
 		goto fail;
+	} else {
+		/* blank bytes before the first From_ line: skipped, as
+		 * c-client skips them, and in no message */
+		for (size_t i = 0; i < skip; i++)
+			if (r->buf[i] == '\n')
+				r->line++;
+		r->start = skip;
 	}
 	*reader_r = r;
 	return 0;
@@ -567,6 +804,24 @@ long long mbox_reader_size(const struct mbox_reader *reader)
 	return (long long)reader->st0.st_size;
 }
 
+/* Drop every CR not followed by a LF from the LEN bytes at P (consumed
+ * bytes of the buffer: the checksum has them already).  The caller makes
+ * sure a CR at the end is the file's last byte or is not handed out. */
+static size_t squeeze_cr(unsigned char *p, size_t len)
+{
+	unsigned char *cr = memchr(p, '\r', len);
+	size_t i, o;
+
+	if (cr == NULL)
+		return len;
+	o = (size_t)(cr - p);
+	for (i = o; i < len; i++) {
+		if (p[i] != '\r' || (i + 1 < len && p[i + 1] == '\n'))
+			p[o++] = p[i];
+	}
+	return o;
+}
+
 /* The body: everything after the header block, in the largest spans. */
 static int read_body(struct mbox_reader *r, const unsigned char **data_r,
 		     size_t *len_r, struct m2d_error *err)
@@ -578,23 +833,30 @@ static int read_body(struct mbox_reader *r, const unsigned char **data_r,
 		unsigned char *p, *q, *nl;
 		int elen;
 
+		if (too_big(r, err) < 0)
+			return -1;
 		if (!r->at_line_start) {
 			/* the rest of a line longer than the buffer */
-			if (r->start == r->end) {
-				if (fill(r, 1, err) < 0)
-					return -1;
-				if (r->start == r->end)
-					goto msg_end;
-			}
+			if (fill(r, 2, err) < 0)
+				return -1;
+			if (r->start == r->end)
+				goto msg_end;
 			p = r->buf + r->start;
 			nl = memchr(p, '\n', r->end - r->start);
 			len = nl != NULL ? (size_t)(nl - p) + 1 :
 				r->end - r->start;
+			/* a CR last: its LF may be in the next read */
+			if (nl == NULL && !r->eof && len > 1 &&
+			    p[len - 1] == '\r')
+				len--;
 			r->start += len;
 			if (nl != NULL) {
 				r->line++;
 				r->at_line_start = true;
 			}
+			len = squeeze_cr(p, len);
+			if (len == 0)
+				continue;
 			*data_r = p;
 			*len_r = len;
 			return 1;
@@ -647,13 +909,22 @@ static int read_body(struct mbox_reader *r, const unsigned char **data_r,
 				if (r->end - r->start > have)
 					continue;
 			}
+			/* fill() may have moved the bytes (issue 15: a
+			 * stale P past Q overflowed) */
+			p = r->buf + r->start;
 			q = r->buf + r->end;
 			r->at_line_start = r->eof;	/* last line */
+			/* a CR last: its LF may be in the next read */
+			if (!r->eof && q - p > 1 && q[-1] == '\r')
+				q--;
 			break;
 		}
 		r->start += (size_t)(q - p);
+		len = squeeze_cr(p, (size_t)(q - p));
+		if (len == 0)
+			continue;
 		*data_r = p;
-		*len_r = (size_t)(q - p);
+		*len_r = len;
 		return 1;
 	}
 msg_end:
@@ -721,10 +992,9 @@ int mbox_reader_next(struct mbox_reader *r, struct mbox_msg *msg,
 		     struct m2d_error *err)
 {
 	for (;;) {
-		struct header_facts f;
 		struct from_line from;
 		size_t len;
-		bool msg_end;
+		bool first;
 		int rc;
 
 		if (r->state == STATE_EOF)
@@ -748,42 +1018,31 @@ int mbox_reader_next(struct mbox_reader *r, struct mbox_msg *msg,
 			return -1;
 		}
 		memset(msg, 0, sizeof(*msg));
-		msg->offset = cur_offset(r);
-		msg->line = r->line;
+		msg->offset = r->msg_off = cur_offset(r);
+		msg->line = r->msg_line = r->line;
 		memcpy(r->from, r->buf + r->start, len);
 		from.sender = r->from + (from.sender - (const char *)(r->buf + r->start));
 		msg->from = from;
-		r->start += len;
-		if (r->start < r->end)
-			r->start++;	/* the '\n' */
+		r->start += len + 1;	/* and its '\n' */
 		r->line++;
 		r->pending = 0;
 		r->at_line_start = true;
 
-		if (collect_header(r, &msg_end, err) < 0)
+		if (collect_header(r, err) < 0)
 			return -1;
-		if (strip_uw_headers(r, &f, err) < 0)
+		first = !r->first_done;
+		r->first_done = true;
+		if (parse_uw_fields(r, first, msg, err) < 0 ||
+		    keywords_str(r, err) < 0)
 			return -1;
+		filter_header(r);
 		r->state = STATE_HEADER;
-		if (msg_end) {
-			r->pending = 0;
-			r->hdr_pos = 0;
-		}
-		if (!r->first_done) {
-			r->first_done = true;
-			if (f.imap || f.imapbase) {
-				if (take_meta(r, &f, err) < 0)
-					return -1;
-			}
-			if (f.imap) {
-				/* the folder-internal pseudo-message */
-				continue;
-			}
-		}
+		if (first && r->base_seen && meta_keywords(r, err) < 0)
+			return -1;
+		if (first && r->meta.pseudo)
+			continue;	/* the folder-internal pseudo-message */
 		msg->seq = ++r->seq;
-		msg->flags = f.flags;
-		msg->uid = f.uid;
-		msg->keywords = r->kw != NULL ? r->kw : "";
+		msg->keywords = r->kw;
 		return 1;
 	}
 }
@@ -801,6 +1060,8 @@ void mbox_reader_close(struct mbox_reader **reader)
 	free(r->hdr);
 	free(r->kw);
 	free(r->meta.keywords);
+	for (size_t i = 0; i < MBOX_MAX_KEYWORDS; i++)
+		free(r->slots[i]);
 	free(r->path);
 	free(r);
 }

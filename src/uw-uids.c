@@ -16,14 +16,20 @@ unsigned long uw_uids_next(struct uw_uids *u, const struct mbox_msg *msg,
 	*reset_r = false;
 	if (!u->trust)
 		return msg->seq;
-	if (msg->uid == 0) {
+	if (msg->uid_count == 0) {
 		uid = ++u->last;
-	} else if (msg->uid <= u->prev || msg->uid > u->last) {
+	} else if (msg->uid_count > 1 || msg->uid <= u->prev) {
+		/* two X-UIDs, or one not above the last (0 when it is no
+		 * number): c-client's "already has UID" / "less than" */
 		u->trust = false;
 		*reset_r = true;
 		return msg->seq;
 	} else {
+		/* beyond the recorded last UID is fine: c-client raises
+		 * the last UID (its "temporary kludge for UIDPLUS") */
 		uid = msg->uid;
+		if (uid > u->last)
+			u->last = uid;
 	}
 	u->prev = uid;
 	return uid;

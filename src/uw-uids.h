@@ -5,9 +5,11 @@
  * UIDs as UW-IMAP decided them (imap-2007 unix.c).  Message 1 carries the
  * folder's UIDVALIDITY and last UID (X-IMAP or X-IMAPbase); each message
  * may carry X-UID.  A message without X-UID gets last+1 (new mail Postfix
- * appended since UW last saw the folder).  An X-UID that does not go up,
- * or that is beyond the last UID, made UW reset the folder's UIDVALIDITY
- * and number every message afresh: then the UIDs are 1..n.
+ * appended since UW last saw the folder); an X-UID beyond the last UID
+ * raises it.  An X-UID that does not go up (or is no number), or two in
+ * one message, made UW reset the folder's UIDVALIDITY: then the UIDs are
+ * 1..n (c-client went on from its last UID; with a new UIDVALIDITY the
+ * numbers themselves mean nothing to a client).
  */
 
 #include <stdbool.h>

@@ -311,6 +311,105 @@ static void test_uids_reset(void **state)
 	assert_null(strstr(uidlist, "V1200000000"));
 }
 
+/* An X-UID beyond the recorded last UID: c-client kept it and raised
+ * the last UID (no renumbering); one that is no number made it renumber. */
+static void test_uid_beyond_last(void **state)
+{
+	struct convert_stats st;
+	struct m2d_error err;
+	struct warnings ws;
+	char *uidlist;
+
+	(void)state;
+	put_file("box",
+		 "From a@b Tue Nov  9 10:11:12 2004\n"
+		 "X-IMAPbase: 1200000000 5\nX-UID: 3\n\none\n\n"
+		 "From a@b Tue Nov  9 10:11:13 2004\nX-UID: 9\n\ntwo\n\n"
+		 "From a@b Tue Nov  9 10:11:14 2004\n\nthree\n");
+	assert_int_equal(run("box", NULL, &st, &err, &ws), 0);
+	assert_true(st.uids_kept);
+	assert_int_equal(ws.count, 0);
+	assert_int_equal(st.nextuid, 11);
+	uidlist = read_file("md/dovecot-uidlist");
+	assert_non_null(strstr(uidlist, "V1200000000 N11"));
+	assert_non_null(strstr(uidlist, "\n3 :"));
+	assert_non_null(strstr(uidlist, "\n9 :"));
+	assert_non_null(strstr(uidlist, "\n10 :"));
+	remove_md();
+	put_file("box",
+		 "From a@b Tue Nov  9 10:11:12 2004\n"
+		 "X-IMAPbase: 1200000000 5\nX-UID: 3\n\none\n\n"
+		 "From a@b Tue Nov  9 10:11:13 2004\nX-UID: x\n\ntwo\n");
+	assert_int_equal(run("box", NULL, &st, &err, &ws), 0);
+	assert_false(st.uids_kept);
+	assert_int_equal(ws.count, 1);
+}
+
+/* A message over max_message_size, and a sparse mbox: the folder fails
+ * with the reason (file and line), nothing is left in the target. */
+static void test_limits(void **state)
+{
+	struct convert_settings set;
+	struct convert_stats st;
+	struct m2d_error err;
+	struct warnings ws;
+	char body[200];
+	int fd;
+
+	(void)state;
+	memset(body, 'x', sizeof(body) - 1);
+	body[sizeof(body) - 1] = '\0';
+	{
+		char mbox[512];
+
+		snprintf(mbox, sizeof(mbox),
+			 "From a@b Tue Nov  9 10:11:12 2004\nSubject: a\n\nok\n\n"
+			 "From a@b Tue Nov  9 10:11:13 2004\nSubject: b\n\n%s\n",
+			 body);
+		put_file("box", mbox);
+	}
+	memset(&set, 0, sizeof(set));
+	set.uid = set.gid = -1;
+	set.warning = on_warning;
+	set.ctx = &ws;
+	memset(&ws, 0, sizeof(ws));
+	set.max_message_size = 100;
+	assert_int_equal(convert_folder(tpath("box"), tpath("md"), &set, &st,
+					&err), -1);
+	assert_int_equal(err.code, M2D_ERR_MALFORMED);
+	assert_int_equal(err.line, 6);
+	assert_non_null(strstr(err.msg, "100"));
+	assert_null(read_file("md/dovecot-uidlist"));
+	assert_string_equal(list_dir("md/new"), "");
+	set.max_message_size = 1000;
+	assert_int_equal(convert_folder(tpath("box"), tpath("md"), &set, &st,
+					&err), 0);
+	assert_int_equal(st.messages, 2);
+	remove_md();
+
+	/* a hole: refused unless allowed */
+	put_file("sparse", "From a@b Tue Nov  9 10:11:12 2004\nSubject: a\n\n");
+	fd = open(tpath("sparse"), O_WRONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, 64L * 1024 * 1024), 0);
+	assert_int_equal(pwrite(fd, "tail\n", 5, 64L * 1024 * 1024), 5);
+	close(fd);
+	set.max_message_size = 0;
+	if (lseek(open(tpath("sparse"), O_RDONLY), 0, SEEK_HOLE) <
+	    64L * 1024 * 1024) {
+		assert_int_equal(convert_folder(tpath("sparse"), tpath("md"),
+						&set, &st, &err), -1);
+		assert_int_equal(err.code, M2D_ERR_UNSAFE);
+		assert_non_null(strstr(err.path, "sparse"));
+		assert_null(read_file("md/dovecot-uidlist"));
+		set.allow_sparse = true;
+		set.max_message_size = 1024 * 1024;
+		assert_int_equal(convert_folder(tpath("sparse"), tpath("md"),
+						&set, &st, &err), -1);
+		assert_int_equal(err.code, M2D_ERR_MALFORMED);
+	}
+}
+
 /* A folder that already holds messages is never mixed into. */
 static void test_refuses_existing(void **state)
 {
@@ -578,8 +677,9 @@ static void test_dovecot_lock(void **state)
 	close(dirfd);
 }
 
-/* More than 26 keywords, or one too long: kept as far as maildir can,
- * the rest counted and said, never all of a message's keywords lost. */
+/* More than 26 keywords: c-client kept 30 declared ones (a longer list
+ * and words over 50 bytes it ignored); maildir holds the first 26, the
+ * rest counted and said, never all of a message's keywords lost. */
 static void test_keywords_beyond_maildir(void **state)
 {
 	struct convert_stats st;
@@ -592,19 +692,47 @@ static void test_keywords_beyond_maildir(void **state)
 	memset(longkw, 'k', 300);
 	longkw[300] = '\0';
 	p += sprintf(p, "From a@b Tue Nov  9 10:11:12 2004\n"
-		     "X-IMAPbase: 1200000000 1\nX-Keywords:");
-	for (i = 0; i < 27; i++)
+		     "X-IMAPbase: 1200000000 1");
+	for (i = 0; i < 32; i++)
 		p += sprintf(p, " kw%02d", i);
+	p += sprintf(p, "\nX-Keywords:");
+	for (i = 0; i < 32; i++)
+		p += sprintf(p, " KW%02d", i);
 	p += sprintf(p, " %s\nX-UID: 1\n\nbody\n\n", longkw);
 	put_file("box", mbox);
 	assert_int_equal(run("box", NULL, &st, &err, &ws), 0);
 	assert_int_equal(st.messages, 1);
 	assert_int_equal(st.keywords, 26);
-	assert_int_equal(st.keywords_dropped, 2);	/* kw26 and the long one */
+	assert_int_equal(st.keywords_dropped, 4);	/* kw26..kw29 */
 	assert_int_equal(ws.count, 1);
 	assert_non_null(strstr(ws.last, "kw26"));
 	/* the first 26 are on the message: letters a..z */
 	assert_non_null(strstr(list_dir("md/new"), ":2,abcdefghijklmnopqrstuvwxyz\n"));
+}
+
+/* Keywords as c-client matched them (any case, the declared spelling,
+ * undeclared words ignored); only valid IMAP atoms reach Dovecot, and a
+ * case duplicate of a declared keyword never does. */
+static void test_keywords_declared_atoms(void **state)
+{
+	struct convert_stats st;
+	struct m2d_error err;
+	struct warnings ws;
+	char *kw;
+
+	(void)state;
+	put_file("box", "From a@b Tue Nov  9 10:11:12 2004\n"
+		 "X-IMAPbase: 1200000000 2 Work work \\Deleted (x) ok\n"
+		 "X-UID: 1\nX-Keywords: WORK \\deleted other OK (X)\n\nbody\n\n"
+		 "From a@b Tue Nov  9 10:11:12 2004\n"
+		 "X-UID: 2\nX-Keywords: work\n\nbody\n");
+	assert_int_equal(run("box", NULL, &st, &err, &ws), 0);
+	assert_int_equal(st.messages, 2);
+	kw = read_file("md/dovecot-keywords");
+	assert_non_null(kw);
+	assert_string_equal(kw, "0 Work\n1 ok\n");
+	assert_non_null(strstr(list_dir("md/new"), ":2,ab\n"));
+	assert_non_null(strstr(list_dir("md/new"), ":2,a\n"));
 }
 
 /*
@@ -657,6 +785,9 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_uw_folder, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_uids_reset, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_uid_beyond_last, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_limits, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refuses_existing, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_not_mbox_leaves_nothing,
@@ -670,6 +801,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_dovecot_lock, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_keywords_beyond_maildir,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_keywords_declared_atoms,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_home_swapped_for_symlink,
 						setup, teardown),

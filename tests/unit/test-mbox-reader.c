@@ -72,10 +72,62 @@ static const struct reader_case cases[] = {
 	  0, false, 2,
 	  { { "Subject: a\r\n\r\nbody\r\n", 0, 0, 0, "" },
 	    { "Subject: b\r\n\r\nx\r\n", 0, 0, 0, "" } }, false, 0, 0, NULL },
-	{ "header only, no body",
-	  F1 "Subject: a\n\n" F2 "Subject: b\n", 0, false, 2,
-	  { { "Subject: a\n", 0, 0, 0, "" }, { "Subject: b\n", 0, 0, 0, "" } },
+	/* c-client: the blank line ends the header and is served
+	 * ("Subject: a\r\n\r\n"), at the end of the file too */
+	{ "header only, no body: the blank line ends the header",
+	  F1 "Subject: a\n\n" F2 "Subject: b\n\n", 0, false, 2,
+	  { { "Subject: a\n\n", 0, 0, 0, "" },
+	    { "Subject: b\n\n", 0, 0, 0, "" } }, false, 0, 0, NULL },
+	{ "header only, CRLF, and a header ended by the file",
+	  "From a@b Tue Nov  9 10:11:12 2004\r\nSubject: a\r\n\r\n"
+	  "From a@b Tue Nov  9 10:11:12 2004\r\nSubject: b\r\n",
+	  0, false, 2,
+	  { { "Subject: a\r\n\r\n", 0, 0, 0, "" },
+	    { "Subject: b\r\n", 0, 0, 0, "" } }, false, 0, 0, NULL },
+	{ "a From_ line inside a header is a header line (c-client)",
+	  F1 "Subject: a\n" F2 "Subject: b\n\nbody\n", 0, false, 1,
+	  { { "Subject: a\n" F2 "Subject: b\n\nbody\n", 0, 0, 0, "" } },
 	  false, 0, 0, NULL },
+	{ "a From_ line without its LF at the end is body text",
+	  F1 "Subject: a\n\nbody\nFrom a@b Tue Nov  9 10:11:12 2004", 0,
+	  false, 1,
+	  { { "Subject: a\n\nbody\nFrom a@b Tue Nov  9 10:11:12 2004", 0, 0,
+	      0, "" } }, false, 0, 0, NULL },
+	{ "blank bytes before the first From_ line belong to no message",
+	  "   \n\t\n   \n" F1 "Subject: a\n\nbody\n", 0, false, 1,
+	  { { "Subject: a\n\nbody\n", 0, 0, 0, "" } }, false, 0, 0, NULL },
+	{ "a CR not followed by a LF is dropped, in header and body",
+	  F1 "Subject: a\rb\r\r\nX: c\r\rd\n e\rf\n\nbo\rdy\r\r\nx\ry\n\r\n\r",
+	  0, false, 1,
+	  { { "Subject: ab\r\nX: cd\n ef\n\nbody\r\nxy\n\r\n", 0, 0, 0,
+	      "" } }, false, 0, 0, NULL },
+	{ "flag letters alike in Status and X-Status",
+	  F1 "Status: ROD\n\na\n\n" F2 "Status: ORA\n\nb\n\n"
+	  F3 "X-Status: RO\nStatus: FT\n\nc\n", 0, false, 3,
+	  { { "\na\n", 0, UW_SEEN | UW_OLD | UW_DELETED, 0, "" },
+	    { "\nb\n", 0, UW_SEEN | UW_OLD | UW_ANSWERED, 0, "" },
+	    { "\nc\n", 0, UW_SEEN | UW_OLD | UW_FLAGGED | UW_DRAFT, 0, "" } },
+	  false, 0, 0, NULL },
+	{ "UW fields in any case are removed, read only in exact case",
+	  F1 "status: RO\nX-STATUS: F\nStatus : R\nStatus\nStatus: O\n D\n"
+	  "Subject: a\n\nb\n", 0, false, 1,
+	  { { "Subject: a\n\nb\n", 0, UW_OLD, 0, "" } }, false, 0, 0, NULL },
+	{ "keywords: declared ones only, any case, declared spelling",
+	  F1 "X-IMAPbase: 100 9 Personal Work a A x\ty " "\\Seen\n"
+	  "X-UID: 1\nX-Keywords: personal WORK other a x\ty\n"
+	  "X-Keywords: \\seen\n\nb\n\n"
+	  F2 "X-UID: 2\nX-Keywords:   work  \n\nc\n", 0, false, 2,
+	  { { "\nb\n", 0, 0, 1, "Personal Work a x\ty \\Seen" },
+	    { "\nc\n", 0, 0, 2, "Work" } },
+	  true, 100, 9, "Personal Work a x\ty \\Seen" },
+	{ "keywords: a word too long leaves a hole that ends the matching",
+	  F1 "X-IMAPbase: 100 9 a "
+	  "LLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLL c\n"
+	  "X-Keywords: a c\n\nb\n", 0, false, 1,
+	  { { "\nb\n", 0, 0, 0, "a" } }, true, 100, 9, "a c" },
+	{ "an X-IMAP without a UIDVALIDITY is not UW's: message 1 is mail",
+	  F1 "X-IMAP: 0 5 a\nSubject: p\n\nbody\n", 0, false, 1,
+	  { { "Subject: p\n\nbody\n", 0, 0, 0, "" } }, false, 0, 0, NULL },
 	{ "UW pseudo-message is metadata, flags and UIDs parsed and stripped",
 	  "From MAILER-DAEMON Tue Nov  9 10:00:00 2004\n"
 	  "Date: Tue, 9 Nov 2004 10:00:00 +0000\n"
@@ -91,7 +143,9 @@ static const struct reader_case cases[] = {
 	  0, false, 2,
 	  { { "Subject: a\n\nbody\n", 0, UW_SEEN | UW_OLD | UW_ANSWERED |
 	      UW_FLAGGED, 7, "work" },
-	    { "Subject: b\n\nx\n", 0, UW_OLD | UW_DRAFT | UW_DELETED, 12, "" } },
+	    /* Content-Length: UW served it */
+	    { "Subject: b\nContent-Length: 2\n\nx\n", 0,
+	      UW_OLD | UW_DRAFT | UW_DELETED, 12, "" } },
 	  true, 1100000000, 12, "work private" },
 	{ "X-IMAPbase on the first real message",
 	  F1 "X-IMAPbase: 1200000000 3\nSubject: a\nStatus: R\nX-UID: 1\n\n"
@@ -100,14 +154,16 @@ static const struct reader_case cases[] = {
 	  { { "Subject: a\n\nbody\n", 0, UW_SEEN, 1, "" },
 	    { "Subject: b\n\nx\n", 0, 0, 3, "" } },
 	  true, 1200000000, 3, "" },
-	{ "only exact-case UW headers are UW's; folded headers stay whole",
+	{ "UW's names in other cases are removed too; folded headers whole",
 	  F1 "status: RO\nX-UID : 5\nReceived: from a\n\tby b\nSubject: a\n\n"
 	  "b\n\n", 0, false, 1,
-	  { { "status: RO\nX-UID : 5\nReceived: from a\n\tby b\nSubject: a\n"
+	  { { "Received: from a\n\tby b\nSubject: a\n"
 	      "\nb\n", 0, 0, 0, "" } }, false, 0, 0, NULL },
-	{ "folded X-Keywords",
-	  F1 "X-Keywords: one\n two\nSubject: a\n\nb\n\n", 0, false, 1,
-	  { { "Subject: a\n\nb\n", 0, 0, 0, "one two" } }, false, 0, 0, NULL },
+	{ "folded X-Keywords: only the first line counts",
+	  F1 "X-IMAPbase: 1 1 one two\nX-Keywords: one\n two\nSubject: a\n\n"
+	  "b\n\n", 0, false, 1,
+	  { { "Subject: a\n\nb\n", 0, 0, 0, "one" } }, true, 1, 1,
+	  "one two" },
 	{ "NUL bytes and 8-bit headers pass through",
 	  F1 "Subject: \xe4\xf6\xfc\n\nnul:\0:end\n\n",
 	  sizeof(F1 "Subject: \xe4\xf6\xfc\n\nnul:\0:end\n\n") - 1, false, 1,
@@ -211,13 +267,59 @@ static void test_cases(void **state)
 	}
 }
 
+/*
+ * Issue 15's fuzz find (tests/fuzz/regress/mbox-reader/): a last line
+ * without a newline, in a file larger than the first read's look-ahead:
+ * fill() moved the bytes and reached the end without reading more, and
+ * the span was taken from a stale pointer past its end.
+ */
+static void test_last_line_after_buffer_move(void **state)
+{
+	static const char head[] = F1 "Subject: hi\n\n";
+	size_t xs = 5000, ys = 3000, len = strlen(head) + xs + 1 + ys, got_len;
+	char *data = malloc(len), *want, *got;
+	struct mbox_reader_settings rd = { .mboxrd = true, .max_header = 64 };
+	struct mbox_reader *r;
+	struct mbox_msg msg;
+	struct m2d_error err;
+	char path[64];
+
+	(void)state;
+	assert_non_null(data);
+	memcpy(data, head, strlen(head));
+	memset(data + strlen(head), 'x', xs);
+	data[strlen(head) + xs] = '\n';
+	memset(data + strlen(head) + xs + 1, 'y', ys);
+	write_temp(data, len, path);
+	for (int pass = 0; pass < 2; pass++) {
+		assert_int_equal(mbox_reader_open(AT_FDCWD, path,
+						  pass ? &rd : NULL, &r, &err),
+				 0);
+		assert_int_equal(mbox_reader_next(r, &msg, &err), 1);
+		got = read_all(r, &got_len);
+		want = data + strlen(F1);
+		assert_int_equal(got_len, len - strlen(F1));
+		assert_memory_equal(got, want, got_len);
+		free(got);
+		assert_int_equal(mbox_reader_next(r, &msg, &err), 0);
+		mbox_reader_close(&r);
+	}
+	unlink(path);
+	free(data);
+}
+
 static void test_not_mbox(void **state)
 {
 	static const char *const bad[] = {
 		"Subject: hello\n\nnot an mbox\n",
 		"From nobody but not a date\nx\n",
-		("\n" F1 "Subject: a\n\n"),
 		("\x7f" "ELF\x02\x01\x01"),
+		/* c-client's unix_isvalid_fd: the last blank byte skipped
+		 * must be a LF, the From_ line whole (with its LF) */
+		(" " F1 "Subject: a\n\n"),
+		("\n\r" F1 "Subject: a\n\n"),
+		"\n\n\n",
+		"From a@b Tue Nov  9 10:11:12 2004",
 	};
 	size_t i;
 
@@ -354,6 +456,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cases),
 		cmocka_unit_test(test_not_mbox),
+		cmocka_unit_test(test_last_line_after_buffer_move),
 		cmocka_unit_test(test_symlink_refused),
 		cmocka_unit_test(test_huge_message_and_line),
 		cmocka_unit_test(test_skip_unread),
