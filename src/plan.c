@@ -13,6 +13,7 @@
 #include "plan.h"
 #include "accounts.h"
 #include "from-line.h"
+#include "mbox-reader.h"
 #include "str-escape.h"
 #include "safe-file.h"
 #include "i18n.h"
@@ -109,21 +110,14 @@ static ssize_t read_head(int fd, char *buf, size_t size)
 	return (ssize_t)got;
 }
 
+/* An mbox exactly when c-client would open it as one (the reader's
+ * test, unix_isvalid_fd: blank lines before the first From_ line are
+ * fine); an empty file is an empty folder. */
 static bool head_is_mbox(const char *buf, size_t n)
 {
-	struct from_line fl;
-	const char *nl;
-	size_t len;
+	size_t skip;
 
-	if (n == 0)
-		return true;	/* an empty folder */
-	nl = memchr(buf, '\n', n);
-	if (nl == NULL && n == HEAD_MAX)
-		return false;	/* no separator line is that long */
-	len = nl != NULL ? (size_t)(nl - buf) : n;
-	if (len < 5 || memcmp(buf, "From ", 5) != 0)
-		return false;
-	return from_line_parse(buf, len, &fl) == 1;
+	return mbox_head_check(buf, n, &skip) >= 0;
 }
 
 bool plan_is_mbox(int fd)

@@ -239,13 +239,18 @@ static const struct {
 	{ "", true },
 	{ MBOX, true },
 	{ "From MAILER-DAEMON Tue Nov  9 10:11:12 2004\n", true },
-	{ "From a Tue Nov  9 10:11 2004", true },	/* no newline */
+	/* c-client wants the From_ line whole, with its LF */
+	{ "From a Tue Nov  9 10:11 2004", false },
 	{ "From a Tue Nov  9 10:11:12 2004 -0500\r\n", true },
 	{ "From nobody Sat Jan  1 00:00:00 2000\nX", true },
 	{ "From a bad date\n", false },
 	{ "From: a@b\nSubject: x\n", false },
-	{ "\nFrom a Tue Nov  9 10:11:12 2004\n", false },
+	/* blank bytes first, the last a LF: a mailbox to c-client */
+	{ "\nFrom a Tue Nov  9 10:11:12 2004\n", true },
+	{ "   \n\t\n   \nFrom a Tue Nov  9 10:11:12 2004\n", true },
 	{ " From a Tue Nov  9 10:11:12 2004\n", false },
+	{ "\n\rFrom a Tue Nov  9 10:11:12 2004\n", false },
+	{ "\n\n\n", false },
 	{ "hello\n", false },
 	{ "*mbx*\r\n00000000", false },
 };
