@@ -45,9 +45,9 @@ wanted() {
 }
 
 # Longest first, so that the pool does not end waiting on one of them.
-slow="test-runbook.py test-sandbox.sh test-postfix-conf test-fuzz.sh
-test-imap-test.py test-originals.py test-fs-checks test-migrate.py
-test-convert"
+slow="test-runbook.py test-package.sh test-sandbox.sh test-postfix-conf
+test-fuzz.sh test-imap-test.py test-originals.py test-fs-checks
+test-migrate.py test-convert"
 
 # M2D_VALGRIND=1 (make valgrind): the unit tests under valgrind, any
 # report failing the run; the integration tests are left to make check.
