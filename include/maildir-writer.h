@@ -37,6 +37,10 @@ enum maildir_flag {
 
 #define MAILDIR_MAX_KEYWORDS 26		/* letters a..z */
 
+/* NAME (a file of cur/ or new/) is a name maildir-writer gives
+ * (sf_unique_name's, then Dovecot's ",S=" and ":2," as it may rename). */
+bool maildir_written_by_us(const char *name);
+
 struct maildir_owner {
 	int uid;		/* -1: leave as created */
 	int gid;

@@ -184,7 +184,7 @@ static void remove_dead_stages(int tmpfd)
  * renamed it.  Dovecot's own names have no Q/R part, Postfix's and
  * Courier's have V and I.
  */
-static bool written_by_us(const char *name)
+bool maildir_written_by_us(const char *name)
 {
 	/* each part: the text before it, then digits */
 	static const char *const before[] = { "", ".M", "P", "Q" };
@@ -250,7 +250,7 @@ static long count_messages(struct maildir_folder *f, bool foreign,
 		}
 		while ((d = readdir(dir)) != NULL)
 			if (d->d_name[0] != '.' &&
-			    !(foreign && written_by_us(d->d_name)))
+			    !(foreign && maildir_written_by_us(d->d_name)))
 				n++;
 		closedir(dir);
 	}

@@ -792,6 +792,120 @@ static bool is_dir_at(int fd, const char *name)
 		S_ISDIR(st.st_mode);
 }
 
+/* Not ours: refuse, naming PATH/NAME. */
+static int not_ours(const char *path, const char *name, const char *why,
+		    struct m2d_error *err)
+{
+	char where[2 * PATH_MAX];
+
+	snprintf(where, sizeof(where), "%s/%s", path, name);
+	return m2d_error_set(err, M2D_ERR_EXISTS, where,
+			     _("%s: mbox2dovecot did not create it; nothing "
+			       "was removed"), why);
+}
+
+/*
+ * Check every file of the maildir folder NAME below ROOTFD ("" the root
+ * itself) is one we made: cur/ and new/ hold only regular files with one
+ * link and our names (a message delivered or planted since would be
+ * lost), tmp/ only what a killed run of ours left, the folder itself
+ * only Dovecot's and our files, as regular files.  Nothing is followed.
+ */
+static int check_folder_files(int rootfd, const char *root, const char *name,
+			      struct m2d_error *err)
+{
+	char path[PATH_MAX];
+	struct dirent *d;
+	DIR *dir;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s%s%s", root, name[0] != '\0' ? "/" : "",
+		 name);
+	fd = name[0] != '\0' ? sf_open_dir(rootfd, name, path, err) :
+		dup(rootfd);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -1;
+	dir = fdopendir(fd);
+	if (dir == NULL) {
+		close(fd);
+		return m2d_error_sys(err, "opendir", path);
+	}
+	while ((d = readdir(dir)) != NULL) {
+		const char *n = d->d_name;
+		bool sub = strcmp(n, "cur") == 0 || strcmp(n, "new") == 0 ||
+			strcmp(n, "tmp") == 0;
+		struct stat st;
+
+		if (strcmp(n, ".") == 0 || strcmp(n, "..") == 0)
+			continue;
+		if (name[0] == '\0' && n[0] == '.')
+			continue;	/* a folder: checked on its own */
+		if (!maildir_file(n)) {
+			closedir(dir);
+			return not_ours(path, n, _("an unknown file"), err);
+		}
+		if (fstatat(dirfd(dir), n, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			closedir(dir);
+			return m2d_error_sys(err, "stat", path);
+		}
+		if (sub ? !S_ISDIR(st.st_mode) : !S_ISREG(st.st_mode)) {
+			closedir(dir);
+			return not_ours(path, n, _("not a directory or regular "
+						   "file as it should be (a "
+						   "symlink, FIFO, device?)"),
+					err);
+		}
+		if (sub) {
+			char subpath[PATH_MAX + 320];
+			struct dirent *e;
+			DIR *sd;
+			int sfd;
+
+			snprintf(subpath, sizeof(subpath), "%s/%s", path, n);
+			sfd = sf_open_dir(dirfd(dir), n, subpath, err);
+			if (sfd < 0 || (sd = fdopendir(sfd)) == NULL) {
+				if (sfd >= 0)
+					close(sfd);
+				closedir(dir);
+				return sfd < 0 ? -1 :
+					m2d_error_sys(err, "opendir", subpath);
+			}
+			while ((e = readdir(sd)) != NULL) {
+				const char *m = e->d_name;
+				bool ok;
+
+				if (strcmp(m, ".") == 0 || strcmp(m, "..") == 0)
+					continue;
+				if (n[0] == 't')	/* tmp/: a killed run's */
+					ok = strncmp(m, "m2d-stage.", 10) == 0 ||
+						strncmp(m, "m2d-lock.", 9) == 0;
+				else
+					ok = maildir_written_by_us(m) &&
+						fstatat(sfd, m, &st,
+							AT_SYMLINK_NOFOLLOW)
+						== 0 && S_ISREG(st.st_mode) &&
+						st.st_nlink == 1;
+				if (!ok) {
+					int r = not_ours(subpath, m,
+							 _("a file that is not "
+							   "a message "
+							   "mbox2dovecot "
+							   "wrote (mail "
+							   "delivered since?)"),
+							 err);
+
+					closedir(sd);
+					closedir(dir);
+					return r;
+				}
+			}
+			closedir(sd);
+		}
+	}
+	closedir(dir);
+	return 0;
+}
+
 /* Check every entry under BASE leads to a user root of ours. */
 static int check_base(const char *dirpath, struct journal_user *users,
 		      size_t nusers, struct m2d_error *err)
@@ -872,6 +986,32 @@ int migrate_clear(const char *target_base, struct journal *journal,
 			goto out;
 		}
 		if (check_root(users[i].target, folders, nfolders, err) < 0)
+			goto out;
+	}
+	/* and every file in the folders: a message delivered or planted
+	 * since (or a FIFO, a symlink) stops it, named */
+	for (i = 0; i < nusers; i++) {
+		int rootfd = sf_open_dir(AT_FDCWD, users[i].target,
+					 users[i].target, err);
+		int r = 0;
+
+		if (rootfd < 0) {
+			if (errno == ENOENT)
+				continue;
+			goto out;
+		}
+		r = check_folder_files(rootfd, users[i].target, "", err);
+		for (size_t k = 0; r == 0 && k < nfolders; k++) {
+			if (strcmp(folders[k].target, users[i].target) == 0 &&
+			    folders[k].dirname[0] == '.' &&
+			    strchr(folders[k].dirname, '/') == NULL &&
+			    strcmp(folders[k].dirname, "..") != 0)
+				r = check_folder_files(rootfd, users[i].target,
+						       folders[k].dirname,
+						       err);
+		}
+		close(rootfd);
+		if (r < 0)
 			goto out;
 	}
 	for (i = 0; i < nfolders; i++) {
