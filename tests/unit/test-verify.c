@@ -6,6 +6,7 @@
 #include <cmocka.h>
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -174,6 +175,62 @@ static void test_hash_chunking(void **state)
 	assert_true(m2d_hash_final(&h) != whole);
 }
 
+
+/* Issue 15: what a user can plant in the maildir ends verify at once, and
+ * it says why (an alarm ends a hang). */
+static void test_hostile(void **state)
+{
+	struct verify_result r;
+	struct m2d_error err;
+	char uidlist[200], saved[220], target[600];
+	const char *p = file_with(":2,S");
+	int fd;
+
+	(void)state;
+	alarm(20);
+	/* a FIFO as dovecot-uidlist: refused, named */
+	snprintf(uidlist, sizeof(uidlist), "%s/.Sent/dovecot-uidlist", md);
+	snprintf(saved, sizeof(saved), "%s.saved", uidlist);
+	assert_int_equal(rename(uidlist, saved), 0);
+	assert_int_equal(mkfifo(uidlist, 0600), 0);
+	assert_int_equal(verify_folder(mbox, md, ".Sent", false, &r, &err), -1);
+	assert_string_equal(err.path, uidlist);
+	assert_non_null(strstr(err.msg, "FIFO"));
+	assert_int_equal(unlink(uidlist), 0);
+	/* a symlink as dovecot-uidlist: not followed */
+	assert_int_equal(symlink(saved, uidlist), 0);
+	assert_int_equal(verify_folder(mbox, md, ".Sent", false, &r, &err), -1);
+	assert_string_equal(err.path, uidlist);
+	assert_non_null(strstr(err.msg, "symbolic link"));
+	assert_int_equal(unlink(uidlist), 0);
+	assert_int_equal(rename(saved, uidlist), 0);
+
+	/* a FIFO as a message file: a difference that names it */
+	snprintf(target, sizeof(target), "%s", p);
+	assert_int_equal(unlink(target), 0);
+	assert_int_equal(mkfifo(target, 0600), 0);
+	assert_int_equal(verify_folder(mbox, md, ".Sent", false, &r, &err), 1);
+	assert_non_null(strstr(r.first, "FIFO"));
+	assert_non_null(strstr(r.first, target));
+	assert_int_equal(unlink(target), 0);
+	/* a sparse giant as a message file: not read, it differs */
+	fd = open(target, O_WRONLY | O_CREAT, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, 700L << 20), 0);
+	close(fd);
+	assert_int_equal(verify_folder(mbox, md, ".Sent", false, &r, &err), 1);
+	assert_non_null(strstr(r.first, "734003200 bytes"));
+
+	/* the folder a symlink (to another user's): not followed */
+	snprintf(saved, sizeof(saved), "%s/other", top);
+	snprintf(uidlist, sizeof(uidlist), "%s/.Sent", md);
+	assert_int_equal(rename(uidlist, saved), 0);
+	assert_int_equal(symlink(saved, uidlist), 0);
+	assert_int_equal(verify_folder(mbox, md, ".Sent", false, &r, &err), -1);
+	assert_non_null(strstr(err.msg, "symbolic link"));
+	alarm(0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -186,6 +243,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_no_target, setup, teardown),
 		cmocka_unit_test(test_hash_chunking),
+		cmocka_unit_test_setup_teardown(test_hostile, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
