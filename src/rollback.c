@@ -1396,6 +1396,15 @@ static int carry_folder(const struct rollback_settings *set,
 			      _("not a regular file with one link"));
 		goto out;
 	}
+	/* every byte before the end is read (its checksum): a sparse
+	 * giant would cost hours, and no mbox has holes */
+	if (sf_is_sparse(mb.fd, &st)) {
+		m2d_error_set(err, M2D_ERR_UNSAFE, mb.path,
+			      _("a sparse file (%lld bytes, fewer on disk): "
+				"no mbox is; nothing written"),
+			      (long long)st.st_size);
+		goto out;
+	}
 	if (lock_mbox(&mb, leaf, set->dry_run, err) < 0)
 		goto out;
 	if (fstat(mb.fd, &st) < 0) {

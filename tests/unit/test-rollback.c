@@ -598,6 +598,18 @@ static void test_sparse(void **state)
 	assert_string_equal(now, before);
 	free(now);
 	free(before);
+	assert_int_equal(unlink(path("target/u1/new/106.sparse")), 0);
+
+	/* the mbox itself made a sparse giant: not hashed for hours */
+	assert_int_equal(truncate(path("spool/u1"), 700L << 20), 0);
+	assert_int_equal(run(&t, &err), 1);
+	assert_non_null(strstr(reported, "spool/u1: a sparse file"));
+	{
+		struct stat st;
+
+		assert_int_equal(stat(path("spool/u1"), &st), 0);
+		assert_int_equal(st.st_size, 700L << 20);
+	}
 }
 
 /* A maildir folder that is a symlink (to another user's, say) is not
