@@ -523,10 +523,13 @@ static int keywords_str(struct mbox_reader *r, struct m2d_error *err)
 static int parse_uw_fields(struct mbox_reader *r, bool first,
 			   struct mbox_msg *msg, struct m2d_error *err)
 {
-	const unsigned char *h = r->hdr, *end = r->hdr + r->hdr_len;
+	const unsigned char *h = r->hdr, *end;
 	bool pseudo = false;
 
 	r->kw_bits = 0;
+	if (h == NULL)
+		return 0;
+	end = h + r->hdr_len;
 	while (h < end) {
 		const unsigned char *nl = memchr(h, '\n', (size_t)(end - h));
 		size_t len = nl != NULL ? (size_t)(nl - h) + 1 : (size_t)(end - h);
@@ -611,6 +614,8 @@ static void filter_header(struct mbox_reader *r)
 	size_t i, o = 0, n = r->hdr_len;
 	bool dropping = false;
 
+	if (h == NULL)
+		return;
 	for (i = 0; i < n; i++) {
 		if (h[i] != '\r' || (i + 1 < n && h[i + 1] == '\n'))
 			h[o++] = h[i];

@@ -35,7 +35,11 @@ static void check_header(const unsigned char *m, size_t len)
 		const unsigned char *nl = memchr(m + i, '\n', len - i);
 		size_t n = 0;
 
-		while (i + n < len && m[i + n] != ':' && m[i + n] > ' ')
+		/* the name as mail_filter() reads it: other control
+		 * characters are part of it */
+		while (i + n < len && m[i + n] != ':' && m[i + n] != ' ' &&
+		       m[i + n] != '\t' && m[i + n] != '\r' &&
+		       m[i + n] != '\n' && m[i + n] != '\0')
 			n++;
 		for (size_t k = 0; k < sizeof(uw_fields) / sizeof(*uw_fields); k++)
 			FUZZ_CHECK(n != strlen(uw_fields[k]) ||
