@@ -1,5 +1,6 @@
-/* cclient-dump.c - an mbox as UW-IMAP's own library (c-client, imap-2007)
- * reads it; built only when libc-client2007e-dev is installed (Makefile)
+/* cclient-dump.c - mbox folders as UW-IMAP's own library (c-client,
+ * imap-2007) reads them; built only when libc-client2007e-dev is installed
+ * (Makefile), with tests/tools/cclient/cclient-view.c
  *
  *   cclient-dump MBOX [OUTDIR]
  *
@@ -10,129 +11,214 @@
  * as a UTC epoch, "keywords": [...], "size": RFC822.SIZE}); with OUTDIR
  * each message (header and text, as c-client serves it) goes to
  * OUTDIR/SEQ.  c-client's log lines go to standard error.
+ *
+ *   cclient-dump --batch DIR [SECONDS] <NAMES
+ *
+ * Many folders in one process (the differential test): DIR is the home,
+ * each line of standard input the name of a folder in it (a copy: it may
+ * be rewritten).  c-client loops forever or crashes on some folders (a
+ * bare CR among X-Keywords, a NUL among X-IMAP's keywords): after SECONDS
+ * of CPU time (default 10) on one folder, SIGVTALRM ends the process (c-client
+ * uses alarm() itself, and a loaded machine must not look like a loop); the
+ * caller goes on after the last folder printed.  One line of JSON per folder:
+ *   {"name", "opened": 0|1, "driver", "rdonly", "uidvalidity", "uidnext",
+ *    "log": what c-client logged, "msgs": [{"uid", "flags" (R A F T D,
+ *    and N for \Recent), "date", "size", "keywords": [...],
+ *    "data": base64 of the message as served}]}
+ * Bytes >= 0x80 in strings are written as \u00XX (read them as Latin-1).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <pwd.h>
-#include <unistd.h>
+#include <sys/time.h>
 
-#include "c-client.h"
+#include "cclient-view.h"
+
+static void json_str(FILE *out, const char *s)
+{
+	const unsigned char *p;
+
+	putc('"', out);
+	for (p = (const unsigned char *)s; *p != '\0'; p++) {
+		if (*p == '"' || *p == '\\')
+			fprintf(out, "\\%c", *p);
+		else if (*p < 0x20 || *p >= 0x7f)
+			fprintf(out, "\\u%04x", *p);
+		else
+			putc(*p, out);
+	}
+	putc('"', out);
+}
+
+static void base64(FILE *out, const unsigned char *d, size_t len)
+{
+	static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		"abcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t i;
+
+	for (i = 0; i + 2 < len; i += 3) {
+		putc(tab[d[i] >> 2], out);
+		putc(tab[((d[i] & 3) << 4) | (d[i + 1] >> 4)], out);
+		putc(tab[((d[i + 1] & 15) << 2) | (d[i + 2] >> 6)], out);
+		putc(tab[d[i + 2] & 63], out);
+	}
+	if (len - i == 1) {
+		putc(tab[d[i] >> 2], out);
+		putc(tab[(d[i] & 3) << 4], out);
+		fputs("==", out);
+	} else if (len - i == 2) {
+		putc(tab[d[i] >> 2], out);
+		putc(tab[((d[i] & 3) << 4) | (d[i + 1] >> 4)], out);
+		putc(tab[(d[i + 1] & 15) << 2], out);
+		putc('=', out);
+	}
+}
+
+static void flags_str(unsigned int fl, int recent, char *buf)
+{
+	char *p = buf;
+
+	if (fl & CCV_SEEN)
+		*p++ = 'R';
+	if (fl & CCV_ANSWERED)
+		*p++ = 'A';
+	if (fl & CCV_FLAGGED)
+		*p++ = 'F';
+	if (fl & CCV_DRAFT)
+		*p++ = 'T';
+	if (fl & CCV_DELETED)
+		*p++ = 'D';
+	if (recent && (fl & CCV_RECENT))
+		*p++ = 'N';
+	*p = '\0';
+}
+
+static void keywords(FILE *out, char **kw)
+{
+	int first = 1;
+
+	putc('[', out);
+	for (; kw != NULL && *kw != NULL; kw++) {
+		if (!first)
+			fputs(", ", out);
+		json_str(out, *kw);
+		first = 0;
+	}
+	putc(']', out);
+}
+
+/* SIGVTALRM (which ends the process) after SECS of CPU time; 0: never */
+static void cpu_limit(unsigned int secs)
+{
+	struct itimerval it;
+
+	memset(&it, 0, sizeof(it));
+	it.it_value.tv_sec = secs;
+	setitimer(ITIMER_VIRTUAL, &it, NULL);
+}
+
+static int batch(unsigned int secs)
+{
+	char line[4096];
+
+	while (fgets(line, sizeof(line), stdin) != NULL) {
+		struct ccv_folder f;
+		unsigned long i;
+		size_t n = strcspn(line, "\n");
+
+		line[n] = '\0';
+		if (n == 0)
+			continue;
+		cpu_limit(secs);
+		if (ccv_read(line, &f) < 0) {
+			fprintf(stderr, "cclient-dump: out of memory\n");
+			return 1;
+		}
+		fputs("{\"name\": ", stdout);
+		json_str(stdout, line);
+		printf(", \"opened\": %d, \"driver\": ", f.opened);
+		json_str(stdout, f.driver);
+		printf(", \"rdonly\": %d, \"uidvalidity\": %lu, \"uidnext\": %lu"
+		       ", \"log\": ", f.rdonly, f.uidvalidity, f.uidnext);
+		json_str(stdout, f.log);
+		fputs(", \"msgs\": [", stdout);
+		for (i = 0; i < f.nmsgs; i++) {
+			struct ccv_msg *m = &f.msgs[i];
+			char fl[8];
+
+			flags_str(m->flags, 1, fl);
+			printf("%s{\"uid\": %lu, \"flags\": \"%s\", \"date\": %lld"
+			       ", \"size\": %lu, \"keywords\": ", i ? ", " : "",
+			       m->uid, fl, m->date, m->size);
+			keywords(stdout, m->keywords);
+			fputs(", \"data\": \"", stdout);
+			base64(stdout, m->data, m->len);
+			fputs("\"}", stdout);
+		}
+		fputs("]}\n", stdout);
+		fflush(stdout);
+		ccv_free(&f);
+		cpu_limit(0);
+	}
+	return 0;
+}
 
 int main(int argc, char **argv)
 {
-	MAILSTREAM *stream;
-	char *name;
+	struct ccv_folder f;
+	char *name, *slash;
 	unsigned long i;
 
+	if ((argc == 3 || argc == 4) && strcmp(argv[1], "--batch") == 0) {
+		ccv_init(argv[2], NULL);
+		return batch(argc == 4 ? (unsigned int)atoi(argv[3]) : 10);
+	}
 	if (argc != 2 && argc != 3) {
-		fprintf(stderr, "usage: cclient-dump MBOX [OUTDIR]\n");
+		fprintf(stderr, "usage: cclient-dump MBOX [OUTDIR]\n"
+			"       cclient-dump --batch DIR [SECONDS] <NAMES\n");
 		return 2;
 	}
-#include "linkage.c"
-	/* Debian builds c-client with restrictBox (no name may begin with
-	 * '/' or contain ".."): the mbox's directory becomes the "home", as
-	 * imapd's login would set it up, and the name is relative to it */
-	{
-		struct passwd *pw = getpwuid(geteuid());
-		char *slash = strrchr(argv[1], '/');
-
-		if (slash != NULL) {
-			*slash = '\0';
-			env_init(pw != NULL ? pw->pw_name : "root",
-				 argv[1][0] != '\0' ? argv[1] : "/");
-			name = slash + 1;
-		} else {
-			name = argv[1];
-		}
+	/* the mbox's directory becomes the "home", as imapd's login would
+	 * set it up, and the name is relative to it */
+	slash = strrchr(argv[1], '/');
+	if (slash != NULL) {
+		*slash = '\0';
+		ccv_init(argv[1][0] != '\0' ? argv[1] : "/", stderr);
+		name = slash + 1;
+	} else {
+		ccv_init(".", stderr);
+		name = argv[1];
 	}
-	stream = mail_open(NIL, name, NIL);
-	if (stream == NIL) {
+	if (ccv_read(name, &f) < 0 || !f.opened) {
 		fprintf(stderr, "mail_open(%s) failed\n", name);
 		return 1;
 	}
-	printf("{\"uidvalidity\": %lu, \"rdonly\": %d, \"nmsgs\": %lu}\n", stream->uid_validity, (int)stream->rdonly,
-	       stream->nmsgs);
-	if (stream->nmsgs > 0)
-		mail_fetch_fast(stream, "1:*", NIL);
-	for (i = 1; i <= stream->nmsgs; i++) {
-		MESSAGECACHE *elt = mail_elt(stream, i);
-		unsigned long uf = elt->user_flags, len = 0;
-		char *text;
-		int first = 1;
+	printf("{\"uidvalidity\": %lu, \"rdonly\": %d, \"nmsgs\": %lu}\n",
+	       f.uidvalidity, f.rdonly, f.nmsgs);
+	for (i = 0; i < f.nmsgs; i++) {
+		struct ccv_msg *m = &f.msgs[i];
+		char fl[8];
 
-		/* the whole message as clients got it */
-		text = mail_fetch_message(stream, i, &len, FT_PEEK);
-		printf("{\"seq\": %lu, \"uid\": %lu, \"flags\": \"%s%s%s%s%s\", "
-		       "\"date\": %lu, \"size\": %lu, \"keywords\": [",
-		       i, mail_uid(stream, i), elt->seen ? "R" : "",
-		       elt->answered ? "A" : "", elt->flagged ? "F" : "",
-		       elt->draft ? "T" : "", elt->deleted ? "D" : "",
-		       (unsigned long)mail_longdate(elt), elt->rfc822_size);
-		while (uf) {
-			long k = find_rightmost_bit(&uf);
-
-			printf("%s\"%s\"", first ? "" : ", ",
-			       stream->user_flags[k]);
-			first = 0;
-		}
-		printf("]}\n");
-		if (argc == 3 && text != NIL) {
+		flags_str(m->flags, 0, fl);
+		printf("{\"seq\": %lu, \"uid\": %lu, \"flags\": \"%s\", "
+		       "\"date\": %lld, \"size\": %lu, \"keywords\": ",
+		       i + 1, m->uid, fl, m->date, m->size);
+		keywords(stdout, m->keywords);
+		printf("}\n");
+		if (argc == 3) {
 			char path[4096];
 			FILE *out;
 
-			snprintf(path, sizeof(path), "%s/%lu", argv[2], i);
+			snprintf(path, sizeof(path), "%s/%lu", argv[2], i + 1);
 			out = fopen(path, "wb");
-			if (out == NULL || fwrite(text, 1, len, out) != len) {
+			if (out == NULL ||
+			    fwrite(m->data, 1, m->len, out) != m->len) {
 				perror(path);
 				return 1;
 			}
 			fclose(out);
 		}
 	}
-	mail_close(stream);
+	ccv_free(&f);
 	return 0;
 }
-
-/* c-client calls these back */
-void mm_searched(MAILSTREAM *s, unsigned long n) { (void)s; (void)n; }
-void mm_exists(MAILSTREAM *s, unsigned long n) { (void)s; (void)n; }
-void mm_expunged(MAILSTREAM *s, unsigned long n) { (void)s; (void)n; }
-void mm_flags(MAILSTREAM *s, unsigned long n) { (void)s; (void)n; }
-void mm_notify(MAILSTREAM *s, char *str, long e)
-{
-	(void)s;
-	(void)e;
-	fprintf(stderr, "c-client: %s\n", str);
-}
-void mm_list(MAILSTREAM *s, int d, char *m, long a)
-{
-	(void)s; (void)d; (void)m; (void)a;
-}
-void mm_lsub(MAILSTREAM *s, int d, char *m, long a)
-{
-	(void)s; (void)d; (void)m; (void)a;
-}
-void mm_status(MAILSTREAM *s, char *m, MAILSTATUS *st)
-{
-	(void)s; (void)m; (void)st;
-}
-void mm_log(char *str, long e)
-{
-	fprintf(stderr, "c-client %s: %s\n", e == WARN ? "warning" :
-		e == ERROR ? "error" : "log", str);
-}
-void mm_dlog(char *str) { fprintf(stderr, "c-client debug: %s\n", str); }
-void mm_login(NETMBX *mb, char *u, char *p, long t)
-{
-	(void)mb; (void)t;
-	u[0] = p[0] = '\0';
-}
-void mm_critical(MAILSTREAM *s) { (void)s; }
-void mm_nocritical(MAILSTREAM *s) { (void)s; }
-long mm_diskerror(MAILSTREAM *s, long e, long serious)
-{
-	(void)s; (void)e; (void)serious;
-	return T;
-}
-void mm_fatal(char *str) { fprintf(stderr, "c-client fatal: %s\n", str); }

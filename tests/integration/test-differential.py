@@ -1,0 +1,539 @@
+#!/usr/bin/env python3
+"""The differential test against UW's own library (issue 16): every folder
+of a seeded generator (tests/lib/mboxgen.py) read by c-client, as UW-IMAP
+served it, and by us, as Dovecot serves what `mbox2dovecot convert` wrote;
+any difference the manual does not list fails.
+
+For each folder:
+  c-client (build/tools/cclient-dump --batch: one process for all, on a
+  copy, since it may rewrite the file): is it a mailbox (and which driver
+  opened it), the count, per message the bytes served (RFC822), RFC822.SIZE,
+  flags (and \\Recent), keywords, UID, INTERNALDATE; UIDVALIDITY, UIDNEXT;
+
+  ours (`mbox2dovecot convert MBOX MAILDIR`, one per folder, two at a
+  time): converted or refused, then the maildir as Dovecot serves it
+  (tests/lib/maildir_check.read_folder): each file's bytes with LF -> CRLF,
+  RFC822.SIZE from W= (what Dovecot trusts) or those bytes, the flags from
+  the file name (new/ = \\Recent), keywords through dovecot-keywords, UIDs,
+  UIDVALIDITY and UIDNEXT through dovecot-uidlist, INTERNALDATE = mtime.
+
+A UIDVALIDITY made up during the run (UW's data missing or reset) is
+"fresh" on both sides: c-client takes the clock, we the source's mtime;
+otherwise both must be the folder's.
+
+Differences we keep are listed in ACCEPTED, each with the rule that
+recognizes exactly it, and in the manual's FIDELITY table (checked here).
+
+Prints TAP.  Env: M2D_TOP, BUILD, M2D_DIFF_SEED (20041109), M2D_DIFF_N
+(5000), M2D_DIFF_TZ (Europe/Berlin: a zone with DST), M2D_KEEP=1.
+  test-differential.py --minimize FILE   also write every kind of
+                                         unexplained difference, minimized,
+                                         to FILE
+  test-differential.py --folder MBOX     compare one file, print the diffs
+"""
+
+import base64
+import calendar
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+TOP = os.environ.get("M2D_TOP") or os.path.abspath(
+    os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+BUILD = os.environ.get("BUILD", "build")
+sys.path.insert(0, os.path.join(TOP, "tests", "lib"))
+sys.dont_write_bytecode = True
+
+import maildir_check as mc  # noqa: E402
+import mboxgen  # noqa: E402
+from tap import Tap  # noqa: E402
+
+PROG = os.path.join(TOP, BUILD, "mbox2dovecot")
+CCLIENT = os.path.join(TOP, BUILD, "tools", "cclient-dump")
+MAN = os.path.join(TOP, "man", "mbox2dovecot.1")
+SEED = os.environ.get("M2D_DIFF_SEED", "20041109")
+COUNT = int(os.environ.get("M2D_DIFF_N", "5000"))
+ZONE = os.environ.get("M2D_DIFF_TZ", "Europe/Berlin")
+JOBS = 2
+# CPU seconds c-client may take for one folder before it counts as
+# looping (it takes a millisecond), and again alone for one that did
+CC_SECS = 1
+CC_SECS_AGAIN = 3
+
+# The differences we keep, by name (also in mbox2dovecot(1), FIDELITY).
+ACCEPTED = {
+    "zone-less-date":
+        "a From_ line without a zone: c-client applies the UTC offset of "
+        "the moment it reads the file; we apply the one in force at that "
+        "date (issue 16 item 7)",
+    "cclient-fails":
+        "c-client loops forever or crashes on the folder (a bare CR among "
+        "the words of X-Keywords or X-IMAP, a NUL among X-IMAP's "
+        "keywords): UW-IMAP never showed it; we convert it",
+    "other-format":
+        "c-client opens a file that is no mbox with another driver (phile: "
+        "any file as one read-only message; mmdf, mbx, tenex, mtx: UW's "
+        "other formats); convert refuses it",
+}
+
+FLAG_OF = {"\\Seen": "R", "\\Answered": "A", "\\Flagged": "F",
+           "\\Draft": "T", "\\Deleted": "D"}
+CC_FLAGS = "RAFTD"
+
+
+def crlf(data):
+    """What Dovecot serves for a maildir file: bare LF as CRLF."""
+    return re.sub(rb"(?<!\r)\n", b"\r\n", data)
+
+
+# ---- our side ----
+
+def convert_all(work, names, env):
+    """`mbox2dovecot convert work/src/N work/out/N` for each name, JOBS at a
+    time (shell loops: one fork+exec each).  -> {name: (rc, stderr)}."""
+    script = ('while read f; do "$0" convert "$1/$f" "$2/$f" >/dev/null '
+              '2>"$3/$f"; echo "$f $?"; done')
+    for d in ("out", "err"):
+        os.makedirs(os.path.join(work, d), exist_ok=True)
+    procs = []
+    for j in range(JOBS):
+        part = names[j::JOBS]
+        p = subprocess.Popen(
+            ["sh", "-c", script, PROG, os.path.join(work, "src"),
+             os.path.join(work, "out"), os.path.join(work, "err")],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
+        procs.append((p, part))
+    res = {}
+    for p, part in procs:
+        out, _ = p.communicate("".join(n + "\n" for n in part).encode())
+        for ln in out.decode().splitlines():
+            n, rc = ln.rsplit(" ", 1)
+            with open(os.path.join(work, "err", n), "rb") as f:
+                res[n] = (int(rc), f.read().decode("utf-8", "replace"))
+    return res
+
+
+def our_view(work, name, rc, err):
+    """Ours as Dovecot would show it, in cclient-dump's terms."""
+    if rc != 0:
+        return {"converted": False, "rc": rc, "err": err.strip()}
+    f = mc.read_folder(os.path.join(work, "out", name))
+    msgs = []
+    for m in f["messages"]:
+        data = crlf(m["data"])
+        w = re.search(r",W=(\d+)", m["base"])
+        msgs.append({
+            "uid": m["uid"],
+            "flags": "".join(c for c in CC_FLAGS if any(
+                FLAG_OF.get(x) == c for x in m["flags"])) +
+            ("N" if m["sub"] == "new" else ""),
+            "keywords": sorted(x for x in m["flags"]
+                               if x not in FLAG_OF and x[:1] != "("),
+            "date": m["mtime"], "size": int(w.group(1)) if w else len(data),
+            "data": data})
+    return {"converted": True, "uidvalidity": f["uidvalidity"],
+            "uidnext": f["nextuid"], "msgs": msgs,
+            "problems": f["problems"] + (["tmp/ not empty"] if f["tmp"]
+                                         else []),
+            "err": err.strip()}
+
+
+# ---- c-client's side ----
+
+def cclient_batch(cc, names, env, secs):
+    """One cclient-dump --batch over NAMES -> (rc, stderr, [views])."""
+    r = subprocess.run([CCLIENT, "--batch", cc, str(secs)], env=env,
+                       input="".join(n + "\n" for n in names).encode(),
+                       capture_output=True)
+    views = []
+    for ln in r.stdout.decode("ascii").splitlines():
+        v = json.loads(ln)
+        for m in v["msgs"]:
+            m["data"] = base64.b64decode(m["data"])
+            # Latin-1 escapes back to bytes, then as dovecot-keywords is
+            # read (UTF-8)
+            m["keywords"] = sorted(
+                k.encode("latin-1").decode("utf-8", "replace")
+                for k in m["keywords"])
+        views.append(v)
+    return r.returncode, r.stderr.decode("utf-8", "replace"), views
+
+
+def cclient_part(cc, names, env):
+    """cclient-dump --batch over NAMES, in one process unless c-client
+    loops or crashes on a folder: then that folder is tried again alone
+    with more time, marked {"failed": why} if it fails again, and the
+    rest go on.  -> (rc, stderr, {name: view})."""
+    out = {}
+    todo = list(names)
+    rc_all, err_all = 0, ""
+    while todo:
+        rc, err, views = cclient_batch(cc, todo, env, CC_SECS)
+        for v in views:
+            out[v["name"]] = v
+        todo = todo[len(views):]
+        if rc == 0 or not todo:
+            if rc != 0:
+                rc_all, err_all = rc, err
+            break
+        bad = todo.pop(0)
+        try:        # the dotlock of the process that died
+            os.unlink(os.path.join(cc, bad + ".lock"))
+        except OSError:
+            pass
+        rc2, err2, v2 = cclient_batch(cc, [bad], env, CC_SECS_AGAIN)
+        if v2:
+            out[bad] = v2[0]
+        else:
+            out[bad] = {"failed": "loops forever" if rc2 == -26 else
+                        "dies (exit %d)" % rc2, "stderr": err2[-300:]}
+    return rc_all, err_all, out
+
+
+def cclient_all(work, names, env):
+    """-> (rc, stderr, {name: view}) for work/cc/NAMES, JOBS processes
+    (c-client waits on its lock files in /tmp more than it computes)."""
+    cc = os.path.join(work, "cc")
+    inodes = [os.stat(os.path.join(cc, n)) for n in names]
+    with ThreadPoolExecutor(JOBS) as ex:
+        parts = list(ex.map(lambda j: cclient_part(cc, names[j::JOBS], env),
+                            range(JOBS)))
+    # c-client's lock files, /tmp/.DEV.INO, for our copies only
+    for st in inodes:
+        try:
+            os.unlink("/tmp/.%x.%x" % (st.st_dev, st.st_ino))
+        except OSError:
+            pass
+    out = {}
+    rc, err = 0, ""
+    for r, e, o in parts:
+        out.update(o)
+        if r != 0:
+            rc, err = r, e
+    return rc, err, out
+
+
+# ---- the comparison ----
+
+class Clock:
+    """The window in which a fresh UIDVALIDITY is made up."""
+    def __init__(self):
+        self.t0 = int(time.time()) - 2
+        self.t1 = None
+
+    def fresh(self, uv):
+        return uv is not None and self.t0 <= uv <= (self.t1 or
+                                                    time.time() + 2)
+
+
+def local_offset(epoch):
+    return time.localtime(epoch).tm_gmtoff
+
+
+def zone_less_ok(cc_date, our_date, nozone, now_offset):
+    """Item 7: c-client read a zone-less From_ line with the offset of now,
+    we with the one at that date; nothing else may differ."""
+    wall = cc_date + now_offset          # the line's wall-clock time as UTC
+    if wall not in nozone:
+        return False
+    tm = time.gmtime(wall)
+    ours = int(time.mktime((tm.tm_year, tm.tm_mon, tm.tm_mday, tm.tm_hour,
+                            tm.tm_min, tm.tm_sec, 0, 0, -1)))
+    return our_date == ours
+
+
+def compare(cc, ours, info, clock, now_offset):
+    """-> ([(kind, text)] unexplained, [accepted names])."""
+    diffs, accepted = [], []
+    if cc is None:
+        return [("cclient-missing", "no c-client output")], accepted
+    if "failed" in cc:
+        accepted.append("cclient-fails")
+        return diffs, accepted
+    is_mbox = cc["opened"] and cc["driver"] in ("unix", "dummy")
+    if not is_mbox:
+        if ours["converted"]:
+            diffs.append(("not-mailbox-converted", "c-client: %s; we "
+                          "converted it (%d messages)" % (
+                              "opened with the %s driver" % cc["driver"]
+                              if cc["opened"] else "not a mailbox (%s)"
+                              % cc["log"], len(ours["msgs"]))))
+        elif cc["opened"]:
+            accepted.append("other-format")
+        return diffs, accepted
+    if not ours["converted"]:
+        diffs.append(("mailbox-refused", "c-client: a mailbox of %d "
+                      "messages; convert exit %d: %s" % (
+                          len(cc["msgs"]), ours["rc"], ours["err"])))
+        return diffs, accepted
+    if ours["problems"]:
+        diffs.append(("maildir-problems", "; ".join(ours["problems"][:4])))
+    cfresh, ofresh = clock.fresh(cc["uidvalidity"]), \
+        clock.fresh(ours["uidvalidity"])
+    if cfresh != ofresh or (not cfresh and
+                            cc["uidvalidity"] != ours["uidvalidity"]):
+        diffs.append(("uidvalidity", "c-client %s%s, ours %s%s" % (
+            cc["uidvalidity"], " (new)" if cfresh else "",
+            ours["uidvalidity"], " (new)" if ofresh else "")))
+    if cc["uidnext"] != ours["uidnext"]:
+        diffs.append(("uidnext", "c-client %d, ours %s" % (
+            cc["uidnext"], ours["uidnext"])))
+    if len(cc["msgs"]) != len(ours["msgs"]):
+        diffs.append(("count", "c-client %d messages, ours %d" % (
+            len(cc["msgs"]), len(ours["msgs"]))))
+        return diffs, accepted
+    for i, (c, o) in enumerate(zip(cc["msgs"], ours["msgs"]), 1):
+        if c["data"] != o["data"]:
+            diffs.append(("bytes", "message %d: %s" % (
+                i, mc.first_diff(c["data"], o["data"]).replace(
+                    "want", "c-client").replace("got", "ours"))))
+        if c["size"] != o["size"]:
+            diffs.append(("size", "message %d: RFC822.SIZE c-client %d, "
+                          "ours %d" % (i, c["size"], o["size"])))
+        if c["flags"] != o["flags"]:
+            diffs.append(("flags", "message %d: c-client %r, ours %r "
+                          "(R seen A answered F flagged T draft D deleted "
+                          "N recent)" % (i, c["flags"], o["flags"])))
+        if c["keywords"] != o["keywords"]:
+            diffs.append(("keywords", "message %d: c-client %s, ours %s" % (
+                i, c["keywords"], o["keywords"])))
+        if c["uid"] != o["uid"]:
+            diffs.append(("uid", "message %d: c-client %d, ours %d" % (
+                i, c["uid"], o["uid"])))
+        if c["date"] != o["date"]:
+            if zone_less_ok(c["date"], o["date"], info["nozone"],
+                            now_offset):
+                accepted.append("zone-less-date")
+            else:
+                diffs.append(("date", "message %d: c-client %d, ours %d "
+                              "(%+d s)" % (i, c["date"], o["date"],
+                                           o["date"] - c["date"])))
+    return diffs, accepted
+
+
+def show_folder(data, limit=1500):
+    text = repr(data[:limit])[2:-1]
+    return text + ("... (%d bytes)" % len(data) if len(data) > limit else "")
+
+
+# ---- a run ----
+
+def run_env():
+    env = dict(os.environ)
+    env["TZ"] = ZONE
+    env["LC_ALL"] = "C"
+    env.pop("LANGUAGE", None)
+    return env
+
+
+def scratch_dir():
+    for base in ("/dev/shm", os.environ.get("TMPDIR"), "/tmp"):
+        if base and os.access(base, os.W_OK):
+            try:
+                return tempfile.mkdtemp(prefix="m2d-diff.", dir=base)
+            except OSError:
+                continue
+    return tempfile.mkdtemp(prefix="m2d-diff.")
+
+
+def run_folders(work, folders, clock):
+    """FOLDERS: {name: (bytes, info)} -> (results, cc_rc, cc_err, times):
+    results {name: (unexplained, accepted)}."""
+    env = run_env()
+    names = sorted(folders)
+    for d in ("src", "cc"):
+        os.makedirs(os.path.join(work, d), exist_ok=True)
+    for n in names:
+        for d in ("src", "cc"):
+            with open(os.path.join(work, d, n), "wb") as f:
+                f.write(folders[n][0])
+    # both sides at once: c-client mostly waits on its lock files
+    t = time.time()
+    with ThreadPoolExecutor(1) as ex:
+        fut = ex.submit(cclient_all, work, names, env)
+        conv = convert_all(work, names, env)
+        t_ours = time.time() - t
+        cc_rc, cc_err, ccv = fut.result()
+        t_cc = time.time() - t
+    clock.t1 = int(time.time()) + 2
+    now_offset = local_offset(time.time())
+    res = {}
+    t = time.time()
+    for n in names:
+        rc, err = conv.get(n, (-1, "not run"))
+        res[n] = compare(ccv.get(n), our_view(work, n, rc, err),
+                         folders[n][1], clock, now_offset)
+    t_cmp = time.time() - t
+    return res, cc_rc, cc_err, (t_cc, t_ours, t_cmp)
+
+
+def one(data, info=None):
+    """Compare one folder's bytes -> (unexplained, accepted)."""
+    work = scratch_dir()
+    try:
+        res, _, _, _ = run_folders(work, {"f": (data, info or {
+            "features": [], "nozone": []})}, Clock())
+        return res["f"]
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def minimize(data, info, kind):
+    """The fewest lines (then bytes) of DATA that still show a difference
+    of KIND."""
+    def still(d):
+        return any(k == kind for k, _ in one(d, info)[0])
+
+    lines = data.splitlines(keepends=True)
+    n = 2
+    while len(lines) >= 2:
+        chunk = max(1, len(lines) // n)
+        reduced = False
+        for i in range(0, len(lines), chunk):
+            cand = lines[:i] + lines[i + chunk:]
+            if cand and still(b"".join(cand)):
+                lines = cand
+                n = max(n - 1, 2)
+                reduced = True
+                break
+        if not reduced:
+            if chunk == 1:
+                break
+            n = min(n * 2, len(lines))
+    return b"".join(lines)
+
+
+def manual_names():
+    try:
+        with open(MAN, encoding="utf-8") as f:
+            text = f.read()
+    except OSError:
+        return None
+    m = re.search(r"^\.Sh FIDELITY\n(.*?)(?=^\.Sh )", text, re.M | re.S)
+    return m.group(1) if m else ""
+
+
+def main():
+    tap = Tap(max_diag=60)
+    if "--folder" in sys.argv:
+        path = sys.argv[sys.argv.index("--folder") + 1]
+        with open(path, "rb") as f:
+            d, a = one(f.read())
+        for k, t in d:
+            print("%s: %s" % (k, t))
+        print("accepted: %s" % a)
+        return 1 if d else 0
+    if not os.path.exists("/usr/include/c-client/c-client.h") or \
+            not os.access(CCLIENT, os.X_OK):
+        print("1..0 # SKIP libc-client2007e-dev not installed (no %s)"
+              % CCLIENT)
+        return 0
+    if not os.access(PROG, os.X_OK):
+        print("1..0 # SKIP %s not built" % PROG)
+        return 0
+    os.environ["TZ"] = ZONE
+    time.tzset()
+    t_start = time.time()
+    work = scratch_dir()
+    try:
+        clock = Clock()
+        folders = {}
+        features = {}
+        for i in range(COUNT):
+            data, info = mboxgen.folder(SEED, i)
+            folders["f%05d" % i] = (data, info)
+            for ft in info["features"]:
+                features[ft] = features.get(ft, 0) + 1
+        t_gen = time.time() - t_start
+        tap.ok(len(folders) == COUNT, "%d folders generated (seed %s, %d "
+               "variations, %.1f s)" % (COUNT, SEED, len(features), t_gen))
+        res, cc_rc, cc_err, (t_cc, t_ours, t_cmp) = run_folders(
+            work, folders, clock)
+        tap.ok(cc_rc == 0, "c-client read them, %d processes (%.1f s)"
+               % (JOBS, t_cc), cc_err.splitlines()[-5:])
+        tap.ok(all(n in res for n in folders), "mbox2dovecot convert ran "
+               "on each (%.1f s, %d at a time); compared in %.1f s"
+               % (t_ours, JOBS, t_cmp))
+        acc = {}
+        bad = []
+        kinds = {}
+        for n in sorted(res):
+            d, a = res[n]
+            for x in a:
+                acc[x] = acc.get(x, 0) + 1
+            if d:
+                bad.append(n)
+                for k, _ in d:
+                    kinds[k] = kinds.get(k, 0) + 1
+        for name in sorted(ACCEPTED):
+            tap.note("accepted %s: %d folders (%s)" % (
+                name, acc.get(name, 0), ACCEPTED[name]))
+        diag = ["%d of %d folders differ; by kind: %s" % (
+            len(bad), COUNT, ", ".join("%s %d" % kv for kv in
+                                       sorted(kinds.items())))]
+        shown = set()
+        for n in bad:
+            d = res[n][0]
+            if len(shown) >= 6:
+                break
+            key = tuple(sorted(set(k for k, _ in d)))
+            if key in shown:
+                continue
+            shown.add(key)
+            diag.append("%s (%s):" % (n, " ".join(
+                folders[n][1]["features"])))
+            diag.extend("  " + "%s: %s" % kd for kd in d[:6])
+            diag.append("  bytes: " + show_folder(folders[n][0]))
+        tap.ok(not bad, "c-client and Dovecot show every folder alike, "
+               "but for the accepted differences", diag)
+        text = manual_names()
+        missing = [a for a in ACCEPTED if text is None or a not in text]
+        tap.ok(not missing, "each accepted difference is in the FIDELITY "
+               "table of mbox2dovecot(1)", missing)
+        total = time.time() - t_start
+        tap.note("%.1f s in all" % total)
+        if "--minimize" in sys.argv:
+            out = sys.argv[sys.argv.index("--minimize") + 1]
+            write_minimized(out, folders, res, bad)
+    finally:
+        if os.environ.get("M2D_KEEP"):
+            tap.note("kept %s" % work)
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+    return tap.done()
+
+
+def write_minimized(out, folders, res, bad):
+    """Per kind of difference, the first two folders, minimized."""
+    seen = {}
+    with open(out, "w", encoding="utf-8") as f:
+        f.write("# differences c-client vs mbox2dovecot convert "
+                "(tests/integration/test-differential.py --minimize),\n"
+                "# seed %s, %s, TZ=%s\n\n" % (
+                    SEED, time.strftime("%Y-%m-%d %H:%M UTC",
+                                        time.gmtime()), ZONE))
+        for n in bad:
+            for kind, _ in res[n][0]:
+                if seen.get(kind, 0) >= 2:
+                    continue
+                seen[kind] = seen.get(kind, 0) + 1
+                data, info = folders[n]
+                small = minimize(data, info, kind)
+                d, _ = one(small, info)
+                f.write("== %s (folder %s, minimized from %d to %d bytes)\n"
+                        % (kind, n, len(data), len(small)))
+                f.write("bytes: %s\n" % show_folder(small, 4000))
+                for k, t in d:
+                    f.write("  %s: %s\n" % (k, t))
+                f.write("\n")
+                f.flush()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
