@@ -257,6 +257,14 @@ int rb_batch_run(struct runbook *rb, const struct rb_batch *batch,
 int rb_report_write(struct runbook *rb, char **text_path, char **json_path,
 		    struct m2d_error *err);
 
+/* ---- the log ---- */
+
+/* WORK_DIR/log (allocated; NULL when out of memory): every step run,
+ * done, failed, skipped or undone, every decision, warning and error,
+ * each a line with its time ("2026-12-07 21:55:03 [13] warning: ..."),
+ * appended by every run (0600). */
+char *rb_log_path(const struct runbook *rb);
+
 const char *rb_status_name(enum rb_status status);	/* "done" (id) */
 const char *rb_status_str(enum rb_status status);	/* translated */
 

@@ -35,6 +35,7 @@ struct runbook {
 	bool have_imap;
 	char *password;			/* the IMAP test's, never saved */
 	int running;			/* the step running now, or -1 */
+	struct rb_logbook *logbook;	/* WORK/log (runbook-log.h) */
 };
 
 /* ---- runbook.c ---- */

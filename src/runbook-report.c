@@ -2,6 +2,7 @@
  * for the admin and JSON for scripts (the JSON is never translated:
  * status ids, numbers, paths) */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 #include "i18n.h"
 #include "json-out.h"
 #include "runbook-int.h"
+#include "runbook-log.h"
 #include "safe-file.h"
 
 struct totals {
@@ -43,6 +45,211 @@ static void journal_totals(struct runbook *rb, struct totals *t)
 	journal_folders_free(list, n);
 	journal_users_free(users, nu);
 	journal_close(&j);
+}
+
+/* ---- what WORK/log says: the warnings, the folders with new UIDs ---- */
+
+struct warning {
+	int step;
+	char *kind;		/* "warning", "error" */
+	char *text;		/* shown safely already (the log's) */
+};
+
+struct redownload {
+	char *listed;		/* shown safely: "erin/mail/Sent" */
+	char *why;
+};
+
+struct logged {
+	struct warning *w;
+	size_t nw;
+	struct redownload *r;
+	size_t nr;
+};
+
+static void logged_free(struct logged *l)
+{
+	for (size_t i = 0; i < l->nw; i++) {
+		free(l->w[i].kind);
+		free(l->w[i].text);
+	}
+	for (size_t i = 0; i < l->nr; i++) {
+		free(l->r[i].listed);
+		free(l->r[i].why);
+	}
+	free(l->w);
+	free(l->r);
+	memset(l, 0, sizeof(*l));
+}
+
+static void add_warning(struct logged *l, const struct rb_log_line *ll)
+{
+	struct warning *n;
+
+	for (size_t i = 0; i < l->nw; i++)	/* each once */
+		if (strcmp(l->w[i].text, ll->text) == 0)
+			return;
+	n = realloc(l->w, (l->nw + 1) * sizeof(*n));
+	if (n == NULL)
+		return;
+	l->w = n;
+	n += l->nw;
+	n->step = ll->step;
+	n->kind = strdup(ll->kind);
+	n->text = strdup(ll->text);
+	if (n->kind == NULL || n->text == NULL) {
+		free(n->kind);
+		free(n->text);
+		return;
+	}
+	l->nw++;
+}
+
+static void add_redownload(struct logged *l, const struct rb_log_line *ll)
+{
+	char *tab = strchr(ll->text, '\t'), *listed, *why;
+	struct redownload *n;
+
+	if (tab == NULL)
+		return;
+	listed = strndup(ll->text, (size_t)(tab - ll->text));
+	why = strdup(tab + 1);
+	if (listed == NULL || why == NULL)
+		goto out;
+	/* a folder converted again: its latest why */
+	for (size_t i = 0; i < l->nr; i++) {
+		if (strcmp(l->r[i].listed, listed) == 0) {
+			free(l->r[i].why);
+			l->r[i].why = why;
+			free(listed);
+			return;
+		}
+	}
+	n = realloc(l->r, (l->nr + 1) * sizeof(*n));
+	if (n == NULL)
+		goto out;
+	l->r = n;
+	l->r[l->nr].listed = listed;
+	l->r[l->nr].why = why;
+	l->nr++;
+	return;
+out:
+	free(listed);
+	free(why);
+}
+
+static int by_listed(const void *a, const void *b)
+{
+	return strcmp(((const struct redownload *)a)->listed,
+		      ((const struct redownload *)b)->listed);
+}
+
+static void read_log(struct runbook *rb, struct logged *l)
+{
+	char *path = rb_log_path(rb), *line = NULL;
+	size_t cap = 0;
+	FILE *f = NULL;
+	int fd;
+
+	memset(l, 0, sizeof(*l));
+	if (path == NULL)
+		return;
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+	if (fd >= 0 && (f = fdopen(fd, "r")) == NULL)
+		close(fd);
+	free(path);
+	if (f == NULL)
+		return;
+	while (getline(&line, &cap, f) > 0) {
+		struct rb_log_line ll;
+		char *nl = strchr(line, '\n');
+
+		if (nl != NULL)
+			*nl = '\0';
+		if (rb_log_parse(line, &ll) < 0)
+			continue;
+		if (strcmp(ll.kind, "warning") == 0 ||
+		    strcmp(ll.kind, "error") == 0)
+			add_warning(l, &ll);
+		else if (strcmp(ll.kind, "redownload") == 0)
+			add_redownload(l, &ll);
+	}
+	free(line);
+	fclose(f);
+	if (l->nr > 1)
+		qsort(l->r, l->nr, sizeof(*l->r), by_listed);
+}
+
+/* The user of a listed name ("erin/mail/Sent": "erin", 4) */
+static size_t user_len(const char *listed)
+{
+	const char *slash = strchr(listed, '/');
+
+	return slash != NULL ? (size_t)(slash - listed) : strlen(listed);
+}
+
+static void text_logged(struct runbook *rb, FILE *f, const struct logged *l)
+{
+	char *path = rb_log_path(rb);
+
+	fprintf(f, _("\nWarnings and errors (each once; %s has every line "
+		     "with its time):\n"), path != NULL ? path : "log");
+	free(path);
+	if (l->nw == 0)
+		fprintf(f, _("  none\n"));
+	for (size_t i = 0; i < l->nw; i++) {
+		if (l->w[i].step >= 0)
+			fprintf(f, "  [%d] ", l->w[i].step);
+		else
+			fputs("  ", f);
+		fprintf(f, "%s%s\n", strcmp(l->w[i].kind, "error") == 0 ?
+			_("error: ") : "", l->w[i].text);
+	}
+	fprintf(f, _("\nFolders whose mail clients download them again "
+		     "(new UIDs), by user:\n"));
+	if (l->nr == 0)
+		fprintf(f, _("  none: UW's UIDs were kept in every folder "
+			     "converted\n"));
+	for (size_t i = 0; i < l->nr; i++) {
+		const char *listed = l->r[i].listed;
+		size_t ul = user_len(listed);
+
+		if (i == 0 || user_len(l->r[i - 1].listed) != ul ||
+		    strncmp(l->r[i - 1].listed, listed, ul) != 0)
+			fprintf(f, "  %.*s\n", (int)ul, listed);
+		fprintf(f, "    %s: %s\n", listed[ul] == '/' ?
+			listed + ul + 1 : listed, l->r[i].why);
+	}
+}
+
+static void json_logged(FILE *f, const struct logged *l)
+{
+	fputs(",\n  \"warnings\": [", f);
+	for (size_t i = 0; i < l->nw; i++) {
+		fprintf(f, "%s{\"step\": %d, \"kind\": ", i > 0 ? ", " : "",
+			l->w[i].step);
+		json_str(f, l->w[i].kind);
+		fputs(", \"text\": ", f);
+		json_str(f, l->w[i].text);
+		fputc('}', f);
+	}
+	fputs("],\n  \"redownload\": [", f);
+	for (size_t i = 0; i < l->nr; i++) {
+		const char *listed = l->r[i].listed;
+		size_t ul = user_len(listed);
+		char *user = strndup(listed, ul);
+
+		fputs(i > 0 ? ", " : "", f);
+		fputs("{\"user\": ", f);
+		json_str(f, user != NULL ? user : "");
+		fputs(", \"folder\": ", f);
+		json_str(f, listed);
+		fputs(", \"why\": ", f);
+		json_str(f, l->r[i].why);
+		fputc('}', f);
+		free(user);
+	}
+	fputc(']', f);
 }
 
 /* The backup directories that exist in WORK. */
@@ -83,7 +290,8 @@ static void fmt_time(time_t t, char *buf, size_t size)
 		strftime(buf, size, "%Y-%m-%d %H:%M:%S", &tm);
 }
 
-static void write_text(struct runbook *rb, FILE *f, const struct totals *t)
+static void write_text(struct runbook *rb, FILE *f, const struct totals *t,
+		       const struct logged *l)
 {
 	char b1[32], b2[32], line[4096];
 
@@ -135,6 +343,7 @@ static void write_text(struct runbook *rb, FILE *f, const struct totals *t)
 		if (n == 0)
 			fprintf(f, _("  none\n"));
 	}
+	text_logged(rb, f, l);
 	fprintf(f, _("\nBackups of the edited files:\n"));
 	for (size_t i = 0; i < NBACKUPS; i++)
 		if (backup_exists(rb, i, line, sizeof(line)))
@@ -150,7 +359,8 @@ static void write_text(struct runbook *rb, FILE *f, const struct totals *t)
 		     "take over again at any time.\n"));
 }
 
-static void write_json(struct runbook *rb, FILE *f, const struct totals *t)
+static void write_json(struct runbook *rb, FILE *f, const struct totals *t,
+		       const struct logged *l)
 {
 	char line[4096];
 	bool first = true;
@@ -214,12 +424,14 @@ static void write_json(struct runbook *rb, FILE *f, const struct totals *t)
 		first = false;
 		json_str(f, line);
 	}
-	fputs("]\n}\n", f);
+	fputc(']', f);
+	json_logged(f, l);
+	fputs("\n}\n", f);
 }
 
 static int write_file(struct runbook *rb, const char *name, bool json,
-		      const struct totals *t, char **path_r,
-		      struct m2d_error *err)
+		      const struct totals *t, const struct logged *l,
+		      char **path_r, struct m2d_error *err)
 {
 	char *text = NULL, *path = NULL;
 	size_t len = 0;
@@ -236,9 +448,9 @@ static int write_file(struct runbook *rb, const char *name, bool json,
 		return m2d_error_sys(err, "open_memstream", NULL);
 	}
 	if (json)
-		write_json(rb, f, t);
+		write_json(rb, f, t, l);
 	else
-		write_text(rb, f, t);
+		write_text(rb, f, t, l);
 	if (fclose(f) != 0) {
 		free(text);
 		free(path);
@@ -258,6 +470,7 @@ int rb_report_write(struct runbook *rb, char **text_path, char **json_path,
 		    struct m2d_error *err)
 {
 	struct totals t;
+	struct logged l;
 
 	if (rb_work_dir(rb, err) < 0)
 		return -1;
@@ -267,14 +480,19 @@ int rb_report_write(struct runbook *rb, char **text_path, char **json_path,
 		(void)rb_build_plan(rb, &e2);
 	}
 	journal_totals(rb, &t);
-	if (write_file(rb, "report.txt", false, &t, text_path, err) < 0)
+	read_log(rb, &l);
+	if (write_file(rb, "report.txt", false, &t, &l, text_path, err) < 0) {
+		logged_free(&l);
 		return -1;
-	if (write_file(rb, "report.json", true, &t, json_path, err) < 0) {
+	}
+	if (write_file(rb, "report.json", true, &t, &l, json_path, err) < 0) {
 		if (text_path != NULL) {
 			free(*text_path);
 			*text_path = NULL;
 		}
+		logged_free(&l);
 		return -1;
 	}
+	logged_free(&l);
 	return 0;
 }

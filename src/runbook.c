@@ -11,6 +11,7 @@
 
 #include "i18n.h"
 #include "runbook-int.h"
+#include "runbook-log.h"
 #include "safe-file.h"
 
 #define STATE_FILE "state"
@@ -380,6 +381,11 @@ int rb_open(const struct rb_options *opts, struct runbook **rb_r,
 	if (load_state(rb, err) < 0)
 		goto fail;
 	checks_report_init(&rb->checks);
+	if (rb_logbook_open(rb) < 0) {
+		errno = ENOMEM;
+		m2d_error_sys(err, "malloc", NULL);
+		goto fail;
+	}
 	*rb_r = rb;
 	return 0;
 fail:
@@ -393,6 +399,7 @@ void rb_close(struct runbook **rbp)
 
 	if (rb == NULL)
 		return;
+	rb_logbook_close(rb);
 	for (int s = 0; s < RB_NSTEPS; s++) {
 		free(rb->steps[s].result);
 		free(rb->steps[s].reason);
@@ -614,6 +621,12 @@ int rb_set_rename(struct runbook *rb, const char *listed, const char *name,
 		goto undo;
 	}
 	free(old);
+	if (name != NULL)
+		rb_logbook_line(rb, rb->running, "decision", "%s -> %s", listed,
+				name);
+	else
+		rb_logbook_line(rb, rb->running, "decision", _("%s left out"),
+				listed);
 	return rb_save(rb, err);
 undo:
 	r = find_rename(rb, listed);
@@ -640,6 +653,8 @@ int rb_clear_rename(struct runbook *rb, const char *listed,
 
 	if (r == NULL)
 		return 0;
+	rb_logbook_line(rb, rb->running, "decision",
+			_("%s needs a decision again"), listed);
 	free(r->listed);
 	free(r->name);
 	*r = rb->renames[--rb->nrenames];
@@ -695,6 +710,8 @@ int rb_set_test_users(struct runbook *rb, const char *const *users,
 			return m2d_error_sys(err, "malloc", NULL);
 		}
 		rb->ntest++;
+		rb_logbook_line(rb, 5, "decision", _("test user %s"),
+				users[i]);
 	}
 	return rb_save(rb, err);
 }
@@ -795,6 +812,9 @@ int rb_accept_defaults(struct runbook *rb, int step, struct m2d_error *err)
 					return m2d_error_sys(err, "malloc",
 							     NULL);
 				}
+				rb_logbook_line(rb, 4, "decision",
+						_("%s -> %s (suggested)"),
+						f->listed, f->suggestion);
 				changed = true;
 			}
 			if (!changed)
@@ -817,8 +837,10 @@ int rb_accept_defaults(struct runbook *rb, int step, struct m2d_error *err)
 		if (rb_set_test_users(rb, users, n, err) < 0)
 			return -1;
 	}
-	if (rb_steps[step].flags & RB_CONFIRM)
+	if ((rb_steps[step].flags & RB_CONFIRM) && !rb->steps[step].confirmed) {
 		rb->steps[step].confirmed = true;
+		rb_logbook_line(rb, step, "decision", "%s", _("Yes (--yes)"));
+	}
 	return rb_save(rb, err);
 }
 
@@ -827,6 +849,9 @@ int rb_confirm(struct runbook *rb, int step, bool yes, struct m2d_error *err)
 	if (!step_ok(step))
 		return m2d_error_set(err, M2D_ERR_USAGE, NULL,
 				     _("no step %d"), step);
+	if (rb->steps[step].confirmed != yes)
+		rb_logbook_line(rb, step, "decision", "%s",
+				yes ? _("Yes") : _("No"));
 	rb->steps[step].confirmed = yes;
 	return rb_save(rb, err);
 }
@@ -1008,7 +1033,10 @@ static int undo_one(struct runbook *rb, int step, bool reset,
 		r = rb_steps[step].undo_fn(rb, err);
 		rb->running = -1;
 		if (r < 0) {
-			rb_log(rb, _("undo of step %d failed"), step);
+			char buf[M2D_ERROR_PATH_MAX + M2D_ERROR_MSG_MAX + 64];
+
+			rb_logbook_line(rb, step, "error", _("undo failed: %s"),
+					m2d_error_str(err, buf, sizeof(buf)));
 			return -1;
 		}
 		rb_result(rb, step, _("undone"));
@@ -1020,7 +1048,7 @@ static int undo_one(struct runbook *rb, int step, bool reset,
 	}
 	rb->steps[step].status = RB_PENDING;
 	rb->steps[step].confirmed = false;
-	rb_log(rb, _("step %d (%s) undone"), step, _(rb_steps[step].title));
+	rb_logbook_line(rb, step, "undone", "%s", _(rb_steps[step].title));
 	if (rb_save(rb, err) < 0)
 		return -1;
 	step_event(rb, step);

@@ -243,7 +243,7 @@ void wz_frame_draw(WINDOW *win, const struct wz_frame *f,
 		   struct wz_rect *page_r)
 {
 	int lines = getmaxy(win), cols = getmaxx(win);
-	int sw = sidebar_width(cols);
+	int sw = f->nsteps > 0 ? sidebar_width(cols) : -1;
 	int body = lines - 3;
 	int used;
 
@@ -256,8 +256,10 @@ void wz_frame_draw(WINDOW *win, const struct wz_frame *f,
 		wz_put_right(win, 0, cols - 1, f->where, cols - used - 4,
 			     wz_attr(WZ_C_TITLE));
 	/* the step list, and the line beside it */
-	draw_steps(win, f, 1, body, sw);
-	wz_vline(win, 1, sw, body, wz_attr(WZ_C_DIM));
+	if (f->nsteps > 0) {
+		draw_steps(win, f, 1, body, sw);
+		wz_vline(win, 1, sw, body, wz_attr(WZ_C_DIM));
+	}
 	/* the message and key lines */
 	if (f->message != NULL)
 		wz_put(win, lines - 2, 1, f->message, cols - 2,

@@ -1,4 +1,5 @@
 /* keys.c - raw keys become commands before any screen sees them */
+#include <stdio.h>
 #include <string.h>
 
 #include "i18n.h"
@@ -71,6 +72,7 @@ struct wz_input wz_key_map(int rc, wint_t key, enum wz_keymode mode)
 	case L'y': case L'Y': in.cmd = WZ_YES; break;
 	case L'n': case L'N':
 		in.cmd = mode == WZ_KM_DIALOG ? WZ_NO : WZ_NEXT;
+		in.ch = (wchar_t)key;	/* the log: N searches backwards */
 		break;
 	case L'b': case L'B': in.cmd = WZ_BACK; break;
 	default: break;
@@ -87,6 +89,7 @@ struct wz_input wz_key_map(int rc, wint_t key, enum wz_keymode mode)
 	case L's': in.cmd = WZ_SKIP; break;
 	case L'U': in.cmd = WZ_UNDO; break;
 	case L'r': in.cmd = WZ_RERUN; break;
+	case L'L': in.cmd = WZ_LOG; break;
 	default: break;
 	}
 	return in;
@@ -106,7 +109,8 @@ const char *wz_cmd_name(enum wz_cmd cmd)
 		"none", "enter", "next", "back", "help", "cancel", "quit",
 		"up", "down", "pgup", "pgdn", "home", "end", "left", "right",
 		"tab", "toggle", "filter", "edit", "accept", "accept-all",
-		"exclude", "clear", "skip", "undo", "rerun", "yes", "no",
+		"exclude", "clear", "skip", "undo", "rerun", "log", "yes",
+		"no",
 		"char", "erase", "delete", "resize",
 	};
 
@@ -115,8 +119,14 @@ const char *wz_cmd_name(enum wz_cmd cmd)
 	return (unsigned int)cmd <= WZ_RESIZE ? names[cmd] : "?";
 }
 
-const char *wz_keys_hint(enum rb_page page, bool done, bool undoable,
-			 bool have_checks, bool running)
+const char *wz_keys_log(void)
+{
+	return _("Arrows PgUp PgDn  / Search  n N Next/previous  "
+		 "Enter Whole line  Esc Back");
+}
+
+static const char *keys_hint(enum rb_page page, bool done, bool undoable,
+			     bool have_checks, bool running)
 {
 	if (running)
 		return _("Esc Stop (resumable)  F1 Help");
@@ -146,4 +156,19 @@ const char *wz_keys_hint(enum rb_page page, bool done, bool undoable,
 		return _("Enter Run  s Skip  n Next  b Back  F1 Help  "
 			 "q Quit");
 	}
+}
+
+const char *wz_keys_hint(enum rb_page page, bool done, bool undoable,
+			 bool have_checks, bool running)
+{
+	static char buf[512];
+	const char *keys = keys_hint(page, done, undoable, have_checks,
+				     running);
+
+	/* L, the log, wherever the line has room for it at 80 columns */
+	if (running || wz_text_width(keys) + 2 + wz_text_width(_("L Log")) >
+	    WZ_MIN_COLS - 2)
+		return keys;
+	snprintf(buf, sizeof(buf), "%s  %s", keys, _("L Log"));
+	return buf;
 }

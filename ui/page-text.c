@@ -101,6 +101,48 @@ void wz_page_imap(struct wz_page *page, const struct imap_test_result *res)
 			     res->greeting);
 }
 
+static enum wz_color log_color(const char *line)
+{
+	/* "2026-12-07 21:55:03 [13] warning: ..." */
+	const char *k = strstr(line, "] ");
+
+	if (k == NULL)
+		return WZ_C_NORMAL;
+	k += 2;
+	if (strncmp(k, "warning:", 8) == 0 || strncmp(k, "redownload:", 11) == 0)
+		return WZ_C_WARN;
+	if (strncmp(k, "error:", 6) == 0 || strncmp(k, "failed:", 7) == 0)
+		return WZ_C_FAIL;
+	if (strncmp(k, "done:", 5) == 0)
+		return WZ_C_OK;
+	if (strncmp(k, "session:", 8) == 0 || strncmp(k, "run:", 4) == 0)
+		return WZ_C_HEADING;
+	return WZ_C_NORMAL;
+}
+
+void wz_page_log(struct wz_page *page, const char *path, const char *text)
+{
+	wz_page_clear_rows(page);
+	page->select = true;
+	wz_page_setf(&page->heading, _("Log: %s"), path);
+	wz_page_set(&page->status, _("Everything the runbook did and warned "
+				     "about, oldest first"));
+	page->status_color = WZ_C_DIM;
+	wz_page_set(&page->empty, _("The log is empty: nothing has run "
+				    "yet."));
+	if (text != NULL)
+		add_lines(page, text, log_color);
+	/* a redownload line's TAB (between the folder and why) is no
+	   column here */
+	for (size_t i = 0; i < page->nrows; i++)
+		for (char *t = page->rows[i].text; (t = strchr(t, '\t'));)
+			*t = ' ';
+	page->sel = page->nrows > 0 ? page->nrows - 1 : 0;
+	wz_page_setf(&page->footer, ngettext("%zu line.  / searches it.",
+					     "%zu lines.  / searches them.",
+					     page->nrows), page->nrows);
+}
+
 void wz_page_report(struct wz_page *page, const char *text)
 {
 	wz_page_clear_rows(page);

@@ -152,6 +152,30 @@ struct wz_row *wz_page_selected(struct wz_page *page)
 	return page->select ? wz_page_row(page, page->sel) : NULL;
 }
 
+int wz_page_search(struct wz_page *page, const char *needle, bool forward)
+{
+	size_t n = wz_page_visible(page), i;
+
+	if (needle == NULL || *needle == '\0' || n == 0)
+		return 0;
+	for (i = 1; i <= n; i++) {
+		size_t k = forward ? (page->sel + i) % n :
+			(page->sel + n - i) % n;
+		struct wz_row *row = wz_page_row(page, k);
+
+		if (row != NULL && strcasestr(row->text, needle) != NULL) {
+			page->sel = k;
+			wz_page_setf(&page->footer, _("\"%s\": line %zu of "
+						      "%zu.  n next, N "
+						      "previous"), needle,
+				     k + 1, n);
+			return 1;
+		}
+	}
+	wz_page_setf(&page->footer, _("\"%s\" is not in it."), needle);
+	return 0;
+}
+
 int wz_page_move(struct wz_page *page, enum wz_cmd cmd)
 {
 	size_t n = wz_page_visible(page);

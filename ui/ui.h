@@ -51,6 +51,7 @@ enum wz_cmd {
 	WZ_SKIP,	/* s: skip the step */
 	WZ_UNDO,	/* U: undo the step */
 	WZ_RERUN,	/* r: run again */
+	WZ_LOG,		/* L: the log (WORK/log) */
 	WZ_YES,		/* y */
 	WZ_NO,		/* n in a dialog */
 	WZ_CHAR,	/* a character typed into a field (.ch) */
@@ -176,7 +177,8 @@ struct wz_rect {
 bool wz_size_ok(int lines, int cols);
 /* Draws the "make the terminal larger" message on the whole WIN. */
 void wz_draw_too_small(WINDOW *win);
-/* Draws the frame on the whole WIN; *PAGE_R is the page area. */
+/* Draws the frame on the whole WIN; *PAGE_R is the page area.  Without
+ * steps (NSTEPS 0) the page takes the whole width (the log). */
 void wz_frame_draw(WINDOW *win, const struct wz_frame *frame,
 		   struct wz_rect *page_r);
 /* The status mark of a step ("✓", "+" ...) and its word. */
@@ -267,6 +269,15 @@ void wz_page_subset(struct wz_page *page, const struct plan *plan,
 void wz_page_diff(struct wz_page *page, const char *diff);
 void wz_page_imap(struct wz_page *page, const struct imap_test_result *res);
 void wz_page_report(struct wz_page *page, const char *text);
+/* The log (WORK/log, PATH): a row per line, the newest selected; the
+ * kind of each line ("warning", "error", "redownload") coloured. */
+void wz_page_log(struct wz_page *page, const char *path, const char *text);
+/* Selects the next row (after the selected one, FORWARD, or before it),
+ * wrapping around, whose text contains NEEDLE (case-insensitive); 1 when
+ * found.  The footer says what was searched and where it is. */
+int wz_page_search(struct wz_page *page, const char *needle, bool forward);
+/* The key line of the log view. */
+const char *wz_keys_log(void);
 
 /* The migration's progress, as the event callback collects it. */
 enum wz_mig_state {

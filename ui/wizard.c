@@ -30,6 +30,8 @@ struct app {
 	char message[1024];
 	enum wz_color msg_color;
 	char *password;			/* the IMAP test's, never saved */
+	bool login_refused;		/* the last IMAP test's login failed:
+					 * ask for the password again */
 	/* the test users being chosen on the subset page */
 	char *chosen[MAX_CHOSEN];
 	size_t nchosen;
@@ -440,7 +442,7 @@ static bool ask_yes(struct app *a, const char *title, const char *text,
 static void help(struct app *a)
 {
 	const struct rb_step_def *d = &rb_steps[a->cur];
-	char *text = wz_strdupf("%s\n  %s\n\n%s\n  %s\n\n%s\n  %s\n\n%s",
+	char *text = wz_strdupf("%s\n  %s\n\n%s\n  %s\n\n%s\n  %s\n\n%s %s",
 				_("The runbook says:"), _(d->runbook),
 				_("What mbox2dovecot does:"), _(d->what),
 				_("Undo:"), d->undo != NULL ? _(d->undo) :
@@ -449,7 +451,9 @@ static void help(struct app *a)
 				  "Esc previous page, s skip with a reason, "
 				  "U undo, r run again, arrows and PageUp/"
 				  "PageDown scroll, / filter, q quit (the "
-				  "state is saved)."));
+				  "state is saved)."),
+				_("L shows the log: everything done and "
+				  "warned about, with times."));
 	char *title = wz_strdupf(_("Step %d: %s"), d->number, _(d->title));
 
 	if (text != NULL && title != NULL)
@@ -476,7 +480,13 @@ static bool need_password(struct app *a)
 {
 	const struct m2d_config *cfg = rb_config(a->rb);
 
-	return rb_steps[a->cur].page == RB_PAGE_IMAP && a->password == NULL &&
+	if (rb_steps[a->cur].page != RB_PAGE_IMAP)
+		return false;
+	/* a refused login: the password typed (or set) was wrong, unless
+	   a master user logs in (its password is the config's) */
+	if (a->login_refused && cfg->imap_master_user == NULL)
+		return true;
+	return a->password == NULL &&
 		a->opts.rb.imap_password == NULL &&
 		cfg->imap_test_password == NULL &&
 		cfg->imap_master_user == NULL &&
@@ -564,14 +574,23 @@ static void start_step(struct app *a, int step)
 		const char *who = rb_config(a->rb)->imap_test_user != NULL ?
 			rb_config(a->rb)->imap_test_user :
 			n > 0 ? tu[0] : _("the test user");
-		char *text = wz_strdupf(_("The password of %s for the IMAP "
-					  "test (never saved):"), who);
+		char *text = a->login_refused ?
+			wz_strdupf(_("The login as %s was refused.  Its "
+				     "password for the IMAP test (never "
+				     "saved):"), who) :
+			wz_strdupf(_("The password of %s for the IMAP "
+				     "test (never saved):"), who);
 		char *pw = ask_line(a, _("IMAP test"), text, "", true, NULL);
 
 		free(text);
 		if (pw == NULL)
 			return;
+		if (a->password != NULL) {
+			explicit_bzero(a->password, strlen(a->password));
+			free(a->password);
+		}
 		a->password = pw;
+		a->login_refused = false;
 		/* kept for a reopen (settings edited) too */
 		a->ro.imap_password = a->password;
 		if (rb_set_imap_password(a->rb, a->password, &err) < 0) {
@@ -636,6 +655,21 @@ static void finish_step(struct app *a)
 			      "on where it stopped."));
 	else
 		error_message(a, &a->run_err);
+	if (rb_steps[step].page == RB_PAGE_IMAP) {
+		const struct imap_test_result *res = rb_imap_result(a->rb);
+
+		a->login_refused = false;
+		for (size_t i = 0; res != NULL && i < res->nchecks; i++)
+			if (strcmp(res->checks[i].id, "login") == 0 &&
+			    !res->checks[i].ok)
+				a->login_refused = true;
+		if (a->login_refused &&
+		    rb_config(a->rb)->imap_master_user == NULL)
+			set_message(a, WZ_C_FAIL, "%s",
+				    _("The login was refused: Enter asks for "
+				      "the password again (L: the log has "
+				      "Dovecot's lines)."));
+	}
 	a->dirty = true;
 }
 
@@ -745,6 +779,117 @@ static void undo_step(struct app *a)
 	else
 		set_message(a, WZ_C_OK, r > 0 ? _("Step %d undone.") :
 			    _("Step %d: nothing to undo."), a->cur);
+	a->dirty = true;
+}
+
+/* ---- the log: WORK/log, scrolled and searched ---- */
+
+static void draw_log(struct app *a, struct wz_page *p, struct wz_dialog *d)
+{
+	struct wz_frame f;
+	struct wz_rect r;
+
+	if (!wz_size_ok(LINES, COLS)) {
+		wz_draw_too_small(stdscr);
+		refresh();
+		return;
+	}
+	memset(&f, 0, sizeof(f));
+	f.title = _("mbox2dovecot: the log");
+	f.message = a->message[0] != '\0' ? a->message : NULL;
+	f.message_color = a->msg_color;
+	f.keys = wz_keys_log();
+	wz_frame_draw(stdscr, &f, &r);
+	wz_page_draw(stdscr, p, &r);
+	if (d != NULL) {
+		struct wz_rect all = { 0, 0, LINES, COLS };
+
+		wz_dialog_draw(stdscr, d, &all);
+	}
+	refresh();
+}
+
+/* A dialog over the log view: 1 yes/OK, 0 no/cancel. */
+static int log_dialog(struct app *a, struct wz_page *p, struct wz_dialog *d)
+{
+	for (;;) {
+		struct wz_input in;
+		int r;
+
+		draw_log(a, p, d);
+		in = wz_key_read(stdscr, d->field ? WZ_KM_FIELD :
+				 WZ_KM_DIALOG);
+		if (in.cmd == WZ_NONE && *a->cancel)
+			return 0;
+		if (!wz_size_ok(LINES, COLS))
+			continue;
+		if (in.cmd == WZ_QUIT && !d->field)
+			return 0;
+		r = wz_dialog_handle(d, &in);
+		if (r >= 0)
+			return r;
+	}
+}
+
+static void show_log(struct app *a)
+{
+	char *path = rb_log_path(a->rb), *text, *needle = NULL;
+	const char *slash;
+	struct wz_page p;
+
+	if (path == NULL)
+		return;
+	slash = strrchr(path, '/');
+	text = read_file(rb_config(a->rb)->work_dir,
+			 slash != NULL ? slash + 1 : path);
+	wz_page_init(&p, RB_PAGE_REPORT, -1);
+	wz_page_log(&p, path, text);
+	free(text);
+	a->message[0] = '\0';
+	for (;;) {
+		struct wz_input in;
+		struct wz_dialog d;
+
+		draw_log(a, &p, NULL);
+		in = wz_key_read(stdscr, WZ_KM_PAGE);
+		if (in.cmd == WZ_NONE && *a->cancel)
+			break;
+		if (!wz_size_ok(LINES, COLS))
+			continue;
+		if (wz_page_move(&p, in.cmd))
+			continue;
+		if (in.cmd == WZ_CANCEL || in.cmd == WZ_QUIT ||
+		    in.cmd == WZ_LOG || in.cmd == WZ_BACK)
+			break;
+		if (in.cmd == WZ_FILTER) {
+			wz_dialog_init(&d, _("Search"), _("Find in the log:"),
+				       _("OK"), _("Cancel"));
+			wz_dialog_field(&d, needle != NULL ? needle : "",
+					false);
+			curs_set(1);
+			if (log_dialog(a, &p, &d) == 1) {
+				free(needle);
+				needle = wz_dialog_value(&d);
+				wz_page_search(&p, needle, false);
+			}
+			curs_set(0);
+			wz_dialog_free(&d);
+		} else if (in.cmd == WZ_NEXT && needle != NULL) {
+			wz_page_search(&p, needle, in.ch != L'N');
+		} else if (in.cmd == WZ_ENTER) {
+			struct wz_row *row = wz_page_selected(&p);
+
+			if (row == NULL)
+				continue;
+			wz_dialog_init(&d, _("The whole line"), row->text,
+				       _("Close"), NULL);
+			log_dialog(a, &p, &d);
+			wz_dialog_free(&d);
+		}
+	}
+	free(needle);
+	free(path);
+	wz_page_free(&p);
 	a->dirty = true;
 }
 
@@ -900,6 +1045,9 @@ static int page_command(struct app *a, const struct wz_input *in)
 		break;
 	case WZ_RERUN:
 		start_step(a, a->cur);
+		break;
+	case WZ_LOG:
+		show_log(a);
 		break;
 	case WZ_FILTER:
 		ask_filter(a);

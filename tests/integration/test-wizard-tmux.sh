@@ -76,9 +76,9 @@ if [ "\$(cat '$t/edit' 2>/dev/null)" = break ]; then
 fi
 EOF
 chmod 755 "$t/editor"
-start() {
+start() {	# [VAR=VALUE]...: more of the wizard's environment
 	$S new-session -d -s w -x 80 -y 24 \
-		"cd '$t' && env LANG=C.UTF-8 LC_ALL=C.UTF-8 LANGUAGE= TERM=xterm-256color NO_COLOR=1 VISUAL='$t/editor' '$prog' --config '$conf'; echo WIZARD-EXIT=\$?; sleep 600"
+		"cd '$t' && env LANG=C.UTF-8 LC_ALL=C.UTF-8 LANGUAGE= TERM=xterm-256color NO_COLOR=1 VISUAL='$t/editor' $* '$prog' --config '$conf'; echo WIZARD-EXIT=\$?; sleep 600"
 }
 # Ends the session and waits until its server is gone (a new session on
 # a server still exiting fails: "server exited unexpectedly").
@@ -269,7 +269,8 @@ wait_for "WIZARD-EXIT=0"
 ok $? "q quits (the state is saved)"
 stop
 
-start
+# a wrong IMAP password from the environment: step 10 asks again
+start MBOX2DOVECOT_IMAP_PASSWORD=wrong-password
 wait_for "A saved migration was found"
 ok $? "started again: resume is offered"
 keys Enter
@@ -295,6 +296,13 @@ if [ $dovecot -eq 1 ]; then
 		keys Enter
 		wait_for "Step 10: IMAP test"
 	fi
+	keys Enter
+	wait_for "The login was refused: Enter asks" 60
+	ok $? "step 10 with a wrong password: the login is refused"
+	keys Enter
+	wait_for "was refused.  Its"
+	ok $? "Enter asks for the password again"
+	keys -l "$(sed -n 's/^imap_test_password *= *"\(.*\)"/\1/p' "$conf")"
 	keys Enter
 	wait_for "Step 10 done" 60
 	ok $? "step 10: the IMAP test passes against the private Dovecot"
@@ -359,5 +367,51 @@ if [ $dovecot -eq 1 ] && [ "$(st 10)" = done ]; then
 	ok $? "--status: steps 8 and 10 pending after the undo"
 else
 	echo "ok $((n + 1)) # SKIP the undo test needs Dovecot and step 10 done"
+	n=$((n + 1))
+fi
+
+# ---- the log and the report: the runbook through step 13 (the sandbox's
+# erin/saved-messages is a plain mbox: new UIDs, its client downloads it
+# again), then L in the wizard
+work=$(sed -n 's/^work_dir *= *"\(.*\)"/\1/p' "$conf")
+if [ $dovecot -eq 1 ]; then
+	"$prog" --config "$conf" --batch --yes --to 13 >"$t/batch.out" 2>&1
+	ok $? "--batch --yes --to 13 runs steps 8 to 13 again"
+	[ "$(stat -c %a "$work/log")" = 600 ] &&
+		grep -q '^20[0-9-]* [0-9:]* \[8\] undone: ' "$work/log" &&
+		grep -q '^20[0-9-]* [0-9:]* \[13\] redownload: erin/saved-messages' "$work/log" &&
+		grep -q '^20[0-9-]* [0-9:]* \[13\] warning: erin/saved-messages: .*no UW UID data' "$work/log"
+	ok $? "WORK/log (0600): the undo, step 13's warning and the folder with new UIDs, with times"
+	"$prog" --config "$conf" --report >/dev/null 2>&1 &&
+		sed -n '/^Folders whose mail clients download them again/,/^$/p' "$work/report.txt" >"$t/redl" &&
+		grep -q '^  erin$' "$t/redl" &&
+		grep -q '^    saved-messages: .*no UW UID data' "$t/redl" &&
+		sed -n '/^Warnings and errors/,/^$/p' "$work/report.txt" |
+		grep -q '\[13\] erin/saved-messages: .*no UW UID data'
+	ok $? "the report lists every warning, and by user the folders that clients download again and why"
+	stop
+	start
+	wait_for "A saved migration was found"
+	keys Enter
+	wait_for "Step 14:"
+	keys L
+	wait_for "Log: $work/log"
+	screen | grep -q "\[13\] done: " && screen | grep -q "\[13\] redownload: erin"
+	ok $? "L opens the log at its newest lines"
+	keys /
+	wait_for "Find in the log"
+	keys -l "saved-messages"
+	keys Enter
+	wait_for '"saved-messages": line '
+	ok $? "/ searches the log"
+	keys PPage
+	keys Escape
+	wait_for "Step 14:"
+	ok $? "Esc goes back from the log to the step"
+	keys q
+	wait_for "WIZARD-EXIT=0"
+	stop
+else
+	echo "ok $((n + 1)) # SKIP the log test needs Dovecot (steps 8 to 13)"
 	n=$((n + 1))
 fi

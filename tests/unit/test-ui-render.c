@@ -528,6 +528,51 @@ static void page_report(void)
 	wz_page_free(&page);
 }
 
+/* The log view (L): the whole width, a search done. */
+static void page_log(void)
+{
+	struct wz_page page;
+	struct wz_frame f;
+	struct wz_rect r;
+
+	wz_page_init(&page, RB_PAGE_REPORT, -1);
+	wz_page_log(&page, "/root/migrate/log",
+		    "2026-12-07 21:55:00 [-] session: mbox2dovecot 0.1, pid "
+		    "4242, config /etc/mbox2dovecot.conf\n"
+		    "2026-12-07 21:55:00 [0] run: Pre-migration checks\n"
+		    "2026-12-07 21:55:02 [0] warning: Target on its own file "
+		    "system: /data/mail2 is on the same file system as "
+		    "/var/spool/mail: filling it stops delivery and the old "
+		    "mail\n"
+		    "2026-12-07 21:55:02 [0] done: 29 passed, 1 warning, 0 "
+		    "failed\n"
+		    "2026-12-07 21:56:10 [1] decision: Yes\n"
+		    "2026-12-07 21:56:10 [1] run: Freeze accounts\n"
+		    "2026-12-07 21:56:10 [1] done: account creation frozen\n"
+		    "2026-12-07 22:10:41 [13] run: Announce the downtime\n"
+		    "2026-12-07 22:10:44 [13] warning: erin/saved-messages: "
+		    "/home/erin/saved-messages: no UW UID data "
+		    "(X-IMAP/X-IMAPbase) in message 1: new UIDVALIDITY and "
+		    "UIDs assigned\n"
+		    "2026-12-07 22:10:45 [13] redownload: erin/saved-messages\t"
+		    "/home/erin/saved-messages: no UW UID data\n"
+		    "2026-12-07 22:10:47 [13] done: pre-migrated live in "
+		    "6 s\n"
+		    "2026-12-07 22:12:03 [14] error: undo failed: postsuper "
+		    "-r ALL: exit 1\n");
+	assert_int_equal(wz_page_search(&page, "uw uid", false), 1);
+	memset(&f, 0, sizeof(f));
+	f.title = _("mbox2dovecot: the log");
+	f.keys = wz_keys_log();
+	wz_frame_draw(stdscr, &f, &r);
+	wz_page_draw(stdscr, &page, &r);
+	/* the search goes round: the other match, then this one again */
+	assert_int_equal(wz_page_search(&page, "UW UID", false), 1);
+	assert_int_equal(wz_page_search(&page, "UW UID", true), 1);
+	assert_int_equal(wz_page_search(&page, "nowhere", true), 0);
+	wz_page_free(&page);
+}
+
 /* ---- the tests ---- */
 
 static void at_size(int lines, int cols)
@@ -550,6 +595,7 @@ static const struct {
 	{ "migrate", page_migrate },
 	{ "imap", page_imap },
 	{ "report", page_report },
+	{ "log", page_log },
 };
 
 static void checks_list(void) { page_checks(false); }
