@@ -17,6 +17,8 @@
  *   owner          = "passwd"              # or "inbox", or USER, UID:GID
  *   jobs           = 0                     # 0: number of cores
  *   mboxrd         = false
+ *   max_message_size = 268435456           # bytes; 0 = no limit
+ *   allow_sparse   = false                 # a sparse mbox is refused
  *   source_tz      = ""                    # From_ dates without a zone
  *   mbox_locks     = "dotlock fcntl flock" # the locks the MTA and UW use
  *   mbox_lock_wait = 20                    # seconds a held lock is waited
@@ -113,6 +115,11 @@ struct m2d_config {
 	int jobs;
 	bool mboxrd;
 	char *source_tz;
+	/* a message larger than this in an mbox fails its folder; 0 = no
+	 * limit (default 256 MiB) */
+	unsigned long long max_message_size;
+	bool allow_sparse;		/* convert sparse mboxes (refused by
+					 * default: holes become real bytes) */
 	unsigned int mbox_locks;	/* MBOX_LOCK_* (dotlock.h) */
 	int mbox_lock_wait, mbox_lock_stale;	/* seconds */
 

@@ -1,4 +1,5 @@
 /* cli-convert.c - "mbox2dovecot convert": one mbox into one maildir folder */
+#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -10,6 +11,7 @@
 #include "cli.h"
 #include "convert.h"
 #include "i18n.h"
+#include "mbox-reader.h"
 
 static volatile sig_atomic_t cancelled;
 
@@ -56,7 +58,9 @@ static void usage(FILE *out)
 	fprintf(out, _("usage: %s convert MBOX MAILDIR [--folder NAME] "
 		       "[--owner USER|UID:GID]\n"
 		       "       [--mboxrd] [--dry-run] [--no-dotlock] "
-		       "[--source-tz ZONE]\n"), cli_progname);
+		       "[--source-tz ZONE]\n"
+		       "       [--max-message-size BYTES] [--allow-sparse]\n"),
+		cli_progname);
 }
 
 int cmd_convert(int argc, char **argv)
@@ -68,6 +72,8 @@ int cmd_convert(int argc, char **argv)
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "no-dotlock", no_argument, NULL, 'L' },
 		{ "source-tz", required_argument, NULL, 'z' },
+		{ "max-message-size", required_argument, NULL, 'M' },
+		{ "allow-sparse", no_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -81,6 +87,7 @@ int cmd_convert(int argc, char **argv)
 	memset(&set, 0, sizeof(set));
 	set.uid = set.gid = -1;
 	set.dotlock = true;
+	set.max_message_size = MBOX_DEFAULT_MAX_MESSAGE;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "f:o:rnh", opts, NULL)) != -1) {
 		switch (c) {
@@ -99,6 +106,24 @@ int cmd_convert(int argc, char **argv)
 			break;
 		case 'L':
 			set.dotlock = false;
+			break;
+		case 'M': {
+			char *end;
+
+			errno = 0;
+			set.max_message_size = strtoull(optarg, &end, 10);
+			if (errno != 0 || end == optarg || *end != '\0' ||
+			    optarg[0] == '-') {
+				fprintf(stderr, _("%s: --max-message-size: "
+						  "\"%s\" is not a number of "
+						  "bytes (0 = no limit)\n"),
+					cli_progname, optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		}
+		case 'S':
+			set.allow_sparse = true;
 			break;
 		case 'z':
 			/* the zone of dates without one: the source host's */

@@ -12,6 +12,7 @@
 
 #include "m2d-config.h"
 #include "dotlock.h"
+#include "mbox-reader.h"
 #include "i18n.h"
 
 #define UID_LIMIT 4294967294L	/* (uid_t)-2: -1 means "no uid" */
@@ -239,6 +240,18 @@ static int valid_lock_secs(cfg_t *cfg, cfg_opt_t *opt)
 	return 0;
 }
 
+static int valid_max_message(cfg_t *cfg, cfg_opt_t *opt)
+{
+	long v = cfg_opt_getnint(opt, cfg_opt_size(opt) - 1);
+
+	if (v < 0) {
+		cfg_error(cfg, _("max_message_size: %ld is negative (bytes; "
+				 "0 = no limit)"), v);
+		return -1;
+	}
+	return 0;
+}
+
 static int valid_jobs(cfg_t *cfg, cfg_opt_t *opt)
 {
 	long v = cfg_opt_getnint(opt, 0);
@@ -365,6 +378,8 @@ static void set_defaults(struct m2d_config *cfg)
 	m2d_config_set(&cfg->owner, "passwd");
 	cfg->jobs = 0;
 	cfg->mboxrd = false;
+	cfg->max_message_size = MBOX_DEFAULT_MAX_MESSAGE;
+	cfg->allow_sparse = false;
 	cfg->mbox_locks = MBOX_LOCKS_DEFAULT;
 	cfg->mbox_lock_wait = MBOX_LOCK_WAIT_DEFAULT;
 	cfg->mbox_lock_stale = MBOX_LOCK_STALE_DEFAULT;
@@ -623,6 +638,9 @@ static int load_file(struct m2d_config *cfg, const char *path,
 		CFG_STR("owner", "passwd", CFGF_NONE),
 		CFG_INT("jobs", 0, CFGF_NONE),
 		CFG_BOOL("mboxrd", cfg_false, CFGF_NONE),
+		CFG_INT("max_message_size", (long)MBOX_DEFAULT_MAX_MESSAGE,
+			CFGF_NONE),
+		CFG_BOOL("allow_sparse", cfg_false, CFGF_NONE),
 		CFG_STR("source_tz", "", CFGF_NONE),
 		CFG_STR("mbox_locks", "dotlock fcntl flock", CFGF_NONE),
 		CFG_INT("mbox_lock_wait", MBOX_LOCK_WAIT_DEFAULT, CFGF_NONE),
@@ -675,6 +693,7 @@ static int load_file(struct m2d_config *cfg, const char *path,
 	cfg_set_validate_func(c, "uid_min", valid_uid);
 	cfg_set_validate_func(c, "uid_max", valid_uid);
 	cfg_set_validate_func(c, "jobs", valid_jobs);
+	cfg_set_validate_func(c, "max_message_size", valid_max_message);
 	cfg_set_validate_func(c, "mbox_locks", valid_locks);
 	cfg_set_validate_func(c, "mbox_lock_wait", valid_lock_secs);
 	cfg_set_validate_func(c, "mbox_lock_stale", valid_lock_secs);
@@ -717,6 +736,9 @@ static int load_file(struct m2d_config *cfg, const char *path,
 	m2d_config_set(&cfg->owner, cfg_getstr(c, "owner"));
 	cfg->jobs = (int)cfg_getint(c, "jobs");
 	cfg->mboxrd = cfg_getbool(c, "mboxrd") == cfg_true;
+	cfg->max_message_size =
+		(unsigned long long)cfg_getint(c, "max_message_size");
+	cfg->allow_sparse = cfg_getbool(c, "allow_sparse") == cfg_true;
 	set_optional(&cfg->source_tz, cfg_getstr(c, "source_tz"));
 	if (mbox_locks_parse(cfg_getstr(c, "mbox_locks"),
 			     &cfg->mbox_locks) < 0)

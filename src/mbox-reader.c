@@ -77,7 +77,7 @@ struct mbox_reader {
 	size_t kw_size;
 
 	long long msg_off;		/* the current message's From_ line */
-	unsigned long msg_line;
+	unsigned long msg_line, msg_seq;
 
 	struct mbox_meta meta;
 	/* c-client's user_flags: the declared keywords by position, NULL
@@ -199,7 +199,7 @@ static int too_big(struct mbox_reader *r, struct m2d_error *err)
 	m2d_error_set(err, M2D_ERR_MALFORMED, r->path,
 		      _("message %lu is larger than the limit of %llu bytes "
 			"(max_message_size); not converted"),
-		      r->seq + 1, r->set.max_message);
+		      r->msg_seq, r->set.max_message);
 	m2d_error_at(err, r->msg_off, r->msg_line);
 	return -1;
 }
@@ -1025,6 +1025,7 @@ int mbox_reader_next(struct mbox_reader *r, struct mbox_msg *msg,
 		memset(msg, 0, sizeof(*msg));
 		msg->offset = r->msg_off = cur_offset(r);
 		msg->line = r->msg_line = r->line;
+		r->msg_seq = r->seq + 1;
 		memcpy(r->from, r->buf + r->start, len);
 		from.sender = r->from + (from.sender - (const char *)(r->buf + r->start));
 		msg->from = from;

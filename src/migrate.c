@@ -24,6 +24,7 @@
 #include "hash.h"
 #include "migrate.h"
 #include "maildir-writer.h"
+#include "mbox-reader.h"
 #include "safe-file.h"
 #include "i18n.h"
 
@@ -515,6 +516,9 @@ static void convert_one(struct engine *e, const struct plan_folder *f)
 	memset(&cs, 0, sizeof(cs));
 	cs.folder = f->name;
 	cs.mboxrd = e->set->cfg != NULL && e->set->cfg->mboxrd;
+	cs.max_message_size = e->set->cfg != NULL ?
+		e->set->cfg->max_message_size : MBOX_DEFAULT_MAX_MESSAGE;
+	cs.allow_sparse = e->set->cfg != NULL && e->set->cfg->allow_sparse;
 	cs.dry_run = e->set->dry_run;
 	cs.uid = u->uid;
 	cs.gid = u->gid;
@@ -841,19 +845,20 @@ static int check_folder_files(int rootfd, const char *root, const char *name,
 		if (name[0] == '\0' && n[0] == '.')
 			continue;	/* a folder: checked on its own */
 		if (!maildir_file(n)) {
-			closedir(dir);
-			return not_ours(path, n, _("an unknown file"), err);
+			not_ours(path, n, _("an unknown file"), err);
+			closedir(dir);	/* N is gone with it */
+			return -1;
 		}
 		if (fstatat(dirfd(dir), n, &st, AT_SYMLINK_NOFOLLOW) < 0) {
 			closedir(dir);
 			return m2d_error_sys(err, "stat", path);
 		}
 		if (sub ? !S_ISDIR(st.st_mode) : !S_ISREG(st.st_mode)) {
+			not_ours(path, n, _("not a directory or regular file "
+					    "as it should be (a symlink, "
+					    "FIFO, device?)"), err);
 			closedir(dir);
-			return not_ours(path, n, _("not a directory or regular "
-						   "file as it should be (a "
-						   "symlink, FIFO, device?)"),
-					err);
+			return -1;
 		}
 		if (sub) {
 			char subpath[PATH_MAX + 320];
