@@ -78,7 +78,7 @@ static void test_field(void **state)
 	static const char *const names[] = {
 		"", "a b", "1700000000.evil\nstate pending\nbefore 0\nx:2,S",
 		"tab\there", "cr\r", "\\n is not a newline", "\x01\x1f\x7f",
-		"Entw\xc3\xbc" "rfe", "lat\xe9n",
+		("Entw\xc3\xbc" "rfe"), "lat\xe9n",
 	};
 
 	(void)state;
