@@ -51,10 +51,10 @@
 #define RECORD_DIR "rollback"
 
 /* What is read of the files a user controls, at most (checked from
- * fstat before reading: a sparse giant costs nothing) */
+ * fstat before reading: a sparse giant costs nothing); a message file:
+ * max_message_size of the configuration */
 #define UIDLIST_MAX ((off_t)64 * 1024 * 1024)
 #define KEYWORDS_MAX ((off_t)1024 * 1024)
-#define MESSAGE_MAX ((off_t)1024 * 1024 * 1024)
 #define RECORD_MAX ((off_t)256 * 1024 * 1024)
 
 /* ---- the maildir folder ---- */
@@ -77,6 +77,8 @@ struct rb_uid {
 struct rb_maildir {
 	char *path;
 	int owner;		/* the uid every message file must have */
+	off_t max_message;	/* cfg's max_message_size; 0: no limit */
+	bool allow_sparse;	/* cfg's allow_sparse */
 	int dirfd, curfd, newfd;
 	unsigned long uidvalidity, nextuid;
 	struct rb_uid *uids;	/* sorted by base */
@@ -863,7 +865,7 @@ static int write_message(struct rb_out *o, const struct rb_maildir *md,
 	snprintf(path, sizeof(path), "%s/%s/%s", md->path,
 		 m->in_new ? "new" : "cur", m->name);
 	fd = sf_open_read(m->in_new ? md->newfd : md->curfd, m->name,
-			  MESSAGE_MAX, &fst, path, err);
+			  md->max_message, &fst, path, err);
 	if (fd < 0)
 		return -1;
 	if (fst.st_uid != (uid_t)md->owner) {
@@ -872,10 +874,10 @@ static int write_message(struct rb_out *o, const struct rb_maildir *md,
 				"(owner %ld); not read"), (long)fst.st_uid);
 		goto out;
 	}
-	if (sf_is_sparse(fd, &fst)) {
+	if (!md->allow_sparse && sf_is_sparse(fd, &fst)) {
 		m2d_error_set(err, M2D_ERR_UNSAFE, path,
 			      _("a sparse file (%lld bytes, fewer on disk): "
-				"no message is; not read"),
+				"no message is; not read (allow_sparse)"),
 			      (long long)fst.st_size);
 		goto out;
 	}
@@ -1322,6 +1324,10 @@ static int carry_folder(const struct rollback_settings *set,
 	int rc, ret = -1;
 
 	rc = maildir_open(&md, fo->root, fo->dirname, fo->user->uid, err);
+	/* the limits the admin set for a message (m2d-config.h) */
+	md.max_message = cfg->max_message_size > (unsigned long long)
+		INT64_MAX ? 0 : (off_t)cfg->max_message_size;
+	md.allow_sparse = cfg->allow_sparse;
 	if (rc <= 0) {
 		maildir_free(&md);
 		if (rc == 0)
@@ -1398,7 +1404,7 @@ static int carry_folder(const struct rollback_settings *set,
 	}
 	/* every byte before the end is read (its checksum): a sparse
 	 * giant would cost hours, and no mbox has holes */
-	if (sf_is_sparse(mb.fd, &st)) {
+	if (!cfg->allow_sparse && sf_is_sparse(mb.fd, &st)) {
 		m2d_error_set(err, M2D_ERR_UNSAFE, mb.path,
 			      _("a sparse file (%lld bytes, fewer on disk): "
 				"no mbox is; nothing written"),
