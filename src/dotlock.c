@@ -25,6 +25,15 @@ struct dotlock {
 	char *name;
 };
 
+/* Seconds on the monotonic clock (a deadline is not moved by the date). */
+static double now_secs(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 static struct mbox_lock_settings lock_settings = {
 	MBOX_LOCKS_DEFAULT, MBOX_LOCK_WAIT_DEFAULT, MBOX_LOCK_STALE_DEFAULT
 };
@@ -191,7 +200,7 @@ int dotlock_take_at(int dirfd, const char *name, const char *mbox,
 		    struct m2d_error *err)
 {
 	const struct mbox_lock_settings *set = mbox_locks_get();
-	time_t deadline = time(NULL) + set->wait_secs;
+	double deadline = now_secs() + set->wait_secs;
 	size_t len = strlen(name);
 	char *lockname;
 	struct stat st;
@@ -228,7 +237,7 @@ int dotlock_take_at(int dirfd, const char *name, const char *mbox,
 					break;	/* not ours to break */
 				continue;
 			}
-			if (now >= deadline) {
+			if (now_secs() >= deadline) {
 				locked_error(err, mbox, &st, age);
 				free(lockname);
 				return -1;
@@ -306,13 +315,13 @@ static int try_kernel_locks(int fd, unsigned int locks, bool *fcntl_done,
 int mbox_fcntl_rdlock(int fd, const char *path, struct m2d_error *err)
 {
 	const struct mbox_lock_settings *set = mbox_locks_get();
-	time_t deadline = time(NULL) + set->wait_secs;
+	double deadline = now_secs() + set->wait_secs;
 	bool fcntl_done = false;
 	int r;
 
 	while ((r = try_kernel_locks(fd, set->locks, &fcntl_done, path,
 				     err)) == 0) {
-		if (time(NULL) >= deadline)
+		if (now_secs() >= deadline)
 			return m2d_error_set(err, M2D_ERR_LOCKED, path,
 					     _("being written right now (a "
 					       "writer holds its %s lock) for "

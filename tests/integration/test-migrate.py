@@ -233,6 +233,27 @@ RE_SUMMARY = re.compile(r"^users: (\d+) ready, (\d+) failed; folders: (\d+) "
                         r"messages in [0-9.]+ s$")
 
 
+def unescape_field(line):
+    """A line of userlist-master/folderlist-master: str_field_escape()."""
+    out, i = bytearray(), 0
+    b = line.encode("utf-8", "surrogateescape")
+    while i < len(b):
+        c = b[i]
+        if c != 0x5c:
+            out.append(c)
+            i += 1
+            continue
+        n = chr(b[i + 1])
+        if n == "x":
+            out.append(int(b[i + 2:i + 4], 16))
+            i += 4
+            continue
+        out += {"\\": b"\\", "t": b"\t", "n": b"\n", "r": b"\r",
+                "s": b" "}[n]
+        i += 2
+    return out.decode("utf-8", "surrogateescape")
+
+
 def parse_plan(res):
     taken, skipped = {}, {}
     for ln in res.lines:
@@ -344,11 +365,12 @@ def test_plan(tap, ctx, work, planted):
     diag = []
     users, folders = [], []
     try:
+        # one escaped name a line (issue 15: names are data)
         with open(ul, encoding="utf-8") as fp:
-            users = [x for x in fp.read().splitlines()
+            users = [unescape_field(x) for x in fp.read().split("\n")
                      if x.strip() and not x.startswith("#")]
         with open(fl, encoding="utf-8") as fp:
-            folders = [x for x in fp.read().splitlines()
+            folders = [unescape_field(x) for x in fp.read().split("\n")
                        if x.strip() and not x.startswith("#")]
     except OSError as e:
         diag.append(str(e))
@@ -391,15 +413,38 @@ def test_plan(tap, ctx, work, planted):
     tap.ok(not diag, "plan --userlist/--folderlist with the written lists: "
            "the same folders and lists", diag)
 
-    # users discovered from the spool (no --users)
+    # users discovered (no --users): from passwd (here accounts_root's),
+    # never from the spool's file names alone (issue 15)
     r3 = ctx.run("plan", "--spool", ctx.spool, "--homes", ctx.homes,
                  "--target", t0, "--work", os.path.join(work, "plan-work3"),
                  timeout=20)
-    taken3, _ = parse_plan(r3)
-    miss = sorted(set(want) - set(taken3))
-    tap.ok(r3.rc == 0 and not miss, "plan without --users: the spool's "
+    taken3, skipped3 = parse_plan(r3)
+    strays = [u for u in USERS if any(
+        ln.startswith("skip %s: no such user in passwd" %
+                      os.path.join(ctx.spool, u)) for ln in r3.lines)]
+    tap.ok(r3.rc == 0 and not taken3 and strays == USERS,
+           "plan without --users and users not in passwd: no user, each "
+           "spool file reported", ["taken: %s" % sorted(taken3)] +
+           r3.diag())
+    root = os.path.join(work, "plan-root")
+    os.makedirs(os.path.join(root, "etc"), exist_ok=True)
+    with open(os.path.join(root, "etc", "passwd"), "w") as fp:
+        for u in USERS:
+            fp.write("%s:x:%d:%d::%s:/bin/sh\n" % (
+                u, OWNERS[u][0], OWNERS[u][1], os.path.join(ctx.homes, u)))
+    conf = os.path.join(work, "plan-passwd.conf")
+    with open(conf, "w") as fp:
+        fp.write('accounts_root = "%s"\nuid_min = %d\nuid_max = %d\n' % (
+            root, min(o[0] for o in OWNERS.values()),
+            max(o[0] for o in OWNERS.values())))
+    r4 = ctx.run("plan", "--spool", ctx.spool, "--homes", ctx.homes,
+                 "--target", t0, "--work", os.path.join(work, "plan-work4"),
+                 timeout=20, config=conf)
+    taken4, _ = parse_plan(r4)
+    miss = sorted(set(want) - set(taken4))
+    tap.ok(r4.rc == 0 and not miss, "plan without --users: passwd's "
            "users and all their folders found", (["missing: %s" % miss]
-                                                 if miss else []) + r3.diag())
+                                                 if miss else []) + r4.diag())
     return taken
 
 
@@ -1026,6 +1071,180 @@ def test_dovecot(tap, ctx, work, tb, wb):
         dc.__exit__(None, None, None)
 
 
+# ---- hostile users (issue 15) ----------------------------------------------
+
+HMSG = "From x@y Tue Nov  9 10:11:12 2004\nSubject: one\n\nfirst\n\n"
+HALF = "From c@d Tue Nov  9 10:11:13 2004\nSubject: two\n\nsecond, "
+REST = "the rest of it\nlast line\n\n"
+
+WRITER = r"""
+import fcntl, os, sys, time
+mbox, secs, style = sys.argv[1], float(sys.argv[2]), sys.argv[3]
+half, rest = sys.argv[4], sys.argv[5]
+# UW's unix_lock(): the dotlock (empty, O_EXCL), then flock(LOCK_EX)
+fd = os.open(mbox + ".lock", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0)
+os.close(fd)
+f = open(mbox, "a")
+fcntl.flock(f, fcntl.LOCK_EX)
+f.write(half); f.flush()
+print("half", flush=True)
+time.sleep(secs)
+f.write(rest); f.flush()
+fcntl.flock(f, fcntl.LOCK_UN)
+f.close()
+os.unlink(mbox + ".lock")
+"""
+
+
+def hostile_tree(work, name):
+    """SPOOL (1777), HOME, ROOT/etc/passwd with mallory (64101) and
+    victim (64102); returns (dir, config, base args)."""
+    d = os.path.join(work, name)
+    spool, homes = os.path.join(d, "spool"), os.path.join(d, "home")
+    root = os.path.join(d, "root")
+    os.makedirs(os.path.join(root, "etc"))
+    os.makedirs(spool)
+    os.chmod(spool, 0o1777)
+    with open(os.path.join(root, "etc", "passwd"), "w") as fp:
+        fp.write("mallory:x:64101:64101::%s/mallory:/bin/sh\n"
+                 "victim:x:64102:64102::%s/victim:/bin/sh\n" % (homes, homes))
+    for u, uid in (("mallory", 64101), ("victim", 64102)):
+        os.makedirs(os.path.join(homes, u, "mail"))
+        chown_tree(os.path.join(homes, u), uid, uid)
+    conf = os.path.join(d, "m.conf")
+    with open(conf, "w") as fp:
+        fp.write('accounts_root = "%s"\nuid_min = 64101\nuid_max = 64102\n'
+                 'source_tz = "UTC"\n' % root)
+    args = ["--spool", spool, "--homes", homes,
+            "--target", os.path.join(d, "target"),
+            "--work", os.path.join(d, "work")]
+    return d, conf, args
+
+
+def put(path, text, uid):
+    with open(path, "w") as fp:
+        fp.write(text)
+    os.lchown(path, uid, uid)
+
+
+def maildir_texts(md):
+    out = []
+    for sub in ("new", "cur"):
+        p = os.path.join(md, sub)
+        for n in sorted(os.listdir(p)) if os.path.isdir(p) else []:
+            with open(os.path.join(p, n), encoding="utf-8",
+                      errors="replace") as fp:
+                out.append(fp.read())
+    return out
+
+
+def test_hostile(tap, ctx, work):
+    """Issue 15, items 4, 5, 7, each as a hostile user would try it."""
+    # 4. mallory creates SPOOL/victim in the 1777 spool, and SPOOL/ghost
+    d, conf, args = hostile_tree(work, "hostile-owner")
+    spool = args[1]
+    put(os.path.join(spool, "mallory"), HMSG, 64101)
+    put(os.path.join(spool, "victim"),
+        HMSG.replace("Subject: one", "Subject: from your bank"), 64101)
+    put(os.path.join(spool, "ghost"), HMSG, 64101)
+    put(os.path.join(d, "home", "victim", "mail", "x\nfolder FAKE -> INBOX"),
+        HMSG, 64102)
+    r = ctx.run("plan", *args, config=conf)
+    lines = r.lines
+    forged = [ln for ln in lines if ln.startswith("skip victim/INBOX:")]
+    tap.ok(r.rc == 0 and forged and "uid 64101 (mallory)" in forged[0],
+           "hostile: plan refuses SPOOL/victim made by mallory, naming "
+           "both owners", forged or r.diag())
+    tap.ok(any(ln.startswith("skip %s: no such user in passwd" %
+                             os.path.join(spool, "ghost")) for ln in lines)
+           and not any(ln.startswith("user ghost") for ln in lines),
+           "hostile: SPOOL/ghost (not in passwd) is reported, no user",
+           r.diag())
+    tap.ok(not any(ln.startswith("folder FAKE") for ln in lines) and
+           any("x\\nfolder FAKE -> INBOX" in ln for ln in lines),
+           "hostile: plan prints a name with a newline escaped: no forged "
+           "line", [ln for ln in lines if "FAKE" in ln] or r.diag())
+    r = ctx.run("migrate", *args, config=conf)
+    vmd = os.path.join(d, "target", "victim")
+    texts = maildir_texts(vmd)
+    tap.ok(not any("from your bank" in t for t in texts) and
+           not os.path.exists(os.path.join(d, "target", "ghost")) and
+           not any(ln.startswith("folder FAKE") for ln in r.lines),
+           "hostile: migrate puts nothing forged in victim's maildir, "
+           "makes none for ghost, forges no output line",
+           ["victim: %d messages" % len(texts)] + r.diag())
+    mmd = maildir_texts(os.path.join(d, "target", "mallory"))
+    tap.ok(len(mmd) == 1, "hostile: mallory's own INBOX is migrated",
+           r.diag())
+
+    # 5. a UW-style writer holding the dotlock and flock appends slowly
+    d, conf, args = hostile_tree(work, "hostile-lock")
+    inbox = os.path.join(args[1], "victim")
+    put(inbox, HMSG, 64102)
+    quick = os.path.join(d, "quick.conf")
+    with open(conf) as a, open(quick, "w") as b:
+        b.write(a.read() + "mbox_lock_wait = 1\n")
+
+    def writer(secs):
+        p = subprocess.Popen([sys.executable, "-c", WRITER, inbox, str(secs),
+                              "uw", HALF, REST], stdout=subprocess.PIPE,
+                             text=True)
+        p.stdout.readline()         # "half": HALF is in the file
+        return p
+    p = writer(4)
+    t0 = time.time()
+    r = ctx.run("migrate", *args, config=quick)
+    waited = time.time() - t0
+    p.wait()
+    texts = maildir_texts(os.path.join(d, "target", "victim"))
+    tap.ok(r.rc == 3 and not texts and any(
+        ln.startswith("FAILED victim/INBOX:") and "lock" in ln
+        for ln in r.lines),
+        "hostile: writer holding dotlock+flock, 1 s wait: exit 3, the "
+        "INBOX not converted (%.1f s)" % waited, r.diag())
+    def whole(texts):
+        """as many messages as the mbox has now, none cut off"""
+        with open(inbox) as fp:
+            n = sum(1 for ln in fp if ln.startswith("From "))
+        return len(texts) == n and all(
+            t.endswith("last line\n") for t in texts if "second," in t)
+    p = writer(3)
+    r = ctx.run("migrate", *args, config=conf)
+    p.wait()
+    texts = maildir_texts(os.path.join(d, "target", "victim"))
+    tap.ok(r.rc == 0 and whole(texts) and
+           texts[-1].endswith("second, the rest of it\nlast line\n"),
+           "hostile: writer holding dotlock+flock, default wait: waited, "
+           "the last message whole", ["%d messages" % len(texts)] +
+           [repr(t[-60:]) for t in texts] + r.diag())
+    # Postfix's own lock conventions (postlock: mailbox_delivery_lock)
+    if shutil.which("postlock"):
+        pf = os.path.join(d, "postfix")
+        os.mkdir(pf)
+        with open(os.path.join(pf, "main.cf"), "w") as fp:
+            fp.write("compatibility_level = 3.6\n")
+        with open(inbox, "a") as fp:
+            fp.write(HMSG.replace("one", "three"))
+        p = subprocess.Popen(
+            ["postlock", "-c", pf, inbox, "sh", "-c",
+             'printf %s "$1" >> "$3"; echo half; sleep 3; '
+             'printf %s "$2" >> "$3"', "sh",
+             HALF.replace("two", "four"), REST, inbox],
+            stdout=subprocess.PIPE, text=True)
+        p.stdout.readline()
+        lock = os.lstat(inbox + ".lock")
+        r = ctx.run("migrate", *args, config=conf)
+        p.wait()
+        texts = maildir_texts(os.path.join(d, "target", "victim"))
+        tap.ok(r.rc == 0 and whole(texts) and lock.st_size == 0 and
+               any("Subject: four" in t and t.endswith("last line\n")
+                   for t in texts),
+               "hostile: Postfix's postlock (empty dotlock + fcntl) "
+               "appending slowly: waited, every message whole",
+               ["%d messages" % len(texts)] + r.diag())
+    else:
+        tap.skip("postlock not installed")
+
 # ---- main ------------------------------------------------------------------
 
 def main():
@@ -1088,6 +1307,10 @@ def run(tap, work, seed, kill_msgs):
     if big is not None:
         test_kill(tap, big, work)
     tap.note("kill tests: %.1f s" % (time.time() - t))
+
+    t = time.time()
+    test_hostile(tap, ctx, work)
+    tap.note("hostile users: %.1f s" % (time.time() - t))
 
 
 if __name__ == "__main__":
