@@ -28,8 +28,18 @@
  * last conversion; a maildir message with a UID below it came from the
  * mbox; one at or above it, or not yet in dovecot-uidlist, is new.  What
  * was appended is recorded in WORK/rollback/USER/FOLDER (written whole:
- * temp file, fsync, rename), so a second run appends nothing twice, and a
- * run killed while appending is cut back and done again by the next.
+ * temp file, fsync, rename; each name one escaped line, so no byte of a
+ * maildir name can forge a line), so a second run appends nothing twice,
+ * and a run killed while appending is cut back and done again by the
+ * next, once the bytes before the cut match the checksum the record
+ * took of them (nothing is cut otherwise).  A record it cannot have
+ * written is refused, its file and line named.
+ *
+ * Everything below the maildir and the home is the user's: each file is
+ * opened through sf_open_read() (no symlink, no FIFO, no device; a size
+ * limit from fstat: dovecot-uidlist 64 MB, dovecot-keywords and
+ * subscriptions 1 MB, ~/.mailboxlist 4 MB, a message max_message_size,
+ * owned by the user and not sparse), and read in bounded pieces.
  *
  * UIDs: UW resets a folder's UIDVALIDITY (every client downloads it all
  * again) when an X-UID is above the last UID of its X-IMAP/X-IMAPbase
