@@ -101,10 +101,12 @@ fi
 # The RPM builds meanwhile: the steps below mostly wait on Dovecot.
 if command -v rpmbuild >/dev/null; then
 	# --nodeps: the build dependencies are Debian's packages here, not
-	# in the rpm database
-	# (setsid: a group of its own, which cleanup ends whole)
+	# in the rpm database; _tmppath: its scripts in $t, not /var/tmp;
+	# setsid: a process group of its own, which cleanup ends whole
+	mkdir -p "$t/rpm/tmp"
 	$setsid rpmbuild -bb --nodeps --define "_topdir $t/rpm" \
-		"$src/rpm/mbox2dovecot.spec" >"$t/rpm.log" 2>&1 </dev/null &
+		--define "_tmppath $t/rpm/tmp" "$src/rpm/mbox2dovecot.spec" \
+		>"$t/rpm.log" 2>&1 </dev/null &
 	rpm_pid=$!
 fi
 
