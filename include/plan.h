@@ -46,15 +46,20 @@
  * none (not checked).
  *  - The inbox (SPOOL/U) owned by another UID, root included (in a mode
  *    1777 spool anyone can create SPOOL/victim), is PLAN_SKIP_OWNER with
- *    both owners in its reason; one with more than one hard link is
- *    PLAN_SKIP_LINKS.  A refused inbox gives no owner ("owner = inbox").
+ *    both owners in its reason.  A refused inbox gives no owner ("owner =
+ *    inbox").
  *  - A folder file in the home (or a root) owned by src_uid is taken; one
  *    owned by root that the user can read by its mode (o+r, or g+r with
  *    the user's group: an administrator's restore, which UW and Dovecot,
  *    running as the user, read as well) is taken; any other owner is
  *    PLAN_SKIP_OWNER: another user's file is not migrated into this
- *    user's mail.  More than one hard link: PLAN_SKIP_LINKS (the
- *    conversion refuses it too: a link to a file outside the home).
+ *    user's mail.
+ *  - Hard links: we only read, so the owner decides.  A file of the
+ *    user's own with other links is the user's data, taken (refusing it
+ *    would let anyone who links it keep it out of the migration); one
+ *    taken as root's (or of a user without src_uid) with more than one
+ *    link may be any file: PLAN_SKIP_LINKS (Postfix, which writes,
+ *    refuses every mailbox with more than one link).
  *
  * Folders of each user, in this order (the order decides who keeps a
  * name two folders would share; the later one is PLAN_SKIP_NAME with
@@ -93,6 +98,8 @@
  *
  * Subscriptions: ~/.mailboxlist (O_NOFOLLOW, regular file, first 1 MiB)
  * through mailboxlist_to_names() with the home roots' prefixes ("mail/").
+ * One that is a symlink, not a regular file, or not the user's (as for
+ * folders) is not read: subs_skipped says why.
  */
 
 #include <stdbool.h>
@@ -113,6 +120,9 @@ struct plan_user {
 	char **subscriptions;	/* from ~/.mailboxlist (IMAP names, with
 				 * the folder-root prefixes removed);
 				 * NULL when there is no such file */
+	char *subs_skipped;	/* why ~/.mailboxlist was not read (a
+				 * symlink, a FIFO, another user's), or
+				 * NULL */
 };
 
 enum plan_skip {

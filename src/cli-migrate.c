@@ -207,12 +207,56 @@ static void show(const struct migrate_report *r, void *ctx)
 }
 
 /* The files of the spool that are no user's (plan.h: never a user from a
- * file name alone). */
+ * file name alone), and the ~/.mailboxlist files not read. */
 static void print_strays(const struct plan *plan)
 {
 	for (size_t i = 0; i < plan->nstrays; i++)
 		printf(_("skip %s: %s\n"), str_esc(plan->strays[i].source),
 		       str_esc(plan->strays[i].reason));
+	for (size_t i = 0; i < plan->nusers; i++) {
+		const struct plan_user *u = &plan->users[i];
+
+		if (u->subs_skipped != NULL)
+			printf(_("skip %s/.mailboxlist: %s\n"),
+			       str_esc(u->home), str_esc(u->subs_skipped));
+	}
+}
+
+/*
+ * What migrate refuses to read, said (issue 15: every command that reads
+ * a place says what it refused and why): a source not the user's, or
+ * with other links, is a failure; a symlink, a FIFO or an mbx file a
+ * skip.  (Bad names, unreadable and missing sources are reported by the
+ * engine.)  Returns the number of failures.
+ */
+static unsigned long print_refusals(const struct plan *plan)
+{
+	unsigned long failed = 0;
+
+	print_strays(plan);
+	for (size_t i = 0; i < plan->nfolders; i++) {
+		const struct plan_folder *f = &plan->folders[i];
+		const char *why = f->reason != NULL ? f->reason :
+			plan_skip_str(f->skip);
+
+		switch (f->skip) {
+		case PLAN_SKIP_OWNER:
+		case PLAN_SKIP_LINKS:
+			printf(_("FAILED %s: %s: %s\n"), str_esc(f->listed),
+			       str_esc(f->source), str_esc(why));
+			failed++;
+			break;
+		case PLAN_SKIP_SYMLINK:
+		case PLAN_SKIP_SPECIAL:
+		case PLAN_SKIP_MBX:
+			printf(_("skip %s: %s\n"), str_esc(f->listed),
+			       str_esc(why));
+			break;
+		default:
+			break;
+		}
+	}
+	return failed;
 }
 
 static void print_plan(const struct plan *plan)
@@ -355,6 +399,7 @@ static int run(int argc, char **argv, const char *cmd, enum what what)
 	struct view view;
 	struct m2d_error err;
 	struct sigaction sa;
+	unsigned long refused = 0;
 	int rc, ret = EXIT_OK;
 
 	rc = parse_opts(argc, argv, cmd, &o);
@@ -435,7 +480,7 @@ static int run(int argc, char **argv, const char *cmd, enum what what)
 	sigaction(SIGHUP, &sa, NULL);
 
 	if (what == DO_FOLDERS || what == DO_BOTH)
-		print_strays(&plan);
+		refused = print_refusals(&plan);
 	if (what == DO_USERS || what == DO_BOTH) {
 		rc = migrate_users(&plan, journal, &set, &ut, &err);
 		if (rc < 0) {
@@ -459,6 +504,10 @@ static int run(int argc, char **argv, const char *cmd, enum what what)
 	}
 	ft.users_done = ut.users_done;
 	ft.users_failed += ut.users_failed;
+	ft.folders_failed += refused;
+	view.failed_other += refused;
+	if (refused > 0)
+		ret = EXIT_FAILED;
 	print_summary(&ft, o.dry_run);
 	/* only locked or changed sources failed: run again later (exit 3,
 	 * as convert) */

@@ -413,19 +413,25 @@ static int classify(struct ucx *u, struct cand *c, int dirfd,
 	}
 	c->f.size = (long long)fst.st_size;
 	/* whose it is, before a byte of it is read */
-	if (fst.st_nlink > 1) {
-		close(fd);
-		snprintf(detail, sizeof(detail),
-			 _("%lu hard links: one may be another user's file or "
-			   "one outside the home (Postfix refuses such a "
-			   "mailbox too)"), (unsigned long)fst.st_nlink);
-		return cand_skip(u, c, PLAN_SKIP_LINKS, detail);
-	}
 	if (!owner_ok(u, &fst, c->cls == CLASS_INBOX)) {
 		close(fd);
 		owner_detail(u, &fst, c->cls == CLASS_INBOX, detail,
 			     sizeof(detail));
 		return cand_skip(u, c, PLAN_SKIP_OWNER, detail);
+	}
+	/* other links to a file of the user's are the user's data; to
+	 * root's file (or one of a user we cannot tell) they may be any
+	 * file: refused, as Postfix refuses them (one link) */
+	if (fst.st_nlink > 1 &&
+	    (u->pu == NULL || u->pu->src_uid < 0 ||
+	     (long)fst.st_uid != u->pu->src_uid)) {
+		close(fd);
+		snprintf(detail, sizeof(detail),
+			 _("%lu hard links and not the user's own file: a "
+			   "link may be a file outside the home (Postfix "
+			   "refuses such a mailbox too)"),
+			 (unsigned long)fst.st_nlink);
+		return cand_skip(u, c, PLAN_SKIP_LINKS, detail);
 	}
 	n = read_head(fd, buf, sizeof(buf));
 	if (n < 0) {
@@ -1413,8 +1419,8 @@ static int user_init(const struct m2d_config *cfg,
 	}
 	/* an inbox that is refused gives no owner */
 	inbox_ok = has_inbox && S_ISREG(inbox.st_mode) &&
-		inbox.st_nlink == 1 &&
-		(u->src_uid < 0 || (long)inbox.st_uid == u->src_uid);
+		(u->src_uid < 0 ? inbox.st_nlink == 1 :
+		 (long)inbox.st_uid == u->src_uid);
 	if (rule->kind == OWN_FIXED) {
 		u->uid = rule->uid;
 		u->gid = rule->gid;
@@ -1584,11 +1590,30 @@ static int read_subscriptions(struct ucx *u, struct plan_user *pu)
 		return 0;
 	fd = openat(u->home_fd, ".mailboxlist", O_RDONLY | O_NOFOLLOW |
 		    O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+	if (fd < 0) {
+		/* none is normal; anything else is said (issue 15) */
+		if (errno == ENOENT)
+			return 0;
+		pu->subs_skipped = xasprintf(
+			"%s: %s", errno == ELOOP ?
+			_("a symbolic link: never followed") :
+			strerror(errno), _("no subscriptions taken"));
+		return pu->subs_skipped == NULL ? oom(u->err) : 0;
+	}
+	memset(&st, 0, sizeof(st));
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    !owner_ok(u, &st, false)) {
+		char detail[1024];
+
+		if (S_ISREG(st.st_mode))
+			owner_detail(u, &st, false, detail, sizeof(detail));
+		else
+			snprintf(detail, sizeof(detail), "%s",
+				 plan_skip_str(PLAN_SKIP_SPECIAL));
 		close(fd);
-		return 0;
+		pu->subs_skipped = xasprintf("%s: %s", detail,
+					     _("no subscriptions taken"));
+		return pu->subs_skipped == NULL ? oom(u->err) : 0;
 	}
 	data = malloc(MAILBOXLIST_MAX);
 	if (data == NULL) {
@@ -1932,6 +1957,7 @@ void plan_free(struct plan *plan)
 		free(plan->users[i].home);
 		free(plan->users[i].target);
 		folder_names_free(plan->users[i].subscriptions);
+		free(plan->users[i].subs_skipped);
 	}
 	free(plan->users);
 	for (size_t i = 0; i < plan->nfolders; i++) {

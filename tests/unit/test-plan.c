@@ -1145,8 +1145,10 @@ static void test_passwd_users(void **state)
  * SPOOL/mary for mary (uid 5002), who has no spool file: refused with
  * both owners named, never mary's INBOX; nor does it give mary its owner
  * ("owner = inbox").  In a home: the user's files and root's readable
- * ones are taken, another user's and root's unreadable ones refused; a
- * file with two hard links is refused (inbox and folder).
+ * ones are taken, another user's and root's unreadable ones refused.
+ * Hard links: the user's own file with two is taken (nobody can keep it
+ * out by linking it), root's with two is refused; fred's SPOOL/fred
+ * linked as SPOOL/mary is fred's file: refused as mary's inbox.
  */
 static void test_ownership(void **state)
 {
@@ -1172,6 +1174,7 @@ static void test_ownership(void **state)
 	put_str("home/mary/mail/restored", MBOX);
 	put_str("home/mary/mail/secret", MBOX);
 	put_str("home/mary/mail/linked", MBOX);
+	put_str("home/mary/mail/rootlinked", MBOX);
 	pathf(path, sizeof(path), "spool");
 	assert_int_equal(chmod(path, 01777), 0);
 	pathf(path, sizeof(path), "spool/fred");
@@ -1194,6 +1197,10 @@ static void test_ownership(void **state)
 	assert_int_equal(chown(path, 5002, 5002), 0);
 	pathf(path2, sizeof(path2), "linked-elsewhere");
 	assert_int_equal(link(path, path2), 0);
+	pathf(path, sizeof(path), "home/mary/mail/rootlinked");
+	assert_int_equal(chmod(path, 0644), 0);
+	pathf(path2, sizeof(path2), "rootlinked-elsewhere");
+	assert_int_equal(link(path, path2), 0);
 
 	config(&cfg);
 	pathf(path, sizeof(path), "root");
@@ -1215,16 +1222,19 @@ static void test_ownership(void **state)
 	expect_skip(&plan, "mary/mail/planted", PLAN_SKIP_OWNER);
 	expect_taken(&plan, "mary/mail/restored", "restored", ".restored");
 	expect_skip(&plan, "mary/mail/secret", PLAN_SKIP_OWNER);
-	expect_skip(&plan, "mary/mail/linked", PLAN_SKIP_LINKS);
+	expect_taken(&plan, "mary/mail/linked", "linked", ".linked");
+	expect_skip(&plan, "mary/mail/rootlinked", PLAN_SKIP_LINKS);
 	plan_free(&plan);
 
-	/* the same from discovery; and an inbox with a second link */
-	pathf(path, sizeof(path), "spool/fred");
-	pathf(path2, sizeof(path2), "fred-inbox-link");
-	assert_int_equal(link(path, path2), 0);
+	/* the same from discovery; SPOOL/mary now a hard link to fred's
+	 * inbox: fred's file, two links; his own inbox is still his */
+	pathf(path, sizeof(path), "spool/mary");
+	assert_int_equal(unlink(path), 0);
+	pathf(path2, sizeof(path2), "spool/fred");
+	assert_int_equal(link(path2, path), 0);
 	build_ok(&cfg, NULL, &plan);
 	assert_int_equal(plan.nusers, 2);
-	expect_skip(&plan, "fred/INBOX", PLAN_SKIP_LINKS);
+	expect_taken(&plan, "fred/INBOX", "INBOX", "");
 	expect_skip(&plan, "mary/INBOX", PLAN_SKIP_OWNER);
 	plan_free(&plan);
 	m2d_config_free(&cfg);
