@@ -269,6 +269,10 @@ FUZZ_SAN = -fsanitize=address,undefined -fno-sanitize-recover=all \
 	-fno-omit-frame-pointer
 FUZZ_CFLAGS = -std=c11 -Wall -Wextra -O1 -g $(FUZZ_SAN)
 FUZZ_SRCS = $(wildcard tests/fuzz/fuzz-*.c)
+# the differential target links c-client: only when its header exists
+ifeq ($(CCLIENT_H),)
+FUZZ_SRCS := $(filter-out tests/fuzz/fuzz-differential.c,$(FUZZ_SRCS))
+endif
 FUZZ_ALL = $(FUZZ_SRCS:tests/fuzz/fuzz-%.c=%)
 FUZZ_TARGETS = $(FUZZ_ALL)
 FUZZ_BINS = $(FUZZ_ALL:%=$(FUZZ_BUILD)/fuzz-%)
@@ -288,6 +292,18 @@ $(FUZZ_BUILD)/fuzz-%: tests/fuzz/fuzz-%.c tests/fuzz/fuzz-common.h \
 		$(FUZZ_LIB) $(HEADERS)
 	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< \
 		$(FUZZ_LIB) -lconfuse -pthread $(OPENSSL_LIBS)
+
+# c-client's side (cclient-view.c, its old headers: -w), ours as usual
+$(FUZZ_BUILD)/cclient-view.o: $(CCLIENT_VIEW)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) -I/usr/include/c-client -Itests/tools/cclient \
+		$(FUZZ_CFLAGS) -w -c -o $@ tests/tools/cclient/cclient-view.c
+
+$(FUZZ_BUILD)/fuzz-differential: tests/fuzz/fuzz-differential.c \
+		tests/fuzz/fuzz-common.h $(FUZZ_BUILD)/cclient-view.o $(FUZZ_LIB)
+	$(FUZZ_CC) $(CPPFLAGS) -Itests/tools/cclient $(FUZZ_CFLAGS) \
+		-fsanitize=fuzzer -o $@ $< $(FUZZ_BUILD)/cclient-view.o \
+		$(FUZZ_LIB) -lc-client -lconfuse -pthread $(OPENSSL_LIBS)
 
 fuzz-build: $(FUZZ_BINS)
 
