@@ -11,6 +11,11 @@
 3. Before Dovecot touches the maildirs: ownership, tmp/ empty,
    maildirfolder, the dovecot-uidlist header, and which files are in new/
    vs cur/ (Dovecot moves new/ to cur/ on its first sync).
+   Plus user uw16: a folder for each item of issue 16 (blank lines before
+   the first From_ line, the flag letters of Status and X-Status, keyword
+   case and undeclared words, a header-only message, Content-Length, a
+   bare CR), expecting what UW's c-client shows (checked with
+   tools/cclient-dump when it is built).
 4. A private Dovecot (tests/lib/dovecot_harness.py) serves TARGET; over IMAP
    as each user: LIST, then per folder SELECT + UID FETCH (UID FLAGS
    INTERNALDATE RFC822.SIZE BODY.PEEK[]) compared with the manifest; then
@@ -81,6 +86,144 @@ def maildir_subdir(name):
     if name.upper() == "INBOX":
         return ""
     return "." + ".".join(dh.mutf7_encode(level) for level in name.split("/"))
+
+
+# ---- issue 16: what UW's c-client showed, a folder per item -----------
+# Each folder is converted and served like the generated ones; its
+# expected view is what c-client (libc-client2007e, the code UW-IMAP
+# served mail with) shows for it, checked here too when cclient-dump is
+# built (tests/tools/cclient-dump.c).
+ISSUE16_USER = "uw16"
+_F16 = "From a@example.org Tue Nov  9 10:11:12 +0000 2004\n"
+_G16 = "From b@example.org Wed Nov 10 11:12:13 +0000 2004\n"
+_T1, _T2 = 1099995072, 1100085133
+ISSUE16 = [
+    # (folder, item, mbox text, uidvalidity or None,
+    #  [(subject, served bytes with LF, flags and keywords, recent, date)])
+    ("INBOX", "1: blank lines before the first From_ line",
+     "   \n\t\n   \n" + _F16 + "Subject: leading blank lines\n\nbody\n",
+     None, [("leading blank lines", "Subject: leading blank lines\n\nbody\n",
+             [], True, _T1)]),
+    ("flag-letters", "2: R O D F A T alike in Status and X-Status",
+     _F16 + "Subject: ROD\nStatus: ROD\n\none\n\n" +
+     _F16 + "Subject: ORA\nStatus: ORA\n\ntwo\n\n" +
+     _F16 + "Subject: FTO\nX-Status: FTO\n\nthree\n\n" +
+     _F16 + "Subject: O DA\nStatus: O\nX-Status: DA\n\nfour\n",
+     None, [("ROD", "Subject: ROD\n\none\n", ["\\Seen", "\\Deleted"], False,
+             _T1),
+            ("ORA", "Subject: ORA\n\ntwo\n", ["\\Seen", "\\Answered"],
+             False, _T1),
+            ("FTO", "Subject: FTO\n\nthree\n", ["\\Flagged", "\\Draft"],
+             False, _T1),
+            ("O DA", "Subject: O DA\n\nfour\n", ["\\Deleted", "\\Answered"],
+             False, _T1)]),
+    ("keyword-case", "3: keywords matched to the declared ones, case "
+     "ignored; undeclared words ignored",
+     _F16 + "X-IMAPbase: 1100000000 3 Personal Work\nX-UID: 1\nStatus: O\n"
+     "Subject: case\nX-Keywords: personal WORK junk\n\none\n\n" +
+     _F16 + "X-UID: 2\nStatus: O\nSubject: undeclared\n"
+     "X-Keywords: Work  \\Deleted   \n\ntwo\n\n" +
+     _F16 + "X-UID: 3\nStatus: O\nSubject: none\n\nthree\n",
+     1100000000, [("case", "Subject: case\n\none\n", ["Personal", "Work"],
+                   False, _T1),
+                  ("undeclared", "Subject: undeclared\n\ntwo\n", ["Work"],
+                   False, _T1),
+                  ("none", "Subject: none\n\nthree\n", [], False, _T1)]),
+    ("header-only", "4: a message with a header and no body keeps the "
+     "blank line that ends its header",
+     _F16 + "Subject: header only\nStatus: O\n\n" +
+     _G16 + "Subject: second\nStatus: O\n\nbody\n",
+     None, [("header only", "Subject: header only\n\n", [], False, _T1),
+            ("second", "Subject: second\n\nbody\n", [], False, _T2)]),
+    ("content-length", "5: Content-Length served as any header, right or "
+     "wrong",
+     _F16 + "Content-Length: 5\nSubject: cl right\nStatus: O\n\nbody\n\n" +
+     _G16 + "Content-Length: 999\nSubject: cl wrong\nStatus: O\n\nbody\n",
+     None, [("cl right", "Content-Length: 5\nSubject: cl right\n\nbody\n",
+             [], False, _T1),
+            ("cl wrong", "Content-Length: 999\nSubject: cl wrong\n\nbody\n",
+             [], False, _T2)]),
+    ("bare-cr", "6: a bare CR inside a message is dropped",
+     _F16 + "Subject: cr\nStatus: O\n\nbody with\rbare CR\n",
+     None, [("cr", "Subject: cr\n\nbody withbare CR\n", [], False, _T1)]),
+]
+CCLIENT = os.path.join(TOP, BUILD, "tools", "cclient-dump")
+
+
+def issue16_user(spool):
+    """Write the ISSUE16 folders under SPOOL/uw16/; their manifest entry."""
+    d = os.path.join(spool, ISSUE16_USER)
+    os.makedirs(d, exist_ok=True)
+    folders = []
+    for name, item, text, uv, msgs in ISSUE16:
+        fn = "lead" if name == "INBOX" else name   # c-client: "inbox" is INBOX
+        with open(os.path.join(d, fn), "wb") as f:
+            f.write(text.encode("latin-1"))
+        folders.append({
+            "name": name, "mbox": os.path.join(ISSUE16_USER, fn),
+            "item": item, "uidvalidity": uv, "uidnext": len(msgs) + 1,
+            "messages": [{
+                "uid": i, "subject": subj, "notes": ["issue 16 item " +
+                                                     item.split(":")[0]],
+                "flags": fl, "recent": rec, "internaldate": date,
+                "from_line": text.split("\n")[0],
+                "body_b64": base64.b64encode(body.encode(
+                    "latin-1")).decode("ascii")}
+                for i, (subj, body, fl, rec, date) in enumerate(msgs, 1)]})
+    return {"folders": folders}
+
+
+def check_issue16_cclient(tap, spool, work, um):
+    """The expectations of ISSUE16 are what c-client shows."""
+    if not os.access(CCLIENT, os.X_OK):
+        tap.skip("libc-client2007e-dev not installed: the issue 16 "
+                 "folders are not checked against c-client")
+        return
+    cc = os.path.join(work, "cclient16")
+    os.makedirs(cc)
+    names = []
+    for folder in um["folders"]:
+        n = os.path.basename(folder["mbox"])
+        shutil.copyfile(os.path.join(spool, folder["mbox"]),
+                        os.path.join(cc, n))
+        names.append(n)
+    r = subprocess.run([CCLIENT, "--batch", cc], capture_output=True,
+                       input="".join(n + "\n" for n in names).encode(),
+                       env=dict(os.environ, TZ="UTC"))
+    views = {}
+    for ln in r.stdout.decode("ascii").splitlines():
+        v = json.loads(ln)
+        views[v["name"]] = v
+    letter = {"\\Seen": "R", "\\Answered": "A", "\\Flagged": "F",
+              "\\Draft": "T", "\\Deleted": "D"}
+    for folder, n in zip(um["folders"], names):
+        v = views.get(n)
+        diag = []
+        if v is None or not v["opened"] or v["driver"] != "unix":
+            diag.append("c-client: %r" % (v,))
+        else:
+            if folder["uidvalidity"] is not None and \
+                    v["uidvalidity"] != folder["uidvalidity"]:
+                diag.append("UIDVALIDITY %d" % v["uidvalidity"])
+            if v["uidnext"] != folder["uidnext"]:
+                diag.append("UIDNEXT %d" % v["uidnext"])
+            if len(v["msgs"]) != len(folder["messages"]):
+                diag.append("%d messages" % len(v["msgs"]))
+            for g, m in zip(v["msgs"], folder["messages"]):
+                data = crlf(base64.b64decode(m["body_b64"]))
+                flags = "".join(c for c in "RAFTD" if any(
+                    letter.get(x) == c for x in m["flags"])) + \
+                    ("N" if m["recent"] else "")
+                kw = sorted(x for x in m["flags"] if x not in letter)
+                got = (base64.b64decode(g["data"]), g["size"], g["flags"],
+                       sorted(g["keywords"]), g["uid"], g["date"])
+                want = (data, len(data), flags, kw, m["uid"],
+                        m["internaldate"])
+                if got != want:
+                    diag.append("%s: c-client %r, expected %r" % (
+                        describe(m), got, want))
+        tap.ok(not diag, "c-client shows %s/%s as expected (issue 16 item "
+               "%s)" % (ISSUE16_USER, folder["name"], folder["item"]), diag)
 
 
 def describe(m):
@@ -201,6 +344,9 @@ def run(tap, work, seed, nusers, nmsgs):
     os.chmod(target, 0o755)
     uid, gid = dh.mail_owner()
     env = dict(os.environ, TZ=manifest["tz"])
+    manifest["users"][ISSUE16_USER] = issue16_user(spool)
+    check_issue16_cclient(tap, spool, work,
+                          manifest["users"][ISSUE16_USER])
     users = sorted(manifest["users"])
 
     # ---- convert ------------------------------------------------------
