@@ -196,17 +196,45 @@ static int undo(struct runbook *rb, int step, bool yes, struct m2d_error *err)
 	return EXIT_OK;
 }
 
+/* The runbook's part of main.c's usage() (the same messages). */
 static void usage(FILE *out)
 {
-	fprintf(out, _("usage: %s [--config FILE] [--resume | --step N] "
-		       "[--force]\n"
-		       "       %s --batch [--yes] [--resume | --step N | --from "
-		       "N] [--to N] [--force] [--config FILE]\n"
-		       "       %s --status | --report | --skip N --reason "
-		       "TEXT | --undo N  [--config FILE]\n"
-		       "  --confirm N   the explicit Yes for step N (may be "
-		       "repeated)\n"), cli_progname,
-		cli_progname, cli_progname);
+	fprintf(out, _("usage: %s [--config FILE] [--resume | --step N]   "
+		       "(the wizard)\n"
+		       "       %s --batch [--yes] [--resume | --step N] [--to N]"
+		       "\n       %s --check [OPTIONS]\n"
+		       "       %s COMMAND [ARGS]\n\ncommands:\n"),
+		cli_progname, cli_progname, cli_progname, cli_progname);
+	fprintf(out, _("  %s --help lists them.\n"), cli_progname);
+	fprintf(out, _("\nthe runbook's options:\n"
+		       "  --config FILE   the settings (default: %s;\n"
+		       "                  without it, the built-in defaults)\n"
+		       "  --resume        go on at the first step not done, "
+		       "without asking\n"
+		       "  --step N        start at step N (--from N: the same "
+		       "for --batch)\n"
+		       "  --to N          --batch: stop after step N\n"
+		       "  --yes           take every proposal and give every "
+		       "confirmation; with\n"
+		       "                  --undo, undo the steps that rely on "
+		       "N too\n"
+		       "  --confirm N     the explicit Yes for step N (may be "
+		       "repeated)\n"
+		       "  --force         run a step whose prerequisites are "
+		       "not done; skip a gate\n"
+		       "  --status        every step's status and result\n"
+		       "  --report        write WORK/report.txt and "
+		       "WORK/report.json\n"
+		       "  --undo N        undo step N (the later steps that "
+		       "rely on it first)\n"
+		       "  --skip N        mark step N skipped (--reason TEXT "
+		       "is needed)\n"
+		       "  --reason TEXT   why it is skipped (in the report)\n"
+		       "  --format F      --check: text or json\n"
+		       "  --help, -h      this text (--version: the version "
+		       "and the build)\n"
+		       "The log of every run: WORK/log.\n"),
+		"/etc/mbox2dovecot.conf");
 }
 
 static int parse_step(const char *arg, int *step)
@@ -327,11 +355,27 @@ int cmd_runbook(int argc, char **argv)
 			goto usage;
 		}
 	}
-	if (optind != argc || (mode == MODE_SKIP && reason == NULL) ||
-	    (resume && step >= 0))
-		goto usage;
+	if (optind != argc) {
+		cli_error(_("\"%s\" is not an option (--help lists them)"),
+			  argv[optind]);
+		return EXIT_USAGE;
+	}
+	if (mode == MODE_SKIP && (reason == NULL || *reason == '\0')) {
+		cli_error(_("--skip %d needs --reason TEXT: why the step is "
+			    "skipped (it is saved in the report)"), target);
+		return EXIT_USAGE;
+	}
+	if (resume && step >= 0) {
+		cli_error(_("--resume and --step N exclude each other: "
+			    "--resume goes on at the first step not done"));
+		return EXIT_USAGE;
+	}
 	if (config == NULL && access(DEFAULT_CONFIG, F_OK) == 0)
 		config = DEFAULT_CONFIG;
+	else if (config == NULL && mode != MODE_WIZARD)
+		fprintf(stderr, _("%s: no %s: the built-in defaults are in "
+				  "use (--config FILE reads another)\n"),
+			cli_progname, DEFAULT_CONFIG);
 
 	memset(&view, 0, sizeof(view));
 	view.tty = isatty(STDERR_FILENO);

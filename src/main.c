@@ -57,6 +57,35 @@ static void usage(FILE *out)
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(out, "  %-16s %s\n", commands[i].name,
 			_(commands[i].summary));
+	fprintf(out, _("\nthe runbook's options:\n"
+		       "  --config FILE   the settings (default: %s;\n"
+		       "                  without it, the built-in defaults)\n"
+		       "  --resume        go on at the first step not done, "
+		       "without asking\n"
+		       "  --step N        start at step N (--from N: the same "
+		       "for --batch)\n"
+		       "  --to N          --batch: stop after step N\n"
+		       "  --yes           take every proposal and give every "
+		       "confirmation; with\n"
+		       "                  --undo, undo the steps that rely on "
+		       "N too\n"
+		       "  --confirm N     the explicit Yes for step N (may be "
+		       "repeated)\n"
+		       "  --force         run a step whose prerequisites are "
+		       "not done; skip a gate\n"
+		       "  --status        every step's status and result\n"
+		       "  --report        write WORK/report.txt and "
+		       "WORK/report.json\n"
+		       "  --undo N        undo step N (the later steps that "
+		       "rely on it first)\n"
+		       "  --skip N        mark step N skipped (--reason TEXT "
+		       "is needed)\n"
+		       "  --reason TEXT   why it is skipped (in the report)\n"
+		       "  --format F      --check: text or json\n"
+		       "  --help, -h      this text (--version: the version "
+		       "and the build)\n"
+		       "The log of every run: WORK/log.\n"),
+		"/etc/mbox2dovecot.conf");
 }
 
 /* --version: the version, the Dovecot syntaxes dovecot-conf writes, and

@@ -242,6 +242,12 @@ static int add_rename(struct runbook *rb, const char *listed,
 	return 0;
 }
 
+/* The number of the step whose state is ST. */
+static int k_of(const struct runbook *rb, const struct rb_step_state *st)
+{
+	return (int)(st - rb->steps);
+}
+
 static int load_state(struct runbook *rb, struct m2d_error *err)
 {
 	cfg_opt_t opts[] = {
@@ -319,15 +325,27 @@ static int load_state(struct runbook *rb, struct m2d_error *err)
 		for (int k = 0; k < 5; k++)
 			if (strcmp(status, status_ids[k]) == 0)
 				st_->status = (enum rb_status)k;
-		/* killed while it ran: it runs again (each step is
-		   idempotent or knows how far it got) */
-		if (st_->status == RB_RUNNING)
-			st_->status = RB_PENDING;
 		st_->started = (time_t)cfg_getint(s, "started");
 		st_->finished = (time_t)cfg_getint(s, "finished");
 		st_->confirmed = cfg_getbool(s, "confirmed") == cfg_true;
 		m2d_config_set(&st_->result, cfg_getstr(s, "result"));
 		m2d_config_set(&st_->reason, cfg_getstr(s, "reason"));
+		/* killed while it ran: it runs again (each step is
+		   idempotent or knows how far it got), and says so */
+		if (st_->status == RB_RUNNING) {
+			char when[64] = "?";
+			struct tm tm;
+
+			st_->status = RB_PENDING;
+			if (st_->started != 0 &&
+			    localtime_r(&st_->started, &tm) != NULL)
+				strftime(when, sizeof(when),
+					 "%Y-%m-%d %H:%M:%S", &tm);
+			rb_result(rb, k_of(rb, st_),
+				  _("interrupted: it was running since %s "
+				    "when the run was killed; it runs again "
+				    "and goes on where it stopped"), when);
+		}
 	}
 	cfg_free(c);
 	return 0;
@@ -953,6 +971,13 @@ int rb_run_step(struct runbook *rb, int step, bool force,
 		st->status = RB_DONE;
 	} else if (r == 0) {
 		st->status = RB_PENDING;	/* waits for a decision */
+	} else if (err->code == M2D_ERR_CANCELLED) {
+		/* stopped (Esc, Ctrl-C, SIGTERM): nothing failed, the next
+		   run goes on where this one stopped */
+		st->status = RB_PENDING;
+		m2d_config_set(&st->result, _("stopped before the end: "
+					      "running it again goes on "
+					      "where it stopped"));
 	} else {
 		char buf[M2D_ERROR_PATH_MAX + M2D_ERROR_MSG_MAX + 64];
 

@@ -132,6 +132,9 @@ static const char *keys_hint(enum rb_page page, bool done, bool undoable,
 		return _("Esc Stop (resumable)  F1 Help");
 	switch (page) {
 	case RB_PAGE_CHECKS:
+		if (!have_checks && done)	/* in an earlier session */
+			return _("Enter Next  r Again  b Back  F1 Help  "
+				 "q Quit");
 		return have_checks ?
 			_("Enter Details  r Again  n Next  b Back  s Skip  "
 			  "F1 Help  q Quit") :

@@ -190,7 +190,13 @@ void wz_page_migrate(struct wz_page *page, const struct wz_mig *mig)
 		else
 			snprintf(prog, sizeof(prog), "%s",
 				 l->detail != NULL ? l->detail : "");
-		text = wz_strdupf("%s\t%lu\t%s", l->listed, l->messages, prog);
+		/* an unchanged folder was not read again: its count is
+		   the earlier run's, not shown */
+		if (l->state == WZ_MIG_UNCHANGED)
+			text = wz_strdupf("%s\t-\t%s", l->listed, prog);
+		else
+			text = wz_strdupf("%s\t%lu\t%s", l->listed,
+					  l->messages, prog);
 		wz_page_add(page, tag, color, text);
 		free(text);
 	}

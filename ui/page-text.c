@@ -64,8 +64,9 @@ void wz_page_diff(struct wz_page *page, const char *diff)
 				    "there."));
 	if (diff != NULL)
 		add_lines(page, diff, diff_color);
-	wz_page_set(&page->footer, _("Enter: apply, s: skip, e: edit the "
-				     "settings, arrows: scroll"));
+	wz_page_set(&page->footer, diff == NULL ? NULL :
+		    _("Enter: apply, s: skip, e: edit the settings, arrows: "
+		      "scroll"));
 }
 
 void wz_page_imap(struct wz_page *page, const struct imap_test_result *res)
@@ -141,6 +142,39 @@ void wz_page_log(struct wz_page *page, const char *path, const char *text)
 	wz_page_setf(&page->footer, ngettext("%zu line.  / searches it.",
 					     "%zu lines.  / searches them.",
 					     page->nrows), page->nrows);
+}
+
+char *wz_undo_question(int step, const int *chain, size_t n)
+{
+	const struct rb_step_def *d = &rb_steps[step];
+	char *list, *text;
+
+	if (n == 0)
+		return wz_strdupf("%s\n\n%s", d->undo != NULL ?
+				  _(d->undo) : "", _("Undo this step?"));
+	list = wz_strdupf("%s", "");
+	for (size_t i = 0; i < n && list != NULL; i++) {
+		const struct rb_step_def *c = &rb_steps[chain[i]];
+		char *more = wz_strdupf("%s  %d %s: %s\n", list, c->number,
+					_(c->title), c->undo_fn != NULL ?
+					_(c->undo) : _("marked to run again"));
+
+		free(list);
+		list = more;
+	}
+	if (list == NULL)
+		return NULL;
+	text = wz_strdupf("%s\n\n%s\n%s\n  %d %s: %s\n\n%s",
+			  ngettext("This later step relies on this one and is "
+				   "done; it is undone first:",
+				   "These later steps rely on this one and are "
+				   "done; they are undone first, newest first:",
+				   n),
+			  list, _("Then this step:"), d->number, _(d->title),
+			  d->undo != NULL ? _(d->undo) : "",
+			  ngettext("Undo both?", "Undo all of them?", n));
+	free(list);
+	return text;
 }
 
 void wz_page_report(struct wz_page *page, const char *text)

@@ -314,6 +314,11 @@ void wz_page_migrate(struct wz_page *page, const struct wz_mig *mig);
  * page's field): FOLDER_OK or the problem, with a translated reason. */
 const char *wz_rename_problem(const char *name, void *ctx);
 
+/* The question before an undo of STEP: what it undoes, and first the N
+ * steps of CHAIN (rb_undo_chain: the later steps that rely on it,
+ * newest first) with what undoing each does.  Allocated. */
+char *wz_undo_question(int step, const int *chain, size_t n);
+
 /* ---- dialogs (dialog.c) ---- */
 
 struct wz_dialog {

@@ -32,6 +32,8 @@ struct app {
 	char *password;			/* the IMAP test's, never saved */
 	bool login_refused;		/* the last IMAP test's login failed:
 					 * ask for the password again */
+	int imap_step;			/* the step rb_imap_result() is of,
+					 * or -1 */
 	/* the test users being chosen on the subset page */
 	char *chosen[MAX_CHOSEN];
 	size_t nchosen;
@@ -228,6 +230,10 @@ static void build_page(struct app *a)
 	if ((d->page == RB_PAGE_TEXT || d->page == RB_PAGE_DIFF) &&
 	    st->status != RB_DONE)
 		preview = rb_preview(a->rb, a->cur, &err);
+	if (preview != NULL && strcmp(preview, _(d->what)) == 0) {
+		free(preview);		/* the intro says it already */
+		preview = NULL;
+	}
 	switch (d->page) {
 	case RB_PAGE_TEXT:
 		wz_page_text(p, _(d->what), d->undo ? _(d->undo) : NULL,
@@ -294,17 +300,28 @@ static void build_page(struct app *a)
 				a->mig.totals = *rb_migrate_totals(a->rb);
 		}
 		wz_page_migrate(p, &a->mig);
-		if (st->status == RB_DONE) {
-			p->gauge.fraction = 1.0;
+		if (a->mig_step != a->cur) {
+			/* not run in this session: no figures but its
+			   result (a gauge of another run would lie) */
+			p->gauge.shown = false;
+			if (st->status == RB_DONE)
+				wz_page_setf(&p->empty, _("Done: %s"),
+					     st->result != NULL ?
+					     st->result : "");
+		} else if (st->status == RB_DONE) {
 			wz_page_set(&p->empty, _("Done: the figures are "
 						 "above."));
-		} else if (a->mig_step != a->cur) {
-			p->gauge.shown = false;
 		}
 		pthread_mutex_unlock(&a->lock);
 		break;
 	case RB_PAGE_IMAP:
-		wz_page_imap(p, rb_imap_result(a->rb));
+		/* the last IMAP test is the one of the step that ran it
+		   (not step 18's on step 21's page) */
+		wz_page_imap(p, a->imap_step == a->cur ?
+			     rb_imap_result(a->rb) : NULL);
+		if (a->imap_step != a->cur && st->status == RB_DONE &&
+		    st->result != NULL)
+			wz_page_setf(&p->empty, _("Passed: %s."), st->result);
 		break;
 	case RB_PAGE_REPORT: {
 		char *text = st->status == RB_DONE ?
@@ -317,6 +334,14 @@ static void build_page(struct app *a)
 	}
 	}
 	free(preview);
+	if (a->message[0] == '\0' && !a->running &&
+	    (st->status == RB_PENDING || st->status == RB_FAILED) &&
+	    rb_prerequisite(a->rb, a->cur) >= 0) {
+		char why[512];
+
+		if (rb_can_run(a->rb, a->cur, why, sizeof(why)) == 0)
+			set_message(a, WZ_C_WARN, _("Not yet: %s"), why);
+	}
 	a->dirty = false;
 }
 
@@ -658,6 +683,7 @@ static void finish_step(struct app *a)
 	if (rb_steps[step].page == RB_PAGE_IMAP) {
 		const struct imap_test_result *res = rb_imap_result(a->rb);
 
+		a->imap_step = res != NULL ? step : -1;
 		a->login_refused = false;
 		for (size_t i = 0; res != NULL && i < res->nchecks; i++)
 			if (strcmp(res->checks[i].id, "login") == 0 &&
@@ -727,38 +753,7 @@ static void undo_step(struct app *a)
 	/* the steps that rely on this one are undone first, newest first,
 	   after one Yes to the whole list */
 	n = rb_undo_chain(a->rb, a->cur, list, RB_NSTEPS);
-	if (n > 0) {
-		char *chain = wz_strdupf("%s", "");
-
-		for (size_t i = 0; i < n && chain != NULL; i++) {
-			const struct rb_step_def *c = &rb_steps[list[i]];
-			char *more = wz_strdupf("%s  %d %s: %s\n", chain,
-						c->number, _(c->title),
-						c->undo_fn != NULL ?
-						_(c->undo) :
-						_("marked to run again"));
-
-			free(chain);
-			chain = more;
-		}
-		if (chain != NULL)
-			text = wz_strdupf("%s\n\n%s\n%s\n%s\n\n%s",
-					  ngettext("This later step relies on "
-						   "this one and is done; it "
-						   "is undone first:",
-						   "These later steps rely on "
-						   "this one and are done; "
-						   "they are undone first, "
-						   "newest first:", n),
-					  chain, _("Then this step:"),
-					  d->undo != NULL ? _(d->undo) : "",
-					  ngettext("Undo both?",
-						   "Undo all of them?", n));
-		free(chain);
-	} else {
-		text = wz_strdupf("%s\n\n%s", d->undo != NULL ?
-				  _(d->undo) : "", _("Undo this step?"));
-	}
+	text = wz_undo_question(a->cur, list, n);
 	yes = text != NULL && ask_yes(a, _("Undo"), text, true, false);
 	free(text);
 	if (!yes) {
@@ -1169,6 +1164,7 @@ int wizard_run(const struct wizard_options *opts, struct m2d_error *err)
 	a->cancel = opts->rb.cancel != NULL ? opts->rb.cancel : &a->own_cancel;
 	a->ro.cancel = a->cancel;
 	a->mig_step = -1;
+	a->imap_step = -1;
 	pthread_mutex_init(&a->lock, NULL);
 	wz_mig_init(&a->mig);
 	if (rb_open(&a->ro, &a->rb, err) < 0) {
@@ -1210,6 +1206,11 @@ int wizard_run(const struct wizard_options *opts, struct m2d_error *err)
 		a->cur = next < RB_NSTEPS ? next : RB_NSTEPS - 1;
 	}
 	a->dirty = true;
+	if (a->ro.config_path == NULL && a->message[0] == '\0')
+		set_message(a, WZ_C_WARN, "%s",
+			    _("No /etc/mbox2dovecot.conf: the built-in "
+			      "defaults are in use (start with --config "
+			      "FILE)."));
 	loop(a);
 	if (a->running) {		/* q while running: stop, then go */
 		*a->cancel = 1;

@@ -249,6 +249,9 @@ ok $? "the migration page shows the gauge with its figures"
 if wait_for "Stopped." 30 2>/dev/null; then
 	ok 0 "Esc stops the migration cleanly"
 	stopped=1
+	screen | grep -q "Status: pending (stopped before the end" &&
+		! screen | grep -q "^.  9 ✗"
+	ok $? "a stop is no failure: the step is pending, \"stopped before the end\""
 else
 	screen | grep -q "Step 9 done"
 	ok $? "the migration ended before Esc could stop it"
@@ -322,6 +325,8 @@ keys Escape
 for i in 1 2 3 4 5 6 7 8 9 10 11 12; do keys b; done
 wait_for "The checks ran on"
 ok $? "after the restart, step 0 says when its checks ran and what they found"
+screen | tail -n 1 | grep -q "Enter Next  r Again"
+ok $? "its key line says what Enter does there: the next step"
 keys q
 wait_for "WIZARD-EXIT=0"
 ok $? "q quits again"
@@ -415,3 +420,39 @@ else
 	echo "ok $((n + 1)) # SKIP the log test needs Dovecot (steps 8 to 13)"
 	n=$((n + 1))
 fi
+
+# ---- a run killed in the middle of a step: the step says "interrupted"
+if [ -f "$work/state" ]; then
+	python3 - "$work/state" <<'PY'
+import re, sys
+p = sys.argv[1]
+s = open(p).read()
+s = re.sub(r'(step stop-mail \{\n  status = )pending', r'\1running', s)
+s = re.sub(r'(step stop-mail \{\n  status = running\n  started = )0', r'\g<1>1700000000', s)
+open(p, 'w').write(s)
+PY
+	"$prog" --config "$conf" --status | grep -q '^> *14 .*pending *interrupted: it was running since'
+	ok $? "--status: the step a kill interrupted says so"
+	start
+	wait_for "A saved migration was found"
+	keys Enter
+	wait_for "Status: pending (interrupted"
+	ok $? "the wizard: the interrupted step's page says so"
+	keys q
+	wait_for "WIZARD-EXIT=0"
+	stop
+fi
+
+# ---- the command line: --help lists every option; a missing --reason
+"$prog" --help >"$t/help.out" 2>&1
+ok=0
+for o in --config --resume --step --from --to --yes --confirm --force \
+	--status --report --undo --skip --reason --format --batch --check \
+	/etc/mbox2dovecot.conf; do
+	grep -q -- "$o" "$t/help.out" || { echo "# --help lacks $o"; ok=1; }
+done
+ok $ok "--help lists every option and the default config path"
+"$prog" --config "$conf" --skip 8 >"$t/skip.out" 2>&1
+rc=$?
+[ $rc -eq 2 ] && grep -q -- "--skip 8 needs --reason TEXT" "$t/skip.out"
+ok $? "--skip 8 without --reason says what is missing (exit $rc)"

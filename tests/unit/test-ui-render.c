@@ -573,6 +573,25 @@ static void page_log(void)
 	wz_page_free(&page);
 }
 
+/* U on step 19 of a finished migration: the later steps that rely on it
+ * are listed, newest first, in one question (issue 19). */
+static void undo_chain(void)
+{
+	static const int chain[] = { 22, 21, 20 };
+	struct wz_dialog d;
+	struct wz_rect area = { 0, 0, LINES, COLS };
+	char *text = wz_undo_question(19, chain, N_ELEMENTS(chain));
+
+	assert_non_null(text);
+	assert_non_null(strstr(text, "20 "));
+	page_text();
+	wz_dialog_init(&d, _("Undo"), text, _("Yes"), _("No"));
+	d.danger = true;
+	wz_dialog_draw(stdscr, &d, &area);
+	wz_dialog_free(&d);
+	free(text);
+}
+
 /* ---- the tests ---- */
 
 static void at_size(int lines, int cols)
@@ -596,6 +615,7 @@ static const struct {
 	{ "imap", page_imap },
 	{ "report", page_report },
 	{ "log", page_log },
+	{ "undo", undo_chain },
 };
 
 static void checks_list(void) { page_checks(false); }
