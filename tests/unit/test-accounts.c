@@ -262,10 +262,60 @@ static void test_usermod_changed(void **state)
 	free(text);
 }
 
+/* The passwd the migration knows (issue 15: users come from passwd):
+ * ROOT/etc/passwd when a root is given, comments and broken lines left
+ * out; the system's otherwise, a name not enumerated looked up. */
+static void test_passwd(void **state)
+{
+	struct acct_tools t = { NULL, top };
+	struct acct_passwd pw;
+	struct m2d_error err;
+	const struct acct_pw *e;
+
+	(void)state;
+	put_below("etc/passwd", PASSWD "# a comment:x:1:1::/:/bin/sh\n"
+		  "broken:x:abc:1::/:/bin/sh\nshort:x:7\n"
+		  "neg:x:-1:1::/:/bin/sh\n", 0644);
+	assert_int_equal(acct_passwd_load(&t, &pw, &err), 0);
+	assert_int_equal(pw.n, 3);
+	assert_false(pw.system);
+	e = acct_passwd_find(&pw, "fred");
+	assert_non_null(e);
+	assert_int_equal(e->uid, 5000);
+	assert_int_equal(e->gid, 5000);
+	assert_string_equal(e->home, "/home/fred");
+	assert_string_equal(e->shell, "/bin/sh");
+	assert_null(acct_passwd_find(&pw, "broken"));
+	assert_null(acct_passwd_find(&pw, "nobody-m2d"));
+	assert_string_equal(acct_passwd_by_uid(&pw, 5001)->name, "vac");
+	assert_null(acct_passwd_by_uid(&pw, 4242));
+	acct_passwd_free(&pw);
+
+	/* no ROOT/etc/passwd: an error naming it */
+	{
+		char path[PATH_MAX];
+
+		snprintf(path, sizeof(path), "%s/etc/passwd", top);
+		assert_int_equal(unlink(path), 0);
+		assert_int_equal(acct_passwd_load(&t, &pw, &err), -1);
+		assert_string_equal(err.path, path);
+	}
+
+	/* the system's: root is there, found by name too */
+	t.root = NULL;
+	assert_int_equal(acct_passwd_load(&t, &pw, &err), 0);
+	assert_true(pw.system);
+	e = acct_passwd_find(&pw, "root");
+	if (e != NULL)
+		assert_int_equal(e->uid, 0);
+	acct_passwd_free(&pw);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_skel, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_passwd, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_skel_not_dir, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_usermod, setup, teardown),

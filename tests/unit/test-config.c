@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "m2d-config.h"
+#include "dotlock.h"
 
 #define N_ELEMENTS(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -83,6 +84,9 @@ static void test_parse_all(void **state)
 		   "jobs = 4\n"
 		   "mboxrd = true\n"
 		   "source_tz = \"Europe/Berlin\" # quoted: \"#\" ok\n"
+		   "mbox_locks = \"fcntl, dotlock\"\n"
+		   "mbox_lock_wait = 5\n"
+		   "mbox_lock_stale = 300\n"
 		   "work_dir = \"/var/lib/m2d#1\"\n");
 	assert_int_equal(m2d_config_load(&cfg, conf_path, &err), 0);
 	assert_string_equal(cfg.spool_dir, "/srv/spool");
@@ -99,6 +103,14 @@ static void test_parse_all(void **state)
 	assert_int_equal(cfg.jobs, 4);
 	assert_true(cfg.mboxrd);
 	assert_string_equal(cfg.source_tz, "Europe/Berlin");
+	assert_int_equal(cfg.mbox_locks, MBOX_LOCK_FCNTL | MBOX_LOCK_DOTLOCK);
+	assert_int_equal(cfg.mbox_lock_wait, 5);
+	assert_int_equal(cfg.mbox_lock_stale, 300);
+	/* loading makes them the process's */
+	assert_int_equal(mbox_locks_get()->locks,
+			 MBOX_LOCK_FCNTL | MBOX_LOCK_DOTLOCK);
+	assert_int_equal(mbox_locks_get()->wait_secs, 5);
+	assert_int_equal(mbox_locks_get()->stale_secs, 300);
 	m2d_config_free(&cfg);
 
 	/* an empty file: the defaults; homes_dir "" = unset */
@@ -106,6 +118,10 @@ static void test_parse_all(void **state)
 	assert_int_equal(m2d_config_load(&cfg, conf_path, &err), 0);
 	assert_null(cfg.homes_dir);
 	assert_int_equal(cfg.nroots, 2);
+	assert_int_equal(cfg.mbox_locks, MBOX_LOCKS_DEFAULT);
+	assert_int_equal(cfg.mbox_lock_wait, MBOX_LOCK_WAIT_DEFAULT);
+	assert_int_equal(cfg.mbox_lock_stale, MBOX_LOCK_STALE_DEFAULT);
+	assert_int_equal(mbox_locks_get()->locks, MBOX_LOCKS_DEFAULT);
 	m2d_config_free(&cfg);
 }
 
@@ -132,6 +148,10 @@ static const struct {
 	{ "spool_dir = \"\"\n", 1, "empty" },
 	{ "spool_dir = \"unterminated\n", 2, "end of file" },
 	{ "mboxrd = maybe\n", 1, NULL },
+	{ "mbox_locks = \"dotlock lockf\"\n", 1, "mbox_locks" },
+	{ "mbox_locks = \"\"\n", 1, "mbox_locks" },
+	{ "\nmbox_lock_wait = -1\n", 2, "mbox_lock_wait" },
+	{ "mbox_lock_stale = 0\n", 1, "mbox_lock_stale" },
 	/* libconfuse 3.3 alone says 9 and 6 here: comments counted twice */
 	{ "# one\n# two\n// three\n/* four\n five */\n\nbogus = 1\n", 7,
 	  "bogus" },
