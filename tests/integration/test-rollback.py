@@ -380,9 +380,15 @@ def test(tap, tmp):
             if flags != w["flags"]:
                 diag.append("seq %d: flags %s, want %s" % (
                     g["seq"], sorted(flags), sorted(w["flags"])))
-            if set(g["keywords"].split()) != w["kw"]:
-                diag.append("seq %d: keywords %r, want %s" % (
-                    g["seq"], g["keywords"], sorted(w["kw"])))
+            # the reader keeps, as UW's c-client does, only the keywords
+            # the folder declares (a new mbox declares all): rollback.h
+            declared = {k.lower() for k in meta["keywords"].split()} \
+                if (u, name) in sources else {k.lower() for k in w["kw"]}
+            if {k.lower() for k in g["keywords"].split()} != \
+                    {k.lower() for k in w["kw"]} & declared:
+                diag.append("seq %d: keywords %r, want %s of %s" % (
+                    g["seq"], g["keywords"], sorted(w["kw"]),
+                    sorted(declared)))
             if w["date"] is not None and g["date"] != w["date"]:
                 diag.append("seq %d: date %d, want %d" % (g["seq"], g["date"],
                                                          w["date"]))
@@ -534,6 +540,10 @@ service uw-imap {
     tap.ok(rc == 0 and "defer_transports = local" in held,
            "a hold of ours in a private main.cf (stands for the cutover's "
            "edits)", [so, se, held])
+    # what that apply ran itself (its reload, the configured stand-in)
+    # is not the rollback's
+    for n in os.listdir(marks):
+        os.unlink(os.path.join(marks, n))
     rc, so, se = run(ctx, "rollback", "--dry-run", "--config", conf,
                      "--spool", ctx["spool"], "--homes", ctx["homes"],
                      "--target", ctx["target"], "--work", ctx["work"],
