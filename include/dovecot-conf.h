@@ -31,6 +31,7 @@
 
 #include <stdbool.h>
 
+#include "m2d-config.h"
 #include "m2d-error.h"
 
 /* Command lines of the tools, split at spaces (no shell).  NULL members
@@ -39,6 +40,9 @@ struct dc_tools {
 	const char *dovecot;
 	const char *doveconf;
 };
+
+/* The tools as mbox2dovecot.conf names them (pointers into CFG). */
+void dc_tools_from_config(const struct m2d_config *cfg, struct dc_tools *t);
 
 /* Which syntax a Dovecot version reads. */
 enum dc_syntax {

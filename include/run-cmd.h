@@ -3,8 +3,9 @@
 
 /*
  * Running the system's tools (doveadm, doveconf, postconf, service
- * commands): execvp(), never a shell, standard output captured, standard
- * error captured apart, both NUL-terminated.
+ * commands, the delivery test's sendmail): execvp(), never a shell,
+ * standard input from /dev/null or a given text, standard output
+ * captured, standard error captured apart, both NUL-terminated.
  */
 
 #include <stddef.h>
@@ -21,6 +22,12 @@ struct run_output {
  * its exit status), -1 when it could not be started (ERR). */
 int run_cmd(char *const argv[], struct run_output *output,
 	    struct m2d_error *err);
+/* As run_cmd(), with LEN bytes of INPUT on the command's standard input
+ * (written while its output is read, then closed; NULL: /dev/null).  A
+ * command that exits before reading it all is no error here: its exit
+ * status tells. */
+int run_cmd_input(char *const argv[], const char *input, size_t len,
+		  struct run_output *output, struct m2d_error *err);
 void run_output_free(struct run_output *output);
 
 /* Split a configured command line at spaces into a NULL-terminated

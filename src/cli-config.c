@@ -9,9 +9,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "dovecot-conf.h"
-#include "postfix-conf.h"
-#include "services.h"
+#include "host-actions.h"
 #include "i18n.h"
 
 enum action { ACT_PREVIEW, ACT_APPLY, ACT_UNDO, ACT_NONE };
@@ -27,7 +25,7 @@ static enum action parse_action(const char *arg)
 	return ACT_NONE;
 }
 
-/* "ADDR:PORT" or "PORT". */
+/* "ADDR:PORT" or "PORT": ADDR ("" when not given) and the port. */
 static int parse_listen(const char *arg, char *addr, size_t size,
 			unsigned int *port)
 {
@@ -44,40 +42,26 @@ static int parse_listen(const char *arg, char *addr, size_t size,
 	return 0;
 }
 
-/*
- * After an edit: reload Dovecot (the services table, or RELOAD when
- * given) and confirm by a TCP connect to ADDR:PORT that it answers there.
- * PORT 0: no probe.  Returns 0 or -1 (reported in ERR).
- */
-static int reload_and_probe(const char *reload, const char *addr,
-			    unsigned int port, struct m2d_error *err)
+/* "N", 0 to 65535. */
+static int parse_port(const char *arg, unsigned int *port)
 {
-	struct svc_table table;
-	struct svc_env env;
-	struct svc_run_opts opts = { false, NULL };
-	int ret;
+	char *end;
+	long p = strtol(arg, &end, 10);
 
-	svc_detect(NULL, &env);
-	if (svc_table_init(&table, &env, NULL, err) < 0)
+	if (end == arg || *end != '\0' || p < 0 || p > 65535)
 		return -1;
-	ret = 0;
-	if (reload != NULL)
-		ret = svc_set_command(&table, SVC_ROLE_IMAP_NEW, SVC_RELOAD,
-				      reload, err);
-	if (ret == 0) {
-		if (port != 0)
-			ret = svc_set_probe_tcp(&table, SVC_ROLE_IMAP_NEW,
-						addr[0] != '\0' ? addr :
-						"127.0.0.1", port, err);
-		else
-			svc_set_probe_none(&table, SVC_ROLE_IMAP_NEW);
-	}
-	if (ret == 0)
-		ret = svc_run(&table, SVC_ROLE_IMAP_NEW, SVC_RELOAD, &opts,
-			      NULL, err);
-	svc_table_free(&table);
-	return ret < 0 ? -1 : 0;
+	*port = (unsigned int)p;
+	return 0;
 }
+
+/* What the library did, one line each. */
+static void print_line(const char *text, void *ctx)
+{
+	(void)ctx;
+	printf("%s\n", text);
+}
+
+static const struct host_log cli_log = { print_line, NULL };
 
 static void dovecot_usage(FILE *out)
 {
@@ -110,22 +94,20 @@ int cmd_dovecot_conf(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *conf = "/etc/dovecot/dovecot.conf", *reload = NULL;
-	bool do_reload = true;
+	bool reload = true, normal = false;
 	struct cli_plan_opts o;
-	struct dc_tools tools = { NULL, NULL };
-	struct dc_settings set;
-	struct dc_version version;
+	struct m2d_config *cfg = &o.cfg;
 	struct dc_edit edit;
 	struct m2d_error err;
 	enum action act = ACT_NONE;
-	char addr[128] = "127.0.0.1", *protocols = NULL;
+	char addr[128];
 	int c, rc, ret = EXIT_FAILED;
 
-	dc_settings_init(&set);
 	memset(&edit, 0, sizeof(edit));
 	if (cli_plan_opts_init(&o, argc, argv) < 0)
 		return EXIT_USAGE;
+	/* every option is a setting of the configuration: the library
+	 * reads them all from there, as for the runbook */
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		rc = cli_plan_option(&o, c, optarg);
@@ -135,51 +117,49 @@ int cmd_dovecot_conf(int argc, char **argv)
 			continue;
 		switch (c) {
 		case 'C':
-			conf = optarg;
+			m2d_config_set(&cfg->dovecot_config, optarg);
 			break;
 		case 'l':
 			if (parse_listen(optarg, addr, sizeof(addr),
-					 &set.test_port) < 0)
+					 &cfg->test_port) < 0)
 				goto usage;
-			set.listen = DC_LISTEN_TEST;
+			if (addr[0] != '\0')
+				m2d_config_set(&cfg->test_address, addr);
+			normal = false;
 			break;
 		case 'N':
-			set.listen = DC_LISTEN_NORMAL;
+			normal = true;
 			break;
 		case 'i':
-		case 'I': {
-			char *end;
-			long port = strtol(optarg, &end, 10);
-
 			/* the "normal" ports, for a practice server */
-			if (*end != '\0' || port < 0 || port > 65535)
+			if (parse_port(optarg, &cfg->imap_port) < 0)
 				goto usage;
-			if (c == 'i')
-				set.imap_port = (unsigned int)port;
-			else
-				set.imaps_port = (unsigned int)port;
 			break;
-		}
+		case 'I':
+			if (parse_port(optarg, &cfg->imaps_port) < 0)
+				goto usage;
+			break;
 		case 'x':
-			set.hashed = true;
+			m2d_config_set(&cfg->target_layout, "%1u/%u");
 			break;
 		case 'L':
-			set.log_path = optarg;
+			m2d_config_set(&cfg->dovecot_log_path, optarg);
 			break;
 		case 'S':
-			set.syslog_facility = optarg;
+			m2d_config_set(&cfg->dovecot_syslog_facility, optarg);
 			break;
 		case 'd':
-			tools.dovecot = optarg;
+			m2d_config_set(&cfg->dovecot_command, optarg);
 			break;
 		case 'D':
-			tools.doveconf = optarg;
+			m2d_config_set(&cfg->doveconf_command, optarg);
 			break;
 		case 'R':
-			reload = optarg;
+			m2d_config_set(&cfg->service[SVC_ROLE_IMAP_NEW]
+				       .cmd[SVC_RELOAD], optarg);
 			break;
 		case 'n':
-			do_reload = false;
+			reload = false;
 			break;
 		case 'h':
 			dovecot_usage(stdout);
@@ -195,56 +175,28 @@ int cmd_dovecot_conf(int argc, char **argv)
 		act = parse_action(argv[optind]);
 	if (act == ACT_NONE || cli_plan_opts_done(&o) < 0)
 		goto usage;
-	if (addr[0] != '\0')
-		set.test_address = addr;
-	set.target = o.cfg.target_base;
-	/* issue 10: UW's POP3 UIDLs (the setting was checked on load) */
-	if (dc_pop3_uidl_parse(o.cfg.pop3_uidl, &set.pop3_uidl) < 0)
-		goto usage;
 
 	if (act == ACT_UNDO) {
-		rc = dc_undo(o.cfg.work_dir, &err);
+		rc = host_dovecot_undo(cfg, reload, &cli_log, &err);
 		if (rc < 0)
 			goto fail;
-		printf(rc > 0 ? _("restored the Dovecot configuration as it "
-				  "was before\n") :
-		       _("nothing to undo\n"));
-		if (rc > 0 && do_reload &&
-		    reload_and_probe(reload, "", 0, &err) < 0)
-			goto fail;
+		if (rc == 0)
+			printf(_("nothing to undo\n"));
 		ret = EXIT_OK;
 		goto out;
 	}
-	if (dc_detect_version(&tools, &version, &err) < 0)
-		goto fail;
-	if (dc_read_setting(&tools, conf, "protocols", &protocols, &err) == 0)
-		set.current_protocols = protocols;
-	if (dc_edit_plan(conf, dc_syntax_for(&version), &set, &edit, &err) < 0)
+	if (host_dovecot_plan(cfg, normal, &edit, &err) < 0)
 		goto fail;
 	fputs(edit.diff, stdout);
 	if (act == ACT_PREVIEW) {
 		ret = EXIT_OK;
 		goto out;
 	}
-	if (dc_apply(&tools, &edit, o.cfg.work_dir, &err) < 0)
+	if (host_dovecot_apply(cfg, normal, &edit, reload, &cli_log, NULL,
+			       &err) < 0)
 		goto fail;
-	printf(_("applied to %s (validated with doveconf; "
-		 "`%s dovecot-conf undo` restores it)\n"),
-	       edit.live_path, cli_progname);
-	if (do_reload) {
-		/* the daemon reads it now; a probe says it answers there */
-		bool test = set.listen == DC_LISTEN_TEST;
-		const char *probe_addr = test ? set.test_address :
-			set.normal_address;
-
-		if (reload_and_probe(reload, probe_addr != NULL ? probe_addr : "",
-				     test ? set.test_port : set.imap_port,
-				     &err) < 0)
-			goto fail;
-		printf(_("Dovecot reloaded; it answers on port %u\n"),
-		       set.listen == DC_LISTEN_TEST ? set.test_port :
-		       set.imap_port);
-	}
+	printf(_("validated with doveconf; `%s dovecot-conf undo` restores "
+		 "it\n"), cli_progname);
 	ret = EXIT_OK;
 	goto out;
 usage:
@@ -256,7 +208,6 @@ fail:
 	ret = cli_exit_for(&err);
 out:
 	dc_edit_free(&edit);
-	free(protocols);
 	cli_plan_opts_free(&o);
 	return ret;
 }
@@ -287,18 +238,17 @@ int cmd_postfix_conf(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct cli_plan_opts o;
-	struct pf_tools tools;
-	struct pf_settings set;
+	struct m2d_config *cfg = &o.cfg;
 	struct pf_edit edit;
 	struct m2d_error err;
 	enum action act = ACT_NONE;
 	int c, rc, hold = 0, ret = EXIT_FAILED;
 
-	memset(&tools, 0, sizeof(tools));
-	memset(&set, 0, sizeof(set));
 	memset(&edit, 0, sizeof(edit));
 	if (cli_plan_opts_init(&o, argc, argv) < 0)
 		return EXIT_USAGE;
+	/* every option is a setting of the configuration, as for the
+	 * runbook */
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		rc = cli_plan_option(&o, c, optarg);
@@ -308,11 +258,11 @@ int cmd_postfix_conf(int argc, char **argv)
 			continue;
 		switch (c) {
 		case 'P':
-			tools.config_dir = optarg;
+			m2d_config_set(&cfg->postfix_config_dir, optarg);
 			break;
 		case 'M':
-			set.delivery = PF_DELIVERY_HOME;
-			set.home_mailbox = optarg;
+			m2d_config_set(&cfg->postfix_delivery, "home");
+			m2d_config_set(&cfg->home_mailbox, optarg);
 			break;
 		case 'o':
 			hold = 1;
@@ -321,13 +271,13 @@ int cmd_postfix_conf(int argc, char **argv)
 			hold = -1;
 			break;
 		case 'p':
-			tools.postconf = optarg;
+			m2d_config_set(&cfg->postconf_command, optarg);
 			break;
 		case 'f':
-			tools.postfix = optarg;
+			m2d_config_set(&cfg->postfix_command, optarg);
 			break;
 		case 'q':
-			tools.postqueue = optarg;
+			m2d_config_set(&cfg->postqueue_command, optarg);
 			break;
 		case 'h':
 			postfix_usage(stdout);
@@ -343,10 +293,11 @@ int cmd_postfix_conf(int argc, char **argv)
 		act = parse_action(argv[optind]);
 	if (act == ACT_NONE || cli_plan_opts_done(&o) < 0)
 		goto usage;
-	set.target = o.cfg.target_base;
 
 	if (hold != 0) {
 		/* the delivery hold: apply holds, undo (or --release) ends it */
+		bool holding = act == ACT_APPLY && hold > 0;
+
 		if (act == ACT_PREVIEW) {
 			printf(hold > 0 ? _("would set defer_transports = local "
 					    "and reload Postfix\n") :
@@ -355,12 +306,11 @@ int cmd_postfix_conf(int argc, char **argv)
 			ret = EXIT_OK;
 			goto out;
 		}
-		rc = act == ACT_APPLY && hold > 0 ?
-			pf_hold(&tools, o.cfg.work_dir, &err) :
-			pf_release(&tools, o.cfg.work_dir, &err);
+		rc = holding ? host_postfix_hold(cfg, &err) :
+			host_postfix_release(cfg, &err);
 		if (rc < 0)
 			goto fail;
-		printf(act == ACT_APPLY && hold > 0 ?
+		printf(holding ?
 		       (rc > 0 ? _("local delivery held\n") :
 			_("local delivery was already held\n")) :
 		       (rc > 0 ? _("local delivery released\n") :
@@ -369,7 +319,7 @@ int cmd_postfix_conf(int argc, char **argv)
 		goto out;
 	}
 	if (act == ACT_UNDO) {
-		rc = pf_undo(&tools, o.cfg.work_dir, &err);
+		rc = host_postfix_undo(cfg, &err);
 		if (rc < 0)
 			goto fail;
 		printf(rc > 0 ? _("restored main.cf as it was before\n") :
@@ -377,7 +327,7 @@ int cmd_postfix_conf(int argc, char **argv)
 		ret = EXIT_OK;
 		goto out;
 	}
-	if (pf_edit_plan(&tools, &set, &edit, &err) < 0)
+	if (host_postfix_plan(cfg, &edit, &err) < 0)
 		goto fail;
 	fputs(edit.diff, stdout);
 	if (edit.warning != NULL)
@@ -387,7 +337,7 @@ int cmd_postfix_conf(int argc, char **argv)
 		ret = EXIT_OK;
 		goto out;
 	}
-	if (pf_apply(&tools, &edit, o.cfg.work_dir, &err) < 0)
+	if (host_postfix_apply(cfg, &edit, &err) < 0)
 		goto fail;
 	printf(_("applied to %s (`%s postfix-conf undo` restores it)\n"),
 	       edit.main_cf, cli_progname);

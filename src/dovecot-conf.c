@@ -110,6 +110,12 @@ const char *dc_syntax_name(enum dc_syntax syntax)
 	return "?";
 }
 
+void dc_tools_from_config(const struct m2d_config *cfg, struct dc_tools *t)
+{
+	t->dovecot = cfg->dovecot_command;
+	t->doveconf = cfg->doveconf_command;
+}
+
 static char **tool_argv(const char *cmdline, const char *dflt,
 			const char *const *extra)
 {

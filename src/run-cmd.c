@@ -2,10 +2,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "run-cmd.h"
@@ -38,36 +41,76 @@ static int sink_read(int fd, struct sink *s)
 	return 1;
 }
 
-int run_cmd(char *const argv[], struct run_output *output,
-	    struct m2d_error *err)
+static void close_pipe(int fds[2])
+{
+	for (int i = 0; i < 2; i++)
+		if (fds[i] >= 0) {
+			close(fds[i]);
+			fds[i] = -1;
+		}
+}
+
+/*
+ * Writes what is left of the input to FD (non-blocking): 1 more to come,
+ * 0 all written or the command stopped reading (EPIPE: its exit status
+ * tells the rest).  SIGPIPE is blocked in this thread around the write,
+ * and one it raised is taken back (the library must not change the
+ * program's signal handling; as imap-client.c's tls_write).
+ */
+static int feed(int fd, const char **input, size_t *left)
+{
+	sigset_t pipe_set, old, pending;
+	bool was_pending;
+	ssize_t n;
+	int e;
+
+	sigemptyset(&pipe_set);
+	sigaddset(&pipe_set, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
+	sigpending(&pending);
+	was_pending = sigismember(&pending, SIGPIPE);
+	n = write(fd, *input, *left);
+	e = errno;
+	if (!was_pending) {
+		struct timespec zero = { 0, 0 };
+
+		sigpending(&pending);
+		if (sigismember(&pending, SIGPIPE))
+			sigtimedwait(&pipe_set, NULL, &zero);
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (n < 0)
+		return e == EINTR || e == EAGAIN ? 1 : 0;
+	*input += n;
+	*left -= (size_t)n;
+	return *left > 0;
+}
+
+int run_cmd_input(char *const argv[], const char *input, size_t len,
+		  struct run_output *output, struct m2d_error *err)
 {
 	struct sink out = { NULL, 0, 0 }, errs = { NULL, 0, 0 };
-	int po[2], pe[2], status;
+	int po[2] = { -1, -1 }, pe[2] = { -1, -1 }, pi[2] = { -1, -1 };
+	int status;
 	pid_t pid;
-	struct pollfd fds[2];
+	struct pollfd fds[3];
 
 	memset(output, 0, sizeof(*output));
-	if (pipe2(po, O_CLOEXEC) < 0)
-		return m2d_error_sys(err, "pipe", argv[0]);
-	if (pipe2(pe, O_CLOEXEC) < 0) {
-		close(po[0]);
-		close(po[1]);
-		return m2d_error_sys(err, "pipe", argv[0]);
+	if (pipe2(po, O_CLOEXEC) < 0 || pipe2(pe, O_CLOEXEC) < 0 ||
+	    (input != NULL && pipe2(pi, O_CLOEXEC) < 0)) {
+		m2d_error_sys(err, "pipe", argv[0]);
+		goto fail;
 	}
 	pid = fork();
 	if (pid < 0) {
 		m2d_error_sys(err, "fork", argv[0]);
-		close(po[0]);
-		close(po[1]);
-		close(pe[0]);
-		close(pe[1]);
-		return -1;
+		goto fail;
 	}
 	if (pid == 0) {
-		int devnull = open("/dev/null", O_RDONLY);
+		int in = input != NULL ? pi[0] : open("/dev/null", O_RDONLY);
 
-		if (devnull >= 0)
-			dup2(devnull, STDIN_FILENO);
+		if (in >= 0)
+			dup2(in, STDIN_FILENO);
 		dup2(po[1], STDOUT_FILENO);
 		dup2(pe[1], STDERR_FILENO);
 		execvp(argv[0], argv);
@@ -75,13 +118,23 @@ int run_cmd(char *const argv[], struct run_output *output,
 	}
 	close(po[1]);
 	close(pe[1]);
+	if (pi[0] >= 0) {
+		close(pi[0]);
+		fcntl(pi[1], F_SETFL, fcntl(pi[1], F_GETFL) | O_NONBLOCK);
+	}
 	fds[0].fd = po[0];
 	fds[1].fd = pe[0];
+	fds[2].fd = pi[1];
 	fds[0].events = fds[1].events = POLLIN;
-	while (fds[0].fd >= 0 || fds[1].fd >= 0) {
+	fds[2].events = POLLOUT;
+	if (fds[2].fd >= 0 && len == 0) {
+		close(fds[2].fd);	/* nothing to say: end of input */
+		fds[2].fd = -1;
+	}
+	while (fds[0].fd >= 0 || fds[1].fd >= 0 || fds[2].fd >= 0) {
 		int i;
 
-		if (poll(fds, 2, -1) < 0) {
+		if (poll(fds, 3, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			break;
@@ -93,7 +146,15 @@ int run_cmd(char *const argv[], struct run_output *output,
 				fds[i].fd = -1;
 			}
 		}
+		if (fds[2].fd >= 0 && fds[2].revents != 0 &&
+		    !feed(fds[2].fd, &input, &len)) {
+			close(fds[2].fd);
+			fds[2].fd = -1;
+		}
 	}
+	for (int i = 0; i < 3; i++)
+		if (fds[i].fd >= 0)
+			close(fds[i].fd);
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 	output->out = out.data != NULL ? out.data : strdup("");
@@ -106,6 +167,17 @@ int run_cmd(char *const argv[], struct run_output *output,
 		return m2d_error_sys(err, "execvp", argv[0]);
 	}
 	return 0;
+fail:
+	close_pipe(po);
+	close_pipe(pe);
+	close_pipe(pi);
+	return -1;
+}
+
+int run_cmd(char *const argv[], struct run_output *output,
+	    struct m2d_error *err)
+{
+	return run_cmd_input(argv, NULL, 0, output, err);
 }
 
 void run_output_free(struct run_output *output)

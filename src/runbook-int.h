@@ -7,6 +7,7 @@
 
 #include "accounts.h"
 #include "dovecot-conf.h"
+#include "host-actions.h"
 #include "journal.h"
 #include "postfix-conf.h"
 #include "runbook.h"
@@ -58,16 +59,9 @@ bool rb_is_test_user(const struct runbook *rb, const char *user);
 /* ---- runbook-system.c: the tools, from the configuration ---- */
 void rb_dc_tools(const struct runbook *rb, struct dc_tools *t);
 void rb_acct_tools(const struct runbook *rb, struct acct_tools *t);
-/* Dovecot's settings for the test listener (NORMAL false) or the normal
- * ports; protocols read from the installed config. */
-int rb_dc_edit(struct runbook *rb, bool normal, struct dc_edit *edit,
-	       struct m2d_error *err);
-/* Apply EDIT, then reload (or start, when not running) Dovecot and wait
- * until ADDR:PORT answers. */
-int rb_dc_apply(struct runbook *rb, const struct dc_edit *edit,
-		const char *addr, unsigned int port, struct m2d_error *err);
-int rb_pf_edit(struct runbook *rb, struct pf_edit *edit,
-	       struct m2d_error *err);
+/* The system actions (host-actions.h) tell what they did into the
+ * runbook's log through this. */
+struct host_log rb_host_log(struct runbook *rb);
 /* Dovecot's log lines about USER since SINCE (issue 11), or NULL. */
 char *rb_dovecot_log(struct runbook *rb, const char *user, time_t since,
 		     int max);

@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -538,17 +537,18 @@ static int prepare_log_file(struct runbook *rb, struct m2d_error *err)
 static int dovecot_listen(struct runbook *rb, bool normal,
 			  struct m2d_error *err)
 {
+	struct host_log log = rb_host_log(rb);
 	struct dc_edit edit;
-	const char *addr = normal ? (rb->cfg.imap_address != NULL ?
-				     rb->cfg.imap_address : "127.0.0.1") :
-		rb->cfg.test_address;
-	unsigned int port = normal ? rb->cfg.imap_port : rb->cfg.test_port;
+	const char *addr;
+	unsigned int port;
 	int r;
 
+	host_dovecot_listener(&rb->cfg, normal, &addr, &port);
 	if (prepare_log_file(rb, err) < 0 ||
-	    rb_dc_edit(rb, normal, &edit, err) < 0)
+	    host_dovecot_plan(&rb->cfg, normal, &edit, err) < 0)
 		return -1;
-	r = rb_dc_apply(rb, &edit, addr, port, err);
+	r = host_dovecot_apply(&rb->cfg, normal, &edit, true, &log, NULL,
+			       err);
 	dc_edit_free(&edit);
 	if (r < 0)
 		return -1;
@@ -562,26 +562,13 @@ static int step_dovecot_test(struct runbook *rb, struct m2d_error *err)
 	return dovecot_listen(rb, false, err);
 }
 
-/* Undo of step 8: our unit removed, Dovecot reloaded (or stopped when
- * it only ran for us: the probe finds nothing on the test port). */
+/* Undo of step 8: our unit removed, Dovecot reloaded (a Dovecot that
+ * only ran for us then answers nowhere: no probe). */
 static int undo_dovecot_test(struct runbook *rb, struct m2d_error *err)
 {
-	struct svc_run_opts opts = { false, rb->cfg.work_dir };
-	struct svc_table table;
-	int r = dc_undo(rb->cfg.work_dir, err);
+	struct host_log log = rb_host_log(rb);
 
-	if (r <= 0)
-		return r;
-	if (svc_table_from_config(&rb->cfg, &table, err) < 0)
-		return -1;
-	svc_set_probe_none(&table, SVC_ROLE_IMAP_NEW);
-	if (svc_run(&table, SVC_ROLE_IMAP_NEW, SVC_RELOAD, &opts, NULL,
-		    err) < 0) {
-		svc_table_free(&table);
-		return -1;
-	}
-	svc_table_free(&table);
-	return 1;
+	return host_dovecot_undo(&rb->cfg, true, &log, err);
 }
 
 static int step_imap_test(struct runbook *rb, struct m2d_error *err)
@@ -669,54 +656,36 @@ static int step_announce(struct runbook *rb, struct m2d_error *err)
  * disabled. */
 static int step_stop_mail(struct runbook *rb, struct m2d_error *err)
 {
-	struct svc_run_opts opts = { false, rb->cfg.work_dir };
-	struct svc_table table;
-	struct pf_tools pf;
-	char *text = NULL;
+	const struct m2d_config *cfg = &rb->cfg;
 
-	pf_tools_from_config(&rb->cfg, &pf);
-	if (pf_hold(&pf, rb->cfg.work_dir, err) < 0)
+	if (host_postfix_hold(cfg, err) < 0)
 		return -1;
 	rb_log(rb, _("Postfix holds local delivery (defer_transports)"));
-	if (svc_table_from_config(&rb->cfg, &table, err) < 0)
+	if (host_service(cfg, SVC_ROLE_IMAP_OLD, SVC_STOP, false, NULL,
+			 err) < 0 ||
+	    host_service(cfg, SVC_ROLE_IMAP_OLD, SVC_DISABLE, false, NULL,
+			 err) < 0)
 		return -1;
-	if (svc_run(&table, SVC_ROLE_IMAP_OLD, SVC_STOP, &opts, &text,
-		    err) < 0 ||
-	    svc_run(&table, SVC_ROLE_IMAP_OLD, SVC_DISABLE, &opts, NULL,
-		    err) < 0) {
-		free(text);
-		svc_table_free(&table);
-		return -1;
-	}
-	svc_table_free(&table);
 	rb_result(rb, 14, _("delivery held, UW-IMAP stopped and disabled"));
-	free(text);
 	return 1;
 }
 
 static int undo_stop_mail(struct runbook *rb, struct m2d_error *err)
 {
-	struct svc_run_opts opts = { false, rb->cfg.work_dir };
-	struct svc_table table;
-	struct pf_tools pf;
+	const struct m2d_config *cfg = &rb->cfg;
 	int r;
 
-	if (svc_table_from_config(&rb->cfg, &table, err) < 0)
+	if (host_service(cfg, SVC_ROLE_IMAP_OLD, SVC_ENABLE, false, NULL,
+			 err) < 0 ||
+	    host_service(cfg, SVC_ROLE_IMAP_OLD, SVC_START, false, NULL,
+			 err) < 0)
 		return -1;
-	r = svc_run(&table, SVC_ROLE_IMAP_OLD, SVC_ENABLE, &opts, NULL, err);
-	if (r >= 0)
-		r = svc_run(&table, SVC_ROLE_IMAP_OLD, SVC_START, &opts, NULL,
-			    err);
-	svc_table_free(&table);
-	if (r < 0)
-		return -1;
-	pf_tools_from_config(&rb->cfg, &pf);
-	r = pf_release(&pf, rb->cfg.work_dir, err);
+	r = host_postfix_release(cfg, err);
 	if (r < 0)
 		return -1;
 	/* no hold left (undoing step 19 put main.cf back as it was before
 	   us, hold included): Postfix still has to read it again */
-	if (r == 0 && pf_reload_flush(&pf, err) < 0)
+	if (r == 0 && host_postfix_reload(cfg, err) < 0)
 		return -1;
 	return 1;
 }
@@ -787,16 +756,14 @@ static int accounts_apply(struct runbook *rb, struct m2d_error *err)
 
 static int step_postconf(struct runbook *rb, struct m2d_error *err)
 {
-	struct pf_tools pf;
 	struct pf_edit edit;
 	int r;
 
-	if (rb_pf_edit(rb, &edit, err) < 0)
+	if (host_postfix_plan(&rb->cfg, &edit, err) < 0)
 		return -1;
 	if (edit.warning != NULL)
 		rb_log(rb, "%s", edit.warning);
-	pf_tools_from_config(&rb->cfg, &pf);
-	r = pf_apply(&pf, &edit, rb->cfg.work_dir, err);
+	r = host_postfix_apply(&rb->cfg, &edit, err);
 	if (r == 0)
 		rb_result(rb, 19, "%s = %s", edit.key, edit.value);
 	pf_edit_free(&edit);
@@ -852,7 +819,6 @@ static int undo_postconf(struct runbook *rb, struct m2d_error *err)
 	struct rollback_settings set;
 	struct rollback_totals t;
 	struct journal *journal = NULL;
-	struct pf_tools pf;
 	int r;
 
 	memset(&set, 0, sizeof(set));
@@ -882,17 +848,13 @@ static int undo_postconf(struct runbook *rb, struct m2d_error *err)
 		if (acct_users_undo(&at, rb->cfg.work_dir, err) < 0)
 			return -1;
 	}
-	pf_tools_from_config(&rb->cfg, &pf);
-	return pf_undo(&pf, rb->cfg.work_dir, err);
+	return host_postfix_undo(&rb->cfg, err);
 }
 
 static int step_restart_mail(struct runbook *rb, struct m2d_error *err)
 {
-	struct pf_tools pf;
-	int r;
+	int r = host_postfix_release(&rb->cfg, err);
 
-	pf_tools_from_config(&rb->cfg, &pf);
-	r = pf_release(&pf, rb->cfg.work_dir, err);
 	if (r < 0)
 		return -1;
 	rb_result(rb, 20, r > 0 ? _("delivery released, the queue flushed") :
@@ -902,10 +864,7 @@ static int step_restart_mail(struct runbook *rb, struct m2d_error *err)
 
 static int undo_restart_mail(struct runbook *rb, struct m2d_error *err)
 {
-	struct pf_tools pf;
-
-	pf_tools_from_config(&rb->cfg, &pf);
-	return pf_hold(&pf, rb->cfg.work_dir, err) < 0 ? -1 : 1;
+	return host_postfix_hold(&rb->cfg, err) < 0 ? -1 : 1;
 }
 
 /* Does the maildir ROOT/new or ROOT/cur hold a file containing TOKEN? */
@@ -951,8 +910,8 @@ static int step_double_check(struct runbook *rb, struct m2d_error *err)
 	char token[96], *cmd = NULL, *target = NULL, *msg = NULL;
 	char **argv = NULL;
 	const char *user;
-	int pipefd[2] = { -1, -1 }, status, ret = -1;
-	pid_t pid;
+	struct run_output out = { NULL, NULL, 0 };
+	int ret = -1;
 	bool seen = false;
 
 	user = rb->cfg.imap_test_user != NULL ? rb->cfg.imap_test_user :
@@ -980,32 +939,20 @@ static int step_double_check(struct runbook *rb, struct m2d_error *err)
 			      _("test_delivery_command is empty"));
 		goto out;
 	}
-	if (pipe2(pipefd, O_CLOEXEC) < 0) {
-		m2d_error_sys(err, "pipe", NULL);
+	/* the message on the command's standard input, as sendmail takes
+	 * it */
+	if (run_cmd_input(argv, msg, strlen(msg), &out, err) < 0)
 		goto out;
-	}
-	pid = fork();
-	if (pid < 0) {
-		m2d_error_sys(err, "fork", NULL);
-		goto out;
-	}
-	if (pid == 0) {
-		dup2(pipefd[0], STDIN_FILENO);
-		execvp(argv[0], argv);
-		_exit(127);
-	}
-	close(pipefd[0]);
-	pipefd[0] = -1;
-	(void)sf_write_all(pipefd[1], msg, strlen(msg), cmd, err);
-	close(pipefd[1]);
-	pipefd[1] = -1;
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+	if (out.status != 0) {
+		char *said = out.err[0] != '\0' ? out.err : out.out;
+		size_t len = strlen(said);
+
+		while (len > 0 && said[len - 1] == '\n')
+			said[--len] = '\0';
 		m2d_error_set(err, M2D_ERR_USAGE, NULL,
 			      _("the delivery command \"%s\" failed (status "
-				"%d)"), cmd, WIFEXITED(status) ?
-			      WEXITSTATUS(status) : 128 + WTERMSIG(status));
+				"%d)%s%.300s"), cmd, out.status,
+			      len > 0 ? ": " : "", said);
 		goto out;
 	}
 	for (int i = 0; i < 300 && !seen; i++) {
@@ -1037,10 +984,8 @@ static int step_double_check(struct runbook *rb, struct m2d_error *err)
 		rb_result(rb, 21, _("a test message went through the MTA into "
 				    "%s and the IMAP test passed"), target);
 out:
-	if (pipefd[0] >= 0)
-		close(pipefd[0]);
-	if (pipefd[1] >= 0)
-		close(pipefd[1]);
+	if (out.out != NULL)
+		run_output_free(&out);
 	free(argv);
 	free(cmd);
 	free(msg);
@@ -1097,21 +1042,16 @@ static char *preview_clear(struct runbook *rb, struct m2d_error *err)
 
 static char *preview_stop_mail(struct runbook *rb, struct m2d_error *err)
 {
-	struct svc_run_opts opts = { true, rb->cfg.work_dir };
-	struct svc_table table;
 	char *stop = NULL, *disable = NULL, *text = NULL;
 
-	if (svc_table_from_config(&rb->cfg, &table, err) < 0)
-		return NULL;
-	if (svc_run(&table, SVC_ROLE_IMAP_OLD, SVC_STOP, &opts, &stop,
-		    err) < 0 ||
-	    svc_run(&table, SVC_ROLE_IMAP_OLD, SVC_DISABLE, &opts, &disable,
-		    err) < 0) {
-		svc_table_free(&table);
+	if (host_service(&rb->cfg, SVC_ROLE_IMAP_OLD, SVC_STOP, true, &stop,
+			 err) < 0 ||
+	    host_service(&rb->cfg, SVC_ROLE_IMAP_OLD, SVC_DISABLE, true,
+			 &disable, err) < 0) {
 		free(stop);
+		free(disable);
 		return NULL;
 	}
-	svc_table_free(&table);
 	if (asprintf(&text, _("postconf -e \"defer_transports = local\" and "
 			      "a reload: Postfix queues local mail, refuses "
 			      "nothing\n%s%s"),
@@ -1138,7 +1078,7 @@ char *rb_preview(struct runbook *rb, int step, struct m2d_error *err)
 	case 17: {
 		struct dc_edit edit;
 
-		if (rb_dc_edit(rb, step == 17, &edit, err) < 0)
+		if (host_dovecot_plan(&rb->cfg, step == 17, &edit, err) < 0)
 			return NULL;
 		text = strdup(edit.diff[0] != '\0' ? edit.diff :
 			      _("Dovecot's configuration already has these "
@@ -1149,7 +1089,7 @@ char *rb_preview(struct runbook *rb, int step, struct m2d_error *err)
 	case 19: {
 		struct pf_edit edit;
 
-		if (rb_pf_edit(rb, &edit, err) < 0)
+		if (host_postfix_plan(&rb->cfg, &edit, err) < 0)
 			return NULL;
 		if (asprintf(&text, "%s%s%s", edit.diff[0] != '\0' ?
 			     edit.diff : _("main.cf already says so: nothing "

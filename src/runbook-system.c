@@ -1,4 +1,5 @@
-/* runbook-system.c - the system's tools as the configuration names them */
+/* runbook-system.c - the system's tools as the configuration names them
+ * (the actions themselves are host-actions.c's) */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -6,14 +7,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "checks.h"
 #include "i18n.h"
 #include "runbook-int.h"
 
 void rb_dc_tools(const struct runbook *rb, struct dc_tools *t)
 {
-	t->dovecot = rb->cfg.dovecot_command;
-	t->doveconf = rb->cfg.doveconf_command;
+	dc_tools_from_config(&rb->cfg, t);
 }
 
 void rb_acct_tools(const struct runbook *rb, struct acct_tools *t)
@@ -22,148 +21,16 @@ void rb_acct_tools(const struct runbook *rb, struct acct_tools *t)
 	t->root = rb->cfg.accounts_root;
 }
 
-int rb_dc_edit(struct runbook *rb, bool normal, struct dc_edit *edit,
-	       struct m2d_error *err)
+static void log_line(const char *text, void *ctx)
 {
-	const struct m2d_config *cfg = &rb->cfg;
-	struct dc_tools tools;
-	struct dc_version version;
-	struct dc_settings set;
-	char *protocols = NULL;
-	int ret;
-
-	memset(edit, 0, sizeof(*edit));
-	rb_dc_tools(rb, &tools);
-	if (dc_detect_version(&tools, &version, err) < 0)
-		return -1;
-	dc_settings_init(&set);
-	set.target = cfg->target_base;
-	if (strcmp(cfg->target_layout, "%u") == 0)
-		set.hashed = false;
-	else if (strcmp(cfg->target_layout, "%1u/%u") == 0)
-		set.hashed = true;
-	else
-		return m2d_error_set(err, M2D_ERR_USAGE, NULL,
-				     _("target_layout \"%s\": the Dovecot "
-				       "edit knows \"%%u\" and \"%%1u/%%u\" "
-				       "only; set mail_location yourself"),
-				     cfg->target_layout);
-	set.listen = normal ? DC_LISTEN_NORMAL : DC_LISTEN_TEST;
-	set.test_address = cfg->test_address;
-	set.test_port = cfg->test_port;
-	set.normal_address = cfg->imap_address;
-	set.imap_port = cfg->imap_port;
-	set.imaps_port = cfg->imaps_port;
-	set.log_path = cfg->dovecot_log_path;
-	set.syslog_facility = cfg->dovecot_syslog_facility;
-	/* issue 10: UW's POP3 UIDLs (the value was checked on load) */
-	if (dc_pop3_uidl_parse(cfg->pop3_uidl, &set.pop3_uidl) < 0)
-		set.pop3_uidl = DC_POP3_UIDL_AUTO;
-	/* the protocols of the config as it is (ours stripped would be
-	   better; doveconf shows the effective value, which is what the
-	   admin has) */
-	if (dc_read_setting(&tools, cfg->dovecot_config, "protocols",
-			    &protocols, err) == 0)
-		set.current_protocols = protocols;
-	m2d_error_clear(err);
-	ret = dc_edit_plan(cfg->dovecot_config,
-			   dc_syntax_for(&version), &set, edit, err);
-	free(protocols);
-	return ret;
+	rb_log(ctx, "%s", text);
 }
 
-/* Wait up to SECONDS for ADDR:PORT to answer. */
-static bool wait_listening(const char *addr, unsigned int port,
-			   unsigned int seconds)
+struct host_log rb_host_log(struct runbook *rb)
 {
-	for (unsigned int i = 0; i < seconds * 10; i++) {
-		struct timespec ts = { 0, 100 * 1000 * 1000 };
+	struct host_log log = { log_line, rb };
 
-		if (checks_tcp_listening(addr, port) == 1)
-			return true;
-		nanosleep(&ts, NULL);
-	}
-	return false;
-}
-
-int rb_dc_apply(struct runbook *rb, const struct dc_edit *edit,
-		const char *addr, unsigned int port, struct m2d_error *err)
-{
-	struct svc_run_opts opts = { false, rb->cfg.work_dir };
-	struct svc_table table;
-	struct dc_tools tools;
-	char *before = NULL;
-	bool restart;
-	int ret;
-
-	rb_dc_tools(rb, &tools);
-	/* a reload that turns a protocol on or off may leave its login
-	 * service without its socket (seen with 2.4.1 and pop3): then
-	 * Dovecot is restarted instead */
-	if (dc_read_setting(&tools, rb->cfg.dovecot_config, "protocols",
-			    &before, err) < 0)
-		m2d_error_clear(err);
-	restart = before != NULL && edit->expect_protocols != NULL &&
-		!dc_same_protocols(before, edit->expect_protocols);
-	free(before);
-	if (dc_apply(&tools, edit, rb->cfg.work_dir, err) < 0)
-		return -1;
-	rb_log(rb, _("Dovecot's configuration written: %s"),
-	       edit->live_path);
-	if (svc_table_from_config(&rb->cfg, &table, err) < 0)
-		return -1;
-	if (svc_set_probe_tcp(&table, SVC_ROLE_IMAP_NEW, addr, port,
-			      err) < 0) {
-		svc_table_free(&table);
-		return -1;
-	}
-	/* reload a running Dovecot (restart it when the protocols change);
-	 * start one that is not running */
-	if (restart) {
-		rb_log(rb, _("the protocols change: Dovecot is restarted"));
-		if (svc_run(&table, SVC_ROLE_IMAP_NEW, SVC_STOP, &opts, NULL,
-			    err) < 0)
-			m2d_error_clear(err);	/* maybe not running */
-		ret = -1;
-	} else {
-		ret = svc_run(&table, SVC_ROLE_IMAP_NEW, SVC_RELOAD, &opts,
-			      NULL, err);
-	}
-	if (ret < 0) {
-		if (!restart)
-			rb_log(rb, _("reload failed, starting Dovecot "
-				     "instead"));
-		m2d_error_clear(err);
-		ret = svc_run(&table, SVC_ROLE_IMAP_NEW, SVC_START, &opts,
-			      NULL, err);
-	}
-	svc_table_free(&table);
-	if (ret < 0)
-		return -1;
-	if (!wait_listening(addr, port, 15))
-		return m2d_error_set(err, M2D_ERR_SYS, NULL,
-				     _("Dovecot does not answer on %s:%u"),
-				     addr, port);
-	rb_log(rb, _("Dovecot answers on %s:%u"), addr, port);
-	return 0;
-}
-
-int rb_pf_edit(struct runbook *rb, struct pf_edit *edit,
-	       struct m2d_error *err)
-{
-	struct pf_tools tools;
-	struct pf_settings set;
-
-	pf_tools_from_config(&rb->cfg, &tools);
-	memset(&set, 0, sizeof(set));
-	if (strcmp(rb->cfg.postfix_delivery, "home") == 0) {
-		set.delivery = PF_DELIVERY_HOME;
-		set.home_mailbox = rb->cfg.home_mailbox;
-	} else {
-		set.delivery = PF_DELIVERY_SPOOL;
-		set.target = rb->cfg.target_base;
-	}
-	return pf_edit_plan(&tools, &set, edit, err);
+	return log;
 }
 
 /*

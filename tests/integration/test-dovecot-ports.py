@@ -8,6 +8,13 @@ edited by `mbox2dovecot dovecot-conf apply`: first the runbook's step 8
 real Dovecot is started with the edited file and must answer IMAP on the
 new port, and no longer on the old one; then `undo` gives the file back
 byte for byte.
+
+Then the command line does what the runbook does when the protocols
+change: a Dovecot serving IMAP and POP3 (started as a daemon, as an init
+system would) gets the test listener (pop3 left out), then the normal
+ports (pop3 back), each time restarted with the service commands of
+mbox2dovecot.conf (a new master process, POP3 gone and back), not
+reloaded; an edit that keeps the protocols reloads it (the same master).
 """
 import os
 import socket
@@ -60,6 +67,123 @@ class EditedDovecot(dh.Dovecot):
         if self.edit.returncode != 0:
             raise RuntimeError("dovecot-conf apply: %s" % self.edit.stderr)
         self.port = self.new_port
+
+
+def master_pid(dc):
+    try:
+        with open(os.path.join(dc.dir, "run", "master.pid")) as fp:
+            return int(fp.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def within(cond, seconds=10):
+    """Whether COND() becomes true within SECONDS (Dovecot writes its pid
+    file and its log a moment after it answers)."""
+    for _ in range(seconds * 10):
+        if cond():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def new_master(dc, old):
+    """The master's pid once it is not OLD (within 10 s), or None."""
+    within(lambda: master_pid(dc) not in (None, old))
+    pid = master_pid(dc)
+    return pid if pid != old else None
+
+
+def pop3_answers(port):
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=3) as s:
+            s.settimeout(5)
+            return s.recv(200).startswith(b"+OK")
+    except OSError:
+        return False
+
+
+def restart_on_protocols(top, mail):
+    """dovecot-conf apply restarts Dovecot when the protocols change."""
+    work = os.path.join(top, "restart")
+    os.makedirs(work)
+    dc = dh.Dovecot(mail, ["alice"], workdir=work, pop3=True)
+    dc.write_config()
+    conf = dc.conf
+    doveadm = "%s -c %s" % (dc.doveadm_bin, conf)
+    # Dovecot's master keeps the standard error it was started with:
+    # mbox2dovecot, which reads a command's output to its end, would
+    # wait forever (the sandbox's bin/dovecot-start does the same)
+    start_sh = os.path.join(work, "dovecot-start")
+    with open(start_sh, "w") as fp:
+        fp.write('#!/bin/sh\nout=%s/dovecot-start.out\n'
+                 '%s -c %s </dev/null >"$out" 2>&1\nrc=$?\n'
+                 'cat "$out" >&2\nexit $rc\n' % (work, dc.dovecot, conf))
+    os.chmod(start_sh, 0o755)
+    m2d_conf = os.path.join(work, "mbox2dovecot.conf")
+    with open(m2d_conf, "w") as fp:
+        fp.write('dovecot_config = "%s"\n'
+                 'services_root = "%s"\n'
+                 'service dovecot {\n'
+                 '  start  = "%s"\n'
+                 '  stop   = "%s stop"\n'
+                 '  reload = "%s reload"\n'
+                 '}\n' % (conf, os.path.join(work, "root"), start_sh,
+                          doveadm, doveadm))
+
+    def apply(*args):
+        return subprocess.run(
+            [PROG, "dovecot-conf", "apply", "--config", m2d_conf,
+             "--target", mail, "--work", os.path.join(work, "m2d-work")]
+            + list(args), capture_output=True, text=True)
+
+    restarted = "the protocols change: Dovecot is restarted"
+    start = subprocess.run([start_sh], capture_output=True, text=True,
+                           timeout=60)
+    try:
+        ok(start.returncode == 0 and within(lambda: answers(dc.port)) and
+           within(lambda: pop3_answers(dc.pop3_port)),
+           "a Dovecot daemon with protocols imap pop3 answers IMAP on %d "
+           "and POP3 on %d" % (dc.port, dc.pop3_port),
+           start.stderr + dc.log())
+        pid0 = new_master(dc, None)
+        test_port = dh.free_port()
+        res = apply("--listen", "127.0.0.1:%d" % test_port)
+        pid1 = new_master(dc, pid0)
+        ok(res.returncode == 0 and restarted in res.stdout,
+           "step 8 from the command line (pop3 left out): Dovecot is "
+           "restarted, not reloaded", res.stdout + res.stderr)
+        ok(pid1 is not None and answers(test_port) and
+           not pop3_answers(dc.pop3_port),
+           "a new master (%s, was %s) answers IMAP on %d, POP3 is off" % (
+               pid1, pid0, test_port), dc.log())
+        normal_port = dh.free_port()
+        cutover = ["--normal-ports", "--imap-port", str(normal_port),
+                   "--imaps-port", "0"]
+        res = apply(*cutover)
+        pid2 = new_master(dc, pid1)
+        ok(res.returncode == 0 and restarted in res.stdout,
+           "step 17 from the command line (pop3 back): Dovecot is "
+           "restarted", res.stdout + res.stderr)
+        ok(pid2 is not None and answers(normal_port) and
+           within(lambda: pop3_answers(dc.pop3_port)),
+           "a new master (%s, was %s) answers IMAP on %d and POP3 on %d"
+           % (pid2, pid1, normal_port, dc.pop3_port), dc.log())
+        res = apply(*cutover)
+        ok(res.returncode == 0 and restarted not in res.stdout and
+           "Dovecot answers on" in res.stdout and master_pid(dc) == pid2 and
+           within(lambda: answers(normal_port)),
+           "the same protocols again: Dovecot is reloaded (the same "
+           "master, %s)" % pid2, res.stdout + res.stderr)
+    finally:
+        pid = master_pid(dc)
+        subprocess.run(doveadm.split() + ["stop"], capture_output=True)
+        for _ in range(50):
+            try:
+                os.kill(pid, 0)
+            except (OSError, TypeError):
+                break
+            time.sleep(0.1)
 
 
 def main():
@@ -151,6 +275,7 @@ def main():
         ok(undo.returncode == 0 and after == dc.before,
            "%s: undo gives the file back byte for byte" % what,
            undo.stderr)
+    restart_on_protocols(top, mail)
     subprocess.run(["rm", "-rf", top])
     return tap.done()
 

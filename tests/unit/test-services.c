@@ -4,7 +4,9 @@
  * start and stop confirmed by a TCP probe (the "service" is this test
  * program run again as a small daemon: "--listen PORT PIDFILE" /
  * "--kill PIDFILE"), UW-IMAP's xinetd and inetd files edited in a scratch
- * root and undone byte for byte, the backups
+ * root and undone byte for byte, the backups; run_cmd_input() (a text on
+ * a command's standard input) and host_service() (the table from the
+ * configuration)
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -28,6 +30,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "host-actions.h"
+#include "run-cmd.h"
 #include "services.h"
 
 static char self[PATH_MAX];	/* this test program */
@@ -635,6 +639,86 @@ static int daemon_kill(const char *pidfile)
 	return kill((pid_t)pid, SIGTERM) < 0 ? 1 : 0;
 }
 
+/* ---- a text on a command's standard input (the delivery test) ---- */
+
+static void test_run_input(void **state)
+{
+	char *cat[] = { "cat", NULL };
+	char *wc[] = { "wc", "-c", NULL };
+	char *ignore[] = { "true", NULL };
+	char *fail[] = { "sh", "-c", "cat >/dev/null; echo no >&2; exit 3",
+			 NULL };
+	struct run_output out;
+	struct m2d_error err;
+	size_t big = 4u << 20;	/* far more than a pipe holds */
+	char *text = malloc(big + 1);
+
+	(void)state;
+	assert_non_null(text);
+	memset(text, 'x', big);
+	text[big] = '\0';
+	m2d_error_clear(&err);
+	assert_int_equal(run_cmd_input(cat, "From: a\n\nhi\n", 13, &out,
+				       &err), 0);
+	assert_int_equal(out.status, 0);
+	assert_string_equal(out.out, "From: a\n\nhi\n");
+	run_output_free(&out);
+	/* written while the output is read: no deadlock either way */
+	assert_int_equal(run_cmd_input(cat, text, big, &out, &err), 0);
+	assert_int_equal(out.status, 0);
+	assert_int_equal(strlen(out.out), big);
+	run_output_free(&out);
+	assert_int_equal(run_cmd_input(wc, text, big, &out, &err), 0);
+	assert_int_equal(strtoul(out.out, NULL, 10), big);
+	run_output_free(&out);
+	/* a command that reads nothing: its status, no SIGPIPE for us */
+	assert_int_equal(run_cmd_input(ignore, text, big, &out, &err), 0);
+	assert_int_equal(out.status, 0);
+	run_output_free(&out);
+	assert_int_equal(run_cmd_input(fail, text, 10, &out, &err), 0);
+	assert_int_equal(out.status, 3);
+	assert_string_equal(out.err, "no\n");
+	run_output_free(&out);
+	/* no input: standard input is /dev/null (cat ends at once) */
+	assert_int_equal(run_cmd_input(cat, NULL, 0, &out, &err), 0);
+	assert_string_equal(out.out, "");
+	run_output_free(&out);
+	free(text);
+}
+
+/* ---- host_service: the configuration's table ---- */
+
+static void test_host_service(void **state)
+{
+	struct m2d_config cfg;
+	struct m2d_error err;
+	char *text = NULL, cmd[256];
+
+	(void)state;
+	m2d_error_clear(&err);
+	assert_int_equal(m2d_config_load(&cfg, NULL, &err), 0);
+	m2d_config_set(&cfg.services_root, top);
+	m2d_config_set(&cfg.work_dir, work);
+	snprintf(cmd, sizeof(cmd), "%s dovecot reload", script);
+	m2d_config_set(&cfg.service[SVC_ROLE_IMAP_NEW].cmd[SVC_RELOAD], cmd);
+	m2d_config_set(&cfg.service[SVC_ROLE_IMAP_NEW].probe, "none");
+	/* a dry run says what it would run, and runs nothing */
+	assert_int_equal(host_service(&cfg, SVC_ROLE_IMAP_NEW, SVC_RELOAD,
+				      true, &text, &err), 0);
+	assert_non_null(text);
+	assert_non_null(strstr(text, cmd));
+	free(text);
+	assert_null(slurp(calls));
+	/* then it runs the configured command */
+	assert_int_equal(host_service(&cfg, SVC_ROLE_IMAP_NEW, SVC_RELOAD,
+				      false, NULL, &err), 0);
+	text = slurp(calls);
+	assert_non_null(text);
+	assert_string_equal(text, "dovecot reload\n");
+	free(text);
+	m2d_config_free(&cfg);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -655,6 +739,9 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_inetd_edit_undo, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_backup_new_file, setup,
+						teardown),
+		cmocka_unit_test(test_run_input),
+		cmocka_unit_test_setup_teardown(test_host_service, setup,
 						teardown),
 	};
 	ssize_t len;
