@@ -804,8 +804,8 @@ static int not_ours(const char *path, const char *name, const char *why,
 
 	snprintf(where, sizeof(where), "%s/%s", path, name);
 	return m2d_error_set(err, M2D_ERR_EXISTS, where,
-			     _("%s: mbox2dovecot did not create it; nothing "
-			       "was removed"), why);
+			     _("refused: %s, which mbox2dovecot did not "
+			       "create; nothing was removed"), why);
 }
 
 /*
