@@ -571,13 +571,25 @@ static void start_step(struct app *a, int step)
 	}
 	if ((d->flags & RB_CONFIRM) && !st->confirmed &&
 	    rb_prerequisite(a->rb, step) < 0) {
-		char *text = wz_strdupf("%s\n\n%s %s\n\n%s", _(d->what),
-					_("Undo:"), d->undo != NULL ?
-					_(d->undo) : _("nothing to undo"),
-					_("Run this step?"));
+		/* the question shows every change the step makes (its
+		   preview: the diff, the commands, what is removed), whole
+		   and wrapped; the arrows scroll it */
+		char *preview = rb_preview(a->rb, step, &err);
+		bool show = preview != NULL && strcmp(preview, _(d->what)) != 0;
+		char *text = wz_strdupf("%s\n\n%s\n\n%s%s%s%s%s %s",
+					_("Run this step?"), _(d->what),
+					show ? _("What it will do (the arrows "
+						 "scroll):") : "",
+					show ? "\n" : "", show ? preview : "",
+					show ? "\n" : "", _("Undo:"),
+					d->undo != NULL ? _(d->undo) :
+					_("nothing to undo"));
 		char *title = wz_strdupf(_("Step %d: %s"), d->number,
 					 _(d->title));
-		bool yes = text != NULL && title != NULL &&
+		bool yes;
+
+		free(preview);
+		yes = text != NULL && title != NULL &&
 			ask_yes(a, title, text, (d->flags & RB_CHANGES) != 0,
 				false);
 

@@ -228,6 +228,8 @@ rm -f "$t/edit"
 if [ $dovecot -eq 1 ]; then
 	keys Enter
 	wait_for "Run this step?"
+	screen | grep -q "What it will do" && screen | grep -q "99-mbox2dovecot.conf"
+	ok $? "step 8's question shows the change itself: the diff, the whole file name"
 	keys y
 	wait_for "Step 8 done" 40
 	ok $? "step 8 puts the private Dovecot on its test port"
