@@ -509,6 +509,7 @@ int maildir_msg_finish(struct maildir_folder *f,
 	struct timespec ts[2];
 	size_t o;
 	int i, dirfd;
+	bool in_new;
 
 	if (flush_buf(f, err) < 0)
 		goto fail;
@@ -530,7 +531,11 @@ int maildir_msg_finish(struct maildir_folder *f,
 	snprintf(base, sizeof(base), "%s,S=%llu,W=%llu", f->msgname, f->size,
 		 f->vsize);
 	o = (size_t)snprintf(full, sizeof(full), "%s", base);
-	if (info->flags != 0 || info->keywords != 0 || !info->recent) {
+	/* new/ only for a recent message without flags or keywords, as
+	 * Dovecot saves: a file in new/ carries no info; one with flags goes
+	 * to cur/ (Dovecot gives \Recent to all on its first sync anyway) */
+	in_new = info->recent && info->flags == 0 && info->keywords == 0;
+	if (!in_new) {
 		o += (size_t)snprintf(full + o, sizeof(full) - o, ":2,");
 		for (i = 0; flag_chars[i] != '\0'; i++) {
 			if (info->flags & (1u << i))
@@ -545,7 +550,7 @@ int maildir_msg_finish(struct maildir_folder *f,
 	if (f->append) {
 		/* visible only at install, after the sync */
 		if (fprintf(f->uidlist, "%lu %s\t%c\t%s\t%s\n", info->uid, base,
-			    info->recent ? 'N' : 'C', f->msgname, full) < 0) {
+			    in_new ? 'N' : 'C', f->msgname, full) < 0) {
 			m2d_error_sys(err, "write", f->stage_path);
 			unlinkat(f->tmpfd, f->msgname, 0);
 			return -1;
@@ -554,7 +559,7 @@ int maildir_msg_finish(struct maildir_folder *f,
 		f->total += f->size;
 		return 0;
 	}
-	dirfd = info->recent ? f->newfd : f->curfd;
+	dirfd = in_new ? f->newfd : f->curfd;
 	if (renameat(f->tmpfd, f->msgname, dirfd, full) < 0) {
 		m2d_error_sys(err, "rename", f->stage_path);
 		unlinkat(f->tmpfd, f->msgname, 0);

@@ -617,12 +617,15 @@ def check_folder(tap, dc, imap, user, folder, snap):
             if int(row["size.physical"]) != len(data):
                 diag.append("%s: size.physical %s, want %d (S= in %s)" % (
                     describe(m), row["size.physical"], len(data), fn))
-            want_sub = "new" if m["recent"] else "cur"
+            # new/: no O in Status and no flags (Dovecot saves a
+            # message with flags or keywords into cur/, \\Recent or not)
+            want_sub = "new" if m["recent"] and not m["flags"] else "cur"
             if sub != want_sub:
                 diag.append("%s: in %s/, want %s/ (%s)" % (
                     describe(m), sub, want_sub,
                     "never seen by an IMAP session: no O in Status"
-                    if m["recent"] else "Status has O: not recent"))
+                    if want_sub == "new" else
+                    "Status has O, or flags: in cur/"))
     tap.ok(not diag, "on disk %s: file bytes exact, S= size, new/ vs cur/"
            % label, diag)
 

@@ -250,7 +250,8 @@ def compare_folder(got, want, name=None):
                         % (label, g["mtime"], m["internaldate"],
                            g["mtime"] - m["internaldate"],
                            m.get("from_line")))
-        want_sub = "new" if m["recent"] else "cur"
+        # new/: recent without flags or keywords (Dovecot's rule)
+        want_sub = "new" if m["recent"] and not m["flags"] else "cur"
         if g["sub"] != want_sub:
             diag.append("%s: in %s/, want %s/" % (label, g["sub"],
                                                   want_sub))

@@ -59,8 +59,9 @@ from what was generated (never by parsing the mbox):
            "from_line", "notes": [...]}]}]}}}
 
 The exact bytes = the message without its From_ line, without UW's internal
-headers (X-IMAP, X-IMAPbase, X-UID, Status, X-Status, X-Keywords,
-Content-Length) and without the separator empty line; quoting stays (">From "
+headers (X-IMAP, X-IMAPbase, X-UID, Status, X-Status, X-Keywords; not
+Content-Length: UW served it) and without the separator empty line; quoting
+stays (">From "
 is what a client saw under UW and sees under Dovecot).
 
 Dates without a zone are written in --tz (default UTC); the converter must be
@@ -571,8 +572,12 @@ def build_plain(g, user, name, path, n):
         st = rnd.choice(["RO", "O", None])
         xst = rnd.choice(["", "A", "F", "AF"]) if st else ""
         internal = []
+        # Content-Length: UW served it as an ordinary header (c-client
+        # keeps it): part of what a client sees, first of the block
+        clen = b""
         if rnd.random() < 0.6:
-            internal.append(b"Content-Length: %d\n" % len(body))
+            clen = b"Content-Length: %d\n" % len(body)
+            internal.append(clen)
             notes.append("content-length")
         if st is not None:
             internal.append(b"Status: %s\n" % st.encode())
@@ -591,7 +596,7 @@ def build_plain(g, user, name, path, n):
             raw = from_line + before + b"".join(internal) + after + b"\n" + \
                 body + b"\n"
             f.chunks.append(raw)
-            data = before + after + b"\n" + body
+            data = before + clen + after + b"\n" + body
             seen = st == "RO"
             f.messages.append({
                 "uid": i + 1, "flags": imap_flags(seen, xst, []),
@@ -603,8 +608,10 @@ def build_plain(g, user, name, path, n):
                 "notes": notes + ["uw-headers-mid-header"]})
             continue
         seen = st == "RO"
-        f.add(from_line, visible, b"".join(internal) + b"\n", body, i + 1,
-              imap_flags(seen, xst, []), st is None, epoch, subject, notes)
+        f.add(from_line, visible + clen, b"".join(internal[1:] if clen
+                                                  else internal) + b"\n",
+              body, i + 1, imap_flags(seen, xst, []), st is None, epoch,
+              subject, notes)
     return f
 
 
@@ -641,7 +648,8 @@ def build_odd(g, user, name, path):
             body = (b"A Content-Length header that is too small.\n"
                     b"From the converter's point of view it is a hint only.\n"
                     b"The message goes on here.\n")
-            internal = b"Content-Length: 10\n\n"
+            # kept as UW served it (c-client does not hide it)
+            hdr = hdr + [b"Content-Length: 10\n"]
             notes = ["content-length-wrong", "unquoted-from-line"]
         else:
             body = b"Last message, the file ends right after this line.\n"

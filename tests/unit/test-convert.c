@@ -707,7 +707,7 @@ static void test_keywords_beyond_maildir(void **state)
 	assert_int_equal(ws.count, 1);
 	assert_non_null(strstr(ws.last, "kw26"));
 	/* the first 26 are on the message: letters a..z */
-	assert_non_null(strstr(list_dir("md/new"), ":2,abcdefghijklmnopqrstuvwxyz\n"));
+	assert_non_null(strstr(list_dir("md/cur"), ":2,abcdefghijklmnopqrstuvwxyz\n"));
 }
 
 /* Keywords as c-client matched them (any case, the declared spelling,
@@ -731,8 +731,8 @@ static void test_keywords_declared_atoms(void **state)
 	kw = read_file("md/dovecot-keywords");
 	assert_non_null(kw);
 	assert_string_equal(kw, "0 Work\n1 ok\n");
-	assert_non_null(strstr(list_dir("md/new"), ":2,ab\n"));
-	assert_non_null(strstr(list_dir("md/new"), ":2,a\n"));
+	assert_non_null(strstr(list_dir("md/cur"), ":2,ab\n"));
+	assert_non_null(strstr(list_dir("md/cur"), ":2,a\n"));
 }
 
 /*
