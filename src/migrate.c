@@ -993,32 +993,6 @@ int migrate_clear(const char *target_base, struct journal *journal,
 		if (check_root(users[i].target, folders, nfolders, err) < 0)
 			goto out;
 	}
-	/* and every file in the folders: a message delivered or planted
-	 * since (or a FIFO, a symlink) stops it, named */
-	for (i = 0; i < nusers; i++) {
-		int rootfd = sf_open_dir(AT_FDCWD, users[i].target,
-					 users[i].target, err);
-		int r = 0;
-
-		if (rootfd < 0) {
-			if (errno == ENOENT)
-				continue;
-			goto out;
-		}
-		r = check_folder_files(rootfd, users[i].target, "", err);
-		for (size_t k = 0; r == 0 && k < nfolders; k++) {
-			if (strcmp(folders[k].target, users[i].target) == 0 &&
-			    folders[k].dirname[0] == '.' &&
-			    strchr(folders[k].dirname, '/') == NULL &&
-			    strcmp(folders[k].dirname, "..") != 0)
-				r = check_folder_files(rootfd, users[i].target,
-						       folders[k].dirname,
-						       err);
-		}
-		close(rootfd);
-		if (r < 0)
-			goto out;
-	}
 	for (i = 0; i < nfolders; i++) {
 		if (!below(folders[i].target, target_base) ||
 		    (folders[i].dirname[0] != '\0' &&
@@ -1033,6 +1007,29 @@ int migrate_clear(const char *target_base, struct journal *journal,
 	}
 	if (check_base(target_base, users, nusers, err) < 0)
 		goto out;
+	/* and every file of what will be removed: a message delivered or
+	 * planted since (or a FIFO, a symlink) stops it, named.  The roots
+	 * we made go whole; in a root we did not make, only our folders */
+	for (i = 0; i < nusers + nfolders; i++) {
+		const char *target = i < nusers ? users[i].target :
+			folders[i - nusers].target;
+		const char *dn = i < nusers ? "" : folders[i - nusers].dirname;
+		int rootfd, r;
+
+		if (i >= nusers && (dn[0] != '.' || strchr(dn, '/') != NULL ||
+				    strcmp(dn, "..") == 0))
+			continue;	/* an INBOX: goes only with its root */
+		rootfd = sf_open_dir(AT_FDCWD, target, target, err);
+		if (rootfd < 0) {
+			if (errno == ENOENT)
+				continue;
+			goto out;
+		}
+		r = check_folder_files(rootfd, target, dn, err);
+		close(rootfd);
+		if (r < 0)
+			goto out;
+	}
 
 	for (i = 0; i < nfolders; i++) {
 		if (folders[i].dirname[0] != '\0') {
