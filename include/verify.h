@@ -15,7 +15,9 @@ struct verify_result {
 	unsigned long source_messages;
 	unsigned long target_messages;
 	unsigned long differences;	/* messages that differ */
-	char first[512];		/* the first difference, translated */
+	char first[512];		/* the first difference, translated;
+					   it may hold a file name as it is:
+					   print it through str_esc() */
 };
 
 /*

@@ -221,6 +221,15 @@ static void test_hostile(void **state)
 	assert_int_equal(verify_folder(mbox, md, ".Sent", false, &r, &err), 1);
 	assert_non_null(strstr(r.first, "734003200 bytes"));
 
+	assert_int_equal(unlink(target), 0);
+	/* a FIFO no uidlist line names: a difference that names it */
+	snprintf(target, sizeof(target), "%s/1700000002.fifo\n:2,S", cur);
+	assert_int_equal(mkfifo(target, 0600), 0);
+	assert_int_equal(verify_folder(mbox, md, ".Sent", false, &r, &err), 1);
+	assert_non_null(strstr(r.first, "1700000002.fifo\n:2,S: not a "
+			       "regular file"));
+	assert_int_equal(unlink(target), 0);
+
 	/* the folder a symlink (to another user's): not followed */
 	snprintf(saved, sizeof(saved), "%s/other", top);
 	snprintf(uidlist, sizeof(uidlist), "%s/.Sent", md);
