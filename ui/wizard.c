@@ -709,6 +709,25 @@ static void finish_step(struct app *a)
 				      "Dovecot's lines)."));
 	}
 	a->dirty = true;
+	/* a failure longer than the message line (Dovecot's log line
+	   quoted, a path): shown whole, once, over the page */
+	if (a->run_result < 0 && a->run_err.code != M2D_ERR_CANCELLED) {
+		char buf[M2D_ERROR_PATH_MAX + M2D_ERROR_MSG_MAX + 64];
+		char *title, *text;
+
+		m2d_error_str(&a->run_err, buf, sizeof(buf));
+		if (wz_text_width(buf) <= COLS - 2)
+			return;
+		build_page(a);
+		title = wz_strdupf(_("Step %d failed"), step);
+		text = wz_strdupf("%s\n\n%s", buf,
+				  _("L shows the log: every line of this "
+				    "run, with times."));
+		if (title != NULL && text != NULL)
+			show_text(a, title, text);
+		free(title);
+		free(text);
+	}
 }
 
 /* ---- the commands of the pages ---- */

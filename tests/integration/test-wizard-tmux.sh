@@ -78,7 +78,7 @@ EOF
 chmod 755 "$t/editor"
 start() {	# [VAR=VALUE]...: more of the wizard's environment
 	$S new-session -d -s w -x 80 -y 24 \
-		"cd '$t' && env LANG=C.UTF-8 LC_ALL=C.UTF-8 LANGUAGE= TERM=xterm-256color NO_COLOR=1 VISUAL='$t/editor' $* '$prog' --config '$conf'; echo WIZARD-EXIT=\$?; sleep 600"
+		"cd '$t' && env LANG=C.UTF-8 LC_ALL=C.UTF-8 LANGUAGE= TERM=xterm-256color NO_COLOR=1 VISUAL='$t/editor' $* '$prog' --config '$conf' ${wargs:-}; echo WIZARD-EXIT=\$?; sleep 600"
 }
 # Ends the session and waits until its server is gone (a new session on
 # a server still exiting fails: "server exited unexpectedly").
@@ -302,8 +302,11 @@ if [ $dovecot -eq 1 ]; then
 		wait_for "Step 10: IMAP test"
 	fi
 	keys Enter
-	wait_for "The login was refused: Enter asks" 60
-	ok $? "step 10 with a wrong password: the login is refused"
+	wait_for "Step 10 failed" 60 && screen | grep -q "IMAP test failed on"
+	ok $? "step 10 with a wrong password: the whole error in a dialog"
+	keys Escape
+	wait_for "The login was refused: Enter asks"
+	ok $? "the login is refused: the message says Enter asks again"
 	keys Enter
 	wait_for "was refused.  Its"
 	ok $? "Enter asks for the password again"
@@ -440,6 +443,19 @@ PY
 	keys Enter
 	wait_for "Status: pending (interrupted"
 	ok $? "the wizard: the interrupted step's page says so"
+	keys q
+	wait_for "WIZARD-EXIT=0"
+	stop
+fi
+
+# ---- --step N on a step that cannot start yet: its page says why
+if [ -f "$work/state" ]; then
+	wargs="--step 16"
+	start
+	wargs=
+	wait_for "Step 16: IMAP test again"
+	wait_for "Not yet: step 15"
+	ok $? "--step 16 before step 15: the page says why it cannot run yet"
 	keys q
 	wait_for "WIZARD-EXIT=0"
 	stop
