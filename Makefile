@@ -3,7 +3,7 @@
 #   make                  build the library, the program and the tests
 #   make check            run every test; ends with
 #                         "N passed, N skipped, N failed"
-#   make check-unit       the unit tests only (a few seconds)
+#   make check-unit       the unit tests only (about a minute)
 #   make check DEVELOPER=1   warnings are errors (-Werror), as in CI
 #   make check SANITIZE=address,undefined
 #   make bench            measure convert against a floor (see bench/)
