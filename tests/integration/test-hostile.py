@@ -43,7 +43,7 @@ Adding a row is one line in ROWS.  A cell listed in TODO is printed with
 "# TODO finding" (the finding in /tmp/h5-findings.txt).
 
 Prints TAP.  Env: M2D_TOP, BUILD, M2D_KEEP=1 keeps the temp dir,
-M2D_HOSTILE_JOBS (parallel rows, default 4), M2D_HOSTILE_ROWS (a regex
+M2D_HOSTILE_JOBS (parallel rows, default 8), M2D_HOSTILE_ROWS (a regex
 of row ids to run).
 """
 
@@ -79,6 +79,7 @@ SECRET = b"CANARY-ROOT-SECRET"
 HALF = b"HALF-WRITTEN-START"
 SPARSE_SIZE = 300 * 1024 * 1024     # apparent size of the sparse files
 HUGE_TEXT = 17 * 1024 * 1024        # real bytes, over SF_TEXT_MAX (16 MB)
+MAX_MESSAGE = 8 * 1024 * 1024       # max_message_size of the config
 MAX_RSS_KB = 160 * 1024
 MAX_APPEND = 1024 * 1024            # what rollback may add to an mbox
 T_CMD, T_BATCH, T_ROLLBACK = 20, 90, 45
@@ -88,7 +89,10 @@ REASON = re.compile(
     r"hole|owned|owner|lock|changed|link|too (large|big|long)|size|exceed|"
     r"limit|control|newline|escape|invalid|unsafe|not ours|foreign|differ|"
     r"fail|error|cannot|can't|left alone|never replaced|not (a )?mbox|"
-    r"unknown|unexpected|ignored|not carried|special", re.I)
+    r"unknown|unexpected|ignored|not carried|special|not a message|"
+    r"did not create|nothing (was )?removed|not removed|not read|"
+    r"never opened|not followed|not migrated|left out|not (a )?version|"
+    r"malformed|bad|wrong", re.I)
 
 
 # ---- what a planted message looks like --------------------------------
@@ -200,10 +204,16 @@ class Tree:
                 f.write("\n".join(out) + "\n")
         with open(self.conf) as f:
             text = f.read()
+        # the users' uids (64001..) in the sandbox's passwd
+        # (accounts_root) and in the range
         text = re.sub(r'(?m)^owner\s*=.*$', 'owner         = "passwd"',
                       text)
-        text += '\n# test-hostile: alice takes the delivery test\n' \
-                'test_users = {"alice"}\n'
+        text = re.sub(r'(?m)^uid_min\s*=.*$', 'uid_min       = 64000', text)
+        text = re.sub(r'(?m)^uid_max\s*=.*$', 'uid_max       = 64999', text)
+        text += '\n# test-hostile: alice takes the delivery test; a ' \
+                'message over 8 MB is refused\n' \
+                'test_users = {"alice"}\nmax_message_size = %d\n' % \
+                MAX_MESSAGE
         with open(self.conf, "w") as f:
             f.write(text)
         os.makedirs(self.secret_dir)
@@ -220,6 +230,8 @@ class Tree:
         without an IMAP listener, as `sandbox` without --no-start."""
         for cmd in (["xinetd", "reload"], ["postfix", "start"],
                     ["dovecot-start"]):
+            if STOPPING.is_set():
+                raise Stopping()
             subprocess.run([os.path.join(self.d, "bin", cmd[0])] + cmd[1:],
                            capture_output=True, stdin=subprocess.DEVNULL,
                            timeout=60)
@@ -239,6 +251,11 @@ class Tree:
 
 LIVE = set()            # process groups of commands running now
 LIVE_LOCK = threading.Lock()
+STOPPING = threading.Event()    # SIGTERM: no row starts anything more
+
+
+class Stopping(Exception):
+    pass
 
 
 class Run:
@@ -260,12 +277,14 @@ def run(tree, argv, timeout, logname):
     stderr into a file of the tree; its peak memory from wait4."""
     log = os.path.join(tree.d, "log", "hostile-%s.out" % logname)
     t0 = time.time()
-    with open(log, "wb") as out:
-        p = subprocess.Popen([PROG] + argv, stdout=out,
-                             stderr=subprocess.STDOUT,
-                             stdin=subprocess.DEVNULL, env=tree.env,
-                             start_new_session=True)
     with LIVE_LOCK:
+        if STOPPING.is_set():
+            raise Stopping()
+        with open(log, "wb") as out:
+            p = subprocess.Popen([PROG] + argv, stdout=out,
+                                 stderr=subprocess.STDOUT,
+                                 stdin=subprocess.DEVNULL, env=tree.env,
+                                 start_new_session=True)
         LIVE.add(p.pid)
     fired = []
 
@@ -491,6 +510,58 @@ def leaks(tree, root, victim_ids):
         diag.append("the attacker's %s holds the victim's %s" %
                     (p, nd.decode()))
     return diag
+
+
+# ---- legitimate new mail, so that the commands read the maildir ---------
+
+NEWMAIL = b"NEWMAIL-FOR-ERIN"
+
+
+def new_mail_source(tree, n):
+    """Mail Postfix appended to the attacker's INBOX since the last run:
+    the re-run adds it to the maildir (and reads what is there)."""
+    p = os.path.join(tree.spool, ATTACKER)
+    with open(p, "ab") as f:
+        f.write(b"From newmail@example.org Tue Jan  4 10:00:0%d 2005\n"
+                b"From: newmail@example.org\nSubject: %s %d\n"
+                b"Message-ID: <newmail.%d@example.org>\n\n%s\n\n"
+                % (n, NEWMAIL, n, n, NEWMAIL))
+
+
+def new_mail_target(troot, n):
+    """Mail that reached the attacker's maildir after cutover: a message
+    with a keyword in INBOX, and a new folder "Planted" holding one, as
+    Dovecot would write them; rollback carries them (and reads the
+    uidlist, the keywords, the subscriptions)."""
+    msg = (b"From: newmail@example.org\nSubject: %s after %d\n"
+           b"Message-ID: <after.%d@example.org>\n\nbody\n" %
+           (NEWMAIL, n, n))
+    made = []
+    p = tuser(troot, "cur", "17000001%02d.M1P1.newmail:2,Sa" % n)
+    made.append(p)
+    fd = tuser(troot, ".Planted")
+    if not os.path.isdir(fd):
+        for sub in ("", "cur", "new", "tmp"):
+            os.mkdir(os.path.join(fd, sub), 0o700)
+            made.append(os.path.join(fd, sub))
+    made.append(os.path.join(fd, "cur", "17000002%02d.M1P1.new:2,S" % n))
+    for q in (made[0], made[-1]):
+        with open(q, "wb") as f:
+            f.write(msg)
+        os.utime(q, (1104832800, 1104832800))
+    for q in made:
+        os.lchown(q, MUID, MUID)
+    return made
+
+
+def drop_new_mail(made):
+    """The new mail carried back, removed (so that clear sees only the
+    planted object)."""
+    for q in reversed(made):
+        if os.path.isdir(q) and not os.path.islink(q):
+            shutil.rmtree(q, ignore_errors=True)
+        elif os.path.lexists(q):
+            os.unlink(q)
 
 
 # ---- the places ------------------------------------------------------------
@@ -730,6 +801,8 @@ class Writer:
 
     def __enter__(self):
         ready = self.ready
+        if STOPPING.is_set():
+            raise Stopping()
         try:
             os.unlink(ready)
         except OSError:
@@ -795,8 +868,8 @@ READERS = {
                 "rollback"},
     "uidlist": {"rerun", "verify", "mailonly", "clear", "batch",
                 "rollback"},
-    "keywords": {"rerun", "verify", "mailonly", "clear", "batch",
-                 "rollback"},
+    # the re-run writes these anew (it does not need to read them)
+    "keywords": {"verify", "mailonly", "clear", "batch", "rollback"},
     "subscriptions": {"mailonly", "clear", "batch", "rollback"},
     "tmp": {"rerun", "clear", "batch"},
 }
@@ -858,10 +931,11 @@ ROWS = [
         "spool", p_spool(m_hard_victim_inbox), [""]),
     Row("hardlink-victim-home", "hard link to the victim's mbox", "home",
         p_home("linked", m_hard_victim_mbox)),
-    Row("sparse-spool", "sparse mbox", "spool", p_spool(m_sparse), [""]),
+    Row("sparse-spool", "sparse mbox", "spool", p_spool(m_sparse), [""],
+        names={"plan", "check", "migrate", "rerun", "verify", "batch"}),
     Row("sparse-home", "sparse mbox", "home", p_home("sparse", m_sparse)),
-    Row("huge-home", "17 MB message", "home", p_home("huge", m_huge),
-        names=()),
+    Row("huge-home", "17 MB message (max_message_size 8 MB)", "home",
+        p_home("huge", m_huge), names={"migrate", "rerun", "batch"}),
     Row("newline-home", "folder named with a newline", "home",
         p_home(NL_FOLDER, m_mail), names={"plan", "check", "migrate"},
         name_re=ctl_re(NL_FOLDER)),
@@ -888,8 +962,9 @@ ROWS = [
         p_target("dovecot-keywords", tm_fifo)),
     Row("fifo-subscriptions", "FIFO", "subscriptions",
         p_target("subscriptions", tm_fifo)),
+    # tmp/: removed without a word, as Dovecot does with stale files
     Row("fifo-tmp", "FIFO", "tmp",
-        p_target("tmp/m2d-lock.999999", tm_fifo)),
+        p_target("tmp/m2d-lock.999999", tm_fifo), names=()),
     Row("symlink-root-msgfile", "symlink to root's file", "msgfile",
         p_target("cur/1700000003.secret:2,S", tm_secret)),
     Row("symlink-root-uidlist", "symlink to root's file", "uidlist",
@@ -899,7 +974,7 @@ ROWS = [
     Row("symlink-root-subscriptions", "symlink to root's file",
         "subscriptions", p_target("subscriptions", tm_secret)),
     Row("symlink-rootdir-tmp", "stale stage: symlink to root's dir",
-        "tmp", p_target("tmp/m2d-stage.999999", tm_secret_dir)),
+        "tmp", p_target("tmp/m2d-stage.999999", tm_secret_dir), names=()),
     Row("symlink-victim-msgfile", "symlink to a victim's message",
         "msgfile", p_target_link("cur/1700000004.stolen:2,S",
                                  tm_victim_msg)),
@@ -912,22 +987,89 @@ ROWS = [
         p_target("dovecot-uidlist", tm_sparse), [""]),
     Row("sparse-subscriptions", "sparse subscriptions", "subscriptions",
         p_target("subscriptions", tm_sparse)),
+    Row("huge-msgfile", "17 MB message (max_message_size 8 MB)",
+        "msgfile", p_target("cur/1700000007.huge:2,S", tm_huge)),
     Row("huge-keywords", "17 MB dovecot-keywords", "keywords",
         p_target("dovecot-keywords", tm_huge)),
     Row("huge-subscriptions", "17 MB subscriptions", "subscriptions",
         p_target("subscriptions", tm_huge)),
     Row("newline-msgfile", "message named with newlines", "msgfile",
-        p_target(NL_MSG, tm_mail),
-        names={"rerun", "verify", "mailonly", "clear"},
-        name_re=ctl_re(NL_MSG.split("/", 1)[1])),
+        p_target(NL_MSG, tm_mail), names=()),
     Row("ctrl-msgfile", "message named with ESC, BEL", "msgfile",
-        p_target(CTRL_MSG, tm_mail),
-        names={"rerun", "verify", "mailonly", "clear"},
-        name_re=ctl_re(CTRL_MSG.split("/", 1)[1])),
+        p_target(CTRL_MSG, tm_mail), names=()),
 ]
 
 # cells still failing, "row-id command" -> the finding they wait for
 TODO = {
+    "fifo-spool check": "H5-15 --check silent about refused sources",
+    "fifo-home check": "H5-15 --check silent about refused sources",
+    "sparse-spool check": "H5-15 --check silent about refused sources",
+    "sparse-home check": "H5-15 --check silent about refused sources",
+    "fifo-spool verify": "H5-16 verify/rollback silent about a skipped INBOX",
+    "symlink-root-spool verify": "H5-16 verify/rollback silent about a skipped INBOX",
+    "symlink-victim-spool verify": "H5-16 verify/rollback silent about a skipped INBOX",
+    "hardlink-victim-spool verify": "H5-16 verify/rollback silent about a skipped INBOX",
+    "hardlink-victim-spool rollback": "H5-16 verify/rollback silent about a skipped INBOX",
+    "fifo-spool batch": "H5-17 --batch does not show what its steps refused",
+    "fifo-home batch": "H5-17 --batch does not show what its steps refused",
+    "fifo-mailboxlist batch": "H5-17 --batch does not show what its steps refused",
+    "symlink-root-mailboxlist batch": "H5-17 --batch does not show what its steps refused",
+    "fifo-msgfile batch": "H5-17 --batch does not show what its steps refused",
+    "symlink-root-msgfile batch": "H5-17 --batch does not show what its steps refused",
+    "symlink-victim-msgfile batch": "H5-17 --batch does not show what its steps refused",
+    "hardlink-victim-msgfile batch": "H5-17 --batch does not show what its steps refused",
+    "sparse-msgfile batch": "H5-17 --batch does not show what its steps refused",
+    "huge-msgfile batch": "H5-17 --batch does not show what its steps refused",
+    "sparse-uidlist batch": "H5-17 --batch does not show what its steps refused",
+    "huge-keywords batch": "H5-17 --batch does not show what its steps refused",
+    "symlink-root-keywords batch": "H5-17 --batch does not show what its steps refused",
+    "fifo-subscriptions batch": "H5-17 --batch does not show what its steps refused",
+    "symlink-root-subscriptions batch": "H5-17 --batch does not show what its steps refused",
+    "sparse-subscriptions batch": "H5-17 --batch does not show what its steps refused",
+    "huge-subscriptions batch": "H5-17 --batch does not show what its steps refused",
+    "hardlink-victim-home migrate": "H5-05 a hard link keeps the victim's folder out",
+    "hardlink-victim-home rerun": "H5-05 a hard link keeps the victim's folder out",
+    "sparse-spool plan": "H5-18 plan lists a sparse INBOX",
+    "newline-home batch": "H5-04b --batch prints raw names",
+    "ctrl-home batch": "H5-04b --batch prints raw names",
+    "fifo-msgfile rerun": "H5-19 re-run does not name the changed entry",
+    "symlink-root-msgfile rerun": "H5-19 re-run does not name the changed entry",
+    "symlink-victim-msgfile rerun": "H5-19 re-run does not name the changed entry",
+    "hardlink-victim-msgfile rerun": "H5-19 re-run does not name the changed entry",
+    "sparse-msgfile rerun": "H5-19 re-run does not name the changed entry",
+    "huge-msgfile rerun": "H5-19 re-run does not name the changed entry",
+    "sparse-uidlist rerun": "H5-19 re-run does not name the changed entry",
+    "fifo-msgfile verify": "H5-20 verify does not look into cur/",
+    "symlink-root-msgfile verify": "H5-20 verify does not look into cur/",
+    "symlink-victim-msgfile verify": "H5-20 verify does not look into cur/",
+    "hardlink-victim-msgfile verify": "H5-20 verify does not look into cur/",
+    "sparse-msgfile verify": "H5-20 verify does not look into cur/",
+    "huge-msgfile verify": "H5-20 verify does not look into cur/",
+    "fifo-keywords verify": "H5-20 verify does not look into cur/",
+    "symlink-root-keywords verify": "H5-20 verify does not look into cur/",
+    "huge-keywords verify": "H5-20 verify does not look into cur/",
+    "fifo-keywords batch": "H5-21 --batch hangs on a FIFO dovecot-keywords (doveadm)",
+    "symlink-root-keywords rollback": "H5-22 rollback silent about dovecot-keywords",
+    "huge-keywords rollback": "H5-22 rollback silent about dovecot-keywords",
+    "fifo-subscriptions mailonly": "H5-23 rollback silent about subscriptions",
+    "fifo-subscriptions mailonly2": "H5-23 rollback silent about subscriptions",
+    "fifo-subscriptions rollback": "H5-23 rollback silent about subscriptions",
+    "symlink-root-subscriptions mailonly": "H5-23 rollback silent about subscriptions",
+    "symlink-root-subscriptions mailonly2": "H5-23 rollback silent about subscriptions",
+    "symlink-root-subscriptions rollback": "H5-23 rollback silent about subscriptions",
+    "sparse-subscriptions mailonly": "H5-23 rollback silent about subscriptions",
+    "sparse-subscriptions mailonly2": "H5-23 rollback silent about subscriptions",
+    "sparse-subscriptions rollback": "H5-23 rollback silent about subscriptions",
+    "huge-subscriptions mailonly": "H5-23 rollback silent about subscriptions",
+    "huge-subscriptions mailonly2": "H5-23 rollback silent about subscriptions",
+    "huge-subscriptions rollback": "H5-23 rollback silent about subscriptions",
+    "hardlink-victim-msgfile clear": "H5-10 clear removes what it did not create",
+    "sparse-uidlist clear": "H5-10 clear removes what it did not create",
+    "huge-keywords clear": "H5-10 clear removes what it did not create",
+    "fifo-subscriptions clear": "H5-10 clear removes what it did not create",
+    "symlink-root-subscriptions clear": "H5-10 clear removes what it did not create",
+    "sparse-subscriptions clear": "H5-10 clear removes what it did not create",
+    "huge-subscriptions clear": "H5-10 clear removes what it did not create",
 }
 
 
@@ -956,6 +1098,12 @@ def named(row, planted, tree, text):
         pats.append(re.compile(re.escape(p) + r"(?![\w/.-])"))
         pats.append(re.compile(r"(?<![\w.-])" + re.escape(
             os.path.join(parent, base)) + r"(?![\w/.-])"))
+        if "target/" in rel:
+            # "erin ... dovecot-uidlist": the user and the file's name
+            user = rel.split("target/", 1)[1].split("/")[0]
+            pats.append(re.compile(r"(?<![\w.-])%s\b.*(?<![\w.-])%s"
+                                   r"(?![\w.-])" % (re.escape(user),
+                                                     re.escape(base))))
         if rel.startswith("spool/"):
             # the INBOX as plan and migrate show it
             pats.append(re.compile(r"(?<![\w.-])" + re.escape(
@@ -975,7 +1123,8 @@ def named(row, planted, tree, text):
 def output_clean(text):
     diag = []
     for line in text.splitlines():
-        if re.match(r"\s*folder FAKE -> INBOX", line):
+        if re.match(r"\s*(folder FAKE -> INBOX|state pending|before 0$)",
+                    line):
             diag.append("a forged line: %r" % line)
     for ch, what in (("\x1b", "ESC"), ("\x07", "BEL"), ("\r", "CR")):
         if ch in text:
@@ -988,8 +1137,12 @@ def row_main(row, scratch, baseline, victim_ids):
     tree = Tree(d)
     cells = []
     try:
+        if STOPPING.is_set():
+            raise Stopping()
         tree.build()
-        cells = run_row(row, tree, baseline, victim_ids)
+        run_row(row, tree, baseline, victim_ids, cells)
+    except Stopping:
+        pass
     except Exception:
         import traceback
         c = Cell(row, "setup")
@@ -1004,8 +1157,7 @@ def row_main(row, scratch, baseline, victim_ids):
     return cells
 
 
-def run_row(row, tree, baseline, victim_ids):
-    cells = []
+def run_row(row, tree, baseline, victim_ids, cells):
     planted = []
     env_run = {}
 
@@ -1019,6 +1171,7 @@ def run_row(row, tree, baseline, victim_ids):
             else set()
         mleaks_before = set(mbox_leaks(tree, victim_ids))
         before_big = set(big_files(troot, set())) if troot else set()
+        cut_before = set(cut_off(troot)) if troot else set()
         marks_before = count_marks(tree)
         w = Writer(planted[0], row.writer, os.path.join(
             tree.d, "log", "writer.ready")) if row.writer and \
@@ -1056,11 +1209,8 @@ def run_row(row, tree, baseline, victim_ids):
             cell.problems += [x for x in leaks(tree, troot, victim_ids)
                               if x not in leaks_before]
             cell.problems += big_files(troot, before_big)
-            for p, nd in grep_tree(troot, [HALF]):
-                with open(p, "rb") as f:
-                    if b"HALF-WRITTEN-END" not in f.read():
-                        cell.problems.append("%s: a message cut off "
-                                             "while it was written" % p)
+            cell.problems += [x for x in cut_off(troot)
+                              if x not in cut_before]
         if may_append:
             mb = count_marks(tree)
             if cmd == "mailonly2" and mb != marks_before:
@@ -1086,12 +1236,16 @@ def run_row(row, tree, baseline, victim_ids):
             raise RuntimeError("the clean migrate failed: %s" %
                                "\n".join(r.tail()))
         planted = row.plant(tree, tree.ptarget)
+        new_mail_source(tree, 1)
     command("rerun", ["migrate"] + p, T_CMD, tree.ptarget, True)
     command("verify", ["verify"] + p, T_CMD, tree.ptarget)
+    made = new_mail_target(tree.ptarget, 1) if row.side == "target" \
+        else []
     command("mailonly", ["rollback", "--mail-only"] + p, T_CMD,
             tree.ptarget, may_append=True)
     command("mailonly2", ["rollback", "--mail-only"] + p, T_CMD,
             tree.ptarget, may_append=True)
+    drop_new_mail(made)
     command("clear", ["clear"] + p, T_CMD)
     # the runbook on the sandbox's own target, its Dovecot started
     tree.start()
@@ -1105,15 +1259,29 @@ def run_row(row, tree, baseline, victim_ids):
             raise RuntimeError("steps 0-13 failed: %s" %
                                "\n".join(r0.tail()))
         planted = row.plant(tree, tree.target)
+        new_mail_source(tree, 2)
         command("check", ["--check", "--config", tree.conf], T_CMD * 3)
         r = command("batch", ["--config", tree.conf, "--batch", "--yes",
                               "--resume"], T_BATCH, tree.target)
     if r.rc == 0 and not r.timed_out:
         cells[-1].problems += lost_messages(
             baseline, maildir_messages(tree.target), row.exempt)
+    if row.side == "target" and os.path.isdir(tuser(tree.target, "cur")):
+        new_mail_target(tree.target, 2)
     command("rollback", ["rollback", "--config", tree.conf], T_ROLLBACK,
             tree.target, may_append=True)
     return cells
+
+
+def cut_off(root):
+    """Messages of the target that a background writer had not finished
+    when they were read."""
+    out = []
+    for p, nd in grep_tree(root, [HALF]):
+        with open(p, "rb") as f:
+            if b"HALF-WRITTEN-END" not in f.read():
+                out.append("%s: a message cut off while it was written" % p)
+    return out
 
 
 def big_files(root, known):
@@ -1154,7 +1322,8 @@ def mbox_leaks(tree, victim_ids):
     diag = []
     for p, nd in grep_tree(os.path.join(tree.homes, ATTACKER),
                            [SECRET] + list(victim_ids)) + \
-            grep_tree(os.path.join(tree.spool), [SECRET]):
+            grep_tree(os.path.join(tree.spool), [SECRET] +
+                      list(victim_ids)):
         if os.path.basename(p) != VICTIM:
             diag.append("%s now holds %s" % (p, nd.decode()))
     return diag
@@ -1199,7 +1368,7 @@ def main():
         tap.ok(n > 100 and len(baseline) == len(USERS) and victim_ids,
                "the baseline: a clean migrate of the sandbox, %d messages, "
                "%d of the victim's Message-IDs" % (n, len(victim_ids)))
-        jobs = int(os.environ.get("M2D_HOSTILE_JOBS", "4"))
+        jobs = int(os.environ.get("M2D_HOSTILE_JOBS", "8"))
         pool = concurrent.futures.ThreadPoolExecutor(max_workers=jobs)
         futs = [pool.submit(row_main, row, scratch, baseline, victim_ids)
                 for row in rows]
@@ -1215,6 +1384,7 @@ def main():
         tap.ok(False, "the test ran to its end",
                traceback.format_exc().splitlines())
     finally:
+        STOPPING.set()
         with LIVE_LOCK:
             for pid in list(LIVE):
                 try:
