@@ -1,7 +1,8 @@
 #!/bin/sh
 # The dovecot-conf and postfix-conf commands on copies of the real
 # configurations, checked with the real doveconf and postconf: preview
-# changes nothing, apply gives the settings, undo is byte-identical.
+# changes nothing, apply gives the settings, undo is byte-identical; the
+# tools and directories come from mbox2dovecot.conf, as for the runbook.
 set -u
 BUILD=${BUILD:-build}
 top=${M2D_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -78,3 +79,20 @@ ok $? "postfix-conf undo --release"
 ok $? "released: defer_transports cleared, queue flushed"
 cmp -s "$t/postfix/main.cf" "$t/main.cf.orig"
 ok $? "after the release main.cf is byte-identical"
+
+# the command line reads Postfix's settings from mbox2dovecot.conf, as the
+# runbook does (the options only override them)
+cat >"$t/m2d.conf" <<EOC
+postfix_config_dir = "$t/postfix"
+postfix_command = "$t/record"
+postqueue_command = "$t/record"
+work_dir = "$t/cwork"
+EOC
+: >"$rec"
+"$prog" postfix-conf apply --hold --config "$t/m2d.conf" >/dev/null 2>"$t/err"
+[ "$(postconf -c "$t/postfix" -h defer_transports)" = local ] &&
+	grep -q "^-c $t/postfix reload" "$rec" && [ -f "$t/cwork/postfix-hold" ]
+ok $? "postfix-conf --hold with only --config: its Postfix dir, commands and work dir $(head -c 200 "$t/err")"
+"$prog" postfix-conf undo --release --config "$t/m2d.conf" >/dev/null 2>"$t/err" &&
+	cmp -s "$t/postfix/main.cf" "$t/main.cf.orig"
+ok $? "and --release with it puts main.cf back"
