@@ -138,6 +138,9 @@ static int reload_or_restart(const struct svc_table *table,
 	struct svc_run_opts opts = { false, cfg->work_dir };
 
 	if (restart) {
+		/* the stop's probe is the new listener, which answers on
+		 * neither side of it: the stop command itself must wait for
+		 * the old master to end (systemctl and doveadm stop do) */
 		say(log, _("the protocols change: Dovecot is restarted"));
 		if (svc_run(table, SVC_ROLE_IMAP_NEW, SVC_STOP, &opts, NULL,
 			    err) < 0)
