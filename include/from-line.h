@@ -18,6 +18,8 @@ struct from_line {
 	time_t date;		/* the date as seconds since the epoch (UTC) */
 	int tz_offset;		/* minutes east of UTC the date was read in */
 	bool has_zone;		/* the line named its zone (offset or name) */
+	bool date_ok;		/* the fields read as a date (always with
+				 * from_line_parse; see from_line_parse_uw) */
 	const char *sender;	/* points into the line; not terminated */
 	size_t sender_len;
 };
@@ -45,6 +47,15 @@ struct from_line {
  * surrounding spaces; it may contain spaces and may be empty (sender_len 0).
  */
 int from_line_parse(const char *line, size_t len, struct from_line *out);
+
+/*
+ * UW's separator decision exactly: the shape of VALID only, as c-client
+ * splits.  Returns 1 for every line from_line_parse() accepts (then the
+ * same OUT, date_ok true), and also for a line of the right shape whose
+ * fields do not read as a date ("25:61", "-9999", "Xyz"): then date_ok is
+ * false, date 0, and the sender is set.
+ */
+int from_line_parse_uw(const char *line, size_t len, struct from_line *out);
 
 /* The same decision without the date (faster: no time-zone work), for
  * counting messages. */

@@ -189,7 +189,7 @@ static bool uw_valid(const unsigned char *s, size_t end,
 /* WANT_DATE false: only whether LINE is valid (no time conversion: with a
  * four-digit year and a 64-bit time_t it cannot fail). */
 static int parse(const char *line, size_t len, struct from_line *out,
-		 bool want_date)
+		 bool want_date, bool shape_only)
 {
 	const unsigned char *s = (const unsigned char *)line;
 	const unsigned char *nl, *p;
@@ -230,6 +230,31 @@ static int parse(const char *line, size_t len, struct from_line *out,
 	p = s + end - (size_t)-ti;	/* the space before hh */
 	const unsigned char *wday = p - 10, *mon = p - 6, *day = p - 2;
 	int v;
+
+	if (shape_only) {
+		/* UW's VALID accepts the shape; the fields may not read as a
+		 * date (c-client then warns "Unable to parse internal
+		 * date") */
+		struct from_line full;
+
+		if (parse(line, len, &full, want_date, false) == 1) {
+			*out = full;
+			out->date_ok = true;
+			return 1;
+		}
+		const unsigned char *b = s + 5, *e = wday - 1;
+		while (b < e && *b == ' ')
+			b++;
+		while (e > b && e[-1] == ' ')
+			e--;
+		out->date = 0;
+		out->tz_offset = 0;
+		out->has_zone = false;
+		out->date_ok = false;
+		out->sender = b < e ? (const char *)b : line + 5;
+		out->sender_len = b < e ? (size_t)(e - b) : 0;
+		return 1;
+	}
 
 	if (!is_alpha(wday[0]) || !is_alpha(wday[1]) || !is_alpha(wday[2]))
 		return 0;
@@ -322,6 +347,7 @@ static int parse(const char *line, size_t len, struct from_line *out,
 	out->date = (time_t)secs;
 	out->tz_offset = offset;
 	out->has_zone = has_zone;
+	out->date_ok = true;
 	out->sender = sb < se ? (const char *)sb : line + 5;
 	out->sender_len = sb < se ? (size_t)(se - sb) : 0;
 	return 1;
@@ -329,14 +355,19 @@ static int parse(const char *line, size_t len, struct from_line *out,
 
 int from_line_parse(const char *line, size_t len, struct from_line *out)
 {
-	return parse(line, len, out, true);
+	return parse(line, len, out, true, false);
+}
+
+int from_line_parse_uw(const char *line, size_t len, struct from_line *out)
+{
+	return parse(line, len, out, true, true);
 }
 
 bool from_line_valid(const char *line, size_t len)
 {
 	struct from_line out;
 
-	return parse(line, len, &out, false) == 1;
+	return parse(line, len, &out, false, false) == 1;
 }
 
 int from_line_format(const char *sender, time_t date, char *buf, size_t size)

@@ -160,6 +160,8 @@ struct scan_ctx {
 				 * -1 before the first message */
 	bool first;		/* the current message is message 1 */
 	bool skip_first;	/* ... and it is UW's pseudo-message */
+	bool in_header;		/* before the current message's first empty
+				 * line: no From_ line separates there */
 };
 
 static void scan_separator(struct scan_ctx *c, long long off, size_t len)
@@ -171,22 +173,54 @@ static void scan_separator(struct scan_ctx *c, long long off, size_t len)
 		c->first = false;
 	}
 	c->body = off + (long long)len;
+	c->in_header = true;
 }
 
-/* Is BUF[AT..LIM) a "From " line that from_line_valid() accepts?  Then it
- * is a separator: count it. */
-static void scan_candidate(struct scan_ctx *c, const char *buf, size_t at,
-			   size_t lim, long long base)
+/* Is BUF[AT..LIM) a "From " line that separates as the reader (and
+ * c-client) decide: UW's VALID shape, ending in a LF?  Then count it, and
+ * return the offset after it (else 0). */
+static size_t scan_candidate(struct scan_ctx *c, const char *buf, size_t at,
+			     size_t lim, long long base)
 {
 	const char *p = buf + at, *nl;
+	struct from_line fl;
 	size_t ll;
 
 	if (lim - at < 5 || memcmp(p, "From ", 5) != 0)
-		return;
+		return 0;
 	nl = memchr(p, '\n', lim - at);
-	ll = nl != NULL ? (size_t)(nl - p) : lim - at;
-	if (ll < FROM_MAX && from_line_valid(p, ll))
-		scan_separator(c, base + (long long)at, ll + (nl != NULL));
+	if (nl == NULL)
+		return 0;
+	ll = (size_t)(nl - p);
+	if (ll >= FROM_MAX || from_line_parse_uw(p, ll, &fl) != 1)
+		return 0;
+	scan_separator(c, base + (long long)at, ll + 1);
+	return at + ll + 1;
+}
+
+/* Where the header that goes on at BUF[I] ends: after its first empty
+ * line ("\n" or "\r\n" at a line start; BUF[I] starts a line when BOL),
+ * or SIZE_MAX when it goes on past LIM. */
+static size_t scan_header_end(const char *buf, size_t i, size_t lim, bool bol)
+{
+	const char *a, *b;
+
+	if (bol && i < lim) {
+		if (buf[i] == '\n')
+			return i + 1;
+		if (buf[i] == '\r' && i + 1 < lim && buf[i + 1] == '\n')
+			return i + 2;
+	}
+	if (i >= lim)
+		return SIZE_MAX;
+	a = memmem(buf + i, lim - i, "\n\n", 2);
+	b = memmem(buf + i, (a != NULL ? (size_t)(a - buf) + 3 : lim) - i,
+		   "\n\r\n", 3);
+	if (b != NULL && (a == NULL || b < a))
+		return (size_t)(b - buf) + 3;
+	if (a != NULL)
+		return (size_t)(a - buf) + 2;
+	return SIZE_MAX;
 }
 
 /*
@@ -341,13 +375,32 @@ static scan_find_fn *scan_find_pick(enum fs_scan_impl impl)
 static void scan_lines(struct scan_ctx *c, scan_find_fn *find,
 		       const char *buf, size_t lim, long long base, bool bol)
 {
-	size_t i = 0;
+	size_t i = 0, e;
 
-	if (bol)
-		scan_candidate(c, buf, 0, lim, base);
-	while ((i = find(buf, i, lim)) < lim) {
-		scan_candidate(c, buf, i + 1, lim, base);
-		i++;
+	if (bol && !c->in_header && (e = scan_candidate(c, buf, 0, lim,
+							  base)) != 0)
+		i = e;
+	for (;;) {
+		if (c->in_header) {
+			/* a From_ line in a header is a header line */
+			i = scan_header_end(buf, i, lim, i == 0 ? bol :
+					    buf[i - 1] == '\n');
+			if (i == SIZE_MAX)
+				return;
+			c->in_header = false;
+			/* the line after the header may separate */
+			if ((e = scan_candidate(c, buf, i, lim, base)) != 0) {
+				i = e;
+				continue;
+			}
+		}
+		i = find(buf, i, lim);
+		if (i >= lim)
+			return;
+		if ((e = scan_candidate(c, buf, i + 1, lim, base)) != 0)
+			i = e;
+		else
+			i++;
 	}
 }
 

@@ -183,7 +183,7 @@ static bool at_separator(const struct mbox_reader *r, struct from_line *from,
 	nl = memchr(p, '\n', avail);
 	if (nl == NULL)
 		return false;
-	if (from_line_parse((const char *)p, (size_t)(nl - p), from) != 1)
+	if (from_line_parse_uw((const char *)p, (size_t)(nl - p), from) != 1)
 		return false;
 	*len_r = (size_t)(nl - p);
 	return true;
@@ -659,7 +659,7 @@ int mbox_head_check(const void *buf, size_t n, size_t *skip_r)
 		return -1;
 	nl = memchr(p + i, '\n', n - i);
 	if (nl == NULL ||
-	    from_line_parse((const char *)p + i, (size_t)(nl - (p + i)),
+	    from_line_parse_uw((const char *)p + i, (size_t)(nl - (p + i)),
 			    &from) != 1)
 		return -1;
 	*skip_r = i;

@@ -248,15 +248,19 @@ static void test_scan_rounding(void **state)
 	(void)state;
 	memcpy(mbox + n, F1 "\n", L1 + 1);
 	n += L1 + 1;
+	/* each header ends at once (an empty line): a From_ line inside a
+	 * header separates nothing (c-client) */
 	memcpy(mbox + n, F2, L2);
 	n += L2;
-	memset(mbox + n, 'a', 511);
-	n += 511;
+	mbox[n++] = '\n';
+	memset(mbox + n, 'a', 510);
+	n += 510;
 	mbox[n++] = '\n';
 	memcpy(mbox + n, F1, L1);
 	n += L1;
-	memset(mbox + n, 'b', 512);
-	n += 512;
+	mbox[n++] = '\n';
+	memset(mbox + n, 'b', 511);
+	n += 511;
 	mbox[n++] = '\n';
 	write_tmp("round.mbox", mbox, n, path, sizeof(path));
 	scan_path(path, &scan);
@@ -295,8 +299,9 @@ static void test_scan_boundaries(void **state)
 		size_t at = (size_t)((long)mib + shifts[s]), n = 0;
 		struct fs_scan scan;
 
-		memcpy(buf, F1, strlen(F1));
-		n = strlen(F1);
+		/* headers end at once: a From_ line in a header is none */
+		memcpy(buf, F1 "\n", strlen(F1) + 1);
+		n = strlen(F1) + 1;
 		while (n < at) {
 			size_t k = at - n < 80 ? at - n : 80;
 
@@ -304,8 +309,8 @@ static void test_scan_boundaries(void **state)
 			buf[n + k - 1] = '\n';
 			n += k;
 		}
-		memcpy(buf + n, F2, strlen(F2));
-		n += strlen(F2);
+		memcpy(buf + n, F2 "\n", strlen(F2) + 1);
+		n += strlen(F2) + 1;
 		memset(buf + n, 'y', mib + mib / 2);
 		n += mib + mib / 2;
 		buf[n++] = '\n';
@@ -389,10 +394,12 @@ static void test_scan_table_split(void **state)
 /* Boundaries of the search itself, each with its own count. */
 static const struct scan_case split_cases[] = {
 	{ "first line is a From_ line, nothing else", F1, 1, 0, false },
+	/* c-client: a From_ line needs its LF; its shape alone separates
+	 * ("Nov 99" too); in a header no line separates */
 	{ "first line is a From_ line without a newline",
-	  "From a@b Tue Nov  9 10:11:12 2004", 1, 0, false },
-	{ "first line From with an invalid date",
-	  "From a@b Tue Nov 99 10:11:12 2004\n" F1 "x\n", 1, 2, false },
+	  "From a@b Tue Nov  9 10:11:12 2004", 0, 0, false },
+	{ "first line From with an invalid date, F1 in its header",
+	  "From a@b Tue Nov 99 10:11:12 2004\n" F1 "x\n", 1, L1 + 2, false },
 	{ "From lines with invalid dates are body text",
 	  F1 "From a@b Tue Nov  9 25:11:12 2004\n"
 	  "From a@b Tue Nox  9 10:11:12 2004\n"
@@ -405,8 +412,8 @@ static const struct scan_case split_cases[] = {
 	{ ">From lines and From in the middle of a line",
 	  F1 ">" F2 ">>" F2 "x " F2, 1, 1 + L2 + 2 + L2 + 2 + L2, false },
 	{ "lines of F one after the other",
-	  F1 "F\nF\nFr\nFro\nFrom\nF\n" F2 "F\nFF\nF", 2,
-	  2 + 2 + 3 + 4 + 5 + 2 + 2 + 3 + 1, false },
+	  F1 "\nF\nF\nFr\nFro\nFrom\nF\n" F2 "F\nFF\nF", 2,
+	  1 + 2 + 2 + 3 + 4 + 5 + 2 + 2 + 3 + 1, false },
 	{ "empty lines, then a From_ line",
 	  F1 "\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n"
 	  "\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n"
@@ -416,16 +423,16 @@ static const struct scan_case split_cases[] = {
 	  "From a@b Tue Nov  9 10:11:13 2004\r\nS: b\r\n\r\nc", 2,
 	  6 + 2 + 3 + 6 + 2 + 1, false },
 	{ "From_ line longer than a read and a search round",
-	  F1 "x\n" LONGF "\ny\n" LONGF, 3, 2 + 2, false },
+	  F1 "\nx\n" LONGF "\n\ny\n" LONGF "\n", 3, 3 + 3, false },
 	{ "body line longer than a read and a search round",
-	  F1 "yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy"
+	  F1 "\nyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy"
 	  "yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy"
 	  "yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy"
-	  "From x\n" F2 "z", 2, 180 + 7 + 1, false },
+	  "From x\n" F2 "z", 2, 1 + 180 + 7 + 1, false },
 	{ "NUL bytes in the body",
-	  F1 "a\0b\n\0From x\n" F2, 2, 4 + 8, false },
+	  F1 "\na\0b\n\0From x\n" F2, 2, 1 + 4 + 8, false },
 	{ "the pseudo-message, then From_ lines split",
-	  PSEUDO F1 "x\n" F2, 2, 2, true },
+	  PSEUDO F1 "\nx\n" F2, 2, 3, true },
 };
 
 static void test_scan_split_cases(void **state)
@@ -440,7 +447,7 @@ static void test_scan_split_cases(void **state)
 		struct fs_scan want;
 
 		if (strncmp(c->what, "NUL", 3) == 0)
-			len = L1 + 4 + 8 + L2;
+			len = L1 + 1 + 4 + 8 + L2;
 		print_message("# %s\n", c->what);
 		write_tmp("cases.mbox", c->mbox, len, path, sizeof(path));
 		scan_path(path, &want);
@@ -462,8 +469,8 @@ static void test_scan_offsets(void **state)
 		struct fs_scan want;
 		size_t n = 0;
 
-		memcpy(mbox + n, F1, L1);
-		n += L1;
+		memcpy(mbox + n, F1 "\n", L1 + 1);	/* empty header */
+		n += L1 + 1;
 		memset(mbox + n, 'x', off);
 		n += off;
 		memcpy(mbox + n, "\nFx\n", 4);
@@ -475,7 +482,7 @@ static void test_scan_offsets(void **state)
 		write_tmp("offsets.mbox", mbox, n, path, sizeof(path));
 		scan_path(path, &want);
 		assert_int_equal(want.messages, 2);
-		assert_int_equal(want.bytes, off + 4 + 2);
+		assert_int_equal(want.bytes, 1 + off + 4 + 2);
 		scan_every_way(path, &want);
 	}
 }

@@ -125,6 +125,11 @@ static const struct reader_case cases[] = {
 	  "LLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLL c\n"
 	  "X-Keywords: a c\n\nb\n", 0, false, 1,
 	  { { "\nb\n", 0, 0, 0, "a" } }, true, 100, 9, "a c" },
+	{ "a From_ line of UW's shape separates though its date is no date",
+	  F1 "S: a\n\nb\n\nFrom x Tue Nov  9 25:61:12 2004\nS: b\n\nc\n", 0,
+	  false, 2,
+	  { { "S: a\n\nb\n", 0, 0, 0, "" }, { "S: b\n\nc\n", 0, 0, 0, "" } },
+	  false, 0, 0, NULL },
 	{ "an X-IMAP without a UIDVALIDITY is not UW's: message 1 is mail",
 	  F1 "X-IMAP: 0 5 a\nSubject: p\n\nbody\n", 0, false, 1,
 	  { { "Subject: p\n\nbody\n", 0, 0, 0, "" } }, false, 0, 0, NULL },
