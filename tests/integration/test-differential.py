@@ -10,8 +10,10 @@ For each folder:
   opened it), the count, per message the bytes served (RFC822), RFC822.SIZE,
   flags (and \\Recent), keywords, UID, INTERNALDATE; UIDVALIDITY, UIDNEXT;
 
-  ours (`mbox2dovecot convert MBOX MAILDIR`, one per folder, two at a
-  time): converted or refused, then the maildir as Dovecot serves it
+  ours (`mbox2dovecot convert MBOX MAILDIR`: tools/convert-batch makes
+  the same convert_folder() call for many folders in one process, two at
+  a time, and the command itself converts a sample to show they agree):
+  converted or refused, then the maildir as Dovecot serves it
   (tests/lib/maildir_check.read_folder): each file's bytes with LF -> CRLF,
   RFC822.SIZE from W= (what Dovecot trusts) or those bytes, the flags from
   the file name (new/ = \\Recent), keywords through dovecot-keywords, UIDs,
@@ -56,11 +58,15 @@ from tap import Tap  # noqa: E402
 
 PROG = os.path.join(TOP, BUILD, "mbox2dovecot")
 CCLIENT = os.path.join(TOP, BUILD, "tools", "cclient-dump")
+BATCH = os.path.join(TOP, BUILD, "tools", "convert-batch")
 MAN = os.path.join(TOP, "man", "mbox2dovecot.1")
 SEED = os.environ.get("M2D_DIFF_SEED", "20041109")
 COUNT = int(os.environ.get("M2D_DIFF_N", "5000"))
 ZONE = os.environ.get("M2D_DIFF_TZ", "Europe/Berlin")
 JOBS = 2
+# folders also converted by the convert command itself, to show that
+# tools/convert-batch converts as it does
+CLI_SAMPLE = 200
 # CPU seconds c-client may take for one folder before it counts as
 # looping (it takes a millisecond), and again alone for one that did
 CC_SECS = 1
@@ -103,36 +109,52 @@ def crlf(data):
 
 # ---- our side ----
 
-def convert_all(work, names, env):
-    """`mbox2dovecot convert work/src/N work/out/N` for each name, JOBS at a
-    time (shell loops: one fork+exec each).  -> {name: (rc, stderr)}."""
-    script = ('while read f; do "$0" convert "$1/$f" "$2/$f" >/dev/null '
-              '2>"$3/$f"; echo "$f $?"; done')
-    for d in ("out", "err"):
-        os.makedirs(os.path.join(work, d), exist_ok=True)
+def convert_all(work, names, env, out="out", cli=False):
+    """Each name converted: work/src/N into work/OUT/N, JOBS at a time, as
+    `mbox2dovecot convert MBOX MAILDIR` does: by tools/convert-batch (the
+    same convert_folder() call in one process per job: 5000 fork+execs
+    cost more than the conversions), or with CLI the command itself
+    (a shell loop, one fork+exec each).  -> {name: (rc, stderr)}."""
+    if cli or not os.access(BATCH, os.X_OK):
+        script = ('while read f; do "$0" convert "$1/$f" "$2/$f" '
+                  '>/dev/null 2>"$3/$f"; echo "$f\t$?\t"; done')
+        argv = ["sh", "-c", script, PROG]
+    else:
+        argv = [BATCH]
+    src, dst = os.path.join(work, "src"), os.path.join(work, out)
+    err = os.path.join(work, out + ".err")
+    for d in (dst, err):
+        os.makedirs(d, exist_ok=True)
     procs = []
     for j in range(JOBS):
         part = names[j::JOBS]
-        p = subprocess.Popen(
-            ["sh", "-c", script, PROG, os.path.join(work, "src"),
-             os.path.join(work, "out"), os.path.join(work, "err")],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
-        procs.append((p, part))
+        if argv[0] == BATCH:
+            lines = "".join("%s\t%s/%s\t%s/%s\n" % (n, src, n, dst, n)
+                            for n in part)
+        else:
+            lines = "".join(n + "\n" for n in part)
+        p = subprocess.Popen(argv + ([src, dst, err] if argv[0] != BATCH
+                                     else []),
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             env=env)
+        procs.append((p, lines))
     res = {}
-    for p, part in procs:
-        out, _ = p.communicate("".join(n + "\n" for n in part).encode())
-        for ln in out.decode().splitlines():
-            n, rc = ln.rsplit(" ", 1)
-            with open(os.path.join(work, "err", n), "rb") as f:
-                res[n] = (int(rc), f.read().decode("utf-8", "replace"))
+    for p, lines in procs:
+        o, _ = p.communicate(lines.encode())
+        for ln in o.decode("utf-8", "replace").splitlines():
+            n, rc, msg = ln.split("\t", 2)
+            if argv[0] != BATCH:
+                with open(os.path.join(err, n), "rb") as f:
+                    msg = f.read().decode("utf-8", "replace")
+            res[n] = (int(rc), msg)
     return res
 
 
-def our_view(work, name, rc, err):
+def our_view(work, name, rc, err, out="out"):
     """Ours as Dovecot would show it, in cclient-dump's terms."""
     if rc != 0:
         return {"converted": False, "rc": rc, "err": err.strip()}
-    f = mc.read_folder(os.path.join(work, "out", name))
+    f = mc.read_folder(os.path.join(work, out, name))
     msgs = []
     for m in f["messages"]:
         data = crlf(m["data"])
@@ -378,6 +400,22 @@ def run_folders(work, folders, clock):
         t_ours = time.time() - t
         cc_rc, cc_err, ccv = fut.result()
         t_cc = time.time() - t
+    # the command itself on a sample: the same maildirs
+    t = time.time()
+    sample = names[::max(1, len(names) // CLI_SAMPLE)]
+    conv_cli = convert_all(work, sample, env, out="out-cli", cli=True)
+    cli_diffs = []
+    for n in sample:
+        a = our_view(work, n, *conv.get(n, (-1, "not run")))
+        b = our_view(work, n, *conv_cli.get(n, (-1, "not run")),
+                     out="out-cli")
+        for v in (a, b):
+            v.pop("err", None)
+            v.pop("rc", None)
+        if a != b:
+            cli_diffs.append("%s: convert-batch %r, convert %r" % (
+                n, a, b))
+    t_cli = time.time() - t
     clock.t1 = int(time.time()) + 2
     now_offset = local_offset(time.time())
     res = {}
@@ -387,14 +425,15 @@ def run_folders(work, folders, clock):
         res[n] = compare(ccv.get(n), our_view(work, n, rc, err),
                          folders[n][1], clock, now_offset, folders[n][0])
     t_cmp = time.time() - t
-    return res, cc_rc, cc_err, (t_cc, t_ours, t_cmp)
+    return res, cc_rc, cc_err, (t_cc, t_ours, t_cmp), \
+        (len(sample), cli_diffs, t_cli)
 
 
 def one(data, info=None):
     """Compare one folder's bytes -> (unexplained, accepted)."""
     work = scratch_dir()
     try:
-        res, _, _, _ = run_folders(work, {"f": (data, info or {
+        res, _, _, _, _ = run_folders(work, {"f": (data, info or {
             "features": [], "nozone": []})}, Clock())
         return res["f"]
     finally:
@@ -470,13 +509,16 @@ def main():
         t_gen = time.time() - t_start
         tap.ok(len(folders) == COUNT, "%d folders generated (seed %s, %d "
                "variations, %.1f s)" % (COUNT, SEED, len(features), t_gen))
-        res, cc_rc, cc_err, (t_cc, t_ours, t_cmp) = run_folders(
-            work, folders, clock)
+        res, cc_rc, cc_err, (t_cc, t_ours, t_cmp), \
+            (n_cli, cli_diffs, t_cli) = run_folders(work, folders, clock)
         tap.ok(cc_rc == 0, "c-client read them, %d processes (%.1f s)"
                % (JOBS, t_cc), cc_err.splitlines()[-5:])
-        tap.ok(all(n in res for n in folders), "mbox2dovecot convert ran "
-               "on each (%.1f s, %d at a time); compared in %.1f s"
-               % (t_ours, JOBS, t_cmp))
+        tap.ok(all(n in res for n in folders), "each converted by "
+               "tools/convert-batch (%.1f s, %d at a time); compared in "
+               "%.1f s" % (t_ours, JOBS, t_cmp))
+        tap.ok(not cli_diffs, "`mbox2dovecot convert` itself gives the "
+               "same maildirs on %d of them (%.1f s)" % (n_cli, t_cli),
+               cli_diffs[:3])
         acc = {}
         bad = []
         kinds = {}
