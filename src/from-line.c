@@ -122,6 +122,76 @@ static int64_t utc_seconds(const struct tm *tm)
 		tm->tm_min * 60 + tm->tm_sec;
 }
 
+/* Leading digits of the N bytes at P, after leading spaces, as strtoul()
+ * reads them; -1 when there is no digit. */
+static long lead_number(const unsigned char *p, size_t n)
+{
+	size_t i = 0;
+	long v = -1;
+
+	while (i < n && p[i] == ' ')
+		i++;
+	for (; i < n && is_digit(p[i]); i++)
+		v = (v < 0 ? 0 : v * 10) + (p[i] - '0');
+	return v;
+}
+
+/*
+ * The INTERNALDATE c-client gives a From_ line of VALID's shape whose
+ * fields from_line_parse() refuses: mail_parse_date() on the date string
+ * unix_parse() builds.  A day, month or year that does not read (or a
+ * year before 1970) leaves it 0; a time that does not read leaves the
+ * day at 00:00 UTC; a numeric zone that does not read (its minutes' tens
+ * digit 6 or more) is UTC, one with hours over 23 counts them modulo 16
+ * (a 4-bit field): all measured with c-client.
+ */
+static int64_t cclient_date(const unsigned char *day, const unsigned char *mon,
+			    const unsigned char *hh, const unsigned char *y,
+			    const unsigned char *zone, bool numeric)
+{
+	struct tm tm;
+	long d, yr, h, mi, se = 0;
+	int64_t secs, offset = 0;
+	int m;
+
+	memset(&tm, 0, sizeof(tm));
+	d = lead_number(day, 2);
+	for (m = 0; m < 12 && !name_eq3(mon, month_names[m]); m++)
+		;
+	yr = parse_2digits(y) >= 0 && parse_2digits(y + 2) >= 0 ?
+		parse_2digits(y) * 100 + parse_2digits(y + 2) : -1;
+	if (d <= 0 || d > 31 || m == 12 || yr < 1970)
+		return 0;
+	tm.tm_year = (int)yr - 1900;
+	tm.tm_mon = m;
+	tm.tm_mday = (int)d;
+	secs = utc_seconds(&tm);
+	h = parse_2digits(hh);
+	mi = parse_2digits(hh + 3);
+	if (hh[5] == ':')
+		se = parse_2digits(hh + 6);
+	if (h < 0 || h > 23 || mi < 0 || mi > 59 || se < 0 || se > 60)
+		return secs;		/* the day, at 00:00 UTC */
+	secs += h * 3600 + mi * 60 + se;
+	if (zone != NULL && numeric) {
+		if (is_digit(zone[1]) && is_digit(zone[2]) &&
+		    is_digit(zone[3]) && zone[3] < '6' && is_digit(zone[4]))
+			/* c-client keeps the hours in 4 bits */
+			offset = (((zone[1] - '0') * 10 + (zone[2] - '0')) &
+				  15) * 60 + (zone[3] - '0') * 10 +
+				(zone[4] - '0');
+		if (zone[0] == '-')
+			offset = -offset;
+	} else if (zone != NULL) {
+		for (size_t i = 0;
+		     i < sizeof(zone_names) / sizeof(zone_names[0]); i++) {
+			if (name_eq3(zone, zone_names[i].name))
+				offset = zone_names[i].offset;
+		}
+	}
+	return secs - offset * 60;
+}
+
 /*
  * The byte at END + REL, or 0 when that is before the start of the line.
  * 0 is neither ' ', ':', '+' nor '-', so an out-of-range position simply
@@ -247,9 +317,12 @@ static int parse(const char *line, size_t len, struct from_line *out,
 			b++;
 		while (e > b && e[-1] == ' ')
 			e--;
-		out->date = 0;
+		out->date = (time_t)cclient_date(day, mon, p + 1,
+						 s + end - (size_t)-yr,
+						 zn != 0 ? s + end -
+						 (size_t)-zn : NULL, numeric);
 		out->tz_offset = 0;
-		out->has_zone = false;
+		out->has_zone = true;
 		out->date_ok = false;
 		out->sender = b < e ? (const char *)b : line + 5;
 		out->sender_len = b < e ? (size_t)(e - b) : 0;
