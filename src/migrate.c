@@ -344,7 +344,8 @@ static void commit_round(struct engine *e)
  * ours: no mail was delivered into it, no client moved anything.)
  * Everything below the target root is the user's: no symlink followed,
  * dovecot-uidlist read only if it is a regular file.  Returns 1 yes, 0
- * no, -1 it cannot be read as it should (ERR: a FIFO, a symlink ...).
+ * no, -1 with ERR naming the entry: a FIFO, a symlink, a sparse uidlist,
+ * a message we did not write (delivered since, or planted).
  */
 static int target_untouched(const struct plan_folder *f,
 			    const struct plan_user *u,
@@ -353,9 +354,10 @@ static int target_untouched(const struct plan_folder *f,
 {
 	static const char *const sub[] = { "cur", "new" };
 	unsigned long files = 0, nextuid = 0;
-	char path[PATH_MAX];
+	char path[PATH_MAX], upath[PATH_MAX + 32];
+	struct stat st;
 	FILE *list;
-	int rootfd, dirfd, i;
+	int rootfd, dirfd, fd, i;
 
 	snprintf(path, sizeof(path), "%s%s%s", u->target,
 		 f->dirname[0] != '\0' ? "/" : "", f->dirname);
@@ -370,11 +372,42 @@ static int target_untouched(const struct plan_folder *f,
 		if (dirfd < 0)
 			return errno == ENOENT ? 0 : -1;
 	}
+	/* dovecot-uidlist: its first line only is read (no size limit
+	 * needed); a FIFO, a symlink or a sparse one is named */
+	snprintf(upath, sizeof(upath), "%s/dovecot-uidlist", path);
+	fd = sf_open_read(dirfd, "dovecot-uidlist", 0, &st, upath, err);
+	if (fd < 0) {
+		if (errno != ENOENT) {
+			close(dirfd);
+			return -1;
+		}
+	} else if (sf_is_sparse(fd, &st)) {
+		close(fd);
+		close(dirfd);
+		return m2d_error_set(err, M2D_ERR_EXISTS, upath,
+				     _("a sparse file: folder \"%s\" changed in "
+				       "the target since it was migrated; it "
+				       "is not replaced"), f->name);
+	} else if ((list = fdopen(fd, "r")) == NULL) {
+		close(fd);
+		close(dirfd);
+		return m2d_error_sys(err, "fdopen", upath);
+	} else {
+		char line[256];
+
+		if (fgets(line, sizeof(line), list) != NULL) {
+			char *n = strstr(line, " N");
+
+			if (n != NULL)
+				nextuid = strtoul(n + 2, NULL, 10);
+		}
+		fclose(list);
+	}
 	for (i = 0; i < 2; i++) {
 		struct dirent *d;
 		DIR *dir;
-		int fd = sf_open_dir(dirfd, sub[i], path, err);
 
+		fd = sf_open_dir(dirfd, sub[i], path, err);
 		if (fd < 0) {
 			if (errno == ENOENT)
 				continue;
@@ -386,28 +419,41 @@ static int target_untouched(const struct plan_folder *f,
 			close(fd);
 			continue;
 		}
-		while ((d = readdir(dir)) != NULL)
-			files += d->d_name[0] != '.';
+		while ((d = readdir(dir)) != NULL) {
+			const char *why = NULL;
+
+			if (d->d_name[0] == '.')
+				continue;
+			files++;
+			/* what is there that we did not write: named (a
+			 * delivery since, or something planted) */
+			if (fstatat(fd, d->d_name, &st,
+				    AT_SYMLINK_NOFOLLOW) < 0)
+				continue;
+			if (!S_ISREG(st.st_mode))
+				why = _("not a regular file (a symlink, FIFO "
+					"or device?)");
+			else if (!maildir_written_by_us(d->d_name))
+				why = _("a message mbox2dovecot did not write "
+					"(delivered since?)");
+			if (why != NULL) {
+				char where[2 * PATH_MAX];
+
+				snprintf(where, sizeof(where), "%s/%s/%s", path,
+					 sub[i], d->d_name);
+				m2d_error_set(err, M2D_ERR_EXISTS, where,
+					      _("%s: folder \"%s\" changed in "
+						"the target since it was "
+						"migrated; it is not replaced"),
+					      why, f->name);
+				closedir(dir);
+				close(dirfd);
+				return -1;
+			}
+		}
 		closedir(dir);
 	}
-	snprintf(path, sizeof(path), "%s%s%s/dovecot-uidlist", u->target,
-		 f->dirname[0] != '\0' ? "/" : "", f->dirname);
-	/* its first line only is read: no size limit needed */
-	list = sf_fopen_read(dirfd, "dovecot-uidlist", 0, NULL, path, err);
 	close(dirfd);
-	if (list == NULL && errno != ENOENT)
-		return -1;
-	if (list != NULL) {
-		char line[256];
-
-		if (fgets(line, sizeof(line), list) != NULL) {
-			char *n = strstr(line, " N");
-
-			if (n != NULL)
-				nextuid = strtoul(n + 2, NULL, 10);
-		}
-		fclose(list);
-	}
 	return files == jf->messages && nextuid == jf->nextuid;
 }
 
@@ -796,6 +842,9 @@ static bool is_dir_at(int fd, const char *name)
 		S_ISDIR(st.st_mode);
 }
 
+/* Our dovecot-uidlist, dovecot-keywords, subscriptions: never larger */
+#define CLEAR_FILE_MAX ((off_t)64 * 1024 * 1024)
+
 /* Not ours: refuse, naming PATH/NAME. */
 static int not_ours(const char *path, const char *name, const char *why,
 		    struct m2d_error *err)
@@ -859,6 +908,34 @@ static int check_folder_files(int rootfd, const char *root, const char *name,
 					    "FIFO, device?)"), err);
 			closedir(dir);
 			return -1;
+		}
+		if (strcmp(n, "dovecot-uidlist") == 0 ||
+		    strcmp(n, "dovecot-keywords") == 0 ||
+		    strcmp(n, "subscriptions") == 0 ||
+		    strcmp(n, "maildirfolder") == 0) {
+			/* files we wrote: never that large, sparse or linked
+			 * elsewhere */
+			const char *why = st.st_nlink > 1 ?
+				_("a file with other hard links") : NULL;
+			struct m2d_error e2;
+			int ffd;
+
+			if (why == NULL) {
+				ffd = sf_open_read(dirfd(dir), n, CLEAR_FILE_MAX,
+						   &st, path, &e2);
+				if (ffd < 0)
+					why = _("larger than any file "
+						"mbox2dovecot writes");
+				else if (sf_is_sparse(ffd, &st))
+					why = _("a sparse file");
+				if (ffd >= 0)
+					close(ffd);
+			}
+			if (why != NULL) {
+				not_ours(path, n, why, err);
+				closedir(dir);
+				return -1;
+			}
 		}
 		if (sub) {
 			char subpath[PATH_MAX + 320];

@@ -128,6 +128,10 @@ static void test_foreign_refused(void **state)
 		  "symlink, FIFO" },
 		{ "target/u1/.Sent/notes.txt", "file", "an unknown file" },
 		{ "HARDLINK", "hard", "not a message mbox2dovecot wrote" },
+		{ "target/u1/.Sent/dovecot-uidlist", "sparse",
+		  "a sparse file" },
+		{ "target/u1/subscriptions", "linked",
+		  "a file with other hard links" },
 	};
 	struct m2d_error err;
 
@@ -142,6 +146,15 @@ static void test_foreign_refused(void **state)
 			assert_int_equal(mkfifo(path(rel), 0600), 0);
 		} else if (strcmp(cases[i].kind, "link") == 0) {
 			assert_int_equal(symlink("/etc/shadow", path(rel)), 0);
+		} else if (strcmp(cases[i].kind, "sparse") == 0) {
+			snprintf(copy, sizeof(copy), "%s.saved", path(rel));
+			assert_int_equal(rename(path(rel), copy), 0);
+			assert_int_equal(truncate(copy, 0), 0);
+			put(path(rel), "");
+			assert_int_equal(truncate(path(rel), 10L << 20), 0);
+		} else if (strcmp(cases[i].kind, "linked") == 0) {
+			snprintf(copy, sizeof(copy), "%s/elsewhere", dir);
+			assert_int_equal(link(path(rel), copy), 0);
 		} else {
 			/* one of ours with a second link (from elsewhere) */
 			rel = ours[0];
@@ -155,10 +168,14 @@ static void test_foreign_refused(void **state)
 		assert_string_equal(err.path, path(rel));
 		assert_int_equal(access(path(ours[0]), F_OK), 0);
 		assert_int_equal(access(path(ours[1]), F_OK), 0);
-		if (strcmp(cases[i].kind, "hard") == 0)
+		if (strcmp(cases[i].kind, "hard") == 0 ||
+		    strcmp(cases[i].kind, "linked") == 0) {
 			assert_int_equal(unlink(copy), 0);
-		else
+		} else if (strcmp(cases[i].kind, "sparse") == 0) {
+			assert_int_equal(rename(copy, path(rel)), 0);
+		} else {
 			assert_int_equal(unlink(path(rel)), 0);
+		}
 	}
 	assert_int_equal(clear(&err), 0);
 	assert_int_equal(access(path("target/u1"), F_OK), -1);
