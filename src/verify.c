@@ -51,6 +51,11 @@ static int by_base(const void *a, const void *b)
 		      ((const struct entry *)b)->base);
 }
 
+static int by_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
 static int list_dir(struct target *t, int fd, bool in_new,
 		    struct m2d_error *err)
 {
@@ -289,13 +294,38 @@ int verify_folder(const char *mbox, const char *maildir, const char *dirname,
 	if (target_open(&t, maildir, dirname, err) < 0)
 		goto out;
 	result->target_messages = t.nuids;
-	/* a FIFO, symlink or device where messages are: said, not read */
-	for (size_t k = 0; k < t.nfiles; k++) {
-		if (t.files[k].special)
-			differ(result, _("%s/%s/%s: not a regular file (a FIFO, "
-					 "symlink or device?): no message"),
-			       t.path, t.files[k].in_new ? "new" : "cur",
-			       t.files[k].name);
+	/* a FIFO, symlink or device where messages are: said, not read;
+	 * a file no uidlist line names: not from the mbox */
+	{
+		const char **listed = calloc(t.nuids + 1, sizeof(*listed));
+
+		if (listed == NULL) {
+			errno = ENOMEM;
+			m2d_error_sys(err, "malloc", t.path);
+			goto out;
+		}
+		for (size_t k = 0; k < t.nuids; k++)
+			listed[k] = t.bases[k];
+		qsort(listed, t.nuids, sizeof(*listed), by_str);
+		for (size_t k = 0; k < t.nfiles; k++) {
+			const char *b = t.files[k].base;
+
+			if (t.files[k].special)
+				differ(result, _("%s/%s/%s: not a regular file "
+						 "(a FIFO, symlink or "
+						 "device?): no message"),
+				       t.path, t.files[k].in_new ? "new" : "cur",
+				       t.files[k].name);
+			else if (t.nuids == 0 ||
+				 bsearch(&b, listed, t.nuids, sizeof(*listed),
+					 by_str) == NULL)
+				differ(result, _("%s/%s/%s: a file no line of "
+						 "dovecot-uidlist names: not "
+						 "from the mbox"),
+				       t.path, t.files[k].in_new ? "new" : "cur",
+				       t.files[k].name);
+		}
+		free(listed);
 	}
 	if (mbox_reader_open(AT_FDCWD, mbox, &set, &reader, err) < 0)
 		goto out;

@@ -176,6 +176,15 @@ static void test_hash_chunking(void **state)
 }
 
 
+static void put_text(const char *p, const char *text)
+{
+	FILE *f = fopen(p, "w");
+
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
 /* Issue 15: what a user can plant in the maildir ends verify at once, and
  * it says why (an alarm ends a hang). */
 static void test_hostile(void **state)
@@ -228,6 +237,14 @@ static void test_hostile(void **state)
 	assert_int_equal(verify_folder(mbox, md, ".Sent", false, &r, &err), 1);
 	assert_non_null(strstr(r.first, "1700000002.fifo\n:2,S: not a "
 			       "regular file"));
+	assert_int_equal(unlink(target), 0);
+
+	/* a message no uidlist line names (planted, or delivered since) */
+	snprintf(target, sizeof(target), "%s/1700000003.M1P1.planted:2,S", cur);
+	put_text(target, "Subject: planted\n\nx\n");
+	assert_int_equal(verify_folder(mbox, md, ".Sent", false, &r, &err), 1);
+	assert_non_null(strstr(r.first, "1700000003.M1P1.planted:2,S: a file "
+			       "no line of dovecot-uidlist names"));
 	assert_int_equal(unlink(target), 0);
 
 	/* the folder a symlink (to another user's): not followed */
