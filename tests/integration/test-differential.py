@@ -82,6 +82,20 @@ ACCEPTED = {
         "c-client loops forever or crashes on the folder (a bare CR among "
         "the words of X-Keywords or X-IMAP, a NUL among X-IMAP's "
         "keywords): UW-IMAP never showed it; we convert it",
+    "uid-reset":
+        "UW's UID data is broken (an X-UID that does not go up, is 0 or no "
+        "number): c-client makes up a new UIDVALIDITY but keeps counting "
+        "after the last UID; we number 1..n (a new UIDVALIDITY makes every "
+        "client fetch again either way)",
+    "keywords-over-26":
+        "a folder declares more than 26 keywords: UW held 30, a maildir "
+        "holds 26 (a-z); the others are counted and reported",
+    "keyword-not-atom":
+        "a declared keyword that is no IMAP atom (8-bit, space, ( ) { % * "
+        "\" \\ ]): Dovecot could not show it; it is dropped and reported",
+    "cclient-size":
+        "a file that ends without a newline: c-client's RFC822.SIZE is not "
+        "the length of the bytes it serves; ours is",
     "recent-with-flags":
         "c-client shows \\Recent on a message that has flags or keywords "
         "(no O in Status); a maildir file in new/ carries no flags, so it "
@@ -189,9 +203,11 @@ def cclient_batch(cc, names, env, secs):
             m["data"] = base64.b64decode(m["data"])
             # Latin-1 escapes back to bytes, then as dovecot-keywords is
             # read (UTF-8)
-            m["keywords"] = sorted(
-                k.encode("latin-1").decode("utf-8", "replace")
-                for k in m["keywords"])
+            raw = [k.encode("latin-1") for k in m["keywords"]]
+            names = [k.decode("utf-8", "replace") for k in raw]
+            m["kwinfo"] = {n: (r, i) for n, r, i in zip(
+                names, raw, m.get("kwindex", [0] * len(raw)))}
+            m["keywords"] = sorted(names)
         views.append(v)
     return r.returncode, r.stderr.decode("utf-8", "replace"), views
 
@@ -312,9 +328,18 @@ def compare(cc, ours, info, clock, now_offset, folder=b""):
         diffs.append(("uidvalidity", "c-client %s%s, ours %s%s" % (
             cc["uidvalidity"], " (new)" if cfresh else "",
             ours["uidvalidity"], " (new)" if ofresh else "")))
+    # both made up a new UIDVALIDITY: c-client counts on after the last
+    # UID, we number 1..n (uid-reset)
+    renumbered = cfresh and ofresh and \
+        [m["uid"] for m in ours["msgs"]] == list(
+            range(1, len(ours["msgs"]) + 1)) and \
+        ours["uidnext"] == len(ours["msgs"]) + 1
     if cc["uidnext"] != ours["uidnext"]:
-        diffs.append(("uidnext", "c-client %d, ours %s" % (
-            cc["uidnext"], ours["uidnext"])))
+        if renumbered:
+            accepted.append("uid-reset")
+        else:
+            diffs.append(("uidnext", "c-client %d, ours %s" % (
+                cc["uidnext"], ours["uidnext"])))
     if len(cc["msgs"]) != len(ours["msgs"]):
         diffs.append(("count", "c-client %d messages, ours %d" % (
             len(cc["msgs"]), len(ours["msgs"]))))
@@ -327,7 +352,10 @@ def compare(cc, ours, info, clock, now_offset, folder=b""):
             diffs.append(("bytes", "message %d: %s" % (
                 i, mc.first_diff(c["data"], o["data"]).replace(
                     "want", "c-client").replace("got", "ours"))))
-        if c["size"] != o["size"] and "cclient-garbage" not in accepted:
+        if c["size"] != o["size"] and c["data"] == o["data"] and \
+                c["size"] != len(c["data"]) and o["size"] == len(o["data"]):
+            accepted.append("cclient-size")
+        elif c["size"] != o["size"] and "cclient-garbage" not in accepted:
             diffs.append(("size", "message %d: RFC822.SIZE c-client %d, "
                           "ours %d" % (i, c["size"], o["size"])))
         cflags = c["flags"]
@@ -339,10 +367,25 @@ def compare(cc, ours, info, clock, now_offset, folder=b""):
             diffs.append(("flags", "message %d: c-client %r, ours %r "
                           "(R seen A answered F flagged T draft D deleted "
                           "N recent)" % (i, c["flags"], o["flags"])))
-        if c["keywords"] != o["keywords"]:
+        missing = set(c["keywords"]) - set(o["keywords"])
+        extra = set(o["keywords"]) - set(c["keywords"])
+        why = set()
+        for k in missing:
+            raw, idx = c["kwinfo"][k]
+            if not is_atom(raw):
+                why.add("keyword-not-atom")
+            elif idx >= 26:
+                why.add("keywords-over-26")
+            else:
+                why.add(None)
+        if missing and not extra and None not in why:
+            accepted.extend(sorted(why))
+        elif c["keywords"] != o["keywords"]:
             diffs.append(("keywords", "message %d: c-client %s, ours %s" % (
                 i, c["keywords"], o["keywords"])))
-        if c["uid"] != o["uid"]:
+        if c["uid"] != o["uid"] and renumbered:
+            accepted.append("uid-reset")
+        elif c["uid"] != o["uid"]:
             diffs.append(("uid", "message %d: c-client %d, ours %d" % (
                 i, c["uid"], o["uid"])))
         if c["date"] != o["date"]:
@@ -354,6 +397,15 @@ def compare(cc, ours, info, clock, now_offset, folder=b""):
                               "(%+d s)" % (i, c["date"], o["date"],
                                            o["date"] - c["date"])))
     return diffs, accepted
+
+
+ATOM_SPECIALS = set(b'(){ %*"\\]')
+
+
+def is_atom(raw):
+    """An IMAP atom (RFC 3501): 7-bit, no CTL, no atom-specials."""
+    return bool(raw) and all(0x20 < c < 0x7f and c not in ATOM_SPECIALS
+                             for c in raw)
 
 
 def show_folder(data, limit=1500):
@@ -524,7 +576,7 @@ def main():
         kinds = {}
         for n in sorted(res):
             d, a = res[n]
-            for x in a:
+            for x in set(a):
                 acc[x] = acc.get(x, 0) + 1
             if d:
                 bad.append(n)

@@ -23,7 +23,8 @@
  * caller goes on after the last folder printed.  One line of JSON per folder:
  *   {"name", "opened": 0|1, "driver", "rdonly", "uidvalidity", "uidnext",
  *    "log": what c-client logged, "msgs": [{"uid", "flags" (R A F T D,
- *    and N for \Recent), "date", "size", "keywords": [...],
+ *    and N for \Recent), "date", "size", "keywords": [...], "kwindex":
+ *    [each keyword's place among the folder's, 0..29],
  *    "data": base64 of the message as served}]}
  * Bytes >= 0x80 in strings are written as \u00XX (read them as Latin-1).
  */
@@ -151,7 +152,11 @@ static int batch(unsigned int secs)
 			       ", \"size\": %lu, \"keywords\": ", i ? ", " : "",
 			       m->uid, fl, m->date, m->size);
 			keywords(stdout, m->keywords);
-			fputs(", \"data\": \"", stdout);
+			fputs(", \"kwindex\": [", stdout);
+			for (size_t k = 0; m->keywords != NULL &&
+			     m->keywords[k] != NULL; k++)
+				printf("%s%d", k ? ", " : "", m->kw_index[k]);
+			fputs("], \"data\": \"", stdout);
 			base64(stdout, m->data, m->len);
 			fputs("\"}", stdout);
 		}

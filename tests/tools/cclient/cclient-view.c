@@ -43,6 +43,7 @@ void ccv_free(struct ccv_folder *f)
 		for (k = f->msgs[i].keywords; k != NULL && *k != NULL; k++)
 			free(*k);
 		free(f->msgs[i].keywords);
+		free(f->msgs[i].kw_index);
 		free(f->msgs[i].data);
 	}
 	free(f->msgs);
@@ -95,8 +96,10 @@ int ccv_read(const char *name, struct ccv_folder *f)
 		m->date = (long long)mail_longdate(elt);
 		m->size = elt->rfc822_size;
 		m->keywords = calloc(NUSERFLAGS + 1, sizeof(char *));
+		m->kw_index = calloc(NUSERFLAGS + 1, sizeof(int));
 		m->data = malloc(len + 1);
-		if (m->keywords == NULL || m->data == NULL) {
+		if (m->keywords == NULL || m->kw_index == NULL ||
+		    m->data == NULL) {
 			rc = -1;
 			goto out;
 		}
@@ -109,7 +112,7 @@ int ccv_read(const char *name, struct ccv_folder *f)
 			if (stream->user_flags[k] != NIL &&
 			    (m->keywords[nk] = strdup(stream->user_flags[k])) !=
 			    NULL)
-				nk++;
+				m->kw_index[nk++] = (int)k;
 		}
 	}
 out:

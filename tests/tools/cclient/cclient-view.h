@@ -26,6 +26,8 @@ struct ccv_msg {
 	long long date;			/* INTERNALDATE, UTC epoch */
 	unsigned long size;		/* RFC822.SIZE */
 	char **keywords;		/* NULL-terminated, c-client's order */
+	int *kw_index;			/* each one's place among the folder's
+					 * keywords (0..29) */
 	unsigned char *data;		/* header and text as served (CRLF) */
 	size_t len;
 };
