@@ -26,6 +26,7 @@ struct folder_note {
 
 struct rb_logbook {
 	pthread_mutex_t lock;
+	char *dir;		/* WORK */
 	char *path;
 	int fd;			/* -1 until the work directory exists */
 	bool session;		/* the "session" line is written */
@@ -56,6 +57,11 @@ static bool log_fd(struct rb_logbook *lb)
 
 	if (lb->fd >= 0)
 		return true;
+	/* the work directory as rb_work_dir() wants it: ours, a real
+	   directory, writable by nobody else */
+	if (lstat(lb->dir, &st) < 0 || !S_ISDIR(st.st_mode) ||
+	    st.st_uid != geteuid() || (st.st_mode & 022) != 0)
+		return false;
 	fd = open(lb->path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW |
 		  O_CLOEXEC | O_NOCTTY, 0600);
 	if (fd < 0)
@@ -332,7 +338,10 @@ int rb_logbook_open(struct runbook *rb)
 	if (lb == NULL)
 		return -1;
 	lb->path = rb_log_path(rb);
-	if (lb->path == NULL) {
+	lb->dir = strdup(rb->cfg.work_dir);
+	if (lb->path == NULL || lb->dir == NULL) {
+		free(lb->path);
+		free(lb->dir);
 		free(lb);
 		return -1;
 	}
@@ -365,6 +374,7 @@ void rb_logbook_close(struct runbook *rb)
 	free(lb->notes);
 	free(lb->held);
 	free(lb->path);
+	free(lb->dir);
 	pthread_mutex_destroy(&lb->lock);
 	rb->opts.event = lb->event;
 	rb->opts.event_ctx = lb->ctx;

@@ -270,9 +270,14 @@ static bool backup_exists(const struct runbook *rb, size_t i, char *path,
 static void undo_line(const struct runbook *rb, int s, char *buf,
 		      size_t size)
 {
-	snprintf(buf, size, "mbox2dovecot%s%s --undo %d",
+	int chain[RB_NSTEPS];
+
+	/* --yes: the later steps that rely on it (the test message, the
+	   report) are undone, or marked to run again, with it */
+	snprintf(buf, size, "mbox2dovecot%s%s --undo %d%s",
 		 rb->config_path != NULL ? " --config " : "",
-		 rb->config_path != NULL ? rb->config_path : "", s);
+		 rb->config_path != NULL ? rb->config_path : "", s,
+		 rb_undo_chain(rb, s, chain, RB_NSTEPS) > 0 ? " --yes" : "");
 }
 
 static bool undoable(const struct runbook *rb, int s)

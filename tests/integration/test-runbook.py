@@ -262,16 +262,25 @@ def main():
                                        vals["target_base"].rstrip("/")),
            "step 19: homes set to the maildirs, alice has rbash (usermod)",
            "\n".join(alice))
+        # issue 19: steps 20-22 rely on 19: refused without --yes,
+        # undone (or pending again) with it, newest first
         p = run("--config", conf, "--undo", "19")
+        ok(p.returncode == 4 and state_of(a).get("postconf") == "done",
+           "--undo 19 while 20-22 are done: refused (exit 4)", out(p))
+        p = run("--config", conf, "--undo", "19", "--yes")
         with open(passwd) as f:
             after = f.read()
         q = subprocess.run(["postconf", "-c", os.path.join(a, "postfix"),
                             "-h", "mail_spool_directory"],
                            capture_output=True, text=True)
+        st = state_of(a)
         ok(p.returncode == 0 and after == passwd_before and
            q.stdout.strip().rstrip("/") !=
-           vals["target_base"].rstrip("/"),
-           "--undo 19: passwd and main.cf as before", out(p) + q.stdout)
+           vals["target_base"].rstrip("/") and
+           all(st.get(i) == "pending" for i in
+               ("postconf", "restart-mail", "double-check", "report")),
+           "--undo 19 --yes: 22, 21, 20 first, passwd and main.cf as "
+           "before, 19-22 pending", out(p) + q.stdout)
 
         # ---- 2. kill -9 in steps 9 and 15, resume ----
         big_extra = 'test_users = {"alice"}\n'
