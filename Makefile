@@ -68,9 +68,11 @@ UNIT_BINS = $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 # cclient-dump reads an mbox with UW-IMAP's c-client: only when
 # libc-client2007e-dev is installed (the rollback test skips without it).
 CCLIENT_H = $(wildcard /usr/include/c-client/c-client.h)
-TOOL_SRCS = $(filter-out tests/tools/cclient-dump.c,$(wildcard tests/tools/*.c))
+# (cclient-make too: UW's mbx, mix and MMDF folders, made by c-client)
+TOOL_SRCS = $(filter-out tests/tools/cclient-dump.c tests/tools/cclient-make.c,\
+	$(wildcard tests/tools/*.c))
 ifneq ($(CCLIENT_H),)
-TOOL_SRCS += tests/tools/cclient-dump.c
+TOOL_SRCS += tests/tools/cclient-dump.c tests/tools/cclient-make.c
 endif
 TOOL_BINS = $(TOOL_SRCS:tests/tools/%.c=$(BUILD)/tools/%)
 
@@ -190,6 +192,11 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIB)
 CCLIENT_VIEW = tests/tools/cclient/cclient-view.c \
 	tests/tools/cclient/cclient-view.h
 $(BUILD)/tools/cclient-dump: tests/tools/cclient-dump.c $(CCLIENT_VIEW)
+	@mkdir -p $(@D)
+	$(CC) -I/usr/include/c-client -Itests/tools/cclient $(OPT) \
+		$(LDFLAGS) -w -o $@ $< tests/tools/cclient/cclient-view.c \
+		-lc-client
+$(BUILD)/tools/cclient-make: tests/tools/cclient-make.c $(CCLIENT_VIEW)
 	@mkdir -p $(@D)
 	$(CC) -I/usr/include/c-client -Itests/tools/cclient $(OPT) \
 		$(LDFLAGS) -w -o $@ $< tests/tools/cclient/cclient-view.c \

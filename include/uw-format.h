@@ -1,0 +1,130 @@
+#ifndef M2D_UW_FORMAT_H
+#define M2D_UW_FORMAT_H
+
+/*
+ * UW-IMAP's other folder formats (issue 22): what is common to the mbx
+ * and mix readers (mbx-reader.h, mix-reader.h), and telling the formats
+ * apart.
+ *
+ * How convert should dispatch by format (the second half of issue 22):
+ *   uw_format_detect() on each candidate below a home or the spool gives
+ *   UW_FMT_MBOX (the mbox reader, as today), UW_FMT_MBX (mbx_reader_*),
+ *   UW_FMT_MIX (a directory: mix_reader_*), UW_FMT_MMDF (not read yet:
+ *   reported and skipped), UW_FMT_TENEX / UW_FMT_MTX (recognised by name
+ *   and header, reported and skipped).  convert_folder() would take a
+ *   "source" with the four operations open/next/read/close over a
+ *   struct uw_msg, the folder data in struct uw_folder: the UID, the
+ *   flags (enum uw_flag, UW_OLD unset for \Recent), the keywords
+ *   (declared spelling, ' '-separated) and the INTERNALDATE come ready
+ *   from these readers, no X-UID / X-IMAPbase logic (uw-uids.h) applies,
+ *   and UIDVALIDITY / UIDNEXT are the folder's own.  A reader that says
+ *   uid_reset (c-client would have renumbered) gives UIDs 1..n that are
+ *   c-client's, but the converter must choose a new UIDVALIDITY as UW did
+ *   (time of the conversion).  The messages are stored with CRLF line
+ *   ends in both formats and served as stored: the writer keeps them so
+ *   (RFC822.SIZE is the stored size).  The plan sees a mix directory as
+ *   one folder (its files start with ".mix") and never descends into it.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+#include "m2d-error.h"
+#include "mbox-reader.h"	/* enum uw_flag, MBOX_MAX_KEYWORDS */
+
+enum uw_format {
+	UW_FMT_UNKNOWN = 0,	/* no mailbox of UW's (or empty) */
+	UW_FMT_MBOX,		/* unix mbox (mbox-reader.h) */
+	UW_FMT_MBX,		/* "*mbx*" file */
+	UW_FMT_MIX,		/* directory with .mixmeta */
+	UW_FMT_MMDF,		/* ^A^A^A^A separators */
+	UW_FMT_TENEX,		/* tenex: "date,size;flags" lines, LF */
+	UW_FMT_MTX,		/* mtx: the same with CRLF */
+};
+
+/* "mbox", "mbx", "mix", "mmdf", "tenex", "mtx" or "unknown". */
+const char *uw_format_name(enum uw_format fmt);
+
+/*
+ * Which of UW's formats NAME below DIRFD is, by its first bytes (a
+ * directory: by its .mixmeta), opened with sf_open_read / sf_open_dir
+ * (no symlink followed).  Returns 1 with *FMT_R set (UW_FMT_UNKNOWN: a
+ * regular file or directory that is none of them, an empty file), -1 on
+ * error (ENOENT included).
+ */
+int uw_format_detect(int dirfd, const char *name, const char *path,
+		     enum uw_format *fmt_r, struct m2d_error *err);
+
+/* The same on the first N bytes of a file. */
+enum uw_format uw_format_of_head(const void *buf, size_t n);
+
+/* A file name inside a mix directory (".mixmeta", ".mix1a2b3c4d", ...):
+ * part of the folder, never a folder of its own. */
+bool uw_mix_internal_name(const char *name);
+
+struct uw_folder {
+	unsigned long uidvalidity;
+	unsigned long uidnext;		/* last UID + 1, as c-client says */
+	/* c-client's user_flags: the declared keywords by bit, NULL where
+	 * a word is too long (no message can have it) or absent. */
+	char *slots[MBOX_MAX_KEYWORDS];
+	char *keywords;			/* the declared ones, ' '-separated */
+	/* UIDs c-client would have found wrong (not ascending, beyond the
+	 * last): it renumbered and chose a new UIDVALIDITY, which the
+	 * converter must do too; the UIDs given are c-client's new ones. */
+	bool uid_reset;
+};
+
+struct uw_msg {
+	unsigned long seq;		/* 1-based, live messages only */
+	unsigned long uid;
+	unsigned int flags;		/* enum uw_flag; no UW_OLD: \Recent */
+	const char *keywords;		/* declared spelling, ' '-separated */
+	time_t date;			/* INTERNALDATE, UTC */
+	int tz_offset;			/* its zone, minutes east of UTC */
+	unsigned long long size;	/* RFC822.SIZE: the bytes served */
+	long long offset;		/* where its bytes start in the file */
+};
+
+/*
+ * Settings common to the readers.  A lock held against us (the
+ * exclusive flock of an mbx rewrite, of a mix index update) is waited
+ * for up to lock_wait_ms (0: 10 s), then M2D_ERR_LOCKED.
+ */
+struct uw_reader_settings {
+	unsigned long long max_message;	/* 0: no limit */
+	bool allow_sparse;
+	unsigned int lock_wait_ms;
+};
+
+/* INTERNALDATE as c-client's mail_parse_date reads the dates it wrote
+ * ("dd-Mmm-yyyy hh:mm:ss +zzzz", the day maybe " 7").  Returns 1 with
+ * *DATE_R (UTC, as mail_longdate) and *TZ_R, 0 when it does not parse. */
+int uw_parse_imap_date(const char *s, size_t len, time_t *date_r, int *tz_r);
+
+/* c-client's mail_longdate over MESSAGECACHE's fields (YEAR since 1970,
+ * each as wide as its bit field): seconds since the epoch, UTC. */
+unsigned long uw_longdate(unsigned int year, unsigned int month,
+			  unsigned int day, unsigned int hours,
+			  unsigned int minutes, unsigned int seconds,
+			  bool zoccident, unsigned int zhours,
+			  unsigned int zminutes);
+
+/* A date from its fields (the zone in minutes east), as mail_longdate. */
+time_t uw_date_from_fields(int year, int mon, int day, int hh, int mm,
+			   int ss, int tz_min);
+
+/* KEYWORD bits of a message as c-client names them: FOLDER's slots in
+ * bit order, ' '-separated, into BUF (SIZE: 30 * 51 is enough). */
+void uw_keywords_str(const struct uw_folder *folder, unsigned long bits,
+		     char *buf, size_t size);
+
+void uw_folder_free(struct uw_folder *folder);
+
+/* flock(FD, LOCK_SH), waiting up to WAIT_MS for an exclusive holder;
+ * -1 with M2D_ERR_LOCKED (or SYS) naming PATH. */
+int uw_flock_shared(int fd, unsigned int wait_ms, const char *path,
+		    struct m2d_error *err);
+
+#endif
