@@ -394,6 +394,8 @@ class Gen:
             hdr.append(self.base_header(rng.random() < 0.5, dict(state)))
         if state.get("uids") and rng.random() < 0.9:
             hdr.append(self.uid_header(state))
+        elif state.get("uids"):
+            self.feat("uid-missing")        # new mail UW had not seen
         elif rng.random() < 0.05:
             self.feat("uid-without-base")
             hdr.append("X-UID: %d" % rng.randint(1, 9))
