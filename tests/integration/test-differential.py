@@ -563,12 +563,13 @@ def main():
         return 1 if d else 0
     if not os.path.exists("/usr/include/c-client/c-client.h") or \
             not os.access(CCLIENT, os.X_OK):
-        print("1..0 # SKIP libc-client2007e-dev not installed (no %s)"
-              % CCLIENT)
-        return 0
-    if not os.access(PROG, os.X_OK):
-        print("1..0 # SKIP %s not built" % PROG)
-        return 0
+        tap.skip("libc-client2007e-dev not installed (no %s): no "
+                 "differential test against UW's c-client" % CCLIENT)
+        return tap.done()
+    if not os.access(PROG, os.X_OK) or not os.access(BATCH, os.X_OK):
+        tap.ok(False, "program built: %s, %s" % (PROG, BATCH),
+               ["run make first (BUILD=%s)" % BUILD])
+        return tap.done()
     os.environ["TZ"] = ZONE
     time.tzset()
     t_start = time.time()
