@@ -561,13 +561,13 @@ def main():
             print("%s: %s" % (k, t))
         print("accepted: %s" % a)
         return 1 if d else 0
-    if not os.path.exists("/usr/include/c-client/c-client.h") or \
-            not os.access(CCLIENT, os.X_OK):
-        tap.skip("libc-client2007e-dev not installed (no %s): no "
-                 "differential test against UW's c-client" % CCLIENT)
+    if not os.path.exists("/usr/include/c-client/c-client.h"):
+        tap.skip("libc-client2007e-dev not installed: no differential "
+                 "test against UW's c-client")
         return tap.done()
-    if not os.access(PROG, os.X_OK) or not os.access(BATCH, os.X_OK):
-        tap.ok(False, "program built: %s, %s" % (PROG, BATCH),
+    built = [p for p in (PROG, BATCH, CCLIENT) if os.access(p, os.X_OK)]
+    if len(built) != 3:
+        tap.ok(False, "built: %s, %s, %s" % (PROG, BATCH, CCLIENT),
                ["run make first (BUILD=%s)" % BUILD])
         return tap.done()
     os.environ["TZ"] = ZONE
