@@ -328,6 +328,10 @@ def compare(cc, ours, info, clock, now_offset, folder=b""):
         accepted.append("cclient-fails")
         return diffs, accepted
     is_mbox = cc["opened"] and cc["driver"] in ("unix", "dummy")
+    # UW's other formats (mbx, mix, mmdf...): when convert reads one, it
+    # must show it as c-client does (issue 22); phile is no format
+    if cc["opened"] and cc["driver"] != "phile" and ours["converted"]:
+        is_mbox = True
     if not is_mbox:
         if ours["converted"]:
             diffs.append(("not-mailbox-converted", "c-client: %s; we "
