@@ -602,6 +602,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fprintf(stderr, "fuzz-differential: %s differs\n", what);
 		show("c-client", &c);
 		show("ours", &o);
+		/* nothing left behind in the scratch directory */
+		rm_tree(md_path);
+		unlink(cc_path);
+		unlink(src_path);
+		rmdir(dir);
 		FUZZ_CHECK(what == NULL);
 	}
 	view_free(&c);
