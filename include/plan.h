@@ -83,7 +83,9 @@
  *     directories are one PLAN_SKIP_DOTFILE entry each (not entered);
  *     symlinks PLAN_SKIP_SYMLINK (never followed, never opened: lstat /
  *     fstatat(AT_SYMLINK_NOFOLLOW)); FIFOs, devices, sockets
- *     PLAN_SKIP_SPECIAL (never opened); content "*mbx*" PLAN_SKIP_MBX;
+ *     PLAN_SKIP_SPECIAL (never opened); a sparse file (holes: each would
+ *     become real bytes, written by root) PLAN_SKIP_SPARSE unless
+ *     allow_sparse; content "*mbx*" PLAN_SKIP_MBX;
  *     other non-mbox content PLAN_SKIP_NOT_MBOX, as is "X.lock" beside
  *     "X" (a dotlock); directories nested deeper than 64 or forming a
  *     loop PLAN_SKIP_UNREADABLE.  A directory itself is no entry.
@@ -138,6 +140,7 @@ enum plan_skip {
 	PLAN_SKIP_EXCLUDED,	/* excluded by the administrator */
 	PLAN_SKIP_OWNER,	/* owned by another user (ownership above) */
 	PLAN_SKIP_LINKS,	/* more than one hard link */
+	PLAN_SKIP_SPARSE,	/* holes (unless allow_sparse) */
 };
 
 struct plan_folder {

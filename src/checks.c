@@ -212,6 +212,8 @@ static const char *skip_kind(enum plan_skip skip)
 		return "owner";
 	case PLAN_SKIP_LINKS:
 		return "hard_links";
+	case PLAN_SKIP_SPARSE:
+		return "sparse";
 	}
 	return "other";
 }
@@ -372,6 +374,7 @@ void checks_eval_sources(const struct plan *plan,
 			 struct checks_report *rep)
 {
 	static const enum plan_skip s_unreadable[] = { PLAN_SKIP_UNREADABLE,
+						       PLAN_SKIP_SPARSE,
 						       PLAN_TAKEN };
 	static const enum plan_skip s_skipped[] = {
 		PLAN_SKIP_NOT_MBOX, PLAN_SKIP_DOTFILE, PLAN_SKIP_SPECIAL,
@@ -489,11 +492,27 @@ void checks_eval_sources(const struct plan *plan,
 
 	item = list_skips(rep, plan, "skipped", _("Files that are no folder"),
 			  s_skipped, &n);
-	if (item != NULL)
+	if (item != NULL) {
+		unsigned long long special = 0;
+
+		for (i = 0; i < plan->nfolders; i++)
+			special += plan->folders[i].skip == PLAN_SKIP_SPECIAL;
 		DETAIL(item, n > 0 ? _("%llu files skipped: not an mbox, dot "
 				       "files, special files or missing "
 				       "(listed)") :
 		       _("no file skipped"), n);
+		if (special > 0) {
+			/* a FIFO, device or socket where mail should be:
+			 * said, never opened (issue 15) */
+			item->res.status = CHECK_WARN;
+			DETAIL(item, _("%llu files skipped, %llu of them a "
+				       "FIFO, device or socket, never opened"),
+			       n, special);
+			FIX(item, _("look at each special file (a user may "
+				    "have planted it); put the mbox it "
+				    "replaces back if there was one"));
+		}
+	}
 
 	item = list_skips(rep, plan, "mbx", _("UW mbx folders"), s_mbx, &n);
 	if (item != NULL && n > 0) {

@@ -242,6 +242,7 @@ static unsigned long print_refusals(const struct plan *plan)
 		switch (f->skip) {
 		case PLAN_SKIP_OWNER:
 		case PLAN_SKIP_LINKS:
+		case PLAN_SKIP_SPARSE:
 			printf(_("FAILED %s: %s: %s\n"), str_esc(f->listed),
 			       str_esc(f->source), str_esc(why));
 			failed++;

@@ -155,6 +155,8 @@ const char *plan_skip_str(enum plan_skip skip)
 		return _("not the user's file: not migrated");
 	case PLAN_SKIP_LINKS:
 		return _("has other hard links: not migrated");
+	case PLAN_SKIP_SPARSE:
+		return _("a sparse file (holes): not migrated");
 	}
 	return _("unknown");
 }
@@ -432,6 +434,16 @@ static int classify(struct ucx *u, struct cand *c, int dirfd,
 			   "refuses such a mailbox too)"),
 			 (unsigned long)fst.st_nlink);
 		return cand_skip(u, c, PLAN_SKIP_LINKS, detail);
+	}
+	if (!u->cfg->allow_sparse && sf_is_sparse(fd, &fst)) {
+		close(fd);
+		snprintf(detail, sizeof(detail),
+			 _("%lld bytes but %lld on disk: each hole would "
+			   "become real bytes in the target, written by root "
+			   "(allow_sparse = true converts it)"),
+			 (long long)fst.st_size,
+			 (long long)fst.st_blocks * 512);
+		return cand_skip(u, c, PLAN_SKIP_SPARSE, detail);
 	}
 	n = read_head(fd, buf, sizeof(buf));
 	if (n < 0) {

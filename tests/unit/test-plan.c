@@ -297,7 +297,7 @@ static void test_is_mbox(void **state)
 static void test_skip_str(void **state)
 {
 	(void)state;
-	for (int i = PLAN_TAKEN; i <= PLAN_SKIP_LINKS; i++) {
+	for (int i = PLAN_TAKEN; i <= PLAN_SKIP_SPARSE; i++) {
 		const char *s = plan_skip_str((enum plan_skip)i);
 
 		assert_non_null(s);
@@ -465,6 +465,9 @@ static void test_skips(void **state)
 	link_to("home/fred/linkdir", path);
 	pathf(path, sizeof(path), "home/fred/mail/fifo");
 	assert_int_equal(mkfifo(path, 0600), 0);
+	put_str("home/fred/mail/sparse", MBOX);
+	pathf(path, sizeof(path), "home/fred/mail/sparse");
+	assert_int_equal(truncate(path, 64L << 20), 0);
 	put_str("home/fred/.pine/a", MBOX);
 	put_str("home/fred/.pine/b/c", MBOX);
 	put_str("home/fred/.pinerc", "# pine\n");
@@ -503,6 +506,8 @@ static void test_skips(void **state)
 	assert_null(find(&plan, "fred/linkdir/secret"));
 	/* a FIFO: listed, never opened (we would hang here) */
 	expect_skip(&plan, "fred/mail/fifo", PLAN_SKIP_SPECIAL);
+	/* sparse (a From_ line, then a hole): refused unless allowed */
+	expect_skip(&plan, "fred/mail/sparse", PLAN_SKIP_SPARSE);
 	/* a dot directory: one entry, not entered */
 	expect_skip(&plan, "fred/.pine", PLAN_SKIP_DOTFILE);
 	expect_skip(&plan, "fred/.pinerc", PLAN_SKIP_DOTFILE);
