@@ -242,8 +242,12 @@ static int open_source(const struct convert_settings *set, const char *mbox,
 		return -1;
 	}
 	name = strrchr(rel, '/') != NULL ? strrchr(rel, '/') + 1 : rel;
+	/* other links to the user's own file are the user's data (refusing
+	 * it would let anyone who links it keep it out, issue 15); to
+	 * another's they may be any file */
 	if (base != NULL && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
-	    st.st_nlink > 1) {
+	    st.st_nlink > 1 &&
+	    (set->uid < 0 || st.st_uid != (uid_t)set->uid)) {
 		m2d_error_set(err, M2D_ERR_UNSAFE, mbox,
 			      _("has %lu hard links: one may be a file outside "
 				"the home; not read"), (unsigned long)st.st_nlink);

@@ -68,12 +68,21 @@ static int setup(void **state)
 	put_rel("home/fred/mail/a.b", MBOX);		/* needs a rename */
 	put_rel("home/fred/mail/q\"uote", MBOX);	/* fine for IMAP */
 	put_rel("home/mary/mail/Drafts", MBOX);
+	/* users come from a passwd, never from spool names alone (issue
+	 * 15): fred and mary in the scratch root's, with our uid */
+	mkdirs("root/etc");
+	snprintf(conf, sizeof(conf),
+		 "fred:x:%d:%d::%s/home/fred:/bin/sh\n"
+		 "mary:x:%d:%d::%s/home/mary:/bin/sh\n", (int)getuid(),
+		 (int)getgid(), top, (int)getuid(), (int)getgid(), top);
+	put_rel("root/etc/passwd", conf);
 	snprintf(conf, sizeof(conf),
 		 "spool_dir = \"%s/spool\"\nhomes_dir = \"%s/home\"\n"
 		 "target_base = \"%s/target\"\nwork_dir = \"%s/work\"\n"
-		 "owner = \"%d:%d\"\nuid_min = 4000000000\n"
-		 "uid_max = 4000000001\n", top, top, top, top,
-		 (int)getuid(), (int)getgid());
+		 "owner = \"%d:%d\"\naccounts_root = \"%s/root\"\n"
+		 "uid_min = %d\nuid_max = %d\n", top, top, top, top,
+		 (int)getuid(), (int)getgid(), top, (int)getuid(),
+		 (int)getuid());
 	put_rel("m.conf", conf);
 	return 0;
 }
