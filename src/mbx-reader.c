@@ -249,6 +249,9 @@ static int prescan(struct mbx_reader *r, struct m2d_error *err)
 		if (read_line(r, &l, err) < 0)
 			return -1;
 		uid_step(r, &l, &uid, &kept);
+		/* IMAP's UIDs are 32 bits; c-client's would go on */
+		if (r->uidlast >= 0xffffffffUL)
+			return bad(r, l.pos, _("no UID left"), err);
 		r->pos += (long long)(l.len + l.size);
 	}
 	r->folder.uidnext = r->uidlast + 1;

@@ -271,6 +271,10 @@ static int parse_index(struct mix_reader *r, char *text,
 				   _("unknown record"), err);
 		if ((what = index_record(s, &m)) != NULL)
 			return bad(r, ".mixindex", rs.line, _(what), err);
+		/* IMAP's UIDs are 32 bits */
+		if (m.uid >= 0xffffffffUL || uidlast >= 0xffffffffUL)
+			return bad(r, ".mixindex", rs.line, _("no UID left"),
+				   err);
 		/* read-write, c-client repairs the last UID */
 		if (m.uid > uidlast)
 			uidlast = m.uid;
