@@ -15,9 +15,10 @@
  *  - a file is a mailbox when, after any CR, LF, space and tab of which
  *    the last is a LF, its first 1023 bytes hold a whole valid From_ line
  *    (unix_isvalid_fd); those leading bytes belong to no message;
- *  - a "From " line starts a message only when its date parses
- *    (from-line.h) and it ends in a LF; in a header (before the first
- *    empty line) no line does;
+ *  - a "From " line starts a message only when it has the shape of UW's
+ *    VALID (from_line_parse_uw(): the date need not read as one) and it
+ *    ends in a LF; in a header (before the first empty line) no line
+ *    does;
  *  - the header ends with, and keeps, its first empty line; the body ends
  *    before the next From_ line, its last line dropped when empty;
  *  - UW's fields (Status, X-Status, X-Keywords, X-UID, X-IMAP,
