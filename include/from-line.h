@@ -4,10 +4,12 @@
 /*
  * The mbox separator line: "From <sender> <date>".
  *
- * UW-IMAP starts a new message at a "From " line only when its date parses
- * (the VALID macro of imap-2007 src/osdep/unix/unix.h); any other "From "
- * line is body text.  We apply the same rule, so we split exactly where UW
- * split.
+ * UW-IMAP starts a new message at a "From " line of the shape the VALID
+ * macro of imap-2007 src/osdep/unix/unix.h accepts; any other "From " line
+ * is body text.  VALID checks the shape only: c-client splits at "From x
+ * Tue Nov  9 25:61:12 2004" too and just warns that the date does not
+ * parse.  from_line_parse_uw() is that decision (the reader splits by it);
+ * from_line_parse() also wants the fields to read as a real date.
  */
 
 #include <stdbool.h>
