@@ -474,6 +474,44 @@ out:
 	return rc;
 }
 
+static void data_name(unsigned long file, char *name, size_t size)
+{
+	if (file != 0)
+		snprintf(name, size, ".mix%08lx", file);
+	else
+		snprintf(name, size, ".mix");
+}
+
+/* mix_parse: every data file the index names exists ("Missing mix data
+ * file" makes c-client refuse the folder); here it must be a regular
+ * file, never a symlink. */
+static int check_data_files(struct mix_reader *r, struct m2d_error *err)
+{
+	unsigned long i, file = 0;
+	char name[32], path[M2D_ERROR_PATH_MAX];
+	struct stat st;
+
+	for (i = 0; i < r->count; i++) {
+		if (i > 0 && r->msgs[i].file == file)
+			continue;
+		file = r->msgs[i].file;
+		data_name(file, name, sizeof(name));
+		snprintf(path, sizeof(path), "%s/%s", r->path, name);
+		if (fstatat(r->dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			if (errno != ENOENT)
+				return m2d_error_sys(err, "stat", path);
+			return m2d_error_set(err, M2D_ERR_MALFORMED, path,
+					     _("a data file the mix index names "
+					       "is missing; the folder is not "
+					       "read"));
+		}
+		if (!S_ISREG(st.st_mode))
+			return m2d_error_set(err, M2D_ERR_UNSAFE, path,
+					     _("not a regular file; not read"));
+	}
+	return 0;
+}
+
 int mix_reader_open(int dirfd, const char *path,
 		    const struct uw_reader_settings *set,
 		    struct mix_reader **reader_r, struct m2d_error *err)
@@ -504,7 +542,7 @@ int mix_reader_open(int dirfd, const char *path,
 	parse_status(r, status);
 	close(ifd);
 	ifd = -1;
-	if (finish_folder(r, err) < 0)
+	if (check_data_files(r, err) < 0 || finish_folder(r, err) < 0)
 		goto fail;
 	free(meta);
 	free(index);
@@ -533,10 +571,7 @@ static int open_data(struct mix_reader *r, unsigned long file,
 	if (r->datafd >= 0)
 		close(r->datafd);
 	r->datafd = -1;
-	if (file != 0)
-		snprintf(name, sizeof(name), ".mix%08lx", file);
-	else
-		snprintf(name, sizeof(name), ".mix");
+	data_name(file, name, sizeof(name));
 	snprintf(path, sizeof(path), "%s/%s", r->path, name);
 	r->datafd = sf_open_read(r->dfd, name, 0, &st, path, err);
 	if (r->datafd < 0)

@@ -329,10 +329,12 @@ static void test_mix_refused(void **state)
 	/* a data file that is a symlink is not followed */
 	assert_int_equal(renameat(dfd, "mix/.mix6b000000", dfd, "data"), 0);
 	assert_int_equal(symlinkat("../data", dfd, "mix/.mix6b000000"), 0);
-	assert_int_equal(mix_reader_open(dfd, "mix", NULL, &r, &err), 0);
-	assert_int_equal(mix_reader_next(r, &m, &err), -1);
+	assert_int_equal(mix_reader_open(dfd, "mix", NULL, &r, &err), -1);
 	assert_int_equal(err.code, M2D_ERR_UNSAFE);
-	mix_reader_close(&r);
+	/* missing: c-client refuses the folder */
+	assert_int_equal(unlinkat(dfd, "mix/.mix6b000000", 0), 0);
+	assert_int_equal(mix_reader_open(dfd, "mix", NULL, &r, &err), -1);
+	assert_int_equal(err.code, M2D_ERR_MALFORMED);
 	/* the directory itself a symlink */
 	assert_int_equal(symlinkat("mix", dfd, "mixlink"), 0);
 	assert_int_equal(mix_reader_open(dfd, "mixlink", NULL, &r, &err), -1);
