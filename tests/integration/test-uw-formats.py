@@ -231,6 +231,20 @@ def main():
                 name = "%s%02d" % (fmt, i)
                 lines += script(rnd, fmt, name, msgdir, i == 1)
                 names.append((fmt, name))
+        # big ones: mix rolls to a new data file past 1 MiB
+        for fmt in ("mbx", "mix"):
+            name = fmt + "-big"
+            lines.append("create\t#driver.%s/%s" % (fmt, name))
+            for i in range(14):
+                path = os.path.join(msgdir, "%s-%d" % (name, i))
+                with open(path, "wb") as f:
+                    f.write(b"Subject: big %d\n\n" % i +
+                            (b"%06d " % i + b"y" * 72 + b"\n") * 1300)
+                lines.append("append\t%s\t(\\Seen)\t%s\t%s" % (
+                    name, date(rnd) or "01-Feb-2003 04:05:06 +0100", path))
+                if i == 9:
+                    lines.append("held-expunge\t%s\t3:4" % name)
+            names.append((fmt, name))
         # MMDF as c-client makes it; tenex and mtx by hand (c-client
         # creates them empty, and an empty file is an mbox to it)
         lines.append("create\t#driver.mmdf/mmdf-made")
@@ -245,7 +259,7 @@ def main():
                         len(body) + nl + body)
         p = run_make(home, lines)
         if not tap.ok(p.returncode == 0, "c-client made %d folders" %
-                      (len(names) + 1), p.stdout[-2000:] + p.stderr[-2000:]):
+                      (len(names) + 3), p.stdout[-2000:] + p.stderr[-2000:]):
             return tap.done()
         # one mbx file whose UIDs c-client finds broken
         broken = None
@@ -253,6 +267,11 @@ def main():
             if fmt == "mbx" and break_uids(os.path.join(home, name)):
                 broken = name
                 break
+        datafiles = [n for n in os.listdir(os.path.join(home, "mix-big"))
+                     if n.startswith(".mix") and n not in (
+                         ".mixmeta", ".mixindex", ".mixstatus")]
+        tap.ok(len(datafiles) > 1, "mix-big spans %d data files" %
+               len(datafiles))
         shutil.copytree(home, copy, symlinks=True)
         before = {name: snapshot(os.path.join(home, name))
                   for fmt, name in names}
