@@ -567,18 +567,22 @@ def new_mail_source(tree, n):
                 % (n, NEWMAIL, n, n, NEWMAIL))
 
 
-def new_mail_target(troot, n):
+def new_mail_target(troot, n, folder="Planted"):
     """Mail that reached the attacker's maildir after cutover: a message
-    with a keyword in INBOX, and a new folder "Planted" holding one, as
-    Dovecot would write them; rollback carries them (and reads the
-    uidlist, the keywords, the subscriptions)."""
+    with a keyword in INBOX, and a new folder FOLDER holding one,
+    subscribed, as Dovecot would write them; rollback carries them (and
+    reads the uidlist, the keywords, the subscriptions; the new folder
+    becomes ~/mail/FOLDER).  [] when she has no maildir."""
+    if not os.path.isdir(tuser(troot, "cur")) or \
+            os.path.islink(tuser(troot)):
+        return []
     msg = (b"From: newmail@example.org\nSubject: %s after %d\n"
            b"Message-ID: <after.%d@example.org>\n\nbody\n" %
            (NEWMAIL, n, n))
     made = []
     p = tuser(troot, "cur", "17000001%02d.M1P1.newmail:2,Sa" % n)
     made.append(p)
-    fd = tuser(troot, ".Planted")
+    fd = tuser(troot, "." + folder)
     if not os.path.isdir(fd):
         for sub in ("", "cur", "new", "tmp"):
             os.mkdir(os.path.join(fd, sub), 0o700)
@@ -590,6 +594,15 @@ def new_mail_target(troot, n):
         os.utime(q, (1104832800, 1104832800))
     for q in made:
         os.lchown(q, MUID, MUID)
+    subs = tuser(troot, "subscriptions")
+    try:
+        st = os.lstat(subs)
+    except OSError:
+        st = None
+    if st and stat.S_ISREG(st.st_mode) and st.st_nlink == 1 and \
+            st.st_size < (1 << 20) and folder.isprintable():
+        with open(subs, "a") as f:
+            f.write(folder + "\n")
     return made
 
 
@@ -641,6 +654,7 @@ def p_home(name, make):
         p = home(tree, "mail", name)
         make(tree, p)
         return [p]
+    plant.name = name
     return plant
 
 
@@ -900,8 +914,10 @@ TGT_CMDS = ("rerun", "verify", "mailonly", "mailonly2", "clear", "check",
 READERS = {
     "spool": {"plan", "check", "migrate", "rerun", "verify", "mailonly",
               "batch", "rollback"},
-    # a new name in a home: read by those that look for folders
-    "home": {"plan", "check", "migrate", "rerun", "batch"},
+    # a new name in a home: read by those that look for folders, and by
+    # rollback, which makes ~/mail/NAME for the folder NAME made since
+    "home": {"plan", "check", "migrate", "rerun", "batch", "mailonly",
+             "rollback"},
     "mailboxlist": {"migrate", "batch"},
     "msgfile": {"rerun", "verify", "mailonly", "clear", "batch",
                 "rollback"},
@@ -927,6 +943,9 @@ class Row:
         self.readers = READERS[place] if names is None else set(names)
         self.name_re = name_re
         self.writer = getattr(plant, "writer", None)
+        # the folder made in the maildir after cutover: for a home row
+        # the planted name (rollback makes ~/mail/NAME of it)
+        self.newfolder = getattr(plant, "name", None) or "Planted"
 
 
 def ctl_re(name):
@@ -1198,7 +1217,7 @@ def run_row(row, tree, baseline, victim_ids, cells):
     env_run = {}
 
     def command(cmd, argv, timeout, troot=None, check_loss=False,
-                may_append=False):
+                may_append=False, context=True):
         cell = Cell(row, cmd)
         cells.append(cell)
         before = snapshot(tree)
@@ -1230,6 +1249,10 @@ def run_row(row, tree, baseline, victim_ids, cells):
         cell.problems += output_clean(r.out)
         rd = row.readers
         must_name = cmd in rd or (cmd == "mailonly2" and "mailonly" in rd)
+        if row.place == "home" and cmd in ("mailonly", "mailonly2",
+                                           "rollback"):
+            # rollback meets a home's name only through a new folder
+            must_name = must_name and context
         if must_name and not named(row, planted, tree, r.out):
             cell.problems.append("no line names %s with a reason" %
                                  ", ".join(repr(os.path.relpath(
@@ -1275,12 +1298,11 @@ def run_row(row, tree, baseline, victim_ids, cells):
         new_mail_source(tree, 1)
     command("rerun", ["migrate"] + p, T_CMD, tree.ptarget, True)
     command("verify", ["verify"] + p, T_CMD, tree.ptarget)
-    made = new_mail_target(tree.ptarget, 1) if row.side == "target" \
-        else []
+    made = new_mail_target(tree.ptarget, 1, row.newfolder)
     command("mailonly", ["rollback", "--mail-only"] + p, T_CMD,
-            tree.ptarget, may_append=True)
+            tree.ptarget, may_append=True, context=bool(made))
     command("mailonly2", ["rollback", "--mail-only"] + p, T_CMD,
-            tree.ptarget, may_append=True)
+            tree.ptarget, may_append=True, context=bool(made))
     drop_new_mail(made)
     command("clear", ["clear"] + p, T_CMD)
     # the runbook on the sandbox's own target, its Dovecot started
@@ -1302,10 +1324,9 @@ def run_row(row, tree, baseline, victim_ids, cells):
     if r.rc == 0 and not r.timed_out:
         cells[-1].problems += lost_messages(
             baseline, maildir_messages(tree.target), row.exempt)
-    if row.side == "target" and os.path.isdir(tuser(tree.target, "cur")):
-        new_mail_target(tree.target, 2)
+    made = new_mail_target(tree.target, 2, row.newfolder)
     command("rollback", ["rollback", "--config", tree.conf], T_ROLLBACK,
-            tree.target, may_append=True)
+            tree.target, may_append=True, context=bool(made))
     return cells
 
 
