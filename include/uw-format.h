@@ -21,9 +21,19 @@
  *   uid_reset (c-client would have renumbered) gives UIDs 1..n that are
  *   c-client's, but the converter must choose a new UIDVALIDITY as UW did
  *   (time of the conversion).  The messages are stored with CRLF line
- *   ends in both formats and served as stored: the writer keeps them so
- *   (RFC822.SIZE is the stored size).  The plan sees a mix directory as
- *   one folder (its files start with ".mix") and never descends into it.
+ *   ends in both formats and served as stored, byte for byte: no header
+ *   is stripped (a Status:, X-UID: or X-Keywords: inside an mbx or mix
+ *   message is mail, c-client serves it), no CR dropped; RFC822.SIZE is
+ *   the stored size.  The writer may store LF with W= the CRLF size, but
+ *   only where every LF had its CR: a bare LF or CR in a stored message
+ *   (an APPEND can leave one) is served by c-client as it is and by
+ *   Dovecot changed, a difference to report.  The plan sees a mix
+ *   directory as one folder (its files start with ".mix",
+ *   uw_mix_internal_name) and never descends into it; a mix INBOX is
+ *   ~/INBOX (c-client's mix_parameters GET_INBOXPATH), an mbx one too.
+ *   Incremental runs: mbx grows by appends and changes flags in place
+ *   (re-read the flags of what was converted; the UIDs stay); mix adds
+ *   index and status records (the index lists what lives).
  */
 
 #include <stdbool.h>
