@@ -189,8 +189,7 @@ static int read_line(struct mbx_reader *r, struct line *l,
 		return bad(r, r->pos, _("size"), err);
 	/* c-client keeps the size in an unsigned long */
 	j = (unsigned long)j;
-	if ((unsigned long long)r->pos + l->len + j >
-	    (unsigned long long)r->st0.st_size)
+	if (j > (unsigned long long)(r->st0.st_size - r->pos) - l->len)
 		return bad(r, r->pos, _("the last message runs past the end "
 				       "of the file"), err);
 	l->size = j;

@@ -647,8 +647,9 @@ int mix_reader_next(struct mix_reader *r, struct uw_msg *msg,
 		return m2d_error_sys(err, "fstat", r->path);
 	/* mix_parse's check of the file's size, mix_header's of the
 	 * ":msg:UID:DATE:SIZE:" line */
-	if ((unsigned long long)m->pos + m->hpos + m->size >
-	    (unsigned long long)st.st_size)
+	if (m->pos > (unsigned long long)st.st_size ||
+	    m->hpos > (unsigned long long)st.st_size - m->pos ||
+	    m->size > (unsigned long long)st.st_size - m->pos - m->hpos)
 		return bad_data(r, m, _("the data file is too short"), err);
 	if (m->hsiz > m->size)
 		return bad_data(r, m, _("header size"), err);
