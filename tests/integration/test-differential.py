@@ -557,6 +557,8 @@ def manual_names():
 
 def main():
     tap = Tap(max_diag=60)
+    os.environ["TZ"] = ZONE         # zone-less-date computes with it
+    time.tzset()
     if "--folder" in sys.argv:
         path = sys.argv[sys.argv.index("--folder") + 1]
         with open(path, "rb") as f:
@@ -574,8 +576,6 @@ def main():
         tap.ok(False, "built: %s, %s, %s" % (PROG, BATCH, CCLIENT),
                ["run make first (BUILD=%s)" % BUILD])
         return tap.done()
-    os.environ["TZ"] = ZONE
-    time.tzset()
     t_start = time.time()
     work = scratch_dir()
     try:
