@@ -509,12 +509,39 @@ def run_folders(work, folders, clock):
         (len(sample), cli_diffs, t_cli)
 
 
+FROM_NOZONE = re.compile(
+    rb"^From .* \w{3} (\w{3}) ([ \d]\d) (\d\d):(\d\d)(?::(\d\d))?"
+    rb"(?: ([A-Za-z]{3}))? (\d{4})(?: ([A-Za-z]{3}))?"
+    rb"(?: remote from \S+)?\r?$")
+
+
+def nozone_of(data):
+    """The From_ lines of DATA without a zone c-client knows, as
+    mboxgen's "nozone" (their wall-clock time read as UTC)."""
+    out = []
+    for ln in data.split(b"\n"):
+        m = FROM_NOZONE.match(ln)
+        if not m:
+            continue
+        zone = (m.group(6) or m.group(8) or b"").decode()
+        if zone in mboxgen.CCLIENT_ZONES:
+            continue
+        try:
+            out.append(calendar.timegm((
+                int(m.group(7)), mboxgen.MONTHS.index(m.group(1).decode())
+                + 1, int(m.group(2)), int(m.group(3)), int(m.group(4)),
+                int(m.group(5) or 0))))
+        except ValueError:
+            pass
+    return out
+
+
 def one(data, info=None):
     """Compare one folder's bytes -> (unexplained, accepted)."""
     work = scratch_dir()
     try:
         res, _, _, _, _ = run_folders(work, {"f": (data, info or {
-            "features": [], "nozone": []})}, Clock())
+            "features": [], "nozone": nozone_of(data)})}, Clock())
         return res["f"]
     finally:
         shutil.rmtree(work, ignore_errors=True)
