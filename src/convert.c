@@ -278,9 +278,6 @@ static int convert_messages(struct convert_ctx *c, struct mbox_reader *reader,
 			/* message 1 is read: the folder's data is known */
 			meta = mbox_reader_meta(reader);
 			uw_uids_init(&c->uids, meta);
-			if (!c->set->dry_run)
-				keyword_bits(c, meta->keywords != NULL ?
-					     meta->keywords : "", NULL);
 		}
 		if (c->set->cancel != NULL && *c->set->cancel) {
 			m2d_error_set(err, M2D_ERR_CANCELLED, c->mbox,
@@ -297,8 +294,16 @@ static int convert_messages(struct convert_ctx *c, struct mbox_reader *reader,
 	if (rc < 0)
 		return -1;
 	if (meta == NULL) {
-		uw_uids_init(&c->uids, mbox_reader_meta(reader));
+		meta = mbox_reader_meta(reader);
+		uw_uids_init(&c->uids, meta);
 	}
+	/* The letters go to the keywords messages have first, as they come
+	 * (UW held 30, a maildir 26: a folder that declares more loses only
+	 * what no 26 letters can hold); the declared ones no message has
+	 * take what letters are left, so that clients still see them. */
+	if (!c->set->dry_run)
+		keyword_bits(c, meta->keywords != NULL ? meta->keywords : "",
+			     NULL);
 	return 0;
 }
 

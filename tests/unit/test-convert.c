@@ -708,6 +708,33 @@ static void test_keywords_beyond_maildir(void **state)
 	assert_non_null(strstr(list_dir("md/cur"), ":2,abcdefghijklmnopqrstuvwxyz\n"));
 }
 
+/* 30 declared (c-client's limit), a message with the 30th: the letters
+ * go to the keywords messages have, so it is kept; the declared ones no
+ * message has fill the other letters. */
+static void test_keywords_used_first(void **state)
+{
+	struct convert_stats st;
+	struct m2d_error err;
+	struct warnings ws;
+	char mbox[4096], *p = mbox, *kw;
+	int i;
+
+	(void)state;
+	p += sprintf(p, "From a@b Tue Nov  9 10:11:12 2004\n"
+		     "X-IMAPbase: 1200000000 1");
+	for (i = 0; i < 30; i++)
+		p += sprintf(p, " kw%02d", i);
+	sprintf(p, "\nX-UID: 1\nX-Keywords: kw29 kw03\n\nbody\n");
+	put_file("box", mbox);
+	assert_int_equal(run("box", NULL, &st, &err, &ws), 0);
+	assert_int_equal(st.keywords, 26);
+	assert_int_equal(st.keywords_dropped, 0);
+	kw = read_file("md/dovecot-keywords");
+	assert_non_null(kw);
+	assert_non_null(strstr(kw, "0 kw03\n1 kw29\n2 kw00\n"));
+	assert_non_null(strstr(list_dir("md/cur"), ":2,ab\n"));
+}
+
 /* Keywords as c-client matched them (any case, the declared spelling,
  * undeclared words ignored); only valid IMAP atoms reach Dovecot, and a
  * case duplicate of a declared keyword never does. */
@@ -799,6 +826,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_dovecot_lock, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_keywords_beyond_maildir,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_keywords_used_first,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_keywords_declared_atoms,
 						setup, teardown),
