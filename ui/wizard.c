@@ -792,6 +792,9 @@ static void undo_step(struct app *a)
 			    _("Nothing undone: the answer was No."));
 		return;
 	}
+	/* an undo reloads services: say so while it runs */
+	set_message(a, WZ_C_RUN, _("Undoing step %d..."), a->cur);
+	draw(a, NULL);
 	r = n > 0 ? rb_undo_with_chain(a->rb, a->cur, &err) :
 		rb_undo_step(a->rb, a->cur, &err);
 	if (r < 0)
@@ -1121,6 +1124,17 @@ static void offer_resume(struct app *a)
 			    "with step %d, %s?  (No shows step 0; nothing is "
 			    "reset.)"), rb_config(a->rb)->work_dir, next,
 			  _(rb_steps[next].title));
+	/* where it stopped: "interrupted ...", "stopped before the end" */
+	if (text != NULL && rb_step(a->rb, next)->result != NULL) {
+		char *more = wz_strdupf("%s\n\n%s %s", text,
+					_("Its last run:"),
+					rb_step(a->rb, next)->result);
+
+		if (more != NULL) {
+			free(text);
+			text = more;
+		}
+	}
 	refresh_steps(a);
 	a->cur = next;
 	build_page(a);

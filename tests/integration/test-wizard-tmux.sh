@@ -439,7 +439,9 @@ PY
 	"$prog" --config "$conf" --status | grep -q '^> *14 .*pending *interrupted: it was running since'
 	ok $? "--status: the step a kill interrupted says so"
 	start
-	wait_for "A saved migration was found"
+	wait_for "A saved migration was found" &&
+		screen | grep -q "Its last run: interrupted"
+	ok $? "the resume question says the step was interrupted"
 	keys Enter
 	wait_for "Status: pending (interrupted"
 	ok $? "the wizard: the interrupted step's page says so"
@@ -458,6 +460,18 @@ if [ -f "$work/state" ]; then
 	ok $? "--step 16 before step 15: the page says why it cannot run yet"
 	keys q
 	wait_for "WIZARD-EXIT=0"
+	stop
+fi
+
+# ---- --undo N on a terminal: the chain listed, one question (No)
+if [ $dovecot -eq 1 ] && [ "$(st 10)" = done ]; then
+	$S new-session -d -s w -x 80 -y 24 \
+		"env LANG=C.UTF-8 LC_ALL=C.UTF-8 LANGUAGE= '$prog' --config '$conf' --undo 8; echo UNDO-EXIT=\$?; sleep 600"
+	wait_for "[y/N]" && screen | grep -q "10  IMAP test"
+	ok $? "--undo 8 on a terminal lists step 10 and asks once"
+	keys n Enter
+	wait_for "UNDO-EXIT=4" && [ "$(st 8)" = done ] && [ "$(st 10)" = done ]
+	ok $? "No: nothing undone (exit 4)"
 	stop
 fi
 

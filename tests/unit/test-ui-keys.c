@@ -48,6 +48,9 @@ static void test_keys(void **state)
 		{ OK, L'x', WZ_KM_PAGE, WZ_EXCLUDE, 0 },
 		{ OK, L'e', WZ_KM_PAGE, WZ_EDIT, 0 },
 		{ OK, L's', WZ_KM_PAGE, WZ_SKIP, 0 },
+		{ OK, L'L', WZ_KM_PAGE, WZ_LOG, 0 },		/* the log */
+		{ OK, L'L', WZ_KM_DIALOG, WZ_NONE, 0 },
+		{ OK, L'L', WZ_KM_FIELD, WZ_CHAR, L'L' },
 		{ OK, L'\t', WZ_KM_DIALOG, WZ_TAB, 0 },
 		{ OK, 127, WZ_KM_FIELD, WZ_ERASE, 0 },
 		{ OK, 127, WZ_KM_PAGE, WZ_NONE, 0 },
@@ -79,6 +82,17 @@ static void test_keys(void **state)
 	}
 	assert_string_equal(wz_cmd_name(WZ_NEXT), "next");
 	assert_string_equal(wz_cmd_name(WZ_RESIZE), "resize");
+	assert_string_equal(wz_cmd_name(WZ_LOG), "log");
+	/* the log: N searches backwards, so n and N are told apart */
+	assert_int_equal(wz_key_map(OK, L'N', WZ_KM_PAGE).ch, L'N');
+	assert_int_equal(wz_key_map(OK, L'n', WZ_KM_PAGE).ch, L'n');
+	/* "L Log" where the key line has room at 80 columns */
+	assert_non_null(strstr(wz_keys_hint(RB_PAGE_TEXT, false, false,
+					    false, false), "L Log"));
+	assert_null(strstr(wz_keys_hint(RB_PAGE_FOLDERS, false, false,
+					false, false), "L Log"));
+	assert_null(strstr(wz_keys_hint(RB_PAGE_MIGRATE, false, false,
+					false, true), "L Log"));
 }
 
 static void test_width(void **state)
