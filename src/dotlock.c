@@ -141,12 +141,16 @@ static struct dotlock *lock_new(int dirfd, char *lockname)
 
 /*
  * Make LOCKNAME in DIRFD holding our PID, never seen empty: written under
- * a temporary name of ours, then linked.  Returns 1 made, 0 someone
- * else's exists (EEXIST), -1 with errno (a directory we may not write
- * to: EACCES, EROFS, EPERM).
+ * a temporary name of ours, then linked.  It belongs to the owner of the
+ * mbox NAME: in a sticky spool (1777) only its owner or root may remove
+ * a file, and Postfix's local(8) and UW run as the user, so after a kill
+ * -9 of ours they can still break it once it is stale.  Returns 1 made,
+ * 0 someone else's exists (EEXIST), -1 with errno (a directory we may not
+ * write to: EACCES, EROFS, EPERM).
  */
-static int lock_link(int dirfd, const char *lockname)
+static int lock_link(int dirfd, const char *lockname, const char *name)
 {
+	struct stat mst;
 	char tmp[80], pid[32];
 	size_t len;
 	int fd, r, e;
@@ -162,6 +166,11 @@ static int lock_link(int dirfd, const char *lockname)
 		    O_CLOEXEC, 0644);
 	if (fd < 0)
 		return -1;
+	if (fstatat(dirfd, name, &mst, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISREG(mst.st_mode) && geteuid() == 0 &&
+	    fchown(fd, mst.st_uid, mst.st_gid) < 0) {
+		/* root's then: our next run still breaks it */
+	}
 	if (write(fd, pid, len) != (ssize_t)len) {
 		e = errno;
 		close(fd);
@@ -252,7 +261,7 @@ int dotlock_take_at(int dirfd, const char *name, const char *mbox,
 		}
 		if (!create)
 			break;
-		switch (lock_link(dirfd, lockname)) {
+		switch (lock_link(dirfd, lockname, name)) {
 		case 1:
 			*lock_r = lock_new(dirfd, lockname);
 			if (*lock_r == NULL) {
