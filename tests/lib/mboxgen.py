@@ -188,6 +188,12 @@ class Gen:
             lambda: "From x Tue Nov  9 10:11:12 2004 remote from",
             lambda: "From",
             lambda: "From ",
+            # shapes UW accepts around fields its date parser reads its
+            # own way (found by fuzz-differential)
+            lambda: "From x Fri Dec 18 16:14:4& BST 2009",
+            lambda: "From x Fri Nov 16 03:42 4002",
+            lambda: "From x Sun Dec 2, 23:48 2008",
+            lambda: "From x Wed Jun  2 23:01:5) 2004 -1200",
         ]
         i = rng.randrange(len(forms))
         # a near miss must not be counted as a zone-less separator
