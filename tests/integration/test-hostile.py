@@ -802,6 +802,8 @@ stop = []
 signal.signal(signal.SIGTERM, lambda *a: stop.append(1))
 half = b"From writer@example.org Mon Jan  3 11:00:00 2005\nSubject: late\n\n%s\n"
 end = b"HALF-WRITTEN-END\n\n"
+forged = b"3 V1 N99 G0\n1 ../../bob/cur/forged\n98 :../../../etc/shadow\n"
+orig = None
 first = True
 while not stop:
     if mode == "grow":
@@ -827,6 +829,25 @@ while not stop:
         os.unlink(lock)
         if not stop:
             time.sleep(0.2)
+    elif mode == "swap":
+        # a maildir file swapped, by rename, with a forged one and back
+        if not first and orig is None:
+            break
+        if first:
+            with open(path, "rb") as f:
+                orig = f.read()
+        st = os.stat(path)
+        for data in (forged, orig):
+            tmp = path + ".new"
+            with open(tmp, "wb") as f:
+                f.write(data)
+            os.chown(tmp, st.st_uid, st.st_gid)
+            os.chmod(tmp, 0o600)
+            os.rename(tmp, path)
+        if first:
+            open(ready, "w").close()
+            first = False
+        time.sleep(0.005)
     else:
         # replaced: a new file renamed over it, again and again
         with open(path, "rb") as f:
@@ -895,6 +916,28 @@ class Writer:
         return False
 
 
+def p_uidlist_traversal(tree, troot):
+    """A line added to the attacker's dovecot-uidlist whose file name
+    climbs into the victim's maildir (../../bob/cur/NAME)."""
+    p = tuser(troot, "dovecot-uidlist")
+    victim = os.path.basename(a_message(troot, VICTIM)).split(":")[0]
+    with open(p, "rb") as f:
+        text = f.read()
+    m = re.search(rb" N(\d+)", text.split(b"\n", 1)[0])
+    uid = int(m.group(1)) - 1 if m else 999999
+    with open(p, "ab") as f:
+        f.write(b"%d :../../%s/cur/%s\n" % (uid, VICTIM.encode(),
+                                            victim.encode()))
+    return [p]
+
+
+def p_target_writer(rel, mode):
+    def plant(tree, troot):
+        return [tuser(troot, rel)]
+    plant.writer = mode
+    return plant
+
+
 def p_writer(where, mode):
     def plant(tree, troot):
         p = os.path.join(tree.spool, ATTACKER) if where == "spool" \
@@ -943,6 +986,10 @@ class Row:
         self.readers = READERS[place] if names is None else set(names)
         self.name_re = name_re
         self.writer = getattr(plant, "writer", None)
+        # a maildir-side writer runs during the plain commands only (in
+        # --batch Dovecot itself rewrites the file)
+        self.writer_cmds = set(SRC_CMDS) if self.side == "source" else \
+            {"rerun", "verify", "mailonly", "mailonly2", "clear"}
         # the folder made in the maildir after cutover: for a home row
         # the planted name (rollback makes ~/mail/NAME of it)
         self.newfolder = getattr(plant, "name", None) or "Planted"
@@ -1045,6 +1092,11 @@ ROWS = [
         p_target("dovecot-uidlist", tm_sparse), [""]),
     Row("sparse-subscriptions", "sparse subscriptions", "subscriptions",
         p_target("subscriptions", tm_sparse)),
+    Row("replaced-uidlist", "swapped with a forged one while read",
+        "uidlist", p_target_writer("dovecot-uidlist", "swap"), [""],
+        names=()),
+    Row("traversal-uidlist", "a line naming ../../bob/cur/MSG", "uidlist",
+        p_uidlist_traversal, names=()),
     Row("huge-msgfile", "17 MB message (max_message_size 8 MB)",
         "msgfile", p_target("cur/1700000007.huge:2,S", tm_huge)),
     Row("huge-keywords", "17 MB dovecot-keywords", "keywords",
@@ -1118,6 +1170,8 @@ TODO = {
     "huge-subscriptions mailonly": "H5-23 rollback silent about subscriptions",
     "huge-subscriptions mailonly2": "H5-23 rollback silent about subscriptions",
     "huge-subscriptions rollback": "H5-23 rollback silent about subscriptions",
+    "replaced-uidlist mailonly": "H5-24 rollback re-appends old mail "
+    "(uidlist swapped)",
     "hardlink-victim-msgfile clear": "H5-10 clear removes what it did not create",
     "sparse-uidlist clear": "H5-10 clear removes what it did not create",
     "huge-keywords clear": "H5-10 clear removes what it did not create",
@@ -1228,9 +1282,10 @@ def run_row(row, tree, baseline, victim_ids, cells):
         before_big = set(big_files(troot, set())) if troot else set()
         cut_before = set(cut_off(troot)) if troot else set()
         marks_before = count_marks(tree)
+        dups_before = duplicates(tree) if may_append else {}
         w = Writer(planted[0], row.writer, os.path.join(
             tree.d, "log", "writer.ready")) if row.writer and \
-            planted else None
+            planted and cmd in row.writer_cmds else None
         if w:
             with w:
                 r = run(tree, argv, timeout, cmd)
@@ -1281,6 +1336,10 @@ def run_row(row, tree, baseline, victim_ids, cells):
                                      "1 planted" % (mb - marks_before))
             cell.problems += [x for x in mbox_leaks(tree, victim_ids)
                               if x not in mleaks_before]
+            for (p, i), n in sorted(duplicates(tree).items()):
+                if dups_before.get((p, i), 1) < n:
+                    cell.problems.append("%s: %s appended again (%d times "
+                                         "now)" % (p, i, n))
         return r
 
     p = tree.plain_args()
@@ -1357,6 +1416,30 @@ def big_files(root, known):
                     p, st.st_size >> 20, st.st_blocks * 512 >> 20)
                 if msg not in known:
                     out.append(msg)
+    return out
+
+
+def duplicates(tree):
+    """{(mbox, Message-ID): count} of the ids found more than once in
+    one of the attacker's mboxes (rollback must not append old mail
+    again)."""
+    out = {}
+    paths = [os.path.join(tree.spool, ATTACKER)] + \
+        [os.path.join(dp, f) for dp, _, fs in
+         os.walk(os.path.join(tree.homes, ATTACKER)) for f in fs]
+    for p in paths:
+        try:
+            st = os.lstat(p)
+            if not stat.S_ISREG(st.st_mode) or st.st_size > (1 << 24):
+                continue
+            with open(p, "rb") as f:
+                ids = re.findall(rb"(?mi)^message-id:\s*(<[^>\s]+>)",
+                                 f.read())
+        except OSError:
+            continue
+        for i in set(ids):
+            if ids.count(i) > 1:
+                out[(p, i.decode())] = ids.count(i)
     return out
 
 
