@@ -842,8 +842,14 @@ static bool is_dir_at(int fd, const char *name)
 		S_ISDIR(st.st_mode);
 }
 
-/* Our dovecot-uidlist, dovecot-keywords, subscriptions: never larger */
-#define CLEAR_FILE_MAX ((off_t)64 * 1024 * 1024)
+/* The most a file of ours in a maildir can hold (26 keywords; a list of
+ * folder names; a uidlist line per message) */
+static off_t clear_file_max(const char *name)
+{
+	return strcmp(name, "dovecot-uidlist") == 0 ?
+		(off_t)64 * 1024 * 1024 :
+		strcmp(name, "maildirfolder") == 0 ? 1 : (off_t)1024 * 1024;
+}
 
 /* Not ours: refuse, naming PATH/NAME. */
 static int not_ours(const char *path, const char *name, const char *why,
@@ -921,8 +927,9 @@ static int check_folder_files(int rootfd, const char *root, const char *name,
 			int ffd;
 
 			if (why == NULL) {
-				ffd = sf_open_read(dirfd(dir), n, CLEAR_FILE_MAX,
-						   &st, path, &e2);
+				ffd = sf_open_read(dirfd(dir), n,
+						   clear_file_max(n), &st,
+						   path, &e2);
 				if (ffd < 0)
 					why = _("larger than any file "
 						"mbox2dovecot writes");

@@ -294,6 +294,21 @@ int verify_folder(const char *mbox, const char *maildir, const char *dirname,
 	if (target_open(&t, maildir, dirname, err) < 0)
 		goto out;
 	result->target_messages = t.nuids;
+	/* dovecot-keywords is not compared, but one Dovecot would choke on
+	 * (a FIFO, a symlink, a giant: 26 keywords fit in 1 MB) is said */
+	{
+		char kpath[PATH_MAX + 32];
+		struct m2d_error kerr;
+		int kfd;
+
+		snprintf(kpath, sizeof(kpath), "%s/dovecot-keywords", t.path);
+		kfd = sf_open_read(t.dirfd, "dovecot-keywords",
+				   (off_t)1024 * 1024, NULL, kpath, &kerr);
+		if (kfd >= 0)
+			close(kfd);
+		else if (errno != ENOENT)
+			differ(result, "%s: %s", kerr.path, kerr.msg);
+	}
 	/* a FIFO, symlink or device where messages are: said, not read;
 	 * a file no uidlist line names: not from the mbox */
 	{

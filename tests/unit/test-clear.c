@@ -132,6 +132,8 @@ static void test_foreign_refused(void **state)
 		  "a sparse file" },
 		{ "target/u1/subscriptions", "linked",
 		  "a file with other hard links" },
+		{ "target/u1/dovecot-keywords", "big",
+		  "larger than any file mbox2dovecot writes" },
 	};
 	struct m2d_error err;
 
@@ -152,6 +154,9 @@ static void test_foreign_refused(void **state)
 			assert_int_equal(truncate(copy, 0), 0);
 			put(path(rel), "");
 			assert_int_equal(truncate(path(rel), 10L << 20), 0);
+		} else if (strcmp(cases[i].kind, "big") == 0) {
+			put(path(rel), "0 Kw\n");
+			assert_int_equal(truncate(path(rel), 2L << 20), 0);
 		} else if (strcmp(cases[i].kind, "linked") == 0) {
 			snprintf(copy, sizeof(copy), "%s/elsewhere", dir);
 			assert_int_equal(link(path(rel), copy), 0);

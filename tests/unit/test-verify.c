@@ -239,6 +239,14 @@ static void test_hostile(void **state)
 			       "regular file"));
 	assert_int_equal(unlink(target), 0);
 
+	/* a FIFO as dovecot-keywords: said */
+	snprintf(target, sizeof(target), "%s/.Sent/dovecot-keywords", md);
+	unlink(target);
+	assert_int_equal(mkfifo(target, 0600), 0);
+	assert_int_equal(verify_folder(mbox, md, ".Sent", false, &r, &err), 1);
+	assert_non_null(strstr(r.first, "dovecot-keywords: is a FIFO"));
+	assert_int_equal(unlink(target), 0);
+
 	/* a message no uidlist line names (planted, or delivered since) */
 	snprintf(target, sizeof(target), "%s/1700000003.M1P1.planted:2,S", cur);
 	put_text(target, "Subject: planted\n\nx\n");
