@@ -1348,6 +1348,16 @@ static int carry_folder(const struct rollback_settings *set,
 			ntodo++;
 	}
 
+	/* no inbox was migrated (its spool file refused, say) and no mail
+	 * reached the maildir's root since: the spool file, whatever it is,
+	 * is left alone (a user's odd spool file must not fail the whole
+	 * rollback) */
+	if (jf == NULL && fo->dirname[0] == '\0' && ntodo == 0 && !rec.exists) {
+		rep->gone = true;	/* nothing to say either */
+		ret = 0;
+		goto out;
+	}
+
 	/* the mbox: existing, or made for a folder new since cutover */
 	mb.path = strdup(fo->mbox);
 	if (mb.path == NULL) {

@@ -638,6 +638,33 @@ static void test_symlinks(void **state)
 	assert_non_null(strstr(reported, "symbolic link"));
 }
 
+
+/* An INBOX that was never migrated (its spool file refused: a FIFO, a
+ * link to another's) and no mail in the maildir's root since: the spool
+ * file is left alone, and the rollback does not fail for it. */
+static void test_inbox_not_migrated(void **state)
+{
+	static const char *const files[] = {
+		"target/u1/cur/100.a:2,S", "target/u1/cur/101.b:2,F",
+		"target/u1/cur/102.c:2,FSa", "target/u1/new/103.d",
+	};
+	struct rollback_totals t;
+	struct m2d_error err;
+	struct journal *j;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
+		assert_int_equal(unlink(path(files[i])), 0);
+	assert_int_equal(journal_open(path("work"), &j, &err), 0);
+	assert_int_equal(journal_forget(j, "u1", "u1/INBOX", &err), 0);
+	journal_close(&j);
+	assert_int_equal(unlink(path("spool/u1")), 0);
+	assert_int_equal(mkfifo(path("spool/u1"), 0600), 0);
+	assert_int_equal(run(&t, &err), 0);
+	assert_int_equal(t.failed, 0);
+	assert_null(strstr(reported, "u1 INBOX"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -654,6 +681,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_fifos, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sparse, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_symlinks, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_inbox_not_migrated, setup,
 						teardown),
 	};
 
