@@ -35,9 +35,11 @@
  * mailbox_delivery_lock ("fcntl, dotlock" on Linux) plus UW's flock
  * (dotlock.h); m2d_config_load() makes them the process's
  * (mbox_locks_configure()).
- * owner: "passwd" (the user's passwd entry; for a user not in passwd the
- * owner of the inbox, else of the home), "inbox" (the owner of the
- * inbox file, else as "passwd"), a user name, or "UID:GID".
+ * owner: "passwd" (the user's passwd entry; for a user not in passwd,
+ * named by a list, the owner of the home, else of the inbox), "inbox"
+ * (the owner of the inbox file when it is not refused as another
+ * user's, plan.h Ownership; else as "passwd"), a user name (looked up in
+ * the same passwd as the users: accounts_root's when set), or "UID:GID".
  *
  * The system the runbook edits (every path and command configurable, so
  * that a practice server or a test points them at a scratch tree; unset
