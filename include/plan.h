@@ -6,8 +6,8 @@
  * out and why.  It comes from the runbook's lists (userlist-master: one
  * user per line; folderlist-master: "user/path" per line, the path
  * relative to the home) or from discovery: users from passwd (uid_min..
- * uid_max, no system accounts) and from the names in the spool directory;
- * folders: INBOX at SPOOL/USER, ~/mbox, and mbox files under the folder
+ * uid_max, no system accounts; the spool's file names are checked against
+ * it, never taken as users); folders: INBOX at SPOOL/USER, ~/mbox, and mbox files under the folder
  * roots, recursively.  A file is a folder only when its content is an mbox
  * (a valid first From_ line, or empty).
  *
