@@ -71,6 +71,7 @@ struct view {
 	int mailbox;			/* 1 a mailbox, 0 refused */
 	char driver[32];
 	unsigned long uidvalidity, uidnext, n;
+	int nkeywords;			/* ours: lines of dovecot-keywords */
 	struct view_msg *msgs;
 	char note[512];
 };
@@ -373,8 +374,10 @@ static void our_view(struct view *v)
 		char *sp = strchr(line, ' ');
 		int idx = atoi(line);
 
-		if (sp != NULL && idx >= 0 && idx < 26)
+		if (sp != NULL && idx >= 0 && idx < 26) {
 			kwname[idx] = sp + 1;
+			v->nkeywords++;
+		}
 	}
 	snprintf(path, sizeof(path), "%s/dovecot-uidlist", md_path);
 	uidlist = slurp(path, &len);
@@ -480,9 +483,11 @@ static int is_atom(const char *k)
 	return 1;
 }
 
-/* Ours are c-client's but for keywords-over-26 (its place 26..29) and
- * keyword-not-atom; none of ours is not c-client's. */
-static int keywords_alike(const struct view_msg *a, const struct view_msg *b)
+/* Ours are c-client's but for keywords-over-26 (its place 26..29, or
+ * all 26 letters of ours given) and keyword-not-atom; none of ours is
+ * not c-client's. */
+static int keywords_alike(const struct view_msg *a, const struct view_msg *b,
+			  int full)
 {
 	size_t i = 0, j = 0;
 
@@ -494,7 +499,7 @@ static int keywords_alike(const struct view_msg *a, const struct view_msg *b)
 			i++;
 			j++;
 		} else if (c < 0 && ((unsigned char)a->kw[i][-1] > 26 ||
-				     !is_atom(a->kw[i]))) {
+				     full || !is_atom(a->kw[i]))) {
 			i++;		/* dropped by us, by name */
 		} else {
 			return 0;
@@ -557,7 +562,7 @@ static const char *differ(const struct view *c, const struct view *o,
 			return "UID";
 		if (a->date != b->date)
 			return "INTERNALDATE";
-		if (!keywords_alike(a, b))
+		if (!keywords_alike(a, b, o->nkeywords >= 26))
 			return "keywords";
 	}
 	return NULL;

@@ -90,8 +90,8 @@ ACCEPTED = {
         "after the last UID; we number 1..n (a new UIDVALIDITY makes every "
         "client fetch again either way)",
     "keywords-over-26":
-        "a folder declares more than 26 keywords: UW held 30, a maildir "
-        "holds 26 (a-z); the others are counted and reported",
+        "a folder has more than 26 keywords: UW held 30, a maildir holds "
+        "26 (a-z); the others are counted and reported",
     "keyword-not-atom":
         "a declared keyword that is no IMAP atom (8-bit, space, ( ) { % * "
         "\" \\ ]): Dovecot could not show it; it is dropped and reported",
@@ -205,7 +205,8 @@ def our_view(work, name, rc, err, out="out"):
                                if x not in FLAG_OF and x[:1] != "("),
             "date": m["mtime"], "size": int(w.group(1)) if w else len(data),
             "data": data})
-    return {"converted": True, "uidvalidity": f["uidvalidity"],
+    return {"converted": True, "nkeywords": len(f["keywords"]),
+            "uidvalidity": f["uidvalidity"],
             "uidnext": f["nextuid"], "msgs": msgs,
             "problems": f["problems"] + (["tmp/ not empty"] if f["tmp"]
                                          else []),
@@ -404,7 +405,8 @@ def compare(cc, ours, info, clock, now_offset, folder=b""):
             raw, idx = c["kwinfo"][k]
             if not is_atom(raw):
                 why.add("keyword-not-atom")
-            elif idx >= 26:
+            elif idx >= 26 or ours["nkeywords"] >= 26:
+                # all 26 letters given: which ones is ours to choose
                 why.add("keywords-over-26")
             else:
                 why.add(None)
