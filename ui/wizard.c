@@ -34,6 +34,8 @@ struct app {
 					 * ask for the password again */
 	int imap_step;			/* the step rb_imap_result() is of,
 					 * or -1 */
+	bool wide;			/* Tab: the page without the step
+					 * list (80 columns are few) */
 	/* the test users being chosen on the subset page */
 	char *chosen[MAX_CHOSEN];
 	size_t nchosen;
@@ -382,7 +384,7 @@ static void draw(struct app *a, struct wz_dialog *dialog)
 	where = wz_strdupf(_("work dir %s"), rb_config(a->rb)->work_dir);
 	f.where = where;
 	f.steps = a->steps;
-	f.nsteps = RB_NSTEPS;
+	f.nsteps = a->wide ? 0 : RB_NSTEPS;
 	f.current = a->cur;
 	f.message = a->message[0] != '\0' ? a->message : NULL;
 	f.message_color = a->msg_color;
@@ -478,7 +480,9 @@ static void help(struct app *a)
 				  "PageDown scroll, / filter, q quit (the "
 				  "state is saved)."),
 				_("L shows the log: everything done and "
-				  "warned about, with times."));
+				  "warned about, with times.  Tab hides or "
+				  "shows the step list (the page gets its "
+				  "width)."));
 	char *title = wz_strdupf(_("Step %d: %s"), d->number, _(d->title));
 
 	if (text != NULL && title != NULL)
@@ -1077,6 +1081,9 @@ static int page_command(struct app *a, const struct wz_input *in)
 		break;
 	case WZ_LOG:
 		show_log(a);
+		break;
+	case WZ_TAB:
+		a->wide = !a->wide;
 		break;
 	case WZ_FILTER:
 		ask_filter(a);

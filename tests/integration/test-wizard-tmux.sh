@@ -226,6 +226,15 @@ ok $? "the page of step 8 is still there"
 cp "$conf.good" "$conf"
 rm -f "$t/edit"
 if [ $dovecot -eq 1 ]; then
+	# Tab: the page without the step list, its width for the diff
+	keys Tab
+	sleep 0.5
+	! screen | grep -q "Pre-migration checks" &&
+		screen | grep -q "^ +++ .*99-mbox2dovecot.conf"
+	ok $? "Tab at 80x24: the page takes the whole width (the diff's file name whole)"
+	keys Tab
+	wait_for "Pre-migration checks"
+	ok $? "Tab again: the step list is back"
 	keys Enter
 	wait_for "Run this step?"
 	screen | grep -q "What it will do" && screen | grep -q "99-mbox2dovecot.conf"
