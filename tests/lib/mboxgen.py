@@ -203,6 +203,10 @@ class Gen:
         if i in (10, 11, 12, 15, 16, 17, 19, 20):
             # UW's VALID looks at the shape only: these may split for it
             self.nozone_guess(line)
+        elif i == 24:       # c-client: 16:14:04, BST unknown: local
+            self.nozone.append(calendar.timegm((2009, 12, 18, 16, 14, 4)))
+        elif i == 27:       # c-client: 23:01:05, the zone not read
+            self.nozone.append(calendar.timegm((2004, 6, 2, 23, 1, 5)))
         self.feat("near-miss-%d" % i)
         return line
 
