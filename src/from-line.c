@@ -35,6 +35,7 @@
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char weekday_names[7][4] = {
@@ -122,74 +123,166 @@ static int64_t utc_seconds(const struct tm *tm)
 		tm->tm_min * 60 + tm->tm_sec;
 }
 
-/* Leading digits of the N bytes at P, after leading spaces, as strtoul()
- * reads them; -1 when there is no digit. */
-static long lead_number(const unsigned char *p, size_t n)
+/* strtoul() on a NUL-terminated string, base 10, as c-client calls it */
+static unsigned long c_strtoul(const char *p, const char **end)
 {
-	size_t i = 0;
-	long v = -1;
+	char *e;
+	unsigned long v = strtoul(p, &e, 10);
 
-	while (i < n && p[i] == ' ')
-		i++;
-	for (; i < n && is_digit(p[i]); i++)
-		v = (v < 0 ? 0 : v * 10) + (p[i] - '0');
+	*end = e;
 	return v;
 }
 
 /*
  * The INTERNALDATE c-client gives a From_ line of VALID's shape whose
- * fields from_line_parse() refuses: mail_parse_date() on the date string
- * unix_parse() builds.  A day, month or year that does not read (or a
- * year before 1970) leaves it 0; a time that does not read leaves the
- * day at 00:00 UTC; a numeric zone that does not read (its minutes' tens
- * digit 6 or more) is UTC, one with hours over 23 counts them modulo 16
- * (a 4-bit field): all measured with c-client.
+ * fields from_line_parse() refuses: unix_parse() builds a date string
+ * from it and hands it to mail_parse_date(); this is a port of both (the
+ * dd-mmm-yyyy path), measured against c-client.  A day, month or year
+ * that does not read (or a year before 1970) leaves it 0; a time that
+ * does not read leaves the day at 00:00 UTC; a numeric zone whose
+ * minutes' tens digit is 6 or more is UTC, hours over 23 count modulo 16
+ * (a 4-bit field); a zone c-client does not know is local time (read,
+ * as item 7 of issue 16 says, at that date).  X is the end of the line
+ * (VALID's x), TI and ZN VALID's offsets from it.
  */
-static int64_t cclient_date(const unsigned char *day, const unsigned char *mon,
-			    const unsigned char *hh, const unsigned char *y,
-			    const unsigned char *zone, bool numeric)
+static int64_t cclient_date(const unsigned char *x, long ti, long zn)
 {
+	char date[32];
+	const unsigned char *z;
+	const char *c;
+	unsigned long d, m, y;
 	struct tm tm;
-	long d, yr, h, mi, se = 0;
-	int64_t secs, offset = 0;
-	int m;
+	int64_t secs;
+	long t = ti, off = 0;
+	int i, month, zoff = 0, local = 0;
 
-	memset(&tm, 0, sizeof(tm));
-	d = lead_number(day, 2);
-	for (m = 0; m < 12 && !name_eq3(mon, month_names[m]); m++)
-		;
-	yr = parse_2digits(y) >= 0 && parse_2digits(y + 2) >= 0 ?
-		parse_2digits(y) * 100 + parse_2digits(y + 2) : -1;
-	if (d <= 0 || d > 31 || m == 12 || yr < 1970)
+	/* unix_parse(): "dd-mmm-yyyy hh:mm:ss" and " +hhmm" or "-ZZZ" */
+	memset(date, 0, sizeof(date));
+	date[0] = (char)x[t - 2];
+	date[1] = (char)x[t - 1];
+	date[3] = (char)x[t - 6];
+	date[4] = (char)x[t - 5];
+	date[5] = (char)x[t - 4];
+	date[12] = (char)x[t + 1];
+	date[13] = (char)x[t + 2];
+	date[15] = (char)x[t + 4];
+	date[16] = (char)x[t + 5];
+	if (x[t += 6] == ':') {
+		date[18] = (char)x[++t];
+		date[19] = (char)x[++t];
+		t++;
+	} else {
+		date[18] = date[19] = '0';
+	}
+	if (zn == t)
+		t += (x[zn + 1] == '+' || x[zn + 1] == '-') ? 6 : 4;
+	date[7] = (char)x[t + 1];
+	date[8] = (char)x[t + 2];
+	date[9] = (char)x[t + 3];
+	date[10] = (char)x[t + 4];
+	z = zn != 0 ? x + zn + 1 : (const unsigned char *)"LCL";
+	date[2] = date[6] = date[20] = '-';
+	date[11] = ' ';
+	date[14] = date[17] = ':';
+	date[21] = (char)z[0];
+	date[22] = (char)z[1];
+	date[23] = (char)z[2];
+	if (date[21] == '+' || date[21] == '-') {
+		date[24] = (char)z[3];
+		date[25] = (char)z[4];
+		date[20] = ' ';
+	}
+	for (i = 0; i < 26 && date[i] != '\0'; i++)
+		date[i] = (char)to_upper((unsigned char)date[i]);
+
+	/* mail_parse_date() */
+	c = date;
+	while (*c == ' ')
+		c++;
+	if ((d = c_strtoul(c, &c)) == 0 || *c != '-' || is_digit((unsigned char)c[1]) ||
+	    strlen(c) < 5)
 		return 0;
-	tm.tm_year = (int)yr - 1900;
-	tm.tm_mon = m;
+	for (month = 0; month < 12; month++) {
+		if (name_eq3((const unsigned char *)c + 1, month_names[month]))
+			break;
+	}
+	if (month == 12 || c[4] != '-')
+		return 0;
+	c += 5;
+	while (*c == ' ')
+		c++;
+	if (!is_digit((unsigned char)*c))
+		return 0;
+	y = c_strtoul(c, &c);
+	if (*c != '\0' && *c != ' ')
+		return 0;
+	if (d > 31)
+		return 0;
+	if (y < 49)
+		y += 2000;
+	else if (y < 999)
+		y += 1900;
+	if (y < 1970 || y > 9999)
+		return 0;
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = (int)y - 1900;
+	tm.tm_mon = month;
 	tm.tm_mday = (int)d;
 	secs = utc_seconds(&tm);
-	h = parse_2digits(hh);
-	mi = parse_2digits(hh + 3);
-	if (hh[5] == ':')
-		se = parse_2digits(hh + 6);
-	if (h < 0 || h > 23 || mi < 0 || mi > 59 || se < 0 || se > 60)
-		return secs;		/* the day, at 00:00 UTC */
-	secs += h * 3600 + mi * 60 + se;
-	if (zone != NULL && numeric) {
-		if (is_digit(zone[1]) && is_digit(zone[2]) &&
-		    is_digit(zone[3]) && zone[3] < '6' && is_digit(zone[4]))
-			/* c-client keeps the hours in 4 bits */
-			offset = (((zone[1] - '0') * 10 + (zone[2] - '0')) &
-				  15) * 60 + (zone[3] - '0') * 10 +
-				(zone[4] - '0');
-		if (zone[0] == '-')
-			offset = -offset;
-	} else if (zone != NULL) {
-		for (size_t i = 0;
-		     i < sizeof(zone_names) / sizeof(zone_names[0]); i++) {
-			if (name_eq3(zone, zone_names[i].name))
-				offset = zone_names[i].offset;
+	if (*c == '\0')
+		return secs;
+	d = c_strtoul(c + 1, &c);
+	if (*c != ':')
+		return secs;		/* the day, 00:00 UTC */
+	m = c_strtoul(++c, &c);
+	y = *c == ':' ? c_strtoul(++c, &c) : 0;
+	if (d > 23 || m > 59 || y > 60)
+		return secs;
+	tm.tm_hour = (int)d;
+	tm.tm_min = (int)m;
+	tm.tm_sec = (int)y;
+	if (*c == ' ') {
+		while (c[1] == ' ')
+			c++;
+		if (!is_alpha((unsigned char)c[1])) {
+			bool west = *++c == '-';
+
+			if (west || *c == '+')
+				c++;
+			if (is_digit((unsigned char)c[0]) &&
+			    is_digit((unsigned char)c[1]) &&
+			    is_digit((unsigned char)c[2]) && c[2] < '6' &&
+			    is_digit((unsigned char)c[3]))
+				off = (((c[0] - '0') * 10 + (c[1] - '0')) & 15) *
+					60 + (c[2] - '0') * 10 + (c[3] - '0');
+			return utc_seconds(&tm) - (west ? -off : off) * 60;
+		}
+		c++;		/* a name after the space */
+	} else if (*c == '-') {
+		c++;
+	} else {
+		c = NULL;	/* no zone: local */
+	}
+	local = 1;
+	if (c != NULL && strlen(c) == 3) {
+		for (size_t k = 0;
+		     k < sizeof(zone_names) / sizeof(zone_names[0]); k++) {
+			if (name_eq3((const unsigned char *)c,
+				     zone_names[k].name)) {
+				zoff = zone_names[k].offset;
+				local = 0;
+			}
 		}
 	}
-	return secs - offset * 60;
+	if (!local)
+		return utc_seconds(&tm) - (int64_t)zoff * 60;
+	{
+		time_t lt;
+
+		tm.tm_isdst = -1;
+		lt = mktime(&tm);
+		return lt == (time_t)-1 ? utc_seconds(&tm) : (int64_t)lt;
+	}
 }
 
 /*
@@ -317,10 +410,10 @@ static int parse(const char *line, size_t len, struct from_line *out,
 			b++;
 		while (e > b && e[-1] == ' ')
 			e--;
-		out->date = (time_t)cclient_date(day, mon, p + 1,
-						 s + end - (size_t)-yr,
-						 zn != 0 ? s + end -
-						 (size_t)-zn : NULL, numeric);
+		/* VALID's zn is the space before the zone, ours its
+		 * first byte */
+		out->date = (time_t)cclient_date(s + end, ti,
+						 zn != 0 ? zn - 1 : 0);
 		out->tz_offset = 0;
 		out->has_zone = true;
 		out->date_ok = false;
