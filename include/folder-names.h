@@ -90,7 +90,9 @@ enum folder_problem folder_name_to_maildir(const char *name, char *out,
  * an empty level -> "_"; a leading '~' -> '_'; a first level that reads
  * INBOX and is not exactly "INBOX" with levels below gets "-old"
  * ("Inbox" -> "Inbox-old", "inbox/x" -> "inbox-old/x"); too long: the
- * last level is shortened first, on a character boundary.  Always fills
+ * last level is shortened first, on a character boundary, and when no
+ * level can be shortened any more (one character each) the last levels
+ * are dropped (the first one stays).  Always fills
  * OUT (SIZE >= 2) with something usable.  Collisions: see
  * folder_set_suggest().
  */
@@ -113,6 +115,8 @@ enum folder_problem folder_set_add(struct folder_set *set, const char *name,
 				   const char **other_r);
 /* folder_name_suggest(), then "-2", "-3"... on the last level until the
  * suggestion's directory is not yet in SET ("a.b" -> "a_b" -> "a_b-2").
+ * The number is never cut: the last level is shortened for it, and when
+ * levels have to be dropped it goes on the last level kept.
  * Does not add it.  When no such name can be made (a name so long that no
  * suffix fits), OUT is "": the admin has to choose one. */
 void folder_set_suggest(const struct folder_set *set, const char *name,

@@ -717,7 +717,10 @@ static void suggest_with(const char *name, const char *extra, char *out,
 	}
 	/* 4. short enough for a directory name and for OUT: shorten the
 	   last level first, on a character boundary; a level that has
-	   nothing left to give is dropped only when it is not the first */
+	   nothing left to give is dropped only when it is not the first.
+	   EXTRA belongs to whatever level is last: when the last level is
+	   dropped it moves up, else this name would be the very one it is
+	   meant to differ from (the levels kept, without a number) */
 	while (sugg_dir_len(levels, nlevels) > DIRNAME_MAX ||
 	       sugg_name_len(levels, nlevels) + 1 > size) {
 		size_t j = nlevels;
@@ -728,6 +731,14 @@ static void suggest_with(const char *name, const char *extra, char *out,
 			level_chop(&levels[j - 1]);
 		} else if (nlevels > 1) {
 			nlevels--;
+			if (extra != NULL && *extra != '\0') {
+				struct sugg_level *last = &levels[nlevels - 1];
+				size_t sl = strlen(last->suffix);
+
+				snprintf(last->suffix + sl,
+					 sizeof(last->suffix) - sl, "%s",
+					 extra);
+			}
 		} else {
 			goto fail;
 		}

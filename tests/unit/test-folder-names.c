@@ -683,6 +683,76 @@ static void test_folder_set(void **state)
 	folder_set_free(&set);
 }
 
+/*
+ * More levels than fit, none of which can be shortened (one character
+ * each): the suggestion drops levels from the end.  The number of a set
+ * suggestion goes with the last level that is kept; it used to be
+ * dropped with the level it was on, which gave the suggestion already in
+ * the set again and then "" (the fuzzer's crash-0bedef01: 0xfc, 0xff and
+ * many empty levels).
+ */
+static void test_folder_set_suggest_dropped_levels(void **state)
+{
+	struct folder_set *set = folder_set_new();
+	char first[1024], sugg[1024], dir[256], want[1024];
+	char path[512], from[1024];
+	const char *name = repeat("\xc3\xbc/", 60, "\xc3\xbc");
+	const char *other;
+
+	(void)state;
+	assert_non_null(set);
+	/* 61 x ".&APw-" (6 bytes) = 366: 42 levels (252 bytes) are kept */
+	folder_name_suggest(name, first, sizeof(first));
+	assert_problem_free(name, first);
+	assert_string_equal(first, repeat("\xc3\xbc/", 41, "\xc3\xbc"));
+	assert_int_equal(folder_set_add(set, first, &other), FOLDER_OK);
+
+	/* 42 x ".&APw-" + ".-2" = 255 */
+	folder_set_suggest(set, name, sugg, sizeof(sugg));
+	snprintf(want, sizeof(want), "%s", repeat("\xc3\xbc/", 42, "-2"));
+	assert_string_equal(sugg, want);
+	assert_int_equal(folder_name_to_maildir(sugg, dir, sizeof(dir)),
+			 FOLDER_OK);
+	assert_int_equal(strlen(dir), 255);
+	assert_int_equal(folder_set_add(set, sugg, &other), FOLDER_OK);
+	folder_set_suggest(set, name, sugg, sizeof(sugg));
+	snprintf(want, sizeof(want), "%s", repeat("\xc3\xbc/", 42, "-3"));
+	assert_string_equal(sugg, want);
+	assert_int_equal(folder_set_add(set, sugg, &other), FOLDER_OK);
+
+	/* the same with Latin-1 bytes and empty levels ("_" each) */
+	name = repeat("\xfc//", 40, "x");
+	folder_name_suggest(name, first, sizeof(first));
+	assert_problem_free(name, first);
+	assert_int_equal(folder_set_add(set, first, &other), FOLDER_OK);
+	folder_set_suggest(set, name, sugg, sizeof(sugg));
+	assert_problem_free(name, sugg);
+	assert_string_not_equal(sugg, first);
+	assert_int_equal(folder_set_add(set, sugg, &other), FOLDER_OK);
+
+	/* the minimized fuzzer input (124 levels, "_" when empty), as a
+	   name and read from a path, in a set of its own each */
+	snprintf(path, sizeof(path), "n%s\xfc%s\xff%sA%sw",
+		 repeat("/", 26, ""), repeat("/", 28, ""), repeat("/", 52, ""),
+		 repeat("/", 17, ""));
+	assert_int_equal(folder_name_from_path(path, from, sizeof(from)),
+			 FOLDER_EMPTY);
+	for (int i = 0; i < 2; i++) {
+		name = i == 0 ? path : from;
+		folder_set_free(&set);
+		set = folder_set_new();
+		assert_non_null(set);
+		folder_name_suggest(name, first, sizeof(first));
+		assert_problem_free(name, first);
+		assert_int_equal(folder_set_add(set, first, &other), FOLDER_OK);
+		folder_set_suggest(set, name, sugg, sizeof(sugg));
+		assert_problem_free(name, sugg);
+		assert_string_not_equal(sugg, first);
+		assert_int_equal(folder_set_add(set, sugg, &other), FOLDER_OK);
+	}
+	folder_set_free(&set);
+}
+
 /* ------------------------------------------------------------------ */
 /* .mailboxlist                                                       */
 
@@ -970,6 +1040,7 @@ int main(void)
 		cmocka_unit_test(test_suggest_long),
 		cmocka_unit_test(test_suggest_all_problem_free),
 		cmocka_unit_test(test_folder_set),
+		cmocka_unit_test(test_folder_set_suggest_dropped_levels),
 		cmocka_unit_test(test_mailboxlist),
 		cmocka_unit_test_setup_teardown(test_subscriptions_write,
 						tmpdir_setup, tmpdir_teardown),
