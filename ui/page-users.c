@@ -94,16 +94,25 @@ void wz_page_users(struct wz_page *page, const struct plan *plan,
 		skipped += s.skipped;
 	}
 	wz_format_bytes(total, size, sizeof(size));
-	if (ntests > 0)
-		wz_page_setf(&page->footer,
-			     _("%zu users, %zu folders, %s; %zu skipped.  "
-			       "* test user.  /: filter"),
-			     plan->nusers, folders, size, skipped);
-	else
-		wz_page_setf(&page->footer,
-			     _("%zu users, %zu folders, %s; %zu skipped.  "
-			       "/: filter"),
-			     plan->nusers, folders, size, skipped);
+	{
+		/* each count with its own plural ("1 user", "2 users") */
+		char *us = wz_strdupf(ngettext("%zu user", "%zu users",
+					       plan->nusers), plan->nusers);
+		char *fs = wz_strdupf(ngettext("%zu folder", "%zu folders",
+					       folders), folders);
+		char *ss = wz_strdupf(ngettext("%zu skipped", "%zu skipped",
+					       skipped), skipped);
+
+		if (us != NULL && fs != NULL && ss != NULL)
+			wz_page_setf(&page->footer, ntests > 0 ?
+				     _("%s, %s, %s; %s.  * test user.  /: "
+				       "filter") :
+				     _("%s, %s, %s; %s.  /: filter"),
+				     us, fs, size, ss);
+		free(us);
+		free(fs);
+		free(ss);
+	}
 }
 
 void wz_page_subset(struct wz_page *page, const struct plan *plan,

@@ -331,6 +331,23 @@ static void page_users(void)
 	wz_page_free(&page);
 }
 
+/* One of each: singular nouns (ngettext), not "1 users". */
+static void test_plurals(void **state)
+{
+	struct plan one = {
+		.users = users, .nusers = 1, .folders = folders, .nfolders = 1,
+	};
+	struct wz_page page;
+
+	(void)state;
+	wz_page_init(&page, RB_PAGE_USERS, 3);
+	wz_page_users(&page, &one, NULL, 0);
+	assert_non_null(page.footer);
+	assert_non_null(strstr(page.footer, "1 user, 1 folder, "));
+	assert_non_null(strstr(page.footer, "; 0 skipped."));
+	wz_page_free(&page);
+}
+
 static void page_folders(void)
 {
 	struct wz_page page;
@@ -753,6 +770,7 @@ int main(void)
 		cmocka_unit_test(test_screens_80x24),
 		cmocka_unit_test(test_screens_132x43),
 		cmocka_unit_test(test_too_small),
+		cmocka_unit_test(test_plurals),
 		cmocka_unit_test(test_ascii),
 		cmocka_unit_test(test_german),
 		cmocka_unit_test(test_french),
