@@ -222,8 +222,8 @@ static int64_t cclient_date(const unsigned char *x, long ti, long zn)
 		y += 2000;
 	else if (y < 999)
 		y += 1900;
-	if (y < 1970 || y > 9999)
-		return 0;
+	if (y < 1970 || y > 1970 + 127)
+		return 0;	/* elt->year: 7 bits from 1970 */
 	memset(&tm, 0, sizeof(tm));
 	tm.tm_year = (int)y - 1900;
 	tm.tm_mon = month;
@@ -401,8 +401,18 @@ static int parse(const char *line, size_t len, struct from_line *out,
 		struct from_line full;
 
 		if (parse(line, len, &full, want_date, false) == 1) {
+			const unsigned char *yy = s + end - (size_t)-yr;
+			int year = (yy[0] - '0') * 1000 + (yy[1] - '0') * 100 +
+				(yy[2] - '0') * 10 + (yy[3] - '0');
+
 			*out = full;
 			out->date_ok = true;
+			if (year < 1970 || year > 1970 + 127) {
+				/* c-client's year field holds 1970..2097:
+				 * its INTERNALDATE is 0 */
+				out->date = 0;
+				out->date_ok = false;
+			}
 			return 1;
 		}
 		const unsigned char *b = s + 5, *e = wday - 1;
