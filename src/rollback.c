@@ -137,6 +137,7 @@ static int read_uidlist(struct rb_maildir *md, struct m2d_error *err)
 {
 	char *line = NULL, path[PATH_MAX];
 	size_t size = 0;
+	unsigned long lineno = 1, last = 0;
 	ssize_t len;
 	FILE *f;
 
@@ -155,19 +156,39 @@ static int read_uidlist(struct rb_maildir *md, struct m2d_error *err)
 		return -1;
 	}
 	while ((len = getline(&line, &size, f)) > 0) {
-		/* "<uid> [extensions] :<base>" */
-		char *colon = strstr(line, " :");
+		/* "<uid> [extensions] :<base>", as Dovecot writes it: UIDs
+		 * rising, a file name (no '/'); anything else is refused, it
+		 * would decide which messages are new (the user may have
+		 * written the file) */
+		char *colon = strstr(line, " :"), *end;
 		struct rb_uid *n;
+		unsigned long uid;
 
-		if (colon == NULL)
-			continue;
+		lineno++;
 		if (line[len - 1] == '\n')
-			line[len - 1] = '\0';
+			line[--len] = '\0';
+		errno = 0;
+		uid = strtoul(line, &end, 10);
+		if (colon == NULL || line[0] < '0' || line[0] > '9' ||
+		    errno != 0 || uid == 0 || uid <= last ||
+		    (*end != ' ' ) || colon[2] == '\0' ||
+		    strchr(colon + 2, '/') != NULL ||
+		    strlen(line) != (size_t)len) {
+			free(line);
+			fclose(f);
+			m2d_error_set(err, M2D_ERR_MALFORMED, path,
+				      _("not a line Dovecot writes (damaged or "
+					"forged); nothing carried from this "
+					"folder"));
+			m2d_error_at(err, -1, lineno);
+			return -1;
+		}
+		last = uid;
 		n = realloc(md->uids, (md->nuids + 1) * sizeof(*n));
 		if (n == NULL)
 			goto nomem;
 		md->uids = n;
-		n[md->nuids].uid = strtoul(line, NULL, 10);
+		n[md->nuids].uid = uid;
 		n[md->nuids].base = strdup(colon + 2);
 		if (n[md->nuids].base == NULL)
 			goto nomem;

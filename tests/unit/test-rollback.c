@@ -665,6 +665,39 @@ static void test_inbox_not_migrated(void **state)
 	assert_null(strstr(reported, "u1 INBOX"));
 }
 
+
+/* A dovecot-uidlist Dovecot cannot have written decides nothing: it is
+ * refused, its line named, nothing appended (H5-24). */
+static void test_forged_uidlist(void **state)
+{
+	static const struct {
+		const char *text;
+		const char *where;
+	} cases[] = {
+		{ "3 V1234 N4\n1 :100.a\n1 :101.b\n", "dovecot-uidlist:3:" },
+		{ "3 V1234 N99 G0\n1 ../../bob/cur/forged\n",
+		  "dovecot-uidlist:2:" },
+		{ "3 V1234 N99\n1 :100.a\n98 :../../../etc/shadow\n",
+		  "dovecot-uidlist:3:" },
+		{ "3 V1234 N4\nx :100.a\n", "dovecot-uidlist:2:" },
+		{ "2 V1234\n", "dovecot-uidlist:1:" },
+	};
+	struct rollback_totals t;
+	struct m2d_error err;
+	char *before = slurp(path("spool/u1")), *now;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		put(path("target/u1/dovecot-uidlist"), cases[i].text);
+		assert_int_equal(run(&t, &err), 1);
+		assert_non_null(strstr(reported, cases[i].where));
+		now = slurp(path("spool/u1"));
+		assert_string_equal(now, before);
+		free(now);
+	}
+	free(before);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -683,6 +716,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_symlinks, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_inbox_not_migrated, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_forged_uidlist, setup,
 						teardown),
 	};
 
