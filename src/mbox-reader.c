@@ -563,6 +563,18 @@ static int parse_uw_fields(struct mbox_reader *r, bool first,
 					v++;
 				if (msg->uid_count++ == 0)
 					msg->uid = uw_number(&v, ve);
+				if (first && r->base_seen &&
+				    (msg->uid_count > 1 || msg->uid == 0)) {
+					/* c-client drops the UIDVALIDITY
+					 * right here (and this message's
+					 * UID): a later X-IMAP(base) in
+					 * message 1 is read afresh */
+					r->base_seen = false;
+					r->meta.have_base = false;
+					r->meta.pseudo = false;
+					msg->uid_count = 0;
+					msg->uid = 0;
+				}
 			}
 		}
 		h += len;

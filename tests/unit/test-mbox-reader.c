@@ -130,6 +130,12 @@ static const struct reader_case cases[] = {
 	  false, 2,
 	  { { "S: a\n\nb\n", 0, 0, 0, "" }, { "S: b\n\nc\n", 0, 0, 0, "" } },
 	  false, 0, 0, NULL },
+	/* c-client: an X-UID of 0 in message 1 drops the UIDVALIDITY, and
+	 * a later X-IMAP there is read afresh (slot 0 taken over) */
+	{ "X-UID 0 in message 1, then X-IMAP: the pseudo-message after all",
+	  F1 "X-IMAPbase: 100 5 a c\nX-UID: 0\nX-IMAP: 200 9 b\nSubject: p\n"
+	  "\nbody\n\n" F2 "X-UID: 3\nX-Keywords: b C\n\nx\n", 0, false, 1,
+	  { { "\nx\n", 0, 0, 3, "b c" } }, true, 200, 9, "b c" },
 	{ "an X-IMAP without a UIDVALIDITY is not UW's: message 1 is mail",
 	  F1 "X-IMAP: 0 5 a\nSubject: p\n\nbody\n", 0, false, 1,
 	  { { "Subject: p\n\nbody\n", 0, 0, 0, "" } }, false, 0, 0, NULL },
