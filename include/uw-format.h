@@ -2,16 +2,18 @@
 #define M2D_UW_FORMAT_H
 
 /*
- * UW-IMAP's other folder formats (issue 22): what is common to the mbx
- * and mix readers (mbx-reader.h, mix-reader.h), and telling the formats
- * apart.
+ * UW-IMAP's other folder formats (issue 22): what is common to the mbx,
+ * mix and MMDF readers (mbx-reader.h, mix-reader.h, mmdf-reader.h), and
+ * telling the formats apart.  (MMDF is served like an mbox: UW's fields
+ * out, CRLF; its reader hands out those bytes.)
  *
  * How convert should dispatch by format (the second half of issue 22):
  *   uw_format_detect() on each candidate below a home or the spool gives
  *   UW_FMT_MBOX (the mbox reader, as today), UW_FMT_MBX (mbx_reader_*),
- *   UW_FMT_MIX (a directory: mix_reader_*), UW_FMT_MMDF (not read yet:
- *   reported and skipped), UW_FMT_TENEX / UW_FMT_MTX (recognised by name
- *   and header, reported and skipped).  convert_folder() would take a
+ *   UW_FMT_MIX (a directory: mix_reader_*), UW_FMT_MMDF
+ *   (mmdf_reader_*; locked like an mbox: the caller's dot-lock, the
+ *   reader's flock), UW_FMT_TENEX / UW_FMT_MTX (recognised by name and
+ *   header, reported and skipped).  convert_folder() would take a
  *   "source" with the four operations open/next/read/close over a
  *   struct uw_msg, the folder data in struct uw_folder: the UID, the
  *   flags (enum uw_flag, UW_OLD unset for \Recent), the keywords
@@ -20,8 +22,8 @@
  *   and UIDVALIDITY / UIDNEXT are the folder's own.  A reader that says
  *   uid_reset (c-client would have renumbered) gives UIDs 1..n that are
  *   c-client's, but the converter must choose a new UIDVALIDITY as UW did
- *   (time of the conversion).  The messages are stored with CRLF line
- *   ends in both formats and served as stored, byte for byte: no header
+ *   (time of the conversion).  mbx and mix messages are stored with CRLF
+ *   line ends and served as stored, byte for byte: no header
  *   is stripped (a Status:, X-UID: or X-Keywords: inside an mbx or mix
  *   message is mail, c-client serves it), no CR dropped; RFC822.SIZE is
  *   the stored size.  The writer may store LF with W= the CRLF size, but

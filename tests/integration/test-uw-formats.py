@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """UW's other formats (issue 22): folders made by UW's own library,
-c-client, in mbx and mix format, read by c-client and by our readers
-(src/mbx-reader.c, src/mix-reader.c), compared field by field.
+c-client, in mbx, mix and MMDF format, read by c-client and by our
+readers (src/mbx-reader.c, src/mix-reader.c, src/mmdf-reader.c),
+compared field by field.
 
 For each seeded folder, tools/cclient-make (c-client) creates it
 (mail_create "#driver.FMT/NAME"), appends messages with flags, keywords
@@ -19,9 +20,11 @@ opens it read-write (UIDs given, \\Recent cleared) or not.  Then:
   (bytes and mtime).
 
 0 differences wanted.  A folder whose UIDs c-client found broken (made
-here by editing an mbx file) gets a new UIDVALIDITY from c-client (the
-clock) and uid_reset from us: then only the UIDVALIDITY may differ.
-MMDF, tenex and mtx folders made by c-client must be recognised by name.
+here by editing an mbx file and an MMDF file) gets a new UIDVALIDITY
+from c-client (the clock) and uid_reset from us: then only the
+UIDVALIDITY may differ.  Tenex and mtx files (written here: c-client
+makes them empty, and then the mbox driver claims them) must be
+recognised by name, as c-client opens them.
 
 Prints TAP.  Env: M2D_TOP, BUILD, M2D_UW_SEED (20061101), M2D_UW_N (24
 folders per format), M2D_KEEP=1 keeps the scratch directory.
@@ -32,6 +35,7 @@ import hashlib
 import json
 import os
 import random
+import re
 import shutil
 import subprocess
 import sys
@@ -205,6 +209,20 @@ def break_uids(path):
     return True
 
 
+def break_mmdf_uids(path):
+    """Make an MMDF file's second X-UID repeat the first one's."""
+    with open(path, "rb") as f:
+        data = f.read()
+    found = [m for m in re.finditer(rb"\nX-UID: (\d+)\n", data)]
+    if len(found) < 2:
+        return False
+    a, b = found[0], found[1]
+    data = data[:b.start(1)] + a.group(1) + data[b.end(1):]
+    with open(path, "wb") as f:
+        f.write(data)
+    return True
+
+
 def main():
     tap = Tap()
     if not os.path.exists("/usr/include/c-client/c-client.h"):
@@ -226,7 +244,7 @@ def main():
             os.makedirs(d)
         names = []
         lines = []
-        for fmt in ("mbx", "mix"):
+        for fmt in ("mbx", "mix", "mmdf"):
             for i in range(n):
                 name = "%s%02d" % (fmt, i)
                 lines += script(rnd, fmt, name, msgdir, i == 1)
@@ -272,6 +290,12 @@ def main():
                          ".mixmeta", ".mixindex", ".mixstatus")]
         tap.ok(len(datafiles) > 1, "mix-big spans %d data files" %
                len(datafiles))
+        broken_mmdf = None
+        for fmt, name in names:
+            if fmt == "mmdf" and break_mmdf_uids(os.path.join(home, name)):
+                broken_mmdf = name
+                break
+        tap.ok(broken_mmdf is not None, "an MMDF file with a repeated X-UID")
         shutil.copytree(home, copy, symlinks=True)
         before = {name: snapshot(os.path.join(home, name))
                   for fmt, name in names}
@@ -280,7 +304,7 @@ def main():
                   if x.startswith("{")]
         tap.ok(len(theirs) == len(names), "c-client dumped every folder",
                p.stderr[-2000:])
-        total = {"mbx": [0, 0, 0], "mix": [0, 0, 0]}
+        total = {"mbx": [0, 0, 0], "mix": [0, 0, 0], "mmdf": [0, 0, 0]}
         for (fmt, name), them in zip(names, theirs):
             q = subprocess.run([DUMP, os.path.join(home, name)],
                                capture_output=True, text=True, timeout=120)
@@ -289,7 +313,14 @@ def main():
             except ValueError:
                 ours = {"log": q.stdout + q.stderr}
             ours["name"] = name
-            diffs = compare(ours, them, name == broken)
+            diffs = compare(ours, them, name == broken or
+                            bool(ours.get("uid_reset")))
+            if name == broken_mmdf:
+                if not ours.get("uid_reset"):
+                    diffs.append("uid_reset not reported")
+                if "less than" not in them.get("log", ""):
+                    diffs.append("c-client did not reset: %s" %
+                                 them.get("log"))
             if name == broken:
                 diffs += [] if ours.get("uid_reset") else [
                     "uid_reset not reported"]
@@ -302,7 +333,8 @@ def main():
             t[2] += len(diffs)
             tap.ok(not diffs, "%s %s: %d messages as c-client shows them%s"
                    % (fmt, name, len(them.get("msgs", [])),
-                      " (UIDs rebuilt)" if name == broken else ""), diffs)
+                      " (UIDs rebuilt)" if name in (broken, broken_mmdf)
+                      else ""), diffs)
             tap.ok(snapshot(os.path.join(home, name)) == before[name],
                    "%s %s: the source unchanged by our reader" % (fmt, name))
         for fmt, (folders, msgs, diffs) in sorted(total.items()):
@@ -319,7 +351,8 @@ def main():
             q = subprocess.run([DUMP, os.path.join(home, fmt + "-made")],
                                capture_output=True, text=True, timeout=60)
             try:
-                got = json.loads(q.stdout).get("format")
+                j = json.loads(q.stdout)
+                got = j.get("format") or j.get("driver")
             except ValueError:
                 got = q.stdout + q.stderr
             tap.ok(got == fmt, "a folder c-client made as %s is recognised"

@@ -15,6 +15,7 @@
 
 #include "mbx-reader.h"
 #include "mix-reader.h"
+#include "mmdf-reader.h"
 
 static void json_str(const char *s)
 {
@@ -184,12 +185,55 @@ static int dump_mix(const char *path)
 	return 0;
 }
 
+static int dump_mmdf(const char *path)
+{
+	struct mmdf_reader *r;
+	struct m2d_error err;
+	struct uw_msg m;
+	const unsigned char *d;
+	size_t len;
+	int rc;
+
+	if (mmdf_reader_open(AT_FDCWD, path, NULL, &r, &err) < 0)
+		return fail(path, &err, false);
+	head(path, "mmdf", mmdf_reader_folder(r));
+	while ((rc = mmdf_reader_next(r, &m, &err)) > 0) {
+		struct b64 b = { .n = 0 };
+		unsigned long long got = 0;
+
+		msg_head(&m, m.seq);
+		while ((rc = mmdf_reader_read(r, &d, &len, &err)) > 0) {
+			b64_add(&b, d, len);
+			got += len;
+		}
+		b64_end(&b);
+		printf("\"}");
+		if (rc < 0)
+			break;
+		if (got != m.size) {
+			fprintf(stderr, "uw-dump: message %lu: size %llu, "
+				"%llu bytes\n", m.seq, m.size, got);
+			rc = -1;
+			err.code = M2D_ERR_MALFORMED;
+			snprintf(err.msg, sizeof(err.msg), "size mismatch");
+			break;
+		}
+	}
+	if (rc < 0) {
+		mmdf_reader_close(&r);
+		return fail(path, &err, true);
+	}
+	printf("], \"log\": \"\"}\n");
+	mmdf_reader_close(&r);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct m2d_error err;
 	enum uw_format fmt;
 
-	if (argc != 2) {
+	if (argc != 2 && argc != 3) {
 		fprintf(stderr, "usage: uw-dump PATH\n");
 		return 2;
 	}
@@ -199,6 +243,8 @@ int main(int argc, char **argv)
 		return dump_mbx(argv[1]);
 	if (fmt == UW_FMT_MIX)
 		return dump_mix(argv[1]);
+	if (fmt == UW_FMT_MMDF || (argc == 3 && strcmp(argv[2], "mmdf") == 0))
+		return dump_mmdf(argv[1]);
 	printf("{\"name\": ");
 	json_str(argv[1]);
 	printf(", \"opened\": 0, \"format\": \"%s\"}\n", uw_format_name(fmt));
