@@ -239,9 +239,19 @@ static int imap_test(struct runbook *rb, const char *addr, unsigned int port,
 		rb_log(rb, "%s %s: %s", rb->imap.checks[i].ok ? "PASS" :
 		       "FAIL", rb->imap.checks[i].id,
 		       rb->imap.checks[i].detail);
-	rb_result(rb, rb->running, _("IMAP on %s:%u as %s: %zu checks, "
-				     "%zu failed"), addr, port, user,
-		  rb->imap.nchecks, rb->imap.failed);
+	{
+		/* "1 check" (ngettext) */
+		char *checks = NULL;
+
+		if (asprintf(&checks, ngettext("%zu check", "%zu checks",
+					       rb->imap.nchecks),
+			     rb->imap.nchecks) < 0)
+			checks = NULL;
+		rb_result(rb, rb->running, _("IMAP on %s:%u as %s: %s, %zu "
+					     "failed"), addr, port, user,
+			  checks != NULL ? checks : "", rb->imap.failed);
+		free(checks);
+	}
 	/* and Dovecot's own view of every migrated user, before new mail
 	   arrives (step 21 checks the delivery instead) */
 	if (r == 0 && message_id == NULL) {
@@ -340,13 +350,27 @@ static int step_checks(struct runbook *rb, struct m2d_error *err)
 		       "FAIL" : "WARN", it->res.title, it->res.detail,
 		       it->res.fix[0] != '\0' ? " -- " : "", it->res.fix);
 	}
-	rb_result(rb, 0, _("%zu passed, %zu warnings, %zu failed"),
-		  counts[0], counts[1], counts[2]);
+	{
+		/* "1 warning" (ngettext) */
+		char *warnings = NULL;
+
+		if (asprintf(&warnings, ngettext("%zu warning",
+						 "%zu warnings", counts[1]),
+			     counts[1]) < 0)
+			warnings = NULL;
+		rb_result(rb, 0, _("%zu passed, %s, %zu failed"), counts[0],
+			  warnings != NULL ? warnings : "", counts[2]);
+		free(warnings);
+	}
 	if (counts[2] > 0)
 		return m2d_error_set(err, M2D_ERR_USAGE, NULL,
-				     _("%zu checks failed: fix them and run "
-				       "the checks again, or skip this step "
-				       "with a reason"), counts[2]);
+				     ngettext("%zu check failed: fix it and "
+					      "run the checks again, or skip "
+					      "this step with a reason",
+					      "%zu checks failed: fix them and "
+					      "run the checks again, or skip "
+					      "this step with a reason",
+					      counts[2]), counts[2]);
 	return 1;
 }
 
