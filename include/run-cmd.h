@@ -30,6 +30,13 @@ int run_cmd_input(char *const argv[], const char *input, size_t len,
 		  struct run_output *output, struct m2d_error *err);
 void run_output_free(struct run_output *output);
 
+/* A command that prints nothing (standard output or error) for this many
+ * seconds is killed, and run_cmd() fails saying so: doveadm blocks for
+ * good on a FIFO a user planted in a maildir.  0: no limit.  For the
+ * whole process (the command_timeout setting). */
+#define RUN_CMD_SILENCE_DEFAULT 300
+void run_cmd_set_silence_limit(unsigned secs);
+
 /* Split a configured command line at spaces into a NULL-terminated
  * array, with EXTRA (NULL-terminated) appended.  Free with free(). */
 char **run_cmd_argv(const char *cmdline, const char *const *extra);

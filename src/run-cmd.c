@@ -86,9 +86,35 @@ static int feed(int fd, const char **input, size_t *left)
 	return *left > 0;
 }
 
+/* Seconds a command may stay silent before it is stopped (0: forever). */
+static unsigned silence_limit = RUN_CMD_SILENCE_DEFAULT;
+
+void run_cmd_set_silence_limit(unsigned secs)
+{
+	silence_limit = secs;
+}
+
+/* Milliseconds left of the silence allowed since LAST (CLOCK_MONOTONIC),
+ * for poll(); -1 without a limit. */
+static int silence_left(const struct timespec *last)
+{
+	struct timespec now;
+	long long ms;
+
+	if (silence_limit == 0)
+		return -1;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ms = (long long)silence_limit * 1000 -
+		((now.tv_sec - last->tv_sec) * 1000LL +
+		 (now.tv_nsec - last->tv_nsec) / 1000000);
+	return ms > 0 ? (int)(ms > 60000 ? 60000 : ms) : 0;
+}
+
 int run_cmd_input(char *const argv[], const char *input, size_t len,
 		  struct run_output *output, struct m2d_error *err)
 {
+	struct timespec last;
+	bool silenced = false;
 	struct sink out = { NULL, 0, 0 }, errs = { NULL, 0, 0 };
 	int po[2] = { -1, -1 }, pe[2] = { -1, -1 }, pi[2] = { -1, -1 };
 	int status;
@@ -131,19 +157,31 @@ int run_cmd_input(char *const argv[], const char *input, size_t len,
 		close(fds[2].fd);	/* nothing to say: end of input */
 		fds[2].fd = -1;
 	}
+	clock_gettime(CLOCK_MONOTONIC, &last);
 	while (fds[0].fd >= 0 || fds[1].fd >= 0 || fds[2].fd >= 0) {
-		int i;
+		int i, left = silence_left(&last), n;
 
-		if (poll(fds, 3, -1) < 0) {
+		if (left == 0) {
+			/* a command that hangs (doveadm on a FIFO a user
+			 * planted in a maildir) must not hang us */
+			kill(pid, SIGKILL);
+			silenced = true;
+			break;
+		}
+		n = poll(fds, 3, left);
+		if (n < 0) {
 			if (errno == EINTR)
 				continue;
 			break;
 		}
 		for (i = 0; i < 2; i++) {
-			if (fds[i].fd >= 0 && fds[i].revents != 0 &&
-			    !sink_read(fds[i].fd, i == 0 ? &out : &errs)) {
-				close(fds[i].fd);
-				fds[i].fd = -1;
+			if (fds[i].fd >= 0 && fds[i].revents != 0) {
+				clock_gettime(CLOCK_MONOTONIC, &last);
+				if (!sink_read(fds[i].fd,
+					       i == 0 ? &out : &errs)) {
+					close(fds[i].fd);
+					fds[i].fd = -1;
+				}
 			}
 		}
 		if (fds[2].fd >= 0 && fds[2].revents != 0 &&
@@ -161,6 +199,15 @@ int run_cmd_input(char *const argv[], const char *input, size_t len,
 	output->err = errs.data != NULL ? errs.data : strdup("");
 	output->status = WIFEXITED(status) ? WEXITSTATUS(status) :
 		128 + WTERMSIG(status);
+	if (silenced) {
+		run_output_free(output);
+		m2d_error_set(err, M2D_ERR_SYS, argv[0],
+			      _("printed nothing for %u s and was stopped "
+				"(a file it waits on may be a FIFO or on a "
+				"hung file system; see command_timeout)"),
+			      silence_limit);
+		return -1;
+	}
 	if (output->status == 127 && output->err[0] == '\0') {
 		run_output_free(output);
 		errno = ENOENT;

@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -688,6 +689,32 @@ static void test_run_input(void **state)
 
 /* ---- host_service: the configuration's table ---- */
 
+/* A command that prints nothing for the silence limit is stopped (doveadm
+ * on a FIFO a user planted); one that keeps printing is not. */
+static void test_run_silence(void **state)
+{
+	char *const hang[] = { "sleep", "30", NULL };
+	char *const talk[] = { "sh", "-c",
+		"for i in 1 2 3; do echo $i; sleep 0.6; done", NULL };
+	struct run_output out;
+	struct m2d_error err;
+	struct timespec t0, t1;
+
+	(void)state;
+	run_cmd_set_silence_limit(1);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(run_cmd(hang, &out, &err), -1);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	assert_true(t1.tv_sec - t0.tv_sec < 10);
+	assert_non_null(strstr(err.msg, "printed nothing for 1 s"));
+	assert_string_equal(err.path, "sleep");
+	assert_int_equal(run_cmd(talk, &out, &err), 0);
+	assert_int_equal(out.status, 0);
+	assert_string_equal(out.out, "1\n2\n3\n");
+	run_output_free(&out);
+	run_cmd_set_silence_limit(RUN_CMD_SILENCE_DEFAULT);
+}
+
 static void test_host_service(void **state)
 {
 	struct m2d_config cfg;
@@ -741,6 +768,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_backup_new_file, setup,
 						teardown),
 		cmocka_unit_test(test_run_input),
+		cmocka_unit_test(test_run_silence),
 		cmocka_unit_test_setup_teardown(test_host_service, setup,
 						teardown),
 	};
