@@ -22,6 +22,7 @@
  *   source_tz      = ""                    # From_ dates without a zone
  *   mbox_locks     = "dotlock fcntl flock" # the locks the MTA and UW use
  *   mbox_lock_wait = 20                    # seconds a held lock is waited
+ *   command_timeout = 300                  # seconds a tool may stay silent
  *   mbox_lock_stale = 500                  # a dotlock this old is stale
  *
  * homes_dir and source_tz are NULL when unset (or set to "").
@@ -124,6 +125,9 @@ struct m2d_config {
 					 * default: holes become real bytes) */
 	unsigned int mbox_locks;	/* MBOX_LOCK_* (dotlock.h) */
 	int mbox_lock_wait, mbox_lock_stale;	/* seconds */
+	/* seconds a command we run (doveadm, postconf, ...) may print
+	 * nothing before it is stopped; 0 = no limit */
+	int command_timeout;
 
 	/* the system (see above); NULL = default */
 	char *dovecot_config;

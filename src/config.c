@@ -13,6 +13,7 @@
 #include "m2d-config.h"
 #include "dotlock.h"
 #include "mbox-reader.h"
+#include "run-cmd.h"
 #include "i18n.h"
 
 #define UID_LIMIT 4294967294L	/* (uid_t)-2: -1 means "no uid" */
@@ -230,7 +231,7 @@ static int valid_locks(cfg_t *cfg, cfg_opt_t *opt)
 static int valid_lock_secs(cfg_t *cfg, cfg_opt_t *opt)
 {
 	long v = cfg_opt_getnint(opt, 0);
-	long min = strcmp(cfg_opt_name(opt), "mbox_lock_wait") == 0 ? 0 : 1;
+	long min = strcmp(cfg_opt_name(opt), "mbox_lock_stale") == 0 ? 1 : 0;
 
 	if (v < min || v > 86400) {
 		cfg_error(cfg, _("%s: %ld is out of range (%ld..86400 "
@@ -382,6 +383,7 @@ static void set_defaults(struct m2d_config *cfg)
 	cfg->allow_sparse = false;
 	cfg->mbox_locks = MBOX_LOCKS_DEFAULT;
 	cfg->mbox_lock_wait = MBOX_LOCK_WAIT_DEFAULT;
+	cfg->command_timeout = RUN_CMD_SILENCE_DEFAULT;
 	cfg->mbox_lock_stale = MBOX_LOCK_STALE_DEFAULT;
 	m2d_config_set(&cfg->dovecot_config, "/etc/dovecot/dovecot.conf");
 	m2d_config_set(&cfg->test_address, "127.0.0.1");
@@ -644,6 +646,7 @@ static int load_file(struct m2d_config *cfg, const char *path,
 		CFG_STR("source_tz", "", CFGF_NONE),
 		CFG_STR("mbox_locks", "dotlock fcntl flock", CFGF_NONE),
 		CFG_INT("mbox_lock_wait", MBOX_LOCK_WAIT_DEFAULT, CFGF_NONE),
+		CFG_INT("command_timeout", RUN_CMD_SILENCE_DEFAULT, CFGF_NONE),
 		CFG_INT("mbox_lock_stale", MBOX_LOCK_STALE_DEFAULT, CFGF_NONE),
 		CFG_INT("test_port", 1043, CFGF_NONE),
 		CFG_INT("imap_port", 143, CFGF_NONE),
@@ -697,6 +700,7 @@ static int load_file(struct m2d_config *cfg, const char *path,
 	cfg_set_validate_func(c, "mbox_locks", valid_locks);
 	cfg_set_validate_func(c, "mbox_lock_wait", valid_lock_secs);
 	cfg_set_validate_func(c, "mbox_lock_stale", valid_lock_secs);
+	cfg_set_validate_func(c, "command_timeout", valid_lock_secs);
 	cfg_set_validate_func(c, "test_port", valid_port);
 	cfg_set_validate_func(c, "imap_port", valid_port);
 	cfg_set_validate_func(c, "imaps_port", valid_port);
@@ -744,6 +748,7 @@ static int load_file(struct m2d_config *cfg, const char *path,
 			     &cfg->mbox_locks) < 0)
 		cfg->mbox_locks = MBOX_LOCKS_DEFAULT;	/* validated above */
 	cfg->mbox_lock_wait = (int)cfg_getint(c, "mbox_lock_wait");
+	cfg->command_timeout = (int)cfg_getint(c, "command_timeout");
 	cfg->mbox_lock_stale = (int)cfg_getint(c, "mbox_lock_stale");
 	load_system(cfg, c);
 	cfg_free(c);
@@ -808,6 +813,8 @@ int m2d_config_load(struct m2d_config *cfg, const char *path,
 	locks.wait_secs = cfg->mbox_lock_wait;
 	locks.stale_secs = cfg->mbox_lock_stale;
 	mbox_locks_configure(&locks);
+	/* and the silence every command it runs is allowed */
+	run_cmd_set_silence_limit((unsigned)cfg->command_timeout);
 	return 0;
 }
 
