@@ -253,6 +253,7 @@ class Tree:
                        capture_output=True, stdin=subprocess.DEVNULL,
                        env=self.env, timeout=60)
         kill_leftovers(self.d)
+        STOPPED.add(self.d)
 
 
 def kill_leftovers(d):
@@ -298,6 +299,7 @@ def zombie(pid):
 LIVE = set()            # process groups of commands running now
 LIVE_LOCK = threading.Lock()
 STOPPING = threading.Event()    # SIGTERM: no row starts anything more
+STOPPED = set()                 # sandboxes their row has stopped
 
 
 class Stopping(Exception):
@@ -1527,8 +1529,9 @@ def main():
         if pool is not None:
             pool.shutdown(wait=False, cancel_futures=True)
         for e in os.listdir(scratch):
-            if os.path.exists(os.path.join(scratch, e,
-                                           ".mbox2dovecot-sandbox")):
+            if os.path.join(scratch, e) not in STOPPED and \
+                    os.path.exists(os.path.join(scratch, e,
+                                                ".mbox2dovecot-sandbox")):
                 subprocess.run([PROG, "sandbox", "--stop",
                                 os.path.join(scratch, e)],
                                capture_output=True, timeout=60,
