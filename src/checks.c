@@ -348,6 +348,7 @@ static struct check_item *list_skips(struct checks_report *rep,
 				     unsigned long long *n_r)
 {
 	struct check_item *item = checks_add(rep, "sources", id, title);
+	char *text = NULL;
 	unsigned long long n = 0;
 
 	*n_r = 0;
@@ -360,8 +361,17 @@ static struct check_item *list_skips(struct checks_report *rep,
 			if (f->skip != *s)
 				continue;
 			n++;
+			/* the file named, not only its folder (issue 15:
+			 * say what is refused and where) */
+			if (f->source == NULL ||
+			    asprintf(&text, "%s: %s", f->source,
+				     reason_of(f)) < 0)
+				text = NULL;
 			check_item_entry(item, f->listed, skip_kind(f->skip),
-					 reason_of(f), NULL);
+					 text != NULL ? text : reason_of(f),
+					 NULL);
+			free(text);
+			text = NULL;
 		}
 	}
 	check_result_figure(&item->res, "count", (long long)n);
@@ -377,8 +387,10 @@ void checks_eval_sources(const struct plan *plan,
 						       PLAN_SKIP_SPARSE,
 						       PLAN_TAKEN };
 	static const enum plan_skip s_skipped[] = {
-		PLAN_SKIP_NOT_MBOX, PLAN_SKIP_DOTFILE, PLAN_SKIP_SPECIAL,
-		PLAN_SKIP_MISSING, PLAN_SKIP_EXCLUDED, PLAN_TAKEN };
+		PLAN_SKIP_NOT_MBOX, PLAN_SKIP_DOTFILE, PLAN_SKIP_MISSING,
+		PLAN_SKIP_EXCLUDED, PLAN_TAKEN };
+	static const enum plan_skip s_special[] = { PLAN_SKIP_SPECIAL,
+						    PLAN_TAKEN };
 	static const enum plan_skip s_mbx[] = { PLAN_SKIP_MBX, PLAN_TAKEN };
 	static const enum plan_skip s_sym[] = { PLAN_SKIP_SYMLINK,
 						PLAN_TAKEN };
@@ -492,26 +504,25 @@ void checks_eval_sources(const struct plan *plan,
 
 	item = list_skips(rep, plan, "skipped", _("Files that are no folder"),
 			  s_skipped, &n);
-	if (item != NULL) {
-		unsigned long long special = 0;
-
-		for (i = 0; i < plan->nfolders; i++)
-			special += plan->folders[i].skip == PLAN_SKIP_SPECIAL;
+	if (item != NULL)
 		DETAIL(item, n > 0 ? _("%llu files skipped: not an mbox, dot "
-				       "files, special files or missing "
-				       "(listed)") :
+				       "files or missing (listed)") :
 		       _("no file skipped"), n);
-		if (special > 0) {
-			/* a FIFO, device or socket where mail should be:
-			 * said, never opened (issue 15) */
-			item->res.status = CHECK_WARN;
-			DETAIL(item, _("%llu files skipped, %llu of them a "
-				       "FIFO, device or socket, never opened"),
-			       n, special);
-			FIX(item, _("look at each special file (a user may "
-				    "have planted it); put the mbox it "
-				    "replaces back if there was one"));
-		}
+
+	/* a FIFO, device or socket where mail could be: said, never
+	 * opened (issue 15) */
+	item = list_skips(rep, plan, "special",
+			  _("FIFOs, devices and sockets"), s_special, &n);
+	if (item != NULL && n > 0) {
+		item->res.status = CHECK_WARN;
+		DETAIL(item, _("%llu FIFOs, devices or sockets among the "
+			       "folders are never opened and not migrated "
+			       "(first: %s)"), n, item->entries[0].subject);
+		FIX(item, _("look at each (a user may have planted it); put "
+			    "back the mbox it replaces, if there was one"));
+	} else if (item != NULL) {
+		DETAIL(item, _("no FIFO, device or socket among the "
+			       "folders"));
 	}
 
 	item = list_skips(rep, plan, "mbx", _("UW mbx folders"), s_mbx, &n);
