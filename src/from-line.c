@@ -123,6 +123,8 @@ static int64_t utc_seconds(const struct tm *tm)
 		tm->tm_min * 60 + tm->tm_sec;
 }
 
+static time_t local_mktime(struct tm *tm);
+
 /* strtoul() on a NUL-terminated string, base 10, as c-client calls it */
 static unsigned long c_strtoul(const char *p, const char **end)
 {
@@ -279,10 +281,36 @@ static int64_t cclient_date(const unsigned char *x, long ti, long zn)
 	{
 		time_t lt;
 
-		tm.tm_isdst = -1;
-		lt = mktime(&tm);
+		lt = local_mktime(&tm);
 		return lt == (time_t)-1 ? utc_seconds(&tm) : (int64_t)lt;
 	}
+}
+
+/*
+ * mktime() of a local wall-clock time, the same in every process: the
+ * hour repeated when summer time ends is two instants, and glibc picks
+ * one by the tm_isdst of its previous call (a batch converter and a
+ * single convert disagreed); the first one is taken.
+ */
+static time_t local_mktime(struct tm *tm)
+{
+	struct tm want = *tm, other;
+	time_t t, t2;
+
+	tm->tm_isdst = -1;
+	t = mktime(tm);
+	if (t == (time_t)-1 || tm->tm_isdst < 0)
+		return t;
+	other = want;
+	other.tm_isdst = !tm->tm_isdst;
+	t2 = mktime(&other);
+	if (t2 != (time_t)-1 && t2 < t && other.tm_hour == want.tm_hour &&
+	    other.tm_min == want.tm_min && other.tm_sec == want.tm_sec &&
+	    other.tm_mday == want.tm_mday) {
+		*tm = other;
+		return t2;
+	}
+	return t;
 }
 
 /*
@@ -500,9 +528,8 @@ static int parse(const char *line, size_t len, struct from_line *out,
 	} else {
 		time_t t;
 
-		tm.tm_isdst = -1;
 		errno = 0;
-		t = mktime(&tm);
+		t = local_mktime(&tm);
 		if (t == (time_t)-1 && errno != 0)
 			return 0;
 		secs = (int64_t)t;
