@@ -20,6 +20,7 @@
 
 #include "mbx-reader.h"
 #include "mix-reader.h"
+#include "mmdf-reader.h"
 #include "test-util.h"
 
 static char dir[256];
@@ -354,6 +355,79 @@ static void test_mix_refused(void **state)
 	mix_reader_close(&r);
 }
 
+static const char mmdf[] =
+	"\1\1\1\1\nFrom MAILER-DAEMON Tue Nov  9 10:11:12 2004\n"
+	"X-IMAP: 1100000000 0000000007 Junk Work\nStatus: RO\n\npseudo\n"
+	"\1\1\1\1\n"
+	"\1\1\1\1\nFrom a Tue Nov  9 10:11:12 2004 -0500\nSubject: one\n"
+	"X-UID: 4\nX-Keywords: work JUNK other\nStatus: O\nX-Status: FT\n"
+	"x-status: ignored\n\tand its continuation\n\nFrom here\r\n\r\n"
+	"\1\1\1\1\n"
+	"\1\1\1\1\nSubject: two\n\nbody\n\1\1\1\1\n";
+
+static void test_mmdf(void **state)
+{
+	struct mmdf_reader *r;
+	struct m2d_error err;
+	struct uw_msg m;
+	struct stat st0, st1;
+	const unsigned char *d;
+	char text[256];
+	size_t len, n;
+	int fd;
+
+	(void)state;
+	write_at("mmdf", mmdf, strlen(mmdf));
+	assert_int_equal(fstatat(dfd, "mmdf", &st0, 0), 0);
+	assert_int_equal(mmdf_reader_open(dfd, "mmdf", NULL, &r, &err), 0);
+	assert_int_equal(mmdf_reader_folder(r)->uidvalidity, 1100000000);
+	assert_int_equal(mmdf_reader_folder(r)->uidnext, 9);
+	assert_string_equal(mmdf_reader_folder(r)->keywords, "Junk Work");
+	/* the pseudo-message is not mail */
+	assert_int_equal(mmdf_reader_next(r, &m, &err), 1);
+	assert_int_equal(m.uid, 4);
+	assert_int_equal(m.flags, UW_OLD | UW_FLAGGED | UW_DRAFT);
+	assert_string_equal(m.keywords, "Junk Work");
+	assert_int_equal(m.date, 1100013072);
+	for (n = 0; mmdf_reader_read(r, &d, &len, &err) > 0; n += len)
+		memcpy(text + n, d, len);
+	text[n] = '\0';
+	assert_string_equal(text, "Subject: one\r\n\r\nFrom here\r\n\r\n");
+	assert_int_equal(m.size, n);
+	/* no From_ line: INTERNALDATE is the file's mtime; UID 8 next */
+	assert_int_equal(mmdf_reader_next(r, &m, &err), 1);
+	assert_int_equal(m.uid, 8);
+	assert_int_equal(m.flags, 0);
+	assert_int_equal(m.date, st0.st_mtime);
+	assert_int_equal(mmdf_reader_next(r, &m, &err), 0);
+	mmdf_reader_close(&r);
+	assert_int_equal(fstatat(dfd, "mmdf", &st1, 0), 0);
+	assert_int_equal(st1.st_mtim.tv_nsec, st0.st_mtim.tv_nsec);
+	assert_int_equal(st1.st_size, st0.st_size);
+
+	/* refused: a symlink, not MMDF, an exclusive flock held */
+	assert_int_equal(symlinkat("mmdf", dfd, "link"), 0);
+	assert_int_equal(mmdf_reader_open(dfd, "link", NULL, &r, &err), -1);
+	write_at("plain", "From a Tue Nov  9 10:11:12 2004\n\n", 33);
+	assert_int_equal(mmdf_reader_open(dfd, "plain", NULL, &r, &err), -1);
+	assert_int_equal(err.code, M2D_ERR_NOT_MBOX);
+	fd = openat(dfd, "mmdf", O_RDONLY);
+	assert_int_equal(flock(fd, LOCK_EX), 0);
+	{
+		struct uw_reader_settings set = { .lock_wait_ms = 200 };
+
+		assert_int_equal(mmdf_reader_open(dfd, "mmdf", &set, &r,
+						  &err), -1);
+		assert_int_equal(err.code, M2D_ERR_LOCKED);
+	}
+	close(fd);
+	/* an empty file is an empty folder */
+	write_at("empty", "", 0);
+	assert_int_equal(mmdf_reader_open(dfd, "empty", NULL, &r, &err), 0);
+	assert_int_equal(mmdf_reader_next(r, &m, &err), 0);
+	mmdf_reader_close(&r);
+}
+
 static void test_detect(void **state)
 {
 	static const struct {
@@ -428,6 +502,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_mix, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mix_refused, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_mmdf, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_detect, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dates, setup, teardown),
 	};
