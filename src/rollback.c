@@ -702,19 +702,31 @@ static int out_str(struct rb_out *o, const char *s, struct m2d_error *err)
 	return out_write(o, s, strlen(s), err);
 }
 
-/* A header field UW would take as its own (exact case, as UW reads
- * them), or Content-Length (UW ignores it, Dovecot's mbox trusts it). */
+/* A header field UW takes as its own and hides: c-client removes X-IMAP,
+ * X-IMAPbase, X-UID, Status, X-Status and X-Keywords by name in any case
+ * ("status:", "Status :", a bare "Status" line), so a message carried
+ * back must not bring one (ours are written after the header).
+ * Content-Length is an ordinary header to UW, served as it is: kept. */
 static bool uw_header(const char *line, size_t len)
 {
 	static const char *const names[] = {
-		"Status:", "X-Status:", "X-Keywords:", "X-UID:", "X-IMAP:",
-		"X-IMAPbase:", "Content-Length:", NULL,
+		"Status", "X-Status", "X-Keywords", "X-UID", "X-IMAP",
+		"X-IMAPbase", NULL,
 	};
+	size_t name = 0, rest;
 
+	while (name < len && line[name] != ':' && line[name] != ' ' &&
+	       line[name] != '\t' && line[name] != '\r' && line[name] != '\n')
+		name++;
+	rest = name;
+	while (rest < len && (line[rest] == ' ' || line[rest] == '\t'))
+		rest++;
+	if (rest < len && line[rest] != ':' && line[rest] != '\r' &&
+	    line[rest] != '\n')
+		return false;
 	for (int i = 0; names[i] != NULL; i++) {
-		size_t n = strlen(names[i]);
-
-		if (len >= n && memcmp(line, names[i], n) == 0)
+		if (strlen(names[i]) == name &&
+		    strncasecmp(line, names[i], name) == 0)
 			return true;
 	}
 	return false;
