@@ -1120,53 +1120,58 @@ ROWS = [
         p_target(CTRL_MSG, tm_mail), names=()),
 ]
 
-# cells still failing, "row-id command" -> the finding they wait for
+# the holes still open: finding -> what (issue 15's findings, H5-NN)
+FINDINGS = {
+    "H5-04b": "--batch prints raw names",
+    "H5-10": "clear removes what it did not create",
+    "H5-16": "verify/rollback silent about a skipped INBOX",
+    "H5-17": "--batch does not show what its steps refused",
+    "H5-21": "--batch hangs on a FIFO dovecot-keywords (doveadm)",
+    "H5-22": "rollback silent about dovecot-keywords",
+    "H5-23": "rollback silent about subscriptions",
+    "H5-24": "rollback re-appends old mail (uidlist swapped)",
+}
+
+# cells still failing: "row-id command" -> the finding they wait for
 TODO = {
-    "fifo-spool check": "H5-15 --check silent about refused sources",
-    "fifo-home check": "H5-15 --check silent about refused sources",
-    "fifo-spool verify": "H5-16 verify/rollback silent about a skipped INBOX",
-    "symlink-root-spool verify": "H5-16 verify/rollback silent about a skipped INBOX",
-    "symlink-victim-spool verify": "H5-16 verify/rollback silent about a skipped INBOX",
-    "hardlink-victim-spool verify": "H5-16 verify/rollback silent about a skipped INBOX",
-    "hardlink-victim-spool rollback": "H5-16 verify/rollback silent about a skipped INBOX",
-    "fifo-spool batch": "H5-17 --batch does not show what its steps refused",
-    "fifo-home batch": "H5-17 --batch does not show what its steps refused",
-    "fifo-mailboxlist batch": "H5-17 --batch does not show what its steps refused",
-    "symlink-root-mailboxlist batch": "H5-17 --batch does not show what its steps refused",
-    "huge-keywords batch": "H5-17 --batch does not show what its steps refused",
-    "symlink-root-keywords batch": "H5-17 --batch does not show what its steps refused",
-    "fifo-subscriptions batch": "H5-17 --batch does not show what its steps refused",
-    "symlink-root-subscriptions batch": "H5-17 --batch does not show what its steps refused",
-    "sparse-subscriptions batch": "H5-17 --batch does not show what its steps refused",
-    "huge-subscriptions batch": "H5-17 --batch does not show what its steps refused",
-    "newline-home batch": "H5-04b --batch prints raw names",
-    "ctrl-home batch": "H5-04b --batch prints raw names",
-    "fifo-keywords batch": "H5-21 --batch hangs on a FIFO dovecot-keywords (doveadm)",
-    "symlink-root-keywords rollback": "H5-22 rollback silent about dovecot-keywords",
-    "huge-keywords rollback": "H5-22 rollback silent about dovecot-keywords",
-    "fifo-subscriptions mailonly": "H5-23 rollback silent about subscriptions",
-    "fifo-subscriptions mailonly2": "H5-23 rollback silent about subscriptions",
-    "fifo-subscriptions rollback": "H5-23 rollback silent about subscriptions",
-    "symlink-root-subscriptions mailonly": "H5-23 rollback silent about subscriptions",
-    "symlink-root-subscriptions mailonly2": "H5-23 rollback silent about subscriptions",
-    "symlink-root-subscriptions rollback": "H5-23 rollback silent about subscriptions",
-    "sparse-subscriptions mailonly": "H5-23 rollback silent about subscriptions",
-    "sparse-subscriptions mailonly2": "H5-23 rollback silent about subscriptions",
-    "sparse-subscriptions rollback": "H5-23 rollback silent about subscriptions",
-    "huge-subscriptions mailonly": "H5-23 rollback silent about subscriptions",
-    "huge-subscriptions mailonly2": "H5-23 rollback silent about subscriptions",
-    "huge-subscriptions rollback": "H5-23 rollback silent about subscriptions",
-    "replaced-uidlist mailonly": "H5-24 rollback re-appends old mail "
-    "(uidlist swapped)",
-    "replaced-uidlist mailonly2": "H5-24 rollback re-appends old mail "
-    "(uidlist swapped)",
-    "sparse-spool verify": "H5-16 verify/rollback silent about a skipped "
-    "INBOX",
-    "hardlink-victim-msgfile clear": "H5-10 clear removes what it did not create",
-    "fifo-subscriptions clear": "H5-10 clear removes what it did not create",
-    "symlink-root-subscriptions clear": "H5-10 clear removes what it did not create",
-    "sparse-subscriptions clear": "H5-10 clear removes what it did not create",
-    "huge-subscriptions clear": "H5-10 clear removes what it did not create",
+    "newline-home batch": "H5-04b",
+    "ctrl-home batch": "H5-04b",
+    "hardlink-victim-msgfile clear": "H5-10",
+    "fifo-subscriptions clear": "H5-10",
+    "symlink-root-subscriptions clear": "H5-10",
+    "sparse-subscriptions clear": "H5-10",
+    "huge-subscriptions clear": "H5-10",
+    "fifo-spool verify": "H5-16",
+    "symlink-root-spool verify": "H5-16",
+    "symlink-victim-spool verify": "H5-16",
+    "hardlink-victim-spool verify": "H5-16",
+    "hardlink-victim-spool rollback": "H5-16",
+    "sparse-spool verify": "H5-16",
+    "fifo-mailboxlist batch": "H5-17",
+    "symlink-root-mailboxlist batch": "H5-17",
+    "huge-keywords batch": "H5-17",
+    "symlink-root-keywords batch": "H5-17",
+    "fifo-subscriptions batch": "H5-17",
+    "symlink-root-subscriptions batch": "H5-17",
+    "sparse-subscriptions batch": "H5-17",
+    "huge-subscriptions batch": "H5-17",
+    "fifo-keywords batch": "H5-21",
+    "symlink-root-keywords rollback": "H5-22",
+    "huge-keywords rollback": "H5-22",
+    "fifo-subscriptions mailonly": "H5-23",
+    "fifo-subscriptions mailonly2": "H5-23",
+    "fifo-subscriptions rollback": "H5-23",
+    "symlink-root-subscriptions mailonly": "H5-23",
+    "symlink-root-subscriptions mailonly2": "H5-23",
+    "symlink-root-subscriptions rollback": "H5-23",
+    "sparse-subscriptions mailonly": "H5-23",
+    "sparse-subscriptions mailonly2": "H5-23",
+    "sparse-subscriptions rollback": "H5-23",
+    "huge-subscriptions mailonly": "H5-23",
+    "huge-subscriptions mailonly2": "H5-23",
+    "huge-subscriptions rollback": "H5-23",
+    "replaced-uidlist mailonly": "H5-24",
+    "replaced-uidlist mailonly2": "H5-24",
 }
 
 
@@ -1548,6 +1553,8 @@ def report(tap, cell):
     what = "%s: %s (%s in %s) x %s" % (
         cell.row.id, "safe", cell.row.obj, cell.row.place, cell.cmd)
     todo = TODO.get("%s %s" % (cell.row.id, cell.cmd))
+    if todo:
+        todo = "%s %s" % (todo, FINDINGS[todo])
     diag = list(cell.problems)
     for r in cell.ran:
         diag += r.tail()
