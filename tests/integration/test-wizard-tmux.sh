@@ -7,7 +7,14 @@
 # the test subset (space), Dovecot on its test port, the test migration
 # (Esc stops it when it is still running), resizes in the middle (larger,
 # and too small), quits with q, starts again: resume is offered and it
-# goes on; the IMAP test against the private Dovecot.
+# goes on; the IMAP test against the private Dovecot.  Issue 19: settings
+# an editor left invalid (no crash: the parse error with its line), Tab
+# (the page without the step list), each change shown in the question, a
+# refused IMAP password asked again, undo following the dependencies
+# (--undo and U, refused or the chain after one question), WORK/log and
+# L with / in the wizard, the report's warnings and new-UID folders, an
+# interrupted step, --step N too early, --help, --skip without --reason,
+# and steps 14 to 22 in the wizard, then U on step 19.
 set -u
 BUILD=${BUILD:-build}
 top=${M2D_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -497,3 +504,45 @@ ok $ok "--help lists every option and the default config path"
 rc=$?
 [ $rc -eq 2 ] && grep -q -- "--skip 8 needs --reason TEXT" "$t/skip.out"
 ok $? "--skip 8 without --reason says what is missing (exit $rc)"
+
+# ---- the rest of the runbook in the wizard at 80x24 (14 to 22), then U
+# on step 19 with 20-22 done: they are undone first (the issue's case)
+if [ $dovecot -eq 1 ] && [ "$(st 13)" = done ]; then
+	start
+	wait_for "A saved migration was found"
+	keys Enter
+	wait_for "Step 14: Stop delivery"
+	all=0
+	for s in 14 15 16 17 18 19 20 21 22; do
+		wait_for "Step $s:" 10 >/dev/null 2>&1 || { all=1; break; }
+		keys Enter
+		case $s in 14|17|19)
+			wait_for "Run this step?" 10 || { all=1; break; }
+			keys y ;;
+		esac
+		wait_for "Step $s done" 90 || { all=1; break; }
+		[ $s -lt 22 ] && keys Enter
+	done
+	[ $all -eq 0 ] && [ "$(st 22)" = done ]
+	ok $? "steps 14 to 22 in the wizard at 80x24, each confirmed where it asks"
+	keys b b b
+	wait_for "Step 19: Delivery into the maildirs"
+	keys U
+	wait_for "rely on this one" && screen | grep -q "22 Final report" &&
+		screen | grep -q "20 Restart delivery"
+	ok $? "U on step 19: steps 22, 21 and 20 listed in one question"
+	keys y
+	wait_for "Step 19 undone, and the 3 steps that relied on it" 60
+	ok $? "y: 22, 21, 20 undone first, then 19"
+	keys q
+	wait_for "WIZARD-EXIT=0"
+	stop
+	[ "$(st 19)" = pending ] && [ "$(st 20)" = pending ] &&
+		[ "$(st 21)" = pending ] && [ "$(st 22)" = pending ] &&
+		[ "$(st 18)" = done ]
+	ok $? "--status: 19 to 22 pending, 18 still done"
+	grep -q '\[20\] undone: ' "$work/log" && grep -q '\[19\] undone: ' "$work/log" &&
+		[ "$(grep -n '\[20\] undone: ' "$work/log" | tail -n 1 | cut -d: -f1)" -lt \
+		  "$(grep -n '\[19\] undone: ' "$work/log" | tail -n 1 | cut -d: -f1)" ]
+	ok $? "the log: 20 undone before 19"
+fi
