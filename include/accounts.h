@@ -19,15 +19,8 @@
 #include <stdbool.h>
 
 #include "m2d-error.h"
+#include "passwd.h"
 
-struct acct_tools {
-	/* usermod's command line (split at spaces), NULL = "usermod" */
-	const char *usermod;
-	/* A root prefix, NULL or "" = "/": ROOT/etc/passwd is read,
-	 * usermod gets "-P ROOT" (shadow's --prefix: the /etc files below
-	 * ROOT, no chroot) and the rbash link is made in ROOT/bin. */
-	const char *root;
-};
 
 /* Creates SKEL_DIR (NULL = ROOT/etc/skel, ROOT from TOOLS) if missing,
  * and cur/ new/ tmp/ in it (0700), recording what was created.  Returns 1
@@ -39,42 +32,6 @@ int acct_skel_apply(const struct acct_tools *tools, const char *skel_dir,
  * M2D_ERR_CHANGED otherwise).  Returns 1 undone, 0 nothing recorded. */
 int acct_skel_undo(const char *work_dir, struct m2d_error *err);
 
-/* USER's home and shell from ROOT/etc/passwd (allocated).  Returns 1
- * found, 0 no such user. */
-int acct_user_get(const struct acct_tools *tools, const char *user,
-		  char **home_r, char **shell_r, struct m2d_error *err);
-
-/* One passwd entry. */
-struct acct_pw {
-	char *name, *home, *shell;
-	long uid, gid;
-};
-
-/* The users the migration knows: ROOT/etc/passwd when TOOLS->root is set
- * (a practice server's, as acct_user_get() reads it), else the system's
- * (getpwent(): files, NIS or LDAP as nsswitch.conf says). */
-struct acct_passwd {
-	struct acct_pw *e;
-	size_t n, cap;
-	bool system;		/* the system's: a name not enumerated is
-				 * still looked up (getpwnam) */
-};
-
-/* Loads the entries (lines that are not NAME:PW:UID:GID:GECOS:HOME:SHELL
- * with numeric UID/GID are ignored, as getpwent() ignores them).
- * Returns 0, or -1 with ERR (ROOT/etc/passwd missing or unreadable). */
-int acct_passwd_load(const struct acct_tools *tools, struct acct_passwd *pw,
-		     struct m2d_error *err);
-
-/* The entry named NAME, or NULL (also when out of memory). */
-const struct acct_pw *acct_passwd_find(struct acct_passwd *pw,
-				       const char *name);
-
-/* The first entry with UID, or NULL. */
-const struct acct_pw *acct_passwd_by_uid(const struct acct_passwd *pw,
-					 long uid);
-
-void acct_passwd_free(struct acct_passwd *pw);
 
 /* "usermod [-P ROOT] -d HOME USER" (no -m: the mail is moved by the
  * migration, not by usermod), the previous home recorded first. */

@@ -35,21 +35,6 @@
 
 #define SUBDIR "accounts"
 
-static const char *root_of(const struct acct_tools *t)
-{
-	return t != NULL && t->root != NULL ? t->root : "";
-}
-
-static void below_root(char *buf, size_t size, const char *root,
-		       const char *path)
-{
-	size_t len = strlen(root);
-
-	while (len > 0 && root[len - 1] == '/')
-		len--;
-	snprintf(buf, size, "%.*s%s", (int)len, root, path);
-}
-
 static int work_file(char *buf, size_t size, const char *work_dir,
 		     const char *name, bool create, struct m2d_error *err)
 {
@@ -110,7 +95,7 @@ int acct_skel_apply(const struct acct_tools *t, const char *skel_dir,
 	if (skel_dir != NULL)
 		snprintf(skel, sizeof(skel), "%s", skel_dir);
 	else
-		below_root(skel, sizeof(skel), root_of(t), "/etc/skel");
+		acct_root_path(skel, sizeof(skel), t, "/etc/skel");
 	for (i = 0; i < 4; i++) {
 		snprintf(path, sizeof(path), "%s%s", skel, subs[i]);
 		if (lstat(path, &st) == 0) {
@@ -171,207 +156,6 @@ int acct_skel_undo(const char *work_dir, struct m2d_error *err)
 	return ret;
 }
 
-/* ---- users ---- */
-
-int acct_user_get(const struct acct_tools *t, const char *user,
-		  char **home_r, char **shell_r, struct m2d_error *err)
-{
-	char path[PATH_MAX], *text, *p;
-	size_t ulen = strlen(user);
-	int r, ret = 0;
-
-	*home_r = *shell_r = NULL;
-	below_root(path, sizeof(path), root_of(t), "/etc/passwd");
-	r = sf_read_text(path, &text, NULL, err);
-	if (r <= 0) {
-		if (r == 0)
-			m2d_error_set(err, M2D_ERR_USAGE, path, _("missing"));
-		return -1;
-	}
-	for (p = text; *p != '\0' && ret == 0;) {
-		size_t n = strcspn(p, "\n");
-		char *line = strndup(p, n), *field[7], *f;
-		int k = 0;
-
-		if (line == NULL) {
-			free(text);
-			return m2d_error_sys(err, "malloc", NULL);
-		}
-		/* name:pw:uid:gid:gecos:home:shell (fields may be empty) */
-		for (f = line; k < 7; k++) {
-			field[k] = f;
-			f = strchr(f, ':');
-			if (f == NULL) {
-				k++;
-				break;
-			}
-			*f++ = '\0';
-		}
-		if (k == 7 && strlen(field[0]) == ulen &&
-		    strcmp(field[0], user) == 0) {
-			*home_r = strdup(field[5]);
-			*shell_r = strdup(field[6]);
-			ret = 1;
-			if (*home_r == NULL || *shell_r == NULL) {
-				free(*home_r);
-				free(*shell_r);
-				*home_r = *shell_r = NULL;
-				ret = m2d_error_sys(err, "malloc", NULL);
-			}
-		}
-		free(line);
-		p += n + (p[n] == '\n' ? 1 : 0);
-	}
-	free(text);
-	return ret;
-}
-
-/* ---- the passwd the migration knows ---- */
-
-static int pw_add(struct acct_passwd *pw, const char *name, long uid,
-		  long gid, const char *home, const char *shell)
-{
-	struct acct_pw *e;
-
-	if (pw->n == pw->cap) {
-		size_t cap = pw->cap == 0 ? 64 : pw->cap * 2;
-
-		e = realloc(pw->e, cap * sizeof(*e));
-		if (e == NULL)
-			return -1;
-		pw->e = e;
-		pw->cap = cap;
-	}
-	e = &pw->e[pw->n];
-	e->name = strdup(name);
-	e->home = strdup(home != NULL ? home : "");
-	e->shell = strdup(shell != NULL ? shell : "");
-	e->uid = uid;
-	e->gid = gid;
-	if (e->name == NULL || e->home == NULL || e->shell == NULL) {
-		free(e->name);
-		free(e->home);
-		free(e->shell);
-		return -1;
-	}
-	pw->n++;
-	return 0;
-}
-
-static bool parse_id(const char *s, long *v)
-{
-	char *end;
-
-	if (*s < '0' || *s > '9')
-		return false;
-	errno = 0;
-	*v = strtol(s, &end, 10);
-	return *end == '\0' && errno == 0 && *v >= 0 && *v <= 4294967294L;
-}
-
-int acct_passwd_load(const struct acct_tools *t, struct acct_passwd *pw,
-		     struct m2d_error *err)
-{
-	char path[PATH_MAX], *text, *p;
-	int r;
-
-	memset(pw, 0, sizeof(*pw));
-	if (root_of(t)[0] == '\0') {
-		struct passwd *e;
-
-		pw->system = true;
-		setpwent();
-		while ((e = getpwent()) != NULL) {
-			if (pw_add(pw, e->pw_name, (long)e->pw_uid,
-				   (long)e->pw_gid, e->pw_dir,
-				   e->pw_shell) < 0) {
-				endpwent();
-				acct_passwd_free(pw);
-				return m2d_error_sys(err, "malloc", NULL);
-			}
-		}
-		endpwent();
-		return 0;
-	}
-	below_root(path, sizeof(path), root_of(t), "/etc/passwd");
-	r = sf_read_text(path, &text, NULL, err);
-	if (r <= 0) {
-		if (r == 0)
-			m2d_error_set(err, M2D_ERR_USAGE, path, _("missing"));
-		return -1;
-	}
-	for (p = text; *p != '\0';) {
-		size_t n = strcspn(p, "\n");
-		char *line = strndup(p, n), *field[7], *f;
-		long uid, gid;
-		int k = 0;
-
-		if (line == NULL) {
-			free(text);
-			acct_passwd_free(pw);
-			return m2d_error_sys(err, "malloc", NULL);
-		}
-		for (f = line; k < 7; k++) {
-			field[k] = f;
-			f = strchr(f, ':');
-			if (f == NULL) {
-				k++;
-				break;
-			}
-			*f++ = '\0';
-		}
-		if (k == 7 && field[0][0] != '\0' && field[0][0] != '#' &&
-		    parse_id(field[2], &uid) && parse_id(field[3], &gid) &&
-		    pw_add(pw, field[0], uid, gid, field[5], field[6]) < 0) {
-			free(line);
-			free(text);
-			acct_passwd_free(pw);
-			return m2d_error_sys(err, "malloc", NULL);
-		}
-		free(line);
-		p += n + (p[n] == '\n' ? 1 : 0);
-	}
-	free(text);
-	return 0;
-}
-
-const struct acct_pw *acct_passwd_find(struct acct_passwd *pw,
-				       const char *name)
-{
-	struct passwd *e;
-
-	for (size_t i = 0; i < pw->n; i++) {
-		if (strcmp(pw->e[i].name, name) == 0)
-			return &pw->e[i];
-	}
-	/* LDAP and NIS may not enumerate every user */
-	if (!pw->system || (e = getpwnam(name)) == NULL ||
-	    pw_add(pw, e->pw_name, (long)e->pw_uid, (long)e->pw_gid,
-		   e->pw_dir, e->pw_shell) < 0)
-		return NULL;
-	return &pw->e[pw->n - 1];
-}
-
-const struct acct_pw *acct_passwd_by_uid(const struct acct_passwd *pw,
-					 long uid)
-{
-	for (size_t i = 0; i < pw->n; i++) {
-		if (pw->e[i].uid == uid)
-			return &pw->e[i];
-	}
-	return NULL;
-}
-
-void acct_passwd_free(struct acct_passwd *pw)
-{
-	for (size_t i = 0; i < pw->n; i++) {
-		free(pw->e[i].name);
-		free(pw->e[i].home);
-		free(pw->e[i].shell);
-	}
-	free(pw->e);
-	memset(pw, 0, sizeof(*pw));
-}
 
 static char **usermod_argv(const struct acct_tools *t, const char *opt,
 			   const char *value, const char *user)
@@ -379,9 +163,9 @@ static char **usermod_argv(const struct acct_tools *t, const char *opt,
 	const char *extra[7];
 	int n = 0;
 
-	if (root_of(t)[0] != '\0') {
+	if (acct_root(t)[0] != '\0') {
 		extra[n++] = "-P";
-		extra[n++] = root_of(t);
+		extra[n++] = acct_root(t);
 	}
 	extra[n++] = opt;
 	extra[n++] = value;
@@ -520,7 +304,7 @@ int acct_rbash_link(const struct acct_tools *t, const char *work_dir,
 	char path[PATH_MAX];
 	struct stat st;
 
-	below_root(path, sizeof(path), root_of(t), "/bin/rbash");
+	acct_root_path(path, sizeof(path), t, "/bin/rbash");
 	if (lstat(path, &st) == 0)
 		return 0;
 	if (errno != ENOENT)

@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "plan.h"
-#include "accounts.h"
+#include "passwd.h"
 #include "from-line.h"
 #include "mbox-reader.h"
 #include "str-escape.h"

@@ -311,9 +311,52 @@ static void test_passwd(void **state)
 	acct_passwd_free(&pw);
 }
 
+/* A site's passwd: every user found by name and UID (the first of two
+ * with one UID, as getpwuid() gives), names in no particular order. */
+static void test_passwd_many(void **state)
+{
+	struct acct_tools t = { NULL, top };
+	struct acct_passwd pw;
+	struct m2d_error err;
+	size_t n = 20000, len = 0;
+	char *text = malloc(n * 48 + 64), name[32];
+
+	(void)state;
+	assert_non_null(text);
+	for (size_t i = 0; i < n; i++) {
+		/* a scrambled order; u7 and dup share UID 10007 */
+		size_t k = (i * 7919) % n;
+
+		len += (size_t)sprintf(text + len, "u%zu:x:%zu:100::/h/u%zu:/bin/sh\n",
+				       k, 10000 + k, k);
+	}
+	len += (size_t)sprintf(text + len, "dup:x:10007:100::/h/dup:/bin/sh\n");
+	put_below("etc/passwd", text, 0644);
+	free(text);
+	assert_int_equal(acct_passwd_load(&t, &pw, &err), 0);
+	assert_int_equal(pw.n, n + 1);
+	for (size_t k = 0; k < n; k++) {
+		const struct acct_pw *e;
+
+		snprintf(name, sizeof(name), "u%zu", k);
+		e = acct_passwd_find(&pw, name);
+		assert_non_null(e);
+		assert_int_equal(e->uid, (long)(10000 + k));
+		assert_string_equal(acct_passwd_by_uid(&pw, e->uid)->name,
+				    name);
+	}
+	assert_int_equal(acct_passwd_find(&pw, "dup")->uid, 10007);
+	assert_null(acct_passwd_find(&pw, "u20000"));
+	assert_null(acct_passwd_by_uid(&pw, 9999));
+	assert_null(acct_passwd_by_uid(&pw, 10000 + (long)n));
+	acct_passwd_free(&pw);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_passwd_many, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_skel, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_passwd, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_skel_not_dir, setup,
