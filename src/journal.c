@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "journal.h"
+#include "pos-index.h"
 #include "safe-file.h"
 #include "i18n.h"
 
@@ -44,6 +45,9 @@ struct journal {
 	size_t nfolders, folders_size;
 	struct journal_user *users;
 	size_t nusers, users_size;
+	/* folders by user and listed name, users by name: a site's tens of
+	 * thousands of users cost no loop over all of them per event */
+	struct pos_index folder_ix, user_ix;
 };
 
 /* One line of the journal: what happened to a user or a folder. */
@@ -199,17 +203,55 @@ static bool parse_x64(const char *s, uint64_t *v_r)
 
 /* ---- the in-memory state ---- */
 
+static uint64_t folder_hash(const char *user, const char *listed)
+{
+	return pos_hash_str(pos_hash_str(POS_HASH_INIT, user), listed);
+}
+
+struct folder_key {
+	const char *user, *listed;
+};
+
+static bool folder_match(const void *ctx, size_t pos, const void *key)
+{
+	const struct journal *j = ctx;
+	const struct folder_key *k = key;
+
+	return strcmp(j->folders[pos].listed, k->listed) == 0 &&
+		strcmp(j->folders[pos].user, k->user) == 0;
+}
+
+/* The position of USER's folder LISTED, or POS_NONE. */
+static size_t folder_pos(struct journal *j, const char *user,
+			 const char *listed, uint64_t hash)
+{
+	struct folder_key key = { user, listed };
+
+	return pos_index_find(&j->folder_ix, hash, folder_match, j, &key);
+}
+
 static struct journal_folder *find_folder(struct journal *j, const char *user,
 					  const char *listed)
 {
-	size_t i;
+	size_t i = folder_pos(j, user, listed, folder_hash(user, listed));
 
-	for (i = j->nfolders; i-- > 0;) {
-		if (strcmp(j->folders[i].listed, listed) == 0 &&
-		    strcmp(j->folders[i].user, user) == 0)
-			return &j->folders[i];
+	return i != POS_NONE ? &j->folders[i] : NULL;
+}
+
+/* Drops position I (its folder freed already; HASH its key's), the last
+ * one moved into the hole. */
+static void remove_folder(struct journal *j, size_t i, uint64_t hash)
+{
+	size_t last = --j->nfolders;
+
+	pos_index_del(&j->folder_ix, hash, i);
+	if (i != last) {
+		const struct journal_folder *l = &j->folders[last];
+
+		pos_index_move(&j->folder_ix, folder_hash(l->user, l->listed),
+			       last, i);
+		j->folders[i] = j->folders[last];
 	}
-	return NULL;
 }
 
 void journal_folder_free(struct journal_folder *f)
@@ -239,56 +281,75 @@ static int copy_folder(struct journal_folder *dst,
 
 static int set_folder(struct journal *j, const struct journal_folder *f)
 {
-	struct journal_folder *cur = find_folder(j, f->user, f->listed);
+	uint64_t hash = folder_hash(f->user, f->listed);
+	size_t i = folder_pos(j, f->user, f->listed, hash);
 
-	if (cur == NULL) {
-		if (j->nfolders == j->folders_size) {
-			size_t size = j->folders_size ? j->folders_size * 2 : 64;
-			struct journal_folder *n =
-				realloc(j->folders, size * sizeof(*n));
-
-			if (n == NULL)
-				return -1;
-			j->folders = n;
-			j->folders_size = size;
+	if (i != POS_NONE) {
+		journal_folder_free(&j->folders[i]);
+		if (copy_folder(&j->folders[i], f) < 0) {
+			remove_folder(j, i, hash);
+			return -1;
 		}
-		cur = &j->folders[j->nfolders++];
-	} else {
-		journal_folder_free(cur);
+		return 0;
 	}
-	if (copy_folder(cur, f) < 0) {
-		/* keep the array dense */
-		*cur = j->folders[--j->nfolders];
+	if (j->nfolders == j->folders_size) {
+		size_t size = j->folders_size ? j->folders_size * 2 : 64;
+		struct journal_folder *n = realloc(j->folders, size * sizeof(*n));
+
+		if (n == NULL)
+			return -1;
+		j->folders = n;
+		j->folders_size = size;
+	}
+	i = j->nfolders;
+	if (copy_folder(&j->folders[i], f) < 0)
+		return -1;
+	if (pos_index_add(&j->folder_ix, hash, i) < 0) {
+		journal_folder_free(&j->folders[i]);
 		return -1;
 	}
+	j->nfolders++;
 	return 0;
 }
 
 static void forget_folder(struct journal *j, const char *user,
 			  const char *listed)
 {
-	struct journal_folder *f = find_folder(j, user, listed);
+	uint64_t hash = folder_hash(user, listed);
+	size_t i = folder_pos(j, user, listed, hash);
 
-	if (f != NULL) {
-		journal_folder_free(f);
-		*f = j->folders[--j->nfolders];
+	if (i != POS_NONE) {
+		journal_folder_free(&j->folders[i]);
+		remove_folder(j, i, hash);
 	}
+}
+
+static bool user_match(const void *ctx, size_t pos, const void *key)
+{
+	const struct journal *j = ctx;
+
+	return strcmp(j->users[pos].user, key) == 0;
+}
+
+static size_t user_pos(struct journal *j, const char *user, uint64_t hash)
+{
+	return pos_index_find(&j->user_ix, hash, user_match, j, user);
 }
 
 static int set_user(struct journal *j, const char *user, const char *target)
 {
-	size_t i;
+	uint64_t hash = pos_hash_str(POS_HASH_INIT, user);
+	size_t i = user_pos(j, user, hash);
+	struct journal_user *u;
 
-	for (i = 0; i < j->nusers; i++) {
-		if (strcmp(j->users[i].user, user) == 0) {
-			char *t = xstrdup(target);
+	if (i != POS_NONE) {
+		char *t = xstrdup(target);
 
-			if (t == NULL)
-				return -1;
-			free(j->users[i].target);
-			j->users[i].target = t;
-			return 0;
-		}
+		if (t == NULL)
+			return -1;
+		free(j->users[i].target);
+		j->users[i].target = t;
+		return 0;
 	}
 	if (j->nusers == j->users_size) {
 		size_t size = j->users_size ? j->users_size * 2 : 16;
@@ -299,12 +360,13 @@ static int set_user(struct journal *j, const char *user, const char *target)
 		j->users = n;
 		j->users_size = size;
 	}
-	j->users[j->nusers].user = xstrdup(user);
-	j->users[j->nusers].target = xstrdup(target);
-	if (j->users[j->nusers].user == NULL ||
-	    j->users[j->nusers].target == NULL) {
-		free(j->users[j->nusers].user);
-		free(j->users[j->nusers].target);
+	u = &j->users[j->nusers];
+	u->user = xstrdup(user);
+	u->target = xstrdup(target);
+	if (u->user == NULL || u->target == NULL ||
+	    pos_index_add(&j->user_ix, hash, j->nusers) < 0) {
+		free(u->user);
+		free(u->target);
 		return -1;
 	}
 	j->nusers++;
@@ -313,15 +375,20 @@ static int set_user(struct journal *j, const char *user, const char *target)
 
 static void forget_user(struct journal *j, const char *user)
 {
-	size_t i;
+	uint64_t hash = pos_hash_str(POS_HASH_INIT, user);
+	size_t i = user_pos(j, user, hash), last;
 
-	for (i = 0; i < j->nusers; i++) {
-		if (strcmp(j->users[i].user, user) == 0) {
-			free(j->users[i].user);
-			free(j->users[i].target);
-			j->users[i] = j->users[--j->nusers];
-			return;
-		}
+	if (i == POS_NONE)
+		return;
+	free(j->users[i].user);
+	free(j->users[i].target);
+	pos_index_del(&j->user_ix, hash, i);
+	last = --j->nusers;
+	if (i != last) {
+		pos_index_move(&j->user_ix,
+			       pos_hash_str(POS_HASH_INIT, j->users[last].user),
+			       last, i);
+		j->users[i] = j->users[last];
 	}
 }
 
@@ -519,6 +586,8 @@ void journal_close(struct journal **journal)
 	}
 	free(j->folders);
 	free(j->users);
+	pos_index_free(&j->folder_ix);
+	pos_index_free(&j->user_ix);
 	free(j->path);
 	pthread_mutex_destroy(&j->lock);
 	free(j);

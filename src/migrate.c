@@ -128,23 +128,39 @@ static bool cancelled(const struct engine *e)
 
 /* ---- migrate-users ---- */
 
+/* Journal users by name, then target. */
+static int cmp_journal_user(const void *a, const void *b)
+{
+	const struct journal_user *x = a, *y = b;
+	int c = strcmp(x->user, y->user);
+
+	return c != 0 ? c : strcmp(x->target, y->target);
+}
+
 int migrate_users(const struct plan *plan, struct journal *journal,
 		  const struct migrate_settings *set,
 		  struct migrate_totals *totals, struct m2d_error *err)
 {
 	struct engine e;
-	size_t i;
+	struct journal_user *jus;
+	size_t i, njus;
 	int ret = 0;
 
 	(void)err;
 	engine_init(&e, plan, journal, set, totals);
+	/* the users the journal knew before this run, sorted: one lookup
+	 * per user in O(log n) (the plan's names are unique, so those this
+	 * run records need no lookup) */
+	jus = NULL;
+	njus = journal != NULL ? journal_users(journal, &jus) : 0;
+	if (njus > 0)
+		qsort(jus, njus, sizeof(*jus), cmp_journal_user);
 	for (i = 0; i < plan->nusers && !cancelled(&e); i++) {
 		const struct plan_user *u = &plan->users[i];
 		struct maildir_owner owner = { u->uid, u->gid };
-		struct journal_user *users;
+		struct journal_user key;
 		struct m2d_error uerr;
 		bool created = false, ours = false;
-		size_t n, k;
 		int fd;
 
 		if (set->dry_run) {
@@ -152,11 +168,10 @@ int migrate_users(const struct plan *plan, struct journal *journal,
 			report(&e, MIGRATE_USER_DONE, u, NULL, NULL, NULL);
 			continue;
 		}
-		n = journal_users(journal, &users);
-		for (k = 0; k < n; k++)
-			ours |= strcmp(users[k].user, u->name) == 0 &&
-				strcmp(users[k].target, u->target) == 0;
-		journal_users_free(users, n);
+		key.user = (char *)u->name;
+		key.target = (char *)u->target;
+		ours = njus > 0 && bsearch(&key, jus, njus, sizeof(*jus),
+					   cmp_journal_user) != NULL;
 
 		m2d_error_clear(&uerr);
 		fd = maildir_root_open(u->target, &owner, &created, NULL, &uerr);
@@ -187,6 +202,7 @@ int migrate_users(const struct plan *plan, struct journal *journal,
 		totals->users_done++;
 		report(&e, MIGRATE_USER_DONE, u, NULL, NULL, NULL);
 	}
+	journal_users_free(jus, njus);
 	pthread_mutex_destroy(&e.lock);
 	return ret;
 }
