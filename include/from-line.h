@@ -53,9 +53,16 @@ int from_line_parse(const char *line, size_t len, struct from_line *out);
 /*
  * UW's separator decision exactly: the shape of VALID only, as c-client
  * splits.  Returns 1 for every line from_line_parse() accepts (then the
- * same OUT, date_ok true), and also for a line of the right shape whose
- * fields do not read as a date ("25:61", "-9999", "Xyz"): then date_ok is
- * false, date 0, and the sender is set.
+ * same OUT but for the date), and also for a line of the right shape
+ * whose fields do not read as a date ("25:61", "-9999", "Xyz"): then
+ * date_ok is false, tz_offset 0, and the sender is set.  The date is the
+ * INTERNALDATE c-client gives the line (unix_parse + mail_parse_date),
+ * 0 when it has none: the year is read as a number, 0..48 meaning
+ * 2000..2048 and 49..998 meaning 1949..2898 ("0003" is 2003), and only
+ * 1970..2097 is kept (otherwise date 0, date_ok false); a numeric zone
+ * counts its hours modulo 16 ("+1700" is +0100); an unknown zone name or
+ * none is local time at that date (unlike c-client: FIDELITY,
+ * zone-less-date).
  */
 int from_line_parse_uw(const char *line, size_t len, struct from_line *out);
 

@@ -136,25 +136,28 @@ static unsigned long c_strtoul(const char *p, const char **end)
 }
 
 /*
- * The INTERNALDATE c-client gives a From_ line of VALID's shape whose
- * fields from_line_parse() refuses: unix_parse() builds a date string
- * from it and hands it to mail_parse_date(); this is a port of both (the
- * dd-mmm-yyyy path), measured against c-client.  A day, month or year
- * that does not read (or a year before 1970) leaves it 0; a time that
- * does not read leaves the day at 00:00 UTC; a numeric zone whose
- * minutes' tens digit is 6 or more is UTC, hours over 23 count modulo 16
- * (a 4-bit field); a zone c-client does not know is local time (read,
- * as item 7 of issue 16 says, at that date).  X is the end of the line
- * (VALID's x), TI and ZN VALID's offsets from it.
+ * The INTERNALDATE c-client gives a From_ line of VALID's shape:
+ * unix_parse() builds a date string from it and hands it to
+ * mail_parse_date(); this is a port of both (the dd-mmm-yyyy path),
+ * measured against c-client, for every line (the well-formed ones too).
+ * A day, month or year that does not read leaves it 0 (returns false);
+ * the year is read as a number, then 0..48 is 2000..2048 and 49..998 is
+ * 1949..2898 (so "0003" is 2003 and "0100" is 2000), and only 1970..2097
+ * is kept (a 7-bit field); a time that does not read leaves the day at
+ * 00:00 UTC; a numeric zone whose minutes' tens digit is 6 or more is
+ * UTC, and its hours count modulo 16 (a 4-bit field: "+1700" is one
+ * hour); a zone c-client does not know is local time (read, as item 7 of
+ * issue 16 says, at that date).  X is the end of the line (VALID's x),
+ * TI and ZN VALID's offsets from it.
  */
-static int64_t cclient_date(const unsigned char *x, long ti, long zn)
+static bool cclient_date(const unsigned char *x, long ti, long zn,
+			 int64_t *secs_r)
 {
 	char date[32];
 	const unsigned char *z;
 	const char *c;
 	unsigned long d, m, y;
 	struct tm tm;
-	int64_t secs;
 	long t = ti, off = 0;
 	int i, month, zoff = 0, local = 0;
 
@@ -203,43 +206,45 @@ static int64_t cclient_date(const unsigned char *x, long ti, long zn)
 		c++;
 	if ((d = c_strtoul(c, &c)) == 0 || *c != '-' || is_digit((unsigned char)c[1]) ||
 	    strlen(c) < 5)
-		return 0;
+		return false;
 	for (month = 0; month < 12; month++) {
 		if (name_eq3((const unsigned char *)c + 1, month_names[month]))
 			break;
 	}
 	if (month == 12 || c[4] != '-')
-		return 0;
+		return false;
 	c += 5;
 	while (*c == ' ')
 		c++;
 	if (!is_digit((unsigned char)*c))
-		return 0;
+		return false;
 	y = c_strtoul(c, &c);
 	if (*c != '\0' && *c != ' ')
-		return 0;
+		return false;
 	if (d > 31)
-		return 0;
+		return false;
 	if (y < 49)
 		y += 2000;
 	else if (y < 999)
 		y += 1900;
 	if (y < 1970 || y > 1970 + 127)
-		return 0;	/* elt->year: 7 bits from 1970 */
+		return false;	/* elt->year: 7 bits from 1970 */
 	memset(&tm, 0, sizeof(tm));
 	tm.tm_year = (int)y - 1900;
 	tm.tm_mon = month;
 	tm.tm_mday = (int)d;
-	secs = utc_seconds(&tm);
+	/* from here on a time that does not read leaves the day, 00:00
+	 * UTC (mail_parse_date() set the elt's date already) */
+	*secs_r = utc_seconds(&tm);
 	if (*c == '\0')
-		return secs;
+		return true;
 	d = c_strtoul(c + 1, &c);
 	if (*c != ':')
-		return secs;		/* the day, 00:00 UTC */
+		return true;
 	m = c_strtoul(++c, &c);
 	y = *c == ':' ? c_strtoul(++c, &c) : 0;
 	if (d > 23 || m > 59 || y > 60)
-		return secs;
+		return true;
 	tm.tm_hour = (int)d;
 	tm.tm_min = (int)m;
 	tm.tm_sec = (int)y;
@@ -257,7 +262,8 @@ static int64_t cclient_date(const unsigned char *x, long ti, long zn)
 			    is_digit((unsigned char)c[3]))
 				off = (((c[0] - '0') * 10 + (c[1] - '0')) & 15) *
 					60 + (c[2] - '0') * 10 + (c[3] - '0');
-			return utc_seconds(&tm) - (west ? -off : off) * 60;
+			*secs_r = utc_seconds(&tm) - (west ? -off : off) * 60;
+			return true;
 		}
 		c++;		/* a name after the space */
 	} else if (*c == '-') {
@@ -276,14 +282,14 @@ static int64_t cclient_date(const unsigned char *x, long ti, long zn)
 			}
 		}
 	}
-	if (!local)
-		return utc_seconds(&tm) - (int64_t)zoff * 60;
-	{
-		time_t lt;
+	if (!local) {
+		*secs_r = utc_seconds(&tm) - (int64_t)zoff * 60;
+	} else {
+		time_t lt = local_mktime(&tm);
 
-		lt = local_mktime(&tm);
-		return lt == (time_t)-1 ? utc_seconds(&tm) : (int64_t)lt;
+		*secs_r = lt == (time_t)-1 ? utc_seconds(&tm) : (int64_t)lt;
 	}
+	return true;
 }
 
 /*
@@ -425,22 +431,21 @@ static int parse(const char *line, size_t len, struct from_line *out,
 	if (shape_only) {
 		/* UW's VALID accepts the shape; the fields may not read as a
 		 * date (c-client then warns "Unable to parse internal
-		 * date") */
+		 * date").  The INTERNALDATE is c-client's reading in any
+		 * case: a well-formed line's too ("0003" is 2003, "+1700"
+		 * one hour east; issue 16) */
 		struct from_line full;
+		int64_t cc = 0;
+		bool cc_ok;
 
+		/* VALID's zn is the space before the zone, ours its
+		 * first byte */
+		cc_ok = cclient_date(s + end, ti, zn != 0 ? zn - 1 : 0, &cc);
 		if (parse(line, len, &full, want_date, false) == 1) {
-			const unsigned char *yy = s + end - (size_t)-yr;
-			int year = (yy[0] - '0') * 1000 + (yy[1] - '0') * 100 +
-				(yy[2] - '0') * 10 + (yy[3] - '0');
-
 			*out = full;
-			out->date_ok = true;
-			if (year < 1970 || year > 1970 + 127) {
-				/* c-client's year field holds 1970..2097:
-				 * its INTERNALDATE is 0 */
-				out->date = 0;
-				out->date_ok = false;
-			}
+			/* a year c-client cannot hold: INTERNALDATE 0 */
+			out->date = cc_ok ? (time_t)cc : 0;
+			out->date_ok = cc_ok;
 			return 1;
 		}
 		const unsigned char *b = s + 5, *e = wday - 1;
@@ -448,10 +453,7 @@ static int parse(const char *line, size_t len, struct from_line *out,
 			b++;
 		while (e > b && e[-1] == ' ')
 			e--;
-		/* VALID's zn is the space before the zone, ours its
-		 * first byte */
-		out->date = (time_t)cclient_date(s + end, ti,
-						 zn != 0 ? zn - 1 : 0);
+		out->date = cc_ok ? (time_t)cc : 0;
 		out->tz_offset = 0;
 		out->has_zone = true;
 		out->date_ok = false;
