@@ -2,7 +2,7 @@
 #
 #   make                  build the library, the program and the tests
 #   make check            run every test; ends with
-#                         "N passed, N skipped, N failed"
+#                         "N passed, N skipped, N todo, N failed"
 #   make check-unit       the unit tests only (about a minute)
 #   make check DEVELOPER=1   warnings are errors (-Werror), as in CI
 #   make check SANITIZE=address,undefined
