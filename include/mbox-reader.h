@@ -91,6 +91,10 @@ struct mbox_meta {
 	bool pseudo;			/* ... and it was the pseudo-message */
 	unsigned long uidvalidity;
 	unsigned long uidlast;
+	/* c-client's prevuid when message 1 was the pseudo-message: the
+	 * X-UID it took there before an X-UID reset its UIDVALIDITY and an
+	 * X-IMAP came (else 0).  The next X-UID must be above it. */
+	unsigned long uid_prev;
 	/* The declared keywords, ' '-separated, in order, as c-client kept
 	 * them (at most 30, each at most 50 bytes), without a later one
 	 * equal to an earlier one but for case (no message can have it). */
@@ -105,7 +109,10 @@ struct mbox_msg {
 	unsigned int flags;		/* enum uw_flag */
 	/* X-UID headers UW believed (after a valid X-IMAP(base), not in the
 	 * pseudo-message): how many (2 or more made UW renumber), and the
-	 * first one's number (its leading digits; 0 made UW renumber). */
+	 * first one's number (its leading digits; 0 made UW renumber).  In
+	 * message 1 the reader applies c-client's rules itself, as it reads
+	 * (a reset there drops the folder's data: have_base false, or a
+	 * later X-IMAP(base) read afresh): at most 1 there. */
 	unsigned int uid_count;
 	unsigned long uid;
 	/* The X-Keywords words that name declared keywords (any case), in

@@ -84,6 +84,9 @@ struct mbox_reader {
 	 * where a word was too long */
 	char *slots[MBOX_MAX_KEYWORDS];
 	bool base_seen;			/* a valid X-IMAP(base) was read */
+	/* c-client's prevuid while it reads message 1: the last X-UID it
+	 * took there, kept when an X-UID after it resets the UIDVALIDITY */
+	unsigned long first_prev;
 
 	struct m2d_hash hash;		/* of every byte read, in order */
 };
@@ -558,23 +561,37 @@ static int parse_uw_fields(struct mbox_reader *r, bool first,
 			msg->has_uw_data = true;
 			/* believed only after UW's data, and not in the
 			 * pseudo-message; a continuation's are UW's own */
-			if ((r->base_seen || r->set.continuation) && !pseudo) {
+			if (first && r->base_seen && !pseudo) {
+				unsigned long uid;
+
 				while (v < ve && *v == ' ')
 					v++;
-				if (msg->uid_count++ == 0)
-					msg->uid = uw_number(&v, ve);
-				if (first && r->base_seen &&
-				    (msg->uid_count > 1 || msg->uid == 0)) {
-					/* c-client drops the UIDVALIDITY
+				uid = uw_number(&v, ve);
+				if (msg->uid_count > 0 || uid <= r->first_prev) {
+					/* "already has UID" or "less than":
+					 * c-client drops the UIDVALIDITY
 					 * right here (and this message's
-					 * UID): a later X-IMAP(base) in
-					 * message 1 is read afresh */
+					 * UID, not its prevuid): a later
+					 * X-IMAP(base) in message 1 is read
+					 * afresh, a later X-UID compared
+					 * with the one it took before */
 					r->base_seen = false;
 					r->meta.have_base = false;
 					r->meta.pseudo = false;
 					msg->uid_count = 0;
 					msg->uid = 0;
+				} else {
+					msg->uid_count = 1;
+					msg->uid = uid;
+					r->first_prev = uid;
 				}
+			} else if ((r->base_seen || r->set.continuation) &&
+				   !pseudo) {
+				/* later messages: uw_uids_next() decides */
+				while (v < ve && *v == ' ')
+					v++;
+				if (msg->uid_count++ == 0)
+					msg->uid = uw_number(&v, ve);
 			}
 		}
 		h += len;
@@ -1057,8 +1074,11 @@ int mbox_reader_next(struct mbox_reader *r, struct mbox_msg *msg,
 		r->state = STATE_HEADER;
 		if (first && r->base_seen && meta_keywords(r, err) < 0)
 			return -1;
-		if (first && r->meta.pseudo)
-			continue;	/* the folder-internal pseudo-message */
+		if (first && r->meta.pseudo) {
+			/* the folder-internal pseudo-message */
+			r->meta.uid_prev = r->first_prev;
+			continue;
+		}
 		msg->seq = ++r->seq;
 		msg->keywords = r->kw;
 		return 1;

@@ -5,7 +5,9 @@ void uw_uids_init(struct uw_uids *u, const struct mbox_meta *meta)
 {
 	u->trust = meta->have_base && meta->uidvalidity != 0;
 	u->last = meta->uidlast;
-	u->prev = 0;
+	/* message 1 as c-client left it: 0 unless it was the
+	 * pseudo-message after an X-UID (a real message 1 sets it anew) */
+	u->prev = meta->pseudo ? meta->uid_prev : 0;
 }
 
 unsigned long uw_uids_next(struct uw_uids *u, const struct mbox_msg *msg,

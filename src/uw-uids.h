@@ -9,7 +9,9 @@
  * raises it.  An X-UID that does not go up (or is no number), or two in
  * one message, made UW reset the folder's UIDVALIDITY: then the UIDs are
  * 1..n (c-client went on from its last UID; with a new UIDVALIDITY the
- * numbers themselves mean nothing to a client).
+ * numbers themselves mean nothing to a client).  c-client's "not going
+ * up" is measured from the last X-UID it took, even one taken in a
+ * message 1 that then became the pseudo-message (mbox_meta.uid_prev).
  */
 
 #include <stdbool.h>

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "mbox-reader.h"
+#include "uw-uids.h"
 
 #define F1 "From alice@example.com Tue Nov  9 10:11:12 2004\n"
 #define F2 "From bob@example.com Wed Nov 10 08:00:00 2004\n"
@@ -136,6 +137,24 @@ static const struct reader_case cases[] = {
 	  F1 "X-IMAPbase: 100 5 a c\nX-UID: 0\nX-IMAP: 200 9 b\nSubject: p\n"
 	  "\nbody\n\n" F2 "X-UID: 3\nX-Keywords: b C\n\nx\n", 0, false, 1,
 	  { { "\nx\n", 0, 0, 3, "b c" } }, true, 200, 9, "b c" },
+	/* c-client's prevuid outlives the reset: after "already has UID"
+	 * and a fresh X-IMAPbase, X-UID 2 is "less than 3" (fuzz find) */
+	{ "two X-UIDs around an X-IMAPbase in message 1: reset twice",
+	  F1 "X-UID: 2\nX-IMAPbase: 1 25\nX-UID: 2\nX-UID: 2\n"
+	  "X-IMAPbase: 1 25\nX-UID: 2\n\nbody\n\n" F2 "X-UID: 27\n\nx\n",
+	  0, false, 2,
+	  /* no UIDVALIDITY left: the X-UIDs after it are not believed */
+	  { { "\nbody\n", 0, 0, 0, "" }, { "\nx\n", 0, 0, 0, "" } },
+	  false, 0, 0, NULL },
+	{ "a reset in message 1, then X-IMAPbase again: its data kept",
+	  F1 "X-IMAPbase: 1 5\nX-UID: 10\nX-UID: 3\nX-IMAPbase: 1 5\n"
+	  "\nbody\n\n" F2 "X-UID: 7\n\nx\n", 0, false, 2,
+	  { { "\nbody\n", 0, 0, 0, "" }, { "\nx\n", 0, 0, 7, "" } },
+	  true, 1, 5, "" },
+	{ "an X-UID taken, reset, then X-IMAP: the pseudo-message",
+	  F1 "X-IMAPbase: 1 5\nX-UID: 10\nX-UID: 10\nX-IMAP: 200 20\n"
+	  "\nbody\n\n" F2 "X-UID: 7\n\nx\n", 0, false, 1,
+	  { { "\nx\n", 0, 0, 7, "" } }, true, 200, 20, "" },
 	{ "an X-IMAP without a UIDVALIDITY is not UW's: message 1 is mail",
 	  F1 "X-IMAP: 0 5 a\nSubject: p\n\nbody\n", 0, false, 1,
 	  { { "Subject: p\n\nbody\n", 0, 0, 0, "" } }, false, 0, 0, NULL },
@@ -319,6 +338,95 @@ static void test_last_line_after_buffer_move(void **state)
 	free(data);
 }
 
+/*
+ * INTERNALDATE as c-client reads the From_ line (fuzz find): the year as
+ * a number, 0..48 = 2000.., 49..998 = 1949.., only 1970..2097 kept; a
+ * numeric zone's hours modulo 16.  Measured with tools/cclient-dump.
+ */
+static void test_cclient_dates(void **state)
+{
+	static const struct {
+		const char *date;
+		long long want;
+	} d[] = {
+		{ "Sat May 10 00:23:43 0003", 1052526223 },
+		{ "Sat May 10 00:23:43 0048", 2472683023 },
+		{ "Sat May 10 00:23:43 0049", 0 },
+		{ "Sat May 10 00:23:43 0070", 11147023 },
+		{ "Sat May 10 00:23:43 0100", 957918223 },
+		{ "Sat May 10 00:23:43 0197", 4018983823 },
+		{ "Sat May 10 00:23:43 0198", 0 },
+		{ "Sat May 10 00:23:43 1969", 0 },
+		{ "Sat May 10 00:23:43 2097", 4018983823 },
+		{ "Sat May 10 00:23:43 2003 +1700", 1052522623 },
+		{ "Sat May 10 00:23:43 -2330 2003", 1052553223 },
+		{ "Sat May 10 00:23:43 PST 2003", 1052555023 },
+	};
+	char mbox[4096], path[64];
+	const char *tz = getenv("TZ");
+	char *old_tz = tz != NULL ? strdup(tz) : NULL;
+	struct mbox_reader *r;
+	struct mbox_msg msg;
+	struct m2d_error err;
+	size_t i, o = 0;
+
+	(void)state;
+	setenv("TZ", "UTC", 1);
+	tzset();
+	for (i = 0; i < sizeof(d) / sizeof(d[0]); i++)
+		o += (size_t)snprintf(mbox + o, sizeof(mbox) - o,
+				      "From u %s\nSubject: %zu\n\nb\n\n",
+				      d[i].date, i);
+	write_temp(mbox, o, path);
+	assert_int_equal(mbox_reader_open(AT_FDCWD, path, NULL, &r, &err), 0);
+	for (i = 0; i < sizeof(d) / sizeof(d[0]); i++) {
+		assert_int_equal(mbox_reader_next(r, &msg, &err), 1);
+		print_message("date: %s\n", d[i].date);
+		assert_int_equal((long long)msg.from.date, d[i].want);
+	}
+	assert_int_equal(mbox_reader_next(r, &msg, &err), 0);
+	mbox_reader_close(&r);
+	unlink(path);
+	if (old_tz != NULL)
+		setenv("TZ", old_tz, 1);
+	else
+		unsetenv("TZ");
+	tzset();
+	free(old_tz);
+}
+
+/*
+ * c-client's prevuid survives message 1 becoming the pseudo-message: an
+ * X-UID 10 taken there, a reset, an X-IMAP; then X-UID 7 is "less than
+ * 11" and UW renumbered (measured with tools/cclient-dump).
+ */
+static void test_uid_prev_after_pseudo(void **state)
+{
+	static const char mbox[] =
+		F1 "X-IMAPbase: 1 5\nX-UID: 10\nX-UID: 10\nX-IMAP: 200 20\n"
+		"\nbody\n\n" F2 "X-UID: 7\n\nx\n\n" F3 "X-UID: 30\n\ny\n";
+	struct mbox_reader *r;
+	struct mbox_msg msg;
+	struct m2d_error err;
+	struct uw_uids u;
+	char path[64];
+	bool reset;
+
+	(void)state;
+	write_temp(mbox, strlen(mbox), path);
+	assert_int_equal(mbox_reader_open(AT_FDCWD, path, NULL, &r, &err), 0);
+	assert_int_equal(mbox_reader_next(r, &msg, &err), 1);
+	assert_int_equal(mbox_reader_meta(r)->uid_prev, 10);
+	uw_uids_init(&u, mbox_reader_meta(r));
+	assert_int_equal(uw_uids_next(&u, &msg, &reset), 1);
+	assert_true(reset);
+	assert_int_equal(mbox_reader_next(r, &msg, &err), 1);
+	assert_int_equal(uw_uids_next(&u, &msg, &reset), 2);
+	assert_false(reset);
+	mbox_reader_close(&r);
+	unlink(path);
+}
+
 static void test_not_mbox(void **state)
 {
 	static const char *const bad[] = {
@@ -467,6 +575,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cases),
 		cmocka_unit_test(test_not_mbox),
+		cmocka_unit_test(test_cclient_dates),
+		cmocka_unit_test(test_uid_prev_after_pseudo),
 		cmocka_unit_test(test_last_line_after_buffer_move),
 		cmocka_unit_test(test_symlink_refused),
 		cmocka_unit_test(test_huge_message_and_line),
