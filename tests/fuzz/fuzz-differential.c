@@ -171,9 +171,24 @@ static void cclient_child(int fd)
 	_exit(0);
 }
 
+/* libFuzzer's SIGALRM (its -timeout watch, every few seconds, without
+ * SA_RESTART) may interrupt a read or the wait: go on, it is no end */
 static int get(FILE *in, void *p, size_t len)
 {
-	return len == 0 || fread(p, 1, len, in) == len ? 0 : -1;
+	char *c = p;
+
+	while (len > 0) {
+		size_t n = fread(c, 1, len, in);
+
+		c += n;
+		len -= n;
+		if (len > 0) {
+			if (!ferror(in) || errno != EINTR)
+				return -1;
+			clearerr(in);
+		}
+	}
+	return 0;
 }
 
 static int get_ul(FILE *in, unsigned long long *v)
@@ -189,6 +204,7 @@ static int cclient_view(struct view *v)
 	pid_t pid;
 	FILE *in;
 	int rc = -1;
+	pid_t rc2;
 
 	memset(v, 0, sizeof(*v));
 	v->cclient = 1;
@@ -269,7 +285,9 @@ static int cclient_view(struct view *v)
 	rc = 0;
 out:
 	fclose(in);
-	FUZZ_CHECK(waitpid(pid, &status, 0) == pid);
+	while ((rc2 = waitpid(pid, &status, 0)) < 0 && errno == EINTR)
+		;
+	FUZZ_CHECK(rc2 == pid);
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
 		rc = -1;		/* cclient-fails */
 	if (rc < 0)

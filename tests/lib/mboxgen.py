@@ -194,6 +194,13 @@ class Gen:
             lambda: "From x Fri Nov 16 03:42 4002",
             lambda: "From x Sun Dec 2, 23:48 2008",
             lambda: "From x Wed Jun  2 23:01:5) 2004 -1200",
+            # years c-client reads as two-digit ones ("0003" is 2003,
+            # "0049" 1949: no date), zone hours modulo 16 (fuzz finds)
+            lambda: "From x Sat May 10 00:23:43 0003 +0000",
+            lambda: "From x Sat May 10 00:23:43 0100 -0100",
+            lambda: "From x Sat May 10 00:23:43 0049 +0000",
+            lambda: "From x Tue Nov  9 10:11:12 2004 +1700",
+            lambda: "From x Tue Nov  9 10:11:12 -2330 2004",
         ]
         i = rng.randrange(len(forms))
         # a near miss must not be counted as a zone-less separator
@@ -388,6 +395,15 @@ class Gen:
                 self.feat("pseudo-subject-changed")
             hdr.append("Subject: " + subj)
             hdr.append("Message-ID: <%d@example.org>" % rng.randint(1, 1e6))
+            if state.get("uids") and rng.random() < 0.08:
+                # X-IMAPbase, an X-UID taken, a second one (c-client
+                # resets), then the X-IMAP read afresh: c-client still
+                # wants later X-UIDs above the one it took (fuzz find)
+                self.feat("pseudo-after-uid-reset")
+                uid = rng.randint(1, 30)
+                hdr.append(self.base_header(False, dict(state)))
+                hdr.append("X-UID: %d" % uid)
+                hdr.append("X-UID: %d" % rng.choice([uid, uid + 1, 0]))
             hdr.append(self.base_header(True, state))
             hdr.append("Status: RO")
             body = ["This text is part of the internal format of your mail "
@@ -399,6 +415,15 @@ class Gen:
             hdr.insert(rng.randint(0, len(hdr)),
                        self.base_header(False, state))
             declared = state.get("declared", [])
+            if rng.random() < 0.08:
+                # X-UIDs around a second X-IMAPbase: c-client resets,
+                # reads it afresh, and compares the next X-UID with the
+                # one it took before (fuzz find); shuffled below
+                self.feat("uid-reset-rebase")
+                uid = rng.randint(1, 30)
+                hdr += ["X-UID: %d" % uid, "X-UID: %d" % uid,
+                        self.base_header(False, dict(state)),
+                        "X-UID: %d" % rng.choice([uid, uid + 1])]
         elif not first and rng.random() < 0.03:
             self.feat("base-not-first")
             hdr.append(self.base_header(rng.random() < 0.5, dict(state)))
