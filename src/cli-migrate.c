@@ -339,10 +339,12 @@ static long doveadm_messages(const char *doveadm, const char *user,
 	return n;
 }
 
-/* Every taken folder of the plan against its maildir. */
+/* Every taken folder of the plan against its maildir; what the plan
+ * refused is said first (a source not the user's, with other links
+ * or sparse counted as failed). */
 static int verify_plan(const struct plan *plan, const struct migrate_opts *o)
 {
-	unsigned long ok = 0, bad = 0;
+	unsigned long ok = 0, bad = print_refusals(plan);
 	size_t i;
 
 	for (i = 0; i < plan->nfolders; i++) {

@@ -13,6 +13,7 @@
 #include "cli.h"
 #include "i18n.h"
 #include "runbook.h"
+#include "str-escape.h"
 #include "wizard.h"
 
 #define DEFAULT_CONFIG "/etc/mbox2dovecot.conf"
@@ -39,6 +40,57 @@ static void clear_progress(struct view *v)
 	}
 }
 
+/*
+ * TEXT on stdout after INDENT, as one line: a step's texts carry names
+ * (folders, files, Dovecot's log about them), the users' data, so no
+ * byte of them may start a line, move the cursor or clear the screen
+ * (issue 15).  Control bytes are shown as str_esc shows them ("\\n",
+ * "\\x1b"); a backslash stays as it is, for texts already escaped where
+ * they were made.
+ */
+static void show_to(FILE *out, const char *indent, const char *text)
+{
+	const unsigned char *p = (const unsigned char *)(text != NULL ?
+							 text : "");
+
+	fputs(indent, out);
+	for (; *p != '\0'; p++) {
+		switch (*p) {
+		case '\n': fputs("\\n", out); break;
+		case '\r': fputs("\\r", out); break;
+		case '\t': fputs("\\t", out); break;
+		default:
+			if (*p < 0x20 || *p == 0x7f)
+				fprintf(out, "\\x%02x", *p);
+			else
+				putc(*p, out);
+		}
+	}
+}
+
+static void show(const char *indent, const char *text)
+{
+	show_to(stdout, indent, text);
+	putchar('\n');
+}
+
+/* The same in a new string (NULL: out of memory). */
+static char *shown(const char *text)
+{
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&out, &len);
+
+	if (f == NULL)
+		return NULL;
+	show_to(f, "", text);
+	if (fclose(f) != 0) {
+		free(out);
+		return NULL;
+	}
+	return out;
+}
+
 static void on_event(const struct rb_event *ev, void *ctx)
 {
 	struct view *v = ctx;
@@ -54,13 +106,13 @@ static void on_event(const struct rb_event *ev, void *ctx)
 			printf(_("step %2d  %s\n"), ev->step,
 			       _(rb_steps[ev->step].title));
 		else if (st->result != NULL)
-			printf("    %s\n", st->result);
+			show("    ", st->result);
 		fflush(stdout);
 		break;
 	}
 	case RB_EV_LOG:
 		clear_progress(v);
-		printf("    %s\n", ev->text);
+		show("    ", ev->text);
 		fflush(stdout);
 		break;
 	case RB_EV_MIGRATE:
@@ -68,11 +120,12 @@ static void on_event(const struct rb_event *ev, void *ctx)
 		    m->event == MIGRATE_USER_FAILED ||
 		    m->event == MIGRATE_FOLDER_WARNING) {
 			clear_progress(v);
-			printf("    %s: %s\n", m->folder != NULL ?
-			       m->folder->listed : m->user != NULL ?
-			       m->user->name : "-",
-			       m->error != NULL ?
-			       m2d_error_str(m->error, buf, sizeof(buf)) : "");
+			printf("    %s: ", str_esc(m->folder != NULL ?
+						   m->folder->listed :
+						   m->user != NULL ?
+						   m->user->name : "-"));
+			show("", m->error != NULL ?
+			     m2d_error_str(m->error, buf, sizeof(buf)) : "");
 		} else if (v->tty && m->totals != NULL &&
 			   m->totals->bytes_total > 0) {
 			fprintf(stderr, _("\r\033[K    %lu/%lu folders, %lu "
@@ -97,10 +150,10 @@ static void print_status(const struct runbook *rb)
 	for (int s = 0; s < RB_NSTEPS; s++) {
 		const struct rb_step_state *st = rb_step(rb, s);
 
-		printf("%c%3d  %-36s %-8s %s\n", s == next ? '>' : ' ', s,
-		       _(rb_steps[s].title), rb_status_str(st->status),
-		       st->reason != NULL ? st->reason :
-		       st->result != NULL ? st->result : "");
+		printf("%c%3d  %-36s %-8s ", s == next ? '>' : ' ', s,
+		       _(rb_steps[s].title), rb_status_str(st->status));
+		show("", st->reason != NULL ? st->reason :
+		     st->result != NULL ? st->result : "");
 	}
 }
 
@@ -499,9 +552,11 @@ int cmd_runbook(int argc, char **argv)
 		goto fail;
 	if (r > 0) {
 		char buf[2048];
+		char *why = shown(m2d_error_str(&err, buf, sizeof(buf)));
 
 		printf(_("stopped at step %d: %s\n"), stopped,
-		       m2d_error_str(&err, buf, sizeof(buf)));
+		       why != NULL ? why : "?");
+		free(why);
 		if (err.code == M2D_ERR_CANCELLED) {
 			ret = EXIT_TRYLATER;
 			goto out;

@@ -16,6 +16,7 @@
 #include "run-cmd.h"
 #include "runbook-int.h"
 #include "safe-file.h"
+#include "str-escape.h"
 
 #define BIT(n) (UINT32_C(1) << (n))
 
@@ -37,6 +38,46 @@ static void on_migrate(const struct migrate_report *report, void *ctx)
 }
 
 /* migrate-users and/or migrate-folders for PLAN; 1 done, -1 failed. */
+/*
+ * What the plan refuses to read, logged as "migrate" prints it (issue 15:
+ * every command that reads a place says what it refused and why): files
+ * of the spool that are no user's, a ~/.mailboxlist not read, a source
+ * that is a symlink, a FIFO, an mbx file, another user's, hard-linked or
+ * sparse.  (Bad names are step 4's; the engine reports the rest.)
+ */
+static void log_refusals(struct runbook *rb, const struct plan *plan)
+{
+	for (size_t i = 0; i < plan->nstrays; i++)
+		rb_log(rb, _("skip %s: %s"), str_esc(plan->strays[i].source),
+		       str_esc(plan->strays[i].reason));
+	for (size_t i = 0; i < plan->nusers; i++) {
+		const struct plan_user *u = &plan->users[i];
+
+		if (u->subs_skipped != NULL)
+			rb_log(rb, _("skip %s/.mailboxlist: %s"),
+			       str_esc(u->home), str_esc(u->subs_skipped));
+	}
+	for (size_t i = 0; i < plan->nfolders; i++) {
+		const struct plan_folder *f = &plan->folders[i];
+		const char *why = f->reason != NULL ? f->reason :
+			plan_skip_str(f->skip);
+
+		switch (f->skip) {
+		case PLAN_SKIP_OWNER:
+		case PLAN_SKIP_LINKS:
+		case PLAN_SKIP_SPARSE:
+		case PLAN_SKIP_SYMLINK:
+		case PLAN_SKIP_SPECIAL:
+		case PLAN_SKIP_MBX:
+			rb_log(rb, _("skip %s: %s: %s"), str_esc(f->listed),
+			       str_esc(f->source), str_esc(why));
+			break;
+		default:
+			break;
+		}
+	}
+}
+
 static int migrate(struct runbook *rb, const struct plan *plan, bool users,
 		   bool folders, struct m2d_error *err)
 {
@@ -55,6 +96,8 @@ static int migrate(struct runbook *rb, const struct plan *plan, bool users,
 	set.cancel = rb->opts.cancel;
 	if (journal_open(rb->cfg.work_dir, &j, err) < 0)
 		return -1;
+	if (folders)
+		log_refusals(rb, plan);
 	if (users)
 		ru = migrate_users(plan, j, &set, &ut, err);
 	if (ru >= 0 && folders)
@@ -86,6 +129,73 @@ static int migrate(struct runbook *rb, const struct plan *plan, bool users,
 static int need_plan(struct runbook *rb, struct m2d_error *err)
 {
 	return rb->have_plan ? 0 : rb_build_plan(rb, err);
+}
+
+/*
+ * The files Dovecot reads in the maildir folder DIRNAME ("" the root) of
+ * user PU before it can count it, checked as we read a user's file
+ * (safe-file.h): a FIFO would hang doveadm (and us: issue 15), a symlink,
+ * a giant or a sparse file is not Dovecot's.  0 all fine or absent; 1
+ * one is refused: WHY says which and why (doveadm is not run for that
+ * user); -1 error.
+ */
+static int dovecot_files_refused(const struct plan_user *pu,
+				 const char *dirname, char *why, size_t size)
+{
+	static const struct {
+		const char *name;
+		off_t max;
+		bool root_only;
+	} files[] = {
+		{ "dovecot-uidlist", (off_t)64 * 1024 * 1024, false },
+		{ "dovecot-keywords", (off_t)1024 * 1024, false },
+		{ "subscriptions", (off_t)1024 * 1024, true },
+	};
+	char path[4096];
+	struct m2d_error e;
+	int dirfd, ret = 0;
+
+	snprintf(path, sizeof(path), "%s%s%s", pu->target,
+		 dirname[0] != '\0' ? "/" : "", dirname);
+	dirfd = sf_open_dir(AT_FDCWD, pu->target, pu->target, &e);
+	if (dirfd >= 0 && dirname[0] != '\0') {
+		int fd = sf_open_dir(dirfd, dirname, path, &e);
+
+		close(dirfd);
+		dirfd = fd;
+	}
+	if (dirfd < 0) {
+		if (errno == ENOENT)
+			return 0;	/* doveadm says what is missing */
+		snprintf(why, size, "%s: %s", str_esc(e.path), e.msg);
+		return 1;
+	}
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]) && ret == 0;
+	     i++) {
+		char fpath[4200];
+		struct stat st;
+		int fd;
+
+		if (files[i].root_only && dirname[0] != '\0')
+			continue;
+		snprintf(fpath, sizeof(fpath), "%s/%s", path, files[i].name);
+		fd = sf_open_read(dirfd, files[i].name, files[i].max, &st,
+				  fpath, &e);
+		if (fd < 0 && errno == ENOENT)
+			continue;
+		if (fd < 0) {
+			snprintf(why, size, "%s: %s", str_esc(e.path), e.msg);
+			ret = 1;
+		} else if (sf_is_sparse(fd, &st)) {
+			snprintf(why, size, _("%s: a sparse file (holes): not "
+					      "Dovecot's"), str_esc(fpath));
+			ret = 1;
+		}
+		if (fd >= 0)
+			close(fd);
+	}
+	close(dirfd);
+	return ret;
 }
 
 /*
@@ -121,6 +231,9 @@ static int doveadm_counts(struct runbook *rb, bool all_users,
 
 		if (!all_users && !rb_is_test_user(rb, pu->name))
 			continue;
+		char why[8192];
+		bool refused = false;
+
 		for (size_t i = 0; i < rb->plan.nfolders; i++) {
 			const struct plan_folder *f = &rb->plan.folders[i];
 			struct journal_folder jf;
@@ -132,6 +245,22 @@ static int doveadm_counts(struct runbook *rb, bool all_users,
 			exp[n].messages = jf.messages;
 			n++;
 			journal_folder_free(&jf);
+			if (!refused)
+				refused = dovecot_files_refused(
+					pu, f->dirname, why, sizeof(why)) != 0;
+		}
+		if (!refused && n == 0)
+			refused = dovecot_files_refused(pu, "", why,
+							sizeof(why)) != 0;
+		users++;
+		if (refused) {
+			/* doveadm would read it as this user: a FIFO hangs
+			   it, and Dovecot would replace the others */
+			bad++;
+			rb_log(rb, _("FAIL doveadm %s: %s; refused: doveadm "
+				     "not run for this user"),
+			       str_esc(pu->name), why);
+			continue;
 		}
 		r = imap_doveadm_counts(rb->cfg.doveadm_command,
 					rb->cfg.doveadm_command == NULL ?
@@ -141,9 +270,9 @@ static int doveadm_counts(struct runbook *rb, bool all_users,
 			ret = -1;
 		else if (r > 0) {
 			bad++;
-			rb_log(rb, "FAIL doveadm %s: %s", pu->name, res.detail);
+			rb_log(rb, "FAIL doveadm %s: %s", str_esc(pu->name),
+			       res.detail);
 		}
-		users++;
 	}
 	journal_close(&j);
 	free(exp);	/* the names belong to the plan */
@@ -230,8 +359,16 @@ static int imap_test(struct runbook *rb, const char *addr, unsigned int port,
 			if (log == NULL)
 				nanosleep(&ts, NULL);
 		}
-		if (log != NULL)
-			rb_log(rb, _("Dovecot's log about %s:\n%s"), user, log);
+		if (log != NULL) {
+			/* a line each: every text is shown as one line
+			   (cli-runbook.c escapes a newline in it) */
+			char *line, *save = NULL;
+
+			rb_log(rb, _("Dovecot's log about %s:"), user);
+			for (line = strtok_r(log, "\n", &save); line != NULL;
+			     line = strtok_r(NULL, "\n", &save))
+				rb_log(rb, "  %s", line);
+		}
 	}
 	if (r < 0)
 		goto out;
