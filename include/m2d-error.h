@@ -41,6 +41,9 @@ struct m2d_error {
 	long long offset;		/* byte offset in path, -1 if none */
 	unsigned long line;		/* 1-based line in path, 0 if none */
 	char msg[M2D_ERROR_MSG_MAX];	/* translated text, no path/errno */
+	/* what the callers were doing, outermost first ("alice: INBOX"),
+	 * added on the way up by m2d_error_prefix(); "" if none */
+	char context[M2D_ERROR_MSG_MAX];
 };
 
 void m2d_error_clear(struct m2d_error *err);
@@ -54,11 +57,18 @@ int m2d_error_set(struct m2d_error *err, enum m2d_err code, const char *path,
 		  const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
+/* Context on the way up: "FMT: " goes before what is there already, so
+ * the outermost caller's comes first.  The error itself is kept.
+ * Returns -1, so that "return m2d_error_prefix(err, ...)" passes it on. */
+int m2d_error_prefix(struct m2d_error *err, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
 /* Add where in the file the failure is. */
 void m2d_error_at(struct m2d_error *err, long long offset, unsigned long line);
 
 /*
- * One line for a human: "PATH:LINE: MSG" / "SYSCALL(PATH) failed: STRERROR".
+ * One line for a human: "PATH:LINE: MSG" / "SYSCALL(PATH) failed: STRERROR",
+ * after the context ("CONTEXT: ...") when there is one.
  * Returns buf.
  */
 const char *m2d_error_str(const struct m2d_error *err, char *buf, size_t size);

@@ -44,9 +44,8 @@ uint64_t pos_hash_str(uint64_t h, const char *s);
 /* The position of the element with KEY (hash HASH), or POS_NONE. */
 size_t pos_index_find(const struct pos_index *ix, uint64_t hash,
 		      pos_match_fn *match, const void *ctx, const void *key);
-/* Adds POS under HASH.  Returns 0, or -1 when out of memory (the index
- * is unchanged). */
-int pos_index_add(struct pos_index *ix, uint64_t hash, size_t pos);
+/* Adds POS under HASH. */
+void pos_index_add(struct pos_index *ix, uint64_t hash, size_t pos);
 /* Removes POS, which was added under HASH. */
 void pos_index_del(struct pos_index *ix, uint64_t hash, size_t pos);
 /* The element added under HASH at FROM is now at TO. */

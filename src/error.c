@@ -51,6 +51,35 @@ int m2d_error_set(struct m2d_error *err, enum m2d_err code, const char *path,
 	return -1;
 }
 
+int m2d_error_prefix(struct m2d_error *err, const char *fmt, ...)
+{
+	char outer[M2D_ERROR_MSG_MAX];
+	va_list ap;
+
+	if (err == NULL)
+		return -1;
+	va_start(ap, fmt);
+	vsnprintf(outer, sizeof(outer), fmt, ap);
+	va_end(ap);
+	if (err->context[0] != '\0') {
+		/* "OUTER: INNER", cut at the field's size */
+		char both[2 * M2D_ERROR_MSG_MAX + 2];
+		size_t lo = strlen(outer), li = strlen(err->context);
+
+		memcpy(both, outer, lo);
+		memcpy(both + lo, ": ", 2);
+		memcpy(both + lo + 2, err->context, li + 1);
+		li = lo + 2 + li;
+		if (li >= sizeof(err->context))
+			li = sizeof(err->context) - 1;
+		memcpy(err->context, both, li);
+		err->context[li] = '\0';
+	} else {
+		memcpy(err->context, outer, sizeof(err->context));
+	}
+	return -1;
+}
+
 void m2d_error_at(struct m2d_error *err, long long offset, unsigned long line)
 {
 	if (err == NULL)
@@ -62,7 +91,14 @@ void m2d_error_at(struct m2d_error *err, long long offset, unsigned long line)
 const char *m2d_error_str(const struct m2d_error *err, char *buf, size_t size)
 {
 	char where[64] = "";
+	size_t off = 0;
 
+	if (err->context[0] != '\0' && size > 0) {
+		snprintf(buf, size, "%s: ", str_esc(err->context));
+		off = strlen(buf);
+		buf += off;
+		size -= off;
+	}
 	if (err->line > 0)
 		snprintf(where, sizeof(where), ":%lu", err->line);
 	/* names are users' data: control characters shown escaped */
@@ -76,5 +112,5 @@ const char *m2d_error_str(const struct m2d_error *err, char *buf, size_t size)
 	} else {
 		snprintf(buf, size, "%s", str_esc(err->msg));
 	}
-	return buf;
+	return buf - off;
 }

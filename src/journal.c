@@ -25,6 +25,7 @@
 
 #include "journal.h"
 #include "pos-index.h"
+#include "xalloc.h"
 #include "safe-file.h"
 #include "i18n.h"
 
@@ -60,11 +61,6 @@ struct event {
 };
 
 static int apply_event(struct journal *j, const struct event *ev);
-
-static char *xstrdup(const char *s)
-{
-	return strdup(s != NULL ? s : "");
-}
 
 /* ---- escaping ---- */
 
@@ -263,20 +259,14 @@ void journal_folder_free(struct journal_folder *f)
 	memset(f, 0, sizeof(*f));
 }
 
-static int copy_folder(struct journal_folder *dst,
-		       const struct journal_folder *src)
+static void copy_folder(struct journal_folder *dst,
+			const struct journal_folder *src)
 {
 	*dst = *src;
 	dst->user = xstrdup(src->user);
 	dst->listed = xstrdup(src->listed);
 	dst->target = xstrdup(src->target);
 	dst->dirname = xstrdup(src->dirname);
-	if (dst->user == NULL || dst->listed == NULL || dst->target == NULL ||
-	    dst->dirname == NULL) {
-		journal_folder_free(dst);
-		return -1;
-	}
-	return 0;
 }
 
 static int set_folder(struct journal *j, const struct journal_folder *f)
@@ -286,28 +276,17 @@ static int set_folder(struct journal *j, const struct journal_folder *f)
 
 	if (i != POS_NONE) {
 		journal_folder_free(&j->folders[i]);
-		if (copy_folder(&j->folders[i], f) < 0) {
-			remove_folder(j, i, hash);
-			return -1;
-		}
+		copy_folder(&j->folders[i], f);
 		return 0;
 	}
 	if (j->nfolders == j->folders_size) {
-		size_t size = j->folders_size ? j->folders_size * 2 : 64;
-		struct journal_folder *n = realloc(j->folders, size * sizeof(*n));
-
-		if (n == NULL)
-			return -1;
-		j->folders = n;
-		j->folders_size = size;
+		j->folders_size = j->folders_size ? j->folders_size * 2 : 64;
+		j->folders = xrealloc(j->folders,
+				      j->folders_size * sizeof(*j->folders));
 	}
 	i = j->nfolders;
-	if (copy_folder(&j->folders[i], f) < 0)
-		return -1;
-	if (pos_index_add(&j->folder_ix, hash, i) < 0) {
-		journal_folder_free(&j->folders[i]);
-		return -1;
-	}
+	copy_folder(&j->folders[i], f);
+	pos_index_add(&j->folder_ix, hash, i);
 	j->nfolders++;
 	return 0;
 }
@@ -343,32 +322,19 @@ static int set_user(struct journal *j, const char *user, const char *target)
 	struct journal_user *u;
 
 	if (i != POS_NONE) {
-		char *t = xstrdup(target);
-
-		if (t == NULL)
-			return -1;
 		free(j->users[i].target);
-		j->users[i].target = t;
+		j->users[i].target = xstrdup(target);
 		return 0;
 	}
 	if (j->nusers == j->users_size) {
-		size_t size = j->users_size ? j->users_size * 2 : 16;
-		struct journal_user *n = realloc(j->users, size * sizeof(*n));
-
-		if (n == NULL)
-			return -1;
-		j->users = n;
-		j->users_size = size;
+		j->users_size = j->users_size ? j->users_size * 2 : 16;
+		j->users = xrealloc(j->users,
+				    j->users_size * sizeof(*j->users));
 	}
 	u = &j->users[j->nusers];
 	u->user = xstrdup(user);
 	u->target = xstrdup(target);
-	if (u->user == NULL || u->target == NULL ||
-	    pos_index_add(&j->user_ix, hash, j->nusers) < 0) {
-		free(u->user);
-		free(u->target);
-		return -1;
-	}
+	pos_index_add(&j->user_ix, hash, j->nusers);
 	j->nusers++;
 	return 0;
 }
@@ -760,8 +726,10 @@ int journal_find(struct journal *j, const char *user, const char *listed,
 
 	pthread_mutex_lock(&j->lock);
 	f = find_folder(j, user, listed);
-	if (f != NULL && copy_folder(copy_r, f) == 0)
+	if (f != NULL) {
+		copy_folder(copy_r, f);
 		ret = 1;
+	}
 	pthread_mutex_unlock(&j->lock);
 	return ret;
 }
@@ -772,11 +740,9 @@ size_t journal_folders(struct journal *j, struct journal_folder **list_r)
 	size_t i, n = 0;
 
 	pthread_mutex_lock(&j->lock);
-	list = calloc(j->nfolders + 1, sizeof(*list));
-	for (i = 0; list != NULL && i < j->nfolders; i++) {
-		if (copy_folder(&list[n], &j->folders[i]) == 0)
-			n++;
-	}
+	list = xcalloc(j->nfolders + 1, sizeof(*list));
+	for (i = 0; i < j->nfolders; i++)
+		copy_folder(&list[n++], &j->folders[i]);
 	pthread_mutex_unlock(&j->lock);
 	*list_r = list;
 	return n;
@@ -797,8 +763,8 @@ size_t journal_users(struct journal *j, struct journal_user **list_r)
 	size_t i, n = 0;
 
 	pthread_mutex_lock(&j->lock);
-	list = calloc(j->nusers + 1, sizeof(*list));
-	for (i = 0; list != NULL && i < j->nusers; i++) {
+	list = xcalloc(j->nusers + 1, sizeof(*list));
+	for (i = 0; i < j->nusers; i++) {
 		list[n].user = xstrdup(j->users[i].user);
 		list[n].target = xstrdup(j->users[i].target);
 		n++;

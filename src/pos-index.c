@@ -2,6 +2,7 @@
 #include <stdlib.h>
 
 #include "pos-index.h"
+#include "xalloc.h"
 
 uint64_t pos_hash_str(uint64_t h, const char *s)
 {
@@ -45,15 +46,13 @@ static void put(struct pos_slot *slot, size_t cap, uint64_t hash, size_t pos)
 	slot[i].pos = pos + 1;
 }
 
-int pos_index_add(struct pos_index *ix, uint64_t hash, size_t pos)
+void pos_index_add(struct pos_index *ix, uint64_t hash, size_t pos)
 {
 	/* at most half full */
 	if (2 * (ix->n + 1) > ix->cap) {
 		size_t cap = ix->cap != 0 ? 2 * ix->cap : 64;
-		struct pos_slot *slot = calloc(cap, sizeof(*slot));
+		struct pos_slot *slot = xcalloc(cap, sizeof(*slot));
 
-		if (slot == NULL)
-			return -1;
 		for (size_t i = 0; i < ix->cap; i++) {
 			if (ix->slot[i].pos != 0)
 				put(slot, cap, ix->slot[i].hash,
@@ -65,7 +64,6 @@ int pos_index_add(struct pos_index *ix, uint64_t hash, size_t pos)
 	}
 	put(ix->slot, ix->cap, hash, pos);
 	ix->n++;
-	return 0;
 }
 
 static size_t slot_holding(const struct pos_index *ix, uint64_t hash,

@@ -1,0 +1,91 @@
+/* xalloc.c - allocation that aborts with a clear message when out of memory */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "xalloc.h"
+#include "i18n.h"
+
+static void (*before_die)(void);
+
+void xalloc_set_before_die(void (*fn)(void))
+{
+	before_die = fn;
+}
+
+static void die_oom(size_t size)
+{
+	char msg[160];
+	int n;
+
+	if (before_die != NULL)
+		before_die();
+	/* no stdio buffers: there may be no memory for them */
+	n = snprintf(msg, sizeof(msg), _("mbox2dovecot: out of memory "
+					 "(%zu bytes); run it again when "
+					 "memory is free: nothing is lost\n"),
+		     size);
+	if (n > 0 && write(STDERR_FILENO, msg, (size_t)n) < 0)
+		n = 0;
+	abort();
+}
+
+void *xmalloc(size_t size)
+{
+	void *p = malloc(size != 0 ? size : 1);
+
+	if (p == NULL)
+		die_oom(size);
+	return p;
+}
+
+void *xcalloc(size_t n, size_t size)
+{
+	void *p = calloc(n != 0 ? n : 1, size != 0 ? size : 1);
+
+	if (p == NULL)
+		die_oom(n * size);
+	return p;
+}
+
+void *xrealloc(void *p, size_t size)
+{
+	void *q = realloc(p, size != 0 ? size : 1);
+
+	if (q == NULL)
+		die_oom(size);
+	return q;
+}
+
+char *xstrdup(const char *s)
+{
+	char *p = strdup(s != NULL ? s : "");
+
+	if (p == NULL)
+		die_oom(strlen(s != NULL ? s : "") + 1);
+	return p;
+}
+
+char *xstrndup(const char *s, size_t n)
+{
+	char *p = strndup(s, n);
+
+	if (p == NULL)
+		die_oom(n + 1);
+	return p;
+}
+
+char *xasprintf(const char *fmt, ...)
+{
+	va_list ap;
+	char *p;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&p, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		die_oom(0);
+	return p;
+}
