@@ -135,6 +135,66 @@ static unsigned long c_strtoul(const char *p, const char **end)
 	return v;
 }
 
+/* c-client's "compressed three-byte form" of a zone name (A..Z as 0..25,
+ * any other byte too, so "C\x13T" is AST), and the zones of its
+ * mail_parse_date() switch (default build), the 1-letter military ones
+ * among them by their letter's code. */
+#define ZCODE(a, b, c) ((((a) - 'A') * 1024) + (((b) - 'A') * 32) + ((c) - 'A'))
+static const struct {
+	int code;
+	int offset;		/* minutes east of UTC */
+} cclient_zones[] = {
+	{ ZCODE('U', 'T', 'A'), 0 },	/* "UT" */
+	{ ZCODE('U', 'T', 'C'), 0 }, { ZCODE('G', 'M', 'T'), 0 },
+	{ 'Z', 0 },
+	{ ZCODE('M', 'E', 'T'), 60 }, { 'A', 60 },
+	{ ZCODE('E', 'E', 'T'), 120 }, { 'B', 120 },
+	{ 'C', 180 }, { 'D', 240 }, { 'E', 300 }, { 'F', 360 },
+	{ 'G', 420 }, { 'H', 480 },
+	{ ZCODE('J', 'S', 'T'), 540 }, { 'I', 540 },
+	{ 'K', 600 }, { 'L', 660 }, { 'M', 720 },
+	{ 'N', -60 }, { 'O', -120 },
+	{ ZCODE('A', 'D', 'T'), -180 }, { 'P', -180 },
+	{ ZCODE('A', 'S', 'T'), -240 }, { ZCODE('E', 'D', 'T'), -240 },
+	{ 'Q', -240 },
+	{ ZCODE('E', 'S', 'T'), -300 }, { ZCODE('C', 'D', 'T'), -300 },
+	{ 'R', -300 },
+	{ ZCODE('C', 'S', 'T'), -360 }, { ZCODE('M', 'D', 'T'), -360 },
+	{ 'S', -360 },
+	{ ZCODE('M', 'S', 'T'), -420 }, { ZCODE('P', 'D', 'T'), -420 },
+	{ 'T', -420 },
+	{ ZCODE('P', 'S', 'T'), -480 }, { ZCODE('Y', 'D', 'T'), -480 },
+	{ 'U', -480 },
+	{ ZCODE('Y', 'S', 'T'), -540 }, { 'V', -540 },
+	{ ZCODE('H', 'S', 'T'), -600 }, { 'W', -600 },
+	{ 'X', -660 }, { 'Y', -720 },
+};
+
+/* The zone name at Z (upper case, NUL-terminated) as mail_parse_date()
+ * reads it: true with *OFF_R, or false (unknown: local time). */
+static bool cclient_zone(const unsigned char *z, int *off_r)
+{
+	int ms;
+
+	if ((ms = z[0]) == 0) {
+		ms = 'Z';
+	} else if (z[1] != 0) {
+		ms = (z[0] - 'A') * 1024 + (z[1] - 'A') * 32;
+		if (z[2] != 0)
+			ms += z[2] - 'A';
+		if (z[2] != 0 && z[3] != 0)
+			ms = 0;		/* more than three characters */
+	}
+	for (size_t k = 0; k < sizeof(cclient_zones) / sizeof(cclient_zones[0]);
+	     k++) {
+		if (cclient_zones[k].code == ms) {
+			*off_r = cclient_zones[k].offset;
+			return true;
+		}
+	}
+	return false;
+}
+
 /*
  * The INTERNALDATE c-client gives a From_ line of VALID's shape:
  * unix_parse() builds a date string from it and hands it to
@@ -271,17 +331,7 @@ static bool cclient_date(const unsigned char *x, long ti, long zn,
 	} else {
 		c = NULL;	/* no zone: local */
 	}
-	local = 1;
-	if (c != NULL && strlen(c) == 3) {
-		for (size_t k = 0;
-		     k < sizeof(zone_names) / sizeof(zone_names[0]); k++) {
-			if (name_eq3((const unsigned char *)c,
-				     zone_names[k].name)) {
-				zoff = zone_names[k].offset;
-				local = 0;
-			}
-		}
-	}
+	local = c == NULL || !cclient_zone((const unsigned char *)c, &zoff);
 	if (!local) {
 		*secs_r = utc_seconds(&tm) - (int64_t)zoff * 60;
 	} else {

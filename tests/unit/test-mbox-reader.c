@@ -341,7 +341,8 @@ static void test_last_line_after_buffer_move(void **state)
 /*
  * INTERNALDATE as c-client reads the From_ line (fuzz find): the year as
  * a number, 0..48 = 2000.., 49..998 = 1949.., only 1970..2097 kept; a
- * numeric zone's hours modulo 16.  Measured with tools/cclient-dump.
+ * numeric zone's hours modulo 16; a zone name by its compressed code.
+ * Measured with tools/cclient-dump.
  */
 static void test_cclient_dates(void **state)
 {
@@ -361,6 +362,11 @@ static void test_cclient_dates(void **state)
 		{ "Sat May 10 00:23:43 2003 +1700", 1052522623 },
 		{ "Sat May 10 00:23:43 -2330 2003", 1052553223 },
 		{ "Sat May 10 00:23:43 PST 2003", 1052555023 },
+		/* zone names by c-client's compressed code: C^ST is AST,
+		 * ACZ the military Y (-12), UTA is UT */
+		{ "Fri Dec 29 08:27:51 C\x13T 2006", 1167395271 },
+		{ "Fri Dec 29 08:27:51 2006 ACZ", 1167424071 },
+		{ "Fri Dec 29 08:27:51 2006 UTA", 1167380871 },
 	};
 	char mbox[4096], path[64];
 	const char *tz = getenv("TZ");
