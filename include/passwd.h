@@ -62,7 +62,7 @@ struct acct_passwd {
 int acct_passwd_load(const struct acct_tools *tools, struct acct_passwd *pw,
 		     struct m2d_error *err);
 
-/* The entry named NAME, or NULL (also when out of memory). */
+/* The entry named NAME, or NULL. */
 const struct acct_pw *acct_passwd_find(struct acct_passwd *pw,
 				       const char *name);
 

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "passwd.h"
+#include "xalloc.h"
 #include "safe-file.h"
 #include "i18n.h"
 
@@ -47,13 +48,9 @@ int acct_user_get(const struct acct_tools *t, const char *user,
 	}
 	for (p = text; *p != '\0' && ret == 0;) {
 		size_t n = strcspn(p, "\n");
-		char *line = strndup(p, n), *field[7], *f;
+		char *line = xstrndup(p, n), *field[7], *f;
 		int k = 0;
 
-		if (line == NULL) {
-			free(text);
-			return m2d_error_sys(err, "malloc", NULL);
-		}
 		/* name:pw:uid:gid:gecos:home:shell (fields may be empty) */
 		for (f = line; k < 7; k++) {
 			field[k] = f;
@@ -66,15 +63,9 @@ int acct_user_get(const struct acct_tools *t, const char *user,
 		}
 		if (k == 7 && strlen(field[0]) == ulen &&
 		    strcmp(field[0], user) == 0) {
-			*home_r = strdup(field[5]);
-			*shell_r = strdup(field[6]);
+			*home_r = xstrdup(field[5]);
+			*shell_r = xstrdup(field[6]);
 			ret = 1;
-			if (*home_r == NULL || *shell_r == NULL) {
-				free(*home_r);
-				free(*shell_r);
-				*home_r = *shell_r = NULL;
-				ret = m2d_error_sys(err, "malloc", NULL);
-			}
 		}
 		free(line);
 		p += n + (p[n] == '\n' ? 1 : 0);
@@ -85,36 +76,23 @@ int acct_user_get(const struct acct_tools *t, const char *user,
 
 /* ---- the passwd the migration knows ---- */
 
-static int index_entries(struct acct_passwd *pw);
+static void index_entries(struct acct_passwd *pw);
 
-static int pw_add(struct acct_passwd *pw, const char *name, long uid,
-		  long gid, const char *home, const char *shell)
+static void pw_add(struct acct_passwd *pw, const char *name, long uid,
+		   long gid, const char *home, const char *shell)
 {
 	struct acct_pw *e;
 
 	if (pw->n == pw->cap) {
-		size_t cap = pw->cap == 0 ? 64 : pw->cap * 2;
-
-		e = realloc(pw->e, cap * sizeof(*e));
-		if (e == NULL)
-			return -1;
-		pw->e = e;
-		pw->cap = cap;
+		pw->cap = pw->cap == 0 ? 64 : pw->cap * 2;
+		pw->e = xrealloc(pw->e, pw->cap * sizeof(*pw->e));
 	}
-	e = &pw->e[pw->n];
-	e->name = strdup(name);
-	e->home = strdup(home != NULL ? home : "");
-	e->shell = strdup(shell != NULL ? shell : "");
+	e = &pw->e[pw->n++];
+	e->name = xstrdup(name);
+	e->home = xstrdup(home);
+	e->shell = xstrdup(shell);
 	e->uid = uid;
 	e->gid = gid;
-	if (e->name == NULL || e->home == NULL || e->shell == NULL) {
-		free(e->name);
-		free(e->home);
-		free(e->shell);
-		return -1;
-	}
-	pw->n++;
-	return 0;
 }
 
 static bool parse_id(const char *s, long *v)
@@ -140,15 +118,9 @@ int acct_passwd_load(const struct acct_tools *t, struct acct_passwd *pw,
 
 		pw->system = true;
 		setpwent();
-		while ((e = getpwent()) != NULL) {
-			if (pw_add(pw, e->pw_name, (long)e->pw_uid,
-				   (long)e->pw_gid, e->pw_dir,
-				   e->pw_shell) < 0) {
-				endpwent();
-				acct_passwd_free(pw);
-				return m2d_error_sys(err, "malloc", NULL);
-			}
-		}
+		while ((e = getpwent()) != NULL)
+			pw_add(pw, e->pw_name, (long)e->pw_uid, (long)e->pw_gid,
+			       e->pw_dir, e->pw_shell);
 		endpwent();
 		goto sorted;
 	}
@@ -161,15 +133,10 @@ int acct_passwd_load(const struct acct_tools *t, struct acct_passwd *pw,
 	}
 	for (p = text; *p != '\0';) {
 		size_t n = strcspn(p, "\n");
-		char *line = strndup(p, n), *field[7], *f;
+		char *line = xstrndup(p, n), *field[7], *f;
 		long uid, gid;
 		int k = 0;
 
-		if (line == NULL) {
-			free(text);
-			acct_passwd_free(pw);
-			return m2d_error_sys(err, "malloc", NULL);
-		}
 		for (f = line; k < 7; k++) {
 			field[k] = f;
 			f = strchr(f, ':');
@@ -180,22 +147,14 @@ int acct_passwd_load(const struct acct_tools *t, struct acct_passwd *pw,
 			*f++ = '\0';
 		}
 		if (k == 7 && field[0][0] != '\0' && field[0][0] != '#' &&
-		    parse_id(field[2], &uid) && parse_id(field[3], &gid) &&
-		    pw_add(pw, field[0], uid, gid, field[5], field[6]) < 0) {
-			free(line);
-			free(text);
-			acct_passwd_free(pw);
-			return m2d_error_sys(err, "malloc", NULL);
-		}
+		    parse_id(field[2], &uid) && parse_id(field[3], &gid))
+			pw_add(pw, field[0], uid, gid, field[5], field[6]);
 		free(line);
 		p += n + (p[n] == '\n' ? 1 : 0);
 	}
 	free(text);
 sorted:
-	if (index_entries(pw) < 0) {
-		acct_passwd_free(pw);
-		return m2d_error_sys(err, "malloc", NULL);
-	}
+	index_entries(pw);
 	return 0;
 }
 
@@ -217,19 +176,16 @@ static int cmp_uid(const void *a, const void *b, void *arg)
 	return i < j ? -1 : i > j;
 }
 
-/* Sorts the indexes of what was loaded: -1 out of memory. */
-static int index_entries(struct acct_passwd *pw)
+/* Sorts the indexes of what was loaded. */
+static void index_entries(struct acct_passwd *pw)
 {
-	pw->by_name = malloc((pw->n + 1) * sizeof(*pw->by_name));
-	pw->by_uid = malloc((pw->n + 1) * sizeof(*pw->by_uid));
-	if (pw->by_name == NULL || pw->by_uid == NULL)
-		return -1;
+	pw->by_name = xmalloc((pw->n + 1) * sizeof(*pw->by_name));
+	pw->by_uid = xmalloc((pw->n + 1) * sizeof(*pw->by_uid));
 	for (size_t i = 0; i < pw->n; i++)
 		pw->by_name[i] = pw->by_uid[i] = i;
 	qsort_r(pw->by_name, pw->n, sizeof(size_t), cmp_name, pw->e);
 	qsort_r(pw->by_uid, pw->n, sizeof(size_t), cmp_uid, pw->e);
 	pw->nsorted = pw->n;
-	return 0;
 }
 
 static const struct acct_pw *find_loaded(const struct acct_passwd *pw,
@@ -264,10 +220,10 @@ const struct acct_pw *acct_passwd_find(struct acct_passwd *pw,
 	if (found != NULL)
 		return found;
 	/* LDAP and NIS may not enumerate every user */
-	if (!pw->system || (e = getpwnam(name)) == NULL ||
-	    pw_add(pw, e->pw_name, (long)e->pw_uid, (long)e->pw_gid,
-		   e->pw_dir, e->pw_shell) < 0)
+	if (!pw->system || (e = getpwnam(name)) == NULL)
 		return NULL;
+	pw_add(pw, e->pw_name, (long)e->pw_uid, (long)e->pw_gid, e->pw_dir,
+	       e->pw_shell);
 	return &pw->e[pw->n - 1];
 }
 
