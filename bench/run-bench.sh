@@ -434,6 +434,11 @@ BUILD=$BUILD sh "$top/bench/bench-migrate.sh" || failed=1
 echo
 BUILD=$BUILD sh "$top/bench/bench-scan.sh" || failed=1
 
+# --- 5. 2,000 users against 20,000 (issue 18) -------------------------------
+# bench-users.sh: plan, migrate and verify grow with the users, not faster.
+echo
+BUILD=$BUILD sh "$top/bench/bench-users.sh" || failed=1
+
 echo
 echo "bench: $(($(date +%s) - started)) s so far (removing the outputs follows)"
 if [ "$failed" = 0 ]; then
