@@ -97,6 +97,15 @@ struct rollback_folder_report {
 					   added to ~/.mailboxlist */
 	const struct m2d_error *subscribe_error;	/* NULL, or why
 					   that could not be done */
+	const struct m2d_error *skipped;	/* NULL, or why the source
+					   of a user nothing was migrated
+					   for is refused (a FIFO, another
+					   user's, hard-linked...): only
+					   said, nothing carried */
+	bool subscriptions_refused;	/* subscribe_error: Dovecot's
+					   subscriptions file was refused
+					   (not read): whether the folder
+					   is subscribed cannot be told */
 };
 
 struct rollback_totals {
@@ -104,6 +113,10 @@ struct rollback_totals {
 	unsigned long appended, created, flags_changed, expunged;
 	unsigned long keywords_lost;
 	unsigned long subscribed;	/* lines added to ~/.mailboxlist */
+	unsigned long refused;		/* files refused, not read: a
+					   subscriptions file of a maildir
+					   (a FIFO, symlink, giant, sparse),
+					   a source (skipped) */
 };
 
 struct rollback_settings {

@@ -33,22 +33,42 @@ static void usage(FILE *out)
 		cli_progname);
 }
 
+/* Dovecot's subscriptions file refused (rollback.h): said, with why. */
+static void subscriptions_refused(const struct rollback_folder_report *r)
+{
+	char buf[2048];
+
+	if (r->subscribe_error == NULL || !r->subscriptions_refused)
+		return;
+	printf(_("  refused: %s; the folders subscribed in Dovecot after "
+		 "cutover are not added to ~/.mailboxlist\n"),
+	       m2d_error_str(r->subscribe_error, buf, sizeof(buf)));
+}
+
 static void report(const struct rollback_folder_report *r, void *ctx)
 {
 	const bool *dry = ctx;
 	char buf[2048];
 
 	/* names are the users' data: control characters escaped */
+	if (r->skipped != NULL) {
+		printf(_("skip %s %s: %s (not migrated: nothing carried "
+			 "back)\n"), str_esc(r->user), str_esc(r->name),
+		       m2d_error_str(r->skipped, buf, sizeof(buf)));
+		return;
+	}
 	if (r->error != NULL) {
 		printf(_("FAILED %s %s: %s (the mbox is as it was)\n"),
 		       str_esc(r->user), str_esc(r->name),
 		       m2d_error_str(r->error, buf, sizeof(buf)));
+		subscriptions_refused(r);
 		return;
 	}
 	if (r->gone) {
 		printf(_("%s %s: the maildir folder is gone (deleted or "
 			 "renamed after cutover); %s is left as it was\n"),
 		       str_esc(r->user), str_esc(r->name), str_esc(r->mbox));
+		subscriptions_refused(r);
 		return;
 	}
 	printf(*dry ? _("%s %s: %lu new messages would be appended to %s%s")
@@ -74,7 +94,9 @@ static void report(const struct rollback_folder_report *r, void *ctx)
 		printf(*dry ? _("  subscribed in Dovecot: would be added to "
 				"~/.mailboxlist\n") :
 		       _("  subscribed in Dovecot: added to ~/.mailboxlist\n"));
-	if (r->subscribe_error != NULL)
+	if (r->subscribe_error != NULL && r->subscriptions_refused)
+		subscriptions_refused(r);
+	else if (r->subscribe_error != NULL)
 		printf(_("  subscribed in Dovecot, but not added to "
 			 "~/.mailboxlist: %s\n"),
 		       m2d_error_str(r->subscribe_error, buf, sizeof(buf)));
@@ -174,6 +196,10 @@ int cmd_rollback(int argc, char **argv)
 	       _("%lu users, %lu folders: %lu messages appended (%lu new "
 		 "mbox files), %lu failed\n"), t.users, t.folders, t.appended,
 	       t.created, t.failed);
+	if (t.refused > 0)
+		printf(ngettext("%lu file refused (not read; see above)\n",
+				"%lu files refused (not read; see above)\n",
+				t.refused), t.refused);
 	if (t.flags_changed > 0 || t.expunged > 0)
 		printf(_("after cutover: %lu old messages changed flags, %lu "
 			 "were deleted; the mboxes keep them as they were\n"),

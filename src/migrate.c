@@ -674,6 +674,51 @@ static bool skip_is_failure(enum plan_skip skip)
 		skip == PLAN_SKIP_MISSING;
 }
 
+/* Dovecot's subscriptions file is at most this large (as rollback reads
+ * it). */
+#define SUBSCRIPTIONS_MAX ((off_t)1024 * 1024)
+
+/*
+ * True when the maildir ROOT (open as ROOTFD) holds a subscriptions file
+ * that is not one Dovecot or we wrote: not a regular file with one link,
+ * larger than SUBSCRIPTIONS_MAX or sparse.  ERR then names it and says
+ * why; it is never opened but by sf_open_read (no FIFO waited on).
+ */
+static bool subscriptions_foreign(int rootfd, const char *root,
+				  struct m2d_error *err)
+{
+	char path[PATH_MAX + 16];
+	struct stat st;
+	bool bad = false;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/subscriptions", root);
+	fd = sf_open_read(rootfd, "subscriptions", SUBSCRIPTIONS_MAX, &st,
+			  path, err);
+	if (fd < 0)
+		bad = errno != ENOENT;
+	else if (st.st_nlink != 1 || sf_is_sparse(fd, &st)) {
+		if (st.st_nlink != 1)
+			m2d_error_set(err, M2D_ERR_UNSAFE, path,
+				      _("has %lu hard links"),
+				      (unsigned long)st.st_nlink);
+		else
+			m2d_error_set(err, M2D_ERR_UNSAFE, path,
+				      _("a sparse file (holes)"));
+		bad = true;
+	}
+	if (fd >= 0)
+		close(fd);
+	if (bad) {
+		size_t l = strlen(err->msg);
+
+		snprintf(err->msg + l, sizeof(err->msg) - l, "%s",
+			 _("; not Dovecot's: left alone, not replaced (the "
+			   "subscriptions of ~/.mailboxlist not written)"));
+	}
+	return bad;
+}
+
 static void write_subscriptions(struct engine *e)
 {
 	size_t i;
@@ -686,6 +731,18 @@ static void write_subscriptions(struct engine *e)
 		if (!e->user_ok[i] || u->subscriptions == NULL)
 			continue;
 		fd = sf_open_dir(AT_FDCWD, u->target, u->target, &serr);
+		if (fd >= 0 && subscriptions_foreign(fd, u->target, &serr)) {
+			/* not a file Dovecot wrote (a FIFO, a symlink, a
+			   giant or sparse one the user planted): said and
+			   left alone, as rollback and clear leave it */
+			pthread_mutex_lock(&e->lock);
+			e->totals->users_failed++;
+			report_locked(e, MIGRATE_USER_FAILED, u, NULL, NULL,
+				      &serr);
+			pthread_mutex_unlock(&e->lock);
+			close(fd);
+			continue;
+		}
 		if (fd < 0 ||
 		    subscriptions_write(fd, (const char *const *)u->subscriptions,
 					u->uid, u->gid, &serr) < 0) {
@@ -885,9 +942,12 @@ static int not_ours(const char *path, const char *name, const char *why,
  * link and our names (a message delivered or planted since would be
  * lost), tmp/ only what a killed run of ours left, the folder itself
  * only Dovecot's and our files, as regular files.  Nothing is followed.
+ * Other hard links are looked at only when LINKS (a second pass: a file
+ * of ours linked from another user's maildir is then named there first,
+ * by its name or type, not here).
  */
 static int check_folder_files(int rootfd, const char *root, const char *name,
-			      struct m2d_error *err)
+			      bool links, struct m2d_error *err)
 {
 	char path[PATH_MAX];
 	struct dirent *d;
@@ -937,7 +997,7 @@ static int check_folder_files(int rootfd, const char *root, const char *name,
 		    strcmp(n, "maildirfolder") == 0) {
 			/* files we wrote: never that large, sparse or linked
 			 * elsewhere */
-			const char *why = st.st_nlink > 1 ?
+			const char *why = links && st.st_nlink > 1 ?
 				_("a file with other hard links") : NULL;
 			struct m2d_error e2;
 			int ffd;
@@ -989,7 +1049,7 @@ static int check_folder_files(int rootfd, const char *root, const char *name,
 						fstatat(sfd, m, &st,
 							AT_SYMLINK_NOFOLLOW)
 						== 0 && S_ISREG(st.st_mode) &&
-						st.st_nlink == 1;
+						(!links || st.st_nlink == 1);
 				if (!ok) {
 					int r = not_ours(subpath, m,
 							 _("a file that is not "
@@ -1110,13 +1170,15 @@ int migrate_clear(const char *target_base, struct journal *journal,
 	/* and every file of what will be removed: a message delivered or
 	 * planted since (or a FIFO, a symlink) stops it, named.  The roots
 	 * we made go whole; in a root we did not make, only our folders */
-	for (i = 0; i < nusers + nfolders; i++) {
-		const char *target = i < nusers ? users[i].target :
-			folders[i - nusers].target;
-		const char *dn = i < nusers ? "" : folders[i - nusers].dirname;
+	for (i = 0; i < 2 * (nusers + nfolders); i++) {
+		/* twice: names and types first, then other hard links */
+		size_t k = i % (nusers + nfolders);
+		const char *target = k < nusers ? users[k].target :
+			folders[k - nusers].target;
+		const char *dn = k < nusers ? "" : folders[k - nusers].dirname;
 		int rootfd, r;
 
-		if (i >= nusers && (dn[0] != '.' || strchr(dn, '/') != NULL ||
+		if (k >= nusers && (dn[0] != '.' || strchr(dn, '/') != NULL ||
 				    strcmp(dn, "..") == 0))
 			continue;	/* an INBOX: goes only with its root */
 		rootfd = sf_open_dir(AT_FDCWD, target, target, err);
@@ -1125,7 +1187,8 @@ int migrate_clear(const char *target_base, struct journal *journal,
 				continue;
 			goto out;
 		}
-		r = check_folder_files(rootfd, target, dn, err);
+		r = check_folder_files(rootfd, target, dn,
+				       i >= nusers + nfolders, err);
 		close(rootfd);
 		if (r < 0)
 			goto out;

@@ -2078,8 +2078,34 @@ static void carry_user(const struct rollback_settings *set,
 	struct dirent *d;
 	DIR *dir;
 	int rootfd, subs_read = 0;
+	bool subs_said = false;
 
 	t->users++;
+	/* Dovecot's subscriptions, read once, first: one that is refused (a
+	 * FIFO, a symlink, a giant, sparse: not Dovecot's) is said with the
+	 * user's first folder and counted, whether or not a folder made
+	 * after cutover needs it (issue 15: every command that reads a
+	 * place says what it refused) */
+	{
+		const char *r0 = u->target;
+		int fd;
+
+		for (size_t i = 0; i < njfs; i++)
+			if (strcmp(jfs[i].user, u->name) == 0) {
+				r0 = jfs[i].target;
+				break;
+			}
+		m2d_error_clear(&suberr);
+		fd = r0 != NULL ? sf_open_dir(AT_FDCWD, r0, r0, &suberr) : -1;
+		if (fd >= 0) {
+			subs_read = dovecot_subscriptions(fd, r0, &subs,
+							  &suberr) < 0 ? -1 :
+				1;
+			close(fd);
+		}
+		if (subs_read < 0)
+			t->refused++;
+	}
 	for (size_t i = 0; i < njfs; i++) {
 		const struct journal_folder *jf = &jfs[i];
 		struct rb_folder fo;
@@ -2120,6 +2146,10 @@ static void carry_user(const struct rollback_settings *set,
 			fo.journal = jf;
 			if (carry_folder(set, &fo, &rep, &ferr) < 0)
 				rep.error = &ferr;
+		}
+		if (subs_read < 0 && !subs_said) {
+			rep.subscribe_error = &suberr;
+			rep.subscriptions_refused = subs_said = true;
 		}
 		report_folder(set, &rep, t);
 		free(mbox);
@@ -2163,8 +2193,14 @@ static void carry_user(const struct rollback_settings *set,
 				if (carry_folder(set, &fo, &rep, &ferr) < 0)
 					rep.error = &ferr;
 			}
-			if (!rep.gone)
+			if (!rep.gone) {
+				if (subs_read < 0 && !subs_said) {
+					rep.subscribe_error = &suberr;
+					rep.subscriptions_refused = true;
+					subs_said = true;
+				}
 				report_folder(set, &rep, t);
+			}
 			free(mbox);
 		}
 	}
@@ -2240,8 +2276,13 @@ static void carry_user(const struct rollback_settings *set,
 					   &suberr) < 0 ? -1 : 1) < 0) {
 				/* cannot tell whether it is subscribed */
 				rep.subscribe_error = &suberr;
+				rep.subscriptions_refused = subs_said = true;
+				t->refused++;
 			} else if (subs_read < 0) {
+				/* said again: this folder is not subscribed
+				   for UW because of it */
 				rep.subscribe_error = &suberr;
+				rep.subscriptions_refused = subs_said = true;
 			} else if (is_subscribed(subs, name)) {
 				/* subscribed in Dovecot: for UW too */
 				int r;
@@ -2264,6 +2305,44 @@ out:
 	free(froot);
 	free(known);
 	free(root);
+}
+
+/* The sources of PLAN it refuses (not the user's, hard-linked, sparse,
+ * a symlink, a FIFO): reported as skipped, counted as refused. */
+static void report_refused_sources(const struct rollback_settings *set,
+				   const struct plan *plan,
+				   struct rollback_totals *t)
+{
+	for (size_t i = 0; i < plan->nfolders; i++) {
+		const struct plan_folder *f = &plan->folders[i];
+		struct rollback_folder_report rep;
+		struct m2d_error e;
+
+		switch (f->skip) {
+		case PLAN_SKIP_OWNER:
+		case PLAN_SKIP_LINKS:
+		case PLAN_SKIP_SPARSE:
+		case PLAN_SKIP_SYMLINK:
+		case PLAN_SKIP_SPECIAL:
+			break;
+		default:
+			continue;
+		}
+		memset(&rep, 0, sizeof(rep));
+		m2d_error_set(&e, M2D_ERR_UNSAFE, f->source, "%s",
+			      str_esc(f->reason != NULL ? f->reason :
+				      plan_skip_str(f->skip)));
+		rep.user = plan->users[f->user].name;
+		/* "user/INBOX", "user/mail/x": the part after the user */
+		rep.name = f->name != NULL ? f->name :
+			strchr(f->listed, '/') != NULL ?
+			strchr(f->listed, '/') + 1 : f->listed;
+		rep.mbox = f->source;
+		rep.skipped = &e;
+		t->refused++;
+		if (set->report != NULL)
+			set->report(&rep, set->ctx);
+	}
 }
 
 int rollback_mail(const struct rollback_settings *set,
@@ -2313,6 +2392,15 @@ int rollback_mail(const struct rollback_settings *set,
 		}
 	}
 	if (nnames == 0) {
+		/* nothing was migrated: nothing to carry.  What the plan
+		 * refuses of the users' sources is said all the same (every
+		 * command that reads a place says what it refused) */
+		if (set->users == NULL) {
+			memset(&src, 0, sizeof(src));
+			if (plan_build(set->cfg, &src, &plan, err) < 0)
+				goto out;
+			report_refused_sources(set, &plan, totals);
+		}
 		ret = 0;
 		goto out;
 	}

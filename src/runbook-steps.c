@@ -105,7 +105,8 @@ static int migrate(struct runbook *rb, const struct plan *plan, bool users,
 	journal_close(&j);
 	rb->totals = ft;
 	rb->totals.users_done = ut.users_done;
-	rb->totals.users_failed = ut.users_failed;
+	/* a user the folder pass fails (its subscriptions, say) counts */
+	rb->totals.users_failed = ut.users_failed + ft.users_failed;
 	if (ru < 0 || rf < 0)
 		return -1;
 	if (rb->opts.cancel != NULL && *rb->opts.cancel)
@@ -116,13 +117,14 @@ static int migrate(struct runbook *rb, const struct plan *plan, bool users,
 		  _("%lu users, %lu folders converted, %lu unchanged, "
 		    "%lu failed, %lu messages"),
 		  ut.users_done, ft.folders_done, ft.folders_unchanged,
-		  ft.folders_failed + ut.users_failed, ft.messages);
+		  ft.folders_failed + rb->totals.users_failed, ft.messages);
 	if (ru > 0 || rf > 0)
 		return m2d_error_set(err, M2D_ERR_USAGE, NULL,
 				     _("%lu users and %lu folders failed "
 				       "(see the messages above); fix them "
 				       "and run the step again"),
-				     ut.users_failed, ft.folders_failed);
+				     rb->totals.users_failed,
+				     ft.folders_failed);
 	return 1;
 }
 

@@ -1125,40 +1125,11 @@ ROWS = [
 
 # the holes still open: finding -> what (issue 15's findings, H5-NN)
 FINDINGS = {
-    "H5-10": "clear removes what it did not create",
-    "H5-16": "verify/rollback silent about a skipped INBOX",
-    "H5-17": "--batch does not show what its steps refused",
-    "H5-23": "rollback silent about subscriptions",
     "H5-24": "rollback re-appends old mail (uidlist swapped)",
 }
 
 # cells still failing: "row-id command" -> the finding they wait for
 TODO = {
-    "hardlink-victim-msgfile clear": "H5-10",
-    "fifo-subscriptions clear": "H5-10",
-    "symlink-root-subscriptions clear": "H5-10",
-    "sparse-subscriptions clear": "H5-10",
-    "huge-subscriptions clear": "H5-10",
-    "symlink-root-spool verify": "H5-16",
-    "symlink-victim-spool verify": "H5-16",
-    "hardlink-victim-spool rollback": "H5-16",
-    "sparse-spool verify": "H5-16",
-    "fifo-subscriptions batch": "H5-17",
-    "symlink-root-subscriptions batch": "H5-17",
-    "sparse-subscriptions batch": "H5-17",
-    "huge-subscriptions batch": "H5-17",
-    "fifo-subscriptions mailonly": "H5-23",
-    "fifo-subscriptions mailonly2": "H5-23",
-    "fifo-subscriptions rollback": "H5-23",
-    "symlink-root-subscriptions mailonly": "H5-23",
-    "symlink-root-subscriptions mailonly2": "H5-23",
-    "symlink-root-subscriptions rollback": "H5-23",
-    "sparse-subscriptions mailonly": "H5-23",
-    "sparse-subscriptions mailonly2": "H5-23",
-    "sparse-subscriptions rollback": "H5-23",
-    "huge-subscriptions mailonly": "H5-23",
-    "huge-subscriptions mailonly2": "H5-23",
-    "huge-subscriptions rollback": "H5-23",
     "replaced-uidlist mailonly": "H5-24",
     "replaced-uidlist mailonly2": "H5-24",
 }
