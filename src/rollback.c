@@ -1342,7 +1342,7 @@ static int carry_folder(const struct rollback_settings *set,
 	const struct m2d_config *cfg = set->cfg;
 	const struct journal_folder *jf = fo->journal;
 	struct rb_maildir md;
-	struct rb_record rec;
+	struct rb_record rec = { 0 };
 	struct rb_mbox mb = { NULL, -1, -1, NULL, false };
 	struct rb_old *olds = NULL;
 	struct rb_out *out = NULL;
@@ -1366,6 +1366,39 @@ static int carry_folder(const struct rollback_settings *set,
 		if (rc == 0)
 			rep->gone = true;
 		return rc;
+	}
+	/*
+	 * Which files came from the mbox is told by the UIDs of the
+	 * uidlist (read once, through one descriptor: one version of it).
+	 * Dovecot never lowers the next UID nor changes the UIDVALIDITY of
+	 * a folder it keeps: a uidlist absent, of another UIDVALIDITY or
+	 * with a next UID below the one the migration recorded is not the
+	 * folder's (swapped back by its user, say) and would make old
+	 * messages look new: they would be appended again (H5-24).
+	 */
+	if (jf != NULL && jf->nextuid > 1 &&
+	    (md.uidvalidity == 0 || md.nextuid < jf->nextuid ||
+	     (jf->uidvalidity != 0 && md.uidvalidity != jf->uidvalidity))) {
+		char upath[PATH_MAX];
+
+		sub_path(upath, sizeof(upath), md.path, "dovecot-uidlist");
+		if (md.uidvalidity == 0)
+			m2d_error_set(err, M2D_ERR_CHANGED, upath,
+				      _("missing or without UIDVALIDITY: which "
+					"messages came from the mbox cannot "
+					"be told; nothing carried from this "
+					"folder"));
+		else
+			m2d_error_set(err, M2D_ERR_CHANGED, upath,
+				      _("older than the migration or not "
+					"the folder's (UIDVALIDITY %lu, next "
+					"UID %lu; the migration recorded %lu, "
+					"%lu): replaced since?  Old messages "
+					"would look new; nothing carried from "
+					"this folder"), md.uidvalidity,
+				      md.nextuid, jf->uidvalidity,
+				      jf->nextuid);
+		goto out;
 	}
 	if (record_read(cfg->work_dir, fo->user->name, fo->dirname, &rec,
 			err) < 0)

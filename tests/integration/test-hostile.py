@@ -1125,13 +1125,10 @@ ROWS = [
 
 # the holes still open: finding -> what (issue 15's findings, H5-NN)
 FINDINGS = {
-    "H5-24": "rollback re-appends old mail (uidlist swapped)",
 }
 
 # cells still failing: "row-id command" -> the finding they wait for
 TODO = {
-    "replaced-uidlist mailonly": "H5-24",
-    "replaced-uidlist mailonly2": "H5-24",
 }
 
 

@@ -702,6 +702,42 @@ static void test_forged_uidlist(void **state)
 	free(before);
 }
 
+/* A uidlist that is not the folder's as migrated (swapped back to an
+ * older one, of another UIDVALIDITY, gone) would make old messages look
+ * new: refused, named, nothing appended (H5-24). */
+static void test_stale_uidlist(void **state)
+{
+	static const struct {
+		const char *text;	/* NULL: no uidlist */
+		const char *why;
+	} cases[] = {
+		{ "3 V1234 N2 G0123456789abcdef0123456789abcdef\n1 :100.a\n",
+		  "older than the migration" },
+		{ "3 V999 N4\n1 :100.a\n2 :101.b\n3 :102.c\n",
+		  "older than the migration" },
+		{ NULL, "missing" },
+	};
+	struct rollback_totals t;
+	struct m2d_error err;
+	char *before = slurp(path("spool/u1")), *now;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		if (cases[i].text != NULL)
+			put(path("target/u1/dovecot-uidlist"), cases[i].text);
+		else
+			assert_int_equal(unlink(path("target/u1/"
+						     "dovecot-uidlist")), 0);
+		assert_int_equal(run(&t, &err), 1);
+		assert_non_null(strstr(reported, "dovecot-uidlist"));
+		assert_non_null(strstr(reported, cases[i].why));
+		now = slurp(path("spool/u1"));
+		assert_string_equal(now, before);
+		free(now);
+	}
+	free(before);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -720,6 +756,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_symlinks, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_inbox_not_migrated, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_stale_uidlist, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_forged_uidlist, setup,
 						teardown),
