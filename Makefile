@@ -34,7 +34,7 @@ WARN = -Wall -Wextra
 ifneq ($(DEVELOPER),)
 WARN += -Werror
 endif
-CPPFLAGS += -D_GNU_SOURCE -Iinclude -Isrc -DLOCALEDIR='"$(localedir)"' \
+CPPFLAGS += -D_GNU_SOURCE -Iinclude -DLOCALEDIR='"$(localedir)"' \
 	-DM2D_VERSION='"$(VERSION)"'
 CFLAGS ?=
 ALL_CFLAGS = -std=c11 $(WARN) $(OPT) $(CFLAGS)
@@ -50,15 +50,28 @@ ALL_CFLAGS += -fsanitize=$(SANITIZE) -fno-sanitize-recover=all \
 	-fno-omit-frame-pointer
 LDFLAGS += -fsanitize=$(SANITIZE)
 # mbox2dovecot --version names them
-$(BUILD)/src/main.o: CPPFLAGS += -DM2D_SANITIZE='"$(SANITIZE)"'
+$(BUILD)/src/cli/main.o: CPPFLAGS += -DM2D_SANITIZE='"$(SANITIZE)"'
 else
 BUILD ?= build
 endif
 
-# The core library: every src/*.c but the command line.
-CLI_SRCS = $(wildcard src/cli-*.c) src/main.c
-LIB_SRCS = $(filter-out $(CLI_SRCS),$(wildcard src/*.c))
+# The core library, in layers, lowest first (README, "Layout"): each
+# folder of src/ sees include/ and the private headers of its own layer
+# and of the layers below it, and tests/tools/check-layers.sh stops the
+# build on an include that points up.  The command line (src/cli) sits
+# on top, beside ui/.
+LAYERS = lib format migrate host runbook
+LIB_SRCS = $(foreach l,$(LAYERS),$(wildcard src/$(l)/*.c))
+CLI_SRCS = $(wildcard src/cli/*.c)
 LIB_OBJS = $(LIB_SRCS:src/%.c=$(BUILD)/src/%.o)
+# upto(L, LIST): LIST up to and including L;  layer_inc(FILE): the -I
+# of the layers that FILE (src/LAYER/NAME.c) may see;  ALL_LAYER_INC:
+# every layer, for the tests, tools and fuzz targets
+upto = $(if $(filter $(1),$(firstword $(2))),$(1),$(firstword $(2)) \
+	$(call upto,$(1),$(wordlist 2,99,$(2))))
+layer_inc = $(foreach l,$(call upto,$(word 2,$(subst /, ,$(1))),\
+	$(LAYERS) cli),-Isrc/$(l))
+ALL_LAYER_INC = $(foreach l,$(LAYERS) cli,-Isrc/$(l))
 CLI_OBJS = $(CLI_SRCS:src/%.c=$(BUILD)/src/%.o)
 LIB = $(BUILD)/lib$(PACKAGE).a
 PROG = $(BUILD)/$(PACKAGE)
@@ -87,7 +100,7 @@ UI_OBJS = $(UI_SRCS:ui/%.c=$(BUILD)/ui/%.o)
 # rendering tests draw.
 UI_VIEW_OBJS = $(filter-out $(BUILD)/ui/wizard.o,$(UI_OBJS))
 
-HEADERS = $(wildcard include/*.h src/*.h tests/unit/*.h ui/*.h)
+HEADERS = $(wildcard include/*.h src/*/*.h tests/unit/*.h ui/*.h)
 # Which headers each object and program includes: written by the compiler
 # beside it (-MMD, FILE.d), read back on the next make; -MP keeps a
 # removed header from breaking the build.
@@ -95,7 +108,7 @@ DEPFLAGS = -MMD -MP
 
 # ---- translations (po/) ----
 # po/POTFILES lists the sources xgettext reads (make pot rewrites it from
-# src/*.c and ui/*.c); po/LINGUAS the languages.  make compiles each
+# src/*/*.c and ui/*.c); po/LINGUAS the languages.  make compiles each
 # po/LANG.po into $(BUILD)/locale/LANG/LC_MESSAGES/mbox2dovecot.mo, so
 # MBOX2DOVECOT_LOCALEDIR=$(BUILD)/locale runs translated from the build
 # tree.
@@ -118,7 +131,7 @@ $(BUILD)/locale/%/LC_MESSAGES/$(PACKAGE).mo: po/%.po
 	msgfmt --check -o $@ $<
 
 pot:
-	@ls src/*.c $(wildcard ui/*.c) | LC_ALL=C sort >po/POTFILES
+	@ls src/*/*.c $(wildcard ui/*.c) | LC_ALL=C sort >po/POTFILES
 	xgettext $(XGETTEXT_OPTS) -f po/POTFILES -o $(POT)
 
 update-po: pot
@@ -154,17 +167,25 @@ check-man:
 .PHONY: pot update-po check-po check-man
 # ---- end translations ----
 
-$(BUILD)/src/%.o: src/%.c
+$(BUILD)/src/%.o: src/%.c $(BUILD)/layers.ok
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(DEPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(call layer_inc,$<) $(DEPFLAGS) $(ALL_CFLAGS) \
+		-c -o $@ $<
+
+# The direction of the arrows, checked before anything is compiled.
+$(BUILD)/layers.ok: tests/tools/check-layers.sh $(HEADERS) $(LIB_SRCS) \
+		$(CLI_SRCS) $(wildcard ui/*.c)
+	@mkdir -p $(@D)
+	@sh tests/tools/check-layers.sh
+	@touch $@
 
 # The command line calls the wizard through ui/wizard.h (no curses there).
-$(BUILD)/src/cli-runbook.o: CPPFLAGS += -Iui
+$(BUILD)/src/cli/cli-runbook.o: CPPFLAGS += -Iui
 
 $(BUILD)/ui/%.o: ui/%.c
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) -Iui $(NCURSES_CFLAGS) $(DEPFLAGS) $(ALL_CFLAGS) \
-		-c -o $@ $<
+	$(CC) $(CPPFLAGS) -Iui -Isrc/lib $(NCURSES_CFLAGS) $(DEPFLAGS) \
+		$(ALL_CFLAGS) -c -o $@ $<
 
 $(LIB): $(LIB_OBJS)
 	@rm -f $@
@@ -184,7 +205,8 @@ $(BUILD)/tests/test-journal-faults: WRAP = \
 
 $(BUILD)/tests/%: tests/unit/%.c $(LIB)
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(DEPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) $(WRAP) -o $@ \
+	$(CC) $(CPPFLAGS) $(ALL_LAYER_INC) $(DEPFLAGS) $(ALL_CFLAGS) \
+		$(LDFLAGS) $(WRAP) -o $@ \
 		$< $(LIB) $(LDLIBS) -lcmocka
 
 # c-client's headers are old C: its own warnings are not ours
@@ -205,14 +227,14 @@ $(BUILD)/tools/cclient-make: tests/tools/cclient-make.c $(CCLIENT_VIEW)
 # The ui tests: the screens drawn headless (newterm on /dev/null).
 $(BUILD)/tests/test-ui-%: tests/unit/test-ui-%.c $(UI_VIEW_OBJS) $(LIB)
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) -Iui $(NCURSES_CFLAGS) $(DEPFLAGS) $(ALL_CFLAGS) \
-		$(LDFLAGS) -o $@ $< $(UI_VIEW_OBJS) $(LIB) $(LDLIBS) \
+	$(CC) $(CPPFLAGS) $(ALL_LAYER_INC) -Iui $(NCURSES_CFLAGS) $(DEPFLAGS) \
+		$(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(UI_VIEW_OBJS) $(LIB) $(LDLIBS) \
 		$(NCURSES_LIBS) -lcmocka
 
 $(BUILD)/tools/%: tests/tools/%.c $(LIB)
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(DEPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< \
-		$(LIB) $(LDLIBS)
+	$(CC) $(CPPFLAGS) $(ALL_LAYER_INC) $(DEPFLAGS) $(ALL_CFLAGS) \
+		$(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
 
 check: all check-po check-man
 	@BUILD=$(BUILD) bash tests/run-tests.sh
@@ -288,7 +310,8 @@ FUZZ_LIB = $(FUZZ_BUILD)/lib$(PACKAGE).a
 
 $(FUZZ_BUILD)/src/%.o: src/%.c $(HEADERS)
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link \
+	$(FUZZ_CC) $(CPPFLAGS) $(call layer_inc,$<) $(FUZZ_CFLAGS) \
+		-fsanitize=fuzzer-no-link \
 		-c -o $@ $<
 
 $(FUZZ_LIB): $(FUZZ_LIB_OBJS)
@@ -297,7 +320,8 @@ $(FUZZ_LIB): $(FUZZ_LIB_OBJS)
 
 $(FUZZ_BUILD)/fuzz-%: tests/fuzz/fuzz-%.c tests/fuzz/fuzz-common.h \
 		$(FUZZ_LIB) $(HEADERS)
-	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< \
+	$(FUZZ_CC) $(CPPFLAGS) $(ALL_LAYER_INC) $(FUZZ_CFLAGS) \
+		-fsanitize=fuzzer -o $@ $< \
 		$(FUZZ_LIB) -lconfuse -pthread $(OPENSSL_LIBS)
 
 # c-client's side (cclient-view.c, its old headers: -w), ours as usual
@@ -308,7 +332,8 @@ $(FUZZ_BUILD)/cclient-view.o: $(CCLIENT_VIEW)
 
 $(FUZZ_BUILD)/fuzz-differential: tests/fuzz/fuzz-differential.c \
 		tests/fuzz/fuzz-common.h $(FUZZ_BUILD)/cclient-view.o $(FUZZ_LIB)
-	$(FUZZ_CC) $(CPPFLAGS) -Itests/tools/cclient $(FUZZ_CFLAGS) \
+	$(FUZZ_CC) $(CPPFLAGS) $(ALL_LAYER_INC) -Itests/tools/cclient \
+		$(FUZZ_CFLAGS) \
 		-fsanitize=fuzzer -o $@ $< $(FUZZ_BUILD)/cclient-view.o \
 		$(FUZZ_LIB) -lc-client -lconfuse -pthread $(OPENSSL_LIBS)
 
@@ -331,7 +356,7 @@ clean:
 	rm -rf $(CLEAN_DIRS)
 
 # What each object includes (see DEPFLAGS).
--include $(wildcard $(BUILD)/src/*.d $(BUILD)/ui/*.d $(BUILD)/tests/*.d \
+-include $(wildcard $(BUILD)/src/*/*.d $(BUILD)/ui/*.d $(BUILD)/tests/*.d \
 	$(BUILD)/tools/*.d)
 
 .PHONY: all program check check-unit valgrind bench demo install uninstall \

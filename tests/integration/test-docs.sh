@@ -1,7 +1,7 @@
 #!/bin/sh
-# The documentation keeps up with the code: every setting of src/config.c
+# The documentation keeps up with the code: every setting of src/migrate/config.c
 # is in mbox2dovecot.conf(5) and in the sample configuration, every
-# command of src/main.c's table and every long option of the commands is
+# command of src/cli/main.c's table and every long option of the commands is
 # in mbox2dovecot(1).  (make check-man lints the pages themselves.)
 set -u
 top=${M2D_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -18,9 +18,9 @@ sample=$top/mbox2dovecot.conf.sample
 
 # the settings: CFG_*("name", ...) and SYS_STR("name", ...)
 sed -n 's/.*\(CFG_[A-Z_]*\|SYS_STR\)("\([a-z0-9_]*\)".*/\2/p' \
-	"$top/src/config.c" | sort -u >"$t/settings"
+	"$top/src/migrate/config.c" | sort -u >"$t/settings"
 [ "$(wc -l <"$t/settings")" -gt 40 ]
-ok $? "found the settings in src/config.c ($(wc -l <"$t/settings"))"
+ok $? "found the settings in src/migrate/config.c ($(wc -l <"$t/settings"))"
 : >"$t/missing5"
 : >"$t/missings"
 while read -r s; do
@@ -35,7 +35,7 @@ ok $? "every setting is in mbox2dovecot.conf(5) $(tr '\n' ' ' <"$t/missing5")"
 ok $? "every setting is in the sample $(tr '\n' ' ' <"$t/missings")"
 
 # the commands of main.c's table
-sed -n 's/^[[:space:]]*{ "\([a-z-]*\)", cmd_.*/\1/p' "$top/src/main.c" \
+sed -n 's/^[[:space:]]*{ "\([a-z-]*\)", cmd_.*/\1/p' "$top/src/cli/main.c" \
 	>"$t/commands"
 : >"$t/missing1"
 while read -r c; do
@@ -46,7 +46,7 @@ ok $? "every command is in mbox2dovecot(1) $(tr '\n' ' ' <"$t/missing1")"
 
 # the long options the commands take (their usage texts and getopt tables)
 # (inside string literals only: "copy[--len]" in code is no option)
-cat "$top"/src/cli-*.c "$top/src/main.c" |
+cat "$top"/src/cli/cli-*.c "$top/src/cli/main.c" |
 	grep -o '"[^"]*"\|{ "[a-z][a-z-]*", [a-z_]*argument' |
 	grep -o '\[--[a-z][a-z-]*\|^"--[a-z][a-z-]*\|^{ "[a-z][a-z-]*", [a-z_]*argument' |
 	sed 's/^\[--//; s/^"--//; s/^{ "//; s/",.*//' | sort -u >"$t/options"
@@ -62,7 +62,7 @@ ok $? "every long option ($(wc -l <"$t/options")) is in mbox2dovecot(1) $(tr '\n
 python3 - "$top" >"$t/cut" <<'PY'
 import glob, re, sys
 top = sys.argv[1]
-for f in sorted(glob.glob(top + "/src/*.c") + glob.glob(top + "/ui/*.c")):
+for f in sorted(glob.glob(top + "/src/*/*.c") + glob.glob(top + "/ui/*.c")):
     s = open(f, encoding="utf-8", errors="replace").read()
     for m in re.finditer(r'\b(?:_|N_|ngettext)\(\s*"', s):
         j = m.end() - 1
@@ -92,7 +92,7 @@ ok $? "no macro inside a translated literal $(tr '\n' ' ' <"$t/cut")"
 if command -v xgettext >/dev/null; then
 	(cd "$top" && xgettext --keyword=_ --keyword=N_ \
 		--keyword=ngettext:1,2 --from-code=UTF-8 --language=C \
-		-o "$t/now.pot" src/*.c $(ls ui/*.c 2>/dev/null)) 2>/dev/null
+		-o "$t/now.pot" src/*/*.c $(ls ui/*.c 2>/dev/null)) 2>/dev/null
 	for l in $(cat "$top/po/LINGUAS"); do
 		msgmerge --quiet -o "$t/$l.po" "$top/po/$l.po" "$t/now.pot" \
 			2>/dev/null &&

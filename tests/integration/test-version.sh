@@ -1,6 +1,6 @@
 #!/bin/sh
 # mbox2dovecot --version: the Makefile's version, every Dovecot syntax
-# src/dovecot-conf.c can write, the libraries and build options, never
+# src/host/dovecot-conf.c can write, the libraries and build options, never
 # translated.  (test-package.sh checks the packaged program's hardening.)
 set -u
 BUILD=${BUILD:-build}
@@ -24,9 +24,9 @@ ver=$(sed -n 's/^VERSION *= *//p' "$top/Makefile")
 ok $? "the first line is \"mbox2dovecot $ver\", the Makefile's version"
 # the names dc_syntax_name() returns, in the enum's order
 syn=$(sed -n '/^const char \*dc_syntax_name/,/^}/s/.*return "\([^?"]*\)";.*/\1/p' \
-	"$top/src/dovecot-conf.c" | sed ':a;N;$!ba;s/\n/, /g')
+	"$top/src/host/dovecot-conf.c" | sed ':a;N;$!ba;s/\n/, /g')
 [ -n "$syn" ] && grep -qx "Dovecot syntaxes: $syn" "$t/out"
-ok $? "the Dovecot syntaxes of src/dovecot-conf.c: $syn"
+ok $? "the Dovecot syntaxes of src/host/dovecot-conf.c: $syn"
 grep -Eq '^OpenSSL: OpenSSL [0-9]+\.[0-9].* \(built with OpenSSL [0-9]' "$t/out" &&
 	grep -Eq '^ncursesw: ncurses [0-9]+\.[0-9]' "$t/out" &&
 	grep -Eq '^NLS: gettext, catalogues in /' "$t/out" &&

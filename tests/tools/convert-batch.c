@@ -5,7 +5,7 @@
  *   convert-batch <LINES        each line: NAME TAB MBOX TAB MAILDIR
  *
  * Each folder is converted with convert_folder() and the settings the
- * convert command uses without options (src/cli-convert.c: INBOX, dotlock,
+ * convert command uses without options (src/cli/cli-convert.c: INBOX, dotlock,
  * the default message size limit, owner unchanged).  Prints one line per
  * folder: NAME TAB exit status (0 converted, 1 failed) TAB the error.
  * The test checks a sample against the real command.

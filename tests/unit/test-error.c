@@ -1,5 +1,5 @@
 /*
- * Tests for the error object (src/error.c): context added on the way up
+ * Tests for the error object (src/lib/error.c): context added on the way up
  * comes first, outermost first, and survives as far as it fits; names
  * are shown with their control characters escaped.
  */

@@ -1,5 +1,5 @@
 /*
- * Tests for the From_ line parser and writer (src/from-line.c).
+ * Tests for the From_ line parser and writer (src/format/from-line.c).
  *
  * Table-driven, in the style of Dovecot's src/lib-mail/test-mbox-from.c:
  * each input sits beside the UTC time, zone and sender it must give.

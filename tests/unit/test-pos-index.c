@@ -1,5 +1,5 @@
 /*
- * Tests for the hash index over array positions (src/pos-index.c): a
+ * Tests for the hash index over array positions (src/lib/pos-index.c): a
  * seeded run of adds, swap-removes and lookups against a plain array
  * searched one by one, with keys chosen to collide in the table.
  */
