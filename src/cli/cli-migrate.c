@@ -311,21 +311,23 @@ static void print_summary(const struct migrate_totals *t, bool dry_run)
 	       t->seconds);
 }
 
-/* The message count Dovecot itself reports, or -1. */
+/* The message count Dovecot itself reports, or -1 (ERR says why when
+ * doveadm could not be run or was stopped: silent for command_timeout
+ * seconds, say, on a FIFO in the maildir). */
 static long doveadm_messages(const char *doveadm, const char *user,
-			     const char *folder)
+			     const char *folder, struct m2d_error *err)
 {
 	const char *const extra[] = { "-f", "tab", "mailbox", "status", "-u",
 				      user, "messages", folder, NULL };
 	char **argv = run_cmd_argv(doveadm, extra);
 	struct run_output out;
-	struct m2d_error err;
 	long n = -1;
 	char *nl;
 
+	m2d_error_clear(err);
 	if (argv == NULL)
 		return -1;
-	if (run_cmd(argv, &out, &err) == 0) {
+	if (run_cmd(argv, &out, err) == 0) {
 		/* a header line, then "NAME<TAB>COUNT" */
 		nl = strchr(out.out, '\n');
 		if (out.status == 0 && nl != NULL) {
@@ -366,8 +368,15 @@ static int verify_plan(const struct plan *plan, const struct migrate_opts *o)
 			continue;
 		}
 		if (rc == 0 && o->doveadm != NULL) {
-			long n = doveadm_messages(o->doveadm, u->name, f->name);
+			long n = doveadm_messages(o->doveadm, u->name, f->name,
+						  &err);
 
+			if (n < 0 && err.msg[0] != '\0') {
+				printf(_("FAILED %s: %s\n"), str_esc(f->listed),
+				       m2d_error_str(&err, buf, sizeof(buf)));
+				bad++;
+				continue;
+			}
 			if (n != (long)r.source_messages) {
 				snprintf(r.first, sizeof(r.first),
 					 _("Dovecot reports %ld messages, the "
