@@ -2248,7 +2248,6 @@ static void carry_user(const struct rollback_settings *set,
 		goto out;
 	}
 	froot = first_root(set->cfg, u);
-	m2d_error_clear(&suberr);
 	while ((d = readdir(dir)) != NULL) {
 		const char *dn = d->d_name;
 		struct rb_folder fo;

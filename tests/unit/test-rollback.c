@@ -547,7 +547,7 @@ static void test_fifos(void **state)
 		  "dovecot-keywords: is a FIFO" },
 		{ "target/u1/new/103.d", 1, "new/103.d: not a regular file" },
 		{ "target/u1/subscriptions", 0,
-		  "subscribe: " },
+		  "u1/subscriptions: is a FIFO" },
 		{ "home/u1/.mailboxlist", 0, ".mailboxlist: is a FIFO" },
 		{ "spool/u1", 1, "spool/u1: is a FIFO" },
 	};
@@ -563,6 +563,10 @@ static void test_fifos(void **state)
 		assert_int_equal(mkfifo(path(cases[i].rel), 0600), 0);
 		assert_int_equal(run(&t, &err), cases[i].rc);
 		assert_non_null(strstr(reported, cases[i].said));
+		/* each report of a refused file names it (H5-23) */
+		assert_null(strstr(reported, "subscribe: \n"));
+		if (strstr(cases[i].rel, "subscriptions") != NULL)
+			assert_int_equal(t.refused, 1);
 		assert_non_null(strstr(reported, "FIFO") != NULL ||
 				strstr(reported, "not a regular") != NULL ?
 				reported : NULL);
