@@ -186,12 +186,33 @@ static void test_foreign_refused(void **state)
 	assert_int_equal(access(path("target/u1"), F_OK), -1);
 }
 
+/* A hard link planted in one folder to a message of ours in another is
+ * named where it was planted (by its name), not at its other end, which
+ * is checked first (H5-10: the other end may be another user's). */
+static void test_planted_link_named(void **state)
+{
+	const char *planted = "target/u1/.Sent/cur/1700000005.linked:2,S";
+	struct m2d_error err;
+
+	(void)state;
+	assert_int_equal(link(path(ours[0]), path(planted)), 0);
+	assert_int_equal(clear(&err), -1);
+	assert_int_equal(err.code, M2D_ERR_EXISTS);
+	assert_string_equal(err.path, path(planted));
+	assert_non_null(strstr(err.msg, "nothing was removed"));
+	assert_int_equal(access(path(ours[0]), F_OK), 0);
+	assert_int_equal(unlink(path(planted)), 0);
+	assert_int_equal(clear(&err), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_ours_removed, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_foreign_refused, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_planted_link_named, setup,
 						teardown),
 	};
 
