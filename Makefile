@@ -169,8 +169,8 @@ check-man:
 
 $(BUILD)/src/%.o: src/%.c $(BUILD)/layers.ok
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(call layer_inc,$<) $(DEPFLAGS) $(ALL_CFLAGS) \
-		-c -o $@ $<
+	$(CC) -c -o $@ $< $(CPPFLAGS) $(call layer_inc,$<) $(DEPFLAGS) \
+		$(ALL_CFLAGS)
 
 # The direction of the arrows, checked before anything is compiled.
 $(BUILD)/layers.ok: tests/tools/check-layers.sh $(HEADERS) $(LIB_SRCS) \

@@ -422,10 +422,11 @@ static int classify(struct ucx *u, struct cand *c, int dirfd,
 		return cand_skip(u, c, PLAN_SKIP_OWNER, detail);
 	}
 	/* other links to a file of the user's are the user's data; to
-	 * root's file (or one of a user we cannot tell) they may be any
-	 * file: refused, as Postfix refuses them (one link) */
+	 * root's file (also where root owns the user's mail: then a link
+	 * may be any file of root's) or one of a user we cannot tell,
+	 * they may be any file: refused, as Postfix refuses them */
 	if (fst.st_nlink > 1 &&
-	    (u->pu == NULL || u->pu->src_uid < 0 ||
+	    (u->pu == NULL || u->pu->src_uid < 0 || fst.st_uid == 0 ||
 	     (long)fst.st_uid != u->pu->src_uid)) {
 		close(fd);
 		snprintf(detail, sizeof(detail),
