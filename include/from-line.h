@@ -53,15 +53,17 @@ int from_line_parse(const char *line, size_t len, struct from_line *out);
 /*
  * UW's separator decision exactly: the shape of VALID only, as c-client
  * splits.  Returns 1 for every line from_line_parse() accepts (then the
- * same OUT but for the date), and also for a line of the right shape
- * whose fields do not read as a date ("25:61", "-9999", "Xyz"): then
- * date_ok is false, tz_offset 0, and the sender is set.  The date is the
- * INTERNALDATE c-client gives the line (unix_parse + mail_parse_date),
- * 0 when it has none: the year is read as a number, 0..48 meaning
+ * same sender), and also for a line of the right shape whose fields do
+ * not read as a date ("25:61", "-9999", "Xyz"): then date_ok is false.
+ * The date is the INTERNALDATE c-client gives the line (unix_parse +
+ * mail_parse_date), tz_offset the offset it was read in, has_zone false
+ * only for local time; date 0 (tz_offset 0, date_ok false) when c-client
+ * has none: the year is read as a number, 0..48 meaning
  * 2000..2048 and 49..998 meaning 1949..2898 ("0003" is 2003), and only
  * 1970..2097 is kept (otherwise date 0, date_ok false); a numeric zone
- * counts its hours modulo 16 ("+1700" is +0100); an unknown zone name or
- * none is local time at that date (unlike c-client: FIDELITY,
+ * counts its hours modulo 16 ("+1700" is +0100); a zone name is known by
+ * c-client's compressed code of its bytes ("C\x13T" is AST); an unknown
+ * name or none is local time at that date (unlike c-client: FIDELITY,
  * zone-less-date).
  */
 int from_line_parse_uw(const char *line, size_t len, struct from_line *out);

@@ -208,10 +208,12 @@ static bool cclient_zone(const unsigned char *z, int *off_r)
  * UTC, and its hours count modulo 16 (a 4-bit field: "+1700" is one
  * hour); a zone c-client does not know is local time (read, as item 7 of
  * issue 16 says, at that date).  X is the end of the line (VALID's x),
- * TI and ZN VALID's offsets from it.
+ * TI and ZN VALID's offsets from it.  *OFF_R is the offset the date was
+ * read in (minutes east of UTC), *ZONE_R whether it was the line's (not
+ * local time).
  */
 static bool cclient_date(const unsigned char *x, long ti, long zn,
-			 int64_t *secs_r)
+			 int64_t *secs_r, int *off_r, bool *zone_r)
 {
 	char date[32];
 	const unsigned char *z;
@@ -296,6 +298,8 @@ static bool cclient_date(const unsigned char *x, long ti, long zn,
 	/* from here on a time that does not read leaves the day, 00:00
 	 * UTC (mail_parse_date() set the elt's date already) */
 	*secs_r = utc_seconds(&tm);
+	*off_r = 0;
+	*zone_r = true;
 	if (*c == '\0')
 		return true;
 	d = c_strtoul(c + 1, &c);
@@ -322,7 +326,8 @@ static bool cclient_date(const unsigned char *x, long ti, long zn,
 			    is_digit((unsigned char)c[3]))
 				off = (((c[0] - '0') * 10 + (c[1] - '0')) & 15) *
 					60 + (c[2] - '0') * 10 + (c[3] - '0');
-			*secs_r = utc_seconds(&tm) - (west ? -off : off) * 60;
+			*off_r = (int)(west ? -off : off);
+			*secs_r = utc_seconds(&tm) - (int64_t)*off_r * 60;
 			return true;
 		}
 		c++;		/* a name after the space */
@@ -333,11 +338,15 @@ static bool cclient_date(const unsigned char *x, long ti, long zn,
 	}
 	local = c == NULL || !cclient_zone((const unsigned char *)c, &zoff);
 	if (!local) {
+		*off_r = zoff;
 		*secs_r = utc_seconds(&tm) - (int64_t)zoff * 60;
 	} else {
 		time_t lt = local_mktime(&tm);
 
+		*zone_r = false;
 		*secs_r = lt == (time_t)-1 ? utc_seconds(&tm) : (int64_t)lt;
+		/* local_mktime() normalised TM to the local time of LT */
+		*off_r = (int)((utc_seconds(&tm) - *secs_r) / 60);
 	}
 	return true;
 }
@@ -348,7 +357,7 @@ static bool cclient_date(const unsigned char *x, long ti, long zn,
  * one by the tm_isdst of its previous call (a batch converter and a
  * single convert disagreed); the first one is taken.
  */
-static time_t local_mktime(struct tm *tm)
+static time_t local_mktime_uncached(struct tm *tm)
 {
 	struct tm want = *tm, other;
 	time_t t, t2;
@@ -365,6 +374,52 @@ static time_t local_mktime(struct tm *tm)
 	    other.tm_mday == want.tm_mday) {
 		*tm = other;
 		return t2;
+	}
+	return t;
+}
+
+/*
+ * The last answer, per thread: mktime() is most of the time a From_ line
+ * costs (glibc searches by localtime()), and the From_ lines of a folder
+ * often repeat a second.  Valid for the same wall clock under the same
+ * TZ.
+ */
+static _Thread_local struct {
+	bool valid;
+	struct tm want, got;
+	time_t t;
+	char tz[64];
+} mk_cache;
+
+static bool same_wall_clock(const struct tm *a, const struct tm *b)
+{
+	return a->tm_year == b->tm_year && a->tm_mon == b->tm_mon &&
+		a->tm_mday == b->tm_mday && a->tm_hour == b->tm_hour &&
+		a->tm_min == b->tm_min && a->tm_sec == b->tm_sec;
+}
+
+static time_t local_mktime(struct tm *tm)
+{
+	const char *tz = getenv("TZ");
+	struct tm want = *tm;
+	time_t t;
+
+	if (tz == NULL)
+		tz = "\001";		/* unset: not "" (which is UTC) */
+	if (strlen(tz) >= sizeof(mk_cache.tz))
+		return local_mktime_uncached(tm);
+	if (mk_cache.valid && same_wall_clock(&want, &mk_cache.want) &&
+	    strcmp(tz, mk_cache.tz) == 0) {
+		*tm = mk_cache.got;
+		return mk_cache.t;
+	}
+	t = local_mktime_uncached(tm);
+	mk_cache.valid = t != (time_t)-1;
+	if (mk_cache.valid) {
+		mk_cache.want = want;
+		mk_cache.got = *tm;
+		mk_cache.t = t;
+		memcpy(mk_cache.tz, tz, strlen(tz) + 1);
 	}
 	return t;
 }
@@ -486,29 +541,34 @@ static int parse(const char *line, size_t len, struct from_line *out,
 		 * one hour east; issue 16) */
 		struct from_line full;
 		int64_t cc = 0;
-		bool cc_ok;
+		int cc_off = 0;
+		bool cc_ok, cc_zone = true;
 
 		/* VALID's zn is the space before the zone, ours its
 		 * first byte */
-		cc_ok = cclient_date(s + end, ti, zn != 0 ? zn - 1 : 0, &cc);
-		if (parse(line, len, &full, want_date, false) == 1) {
+		cc_ok = want_date &&
+			cclient_date(s + end, ti, zn != 0 ? zn - 1 : 0, &cc,
+				     &cc_off, &cc_zone);
+		/* the fields as a date, without its (second) time
+		 * conversion */
+		if (parse(line, len, &full, false, false) == 1) {
 			*out = full;
-			/* a year c-client cannot hold: INTERNALDATE 0 */
-			out->date = cc_ok ? (time_t)cc : 0;
 			out->date_ok = cc_ok;
-			return 1;
+		} else {
+			const unsigned char *b = s + 5, *e = wday - 1;
+
+			while (b < e && *b == ' ')
+				b++;
+			while (e > b && e[-1] == ' ')
+				e--;
+			out->date_ok = false;
+			out->sender = b < e ? (const char *)b : line + 5;
+			out->sender_len = b < e ? (size_t)(e - b) : 0;
 		}
-		const unsigned char *b = s + 5, *e = wday - 1;
-		while (b < e && *b == ' ')
-			b++;
-		while (e > b && e[-1] == ' ')
-			e--;
+		/* a year c-client cannot hold: INTERNALDATE 0 */
 		out->date = cc_ok ? (time_t)cc : 0;
-		out->tz_offset = 0;
-		out->has_zone = true;
-		out->date_ok = false;
-		out->sender = b < e ? (const char *)b : line + 5;
-		out->sender_len = b < e ? (size_t)(e - b) : 0;
+		out->tz_offset = cc_ok ? cc_off : 0;
+		out->has_zone = cc_ok ? cc_zone : true;
 		return 1;
 	}
 
