@@ -97,7 +97,9 @@ struct mbox_meta {
 	unsigned long uid_prev;
 	/* The declared keywords, ' '-separated, in order, as c-client kept
 	 * them (at most 30, each at most 50 bytes), without a later one
-	 * equal to an earlier one but for case (no message can have it). */
+	 * equal to an earlier one but for case (no message can have it).
+	 * Set once message 1 is read ("" for none); kept when an X-UID
+	 * there dropped the rest (have_base false), as c-client keeps them. */
 	char *keywords;
 };
 

@@ -1072,7 +1072,9 @@ int mbox_reader_next(struct mbox_reader *r, struct mbox_msg *msg,
 			return -1;
 		filter_header(r);
 		r->state = STATE_HEADER;
-		if (first && r->base_seen && meta_keywords(r, err) < 0)
+		/* c-client's keywords outlive an X-UID reset of message 1
+		 * (its user_flags stay): declared, with or without have_base */
+		if (first && meta_keywords(r, err) < 0)
 			return -1;
 		if (first && r->meta.pseudo) {
 			/* the folder-internal pseudo-message */
