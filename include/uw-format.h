@@ -132,6 +132,8 @@ time_t uw_date_from_fields(int year, int mon, int day, int hh, int mm,
 void uw_keywords_str(const struct uw_folder *folder, unsigned long bits,
 		     char *buf, size_t size);
 
+/* FOLDER->keywords: every declared keyword, ' '-separated (allocated). */
+void uw_folder_set_keywords(struct uw_folder *folder);
 void uw_folder_free(struct uw_folder *folder);
 
 /* flock(FD, LOCK_SH), waiting up to WAIT_MS for an exclusive holder;

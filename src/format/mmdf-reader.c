@@ -484,22 +484,8 @@ out:
 
 static int keywords_list(struct mmdf_reader *r, struct m2d_error *err)
 {
-	size_t n = 0;
-	int k;
-
-	r->folder.keywords = calloc(1, sizeof(r->kw));
-	if (r->folder.keywords == NULL)
-		return m2d_error_sys(err, "malloc", r->path);
-	for (k = 0; k < MBOX_MAX_KEYWORDS; k++) {
-		const char *w = r->folder.slots[k];
-
-		if (w == NULL)
-			continue;
-		if (n > 0)
-			r->folder.keywords[n++] = ' ';
-		memcpy(r->folder.keywords + n, w, strlen(w));
-		n += strlen(w);
-	}
+	(void)err;
+	uw_folder_set_keywords(&r->folder);
 	return 0;
 }
 

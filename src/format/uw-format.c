@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "uw-format.h"
+#include "xalloc.h"
 #include "i18n.h"
 #include "safe-file.h"
 
@@ -284,6 +285,15 @@ void uw_keywords_str(const struct uw_folder *folder, unsigned long bits,
 		memcpy(buf + n, folder->slots[k], len + 1);
 		n += len;
 	}
+}
+
+void uw_folder_set_keywords(struct uw_folder *folder)
+{
+	size_t size = MBOX_MAX_KEYWORDS * (MBOX_MAX_KEYWORD_LEN + 1) + 1;
+
+	free(folder->keywords);
+	folder->keywords = xmalloc(size);
+	uw_keywords_str(folder, ~0UL, folder->keywords, size);
 }
 
 void uw_folder_free(struct uw_folder *folder)
