@@ -1,5 +1,5 @@
 #!/bin/sh
-# bench/bench-migrate.sh - whole-spool migration against a floor (issue #3)
+# bench/bench-migrate.sh - whole-spool migration against a floor
 #
 # Generates a seeded spool of BENCH_USERS users with BENCH_FOLDERS folders
 # each (the INBOX in the spool, the others under ~/mail), BENCH_MIGRATE_MB

@@ -1,5 +1,5 @@
 #!/bin/sh
-# bench/bench-scan.sh - the pre-flight message count against cat (issue #4)
+# bench/bench-scan.sh - the pre-flight message count against cat
 #
 # The count that `mbox2dovecot check` makes of every source must run at
 # least at BENCH_SCAN_MIN (0.8) of the throughput of `cat` over the same

@@ -1,7 +1,7 @@
 #!/bin/sh
 # bench/bench-users.sh - does the time grow with the users, not faster?
 #
-# Two seeded sites of small users (issue 18): BENCH_USERS_SMALL (2,000)
+# Two seeded sites of small users: BENCH_USERS_SMALL (2,000)
 # and 10 times as many (20,000; BIG=1 adds 200,000), each user with an
 # INBOX in the spool and two folders under ~/mail, two small messages in
 # each, in a passwd of their own (accounts_root).  Times `plan`, `migrate

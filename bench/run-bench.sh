@@ -1,7 +1,7 @@
 #!/bin/sh
 # bench/run-bench.sh - `make bench`: mbox2dovecot convert against a floor
 #
-# Issue #2.  Generates a seeded, realistic UW-IMAP mbox (tests/tools/
+# Generates a seeded, realistic UW-IMAP mbox (tests/tools/
 # bench-gen.c) in a temporary directory, then times `mbox2dovecot convert`
 # and the floor (tests/tools/bench-floor.c: split at "From " lines, one
 # file per message, one syncfs) alternately, BENCH_ROUNDS rounds each, with
@@ -424,17 +424,17 @@ if [ "$BENCH_RSS_MB" != 0 ]; then
 	rm -f "$work/big.mbox"
 fi
 
-# --- 3. whole-spool migration and the re-run (issue #3) ---------------------
+# --- 3. whole-spool migration and the re-run ---------------------
 # bench-migrate.sh: migrate with 1 and 2 workers against a floor, and the
 # re-run after 10% of the folders changed against the full run.
 echo
 BUILD=$BUILD sh "$top/bench/bench-migrate.sh" || failed=1
 
-# --- 4. the pre-flight message count against cat (issue #4) ----------------
+# --- 4. the pre-flight message count against cat ----------------
 echo
 BUILD=$BUILD sh "$top/bench/bench-scan.sh" || failed=1
 
-# --- 5. 2,000 users against 20,000 (issue 18) -------------------------------
+# --- 5. 2,000 users against 20,000 -------------------------------
 # bench-users.sh: plan, migrate and verify grow with the users, not faster.
 echo
 BUILD=$BUILD sh "$top/bench/bench-users.sh" || failed=1

@@ -2,7 +2,7 @@
 #define M2D_CHECKS_H
 
 /*
- * The pre-flight checks (issue 4, the runbook's "Pre-migration" made
+ * The pre-flight checks (the runbook's "Pre-migration" made
  * thorough): every check is a struct check_result (fs-checks.h: PASS /
  * WARN / FAIL, numeric figures, a one-line detail, a one-line fix) in a
  * group, with optional string values (settings read, versions) and a list
@@ -188,7 +188,7 @@ struct check_dovecot_facts {
 	unsigned int test_port;
 	int test_port_free;		/* 1, 0, -1 unknown */
 	int test_port_errno;
-	/* issue 11: where Dovecot logs now */
+	/* where Dovecot logs now */
 	char log_path[CHECK_VALUE_MAX];
 	char info_log_path[CHECK_VALUE_MAX];
 	char debug_log_path[CHECK_VALUE_MAX];

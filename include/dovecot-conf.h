@@ -123,12 +123,12 @@ struct dc_settings {
 	 * mode only (UW's ipop3d may hold 110 while it runs); 1.x's
 	 * imaps/pop3s are added back in normal mode; others are kept. */
 	const char *current_protocols;
-	/* Issue 11: log_path (a file), or NULL to keep/choose syslog. */
+	/* log_path (a file), or NULL to keep/choose syslog. */
 	const char *log_path;
 	/* With log_path NULL: the syslog facility ("mail", "local0"...),
 	 * or NULL to leave logging alone. */
 	const char *syslog_facility;
-	/* Issue 10: keep UW's POP3 UIDLs (default NO: nothing written). */
+	/* keep UW's POP3 UIDLs (default NO: nothing written). */
 	enum dc_pop3_uidl pop3_uidl;
 };
 

@@ -3,7 +3,7 @@
 
 /*
  * Pre-flight checks of the target file system: inodes, space and
- * subdirectories (issue 4), and the result type every pre-flight check
+ * subdirectories, and the result type every pre-flight check
  * shares.
  *
  * Three steps, each usable alone:
@@ -90,7 +90,7 @@ const char *check_status_str(enum check_status status);
 #define FS_MARGIN_PERCENT 5
 /* Inodes: 1 per message, 9 per folder (the folder's directory, cur, new,
  * tmp, dovecot-uidlist, index files, maildirfolder), 6 per user
- * (PLATFORM.md, "seen here": 4 folders, 4 messages: 40). */
+ * (counted on a Dovecot 2.3 maildir: 4 folders, 4 messages: 40). */
 #define FS_INODES_PER_FOLDER 9
 #define FS_INODES_PER_USER 6
 /* WARN when a figure reaches this share of what is available. */

@@ -55,9 +55,9 @@
  *   imap_address      = ""            # step 17: "" = Dovecot's default
  *   imap_port         = 143
  *   imaps_port        = 993           # 0 = off
- *   dovecot_log_path  = ""            # issue 11: a file, or
+ *   dovecot_log_path  = ""            # a file, or
  *   dovecot_syslog_facility = ""      #   a syslog facility
- *   pop3_uidl         = "auto"        # "auto", "yes", "no" (issue 10)
+ *   pop3_uidl         = "auto"        # "auto", "yes", "no"
  *   imap_test_user    = ""            # "" = the first test user
  *   imap_test_password = ""           # "" = asked (or the environment
  *                                     #   MBOX2DOVECOT_IMAP_PASSWORD)

@@ -36,7 +36,7 @@
  *    neither (then only the inbox is planned).
  *  - uid/gid: see "owner" in m2d-config.h.
  *
- * Ownership (issue 15): a user's mail files must be the user's, as
+ * Ownership: a user's mail files must be the user's, as
  * Postfix's local(8) requires of a mailbox it delivers to
  * (strict_mailbox_ownership = yes: "destination ... is not owned by
  * recipient") and as its safe_open() requires one hard link.  The owner

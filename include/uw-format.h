@@ -2,12 +2,12 @@
 #define M2D_UW_FORMAT_H
 
 /*
- * UW-IMAP's other folder formats (issue 22): what is common to the mbx,
+ * UW-IMAP's other folder formats: what is common to the mbx,
  * mix and MMDF readers (mbx-reader.h, mix-reader.h, mmdf-reader.h), and
  * telling the formats apart.  (MMDF is served like an mbox: UW's fields
  * out, CRLF; its reader hands out those bytes.)
  *
- * How convert should dispatch by format (the second half of issue 22):
+ * How convert should dispatch by format (not wired in yet):
  *   uw_format_detect() on each candidate below a home or the spool gives
  *   UW_FMT_MBOX (the mbox reader, as today), UW_FMT_MBX (mbx_reader_*),
  *   UW_FMT_MIX (a directory: mix_reader_*), UW_FMT_MMDF

@@ -311,7 +311,7 @@ static void print_text(FILE *out, const struct checks_report *rep, int code)
 			group = it->group;
 			fprintf(out, "%s\n", group_title(group));
 		}
-		/* names in it are users' data: shown escaped (issue 15) */
+		/* names in it are users' data: shown escaped */
 		fprintf(out, "  [%s] %s: %s\n", check_status_str(it->res.status),
 			str_esc(it->res.title), str_esc(it->res.detail));
 		if (it->res.status == CHECK_PASS)

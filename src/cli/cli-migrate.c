@@ -223,7 +223,7 @@ static void print_strays(const struct plan *plan)
 }
 
 /*
- * What migrate refuses to read, said (issue 15: every command that reads
+ * What migrate refuses to read, said (every command that reads
  * a place says what it refused and why): a source not the user's, or
  * with other links, is a failure; a symlink, a FIFO or an mbx file a
  * skip.  (Bad names, unreadable and missing sources are reported by the
@@ -293,7 +293,8 @@ static void print_plan(const struct plan *plan)
 static void print_summary(const struct migrate_totals *t, bool dry_run)
 {
 	if (dry_run) {
-		/* PLATFORM.md: 1 inode a message, 9 a folder, 6 a user */
+		/* inodes as fs-checks.h counts them: 1 a message, 9 a
+		 * folder, 6 a user */
 		unsigned long long inodes = t->messages + 9ULL *
 			(t->folders_done + t->folders_unchanged) +
 			6ULL * t->users_done;

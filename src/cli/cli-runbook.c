@@ -44,7 +44,7 @@ static void clear_progress(struct view *v)
  * TEXT on stdout after INDENT, as one line: a step's texts carry names
  * (folders, files, Dovecot's log about them), the users' data, so no
  * byte of them may start a line, move the cursor or clear the screen
- * (issue 15).  Control bytes are shown as str_esc shows them ("\\n",
+ *.  Control bytes are shown as str_esc shows them ("\\n",
  * "\\x1b"); a backslash stays as it is, for texts already escaped where
  * they were made.
  */

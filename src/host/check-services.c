@@ -1,7 +1,7 @@
 /*
  * check-services.c - the pre-flight checks of the services around the
  * mail: Dovecot (installed, config, mail location, running, test port),
- * its log destination (issue 11), Postfix (delivery settings, lock
+ * its log destination, Postfix (delivery settings, lock
  * method), UW-IMAP (service entries, listeners, sessions) and accounts
  * (the freeze, /etc/skel).  Probes only read; the evaluations are pure.
  */

@@ -361,8 +361,8 @@ static struct check_item *list_skips(struct checks_report *rep,
 			if (f->skip != *s)
 				continue;
 			n++;
-			/* the file named, not only its folder (issue 15:
-			 * say what is refused and where) */
+			/* the file named, not only its folder: the admin
+			 * must find what was refused, and where */
 			if (f->source == NULL ||
 			    asprintf(&text, "%s: %s", f->source,
 				     reason_of(f)) < 0)
@@ -463,7 +463,7 @@ void checks_eval_sources(const struct plan *plan,
 		DETAIL(item, _("every file could be read"));
 	}
 
-	/* issue 15: mail files that are not the user's, spool files that
+	/* mail files that are not the user's, spool files that
 	 * are no user's */
 	item = list_skips(rep, plan, "not_owned",
 			  _("Mail files that are not the user's"), s_owner,
@@ -510,7 +510,7 @@ void checks_eval_sources(const struct plan *plan,
 		       _("no file skipped"), n);
 
 	/* a FIFO, device or socket where mail could be: said, never
-	 * opened (issue 15) */
+	 * opened */
 	item = list_skips(rep, plan, "special",
 			  _("FIFOs, devices and sockets"), s_special, &n);
 	if (item != NULL && n > 0) {

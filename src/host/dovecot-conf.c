@@ -2,8 +2,8 @@
  * dovecot-conf.c - which Dovecot is installed, how its configuration is
  * laid out, and our settings in the syntax that version reads
  *
- * Syntax by version (../shared/docs/PLATFORM.md, "Dovecot settings by
- * version", and the sources named there):
+ * Syntax by version (from each version's documentation and example
+ * configuration, dovecot/documentation and dovecot/core's doc/):
  *   0.99   default_mail_env = maildir:BASE/%u, imap_listen = ADDR:PORT,
  *          imaps_listen; no namespaces (the maildir separator is fixed).
  *   1.x    mail_location, "protocol imap { listen = ADDR:PORT
@@ -27,7 +27,7 @@
  *          docs/core/settings/variables.md: "will take first character
  *          of username");
  *          the listener's address is "listen" inside the inet_listener
- *          (PLATFORM.md; "inet_listener_address" is documented but
+ *          ("inet_listener_address" is documented but
  *          unimplemented: dovecot/documentation issue #1347).
  *          Checked against Debian 13's Dovecot 2.4.1 (doveconf, and its
  *          IMAP/POP3 server on a converted maildir; tests/tools/

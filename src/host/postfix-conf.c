@@ -3,7 +3,7 @@
  * delivery setting (planned on a copy, applied with a backup, undone byte
  * for byte), the delivery hold
  *
- * PLATFORM.md, "Postfix": "mail_spool_directory = BASE/" (the trailing
+ * Postfix's local(8) manual: "mail_spool_directory = BASE/" (the trailing
  * slash) delivers into the maildir BASE/USER/, "home_mailbox = Maildir/"
  * into ~/Maildir/; local(8) looks at mailbox_transport, mailbox_command
  * and home_mailbox before mail_spool_directory, so those are reported.

@@ -2117,7 +2117,7 @@ static void carry_user(const struct rollback_settings *set,
 	/* Dovecot's subscriptions, read once, first: one that is refused (a
 	 * FIFO, a symlink, a giant, sparse: not Dovecot's) is said with the
 	 * user's first folder and counted, whether or not a folder made
-	 * after cutover needs it (issue 15: every command that reads a
+	 * after cutover needs it (every command that reads a
 	 * place says what it refused) */
 	{
 		const char *r0 = u->target;

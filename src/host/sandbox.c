@@ -5,7 +5,7 @@
  * sandbox.h for the layout)
  *
  * The spool is written the way UW imap-2007 (unix.c) and Postfix local(8)
- * (mail_copy.c) write mboxes (../shared/docs/FORMATS.md, and
+ * (mail_copy.c) write mboxes (README, "What it keeps", and
  * tests/tools/gen-spool.py, the test suite's richer generator): the
  * folder-internal pseudo-message with X-IMAP, or X-IMAPbase on the first
  * message, then per message UW's status block (Status, X-Status,

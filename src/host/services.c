@@ -5,7 +5,7 @@
  * UW-IMAP's xinetd/inetd files edited with a backup; the backups of
  * configuration files edited in place (also used for Postfix's main.cf)
  *
- * PLATFORM.md, "Services" and "UW-IMAP": systemd when /run/systemd/system
+ * How the systems start services: systemd when /run/systemd/system
  * exists, else SysV "service" + chkconfig (RHEL) or update-rc.d (Debian);
  * Red Hat ran UW from xinetd ("chkconfig imap off" writes "disable = yes"
  * into /etc/xinetd.d/imap, then xinetd is reloaded), Debian from inetd.
@@ -720,7 +720,8 @@ int svc_table_init(struct svc_table *t, const struct svc_env *env,
 		    t->role[SVC_ROLE_IMAP_NEW].cmd[SVC_RELOAD] == NULL)
 			oom = true;
 	}
-	/* PLATFORM.md: ask "postfix status", not systemd */
+	/* ask "postfix status", not systemd: Debian's postfix.service is a
+	 * oneshot wrapper that stays "active" with Postfix stopped */
 	free(t->role[SVC_ROLE_MTA].cmd[SVC_STATUS]);
 	t->role[SVC_ROLE_MTA].cmd[SVC_STATUS] = strdup("postfix status");
 	t->role[SVC_ROLE_MTA].probe.kind = SVC_PROBE_COMMAND;

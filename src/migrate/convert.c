@@ -243,7 +243,7 @@ static int open_source(const struct convert_settings *set, const char *mbox,
 	}
 	name = strrchr(rel, '/') != NULL ? strrchr(rel, '/') + 1 : rel;
 	/* other links to the user's own file are the user's data (refusing
-	 * it would let anyone who links it keep it out, issue 15); to
+	 * it would let anyone who links it keep it out); to
 	 * another's they may be any file */
 	if (base != NULL && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
 	    st.st_nlink > 1 &&

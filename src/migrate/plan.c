@@ -1604,7 +1604,7 @@ static int read_subscriptions(struct ucx *u, struct plan_user *pu)
 	fd = openat(u->home_fd, ".mailboxlist", O_RDONLY | O_NOFOLLOW |
 		    O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 	if (fd < 0) {
-		/* none is normal; anything else is said (issue 15) */
+		/* none is normal; anything else is said */
 		if (errno == ENOENT)
 			return 0;
 		pu->subs_skipped = xasprintf(

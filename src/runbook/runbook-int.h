@@ -62,7 +62,7 @@ void rb_acct_tools(const struct runbook *rb, struct acct_tools *t);
 /* The system actions (host-actions.h) tell what they did into the
  * runbook's log through this. */
 struct host_log rb_host_log(struct runbook *rb);
-/* Dovecot's log lines about USER since SINCE (issue 11), or NULL. */
+/* Dovecot's log lines about USER since SINCE, or NULL. */
 char *rb_dovecot_log(struct runbook *rb, const char *user, time_t since,
 		     int max);
 /* Replace %u in the command line TEMPLATE with USER.  Allocated. */

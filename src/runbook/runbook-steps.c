@@ -39,8 +39,9 @@ static void on_migrate(const struct migrate_report *report, void *ctx)
 
 /* migrate-users and/or migrate-folders for PLAN; 1 done, -1 failed. */
 /*
- * What the plan refuses to read, logged as "migrate" prints it (issue 15:
- * every command that reads a place says what it refused and why): files
+ * What the plan refuses to read, logged as "migrate" prints it (every
+ * command that reads a place users write to says what it refused and
+ * why, or an admin never learns that a user's mail stayed behind): files
  * of the spool that are no user's, a ~/.mailboxlist not read, a source
  * that is a symlink, a FIFO, an mbx file, another user's, hard-linked or
  * sparse.  (Bad names are step 4's; the engine reports the rest.)
@@ -136,7 +137,7 @@ static int need_plan(struct runbook *rb, struct m2d_error *err)
 /*
  * The files Dovecot reads in the maildir folder DIRNAME ("" the root) of
  * user PU before it can count it, checked as we read a user's file
- * (safe-file.h): a FIFO would hang doveadm (and us: issue 15), a symlink,
+ * (safe-file.h): a FIFO would hang doveadm (and us), a symlink,
  * a giant or a sparse file is not Dovecot's.  0 all fine or absent; 1
  * one is refused: WHY says which and why (doveadm is not run for that
  * user); -1 error.
@@ -351,7 +352,7 @@ static int imap_test(struct runbook *rb, const char *addr, unsigned int port,
 	r = imap_test_run(&p, &rb->imap, err);
 	rb->have_imap = r >= 0;
 	if (r != 0) {
-		/* the cause is in Dovecot's log: quote it (issue 11) */
+		/* the cause is in Dovecot's log: quote it */
 		/* Dovecot writes a login's last line as the connection
 		   closes: give it a second */
 		for (int i = 0; i < 10 && log == NULL; i++) {
@@ -656,7 +657,7 @@ static int step_migrate_folders(struct runbook *rb, struct m2d_error *err)
 }
 
 /*
- * Issue 11: Dovecot logs into a file of its own.  The file is created
+ * Dovecot logs into a file of its own.  The file is created
  * (0640, root's) when missing, so that its owner and mode are ours and
  * not a umask's; a logrotate snippet is written into the work directory
  * and proposed when logrotate is installed (ROOT/etc/logrotate.d).
@@ -973,7 +974,7 @@ static void rollback_report(const struct rollback_folder_report *r,
 		       m2d_error_str(r->subscribe_error, buf, sizeof(buf)));
 }
 
-/* Undo of step 19 (issue 10): before Postfix delivers into the mboxes
+/* Undo of step 19: before Postfix delivers into the mboxes
  * again (delivery is held: step 20 was undone first), every message that
  * reached a maildir after cutover is appended to its mbox; when one
  * folder cannot be, main.cf stays as it is. */

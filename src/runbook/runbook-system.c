@@ -34,7 +34,7 @@ struct host_log rb_host_log(struct runbook *rb)
 }
 
 /*
- * Lines of Dovecot's log about USER written since SINCE (issue 11): the
+ * Lines of Dovecot's log about USER written since SINCE: the
  * effective log_path (doveconf -h), its last 256 KiB, the lines naming
  * user=<USER> (or the user in an auth line) whose time is not before
  * SINCE.  Up to MAX lines, joined by newlines, allocated; NULL when

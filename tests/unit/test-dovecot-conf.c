@@ -303,7 +303,7 @@ static void test_protocols(void **state)
 }
 
 /* 0.99, 1.x and 2.4 cannot be run here: compare with fixtures written
- * from their documentation (PLATFORM.md and the sources it names); the
+ * from their documentation and example configurations; the
  * 2.4 ones were also read by a real doveconf 2.4.1 and served by its
  * Dovecot (tests/tools/check-dovecot24.sh, not part of make check). */
 static void test_generate_fixtures(void **state)

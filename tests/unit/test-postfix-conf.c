@@ -113,7 +113,7 @@ static void test_version(void **state)
 
 	(void)state;
 	m2d_error_clear(&err);
-	/* works without any main.cf (PLATFORM.md) */
+	/* works without any main.cf: postconf -d answers from its defaults */
 	assert_int_equal(pf_version(NULL, &v, &err), 0);
 	assert_true(v[0] >= '2' && v[0] <= '9');
 	assert_non_null(strchr(v, '.'));
