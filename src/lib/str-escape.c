@@ -1,5 +1,6 @@
 /* str-escape.c - names shown to people and stored in our line files */
 #include <stdbool.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -151,6 +152,27 @@ static __thread char *ring[RING];
 static __thread size_t ring_size[RING];
 static __thread unsigned int ring_next;
 
+/* A worker thread's buffers are freed when it ends (its thread-local
+ * pointers go with it: a leak to LeakSanitizer and valgrind). */
+static pthread_key_t ring_key;
+static pthread_once_t ring_once = PTHREAD_ONCE_INIT;
+
+static void ring_free(void *unused)
+{
+	(void)unused;
+	for (int i = 0; i < RING; i++) {
+		free(ring[i]);
+		ring[i] = NULL;
+		ring_size[i] = 0;
+	}
+}
+
+static void ring_key_make(void)
+{
+	if (pthread_key_create(&ring_key, ring_free) != 0)
+		abort();
+}
+
 const char *str_esc(const char *s)
 {
 	unsigned int i = ring_next++ % RING;
@@ -161,6 +183,11 @@ const char *str_esc(const char *s)
 
 		if (b == NULL)
 			return "?";
+		if (ring_size[i] == 0) {
+			/* a value that is not NULL, so the destructor runs */
+			pthread_once(&ring_once, ring_key_make);
+			pthread_setspecific(ring_key, ring);
+		}
 		ring[i] = b;
 		ring_size[i] = len + 1;
 	}
