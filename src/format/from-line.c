@@ -212,6 +212,17 @@ static bool cclient_zone(const unsigned char *z, int *off_r)
  * read in (minutes east of UTC), *ZONE_R whether it was the line's (not
  * local time).
  */
+/* The byte I after VALID's X (the end of the line, at its newline): the
+ * line's own bytes before it; at and after it c-client reads the newline
+ * and what follows in its buffer, which we do not have (a line too short
+ * for its shape): a newline, then NULs, which read as no digit there
+ * either.  Never a byte past the line. */
+static unsigned char xb(const unsigned char *x, long i)
+{
+	return i < 0 ? x[i] : i == 0 ? '\n' : '\0';
+}
+#define XB(i) xb(x, (i))
+
 static bool cclient_date(const unsigned char *x, long ti, long zn,
 			 int64_t *secs_r, int *off_r, bool *zone_r)
 {
@@ -225,38 +236,38 @@ static bool cclient_date(const unsigned char *x, long ti, long zn,
 
 	/* unix_parse(): "dd-mmm-yyyy hh:mm:ss" and " +hhmm" or "-ZZZ" */
 	memset(date, 0, sizeof(date));
-	date[0] = (char)x[t - 2];
-	date[1] = (char)x[t - 1];
-	date[3] = (char)x[t - 6];
-	date[4] = (char)x[t - 5];
-	date[5] = (char)x[t - 4];
-	date[12] = (char)x[t + 1];
-	date[13] = (char)x[t + 2];
-	date[15] = (char)x[t + 4];
-	date[16] = (char)x[t + 5];
-	if (x[t += 6] == ':') {
-		date[18] = (char)x[++t];
-		date[19] = (char)x[++t];
+	date[0] = (char)XB(t - 2);
+	date[1] = (char)XB(t - 1);
+	date[3] = (char)XB(t - 6);
+	date[4] = (char)XB(t - 5);
+	date[5] = (char)XB(t - 4);
+	date[12] = (char)XB(t + 1);
+	date[13] = (char)XB(t + 2);
+	date[15] = (char)XB(t + 4);
+	date[16] = (char)XB(t + 5);
+	if (XB(t += 6) == ':') {
+		date[18] = (char)XB(++t);
+		date[19] = (char)XB(++t);
 		t++;
 	} else {
 		date[18] = date[19] = '0';
 	}
 	if (zn == t)
-		t += (x[zn + 1] == '+' || x[zn + 1] == '-') ? 6 : 4;
-	date[7] = (char)x[t + 1];
-	date[8] = (char)x[t + 2];
-	date[9] = (char)x[t + 3];
-	date[10] = (char)x[t + 4];
-	z = zn != 0 ? x + zn + 1 : (const unsigned char *)"LCL";
+		t += (XB(zn + 1) == '+' || XB(zn + 1) == '-') ? 6 : 4;
+	date[7] = (char)XB(t + 1);
+	date[8] = (char)XB(t + 2);
+	date[9] = (char)XB(t + 3);
+	date[10] = (char)XB(t + 4);
+	z = (const unsigned char *)"LCL";
 	date[2] = date[6] = date[20] = '-';
 	date[11] = ' ';
 	date[14] = date[17] = ':';
-	date[21] = (char)z[0];
-	date[22] = (char)z[1];
-	date[23] = (char)z[2];
+	date[21] = (char)(zn != 0 ? XB(zn + 1) : z[0]);
+	date[22] = (char)(zn != 0 ? XB(zn + 2) : z[1]);
+	date[23] = (char)(zn != 0 ? XB(zn + 3) : z[2]);
 	if (date[21] == '+' || date[21] == '-') {
-		date[24] = (char)z[3];
-		date[25] = (char)z[4];
+		date[24] = (char)(zn != 0 ? XB(zn + 4) : z[3]);
+		date[25] = (char)(zn != 0 ? XB(zn + 5) : z[4]);
 		date[20] = ' ';
 	}
 	for (i = 0; i < 26 && date[i] != '\0'; i++)
