@@ -11,6 +11,7 @@
 
 #include "i18n.h"
 #include "runbook-int.h"
+#include "xalloc.h"
 #include "runbook-log.h"
 #include "safe-file.h"
 
@@ -598,8 +599,24 @@ static struct rb_rename *find_rename(struct runbook *rb, const char *listed)
 	return NULL;
 }
 
+static int set_rename(struct runbook *rb, const char *listed,
+		      const char *name, struct m2d_error *err);
+
+/* LISTED and NAME may point into the plan (the wizard passes the
+ * folder's own strings), which set_rename() rebuilds: copies first. */
 int rb_set_rename(struct runbook *rb, const char *listed, const char *name,
 		  struct m2d_error *err)
+{
+	char *l = xstrdup(listed), *n = name != NULL ? xstrdup(name) : NULL;
+	int ret = set_rename(rb, l, n, err);
+
+	free(l);
+	free(n);
+	return ret;
+}
+
+static int set_rename(struct runbook *rb, const char *listed,
+		      const char *name, struct m2d_error *err)
 {
 	const struct plan_folder *f;
 	struct rb_rename *r;
