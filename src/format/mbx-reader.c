@@ -180,7 +180,7 @@ static int read_line(struct mbx_reader *r, struct line *l,
 		return bad(r, r->pos, _("no size"), err);
 	if (!hexes(t + 1, 12))
 		return bad(r, r->pos, _("flags"), err);
-	if (t[13] != '-' || t[22] != '\0' || !hexes(t + 14, 8))
+	if (t[13] != '-' || !hexes(t + 14, 8) || t[22] != '\0')
 		return bad(r, r->pos, _("UID"), err);
 	*s++ = '\0';
 	*t++ = '\0';

@@ -204,6 +204,7 @@ static size_t scan_candidate(struct scan_ctx *c, const char *buf, size_t at,
 static size_t scan_header_end(const char *buf, size_t i, size_t lim, bool bol)
 {
 	const char *a, *b;
+	size_t end;
 
 	if (bol && i < lim) {
 		if (buf[i] == '\n')
@@ -214,8 +215,11 @@ static size_t scan_header_end(const char *buf, size_t i, size_t lim, bool bol)
 	if (i >= lim)
 		return SIZE_MAX;
 	a = memmem(buf + i, lim - i, "\n\n", 2);
-	b = memmem(buf + i, (a != NULL ? (size_t)(a - buf) + 3 : lim) - i,
-		   "\n\r\n", 3);
+	/* a "\n\r\n" that ends at most one byte after A's "\n\n" is
+	 * first; never past LIM (what is beyond was not read) */
+	end = a != NULL && (size_t)(a - buf) + 3 < lim ?
+		(size_t)(a - buf) + 3 : lim;
+	b = memmem(buf + i, end - i, "\n\r\n", 3);
 	if (b != NULL && (a == NULL || b < a))
 		return (size_t)(b - buf) + 3;
 	if (a != NULL)
