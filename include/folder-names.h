@@ -108,9 +108,8 @@ void folder_set_free(struct folder_set **set);
 /* Returns FOLDER_OK and remembers NAME, or FOLDER_COLLISION and sets
  * *other_r to the IMAP name that already has that directory (owned by the
  * set, valid until folder_set_free()).  A NAME that has a problem of its
- * own returns that problem and is not remembered.  Out of memory:
- * FOLDER_COLLISION with *other_r NULL (never a silent success).  Names are
- * compared by directory: "INBOX" and "inbox" collide, "a" and "A" don't. */
+ * own returns that problem and is not remembered.  Names are compared
+ * by directory: "INBOX" and "inbox" collide, "a" and "A" don't. */
 enum folder_problem folder_set_add(struct folder_set *set, const char *name,
 				   const char **other_r);
 /* folder_name_suggest(), then "-2", "-3"... on the last level until the
@@ -143,7 +142,7 @@ void folder_names_free(char **names);
  * folders of this user and are dropped; trailing '/' removed; levels are
  * converted like folder_name_from_path() does (modified UTF-7 decoded), so
  * a name equals what that function gives for the same folder, problems
- * included; "inbox" in any case becomes "INBOX".  NULL when out of memory.
+ * included; "inbox" in any case becomes "INBOX".
  */
 
 /*

@@ -28,12 +28,11 @@
 
 /* The display form of S (NULL: "") in one of 8 per-thread buffers that
  * are reused in turn: up to 8 calls can be arguments of one printf.
- * Never NULL (on out of memory: "?").  Meant for printf arguments:
+ * Never NULL.  Meant for printf arguments:
  *     printf(_("folder %s: done\n"), str_esc(name));               */
 const char *str_esc(const char *s);
 
-/* The display form of S (NULL: "") in a new malloc'd string, or NULL
- * when out of memory. */
+/* The display form of S (NULL: "") in a new malloc'd string. */
 char *str_escape(const char *s);
 
 /* The display form of S (NULL: "") into BUF of SIZE bytes, always
@@ -46,7 +45,7 @@ size_t str_escape_buf(char *buf, size_t size, const char *s);
 void str_escape_fput(FILE *out, const char *s);
 
 /* S (NULL: "") as a field of a line-based file, in a new malloc'd
- * string; NULL when out of memory. */
+ * string. */
 char *str_field_escape(const char *s);
 
 /* The same written to OUT. */

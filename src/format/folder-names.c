@@ -12,6 +12,7 @@
 
 #include "folder-names.h"
 #include "i18n.h"
+#include "xalloc.h"
 
 /* The longest file name a directory entry can have (NAME_MAX). */
 #define DIRNAME_MAX 255
@@ -633,10 +634,8 @@ static void suggest_with(const char *name, const char *extra, char *out,
 		return;
 	/* 1. the bytes as UTF-8: when the name is not UTF-8, every 8-bit
 	   byte is taken as Windows-1252 / Latin-1 */
-	utf8 = malloc(len * 3 + 1);
-	work = malloc(len * 3 + 2);
-	if (utf8 == NULL || work == NULL)
-		goto fail;
+	utf8 = xmalloc(len * 3 + 1);
+	work = xmalloc(len * 3 + 2);
 	if (utf8_valid(name, len)) {
 		memcpy(utf8, name, len + 1);
 	} else {
@@ -655,9 +654,7 @@ static void suggest_with(const char *name, const char *extra, char *out,
 	}
 	for (i = 0; i < len; i++)
 		nlevels += utf8[i] == '/';
-	levels = calloc(nlevels, sizeof(*levels));
-	if (levels == NULL)
-		goto fail;
+	levels = xcalloc(nlevels, sizeof(*levels));
 
 	/* 2. each level: controls dropped, '.' -> '_', empty -> "_" */
 	{
@@ -809,16 +806,10 @@ static uint64_t hash_str(const char *s)
 
 struct folder_set *folder_set_new(void)
 {
-	struct folder_set *set = calloc(1, sizeof(*set));
+	struct folder_set *set = xcalloc(1, sizeof(*set));
 
-	if (set == NULL)
-		return NULL;
 	set->nslots = 16;
-	set->slots = calloc(set->nslots, sizeof(*set->slots));
-	if (set->slots == NULL) {
-		free(set);
-		return NULL;
-	}
+	set->slots = xcalloc(set->nslots, sizeof(*set->slots));
 	return set;
 }
 
@@ -847,13 +838,11 @@ static struct folder_entry *set_slot(struct folder_entry *slots, size_t n,
 	return &slots[i];
 }
 
-static bool set_grow(struct folder_set *set)
+static void set_grow(struct folder_set *set)
 {
 	size_t n = set->nslots * 2;
-	struct folder_entry *slots = calloc(n, sizeof(*slots));
+	struct folder_entry *slots = xcalloc(n, sizeof(*slots));
 
-	if (slots == NULL)
-		return false;
 	for (size_t i = 0; i < set->nslots; i++) {
 		if (set->slots[i].dir != NULL)
 			*set_slot(slots, n, set->slots[i].dir) = set->slots[i];
@@ -861,7 +850,6 @@ static bool set_grow(struct folder_set *set)
 	free(set->slots);
 	set->slots = slots;
 	set->nslots = n;
-	return true;
 }
 
 enum folder_problem folder_set_add(struct folder_set *set, const char *name,
@@ -873,8 +861,6 @@ enum folder_problem folder_set_add(struct folder_set *set, const char *name,
 
 	if (other_r != NULL)
 		*other_r = NULL;
-	if (set == NULL)
-		return FOLDER_COLLISION;
 	problem = folder_name_to_maildir(name, dir, sizeof(dir));
 	if (problem != FOLDER_OK)
 		return problem;
@@ -885,18 +871,11 @@ enum folder_problem folder_set_add(struct folder_set *set, const char *name,
 		return FOLDER_COLLISION;
 	}
 	if ((set->count + 1) * 2 > set->nslots) {
-		if (!set_grow(set))
-			return FOLDER_COLLISION;	/* out of memory */
+		set_grow(set);
 		e = set_slot(set->slots, set->nslots, dir);
 	}
-	e->dir = strdup(dir);
-	e->name = strdup(name);
-	if (e->dir == NULL || e->name == NULL) {
-		free(e->dir);
-		free(e->name);
-		e->dir = e->name = NULL;
-		return FOLDER_COLLISION;	/* out of memory */
-	}
+	e->dir = xstrdup(dir);
+	e->name = xstrdup(name);
 	set->count++;
 	return FOLDER_OK;
 }
@@ -949,11 +928,9 @@ char **mailboxlist_to_names(const char *data, size_t len,
 			    const char *const *prefixes)
 {
 	size_t cap = 8, count = 0;
-	char **names = calloc(cap, sizeof(*names));
+	char **names = xcalloc(cap, sizeof(*names));
 	const char *line = data, *end = data + len;
 
-	if (names == NULL)
-		return NULL;
 	while (line < end) {
 		const char *nl = memchr(line, '\n', (size_t)(end - line));
 		const char *lend = nl != NULL ? nl : end;
@@ -991,9 +968,7 @@ char **mailboxlist_to_names(const char *data, size_t len,
 			struct outbuf ob = { NULL, 0, 0 };
 
 			convert_levels(line, l, &ob);
-			name = malloc(ob.len + 1);
-			if (name == NULL)
-				goto fail;
+			name = xmalloc(ob.len + 1);
 			ob.buf = name;
 			ob.size = ob.len + 1;
 			ob.len = 0;
@@ -1009,14 +984,8 @@ char **mailboxlist_to_names(const char *data, size_t len,
 			}
 		}
 		if (count + 2 > cap) {
-			char **n2 = realloc(names, cap * 2 * sizeof(*names));
-
-			if (n2 == NULL) {
-				free(name);
-				goto fail;
-			}
-			names = n2;
 			cap *= 2;
+			names = xrealloc(names, cap * sizeof(*names));
 		}
 		names[count++] = name;
 		names[count] = NULL;
@@ -1024,9 +993,6 @@ next:
 		line = nl != NULL ? nl + 1 : end;
 	}
 	return names;
-fail:
-	folder_names_free(names);
-	return NULL;
 }
 
 static int write_all(int fd, const char *buf, size_t len)
@@ -1054,12 +1020,8 @@ static char *subscriptions_content(const char *const *names, size_t *len_r,
 				   struct m2d_error *err)
 {
 	size_t cap = 256, len = 0;
-	char *buf = malloc(cap);
+	char *buf = xmalloc(cap);
 
-	if (buf == NULL) {
-		m2d_error_sys(err, "malloc", SUBS_FNAME);
-		return NULL;
-	}
 	for (size_t i = 0; names != NULL && names[i] != NULL; i++) {
 		char dir[DIRNAME_MAX + 1];
 		const char *line;
@@ -1091,18 +1053,11 @@ static char *subscriptions_content(const char *const *names, size_t *len_r,
 		if (dup)
 			continue;
 		if (len + l + 1 > cap) {
-			char *b2;
-
 			while (len + l + 1 > cap)
 				cap *= 2;
-			b2 = realloc(buf, cap);
-			if (b2 == NULL) {
-				free(buf);
-				m2d_error_sys(err, "realloc", SUBS_FNAME);
-				return NULL;
-			}
-			buf = b2;
+			buf = xrealloc(buf, cap);
 		}
+
 		memcpy(buf + len, line, l);
 		len += l;
 		buf[len++] = '\n';

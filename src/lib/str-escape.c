@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "str-escape.h"
+#include "xalloc.h"
 
 /* The length of the well-formed UTF-8 sequence at P (2 to 4), or 0. */
 static size_t utf8_len(const unsigned char *p)
@@ -139,10 +140,9 @@ size_t str_escape_buf(char *buf, size_t size, const char *s)
 char *str_escape(const char *s)
 {
 	size_t len = str_escape_buf(NULL, 0, s);
-	char *out = malloc(len + 1);
+	char *out = xmalloc(len + 1);
 
-	if (out != NULL)
-		str_escape_buf(out, len + 1, s);
+	str_escape_buf(out, len + 1, s);
 	return out;
 }
 
@@ -179,10 +179,8 @@ const char *str_esc(const char *s)
 	size_t len = str_escape_buf(NULL, 0, s);
 
 	if (len + 1 > ring_size[i]) {
-		char *b = realloc(ring[i], len + 1);
+		char *b = xrealloc(ring[i], len + 1);
 
-		if (b == NULL)
-			return "?";
 		if (ring_size[i] == 0) {
 			/* a value that is not NULL, so the destructor runs */
 			pthread_once(&ring_once, ring_key_make);
@@ -250,10 +248,9 @@ static char *escape(const char *s, bool keep_space)
 	char *out;
 
 	escape_walk(s, keep_space, put_buf, &b);
-	out = malloc(b.total + 1);
-	if (out == NULL)
-		return NULL;
-	b = (struct buf_ctx){ out, b.total + 1, 0, 0, 0 };
+	out = xmalloc(b.total + 1);
+	b =
+ (struct buf_ctx){ out, b.total + 1, 0, 0, 0 };
 	escape_walk(s, keep_space, put_buf, &b);
 	out[b.used] = '\0';
 	return out;

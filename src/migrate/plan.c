@@ -1,4 +1,5 @@
 /* plan.c - who and what to migrate: users, folders, and what is skipped */
+#include <assert.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -17,6 +18,7 @@
 #include "str-escape.h"
 #include "safe-file.h"
 #include "i18n.h"
+#include "xalloc.h"
 
 #define WALK_DEPTH_MAX 64
 #define MAILBOXLIST_MAX (1024 * 1024)
@@ -27,48 +29,22 @@
 /* ------------------------------------------------------------------ */
 /* Small helpers                                                      */
 
-static int oom(struct m2d_error *err)
-{
-	errno = ENOMEM;
-	return m2d_error_sys(err, "malloc", "");
-}
-
-static char *xasprintf(const char *fmt, ...)
-	__attribute__((format(printf, 1, 2)));
-
-static char *xasprintf(const char *fmt, ...)
-{
-	va_list ap;
-	char *s;
-	int n;
-
-	va_start(ap, fmt);
-	n = vasprintf(&s, fmt, ap);
-	va_end(ap);
-	return n < 0 ? NULL : s;
-}
-
 static int cmp_str(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static bool grow(void **arr, size_t *cap, size_t need, size_t elem)
+static void grow(void **arr, size_t *cap, size_t need, size_t elem)
 {
-	void *n;
 	size_t c;
 
 	if (need <= *cap)
-		return true;
+		return;
 	c = *cap == 0 ? 16 : *cap * 2;
 	while (c < need)
 		c *= 2;
-	n = realloc(*arr, c * elem);
-	if (n == NULL)
-		return false;
-	*arr = n;
+	*arr = xrealloc(*arr, c * elem);
 	*cap = c;
-	return true;
 }
 
 /* A user name we accept from a list, passwd or the spool directory: not
@@ -207,7 +183,7 @@ struct ucx {
 
 /* The subscription OLD follows its folder's rename to NEW (NULL: the
  * folder is left out, so is its subscription). */
-static int subs_rename(struct ucx *u, const char *old, const char *new)
+static void subs_rename(struct ucx *u, const char *old, const char *new)
 {
 	char **subs = u->pu != NULL ? u->pu->subscriptions : NULL;
 
@@ -215,12 +191,8 @@ static int subs_rename(struct ucx *u, const char *old, const char *new)
 		if (strcmp(subs[i], old) != 0)
 			continue;
 		if (new != NULL) {
-			char *copy = strdup(new);
-
-			if (copy == NULL)
-				return oom(u->err);
 			free(subs[i]);
-			subs[i] = copy;
+			subs[i] = xstrdup(new);
 		} else {
 			free(subs[i]);
 			for (size_t k = i; subs[k] != NULL; k++)
@@ -228,7 +200,6 @@ static int subs_rename(struct ucx *u, const char *old, const char *new)
 			i--;
 		}
 	}
-	return 0;
 }
 
 /* Subscriptions Dovecot could not take (a folder that kept a bad name
@@ -285,14 +256,7 @@ static struct cand *cand_add(struct ucx *u, char *source, char *listed,
 {
 	struct cand *c;
 
-	if (source == NULL || listed == NULL ||
-	    !grow((void **)&u->c, &u->cap, u->n + 1, sizeof(*u->c))) {
-		free(source);
-		free(listed);
-		free(rel);
-		oom(u->err);
-		return NULL;
-	}
+	grow((void **)&u->c, &u->cap, u->n + 1, sizeof(*u->c));
 	c = &u->c[u->n++];
 	memset(c, 0, sizeof(*c));
 	c->f.user = u->uidx;
@@ -305,16 +269,15 @@ static struct cand *cand_add(struct ucx *u, char *source, char *listed,
 	return c;
 }
 
-static int cand_skip(struct ucx *u, struct cand *c, enum plan_skip skip,
-		     const char *detail)
+/* Returns 0, so that a classifier can end with "return cand_skip()". */
+static int cand_skip(struct cand *c, enum plan_skip skip, const char *detail)
 {
+	assert(c->f.reason == NULL);
 	c->f.skip = skip;
 	if (detail != NULL)
 		c->f.reason = xasprintf("%s: %s", plan_skip_str(skip), detail);
 	else
-		c->f.reason = strdup(plan_skip_str(skip));
-	if (c->f.reason == NULL)
-		return oom(u->err);
+		c->f.reason = xstrdup(plan_skip_str(skip));
 	return 0;
 }
 
@@ -389,28 +352,28 @@ static int classify(struct ucx *u, struct cand *c, int dirfd,
 					sizeof(target) - 1);
 
 		if (tl < 0)
-			return cand_skip(u, c, PLAN_SKIP_SYMLINK, NULL);
+			return cand_skip(c, PLAN_SKIP_SYMLINK, NULL);
 		target[tl] = '\0';
 		snprintf(detail, sizeof(detail), _("points to %s"), target);
-		return cand_skip(u, c, PLAN_SKIP_SYMLINK, detail);
+		return cand_skip(c, PLAN_SKIP_SYMLINK, detail);
 	}
 	if (S_ISDIR(st->st_mode))
-		return cand_skip(u, c, PLAN_SKIP_NOT_MBOX,
+		return cand_skip(c, PLAN_SKIP_NOT_MBOX,
 				 _("a directory"));
 	if (!S_ISREG(st->st_mode))
-		return cand_skip(u, c, PLAN_SKIP_SPECIAL, NULL);
+		return cand_skip(c, PLAN_SKIP_SPECIAL, NULL);
 
 	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
 		    O_NOCTTY | O_CLOEXEC);
 	if (fd < 0) {
 		if (errno == ELOOP)
-			return cand_skip(u, c, PLAN_SKIP_SYMLINK, NULL);
-		return cand_skip(u, c, PLAN_SKIP_UNREADABLE, strerror(errno));
+			return cand_skip(c, PLAN_SKIP_SYMLINK, NULL);
+		return cand_skip(c, PLAN_SKIP_UNREADABLE, strerror(errno));
 	}
 	if (fstat(fd, &fst) < 0 || !S_ISREG(fst.st_mode) ||
 	    fst.st_dev != st->st_dev || fst.st_ino != st->st_ino) {
 		close(fd);
-		return cand_skip(u, c, PLAN_SKIP_UNREADABLE,
+		return cand_skip(c, PLAN_SKIP_UNREADABLE,
 				 _("it changed while it was examined"));
 	}
 	c->f.size = (long long)fst.st_size;
@@ -419,7 +382,7 @@ static int classify(struct ucx *u, struct cand *c, int dirfd,
 		close(fd);
 		owner_detail(u, &fst, c->cls == CLASS_INBOX, detail,
 			     sizeof(detail));
-		return cand_skip(u, c, PLAN_SKIP_OWNER, detail);
+		return cand_skip(c, PLAN_SKIP_OWNER, detail);
 	}
 	/* other links to a file of the user's are the user's data; to
 	 * root's file (also where root owns the user's mail: then a link
@@ -434,7 +397,7 @@ static int classify(struct ucx *u, struct cand *c, int dirfd,
 			   "link may be a file outside the home (Postfix "
 			   "refuses such a mailbox too)"),
 			 (unsigned long)fst.st_nlink);
-		return cand_skip(u, c, PLAN_SKIP_LINKS, detail);
+		return cand_skip(c, PLAN_SKIP_LINKS, detail);
 	}
 	if (!u->cfg->allow_sparse && sf_is_sparse(fd, &fst)) {
 		close(fd);
@@ -444,20 +407,20 @@ static int classify(struct ucx *u, struct cand *c, int dirfd,
 			   "(allow_sparse = true converts it)"),
 			 (long long)fst.st_size,
 			 (long long)fst.st_blocks * 512);
-		return cand_skip(u, c, PLAN_SKIP_SPARSE, detail);
+		return cand_skip(c, PLAN_SKIP_SPARSE, detail);
 	}
 	n = read_head(fd, buf, sizeof(buf));
 	if (n < 0) {
 		int e = errno;
 
 		close(fd);
-		return cand_skip(u, c, PLAN_SKIP_UNREADABLE, strerror(e));
+		return cand_skip(c, PLAN_SKIP_UNREADABLE, strerror(e));
 	}
 	close(fd);
 	if (n >= 5 && memcmp(buf, "*mbx*", 5) == 0)
-		return cand_skip(u, c, PLAN_SKIP_MBX, NULL);
+		return cand_skip(c, PLAN_SKIP_MBX, NULL);
 	if (!head_is_mbox(buf, (size_t)n))
-		return cand_skip(u, c, PLAN_SKIP_NOT_MBOX, NULL);
+		return cand_skip(c, PLAN_SKIP_NOT_MBOX, NULL);
 	/* "Sent.lock" beside "Sent": a dotlock, not a folder */
 	{
 		size_t len = strlen(name);
@@ -465,16 +428,14 @@ static int classify(struct ucx *u, struct cand *c, int dirfd,
 
 		if (len > 5 && strcmp(name + len - 5, ".lock") == 0 &&
 		    fst.st_size < 64) {
-			char *base = strndup(name, len - 5);
+			char *base = xstrndup(name, len - 5);
 
-			if (base == NULL)
-				return oom(u->err);
 			if (fstatat(dirfd, base, &lst,
 				    AT_SYMLINK_NOFOLLOW) == 0) {
 				snprintf(detail, sizeof(detail),
 					 _("the lock file of %s"), base);
 				free(base);
-				return cand_skip(u, c, PLAN_SKIP_NOT_MBOX,
+				return cand_skip(c, PLAN_SKIP_NOT_MBOX,
 						 detail);
 			}
 			free(base);
@@ -506,7 +467,7 @@ static bool is_other_root(const struct ucx *u, int root, const char *rel)
 static char *join(const char *a, const char *b)
 {
 	if (a == NULL || a[0] == '\0')
-		return strdup(b);
+		return xstrdup(b);
 	return xasprintf("%s/%s", a, b);
 }
 
@@ -524,15 +485,8 @@ static int walk_entry(struct ucx *u, int root, int dirfd, const char *rel,
 	struct stat st;
 	int ret = 0, fd, st_errno = 0;
 
-	if (crel == NULL)
-		return oom(u->err);
-	if (r->home_rel != NULL) {
+	if (r->home_rel != NULL)
 		home_rel = join(r->home_rel, crel);
-		if (home_rel == NULL) {
-			free(crel);
-			return oom(u->err);
-		}
-	}
 	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
 		st_errno = errno;
 		if (st_errno == ENOENT)
@@ -568,18 +522,16 @@ static int walk_entry(struct ucx *u, int root, int dirfd, const char *rel,
 		     xasprintf("%s/%s%s", u->user, r->prefix, crel),
 		     crel, cls, root);
 	crel = NULL;
-	if (c == NULL) {
-		ret = -1;
-	} else if (st_errno != 0) {
-		ret = cand_skip(u, c, PLAN_SKIP_UNREADABLE,
+	if (st_errno != 0) {
+		ret = cand_skip(c, PLAN_SKIP_UNREADABLE,
 				st_errno == ELOOP ? _("a directory loop") :
 				strerror(st_errno));
 	} else if (name[0] == '.') {
 		c->f.size = (long long)st.st_size;
-		ret = cand_skip(u, c, PLAN_SKIP_DOTFILE, NULL);
+		ret = cand_skip(c, PLAN_SKIP_DOTFILE, NULL);
 	} else if (S_ISDIR(st.st_mode)) {
 		c->f.size = (long long)st.st_size;
-		ret = cand_skip(u, c, PLAN_SKIP_UNREADABLE,
+		ret = cand_skip(c, PLAN_SKIP_UNREADABLE,
 				_("directories nested too deep"));
 	} else {
 		ret = classify(u, c, dirfd, name, &st);
@@ -600,7 +552,7 @@ static int walk_dir(struct ucx *u, int root, int fd, const char *rel,
 
 	if (dir == NULL) {
 		close(fd);
-		return oom(u->err);
+		return m2d_error_sys(u->err, "fdopendir", u->roots[root].abs);
 	}
 	while (ret == 0) {
 		errno = 0;
@@ -625,30 +577,22 @@ static int walk_dir(struct ucx *u, int root, int fd, const char *rel,
 static int open_below(int basefd, const char *rel, bool last_is_dir,
 		      char **last_r, enum plan_skip *skip_r, int *errno_r)
 {
-	char *copy = strdup(rel), *p, *slash;
+	char *copy, *p, *slash;
 	int fd = dup(basefd);
 
 	*last_r = NULL;
-	if (copy == NULL || fd < 0) {
-		free(copy);
-		if (fd >= 0)
-			close(fd);
+	if (fd < 0) {
 		*skip_r = PLAN_SKIP_UNREADABLE;
-		*errno_r = ENOMEM;
+		*errno_r = errno;
 		return -1;
 	}
+	copy = xstrdup(rel);
 	for (p = copy; *p != '\0'; p = slash + 1) {
 		int nfd;
 
 		slash = strchr(p, '/');
 		if (slash == NULL && !last_is_dir) {
-			*last_r = strdup(p);
-			if (*last_r == NULL) {
-				close(fd);
-				fd = -1;
-				*skip_r = PLAN_SKIP_UNREADABLE;
-				*errno_r = ENOMEM;
-			}
+			*last_r = xstrdup(p);
 			break;
 		}
 		if (slash != NULL)
@@ -715,15 +659,13 @@ static int walk_root(struct ucx *u, int root)
 		/* a symlink or unreadable root: say so, once */
 		listed = xasprintf("%s/%.*s", u->user,
 				   (int)strlen(r->prefix) - 1, r->prefix);
-		if (listed != NULL && cand_exists(u, listed)) {
+		if (cand_exists(u, listed)) {
 			free(listed);
 			return 0;
 		}
-		c = cand_add(u, strdup(r->abs), listed, NULL, CLASS_FOLDER,
+		c = cand_add(u, xstrdup(r->abs), listed, NULL, CLASS_FOLDER,
 			     root);
-		if (c == NULL)
-			return -1;
-		return cand_skip(u, c, skip, strerror(e));
+		return cand_skip(c, skip, strerror(e));
 	}
 	{
 		struct stat st;
@@ -742,10 +684,8 @@ static int walk_root(struct ucx *u, int root)
 /* Collapse "//", drop a trailing '/': a new string. */
 static char *norm_path(const char *s)
 {
-	char *out = malloc(strlen(s) + 1), *o = out;
+	char *out = xmalloc(strlen(s) + 1), *o = out;
 
-	if (out == NULL)
-		return NULL;
 	for (; *s != '\0'; s++) {
 		if (*s == '/' && o > out && o[-1] == '/')
 			continue;
@@ -760,10 +700,8 @@ static char *norm_path(const char *s)
 static char *expand_user(const char *s, const char *user)
 {
 	size_t cap = strlen(s) * (strlen(user) + 1) + 1, len = 0;
-	char *out = malloc(cap);
+	char *out = xmalloc(cap);
 
-	if (out == NULL)
-		return NULL;
 	for (; *s != '\0'; s++) {
 		if (s[0] == '%' && s[1] == 'u') {
 			memcpy(out + len, user, strlen(user));
@@ -787,12 +725,10 @@ static void roots_free(struct ucx *u)
 	u->nroots = 0;
 }
 
-static int roots_init(struct ucx *u)
+static void roots_init(struct ucx *u)
 {
 	char *home = u->home != NULL ? norm_path(u->home) : NULL;
 
-	if (u->home != NULL && home == NULL)
-		return oom(u->err);
 	for (int i = 0; i < u->cfg->nroots; i++) {
 		const char *cr = u->cfg->folder_roots[i];
 		struct root r = { NULL, NULL, NULL, i };
@@ -809,10 +745,8 @@ static int roots_init(struct ucx *u)
 		} else {
 			char *e = expand_user(cr, u->user);
 
-			r.abs = e != NULL ? norm_path(e) : NULL;
+			r.abs = norm_path(e);
 			free(e);
-			if (r.abs == NULL)
-				goto nomem;
 			/* inside the home: a home root */
 			if (home != NULL &&
 			    strncmp(r.abs, home, strlen(home)) == 0 &&
@@ -820,8 +754,8 @@ static int roots_init(struct ucx *u)
 			     r.abs[strlen(home)] == '\0')) {
 				const char *rest = r.abs + strlen(home);
 
-				r.home_rel = strdup(rest[0] == '/' ?
-						    rest + 1 : rest);
+				r.home_rel = xstrdup(rest[0] == '/' ?
+						     rest + 1 : rest);
 				free(r.abs);
 				r.abs = NULL;
 			}
@@ -833,17 +767,11 @@ static int roots_init(struct ucx *u)
 			}
 			r.abs = r.home_rel[0] != '\0' ?
 				xasprintf("%s/%s", home, r.home_rel) :
-				strdup(home);
+				xstrdup(home);
 			r.prefix = r.home_rel[0] != '\0' ?
-				xasprintf("%s/", r.home_rel) : strdup("");
-		} else if (r.abs != NULL) {
+				xasprintf("%s/", r.home_rel) : xstrdup("");
+		} else {
 			r.prefix = xasprintf("%s/", r.abs);
-		}
-		if (r.abs == NULL || r.prefix == NULL) {
-			free(r.home_rel);
-			free(r.abs);
-			free(r.prefix);
-			goto nomem;
 		}
 		for (int j = 0; j < u->nroots; j++) {
 			if (strcmp(u->roots[j].prefix, r.prefix) == 0)
@@ -855,13 +783,10 @@ static int roots_init(struct ucx *u)
 			free(r.prefix);
 			continue;
 		}
+		assert(u->nroots < M2D_MAX_ROOTS);
 		u->roots[u->nroots++] = r;
 	}
 	free(home);
-	return 0;
-nomem:
-	free(home);
-	return oom(u->err);
 }
 
 /* The deepest root whose prefix begins PATH (listed form, after
@@ -906,14 +831,12 @@ static int cmp_cand(const void *a, const void *b)
 }
 
 /* Names, directories, collisions and suggestions of U's candidates. */
-static int name_cands(struct ucx *u)
+static void name_cands(struct ucx *u)
 {
 	struct folder_set *set = folder_set_new();
 	char dir[512];
-	int ret = 0;
 
-	if (set == NULL)
-		return oom(u->err);
+
 	/* the order decides who keeps a contested name: INBOX, ~/mbox,
 	   then by root in configuration order, then by path */
 	for (size_t i = 0; i < u->n; i++)
@@ -940,24 +863,16 @@ static int name_cands(struct ucx *u)
 
 			/* the name it had, problem or not */
 			(void)folder_name_from_path(c->rel, orig, sizeof(orig));
-			if (orig[0] != '\0' &&
-			    subs_rename(u, orig, rn->name) < 0) {
-				ret = -1;
-				goto out;
-			}
+			if (orig[0] != '\0')
+				subs_rename(u, orig, rn->name);
 		}
 		if (rn != NULL && rn->name == NULL) {
-			if (cand_skip(u, c, PLAN_SKIP_EXCLUDED, NULL) < 0) {
-				ret = -1;
-				goto out;
-			}
+			cand_skip(c, PLAN_SKIP_EXCLUDED, NULL);
 			continue;
 		}
 		if (c->cls == CLASS_INBOX) {
-			c->f.name = strdup("INBOX");
-			c->f.dirname = strdup("");
-			if (c->f.name == NULL || c->f.dirname == NULL)
-				goto nomem;
+			c->f.name = xstrdup("INBOX");
+			c->f.dirname = xstrdup("");
 			continue;
 		}
 		size = 2 * strlen(c->rel) + 1;
@@ -965,9 +880,7 @@ static int name_cands(struct ucx *u)
 			size = strlen(rn->name) + 1;
 		if (size < 256)
 			size = 256;
-		c->f.name = malloc(size);
-		if (c->f.name == NULL)
-			goto nomem;
+		c->f.name = xmalloc(size);
 		if (rn != NULL) {
 			strcpy(c->f.name, rn->name);
 			pb = FOLDER_OK;
@@ -984,33 +897,22 @@ static int name_cands(struct ucx *u)
 			if (pb == FOLDER_COLLISION) {
 				char *d;
 
-				if (other == NULL)
-					goto nomem;
+				assert(other != NULL);
 				d = xasprintf(_("%s (the same directory as "
 						"\"%s\")"),
 					      folder_problem_str(pb), other);
-				if (d == NULL)
-					goto nomem;
 				c->f.problem = pb;
-				ret = cand_skip(u, c, PLAN_SKIP_NAME, d);
+				cand_skip(c, PLAN_SKIP_NAME, d);
 				free(d);
-				if (ret < 0)
-					goto out;
 				continue;
 			}
 		}
 		if (pb != FOLDER_OK) {
 			c->f.problem = pb;
-			if (cand_skip(u, c, PLAN_SKIP_NAME,
-				      folder_problem_str(pb)) < 0) {
-				ret = -1;
-				goto out;
-			}
+			cand_skip(c, PLAN_SKIP_NAME, folder_problem_str(pb));
 			continue;
 		}
-		c->f.dirname = strdup(dir);
-		if (c->f.dirname == NULL)
-			goto nomem;
+		c->f.dirname = xstrdup(dir);
 	}
 	/* suggestions, once every good name is known; each suggestion is
 	   reserved so that two renames don't suggest one name */
@@ -1021,19 +923,12 @@ static int name_cands(struct ucx *u)
 		if (c->f.skip != PLAN_SKIP_NAME)
 			continue;
 		size = 4 * strlen(c->f.name) + 64;
-		c->f.suggestion = malloc(size);
-		if (c->f.suggestion == NULL)
-			goto nomem;
+		c->f.suggestion = xmalloc(size);
 		folder_set_suggest(set, c->f.name, c->f.suggestion, size);
 		(void)folder_set_add(set, c->f.suggestion, NULL);
 	}
 	subs_drop_invalid(u);
-out:
 	folder_set_free(&set);
-	return ret;
-nomem:
-	folder_set_free(&set);
-	return oom(u->err);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1045,20 +940,13 @@ struct ulist {
 	size_t n, cap, lcap;
 };
 
-static int ulist_add(struct ulist *l, const char *name, unsigned long line)
+static void ulist_add(struct ulist *l, const char *name, unsigned long line)
 {
-	char *copy = strdup(name);
-
-	if (copy == NULL ||
-	    !grow((void **)&l->names, &l->cap, l->n + 1, sizeof(*l->names)) ||
-	    !grow((void **)&l->lines, &l->lcap, l->n + 1, sizeof(*l->lines))) {
-		free(copy);
-		return -1;
-	}
-	l->names[l->n] = copy;
+	grow((void **)&l->names, &l->cap, l->n + 1, sizeof(*l->names));
+	grow((void **)&l->lines, &l->lcap, l->n + 1, sizeof(*l->lines));
+	l->names[l->n] = xstrdup(name);
 	l->lines[l->n] = line;
 	l->n++;
-	return 0;
 }
 
 static void ulist_free(struct ulist *l)
@@ -1081,16 +969,12 @@ static void ulist_sort(struct ulist *l)
 
 	if (l->n == 0)
 		return;
-	p = malloc(l->n * sizeof(*p));
-	if (p == NULL) {	/* leave it unsorted, still correct */
-		return;
-	}
+	p = xmalloc(l->n * sizeof(*p));
 	for (size_t i = 0; i < l->n; i++) {
 		p[i].name = l->names[i];
 		p[i].line = l->lines[i];
 	}
-	if (l->n > 0)
-		qsort(p, l->n, sizeof(*p), cmp_str);
+	qsort(p, l->n, sizeof(*p), cmp_str);
 	for (size_t i = 0; i < l->n; i++) {
 		if (k > 0 && strcmp(p[k - 1].name, p[i].name) == 0) {
 			if (p[i].line < p[k - 1].line)
@@ -1216,10 +1100,7 @@ static int read_userlist(const char *path, struct ulist *l,
 			r = bad_user_line(err, path, lineno, line);
 			break;
 		}
-		if (ulist_add(l, line, lineno) < 0) {
-			r = oom(err);
-			break;
-		}
+		ulist_add(l, line, lineno);
 	}
 	if (r == -1 && err->code == M2D_OK)
 		m2d_error_sys(err, "read", path);
@@ -1228,27 +1109,18 @@ static int read_userlist(const char *path, struct ulist *l,
 	return r < 0 ? -1 : 0;
 }
 
-static int stray_add(struct plan *plan, size_t *cap,
-		     const struct m2d_config *cfg, const char *name,
-		     char *reason)
+/* Takes REASON. */
+static void stray_add(struct plan *plan, size_t *cap,
+		      const struct m2d_config *cfg, const char *name,
+		      char *reason)
 {
 	struct plan_stray *st;
 
-	if (reason == NULL ||
-	    !grow((void **)&plan->strays, cap, plan->nstrays + 1,
-		  sizeof(*plan->strays))) {
-		free(reason);
-		return -1;
-	}
-	st = &plan->strays[plan->nstrays];
+	grow((void **)&plan->strays, cap, plan->nstrays + 1,
+	     sizeof(*plan->strays));
+	st = &plan->strays[plan->nstrays++];
 	st->source = xasprintf("%s/%s", cfg->spool_dir, name);
 	st->reason = reason;
-	if (st->source == NULL) {
-		free(reason);
-		return -1;
-	}
-	plan->nstrays++;
-	return 0;
 }
 
 /*
@@ -1271,8 +1143,7 @@ static int discover_users(const struct m2d_config *cfg,
 		    pw->e[i].uid > cfg->uid_max ||
 		    !user_name_valid(pw->e[i].name))
 			continue;
-		if (ulist_add(l, pw->e[i].name, 0) < 0)
-			return oom(err);
+		ulist_add(l, pw->e[i].name, 0);
 	}
 
 	fd = open(cfg->spool_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -1297,15 +1168,15 @@ static int discover_users(const struct m2d_config *cfg,
 			    AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
 			continue;
 		if (!user_name_valid(d->d_name)) {
-			reason = strdup(_("not a valid user name: no user's "
-					  "inbox, not migrated"));
+			reason = xstrdup(_("not a valid user name: no user's "
+					   "inbox, not migrated"));
 		} else if ((e = acct_passwd_find(pw, d->d_name)) == NULL) {
-			reason = strdup(_("no such user in passwd: a file "
-					  "in the spool is no user (anyone "
-					  "can create one in a mode 1777 "
-					  "spool); not migrated (name the user "
-					  "in --users/--userlist if it is "
-					  "one)"));
+			reason = xstrdup(_("no such user in passwd: a file "
+					   "in the spool is no user (anyone "
+					   "can create one in a mode 1777 "
+					   "spool); not migrated (name the "
+					   "user in --users/--userlist if it "
+					   "is one)"));
 		} else if (e->uid < cfg->uid_min || e->uid > cfg->uid_max) {
 			reason = xasprintf(_("the inbox of a system account "
 					     "(uid %ld, outside uid_min..uid_max "
@@ -1315,10 +1186,7 @@ static int discover_users(const struct m2d_config *cfg,
 		} else {
 			continue;	/* a user of passwd: listed above */
 		}
-		if (stray_add(plan, &scap, cfg, d->d_name, reason) < 0) {
-			closedir(dir);
-			return oom(err);
-		}
+		stray_add(plan, &scap, cfg, d->d_name, reason);
 	}
 	closedir(dir);
 	return 0;
@@ -1389,18 +1257,12 @@ static int user_init(const struct m2d_config *cfg,
 		pw_uid = e->uid;
 		pw_gid = e->gid;
 	}
-	if (cfg->homes_dir != NULL && cfg->homes_dir[0] != '\0') {
+	if (cfg->homes_dir != NULL && cfg->homes_dir[0] != '\0')
 		u->home = xasprintf("%s/%s", cfg->homes_dir, u->name);
-		if (u->home == NULL)
-			return oom(err);
-	} else if (e != NULL && e->home[0] != '\0') {
-		u->home = strdup(e->home);
-		if (u->home == NULL)
-			return oom(err);
-	}
+	else if (e != NULL && e->home[0] != '\0')
+		u->home = xstrdup(e->home);
 	u->target = m2d_config_target(cfg, u->name);
-	if (u->target == NULL)
-		return oom(err);
+	assert(u->target != NULL);	/* m2d_config_check() passed */
 
 	if (spool_fd >= 0 &&
 	    fstatat(spool_fd, u->name, &inbox, AT_SYMLINK_NOFOLLOW) == 0 &&
@@ -1463,7 +1325,7 @@ static int add_inbox(struct ucx *u, bool missing_is_skip)
 	char *source = xasprintf("%s/%s", u->cfg->spool_dir, u->user);
 	char *listed = xasprintf("%s/INBOX", u->user);
 
-	if (source != NULL && listed != NULL && cand_exists(u, listed)) {
+	if (cand_exists(u, listed)) {
 		free(source);
 		free(listed);
 		return 0;
@@ -1478,14 +1340,10 @@ static int add_inbox(struct ucx *u, bool missing_is_skip)
 			return 0;	/* no inbox (yet) */
 		}
 		c = cand_add(u, source, listed, NULL, CLASS_INBOX, u->nroots);
-		if (c == NULL)
-			return -1;
-		return cand_skip(u, c, e == ENOENT ? PLAN_SKIP_MISSING :
+		return cand_skip(c, e == ENOENT ? PLAN_SKIP_MISSING :
 				 PLAN_SKIP_UNREADABLE, strerror(e));
 	}
 	c = cand_add(u, source, listed, NULL, CLASS_INBOX, u->nroots);
-	if (c == NULL)
-		return -1;
 	return classify(u, c, u->spool_fd, u->user, &st);
 }
 
@@ -1500,16 +1358,12 @@ static int add_home_mbox(struct ucx *u)
 	    fstatat(u->home_fd, "mbox", &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return 0;
 	listed = xasprintf("%s/mbox", u->user);
-	if (listed != NULL && cand_exists(u, listed)) {
+	if (cand_exists(u, listed)) {
 		free(listed);
 		return 0;
 	}
 	c = cand_add(u, xasprintf("%s/mbox", u->home), listed,
-		     strdup("mbox"), CLASS_MBOX, u->nroots);
-	if (c == NULL)
-		return -1;
-	if (c->rel == NULL)
-		return oom(u->err);
+		     xstrdup("mbox"), CLASS_MBOX, u->nroots);
 	return classify(u, c, u->home_fd, "mbox", &st);
 }
 
@@ -1529,7 +1383,7 @@ static int add_listed(struct ucx *u, const char *path)
 	if (strcmp(path, "INBOX") == 0)
 		return add_inbox(u, true);
 	listed = xasprintf("%s/%s", u->user, path);
-	if (listed != NULL && cand_exists(u, listed)) {
+	if (cand_exists(u, listed)) {
 		free(listed);
 		return 0;
 	}
@@ -1538,23 +1392,19 @@ static int add_listed(struct ucx *u, const char *path)
 		source = xasprintf("%s/%s", u->roots[root].abs, rel);
 	} else {
 		rel = path;
-		source = path[0] == '/' ? strdup(path) :
+		source = path[0] == '/' ? xstrdup(path) :
 			u->home != NULL ? xasprintf("%s/%s", u->home, path) :
 			xasprintf("~%s/%s", u->user, path);
 	}
 	if (path[0] != '/' && strcmp(path, "mbox") == 0)
 		cls = CLASS_MBOX;
-	c = cand_add(u, source, listed, strdup(rel), cls, root);
-	if (c == NULL)
-		return -1;
-	if (c->rel == NULL)
-		return oom(u->err);
+	c = cand_add(u, source, listed, xstrdup(rel), cls, root);
 
 	/* where the walk starts: the home, or an absolute root (followed:
 	   the administrator configured it) */
 	if (path[0] != '/') {
 		if (u->home_fd < 0)
-			return cand_skip(u, c, PLAN_SKIP_MISSING,
+			return cand_skip(c, PLAN_SKIP_MISSING,
 					 _("the user has no home directory"));
 		basefd = u->home_fd;
 		below = path;
@@ -1562,24 +1412,24 @@ static int add_listed(struct ucx *u, const char *path)
 		basefd = open(u->roots[root].abs, O_RDONLY | O_DIRECTORY |
 			      O_CLOEXEC);
 		if (basefd < 0)
-			return cand_skip(u, c, errno == ENOENT ?
+			return cand_skip(c, errno == ENOENT ?
 					 PLAN_SKIP_MISSING :
 					 PLAN_SKIP_UNREADABLE,
 					 strerror(errno));
 		own_base = true;
 		below = rel;
 	} else {
-		return cand_skip(u, c, PLAN_SKIP_MISSING,
+		return cand_skip(c, PLAN_SKIP_MISSING,
 				 _("not below a folder root"));
 	}
 	fd = open_below(basefd, below, false, &last, &skip, &e);
 	if (own_base)
 		close(basefd);
 	if (fd < 0)
-		return cand_skip(u, c, skip, strerror(e));
+		return cand_skip(c, skip, strerror(e));
 	if (fstatat(fd, last, &st, AT_SYMLINK_NOFOLLOW) < 0) {
 		e = errno;
-		ret = cand_skip(u, c, e == ENOENT ? PLAN_SKIP_MISSING :
+		ret = cand_skip(c, e == ENOENT ? PLAN_SKIP_MISSING :
 				PLAN_SKIP_UNREADABLE, strerror(e));
 	} else {
 		/* listed on purpose: even a dot file is taken when it is
@@ -1591,7 +1441,7 @@ static int add_listed(struct ucx *u, const char *path)
 	return ret;
 }
 
-static int read_subscriptions(struct ucx *u, struct plan_user *pu)
+static void read_subscriptions(struct ucx *u, struct plan_user *pu)
 {
 	const char *prefixes[M2D_MAX_ROOTS + 1];
 	struct stat st;
@@ -1600,18 +1450,18 @@ static int read_subscriptions(struct ucx *u, struct plan_user *pu)
 	int fd;
 
 	if (u->home_fd < 0)
-		return 0;
+		return;
 	fd = openat(u->home_fd, ".mailboxlist", O_RDONLY | O_NOFOLLOW |
 		    O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 	if (fd < 0) {
 		/* none is normal; anything else is said */
 		if (errno == ENOENT)
-			return 0;
+			return;
 		pu->subs_skipped = xasprintf(
 			"%s: %s", errno == ELOOP ?
 			_("a symbolic link: never followed") :
 			strerror(errno), _("no subscriptions taken"));
-		return pu->subs_skipped == NULL ? oom(u->err) : 0;
+		return;
 	}
 	memset(&st, 0, sizeof(st));
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
@@ -1626,13 +1476,9 @@ static int read_subscriptions(struct ucx *u, struct plan_user *pu)
 		close(fd);
 		pu->subs_skipped = xasprintf("%s: %s", detail,
 					     _("no subscriptions taken"));
-		return pu->subs_skipped == NULL ? oom(u->err) : 0;
+		return;
 	}
-	data = malloc(MAILBOXLIST_MAX);
-	if (data == NULL) {
-		close(fd);
-		return oom(u->err);
-	}
+	data = xmalloc(MAILBOXLIST_MAX);
 	while (len < MAILBOXLIST_MAX) {
 		ssize_t r = read(fd, data + len, MAILBOXLIST_MAX - len);
 
@@ -1665,9 +1511,6 @@ static int read_subscriptions(struct ucx *u, struct plan_user *pu)
 	prefixes[n] = NULL;
 	pu->subscriptions = mailboxlist_to_names(data, len, prefixes);
 	free(data);
-	if (pu->subscriptions == NULL)
-		return oom(u->err);
-	return 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -1770,17 +1613,10 @@ static int read_folderlist(const char *path, const struct plan *plan,
 			r = -1;
 			break;
 		}
-		if (!grow((void **)out, &ecap, *nout + 1, sizeof(**out))) {
-			r = oom(err);
-			break;
-		}
+		grow((void **)out, &ecap, *nout + 1, sizeof(**out));
 		(*out)[*nout].user = (size_t)(pu - plan->users);
 		(*out)[*nout].line = lineno;
-		(*out)[*nout].path = strdup(slash + 1);
-		if ((*out)[*nout].path == NULL) {
-			r = oom(err);
-			break;
-		}
+		(*out)[*nout].path = xstrdup(slash + 1);
 		(*nout)++;
 	}
 	if (r == -1 && err->code == M2D_OK)
@@ -1824,10 +1660,7 @@ static int user_folders(const struct m2d_config *cfg, struct plan *plan,
 	}
 	if (u.home != NULL)
 		u.home_fd = open(u.home, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (roots_init(&u) < 0) {
-		ret = -1;
-		goto out;
-	}
+	roots_init(&u);
 	ret = add_inbox(&u, false);
 	if (ret == 0 && use_list) {
 		for (; *fpos < nfl && fl[*fpos].user < uidx; (*fpos)++)
@@ -1841,21 +1674,18 @@ static int user_folders(const struct m2d_config *cfg, struct plan *plan,
 		if (ret == 0)
 			ret = add_home_mbox(&u);
 	}
-	if (ret == 0)
-		ret = read_subscriptions(&u, pu);
-	if (ret == 0)
-		ret = name_cands(&u);
+	if (ret == 0) {
+		read_subscriptions(&u, pu);
+		name_cands(&u);
+	}
 	if (ret == 0 && u.n > 0) {
-		if (!grow((void **)&plan->folders, fcap,
-			  plan->nfolders + u.n, sizeof(*plan->folders))) {
-			ret = oom(err);
-			goto out;
-		}
+		grow((void **)&plan->folders, fcap, plan->nfolders + u.n,
+		     sizeof(*plan->folders));
 		for (size_t i = 0; i < u.n; i++) {
 			if (u.c[i].cls == CLASS_MBOX &&
 			    u.c[i].f.skip == PLAN_TAKEN) {
 				free(u.c[i].f.reason);
-				u.c[i].f.reason = strdup(
+				u.c[i].f.reason = xstrdup(
 					_("~/mbox holds INBOX mail under "
 					  "UW-IMAP (it moves spool mail "
 					  "into it): migrated as the folder "
@@ -1868,7 +1698,6 @@ static int user_folders(const struct m2d_config *cfg, struct plan *plan,
 		}
 		u.n = 0;
 	}
-out:
 	for (size_t i = 0; i < u.n; i++)
 		cand_free(&u.c[i]);
 	free(u.c);
@@ -1910,10 +1739,7 @@ int plan_build(const struct m2d_config *cfg, const struct plan_source *src,
 						"name"), *p);
 				goto out;
 			}
-			if (ulist_add(&ul, *p, 0) < 0) {
-				oom(err);
-				goto out;
-			}
+			ulist_add(&ul, *p, 0);
 		}
 	} else if (src != NULL && src->userlist != NULL) {
 		listpath = src->userlist;
@@ -1925,11 +1751,7 @@ int plan_build(const struct m2d_config *cfg, const struct plan_source *src,
 	ulist_sort(&ul);
 
 	spool_fd = open(cfg->spool_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	plan->users = calloc(ul.n > 0 ? ul.n : 1, sizeof(*plan->users));
-	if (plan->users == NULL) {
-		oom(err);
-		goto out;
-	}
+	plan->users = xcalloc(ul.n, sizeof(*plan->users));
 	for (size_t i = 0; i < ul.n; i++) {
 		struct plan_user *u = &plan->users[i];
 
@@ -2002,23 +1824,16 @@ struct sbuf {
 
 /* One name as one line: escaped (plan.h), so that no byte of it can
  * start another line. */
-static bool sb_line(struct sbuf *b, const char *name)
+static void sb_line(struct sbuf *b, const char *name)
 {
 	char *line = str_field_escape(name);
-	size_t l;
+	size_t l = strlen(line);
 
-	if (line == NULL)
-		return false;
-	l = strlen(line);
-	if (!grow((void **)&b->s, &b->cap, b->len + l + 2, 1)) {
-		free(line);
-		return false;
-	}
+	grow((void **)&b->s, &b->cap, b->len + l + 2, 1);
 	memcpy(b->s + b->len, line, l);
 	b->len += l;
 	b->s[b->len++] = '\n';
 	free(line);
-	return true;
 }
 
 int plan_write_lists(const struct plan *plan, const char *dir,
@@ -2030,16 +1845,8 @@ int plan_write_lists(const struct plan *plan, const char *dir,
 	int dfd = -1, ret = -1;
 
 	m2d_error_clear(err);
-	if (upath == NULL || fpath == NULL) {
-		oom(err);
-		goto out;
-	}
-	for (size_t i = 0; i < plan->nusers; i++) {
-		if (!sb_line(&users, plan->users[i].name)) {
-			oom(err);
-			goto out;
-		}
-	}
+	for (size_t i = 0; i < plan->nusers; i++)
+		sb_line(&users, plan->users[i].name);
 	/* as the runbook's folderlist: no inboxes (the userlist implies
 	   them); every name escaped, a newline in it too */
 	for (size_t i = 0; i < plan->nfolders; i++) {
@@ -2047,11 +1854,9 @@ int plan_write_lists(const struct plan *plan, const char *dir,
 
 		if (f->skip != PLAN_TAKEN || strcmp(f->name, "INBOX") == 0)
 			continue;
-		if (!sb_line(&folders, f->listed)) {
-			oom(err);
-			goto out;
-		}
+		sb_line(&folders, f->listed);
 	}
+
 	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0) {
 		m2d_error_sys(err, "open", dir);
