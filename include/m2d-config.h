@@ -182,8 +182,8 @@ void m2d_config_free(struct m2d_config *cfg);
 /*
  * The maildir root of USER: target_base + '/' + target_layout with %u
  * (the name) and %Nu (its first N characters) expanded ("%1u/%u" ->
- * BASE/f/fred).  Allocated; NULL when out of memory or the layout has an
- * unknown % sequence.
+ * BASE/f/fred).  Allocated; NULL when the layout has an unknown %
+ * sequence (never after m2d_config_check() passed).
  */
 char *m2d_config_target(const struct m2d_config *cfg, const char *user);
 

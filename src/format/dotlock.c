@@ -13,6 +13,7 @@
 
 #include "dotlock.h"
 #include "i18n.h"
+#include "xalloc.h"
 
 /* An empty Dovecot lock this old was never going to be written by its
  * maker (Dovecot writes its own whole). */
@@ -124,12 +125,11 @@ static bool holder_is_dead(int dirfd, const char *name)
 	return kill((pid_t)pid, 0) < 0 && errno == ESRCH;
 }
 
+/* The lock LOCKNAME (taken) in DIRFD (duplicated); NULL when dup fails. */
 static struct dotlock *lock_new(int dirfd, char *lockname)
 {
-	struct dotlock *lock = malloc(sizeof(*lock));
+	struct dotlock *lock = xmalloc(sizeof(*lock));
 
-	if (lock == NULL)
-		return NULL;
 	lock->dirfd = dup(dirfd);
 	if (lock->dirfd < 0) {
 		free(lock);
@@ -210,7 +210,6 @@ int dotlock_take_at(int dirfd, const char *name, const char *mbox,
 {
 	const struct mbox_lock_settings *set = mbox_locks_get();
 	double deadline = now_secs() + set->wait_secs;
-	size_t len = strlen(name);
 	char *lockname;
 	struct stat st;
 
@@ -218,13 +217,7 @@ int dotlock_take_at(int dirfd, const char *name, const char *mbox,
 	*lock_r = NULL;
 	if ((set->locks & MBOX_LOCK_DOTLOCK) == 0)
 		return 0;
-	lockname = malloc(len + 6);
-	if (lockname == NULL) {
-		errno = ENOMEM;
-		return m2d_error_sys(err, "malloc", mbox);
-	}
-	memcpy(lockname, name, len);
-	memcpy(lockname + len, ".lock", 6);
+	lockname = xasprintf("%s.lock", name);
 	for (;;) {
 		time_t now = time(NULL);
 		long age;
@@ -267,8 +260,7 @@ int dotlock_take_at(int dirfd, const char *name, const char *mbox,
 			if (*lock_r == NULL) {
 				unlinkat(dirfd, lockname, 0);
 				free(lockname);
-				errno = ENOMEM;
-				return m2d_error_sys(err, "malloc", mbox);
+				return m2d_error_sys(err, "dup", mbox);
 			}
 			return 0;
 		case 0:
@@ -398,17 +390,10 @@ int dotlock_dovecot_take(int dirfd, int tmpfd, const char *name,
 {
 	char content[300], host[256], tmpname[64];
 	time_t until = time(NULL) + wait_secs;
-	size_t len = strlen(name);
-	char *lockname = malloc(len + 6);
+	char *lockname = xasprintf("%s.lock", name);
 	struct stat st;
 
 	*lock_r = NULL;
-	if (lockname == NULL) {
-		errno = ENOMEM;
-		return m2d_error_sys(err, "malloc", path);
-	}
-	memcpy(lockname, name, len);
-	memcpy(lockname + len, ".lock", 6);
 	if (gethostname(host, sizeof(host)) < 0)
 		strcpy(host, "localhost");
 	host[sizeof(host) - 1] = '\0';
@@ -447,16 +432,14 @@ int dotlock_dovecot_take(int dirfd, int tmpfd, const char *name,
 		usleep(20 * 1000);
 	}
 	unlinkat(tmpfd, tmpname, 0);
-	*lock_r = malloc(sizeof(**lock_r));
-	if (*lock_r == NULL || ((*lock_r)->dirfd = dup(dirfd)) < 0) {
+	*lock_r = lock_new(dirfd, lockname);
+	if (*lock_r == NULL) {
 		unlinkat(dirfd, lockname, 0);
-		free(*lock_r);
-		*lock_r = NULL;
 		free(lockname);
 		return m2d_error_sys(err, "dup", path);
 	}
-	(*lock_r)->name = lockname;
 	return 0;
+
 fail:
 	unlinkat(tmpfd, tmpname, 0);
 	free(lockname);

@@ -20,6 +20,7 @@
 #include "maildir-writer.h"
 #include "safe-file.h"
 #include "i18n.h"
+#include "xalloc.h"
 
 #define WRITE_BUF_SIZE (256 * 1024)
 #define NAME_MAX_LEN 256
@@ -60,26 +61,14 @@ struct maildir_folder {
 
 static char *path_join(const char *a, const char *b)
 {
-	size_t la = strlen(a), lb = strlen(b);
-	char *p = malloc(la + lb + 2);
-
-	if (p != NULL) {
-		memcpy(p, a, la);
-		p[la] = '/';
-		memcpy(p + la + 1, b, lb + 1);
-	}
-	return p;
+	return xasprintf("%s/%s", a, b);
 }
 
 /* The directories above a new maildir root (the target base), as mkdir -p. */
 static int mkdir_parents(const char *root, struct m2d_error *err)
 {
-	char *p = strdup(root), *s;
+	char *p = xstrdup(root), *s;
 
-	if (p == NULL) {
-		errno = ENOMEM;
-		return m2d_error_sys(err, "malloc", root);
-	}
 	for (s = p + 1; (s = strchr(s, '/')) != NULL; s++) {
 		*s = '\0';
 		if (mkdir(p, 0755) < 0 && errno != EEXIST) {
@@ -123,7 +112,7 @@ int maildir_root_open(const char *root, const struct maildir_owner *owner,
 	for (i = 0; i < 3; i++) {
 		char *p = path_join(root, sub[i]);
 		int sfd = sf_mkdir(fd, sub[i], owner->uid, owner->gid, true,
-				   p != NULL ? p : root, err);
+				   p, err);
 
 		free(p);
 		if (sfd < 0) {
@@ -317,32 +306,34 @@ static int open_list(struct maildir_folder *f, int dirfd, const char *name,
 	return 0;
 }
 
+/* A folder with nothing open yet: the part both ways to begin share. */
+static struct maildir_folder *folder_new(const char *root, const char *dirname,
+					 const struct maildir_owner *owner)
+{
+	struct maildir_folder *f = xcalloc(1, sizeof(*f));
+
+	f->rootfd = f->roottmpfd = f->stagefd = -1;
+	f->tmpfd = f->curfd = f->newfd = f->msgfd = -1;
+	f->owner = *owner;
+	f->root = xstrdup(root);
+	f->dirname = xstrdup(dirname);
+	f->buf = xmalloc(WRITE_BUF_SIZE);
+	f->stage_path = dirname[0] == '\0' ? xstrdup(root) :
+		path_join(root, dirname);
+	return f;
+}
+
 int maildir_folder_begin(const char *root, const char *dirname,
 			 const struct maildir_owner *owner, bool replace,
 			 struct maildir_folder **folder_r,
 			 struct m2d_error *err)
 {
 	struct maildir_folder *f;
-	char *p;
 	int has;
 
 	*folder_r = NULL;
-	f = calloc(1, sizeof(*f));
-	if (f == NULL)
-		goto nomem;
-	f->rootfd = f->roottmpfd = f->stagefd = -1;
-	f->tmpfd = f->curfd = f->newfd = f->msgfd = -1;
-	f->owner = *owner;
+	f = folder_new(root, dirname, owner);
 	f->replace = replace;
-	f->root = strdup(root);
-	f->dirname = strdup(dirname);
-	f->buf = malloc(WRITE_BUF_SIZE);
-	if (f->root == NULL || f->dirname == NULL || f->buf == NULL)
-		goto nomem;
-	f->stage_path = dirname[0] == '\0' ? strdup(root) :
-		path_join(root, dirname);
-	if (f->stage_path == NULL)
-		goto nomem;
 	f->rootfd = maildir_root_open(root, owner, NULL, &f->roottmpfd, err);
 	if (f->rootfd < 0)
 		goto fail;
@@ -368,11 +359,7 @@ int maildir_folder_begin(const char *root, const char *dirname,
 			 (long)getpid(), rnd);
 	}
 	free(f->stage_path);
-	p = path_join(root, "tmp");
-	f->stage_path = p != NULL ? path_join(p, f->stage) : NULL;
-	free(p);
-	if (f->stage_path == NULL)
-		goto nomem;
+	f->stage_path = xasprintf("%s/tmp/%s", root, f->stage);
 	f->stagefd = sf_mkdir(f->roottmpfd, f->stage, f->owner.uid,
 			      f->owner.gid, false, f->stage_path, err);
 	if (f->stagefd < 0)
@@ -397,9 +384,6 @@ int maildir_folder_begin(const char *root, const char *dirname,
 		goto fail;
 	*folder_r = f;
 	return 0;
-nomem:
-	errno = ENOMEM;
-	m2d_error_sys(err, "malloc", root);
 fail:
 	maildir_folder_free(&f);
 	return -1;
@@ -415,9 +399,7 @@ int maildir_folder_keyword(struct maildir_folder *f, const char *name)
 	}
 	if (f->nkeywords == MAILDIR_MAX_KEYWORDS)
 		return -1;
-	f->keywords[f->nkeywords] = strdup(name);
-	if (f->keywords[f->nkeywords] == NULL)
-		return -1;
+	f->keywords[f->nkeywords] = xstrdup(name);
 	return f->nkeywords++;
 }
 
@@ -754,8 +736,7 @@ static int commit_inbox(struct maildir_folder *f, struct m2d_error *err)
 		{
 			char *path = path_join(f->root, names[i]);
 
-			m2d_error_sys(err, "rename",
-				      path != NULL ? path : f->root);
+			m2d_error_sys(err, "rename", path);
 			free(path);
 		}
 		while (i-- > 0) {
@@ -977,21 +958,8 @@ int maildir_folder_begin_append(const char *root, const char *dirname,
 	unsigned int rnd;
 
 	*folder_r = NULL;
-	f = calloc(1, sizeof(*f));
-	if (f == NULL)
-		goto nomem;
-	f->rootfd = f->roottmpfd = f->stagefd = -1;
-	f->tmpfd = f->curfd = f->newfd = f->msgfd = -1;
-	f->owner = *owner;
+	f = folder_new(root, dirname, owner);
 	f->append = true;
-	f->root = strdup(root);
-	f->dirname = strdup(dirname);
-	f->buf = malloc(WRITE_BUF_SIZE);
-	f->stage_path = dirname[0] == '\0' ? strdup(root) :
-		path_join(root, dirname);
-	if (f->root == NULL || f->dirname == NULL || f->buf == NULL ||
-	    f->stage_path == NULL)
-		goto nomem;
 	if ((f->rootfd = sf_open_dir(AT_FDCWD, root, root, err)) < 0 ||
 	    (f->stagefd = dirname[0] == '\0' ? dup(f->rootfd) :
 	     sf_open_dir(f->rootfd, dirname, f->stage_path, err)) < 0 ||
@@ -1007,13 +975,11 @@ int maildir_folder_begin_append(const char *root, const char *dirname,
 		goto fail;
 	*folder_r = f;
 	return 0;
-nomem:
-	errno = ENOMEM;
-	m2d_error_sys(err, "malloc", root);
 fail:
 	maildir_folder_free(&f);
 	return -1;
 }
+
 
 int maildir_folder_finish(struct maildir_folder *f, unsigned long uidvalidity,
 			  unsigned long nextuid, bool renumber,

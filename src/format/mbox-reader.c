@@ -34,6 +34,7 @@
 #include "mbox-reader.h"
 #include "hash.h"
 #include "i18n.h"
+#include "xalloc.h"
 
 #define READ_BUF_SIZE (1024 * 1024)
 /* The longest line we accept as a From_ line. */
@@ -221,26 +222,19 @@ static void mboxrd_unescape(struct mbox_reader *r)
 		r->start++;
 }
 
-static int hdr_append(struct mbox_reader *r, const unsigned char *data,
-		      size_t len, struct m2d_error *err)
+static void hdr_append(struct mbox_reader *r, const unsigned char *data,
+		       size_t len)
 {
 	if (r->hdr_len + len > r->hdr_size) {
 		size_t size = r->hdr_size != 0 ? r->hdr_size : 4096;
-		unsigned char *n;
 
 		while (size < r->hdr_len + len)
 			size *= 2;
-		n = realloc(r->hdr, size);
-		if (n == NULL) {
-			errno = ENOMEM;
-			return m2d_error_sys(err, "realloc", r->path);
-		}
-		r->hdr = n;
+		r->hdr = xrealloc(r->hdr, size);
 		r->hdr_size = size;
 	}
 	memcpy(r->hdr + r->hdr_len, data, len);
 	r->hdr_len += len;
-	return 0;
 }
 
 /*
@@ -271,9 +265,7 @@ static int collect_header(struct mbox_reader *r, struct m2d_error *err)
 		elen = empty_line_len(r);
 		if (elen > 0) {
 			/* the end of the header block, which keeps it */
-			if (hdr_append(r, r->buf + r->start, (size_t)elen,
-				       err) < 0)
-				return -1;
+			hdr_append(r, r->buf + r->start, (size_t)elen);
 			r->start += (size_t)elen;
 			r->line++;
 			return 0;
@@ -285,8 +277,7 @@ static int collect_header(struct mbox_reader *r, struct m2d_error *err)
 
 			len = nl != NULL ? (size_t)(nl - p) + 1 :
 				r->end - r->start;
-			if (hdr_append(r, p, len, err) < 0)
-				return -1;
+			hdr_append(r, p, len);
 			r->start += len;
 			if (nl != NULL) {
 				r->line++;
@@ -402,8 +393,8 @@ static unsigned int flag_letters(const unsigned char *v, const unsigned char *e)
 
 /* X-IMAP / X-IMAPbase of message 1: valid when the UIDVALIDITY is not 0
  * and a last UID follows; then the keywords fill c-client's slots. */
-static int take_base(struct mbox_reader *r, const unsigned char *v,
-		     const unsigned char *e, bool pseudo, struct m2d_error *err)
+static void take_base(struct mbox_reader *r, const unsigned char *v,
+		      const unsigned char *e, bool pseudo)
 {
 	const unsigned char *w;
 	unsigned long validity;
@@ -415,7 +406,7 @@ static int take_base(struct mbox_reader *r, const unsigned char *v,
 	while (v < e && *v == ' ')
 		v++;
 	if (validity == 0 || v >= e || *v < '0' || *v > '9')
-		return 0;		/* not UW's: message 1 stays mail */
+		return;		/* not UW's: message 1 stays mail */
 	r->base_seen = true;
 	r->meta.have_base = true;
 	r->meta.pseudo = pseudo;
@@ -426,28 +417,19 @@ static int take_base(struct mbox_reader *r, const unsigned char *v,
 		r->slots[j] = NULL;
 		if (wlen == 0 || wlen > MBOX_MAX_KEYWORD_LEN)
 			continue;	/* c-client leaves the slot empty */
-		r->slots[j] = strndup((const char *)w, wlen);
-		if (r->slots[j] == NULL) {
-			errno = ENOMEM;
-			return m2d_error_sys(err, "strndup", r->path);
-		}
+		r->slots[j] = xstrndup((const char *)w, wlen);
 	}
-	return 0;
 }
 
 /* The declared keywords as one list, a case duplicate left out. */
-static int meta_keywords(struct mbox_reader *r, struct m2d_error *err)
+static void meta_keywords(struct mbox_reader *r)
 {
 	size_t size = 1, o = 0, i, k;
 
 	for (i = 0; i < MBOX_MAX_KEYWORDS; i++)
 		size += r->slots[i] != NULL ? strlen(r->slots[i]) + 1 : 0;
 	free(r->meta.keywords);
-	r->meta.keywords = malloc(size);
-	if (r->meta.keywords == NULL) {
-		errno = ENOMEM;
-		return m2d_error_sys(err, "malloc", r->path);
-	}
+	r->meta.keywords = xmalloc(size);
 	for (i = 0; i < MBOX_MAX_KEYWORDS; i++) {
 		bool dup = false;
 
@@ -466,7 +448,6 @@ static int meta_keywords(struct mbox_reader *r, struct m2d_error *err)
 		o += strlen(r->slots[i]);
 	}
 	r->meta.keywords[o] = '\0';
-	return 0;
 }
 
 /* X-Keywords: each word names the first declared keyword equal to it but
@@ -489,7 +470,7 @@ static void take_keywords(struct mbox_reader *r, const unsigned char *v,
 	}
 }
 
-static int keywords_str(struct mbox_reader *r, struct m2d_error *err)
+static void keywords_str(struct mbox_reader *r)
 {
 	size_t size = 1, o = 0, j;
 
@@ -497,13 +478,7 @@ static int keywords_str(struct mbox_reader *r, struct m2d_error *err)
 		if ((r->kw_bits & (1u << j)) && r->slots[j] != NULL)
 			size += strlen(r->slots[j]) + 1;
 	if (r->kw_size < size) {
-		char *n = realloc(r->kw, size);
-
-		if (n == NULL) {
-			errno = ENOMEM;
-			return m2d_error_sys(err, "realloc", r->path);
-		}
-		r->kw = n;
+		r->kw = xrealloc(r->kw, size);
 		r->kw_size = size;
 	}
 	for (j = 0; j < MBOX_MAX_KEYWORDS; j++) {
@@ -515,7 +490,6 @@ static int keywords_str(struct mbox_reader *r, struct m2d_error *err)
 		o += strlen(r->slots[j]);
 	}
 	r->kw[o] = '\0';
-	return 0;
 }
 
 /*
@@ -523,15 +497,15 @@ static int keywords_str(struct mbox_reader *r, struct m2d_error *err)
  * (FIRST: message 1 of the file), in order, as unix_parse does: exact
  * names at the start of a line, the first line of each only.
  */
-static int parse_uw_fields(struct mbox_reader *r, bool first,
-			   struct mbox_msg *msg, struct m2d_error *err)
+static void parse_uw_fields(struct mbox_reader *r, bool first,
+			    struct mbox_msg *msg)
 {
 	const unsigned char *h = r->hdr, *end;
 	bool pseudo = false;
 
 	r->kw_bits = 0;
 	if (h == NULL)
-		return 0;
+		return;
 	end = h + r->hdr_len;
 	while (h < end) {
 		const unsigned char *nl = memchr(h, '\n', (size_t)(end - h));
@@ -550,9 +524,7 @@ static int parse_uw_fields(struct mbox_reader *r, bool first,
 			bool imap = h[6] == ':';
 
 			if (first && !r->base_seen) {
-				if (take_base(r, h + (imap ? 7 : 11), ve, imap,
-					      err) < 0)
-					return -1;
+				take_base(r, h + (imap ? 7 : 11), ve, imap);
 				pseudo = r->meta.pseudo;
 			}
 		} else if (line_is(h, len, "X-UID:")) {
@@ -596,7 +568,6 @@ static int parse_uw_fields(struct mbox_reader *r, bool first,
 		}
 		h += len;
 	}
-	return 0;
 }
 
 /* c-client's mail_filter() name of the field at P: up to ':', a space, a
@@ -725,14 +696,11 @@ int mbox_reader_open_fd(int fd, const char *path,
 	int rc;
 
 	*reader_r = NULL;
-	r = calloc(1, sizeof(*r));
-	if (r == NULL || (r->buf = malloc(READ_BUF_SIZE)) == NULL ||
-	    (r->path = strdup(path)) == NULL) {
-		errno = ENOMEM;
-		m2d_error_sys(err, "malloc", path);
-		goto fail;
-	}
+	r = xcalloc(1, sizeof(*r));
+	r->buf = xmalloc(READ_BUF_SIZE);
+	r->path = xstrdup(path);
 	r->fd = fd;
+
 	if (set != NULL)
 		r->set = *set;
 	if (r->set.max_header == 0)
@@ -791,13 +759,12 @@ int mbox_reader_open_fd(int fd, const char *path,
 	*reader_r = r;
 	return 0;
 fail:
-	if (r != NULL) {
-		free(r->buf);
-		free(r->path);
-		free(r);
-	}
+	free(r->buf);
+	free(r->path);
+	free(r);
 	return -1;
 }
+
 
 int mbox_reader_open(int dirfd, const char *path,
 		     const struct mbox_reader_settings *set,
@@ -1067,15 +1034,14 @@ int mbox_reader_next(struct mbox_reader *r, struct mbox_msg *msg,
 			return -1;
 		first = !r->first_done;
 		r->first_done = true;
-		if (parse_uw_fields(r, first, msg, err) < 0 ||
-		    keywords_str(r, err) < 0)
-			return -1;
+		parse_uw_fields(r, first, msg);
+		keywords_str(r);
 		filter_header(r);
 		r->state = STATE_HEADER;
 		/* c-client's keywords outlive an X-UID reset of message 1
 		 * (its user_flags stay): declared, with or without have_base */
-		if (first && meta_keywords(r, err) < 0)
-			return -1;
+		if (first)
+			meta_keywords(r);
 		if (first && r->meta.pseudo) {
 			/* the folder-internal pseudo-message */
 			r->meta.uid_prev = r->first_prev;

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "safe-file.h"
+#include "xalloc.h"
 #include "i18n.h"
 
 static int owner_fd(int fd, int uid, int gid, const char *path,
@@ -85,19 +86,14 @@ int sf_create(int dirfd, const char *name, int uid, int gid, const char *path,
 int sf_open_below(const char *base, const char *rel, int flags, int *parent_r,
 		  struct m2d_error *err)
 {
-	char *copy = strdup(rel), *comp, *next;
+	char *copy, *comp, *next;
 	int dirfd, fd = -1;
 
 	*parent_r = -1;
-	if (copy == NULL) {
-		errno = ENOMEM;
-		return m2d_error_sys(err, "malloc", rel);
-	}
 	dirfd = open(base, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dirfd < 0) {
-		free(copy);
+	if (dirfd < 0)
 		return m2d_error_sys(err, "open", base);
-	}
+	copy = xstrdup(rel);
 	for (comp = copy; comp != NULL; comp = next) {
 		next = strchr(comp, '/');
 		if (next != NULL)
@@ -221,7 +217,7 @@ FILE *sf_fopen_read(int dirfd, const char *name, off_t max_size,
 	if (f == NULL) {
 		m2d_error_sys(err, "fdopen", path != NULL ? path : name);
 		close(fd);
-		errno = ENOMEM;
+		errno = ENOMEM;	/* whatever it was, not ENOENT ("none") */
 	}
 	return f;
 }
@@ -255,15 +251,8 @@ int sf_read_text_at(int dirfd, const char *name, off_t max_size,
 		return errno == ENOENT ? 0 : -1;
 	for (;;) {
 		if (len + 4096 + 1 > size) {
-			char *b;
-
 			size = (len + 4096 + 1) * 2;
-			b = realloc(buf, size);
-			if (b == NULL) {
-				m2d_error_sys(err, "malloc", path);
-				goto fail;
-			}
-			buf = b;
+			buf = xrealloc(buf, size);
 		}
 		n = read(fd, buf + len, size - len - 1);
 		if (n < 0 && errno == EINTR)
@@ -285,11 +274,8 @@ int sf_read_text_at(int dirfd, const char *name, off_t max_size,
 		}
 	}
 	close(fd);
-	if (buf == NULL && (buf = malloc(1)) == NULL) {
-		m2d_error_sys(err, "malloc", path);
-		return -1;
-	}
 	buf[len] = '\0';
+
 	if (strlen(buf) != len) {
 		free(buf);
 		return m2d_error_set(err, M2D_ERR_USAGE, path,

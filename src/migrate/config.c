@@ -15,6 +15,7 @@
 #include "mbox-reader.h"
 #include "run-cmd.h"
 #include "i18n.h"
+#include "xalloc.h"
 
 #define UID_LIMIT 4294967294L	/* (uid_t)-2: -1 means "no uid" */
 
@@ -462,16 +463,11 @@ static void set_optional(char **field, const char *value)
 
 static char *read_conf(const char *path, struct m2d_error *err)
 {
-	char *text = malloc(CONF_MAX + 1);
+	char *text = xmalloc(CONF_MAX + 1);
 	size_t len = 0;
 	char quote = 0;
 	int fd;
 
-	if (text == NULL) {
-		errno = ENOMEM;
-		m2d_error_sys(err, "malloc", path);
-		return NULL;
-	}
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		m2d_error_sys(err, "open", path);
@@ -820,13 +816,8 @@ int m2d_config_load(struct m2d_config *cfg, const char *path,
 
 void m2d_config_set(char **field, const char *value)
 {
-	char *copy = NULL;
+	char *copy = value != NULL ? xstrdup(value) : NULL;
 
-	if (value != NULL) {
-		copy = strdup(value);
-		if (copy == NULL)
-			return;		/* out of memory: keep the old value */
-	}
 	free(*field);
 	*field = copy;
 }
@@ -866,10 +857,9 @@ char *m2d_config_target(const struct m2d_config *cfg, const char *user)
 		return NULL;
 	/* each % expansion is at most the user name */
 	cap = strlen(base) + 1 + strlen(layout) * (ulen + 1) + 1;
-	out = malloc(cap);
-	if (out == NULL)
-		return NULL;
+	out = xmalloc(cap);
 	len = strlen(base);
+
 	memcpy(out, base, len);
 	while (len > 1 && out[len - 1] == '/')
 		len--;

@@ -22,6 +22,7 @@
 #include "safe-file.h"
 #include "uw-uids.h"
 #include "i18n.h"
+#include "xalloc.h"
 
 #define PROGRESS_EVERY 256
 
@@ -226,13 +227,11 @@ static int open_source(const struct convert_settings *set, const char *mbox,
 		const char *slash = strrchr(mbox, '/');
 
 		base = NULL;
-		dir = slash == NULL ? strdup(".") :
-			strndup(mbox, slash == mbox ? 1 : (size_t)(slash - mbox));
-		if (dir == NULL) {
-			errno = ENOMEM;
-			return m2d_error_sys(err, "malloc", mbox);
-		}
-		rel = slash == NULL ? mbox : slash + 1;
+		dir = slash == NULL ? xstrdup(".") :
+			xstrndup(mbox, slash == mbox ? 1 :
+				 (size_t)(slash - mbox));
+		rel
+ = slash == NULL ? mbox : slash + 1;
 	}
 	fd = sf_open_below(dir != NULL ? dir : base, rel, O_RDONLY | O_NOCTTY |
 			   O_NONBLOCK, &parent, err);

@@ -11,6 +11,7 @@
  *   F user listed                      folder forgotten (cleared)
  *   G user                             user forgotten (cleared)
  */
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -425,14 +426,8 @@ static int replay(struct journal *j, struct m2d_error *err)
 
 	for (;;) {
 		if (len + 65536 > size) {
-			char *d = realloc(data, size = size * 2 + 65536);
-
-			if (d == NULL) {
-				free(data);
-				errno = ENOMEM;
-				return m2d_error_sys(err, "realloc", j->path);
-			}
-			data = d;
+			size = size * 2 + 65536;
+			data = xrealloc(data, size);
 		}
 		n = pread(j->fd, data + len, size - len - 1, (off_t)len);
 		if (n < 0) {
@@ -485,23 +480,14 @@ static int replay(struct journal *j, struct m2d_error *err)
 int journal_open(const char *work_dir, struct journal **journal_r,
 		 struct m2d_error *err)
 {
-	struct journal *j = calloc(1, sizeof(*j));
+	struct journal *j = xcalloc(1, sizeof(*j));
 	struct stat st;
 
 	*journal_r = NULL;
-	if (j == NULL) {
-		errno = ENOMEM;
-		return m2d_error_sys(err, "malloc", work_dir);
-	}
 	pthread_mutex_init(&j->lock, NULL);
-	j->fd = -1;
-	j->path = malloc(strlen(work_dir) + sizeof(JOURNAL_NAME) + 1);
-	if (j->path == NULL) {
-		errno = ENOMEM;
-		m2d_error_sys(err, "malloc", work_dir);
-		goto fail;
-	}
-	sprintf(j->path, "%s/%s", work_dir, JOURNAL_NAME);
+	j->fd = j->dirfd = -1;	/* journal_close() on failure */
+	j->path = xasprintf
+("%s/%s", work_dir, JOURNAL_NAME);
 	if (mkdir(work_dir, 0700) < 0 && errno != EEXIST) {
 		m2d_error_sys(err, "mkdir", work_dir);
 		goto fail;
@@ -658,7 +644,7 @@ static int write_event(struct journal *j, const struct event *ev, bool sync,
 	char *line = NULL;
 	size_t len = 0;
 	FILE *out = open_memstream(&line, &len);
-	int ret;
+	int ret, applied;
 
 	if (out == NULL)
 		return m2d_error_sys(err, "open_memstream", j->path);
@@ -666,11 +652,14 @@ static int write_event(struct journal *j, const struct event *ev, bool sync,
 	fclose(out);
 	pthread_mutex_lock(&j->lock);
 	ret = append(j, line, len, sync, err);
-	if (ret == 0 && apply_event(j, ev) < 0) {
-		errno = ENOMEM;
-		ret = m2d_error_sys(err, "malloc", j->path);
+	if (ret == 0) {
+		/* fails only for a type that no caller makes */
+		applied = apply_event(j, ev);
+		assert(applied == 0);
+		(void)applied;
 	}
 	pthread_mutex_unlock(&j->lock);
+
 	free(line);
 	return ret;
 }

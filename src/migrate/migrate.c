@@ -27,6 +27,7 @@
 #include "mbox-reader.h"
 #include "safe-file.h"
 #include "i18n.h"
+#include "xalloc.h"
 
 struct engine {
 	const struct plan *plan;
@@ -251,11 +252,8 @@ static bool unchanged(const struct plan_folder *f, const struct plan_user *u,
 	    (long long)st.st_mtim.tv_nsec != jf->source.mtime_nsec)
 		return false;
 	/* and the result is still there */
-	uidlist = malloc(strlen(u->target) + strlen(f->dirname) + 20);
-	if (uidlist == NULL)
-		return false;
-	sprintf(uidlist, "%s/%s%sdovecot-uidlist", u->target, f->dirname,
-		f->dirname[0] != '\0' ? "/" : "");
+	uidlist = xasprintf("%s/%s%sdovecot-uidlist", u->target, f->dirname,
+			    f->dirname[0] != '\0' ? "/" : "");
 	same = lstat(uidlist, &st) == 0 && S_ISREG(st.st_mode);
 	free(uidlist);
 	return same;
@@ -287,16 +285,8 @@ static void commit_round(struct engine *e)
 	pthread_mutex_lock(&e->commit_lock);
 	pthread_mutex_lock(&e->lock);
 	n = e->npending;
-	batch = malloc((n + 1) * sizeof(*batch));
-	synced = malloc((n + 1) * sizeof(*synced));
-	if (batch == NULL || synced == NULL) {
-		/* the next round takes them */
-		pthread_mutex_unlock(&e->lock);
-		pthread_mutex_unlock(&e->commit_lock);
-		free(batch);
-		free(synced);
-		return;
-	}
+	batch = xmalloc((n + 1) * sizeof(*batch));
+	synced = xmalloc((n + 1) * sizeof(*synced));
 	memcpy(batch, e->pending, n * sizeof(*batch));
 	e->npending = 0;
 	e->pending_bytes = 0;
@@ -499,9 +489,7 @@ static bool only_appended(const struct plan_folder *f,
 	    (unsigned long long)st.st_ino != jf->source.ino ||
 	    (long long)st.st_size <= jf->source.size)
 		goto out;
-	buf = malloc(1024 * 1024);
-	if (buf == NULL)
-		goto out;
+	buf = xmalloc(1024 * 1024);
 	m2d_hash_init(&from->old_hash);
 	while (left > 0) {
 		ssize_t n = read(fd, buf, left < 1024 * 1024 ?
@@ -776,21 +764,14 @@ int migrate_folders(const struct plan *plan, struct journal *journal,
 	int jobs = set->jobs, started = 0, t;
 
 	engine_init(&e, plan, journal, set, totals);
-	e.queue = calloc(plan->nfolders + 1, sizeof(*e.queue));
-	e.user_ok = calloc(plan->nusers + 1, sizeof(*e.user_ok));
+	e.queue = xcalloc(plan->nfolders + 1, sizeof(*e.queue));
+	e.user_ok = xcalloc(plan->nusers + 1, sizeof(*e.user_ok));
 	if (jobs <= 0)
 		jobs = (int)sysconf(_SC_NPROCESSORS_ONLN);
 	if (jobs <= 0)
 		jobs = 1;
 	/* each worker adds at most one before it waits for a round */
-	e.pending = calloc(COMMIT_FOLDERS + (size_t)jobs, sizeof(*e.pending));
-	if (e.queue == NULL || e.user_ok == NULL || e.pending == NULL) {
-		free(e.queue);
-		free(e.user_ok);
-		free(e.pending);
-		errno = ENOMEM;
-		return m2d_error_sys(err, "malloc", "");
-	}
+	e.pending = xcalloc(COMMIT_FOLDERS + (size_t)jobs, sizeof(*e.pending));
 	for (i = 0; i < plan->nfolders; i++) {
 		const struct plan_folder *f = &plan->folders[i];
 
@@ -816,8 +797,8 @@ int migrate_folders(const struct plan *plan, struct journal *journal,
 
 	if ((size_t)jobs > e.nqueue)
 		jobs = e.nqueue > 0 ? (int)e.nqueue : 1;
-	threads = calloc((size_t)jobs, sizeof(*threads));
-	for (t = 1; threads != NULL && t < jobs; t++) {
+	threads = xcalloc((size_t)jobs, sizeof(*threads));
+	for (t = 1; t < jobs; t++) {
 		if (pthread_create(&threads[t], NULL, worker, &e) != 0)
 			break;
 		started = t;
@@ -1104,15 +1085,9 @@ static int check_base(const char *dirpath, struct journal_user *users,
 				parent = true;
 		}
 		if (!root && parent && is_dir_at(dirfd(dir), d->d_name)) {
-			char *sub = malloc(n + strlen(d->d_name) + 2);
+			char *sub = xasprintf("%s/%s", dirpath, d->d_name);
 			int r;
 
-			if (sub == NULL) {
-				closedir(dir);
-				errno = ENOMEM;
-				return m2d_error_sys(err, "malloc", dirpath);
-			}
-			sprintf(sub, "%s/%s", dirpath, d->d_name);
 			r = check_base(sub, users, nusers, err);
 			free(sub);
 			if (r < 0) {
@@ -1222,8 +1197,9 @@ int migrate_clear(const char *target_base, struct journal *journal,
 			goto out;
 		}
 		/* the hash directories of a layout like %1u/%u, if empty */
-		parent = strdup(users[i].target);
-		while (parent != NULL && (slash = strrchr(parent, '/')) != NULL) {
+		parent = xstrdup(users[i].target);
+		while ((slash = strrchr(parent, '/')) != NULL) {
+
 			*slash = '\0';
 			if (!below(parent, target_base) || rmdir(parent) < 0)
 				break;
