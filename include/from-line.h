@@ -42,8 +42,10 @@ struct from_line {
  * EDT EST CDT CST MDT MST PDT PST YDT YST HST, any case), gives has_zone =
  * true and an exact time.  No zone, or a name UW does not know, is read in
  * the local time zone (the TZ environment variable: the source host's
- * zone) with mktime(), tm_isdst = -1; then has_zone = false and tz_offset
- * is that zone's offset at that date.
+ * zone) as mktime() with tm_isdst = -1 does, except that a time which
+ * exists twice (the hour repeated when summer time ends) is the earlier
+ * instant (local_time_mktime()); then has_zone = false and tz_offset is
+ * that zone's offset at that date.
  *
  * The sender is what lies between "From " and the weekday, without
  * surrounding spaces; it may contain spaces and may be empty (sender_len 0).

@@ -31,6 +31,7 @@
  */
 
 #include "from-line.h"
+#include "local-time.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -103,27 +104,6 @@ static int parse_2digits(const unsigned char *p)
 	return (p[0] - '0') * 10 + (p[1] - '0');
 }
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant). */
-static int64_t days_from_civil(int64_t y, int m, int d)
-{
-	y -= m <= 2;
-	int64_t era = (y >= 0 ? y : y - 399) / 400;
-	int64_t yoe = y - era * 400;
-	int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
-/* TM read as UTC (like timegm(), without its errno and range business). */
-static int64_t utc_seconds(const struct tm *tm)
-{
-	int64_t days = days_from_civil((int64_t)tm->tm_year + 1900,
-				       tm->tm_mon + 1, tm->tm_mday);
-	return days * 86400 + (int64_t)tm->tm_hour * 3600 +
-		tm->tm_min * 60 + tm->tm_sec;
-}
-
-static time_t local_mktime(struct tm *tm);
 
 /* strtoul() on a NUL-terminated string, base 10, as c-client calls it */
 static unsigned long c_strtoul(const char *p, const char **end)
@@ -308,7 +288,7 @@ static bool cclient_date(const unsigned char *x, long ti, long zn,
 	tm.tm_mday = (int)d;
 	/* from here on a time that does not read leaves the day, 00:00
 	 * UTC (mail_parse_date() set the elt's date already) */
-	*secs_r = utc_seconds(&tm);
+	*secs_r = tm_utc_seconds(&tm);
 	*off_r = 0;
 	*zone_r = true;
 	if (*c == '\0')
@@ -338,7 +318,7 @@ static bool cclient_date(const unsigned char *x, long ti, long zn,
 				off = (((c[0] - '0') * 10 + (c[1] - '0')) & 15) *
 					60 + (c[2] - '0') * 10 + (c[3] - '0');
 			*off_r = (int)(west ? -off : off);
-			*secs_r = utc_seconds(&tm) - (int64_t)*off_r * 60;
+			*secs_r = tm_utc_seconds(&tm) - (int64_t)*off_r * 60;
 			return true;
 		}
 		c++;		/* a name after the space */
@@ -350,89 +330,16 @@ static bool cclient_date(const unsigned char *x, long ti, long zn,
 	local = c == NULL || !cclient_zone((const unsigned char *)c, &zoff);
 	if (!local) {
 		*off_r = zoff;
-		*secs_r = utc_seconds(&tm) - (int64_t)zoff * 60;
+		*secs_r = tm_utc_seconds(&tm) - (int64_t)zoff * 60;
 	} else {
-		time_t lt = local_mktime(&tm);
+		time_t lt = local_time_mktime(&tm);
 
 		*zone_r = false;
-		*secs_r = lt == (time_t)-1 ? utc_seconds(&tm) : (int64_t)lt;
-		/* local_mktime() normalised TM to the local time of LT */
-		*off_r = (int)((utc_seconds(&tm) - *secs_r) / 60);
+		*secs_r = lt == (time_t)-1 ? tm_utc_seconds(&tm) : (int64_t)lt;
+		/* local_time_mktime() normalised TM to the local time of LT */
+		*off_r = (int)((tm_utc_seconds(&tm) - *secs_r) / 60);
 	}
 	return true;
-}
-
-/*
- * mktime() of a local wall-clock time, the same in every process: the
- * hour repeated when summer time ends is two instants, and glibc picks
- * one by the tm_isdst of its previous call (a batch converter and a
- * single convert disagreed); the first one is taken.
- */
-static time_t local_mktime_uncached(struct tm *tm)
-{
-	struct tm want = *tm, other;
-	time_t t, t2;
-
-	tm->tm_isdst = -1;
-	t = mktime(tm);
-	if (t == (time_t)-1 || tm->tm_isdst < 0)
-		return t;
-	other = want;
-	other.tm_isdst = !tm->tm_isdst;
-	t2 = mktime(&other);
-	if (t2 != (time_t)-1 && t2 < t && other.tm_hour == want.tm_hour &&
-	    other.tm_min == want.tm_min && other.tm_sec == want.tm_sec &&
-	    other.tm_mday == want.tm_mday) {
-		*tm = other;
-		return t2;
-	}
-	return t;
-}
-
-/*
- * The last answer, per thread: mktime() is most of the time a From_ line
- * costs (glibc searches by localtime()), and the From_ lines of a folder
- * often repeat a second.  Valid for the same wall clock under the same
- * TZ.
- */
-static _Thread_local struct {
-	bool valid;
-	struct tm want, got;
-	time_t t;
-	char tz[64];
-} mk_cache;
-
-static bool same_wall_clock(const struct tm *a, const struct tm *b)
-{
-	return a->tm_year == b->tm_year && a->tm_mon == b->tm_mon &&
-		a->tm_mday == b->tm_mday && a->tm_hour == b->tm_hour &&
-		a->tm_min == b->tm_min && a->tm_sec == b->tm_sec;
-}
-
-static time_t local_mktime(struct tm *tm)
-{
-	const char *tz = getenv("TZ");
-	struct tm want = *tm;
-	time_t t;
-
-	if (tz == NULL)
-		tz = "\001";		/* unset: not "" (which is UTC) */
-	if (strlen(tz) >= sizeof(mk_cache.tz))
-		return local_mktime_uncached(tm);
-	if (mk_cache.valid && same_wall_clock(&want, &mk_cache.want) &&
-	    strcmp(tz, mk_cache.tz) == 0) {
-		*tm = mk_cache.got;
-		return mk_cache.t;
-	}
-	t = local_mktime_uncached(tm);
-	mk_cache.valid = t != (time_t)-1;
-	if (mk_cache.valid) {
-		mk_cache.want = want;
-		mk_cache.got = *tm;
-		mk_cache.t = t;
-		memcpy(mk_cache.tz, tz, strlen(tz) + 1);
-	}
-	return t;
 }
 
 /*
@@ -647,17 +554,17 @@ static int parse(const char *line, size_t len, struct from_line *out,
 	if (!want_date) {
 		secs = 0;
 	} else if (has_zone) {
-		secs = utc_seconds(&tm) - (int64_t)offset * 60;
+		secs = tm_utc_seconds(&tm) - (int64_t)offset * 60;
 	} else {
 		time_t t;
 
 		errno = 0;
-		t = local_mktime(&tm);
+		t = local_time_mktime(&tm);
 		if (t == (time_t)-1 && errno != 0)
 			return 0;
 		secs = (int64_t)t;
 		/* mktime() normalised TM to the local time of T */
-		offset = (int)((utc_seconds(&tm) - secs) / 60);
+		offset = (int)((tm_utc_seconds(&tm) - secs) / 60);
 	}
 	if ((int64_t)(time_t)secs != secs)
 		return 0;

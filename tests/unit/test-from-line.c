@@ -7,6 +7,7 @@
  * after it), so AddressSanitizer catches any read past LEN.
  */
 
+#include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -355,6 +356,178 @@ static void test_local_utc(void **state)
 	assert_false(fl.has_zone);
 }
 
+/*
+ * Local time around zone transitions.  local_time_mktime() keeps one UTC
+ * offset per local day that has no transition; these walk every 5 minutes
+ * (and the seconds beside each step) of the days around each transition
+ * of a year, forwards and backwards (so that a neighbouring day's offset
+ * is in the cache first), and compare with the zone itself: the earliest
+ * instant whose local time is the line's, found by localtime_r().  A time
+ * that does not exist (skipped) must be one of the two offsets around it.
+ */
+static const char *const months[12] = {
+	"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+	"Jul", "Aug", "Sep", "Oct", "Nov", "Dec"
+};
+
+/* The earliest instant whose local time is WALL (the wall clock read as
+   UTC), or INT64_MIN when none; *BEFORE_R and *AFTER_R get the offsets
+   two days before and after. */
+static int64_t first_instant(int64_t wall, long *before_r, long *after_r)
+{
+	time_t ta = (time_t)(wall - 2 * 86400), tb = (time_t)(wall + 2 * 86400);
+	struct tm a, b, chk;
+	int64_t best = INT64_MAX;
+
+	assert_non_null(localtime_r(&ta, &a));
+	assert_non_null(localtime_r(&tb, &b));
+	*before_r = a.tm_gmtoff;
+	*after_r = b.tm_gmtoff;
+	for (int i = 0; i < 2; i++) {
+		time_t t = (time_t)(wall - (i == 0 ? a.tm_gmtoff : b.tm_gmtoff));
+
+		assert_non_null(localtime_r(&t, &chk));
+		if ((int64_t)timegm(&chk) == wall && t < best)
+			best = t;
+	}
+	return best == INT64_MAX ? INT64_MIN : best;
+}
+
+static void check_wall(int64_t wall)
+{
+	time_t w = (time_t)wall;
+	struct tm tm;
+	struct from_line fl;
+	char line[64];
+	long before, after;
+	int64_t want = first_instant(wall, &before, &after);
+
+	assert_non_null(gmtime_r(&w, &tm));
+	snprintf(line, sizeof(line), "From u Sun %s %2d %02d:%02d:%02d %04d",
+		 months[tm.tm_mon], tm.tm_mday, tm.tm_hour, tm.tm_min,
+		 tm.tm_sec, tm.tm_year + 1900);
+	for (int uw = 0; uw < 2; uw++) {
+		memset(&fl, 0, sizeof(fl));
+		assert_int_equal(uw ? from_line_parse_uw(line, strlen(line), &fl)
+			       : from_line_parse(line, strlen(line), &fl), 1);
+		assert_true(fl.date_ok);
+		assert_false(fl.has_zone);
+		if (want != INT64_MIN) {
+			if ((int64_t)fl.date != want)
+				fail_msg("%s (TZ=%s): %lld, not %lld", line,
+					 getenv("TZ"), (long long)fl.date,
+					 (long long)want);
+			assert_int_equal(fl.tz_offset, (wall - want) / 60);
+		} else {
+			assert_true((int64_t)fl.date == wall - before ||
+				    (int64_t)fl.date == wall - after);
+		}
+	}
+}
+
+/* The local days (wall clock at 00:00, read as UTC) on which the offset
+   changes in YEAR; returns how many (at most MAX). */
+static size_t transition_days(int year, int64_t *days, size_t max)
+{
+	struct tm jan1 = { .tm_year = year - 1900, .tm_mday = 1 };
+	int64_t t = (int64_t)timegm(&jan1) - 86400, end = t + 368 * 86400;
+	long prev = LONG_MIN;
+	size_t n = 0;
+
+	for (; t < end; t += 1800) {
+		time_t tt = (time_t)t;
+		struct tm lt;
+
+		assert_non_null(localtime_r(&tt, &lt));
+		if (prev != LONG_MIN && lt.tm_gmtoff != prev && n < max) {
+			lt.tm_hour = lt.tm_min = lt.tm_sec = 0;
+			days[n++] = (int64_t)timegm(&lt);
+		}
+		prev = lt.tm_gmtoff;
+	}
+	return n;
+}
+
+static void check_transitions(const char *zone, int year)
+{
+	int64_t days[8];
+	size_t n;
+
+	set_tz(zone);
+	n = transition_days(year, days, 8);
+	assert_true(n >= 1);
+	for (size_t i = 0; i < n; i++) {
+		/* the day before, the day of, the day after; then back */
+		int64_t from = days[i] - 86400, to = days[i] + 2 * 86400;
+
+		set_tz("UTC");		/* an empty cache */
+		set_tz(zone);
+		for (int64_t w = from; w < to; w += 300) {
+			check_wall(w);
+			check_wall(w + 1);
+			check_wall(w + 299);
+		}
+		set_tz("UTC");
+		set_tz(zone);
+		for (int64_t w = to - 300; w >= from; w -= 300) {
+			check_wall(w + 299);
+			check_wall(w + 1);
+			check_wall(w);
+		}
+	}
+}
+
+static void test_local_transitions(void **state)
+{
+	(void)state;
+	check_transitions("Europe/Berlin", 2004);
+	check_transitions("Europe/Berlin", 2021);
+	check_transitions("America/New_York", 2004);
+	check_transitions("America/New_York", 2021);
+	/* summer time of half an hour */
+	check_transitions("Australia/Lord_Howe", 2004);
+	check_transitions("Australia/Lord_Howe", 2021);
+	/* at midnight: 00:00 skipped in November, 23:00 twice in February */
+	check_transitions("America/Sao_Paulo", 2018);
+	/* a whole day skipped (2011-12-30) */
+	check_transitions("Pacific/Apia", 2011);
+}
+
+/* A day of the month beyond the month, and second 60, are mktime()'s. */
+static void test_local_normalised(void **state)
+{
+	static const struct {
+		const char *line;
+		struct tm tm;
+	} c[] = {
+		{ "From u Mon Feb 30 12:00:00 2004",
+		  { .tm_year = 104, .tm_mon = 1, .tm_mday = 30, .tm_hour = 12 } },
+		{ "From u Sat Oct 30 23:59:60 2004",
+		  { .tm_year = 104, .tm_mon = 9, .tm_mday = 30, .tm_hour = 23,
+		    .tm_min = 59, .tm_sec = 60 } },
+		{ "From u Sun Mar 28 02:30:60 2004",
+		  { .tm_year = 104, .tm_mon = 2, .tm_mday = 28, .tm_hour = 2,
+		    .tm_min = 30, .tm_sec = 60 } },
+	};
+	struct from_line fl;
+	char sender[64];
+
+	(void)state;
+	set_tz("Europe/Berlin");
+	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		struct tm tm = c[i].tm;
+
+		/* a day of the same date in the cache first */
+		assert_int_equal(parse_copy("From u Sat Oct 30 12:00:00 2004",
+					    31, &fl, sender, sizeof(sender)), 1);
+		tm.tm_isdst = -1;
+		time_t want = mktime(&tm);
+		assert_int_equal(parse_copy(c[i].line, strlen(c[i].line), &fl,
+					    sender, sizeof(sender)), 1);
+		assert_int_equal(fl.date, want);
+	}
+}
+
 static void check_format(const char *sender, time_t date,
 			 const char *expected)
 {
@@ -500,6 +673,8 @@ int main(void)
 		cmocka_unit_test(test_truncated),
 		cmocka_unit_test(test_local_los_angeles),
 		cmocka_unit_test(test_local_utc),
+		cmocka_unit_test(test_local_transitions),
+		cmocka_unit_test(test_local_normalised),
 		cmocka_unit_test(test_format),
 		cmocka_unit_test(test_roundtrip),
 		cmocka_unit_test(test_mutations),
