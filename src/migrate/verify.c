@@ -5,9 +5,10 @@
  * with the UID UW's rules give it; the file that line names must hold the
  * message's bytes, carry its flags in its name and its date as mtime.
  */
-#include <dirent.h>
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,224 +18,26 @@
 
 #include "convert.h"
 #include "hash.h"
-#include "maildir-writer.h"
+#include "maildir-reader.h"
 #include "mbox-reader.h"
 #include "safe-file.h"
 #include "uw-uids.h"
 #include "verify.h"
 #include "i18n.h"
 
-/* dovecot-uidlist is the user's: read no larger one (from fstat) */
-#define VERIFY_UIDLIST_MAX ((off_t)64 * 1024 * 1024)
-
-struct entry {
-	char *base;		/* file name up to ':' */
-	char *name;		/* whole file name */
-	bool in_new;
-	bool special;		/* not a regular file: no message */
-};
-
-struct target {
-	char *path;
-	int dirfd, curfd, newfd;
-	unsigned long uidvalidity;
-	unsigned long *uids;
-	char **bases;		/* per uidlist line */
-	size_t nuids;
-	struct entry *files;	/* cur/ and new/, sorted by base */
-	size_t nfiles;
-};
-
-static int by_base(const void *a, const void *b)
-{
-	return strcmp(((const struct entry *)a)->base,
-		      ((const struct entry *)b)->base);
-}
-
-static int by_str(const void *a, const void *b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-static int list_dir(struct target *t, int fd, bool in_new,
-		    struct m2d_error *err)
-{
-	struct dirent *d;
-	DIR *dir;
-	int dfd = dup(fd);
-
-	if (dfd < 0 || (dir = fdopendir(dfd)) == NULL) {
-		if (dfd >= 0)
-			close(dfd);
-		return m2d_error_sys(err, "opendir", t->path);
-	}
-	while ((d = readdir(dir)) != NULL) {
-		struct entry *n;
-		struct stat st;
-		char *colon;
-
-		if (d->d_name[0] == '.')
-			continue;
-		n = realloc(t->files, (t->nfiles + 1) * sizeof(*n));
-		if (n == NULL)
-			break;
-		t->files = n;
-		n = &t->files[t->nfiles];
-		n->name = strdup(d->d_name);
-		n->base = strdup(d->d_name);
-		n->in_new = in_new;
-		n->special = fstatat(fd, d->d_name, &st,
-				     AT_SYMLINK_NOFOLLOW) == 0 &&
-			!S_ISREG(st.st_mode);
-		if (n->name == NULL || n->base == NULL) {
-			free(n->name);
-			free(n->base);
-			break;
-		}
-		colon = strchr(n->base, ':');
-		if (colon != NULL)
-			*colon = '\0';
-		t->nfiles++;
-	}
-	closedir(dir);
-	return 0;
-}
-
-static int read_uidlist(struct target *t, struct m2d_error *err)
-{
-	char *line = NULL, path[PATH_MAX];
-	size_t size = 0;
-	ssize_t len;
-	FILE *f;
-
-	/* the user's: never a FIFO, a symlink or a giant (safe-file.h) */
-	snprintf(path, sizeof(path), "%s/dovecot-uidlist", t->path);
-	f = sf_fopen_read(t->dirfd, "dovecot-uidlist", VERIFY_UIDLIST_MAX,
-			  NULL, path, err);
-	if (f == NULL)
-		return -1;
-	if ((len = getline(&line, &size, f)) <= 0 ||
-	    sscanf(line, "3 V%lu", &t->uidvalidity) != 1) {
-		free(line);
-		fclose(f);
-		m2d_error_set(err, M2D_ERR_MALFORMED, path,
-			      _("not version 3"));
-		m2d_error_at(err, -1, 1);
-		return -1;
-	}
-	while ((len = getline(&line, &size, f)) > 0) {
-		char *colon = strstr(line, " :");
-		unsigned long *u;
-		char **b;
-
-		if (colon == NULL)
-			continue;
-		if (line[len - 1] == '\n')
-			line[len - 1] = '\0';
-		u = realloc(t->uids, (t->nuids + 1) * sizeof(*u));
-		if (u != NULL)
-			t->uids = u;
-		b = realloc(t->bases, (t->nuids + 1) * sizeof(*b));
-		if (b != NULL)
-			t->bases = b;
-		if (u == NULL || b == NULL ||
-		    (t->bases[t->nuids] = strdup(colon + 2)) == NULL)
-			break;
-		t->uids[t->nuids++] = strtoul(line, NULL, 10);
-	}
-	free(line);
-	fclose(f);
-	return 0;
-}
-
-static void target_free(struct target *t)
-{
-	size_t i;
-
-	for (i = 0; i < t->nuids; i++)
-		free(t->bases[i]);
-	for (i = 0; i < t->nfiles; i++) {
-		free(t->files[i].base);
-		free(t->files[i].name);
-	}
-	free(t->bases);
-	free(t->uids);
-	free(t->files);
-	free(t->path);
-	if (t->curfd >= 0)
-		close(t->curfd);
-	if (t->newfd >= 0)
-		close(t->newfd);
-	if (t->dirfd >= 0)
-		close(t->dirfd);
-}
-
-static int target_open(struct target *t, const char *maildir,
+/* The folder as verify reads it: a dovecot-uidlist is required, read as
+ * it is; a file that is not a regular one is listed (said below). */
+static int target_open(struct maildir_reader *t, const char *maildir,
 		       const char *dirname, struct m2d_error *err)
 {
-	memset(t, 0, sizeof(*t));
-	t->dirfd = t->curfd = t->newfd = -1;
-	t->path = malloc(strlen(maildir) + strlen(dirname) + 2);
-	if (t->path == NULL) {
-		errno = ENOMEM;
-		return m2d_error_sys(err, "malloc", maildir);
-	}
-	sprintf(t->path, "%s%s%s", maildir, dirname[0] != '\0' ? "/" : "",
-		dirname);
-	/* the root and the folder are the user's: no symlink followed */
-	t->dirfd = sf_open_dir(AT_FDCWD, maildir, maildir, err);
-	if (t->dirfd >= 0 && dirname[0] != '\0') {
-		int fd = sf_open_dir(t->dirfd, dirname, t->path, err);
+	int rc = maildir_reader_open(t, maildir, dirname, 0, err);
 
-		close(t->dirfd);
-		t->dirfd = fd;
-	}
-	if (t->dirfd < 0 ||
-	    (t->curfd = sf_open_dir(t->dirfd, "cur", t->path, err)) < 0 ||
-	    (t->newfd = sf_open_dir(t->dirfd, "new", t->path, err)) < 0 ||
-	    read_uidlist(t, err) < 0 ||
-	    list_dir(t, t->curfd, false, err) < 0 ||
-	    list_dir(t, t->newfd, true, err) < 0)
-		return -1;
-	if (t->nfiles > 0)
-		qsort(t->files, t->nfiles, sizeof(*t->files), by_base);
-	return 0;
-}
-
-/* The flags in a maildir file name, as enum maildir_flag. */
-static unsigned int name_flags(const char *name)
-{
-	static const char letters[] = "DFPRST";
-	const char *info = strstr(name, ":2,");
-	unsigned int flags = 0;
-	const char *l;
-
-	if (info == NULL)
-		return 0;
-	for (info += 3; *info != '\0'; info++) {
-		l = strchr(letters, *info);
-		if (l != NULL)
-			flags |= 1u << (l - letters);
-	}
-	return flags;
-}
-
-static const char *flags_str(unsigned int flags, char buf[8])
-{
-	static const char letters[] = "DFPRST";
-	int i, o = 0;
-
-	for (i = 0; letters[i] != '\0'; i++) {
-		if (flags & (1u << i))
-			buf[o++] = letters[i];
-	}
-	buf[o] = '\0';
-	return buf;
+	return rc > 0 ? 0 : -1;	/* absent: ERR says so */
 }
 
 /* The checksum of the message file NAME below DIRFD into *HASH_R, its
  * stat into *ST: a regular file of a message's size, or -1 (ERR). */
-static int file_hash(const struct target *t, int dirfd, bool in_new,
+static int file_hash(const struct maildir_reader *t, int dirfd, bool in_new,
 		     const char *name, off_t max_size, uint64_t *hash_r,
 		     struct stat *st, struct m2d_error *err)
 {
@@ -278,83 +81,129 @@ static void differ(struct verify_result *r, const char *fmt, ...)
 	va_end(ap);
 }
 
-int verify_folder(const char *mbox, const char *maildir, const char *dirname,
-		  bool mboxrd, struct verify_result *result,
-		  struct m2d_error *err)
+/* dovecot-keywords is not compared, but one Dovecot would choke on (a
+ * FIFO, a symlink, a giant: 26 keywords fit in 1 MB) is said */
+static void check_keywords(struct maildir_reader *t, struct verify_result *r)
+{
+	struct m2d_error kerr;
+
+	if (maildir_reader_read_keywords(t, &kerr) < 0)
+		differ(r, "%s: %s", kerr.path, kerr.msg);
+}
+
+/* A FIFO, symlink or device where messages are: said, not read; a file
+ * no uidlist line names: not from the mbox. */
+static void check_files(const struct maildir_reader *t,
+			struct verify_result *r)
+{
+	for (size_t k = 0; k < t->nfiles; k++) {
+		const struct maildir_file *f = &t->files[k];
+
+		if (f->special)
+			differ(r, _("%s/%s/%s: not a regular file (a FIFO, "
+				    "symlink or device?): no message"),
+			       t->path, f->in_new ? "new" : "cur", f->name);
+		else if (maildir_reader_find_uid(t, f->base) == NULL)
+			differ(r, _("%s/%s/%s: a file no line of "
+				    "dovecot-uidlist names: not from the mbox"),
+			       t->path, f->in_new ? "new" : "cur", f->name);
+	}
+}
+
+/* Message MSG of the mbox (its UID by UW's rules, the checksum MSG_HASH
+ * of its MSG_LEN bytes) against line I of the uidlist and its file. */
+static void compare_message(const struct maildir_reader *t,
+			    const struct mbox_msg *msg, unsigned long uid,
+			    bool reset, bool trust, uint64_t msg_hash,
+			    off_t msg_len, struct verify_result *result)
+{
+	unsigned long i = msg->seq - 1;
+	const struct maildir_uid *line = &t->uids[i];
+	const struct maildir_file *e;
+	struct m2d_error ferr;
+	struct stat st;
+	uint64_t fh = 0;
+	unsigned int flags, keywords;
+
+	assert(i < t->nuids);
+	if (!reset && trust && line->uid != uid) {
+		differ(result, _("message %lu: UID %lu, expected %lu"),
+		       msg->seq, line->uid, uid);
+		return;
+	}
+	e = maildir_reader_file(t, line->base);
+	if (e == NULL) {
+		differ(result, _("message %lu: UID %lu has no file"),
+		       msg->seq, line->uid);
+		return;
+	}
+	/* a file larger than the message is not read: it differs */
+	if (file_hash(t, e->in_new ? t->newfd : t->curfd, e->in_new, e->name,
+		      msg_len > 0 ? msg_len : 1, &fh, &st, &ferr) < 0) {
+		/* a FIFO, a symlink, a giant: not the message (the text
+		 * raw: its reader escapes it, verify.h) */
+		differ(result, _("message %lu: UID %lu: %s: %s"),
+		       msg->seq, line->uid, ferr.path, ferr.msg);
+		return;
+	}
+	if (fh != msg_hash) {
+		differ(result, _("message %lu: UID %lu: the bytes differ"),
+		       msg->seq, line->uid);
+		return;
+	}
+	maildir_name_flags(e->name, &flags, &keywords);
+	if (flags != convert_maildir_flags(msg->flags)) {
+		char got[8], want[8];
+
+		differ(result, _("message %lu: flags \"%s\", expected \"%s\""),
+		       msg->seq, maildir_flags_str(flags, got),
+		       maildir_flags_str(convert_maildir_flags(msg->flags),
+					 want));
+		return;
+	}
+	if (st.st_mtime != msg->from.date)
+		differ(result, _("message %lu: date %lu, expected %lu"),
+		       msg->seq, (unsigned long)st.st_mtime,
+		       (unsigned long)msg->from.date);
+}
+
+/* The checksum and length of the current message's bytes. */
+static int hash_message(struct mbox_reader *reader, uint64_t *hash_r,
+			off_t *len_r, struct m2d_error *err)
+{
+	const unsigned char *data;
+	struct m2d_hash h;
+	size_t len;
+	int rc;
+
+	*len_r = 0;
+	m2d_hash_init(&h);
+	while ((rc = mbox_reader_read(reader, &data, &len, err)) > 0) {
+		m2d_hash_update(&h, data, len);
+		*len_r += (off_t)len;
+	}
+	*hash_r = m2d_hash_final(&h);
+	return rc;
+}
+
+static int compare_mbox(const struct maildir_reader *t, const char *mbox,
+			bool mboxrd, struct verify_result *result,
+			struct m2d_error *err)
 {
 	struct mbox_reader_settings set = { .mboxrd = mboxrd };
 	struct mbox_reader *reader = NULL;
-	struct target t;
 	struct uw_uids uids;
 	struct mbox_msg msg;
 	bool started = false;
-	int rc, ret = -1;
+	int rc;
 
-	memset(result, 0, sizeof(*result));
-	if (target_open(&t, maildir, dirname, err) < 0)
-		goto out;
-	result->target_messages = t.nuids;
-	/* dovecot-keywords is not compared, but one Dovecot would choke on
-	 * (a FIFO, a symlink, a giant: 26 keywords fit in 1 MB) is said */
-	{
-		char kpath[PATH_MAX + 32];
-		struct m2d_error kerr;
-		int kfd;
-
-		snprintf(kpath, sizeof(kpath), "%s/dovecot-keywords", t.path);
-		kfd = sf_open_read(t.dirfd, "dovecot-keywords",
-				   (off_t)1024 * 1024, NULL, kpath, &kerr);
-		if (kfd >= 0)
-			close(kfd);
-		else if (errno != ENOENT)
-			differ(result, "%s: %s", kerr.path, kerr.msg);
-	}
-	/* a FIFO, symlink or device where messages are: said, not read;
-	 * a file no uidlist line names: not from the mbox */
-	{
-		const char **listed = calloc(t.nuids + 1, sizeof(*listed));
-
-		if (listed == NULL) {
-			errno = ENOMEM;
-			m2d_error_sys(err, "malloc", t.path);
-			goto out;
-		}
-		for (size_t k = 0; k < t.nuids; k++)
-			listed[k] = t.bases[k];
-		qsort(listed, t.nuids, sizeof(*listed), by_str);
-		for (size_t k = 0; k < t.nfiles; k++) {
-			const char *b = t.files[k].base;
-
-			if (t.files[k].special)
-				differ(result, _("%s/%s/%s: not a regular file "
-						 "(a FIFO, symlink or "
-						 "device?): no message"),
-				       t.path, t.files[k].in_new ? "new" : "cur",
-				       t.files[k].name);
-			else if (t.nuids == 0 ||
-				 bsearch(&b, listed, t.nuids, sizeof(*listed),
-					 by_str) == NULL)
-				differ(result, _("%s/%s/%s: a file no line of "
-						 "dovecot-uidlist names: not "
-						 "from the mbox"),
-				       t.path, t.files[k].in_new ? "new" : "cur",
-				       t.files[k].name);
-		}
-		free(listed);
-	}
 	if (mbox_reader_open(AT_FDCWD, mbox, &set, &reader, err) < 0)
-		goto out;
+		return -1;
 	while ((rc = mbox_reader_next(reader, &msg, err)) > 0) {
-		const unsigned char *data;
-		struct m2d_hash h;
-		struct entry key, *e;
-		struct m2d_error ferr;
-		struct stat st;
-		uint64_t fh = 0;
-		off_t msg_len = 0;
-		unsigned long i = msg.seq - 1, uid;
+		unsigned long uid;
+		uint64_t mh;
+		off_t msg_len;
 		bool reset;
-		size_t len;
 
 		if (!started) {
 			uw_uids_init(&uids, mbox_reader_meta(reader));
@@ -362,59 +211,30 @@ int verify_folder(const char *mbox, const char *maildir, const char *dirname,
 		}
 		uid = uw_uids_next(&uids, &msg, &reset);
 		result->source_messages++;
-		m2d_hash_init(&h);
-		while ((rc = mbox_reader_read(reader, &data, &len, err)) > 0) {
-			m2d_hash_update(&h, data, len);
-			msg_len += (off_t)len;
-		}
-		if (rc < 0)
-			goto out;
-		if (i >= t.nuids)
-			continue;	/* counted below */
-		if (!reset && uids.trust && t.uids[i] != uid) {
-			differ(result, _("message %lu: UID %lu, expected %lu"),
-			       msg.seq, t.uids[i], uid);
-			continue;
-		}
-		key.base = t.bases[i];
-		e = t.nfiles == 0 ? NULL :
-			bsearch(&key, t.files, t.nfiles, sizeof(*t.files),
-				by_base);
-		if (e == NULL) {
-			differ(result, _("message %lu: UID %lu has no file"),
-			       msg.seq, t.uids[i]);
-			continue;
-		}
-		/* a file larger than the message is not read: it differs */
-		if (file_hash(&t, e->in_new ? t.newfd : t.curfd, e->in_new,
-			      e->name, msg_len > 0 ? msg_len : 1, &fh, &st,
-			      &ferr) < 0) {
-			/* a FIFO, a symlink, a giant: not the message (the
-			 * text raw: its reader escapes it, verify.h) */
-			differ(result, _("message %lu: UID %lu: %s: %s"),
-			       msg.seq, t.uids[i], ferr.path, ferr.msg);
-			continue;
-		}
-		if (fh != m2d_hash_final(&h)) {
-			differ(result, _("message %lu: UID %lu: the bytes "
-					 "differ"), msg.seq, t.uids[i]);
-			continue;
-		}
-		if (name_flags(e->name) != convert_maildir_flags(msg.flags)) {
-			char got[8], want[8];
-
-			differ(result, _("message %lu: flags \"%s\", expected "
-					 "\"%s\""), msg.seq,
-			       flags_str(name_flags(e->name), got),
-			       flags_str(convert_maildir_flags(msg.flags), want));
-			continue;
-		}
-		if (st.st_mtime != msg.from.date)
-			differ(result, _("message %lu: date %lu, expected %lu"),
-			       msg.seq, (unsigned long)st.st_mtime,
-			       (unsigned long)msg.from.date);
+		if ((rc = hash_message(reader, &mh, &msg_len, err)) < 0)
+			break;
+		if (msg.seq - 1 < t->nuids)	/* else counted below */
+			compare_message(t, &msg, uid, reset, uids.trust, mh,
+					msg_len, result);
 	}
-	if (rc < 0)
+	mbox_reader_close(&reader);
+	return rc < 0 ? -1 : 0;
+}
+
+int verify_folder(const char *mbox, const char *maildir, const char *dirname,
+		  bool mboxrd, struct verify_result *result,
+		  struct m2d_error *err)
+{
+	struct maildir_reader t;
+	int ret = -1;
+
+	memset(result, 0, sizeof(*result));
+	if (target_open(&t, maildir, dirname, err) < 0)
+		goto out;
+	result->target_messages = t.nuids;
+	check_keywords(&t, result);
+	check_files(&t, result);
+	if (compare_mbox(&t, mbox, mboxrd, result, err) < 0)
 		goto out;
 	if (result->source_messages != result->target_messages)
 		differ(result, _("%lu messages in the mbox, %lu in the "
@@ -422,7 +242,6 @@ int verify_folder(const char *mbox, const char *maildir, const char *dirname,
 		       result->target_messages);
 	ret = result->differences > 0 ? 1 : 0;
 out:
-	mbox_reader_close(&reader);
-	target_free(&t);
+	maildir_reader_free(&t);
 	return ret;
 }
