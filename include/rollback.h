@@ -73,40 +73,9 @@
 #include "m2d-config.h"
 #include "m2d-error.h"
 #include "postfix-conf.h"
+#include "rollback-folder.h"
 #include "services.h"
 
-struct rollback_folder_report {
-	const char *user;
-	const char *name;		/* IMAP name ("INBOX", "a/b") */
-	const char *mbox;		/* the mbox written (or to be) */
-	bool created;			/* a new mbox file for a new folder */
-	bool gone;			/* the maildir folder no longer exists:
-					   nothing to carry, the mbox stays */
-	unsigned long appended;		/* messages appended by this run */
-	unsigned long earlier;		/* appended by an earlier run */
-	unsigned long flags_changed;	/* old messages whose flags or
-					   keywords changed since cutover */
-	unsigned long expunged;		/* old messages gone from the
-					   maildir (still in the mbox) */
-	unsigned long keywords_lost;	/* appended messages with a keyword
-					   the mbox does not declare: UW will
-					   not show it (see below) */
-	const struct m2d_error *error;	/* NULL, or why this folder failed
-					   (its mbox is as it was) */
-	bool subscribed;		/* a new folder subscribed in Dovecot:
-					   added to ~/.mailboxlist */
-	const struct m2d_error *subscribe_error;	/* NULL, or why
-					   that could not be done */
-	const struct m2d_error *skipped;	/* NULL, or why the source
-					   of a user nothing was migrated
-					   for is refused (a FIFO, another
-					   user's, hard-linked...): only
-					   said, nothing carried */
-	bool subscriptions_refused;	/* subscribe_error: Dovecot's
-					   subscriptions file was refused
-					   (not read): whether the folder
-					   is subscribed cannot be told */
-};
 
 struct rollback_totals {
 	unsigned long users, folders, failed;
@@ -154,9 +123,9 @@ enum rollback_step {
 	ROLLBACK_STEPS
 };
 
+/* Every system action is the configuration's (SET->cfg), through
+ * host-actions.h: Postfix's tools, the service commands. */
 struct rollback_system {
-	const struct pf_tools *pf;
-	const struct svc_table *svc;
 	/* a step done, or (dry run) what it would do: TEXT one line or
 	 * more, translated */
 	void (*step)(enum rollback_step step, const char *text, void *ctx);

@@ -123,11 +123,10 @@ int cmd_rollback(int argc, char **argv)
 	struct rollback_settings set;
 	struct rollback_totals t;
 	struct journal *journal = NULL;
-	struct svc_table table;
 	struct m2d_error err;
 	const char **users = NULL;
 	size_t nusers = 0;
-	bool dry_run = false, mail_only = false, table_ok = false;
+	bool dry_run = false, mail_only = false;
 	int c, rc, ret = EXIT_FAILED;
 
 	if (cli_plan_opts_init(&o, argc, argv) < 0)
@@ -180,13 +179,8 @@ int cmd_rollback(int argc, char **argv)
 	if (mail_only) {
 		rc = rollback_mail(&set, journal, &t, &err);
 	} else {
-		struct pf_tools pf;
-		struct rollback_system sys = { &pf, &table, step };
+		struct rollback_system sys = { step };
 
-		pf_tools_from_config(&o.cfg, &pf);
-		if (svc_table_from_config(&o.cfg, &table, &err) < 0)
-			goto fail;
-		table_ok = true;
 		rc = rollback_run(&set, journal, &sys, &t, &err);
 	}
 	if (rc < 0)
@@ -218,8 +212,6 @@ fail:
 	cli_report(&err);
 	ret = cli_exit_for(&err);
 out:
-	if (table_ok)
-		svc_table_free(&table);
 	journal_close(&journal);
 	free(users);
 	cli_plan_opts_free(&o);

@@ -58,9 +58,9 @@ static const struct allowed allowed[] = {
 	  "WORK/journal, below the work directory (root's)" },
 	{ "src/migrate/journal.c", "journal_compact", "openat", 1,
 	  "WORK/journal again after its rename" },
-	{ "src/host/rollback.c", "record_dir", "open", 1,
+	{ "src/migrate/rollback-record.c", "record_dir", "open", 1,
 	  "the work directory (root's)" },
-	{ "src/host/rollback.c", "record_dir", "openat", 2,
+	{ "src/migrate/rollback-record.c", "record_dir", "openat", 2,
 	  "WORK/rollback and WORK/rollback/USER, O_DIRECTORY|O_NOFOLLOW" },
 	{ "src/host/checks.c", "journal_roots", "open", 2,
 	  "a copy of WORK/journal into a temp file of ours" },
@@ -150,7 +150,7 @@ static const struct allowed allowed[] = {
 	{ "src/host/sandbox.c", "sandbox_create", "open", 1,
 	  "the sandbox directory, O_DIRECTORY|O_NOFOLLOW" },
 	/* users' paths, made safe otherwise */
-	{ "src/host/rollback.c", "open_parent", "open", 1,
+	{ "src/migrate/mbox-append.c", "open_parent", "open", 1,
 	  "the base (home or spool: the admin's); every level below by "
 	  "sf_open_dir/sf_mkdir" },
 	{ "src/host/checks.c", "checks_mbox_locked", "open", 1,
