@@ -40,8 +40,9 @@ struct maildir_file {
 	char *base;			/* owned: NAME up to ':' */
 	bool in_new;			/* in new/, else cur/ */
 	bool special;			/* not a regular file (a symlink, FIFO,
-					   device): no message; only listed
-					   without MAILDIR_OPEN_REFUSE_SPECIAL */
+					   device): no message; listed only
+					   without MAILDIR_OPEN_REFUSE_SPECIAL
+					 */
 	time_t mtime;
 	unsigned int flags;		/* enum maildir_flag, from NAME */
 	unsigned int keywords;		/* bit i = keyword letter 'a' + i */

@@ -55,7 +55,8 @@ enum mbox_append_mode {
 };
 
 struct mbox_append_target {
-	const char *base;		/* the admin's directory PATH is below */
+	const char *base;		/* the admin's directory PATH is
+					   below (the home, the spool) */
 	const char *path;
 	enum mbox_append_mode mode;
 	bool mkdirs;			/* make the directories below BASE */

@@ -81,7 +81,8 @@ static int out_write(struct mbox_append_writer *o, const void *data, size_t len,
 	return 0;
 }
 
-static int out_str(struct mbox_append_writer *o, const char *s, struct m2d_error *err)
+static int out_str(struct mbox_append_writer *o, const char *s,
+		   struct m2d_error *err)
 {
 	return out_write(o, s, strlen(s), err);
 }

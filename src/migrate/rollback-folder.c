@@ -353,7 +353,8 @@ static int read_olds(int fd, const char *path, unsigned long messages,
 		/* only the folder's data (a pseudo-message alone) */
 		rc = mbox_reader_next(reader, &msg, err);
 		if (rc >= 0)
-			*declared_r = xstrdup(mbox_reader_meta(reader)->keywords);
+			*declared_r =
+				xstrdup(mbox_reader_meta(reader)->keywords);
 		mbox_reader_close(&reader);
 		return rc < 0 ? -1 : 0;
 	}

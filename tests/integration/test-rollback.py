@@ -280,6 +280,38 @@ def test(tap, tmp):
             imap.uid("STORE", b",".join(keep).decode(), "-FLAGS.SILENT",
                      "(\\Deleted)")
         imap.expunge()
+        # a lower-case "status:" (c-client takes any case as its own
+        # Status and hides it) and a Content-Length that is wrong (UW
+        # serves it as it is; the message must not end after 7 bytes)
+        crlf, _ = new_message("lower-case status", [
+            "Body line one.", "From the body: quoted in the mbox.",
+            "Body line three, well past seven bytes."])
+        crlf = crlf.replace(b"Subject:", b"status: RO\r\nContent-Length: 7"
+                            b"\r\nSubject:", 1)
+        typ, data = imap.append("INBOX", "(\\Answered)",
+                                imap_date(date1 + 300), crlf)
+        au = re.search(rb"APPENDUID (\d+) (\d+)", data[0])
+        imap.select("INBOX", readonly=True)
+        typ, data = imap.uid("FETCH", au.group(2).decode(),
+                             "(FLAGS BODY.PEEK[])")
+        shown = next(d for d in data if isinstance(d, tuple))
+        shown_flags = re.search(rb"FLAGS \(([^)]*)\)", shown[0])
+        shown_flags = shown_flags.group(1).decode().split() \
+            if shown_flags else []
+        # what UW can show of it: the same bytes without the "status:"
+        # line, UW's hidden field; the flags Dovecot had
+        shown_lf = shown[1].replace(b"\r\n", b"\n")
+        uw_view = shown_lf.replace(b"status: RO\n", b"", 1)
+        tap.ok(b"status: RO\n" in shown_lf and
+               b"Content-Length: 7\n" in shown_lf and
+               shown_flags == ["\\Answered"],
+               "Dovecot shows the lower-case status: and Content-Length: "
+               "message as appended, flags \\Answered only",
+               [shown_lf, shown_flags])
+        lower_status = dict(lf=uw_view, flags=uw_letters(shown_flags),
+                            kw=set(), date=date1 + 300, uid=None,
+                            sender="MAILER-DAEMON")
+        expect.setdefault(("bob", "INBOX"), []).append(lower_status)
         imap.logout()
 
         # a delivery through dovecot-lda, as Postfix would run it
@@ -469,6 +501,25 @@ def test(tap, tmp):
             tap.ok(not diag, "%s %s read by UW's c-client: the new messages "
                    "with flags, keywords, date, UID; UIDVALIDITY kept" % (
                        u, name), diag)
+            if (u, name) == ("bob", "INBOX"):
+                # the lower-case status: message, as c-client serves it
+                k = want.index(lower_status)
+                g = got[k] if k < len(got) else None
+                body = None
+                if g is not None:
+                    with open(os.path.join(outdir, str(g["seq"])),
+                              "rb") as f:
+                        body = f.read().replace(b"\r\n", b"\n")
+                tap.ok(g is not None and
+                       set(g["flags"]) == lower_status["flags"] and
+                       body == mboxo(lower_status["lf"]) and
+                       g["size"] == len(mboxo(lower_status["lf"])) +
+                       mboxo(lower_status["lf"]).count(b"\n"),
+                       "a lower-case status: and a Content-Length: header: "
+                       "c-client shows what Dovecot showed (flags %s, the "
+                       "bytes whole, without the status line UW hides)" %
+                       sorted(lower_status["flags"]),
+                       [g, body, lower_status])
     else:
         tap.skip("libc-client2007e-dev not installed: no c-client check")
 
