@@ -8,21 +8,14 @@
  * mail there.  Before UW-IMAP sees the mboxes again, every message that
  * reached a maildir folder after cutover is appended to the folder's mbox
  * (a folder made after cutover becomes a new mbox file), as UW and
- * Postfix would have written it:
- *
- *   From SENDER DATE          the Return-Path, the file's mtime (Dovecot's
- *                             INTERNALDATE), ctime layout, local time
- *   the message's header      without UW's own headers (Status, X-Status,
- *                             X-Keywords, X-UID, X-IMAP, X-IMAPbase) and
- *                             Content-Length, which UW would read as ours
- *   Status: / X-Status: / X-Keywords:   from the maildir flags and keywords
- *   the body                  ">" before every line that begins "From "
- *                             (mboxo, as UW and Postfix write)
- *   an empty line             the separator
- *
+ * Postfix would have written it (mbox-append.h: a From_ line, the header
+ * without the fields c-client takes as its own, UW's status block from
+ * the maildir flags and keywords, ">From " quoting; Content-Length is
+ * kept: c-client serves it as it is and does not cut a message at it),
  * under the dotlock (MBOX.lock), flock() (UW's) and an fcntl() write lock
- * (Postfix's), at the end of the file only; on any failure the file is cut
- * back to its size before, so the old bytes and the mbox stay valid.
+ * (Postfix's), at the end of the file only; on any failure the file is
+ * cut back to its size before, so the old bytes and the mbox stay valid.
+ * One folder: rollback-folder.h.
  *
  * Which messages are new: the journal has each folder's nextuid at its
  * last conversion; a maildir message with a UID below it came from the
@@ -68,13 +61,10 @@
 
 #include <stdbool.h>
 
-#include "dovecot-conf.h"
 #include "journal.h"
 #include "m2d-config.h"
 #include "m2d-error.h"
-#include "postfix-conf.h"
 #include "rollback-folder.h"
-#include "services.h"
 
 
 struct rollback_totals {
@@ -138,7 +128,9 @@ struct rollback_system {
  * release the queue into it, put Dovecot's configuration back, enable
  * UW-IMAP.  When the mail cannot all be carried, Dovecot is started again
  * and the hold released: users go on with Dovecot, nothing is switched,
- * and the next run carries only what is still missing.
+ * and the next run carries only what is still missing.  Each system
+ * action is host-actions.h's, from SET->cfg (Dovecot's configuration is
+ * put back without a reload: it stays stopped).
  * Returns 0 done, 1 mail not all carried (nothing switched), -1 error in
  * a system step (ERR; what was done is reported through SYS->step).
  */

@@ -22,7 +22,9 @@ On a spool written by tests/tools/gen-spool.py:
   6. and with UW's own c-client (build/tools/cclient-dump, built when
      libc-client2007e-dev is installed; else SKIP): the same messages,
      flags, dates, UIDs and UIDVALIDITY (no reset), the keywords the
-     folder declares (UW ignores others; the report counts them);
+     folder declares (UW ignores others; the report counts them); a
+     message with a lower-case "status:" and a wrong Content-Length:
+     header shows in c-client with Dovecot's flags and its bytes whole;
   7. rollback again: nothing appended, every mbox unchanged;
   8. a run killed between "pending" and "done" (simulated: a record left
      pending and garbage after the old end) is cut back and done again;
