@@ -9,10 +9,9 @@
 
 #include "cli.h"
 #include "journal.h"
-#include "postfix-conf.h"
 #include "rollback.h"
-#include "services.h"
 #include "str-escape.h"
+#include "xalloc.h"
 #include "i18n.h"
 
 static void usage(FILE *out)
@@ -139,17 +138,11 @@ int cmd_rollback(int argc, char **argv)
 		if (rc > 0)
 			continue;
 		switch (c) {
-		case 'x': {
-			const char **n = realloc(users,
-						 (nusers + 2) * sizeof(*n));
-
-			if (n == NULL)
-				goto usage;
-			users = n;
+		case 'x':
+			users = xrealloc(users, (nusers + 2) * sizeof(*users));
 			users[nusers++] = optarg;
 			users[nusers] = NULL;
 			break;
-		}
 		case 'n':
 			dry_run = true;
 			break;

@@ -473,24 +473,16 @@ static void report_refused_sources(const struct rollback_settings *set,
 	}
 }
 
-int rollback_mail(const struct rollback_settings *set,
-		  struct journal *journal, struct rollback_totals *totals,
-		  struct m2d_error *err)
+/* The users to carry: of the journal (users and folders), as asked, each
+ * once, into NAMES (room for NJUS + NJFS + 1); their number, or -1 when
+ * an asked one was not migrated (ERR). */
+static long users_to_carry(const struct rollback_settings *set,
+			   const struct journal_user *jus, size_t njus,
+			   const struct journal_folder *jfs, size_t njfs,
+			   const char **names, struct m2d_error *err)
 {
-	struct journal_folder *jfs = NULL;
-	struct journal_user *jus = NULL;
-	struct plan_source src;
-	struct plan plan;
-	const char **names = NULL;
-	size_t njfs, njus, nnames = 0;
-	int ret = -1;
+	size_t nnames = 0;
 
-	memset(totals, 0, sizeof(*totals));
-	memset(&plan, 0, sizeof(plan));
-	njfs = journal_folders(journal, &jfs);
-	njus = journal_users(journal, &jus);
-	/* the users: of the journal (users and folders), as asked */
-	names = xcalloc(njus + njfs + 1, sizeof(*names));
 	for (size_t i = 0; i < njus + njfs; i++) {
 		const char *n = i < njus ? jus[i].user : jfs[i - njus].user;
 		bool dup = false;
@@ -500,27 +492,47 @@ int rollback_mail(const struct rollback_settings *set,
 		if (!dup && wanted(set, n))
 			names[nnames++] = n;
 	}
-	if (set->users != NULL) {
-		for (size_t i = 0; set->users[i] != NULL; i++) {
-			bool found = false;
+	assert(nnames <= njus + njfs);
+	for (size_t i = 0; set->users != NULL && set->users[i] != NULL; i++) {
+		bool found = false;
 
-			for (size_t k = 0; k < nnames && !found; k++)
-				found = strcmp(names[k], set->users[i]) == 0;
-			if (!found) {
-				m2d_error_set(err, M2D_ERR_USAGE, NULL,
-					      _("user %s was not migrated "
-						"(not in the journal)"),
-					      set->users[i]);
-				goto out;
-			}
-		}
+		for (size_t k = 0; k < nnames && !found; k++)
+			found = strcmp(names[k], set->users[i]) == 0;
+		if (!found)
+			return m2d_error_set(err, M2D_ERR_USAGE, NULL,
+					     _("user %s was not migrated (not in "
+					       "the journal)"), set->users[i]);
 	}
+	return (long)nnames;
+}
+
+int rollback_mail(const struct rollback_settings *set,
+		  struct journal *journal, struct rollback_totals *totals,
+		  struct m2d_error *err)
+{
+	struct journal_folder *jfs = NULL;
+	struct journal_user *jus = NULL;
+	struct plan_source src;
+	struct plan plan;
+	const char **names;
+	size_t njfs, njus;
+	long nnames;
+	int ret = -1;
+
+	memset(totals, 0, sizeof(*totals));
+	memset(&plan, 0, sizeof(plan));
+	memset(&src, 0, sizeof(src));
+	njfs = journal_folders(journal, &jfs);
+	njus = journal_users(journal, &jus);
+	names = xcalloc(njus + njfs + 1, sizeof(*names));
+	nnames = users_to_carry(set, jus, njus, jfs, njfs, names, err);
+	if (nnames < 0)
+		goto out;
 	if (nnames == 0) {
 		/* nothing was migrated: nothing to carry.  What the plan
 		 * refuses of the users' sources is said all the same (every
 		 * command that reads a place says what it refused) */
 		if (set->users == NULL) {
-			memset(&src, 0, sizeof(src));
 			if (plan_build(set->cfg, &src, &plan, err) < 0)
 				goto out;
 			report_refused_sources(set, &plan, totals);
@@ -528,7 +540,6 @@ int rollback_mail(const struct rollback_settings *set,
 		ret = 0;
 		goto out;
 	}
-	memset(&src, 0, sizeof(src));
 	src.users = names;
 	if (plan_build(set->cfg, &src, &plan, err) < 0)
 		goto out;
