@@ -128,6 +128,11 @@ struct rb_options {
 	void *event_ctx;
 	volatile sig_atomic_t *cancel;	/* set: stop cleanly, resumable */
 	const char *imap_password;	/* not saved in the state */
+	/* Step 4's decisions from a file (renames.h; the wizard writes
+	 * WORK_DIR/renames in that form), taken at rb_open(); NULL none. */
+	const char *renames_path;
+	/* Step 4: take every suggested name (as --yes does for it). */
+	bool accept_suggested;
 };
 
 /* Loads the config and WORK_DIR/state when it exists (a step found
@@ -217,6 +222,11 @@ int rb_set_rename(struct runbook *rb, const char *listed, const char *name,
 int rb_clear_rename(struct runbook *rb, const char *listed,
 		    struct m2d_error *err);
 size_t rb_renames(const struct runbook *rb, const struct rb_rename **list);
+/* The check of step 4's editor, as the name is typed: may LISTED be
+ * renamed to NAME?  NULL, or why not (translated; in BUF of SIZE or a
+ * constant).  The same check --renames FILE makes (renames.h). */
+const char *rb_rename_problem(const struct runbook *rb, const char *listed,
+			      const char *name, char *buf, size_t size);
 /* Folders still waiting for a decision (PLAN_SKIP_NAME, not decided). */
 size_t rb_undecided(const struct runbook *rb);
 

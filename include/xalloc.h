@@ -21,6 +21,10 @@ char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* Out of memory where a library call (open_memstream, ...) failed: the
+ * same message, then abort. */
+void xalloc_die(void) __attribute__((noreturn));
+
 /* Called before the program aborts (the wizard leaves curses mode). */
 void xalloc_set_before_die(void (*fn)(void));
 

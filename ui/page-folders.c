@@ -6,6 +6,7 @@
 
 #include "folder-names.h"
 #include "i18n.h"
+#include "renames.h"
 #include "ui.h"
 
 static const struct rb_rename *find_rename(const struct rb_rename *renames,
@@ -119,18 +120,17 @@ void wz_page_folders(struct wz_page *page, const struct plan *plan,
 			      "Enter: go on"));
 }
 
-/* A typed name is checked as the plan would check it: as a path below
- * a folder root, then as a Maildir++ directory. */
+/* A typed name is checked as the plan checks a rename (renames.h: the
+ * check --renames FILE makes too): the name itself, then, with a CTX
+ * (struct wz_rename_ctx), against the user's other folders. */
 const char *wz_rename_problem(const char *name, void *ctx)
 {
-	char out[1024], dir[256];
-	enum folder_problem p;
+	struct wz_rename_ctx *c = ctx;
+	static char buf[1024];
 
-	(void)ctx;
-	if (name == NULL || *name == '\0')
-		return _("the name is empty");
-	p = folder_name_from_path(name, out, sizeof(out));
-	if (p == FOLDER_OK)
-		p = folder_name_to_maildir(out, dir, sizeof(dir));
-	return p == FOLDER_OK ? NULL : folder_problem_str(p);
+	if (c == NULL)
+		return plan_rename_problem(NULL, (size_t)-1, name, buf,
+					   sizeof(buf));
+	return rb_rename_problem(c->rb, c->listed, name, c->buf,
+				 sizeof(c->buf));
 }

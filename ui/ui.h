@@ -310,8 +310,14 @@ void wz_mig_free(struct wz_mig *mig);
 void wz_mig_event(struct wz_mig *mig, const struct migrate_report *rep);
 void wz_page_migrate(struct wz_page *page, const struct wz_mig *mig);
 
-/* Which folder name of the user a typed rename is (for the folders
- * page's field): FOLDER_OK or the problem, with a translated reason. */
+/* Why a typed rename cannot be used (for the folders page's field), or
+ * NULL: the name itself, and with CTX (struct wz_rename_ctx) a clash
+ * with another folder of the user, existing or renamed. */
+struct wz_rename_ctx {
+	const struct runbook *rb;
+	const char *listed;	/* the folder being renamed */
+	char buf[1024];		/* the reason given */
+};
 const char *wz_rename_problem(const char *name, void *ctx);
 
 /* The question before an undo of STEP: what it undoes, and first the N

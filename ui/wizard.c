@@ -14,6 +14,7 @@
 
 #include "i18n.h"
 #include "ui.h"
+#include "xalloc.h"
 #include "wizard.h"
 
 
@@ -434,13 +435,15 @@ static void show_text(struct app *a, const char *title, const char *text)
 /* A line typed by the admin (allocated), or NULL when cancelled. */
 static char *ask_line(struct app *a, const char *title, const char *text,
 		      const char *value, bool hidden,
-		      const char *(*validate)(const char *, void *))
+		      const char *(*validate)(const char *, void *),
+		      void *ctx)
 {
 	struct wz_dialog d;
 	char *v = NULL;
 
 	wz_dialog_init(&d, title, text, _("OK"), _("Cancel"));
 	d.validate = validate;
+	d.ctx = ctx;
 	wz_dialog_field(&d, value, hidden);
 	curs_set(1);
 	if (dialog_run(a, &d) == 1)
@@ -621,7 +624,7 @@ static void start_step(struct app *a, int step)
 				     "saved):"), who) :
 			wz_strdupf(_("The password of %s for the IMAP "
 				     "test (never saved):"), who);
-		char *pw = ask_line(a, _("IMAP test"), text, "", true, NULL);
+		char *pw = ask_line(a, _("IMAP test"), text, "", true, NULL, NULL);
 
 		free(text);
 		if (pw == NULL)
@@ -756,7 +759,7 @@ static void skip_step(struct app *a)
 	struct m2d_error err;
 	char *text = wz_strdupf(_("Why is step %d skipped? (saved in the "
 				  "report)"), a->cur);
-	char *reason = ask_line(a, _("Skip"), text, "", false, NULL);
+	char *reason = ask_line(a, _("Skip"), text, "", false, NULL, NULL);
 
 	free(text);
 	if (reason == NULL)
@@ -983,12 +986,17 @@ static void folders_command(struct app *a, enum wz_cmd cmd)
 	case WZ_EDIT: {
 		char *text = wz_strdupf(_("The new name of %s (levels "
 					  "separated by '/'):"), row->key);
+		struct wz_rename_ctx *rctx = xcalloc(1, sizeof(*rctx));
+
+		rctx->rb = a->rb;
+		rctx->listed = row->key;
 		char *name = ask_line(a, _("New name"), text,
 				      f != NULL && f->suggestion != NULL ?
 				      f->suggestion : "", false,
-				      wz_rename_problem);
+				      wz_rename_problem, rctx);
 
 		free(text);
+		free(rctx);
 		if (name == NULL)
 			return;
 		r = rb_set_rename(a->rb, row->key, name, &err);
@@ -1015,7 +1023,7 @@ done:
 static void ask_filter(struct app *a)
 {
 	char *f = ask_line(a, _("Filter"), _("Show the rows containing:"),
-			   a->page.filter, false, NULL);
+			   a->page.filter, false, NULL, NULL);
 
 	if (f == NULL)
 		return;

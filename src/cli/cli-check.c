@@ -73,7 +73,8 @@ static void usage(FILE *out)
 		       "[--doveconf CMD] [--dovecot-conf FILE]\n"
 		       "        [--postconf CMD] [--postfix-dir DIR] "
 		       "[--test-port [ADDR:]PORT] [--root DIR]\n"
-		       "        [--scratch DIR] [--sample N] [--jobs N]\n"),
+		       "        [--scratch DIR] [--sample N] [--jobs N]\n"
+		       "        [--renames FILE] [--accept-suggested-names]\n"),
 		cli_progname);
 }
 
@@ -354,7 +355,6 @@ static void on_group(const char *group, void *ctx)
 int cmd_check(int argc, char **argv)
 {
 	struct check_opts o;
-	struct plan_source src;
 	struct checks_report rep;
 	struct plan plan;
 	struct m2d_error err;
@@ -379,11 +379,7 @@ int cmd_check(int argc, char **argv)
 		goto out;
 	}
 
-	memset(&src, 0, sizeof(src));
-	src.users = (const char *const *)o.plan.users;
-	src.userlist = o.plan.userlist;
-	src.folderlist = o.plan.folderlist;
-	if (plan_build(&o.plan.cfg, &src, &plan, &err) < 0)
+	if (cli_plan_build(&o.plan, &plan, &err) < 0)
 		goto error;
 
 	o.set.cfg = &o.plan.cfg;

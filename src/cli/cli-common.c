@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "renames.h"
 #include "i18n.h"
 
 const char *cli_progname = "mbox2dovecot";
@@ -176,6 +177,12 @@ int cli_plan_option(struct cli_plan_opts *o, int c, const char *arg)
 	case 'F':
 		o->folderlist = arg;
 		return 1;
+	case CLI_OPT_RENAMES:
+		o->renames = arg;
+		return 1;
+	case CLI_OPT_ACCEPT_NAMES:
+		o->accept_suggested = true;
+		return 1;
 	case 'j':
 		o->cfg.jobs = atoi(arg);
 		if (o->cfg.jobs < 0) {
@@ -207,6 +214,19 @@ void cli_plan_opts_free(struct cli_plan_opts *o)
 	free_list(o->users);
 	o->users = NULL;
 	m2d_config_free(&o->cfg);
+}
+
+int cli_plan_build(const struct cli_plan_opts *o, struct plan *plan,
+		   struct m2d_error *err)
+{
+	struct plan_source src;
+
+	memset(&src, 0, sizeof(src));
+	src.users = (const char *const *)o->users;
+	src.userlist = o->userlist;
+	src.folderlist = o->folderlist;
+	return plan_build_decided(&o->cfg, &src, o->renames,
+				  o->accept_suggested, plan, err);
 }
 
 double cli_now(void)

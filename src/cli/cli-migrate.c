@@ -43,7 +43,8 @@ static void usage(FILE *out, const char *cmd)
 		       "[--homes DIR] [--target DIR]\n"
 		       "        [--work DIR] [--users a,b,c | --userlist FILE] "
 		       "[--folderlist FILE]\n"
-		       "        [--jobs N] [--dry-run] [--doveadm CMD]\n"),
+		       "        [--jobs N] [--dry-run] [--doveadm CMD]\n"
+		       "        [--renames FILE] [--accept-suggested-names]\n"),
 		cli_progname, cmd);
 }
 
@@ -406,7 +407,6 @@ static int run(int argc, char **argv, const char *cmd, enum what what)
 	struct migrate_opts o;
 	struct migrate_settings set;
 	struct migrate_totals ut, ft;
-	struct plan_source src;
 	struct journal *journal = NULL;
 	struct plan plan;
 	struct view view;
@@ -436,11 +436,7 @@ static int run(int argc, char **argv, const char *cmd, enum what what)
 		goto out;
 	}
 
-	memset(&src, 0, sizeof(src));
-	src.users = (const char *const *)o.plan.users;
-	src.userlist = o.plan.userlist;
-	src.folderlist = o.plan.folderlist;
-	if (plan_build(&o.plan.cfg, &src, &plan, &err) < 0) {
+	if (cli_plan_build(&o.plan, &plan, &err) < 0) {
 		cli_report(&err);
 		ret = cli_exit_for(&err);
 		goto out;

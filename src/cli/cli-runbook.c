@@ -267,6 +267,11 @@ static void usage(FILE *out)
 		       "  --step N        start at step N (--from N: the same "
 		       "for --batch)\n"
 		       "  --to N          --batch: stop after step N\n"
+		       "  --renames FILE  step 4's rename decisions from FILE "
+		       "(SOURCE<TAB>NEW NAME,\n"
+		       "                  or SOURCE<TAB>- to leave one out)\n"
+		       "  --accept-suggested-names  step 4: take the "
+		       "suggested names\n"
 		       "  --yes           take every proposal and give every "
 		       "confirmation; with\n"
 		       "                  --undo, undo the steps that rely on "
@@ -304,6 +309,26 @@ static int parse_step(const char *arg, int *step)
 	return 0;
 }
 
+/* Step 4 waits: the folders without a name, and the two ways on. */
+static void print_undecided(const struct runbook *rb)
+{
+	const struct plan *plan = rb_plan(rb);
+
+	for (size_t i = 0; plan != NULL && i < plan->nfolders; i++) {
+		const struct plan_folder *f = &plan->folders[i];
+
+		if (f->skip != PLAN_SKIP_NAME)
+			continue;
+		printf(_("  %s: %s (suggested: %s)\n"), str_esc(f->listed),
+		       f->reason != NULL ? f->reason : "",
+		       str_esc(f->suggestion));
+	}
+	printf(_("decide the names in the wizard's step 4, or run again "
+		 "with --renames FILE\n(lines SOURCE<TAB>NEW NAME, or "
+		 "SOURCE<TAB>- to leave a folder out) or with\n"
+		 "--accept-suggested-names (--yes takes them too)\n"));
+}
+
 enum mode { MODE_WIZARD, MODE_BATCH, MODE_STATUS, MODE_SKIP, MODE_UNDO,
 	    MODE_REPORT };
 
@@ -333,6 +358,9 @@ int cmd_runbook(int argc, char **argv)
 		{ "undo", required_argument, NULL, 'u' },
 		{ "report", no_argument, NULL, 'p' },
 		{ "confirm", required_argument, NULL, 'C' },
+		{ "renames", required_argument, NULL, CLI_OPT_RENAMES },
+		{ "accept-suggested-names", no_argument, NULL,
+		  CLI_OPT_ACCEPT_NAMES },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -342,7 +370,8 @@ int cmd_runbook(int argc, char **argv)
 	struct m2d_error err;
 	struct view view;
 	struct sigaction sa;
-	const char *config = NULL, *reason = NULL;
+	const char *config = NULL, *reason = NULL, *renames = NULL;
+	bool accept_names = false;
 	char *password = NULL;
 	enum mode mode = MODE_WIZARD;
 	bool resume = false;
@@ -401,6 +430,12 @@ int cmd_runbook(int argc, char **argv)
 			confirm[nconfirm++] = n;
 			break;
 		}
+		case CLI_OPT_RENAMES:
+			renames = optarg;
+			break;
+		case CLI_OPT_ACCEPT_NAMES:
+			accept_names = true;
+			break;
 		case 'h':
 			usage(stdout);
 			return EXIT_OK;
@@ -437,6 +472,8 @@ int cmd_runbook(int argc, char **argv)
 	ro.event = on_event;
 	ro.event_ctx = &view;
 	ro.cancel = &cancelled;
+	ro.renames_path = renames;
+	ro.accept_suggested = accept_names;
 	if (rb_open(&ro, &rb, &err) < 0) {
 		cli_report(&err);
 		return cli_exit_for(&err);
@@ -561,8 +598,11 @@ int cmd_runbook(int argc, char **argv)
 			ret = EXIT_TRYLATER;
 			goto out;
 		}
-		printf(_("decide, then run again with --resume (or --yes to "
-			 "accept the proposals)\n"));
+		if (stopped == 4 && rb_undecided(rb) > 0)
+			print_undecided(rb);
+		else
+			printf(_("decide, then run again with --resume (or "
+				 "--yes to accept the proposals)\n"));
 		ret = EXIT_DECIDE;
 		goto out;
 	}

@@ -7,6 +7,7 @@
 
 #include "m2d-config.h"
 #include "m2d-error.h"
+#include "plan.h"
 
 /* Exit codes (documented in README and mbox2dovecot(1)). */
 enum cli_exit {
@@ -44,7 +45,12 @@ struct cli_plan_opts {
 	char **users;			/* --users, NULL-terminated */
 	const char *userlist;
 	const char *folderlist;
+	const char *renames;		/* --renames FILE (renames.h) */
+	bool accept_suggested;		/* --accept-suggested-names */
 };
+
+/* getopt_long values of the long-only plan options */
+enum { CLI_OPT_RENAMES = 0x100, CLI_OPT_ACCEPT_NAMES };
 
 #define CLI_PLAN_OPTIONS \
 	{ "config", required_argument, NULL, 'c' }, \
@@ -55,7 +61,9 @@ struct cli_plan_opts {
 	{ "users", required_argument, NULL, 'u' }, \
 	{ "userlist", required_argument, NULL, 'U' }, \
 	{ "folderlist", required_argument, NULL, 'F' }, \
-	{ "jobs", required_argument, NULL, 'j' }
+	{ "jobs", required_argument, NULL, 'j' }, \
+	{ "renames", required_argument, NULL, CLI_OPT_RENAMES }, \
+	{ "accept-suggested-names", no_argument, NULL, CLI_OPT_ACCEPT_NAMES }
 
 /* Load --config FILE (or /etc/mbox2dovecot.conf when it exists) before the
  * other options are parsed.  Returns 0 or -1 (reported). */
@@ -65,6 +73,10 @@ int cli_plan_option(struct cli_plan_opts *o, int c, const char *arg);
 /* After parsing: the settings checked again, the source zone set. */
 int cli_plan_opts_done(struct cli_plan_opts *o);
 void cli_plan_opts_free(struct cli_plan_opts *o);
+/* The plan of the options: users, folders, and the rename decisions
+ * (--renames, --accept-suggested-names).  0, or -1 with ERR. */
+int cli_plan_build(const struct cli_plan_opts *o, struct plan *plan,
+		   struct m2d_error *err);
 
 /* Seconds since an arbitrary point, for rates. */
 double cli_now(void);

@@ -14,6 +14,7 @@ void xalloc_set_before_die(void (*fn)(void))
 	before_die = fn;
 }
 
+static void die_oom(size_t size) __attribute__((noreturn));
 static void die_oom(size_t size)
 {
 	char msg[160];
@@ -29,6 +30,11 @@ static void die_oom(size_t size)
 	if (n > 0 && write(STDERR_FILENO, msg, (size_t)n) < 0)
 		n = 0;
 	abort();
+}
+
+void xalloc_die(void)
+{
+	die_oom(0);
 }
 
 void *xmalloc(size_t size)

@@ -55,6 +55,18 @@ int rb_build_plan(struct runbook *rb, struct m2d_error *err);
 /* The plan restricted to the test users (a copy sharing nothing). */
 int rb_test_plan(struct runbook *rb, struct plan *out, struct m2d_error *err);
 bool rb_is_test_user(const struct runbook *rb, const char *user);
+/* The decision on LISTED, or NULL; a new one (0, or -1 out of memory). */
+struct rb_rename *rb_find_rename(struct runbook *rb, const char *listed);
+int rb_add_rename(struct runbook *rb, const char *listed, const char *name);
+
+/* ---- runbook-renames.c: the decisions of step 4 as a file ---- */
+/* Takes the decisions of the file PATH (renames.h), each checked as the
+ * editor checks a typed name; on any bad line none is taken (ERR names
+ * the file and line).  Not saved: the next rb_save() does. */
+int rb_import_renames(struct runbook *rb, const char *path,
+		      struct m2d_error *err);
+/* WORK_DIR/renames: the decisions in that form (after every save). */
+int rb_write_renames(struct runbook *rb, struct m2d_error *err);
 
 /* ---- runbook-system.c: the tools, from the configuration ---- */
 void rb_dc_tools(const struct runbook *rb, struct dc_tools *t);

@@ -192,6 +192,8 @@ int rb_save(struct runbook *rb, struct m2d_error *err)
 	}
 	ret = sf_write_path(rb->state_path, text, 0600, -1, -1, err);
 	free(text);
+	if (ret == 0)
+		ret = rb_write_renames(rb, err);
 	return ret;
 }
 
@@ -222,8 +224,8 @@ static void state_errfunc(cfg_t *cfg, const char *fmt, va_list ap)
 	vsnprintf(state_error, sizeof(state_error), fmt, ap);
 }
 
-static int add_rename(struct runbook *rb, const char *listed,
-		      const char *name)
+int rb_add_rename(struct runbook *rb, const char *listed,
+		  const char *name)
 {
 	struct rb_rename *n = realloc(rb->renames, (rb->nrenames + 1) *
 				      sizeof(*n));
@@ -308,7 +310,7 @@ static int load_state(struct runbook *rb, struct m2d_error *err)
 		cfg_t *r = cfg_getnsec(c, "rename", i);
 		bool excl = cfg_getbool(r, "exclude") == cfg_true;
 
-		if (add_rename(rb, cfg_title(r),
+		if (rb_add_rename(rb, cfg_title(r),
 			       excl ? NULL : cfg_getstr(r, "name")) < 0)
 			goto nomem;
 	}
@@ -405,6 +407,9 @@ int rb_open(const struct rb_options *opts, struct runbook **rb_r,
 		m2d_error_sys(err, "malloc", NULL);
 		goto fail;
 	}
+	if (opts->renames_path != NULL &&
+	    rb_import_renames(rb, opts->renames_path, err) < 0)
+		goto fail;
 	*rb_r = rb;
 	return 0;
 fail:
@@ -591,7 +596,7 @@ static const struct plan_folder *find_folder(const struct runbook *rb,
 	return NULL;
 }
 
-static struct rb_rename *find_rename(struct runbook *rb, const char *listed)
+struct rb_rename *rb_find_rename(struct runbook *rb, const char *listed)
 {
 	for (size_t i = 0; i < rb->nrenames; i++)
 		if (strcmp(rb->renames[i].listed, listed) == 0)
@@ -635,12 +640,22 @@ static int set_rename(struct runbook *rb, const char *listed,
 		return m2d_error_set(err, M2D_ERR_USAGE, NULL,
 				     _("the INBOX cannot be renamed or "
 				       "excluded"));
-	r = find_rename(rb, listed);
+	if (name != NULL) {
+		char buf[1024];
+		const char *why = rb_rename_problem(rb, listed, name, buf,
+						    sizeof(buf));
+
+		if (why != NULL)
+			return m2d_error_set(err, M2D_ERR_NAME, NULL,
+					     _("\"%s\" cannot be used: %s"),
+					     name, why);
+	}
+	r = rb_find_rename(rb, listed);
 	existed = r != NULL;
 	if (r != NULL) {
 		old = r->name;
 		r->name = name != NULL ? strdup(name) : NULL;
-	} else if (add_rename(rb, listed, name) < 0) {
+	} else if (rb_add_rename(rb, listed, name) < 0) {
 		errno = ENOMEM;
 		return m2d_error_sys(err, "malloc", NULL);
 	}
@@ -664,7 +679,7 @@ static int set_rename(struct runbook *rb, const char *listed,
 				listed);
 	return rb_save(rb, err);
 undo:
-	r = find_rename(rb, listed);
+	r = rb_find_rename(rb, listed);
 	if (existed) {
 		free(r->name);
 		r->name = old;
@@ -684,7 +699,7 @@ undo:
 int rb_clear_rename(struct runbook *rb, const char *listed,
 		    struct m2d_error *err)
 {
-	struct rb_rename *r = find_rename(rb, listed);
+	struct rb_rename *r = rb_find_rename(rb, listed);
 
 	if (r == NULL)
 		return 0;
@@ -837,11 +852,11 @@ int rb_accept_defaults(struct runbook *rb, int step, struct m2d_error *err)
 				if (f->skip != PLAN_SKIP_NAME ||
 				    f->suggestion == NULL)
 					continue;
-				r = find_rename(rb, f->listed);
+				r = rb_find_rename(rb, f->listed);
 				if (r != NULL) {
 					free(r->name);
 					r->name = strdup(f->suggestion);
-				} else if (add_rename(rb, f->listed,
+				} else if (rb_add_rename(rb, f->listed,
 						      f->suggestion) < 0) {
 					errno = ENOMEM;
 					return m2d_error_sys(err, "malloc",
@@ -1165,7 +1180,8 @@ int rb_batch_run(struct runbook *rb, const struct rb_batch *batch,
 					     _("cancelled before step %d"),
 					     s), 1;
 		}
-		if (batch->yes && rb_accept_defaults(rb, s, err) < 0) {
+		if ((batch->yes || (s == 4 && rb->opts.accept_suggested)) &&
+		    rb_accept_defaults(rb, s, err) < 0) {
 			*stopped_at = s;
 			return -1;
 		}

@@ -172,6 +172,14 @@ keys C-u
 keys -l "a.b"
 wait_for "separates levels"
 ok $? "a name typed in the field is checked as it is typed"
+keys C-u
+keys -l "Trash"
+wait_for "\"Trash\" is the name of another folder"
+ok $? "the name of an existing folder is refused as it is typed"
+keys Enter
+sleep 0.3
+screen | grep -q "The new name of"
+ok $? "OK does not take a name that clashes"
 keys Escape
 keys A
 wait_for "Every folder has a decision"
