@@ -10,6 +10,18 @@
  * are consistent; otherwise fresh ones, and a warning says so), and its
  * date (the From_ line date becomes the file's mtime, Dovecot's
  * INTERNALDATE).  The folder appears whole or not at all.
+ *
+ * UW's other formats (convert_settings.format: mbx, mix, MMDF) go through
+ * the same writer: each message as its reader serves it (uw-format.h),
+ * its UID, flags, keywords and INTERNALDATE from the format's own
+ * records, the folder's UIDVALIDITY and UIDNEXT (a new UIDVALIDITY, the
+ * source's mtime, where c-client would have renumbered); what UW had
+ * expunged is never read.  Locks as UW took them: mbx a shared flock,
+ * mix shared flocks on its .mixmeta (and index and status while read),
+ * MMDF the mbox dot-lock and the kernel locks.  With SPOOL (an mbx or
+ * mix INBOX) the spool file's messages follow, as UW would have moved
+ * them in: UIDs from the folder's UIDNEXT on, their Status/X-Status
+ * flags, no keywords (UW's snarf copied none).
  */
 
 #include <signal.h>
@@ -18,6 +30,7 @@
 
 #include "hash.h"
 #include "m2d-error.h"
+#include "uw-format.h"
 
 struct convert_stats {
 	unsigned long messages;		/* messages written */
@@ -53,6 +66,10 @@ struct convert_settings {
 	bool allow_sparse;		/* read a sparse mbox (refused when
 					 * false: its holes would be written
 					 * out in full) */
+	enum uw_format format;		/* of the source; UW_FMT_UNKNOWN and
+					 * UW_FMT_MBOX: an mbox */
+	const char *spool;		/* mbx/mix INBOX: the spool mbox whose
+					 * mail follows (NULL: none) */
 
 	/* called now and then, and once at the end */
 	void (*progress)(const struct convert_stats *stats, void *ctx);
@@ -108,6 +125,18 @@ int convert_folder_append(const char *mbox, const char *maildir,
 			  struct convert_stats *stats,
 			  struct maildir_folder **staged_r,
 			  struct m2d_error *err);
+
+/*
+ * The identity of a source in UW's mbx, mix or MMDF format (with its
+ * SPOOL, or NULL), from stat alone, into STATS' dev, ino, source_size,
+ * mtime and checksum: the checksum covers every file's inode, size,
+ * mtime and ctime (a flag written in place, an index record added, a
+ * rewrite each change it), so that a re-run sees any change.  Taken
+ * before the source is read: what changes after is seen next time.
+ * Returns 0, -1 (errno) when SOURCE cannot be examined.
+ */
+int convert_source_identity(const char *source, enum uw_format format,
+			    const char *spool, struct convert_stats *stats);
 
 /* UW's flags (enum uw_flag) as maildir flags (enum maildir_flag). */
 unsigned int convert_maildir_flags(unsigned int uw_flags);

@@ -85,8 +85,9 @@
  *     fstatat(AT_SYMLINK_NOFOLLOW)); FIFOs, devices, sockets
  *     PLAN_SKIP_SPECIAL (never opened); a sparse file (holes: each would
  *     become real bytes, written by root) PLAN_SKIP_SPARSE unless
- *     allow_sparse; content "*mbx*" PLAN_SKIP_MBX;
- *     other non-mbox content PLAN_SKIP_NOT_MBOX, as is "X.lock" beside
+ *     allow_sparse; content in UW's tenex or mtx format PLAN_SKIP_MBX
+ *     (named in the reason); other content that is none of UW's
+ *     formats (see Formats) PLAN_SKIP_NOT_MBOX, as is "X.lock" beside
  *     "X" (a dotlock); directories nested deeper than 64 or forming a
  *     loop PLAN_SKIP_UNREADABLE.  A directory itself is no entry.
  *  With a folderlist (src->folderlist), steps 2-3 are replaced by its
@@ -97,6 +98,19 @@
  *  below no root keeps its path relative to the home as its name).  A
  *  line that is not USER/PATH, has empty/"."/".." levels, or names a user
  *  not in the plan is an error with file:line.
+ *
+ * Formats (c-client's order, uw_format_detect()): a file is an mbox, an
+ * mbx file ("*mbx*" header), an MMDF file (^A^A^A^A separators), or a
+ * tenex / mtx file (reported by name, PLAN_SKIP_MBX); a directory
+ * holding a regular .mixmeta is a mix folder (one folder, format
+ * UW_FMT_MIX, its size the sum of its .mix* files; its own .mix* files
+ * are no entries, other entries in it are walked as in any directory).
+ * The INBOX: when ~/INBOX is an mbx file or a mix directory, that is
+ * UW's INBOX (c-client's mbx and mix drivers put INBOX there and move
+ * new mail into it from the spool file): source ~/INBOX, its format,
+ * and spool = SPOOL/U when that is an mbox of the user's (its mail
+ * follows, after UW's UIDs); ~/INBOX is then not walked as a folder.
+ * An MMDF spool file is an MMDF INBOX.
  *
  * Subscriptions: ~/.mailboxlist (O_NOFOLLOW, regular file, first 1 MiB)
  * through mailboxlist_to_names() with the home roots' prefixes ("mail/").
@@ -110,6 +124,7 @@
 #include "folder-names.h"
 #include "m2d-config.h"
 #include "m2d-error.h"
+#include "uw-format.h"
 
 struct plan_user {
 	char *name;
@@ -130,7 +145,9 @@ struct plan_user {
 enum plan_skip {
 	PLAN_TAKEN = 0,		/* a folder to migrate */
 	PLAN_SKIP_DOTFILE,	/* .mailboxlist, .pinerc, ... */
-	PLAN_SKIP_MBX,		/* UW mbx format (*mbx*) */
+	PLAN_SKIP_MBX,		/* a UW format not converted: tenex,
+				 * mtx (the name kept from when mbx was
+				 * one of them) */
 	PLAN_SKIP_NOT_MBOX,	/* content is not an mbox */
 	PLAN_SKIP_SYMLINK,	/* a symlink: never followed */
 	PLAN_SKIP_SPECIAL,	/* FIFO, device, socket */
@@ -161,6 +178,12 @@ struct plan_folder {
 	enum folder_problem problem;	/* when PLAN_SKIP_NAME */
 	char *suggestion;	/* a name without the problem, not used by
 				 * any other folder of the user (NAME) */
+	enum uw_format format;	/* of the source (see "Formats");
+				 * UW_FMT_UNKNOWN when skipped before
+				 * it was read (read as mbox) */
+	char *spool;		/* an mbx or mix INBOX (~/INBOX): the
+				 * spool file UW moved new mail from,
+				 * whose mail follows (NULL: none) */
 };
 
 /* A file in the spool that is no user's inbox (see Users). */

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "convert.h"
+#include "convert-private.h"
 #include "dotlock.h"
 #include "folder-names.h"
 #include "maildir-writer.h"
@@ -24,29 +25,20 @@
 #include "i18n.h"
 #include "xalloc.h"
 
-#define PROGRESS_EVERY 256
-
-struct convert_ctx {
-	const struct convert_settings *set;
-	struct convert_stats *stats;
-	const char *mbox;
-	struct maildir_folder *folder;
-
-	struct uw_uids uids;
-	bool dropped_warned;
-};
-
-static void warn(struct convert_ctx *c, const struct m2d_error *w)
+void convert_warn(struct convert_ctx *c, const struct m2d_error *w)
 {
 	if (c->set->warning != NULL)
 		c->set->warning(w, c->set->ctx);
 }
 
-static void progress(struct convert_ctx *c)
+void convert_progress(struct convert_ctx *c)
 {
 	if (c->set->progress != NULL)
 		c->set->progress(c->stats, c->set->ctx);
 }
+
+#define warn convert_warn
+#define progress convert_progress
 
 unsigned int convert_maildir_flags(unsigned int uw)
 {
@@ -106,8 +98,8 @@ static bool is_atom(const char *w, size_t len)
 /* Letters for the ' '-separated keyword list WORDS (MSG NULL: the
  * folder's declared keywords, which only take their letters).  The reader
  * hands out only declared keywords, in their declared spelling. */
-static unsigned int keyword_bits(struct convert_ctx *c, const char *words,
-				 const struct mbox_msg *msg)
+unsigned int convert_keyword_bits(struct convert_ctx *c, const char *words,
+				  const struct mbox_msg *msg)
 {
 	unsigned int bits = 0;
 	char name[256];
@@ -187,7 +179,7 @@ static int copy_message(struct convert_ctx *c, struct mbox_reader *reader,
 			c->stats->bytes += len;
 		return rc;
 	}
-	info.keywords = keyword_bits(c, msg->keywords, msg);
+	info.keywords = convert_keyword_bits(c, msg->keywords, msg);
 	if (maildir_msg_begin(c->folder, err) < 0)
 		return -1;
 	while ((rc = mbox_reader_read(reader, &data, &len, err)) > 0) {
@@ -210,9 +202,10 @@ static int copy_message(struct convert_ctx *c, struct mbox_reader *reader,
  * refused there for the same reason.  Without a base, the mbox's own
  * directory is the base (the admin named the path).
  */
-static int open_source(const struct convert_settings *set, const char *mbox,
-		       bool create_lock, struct dotlock **lock_r,
-		       struct m2d_error *err)
+int convert_open_source(const struct convert_settings *set,
+			const char *mbox, int flags, bool locks,
+			bool create_lock, struct dotlock **lock_r,
+			int *parent_r, struct m2d_error *err)
 {
 	const char *base = set->source_base, *rel, *name;
 	size_t blen = base != NULL ? strlen(base) : 0;
@@ -233,8 +226,7 @@ static int open_source(const struct convert_settings *set, const char *mbox,
 		rel
  = slash == NULL ? mbox : slash + 1;
 	}
-	fd = sf_open_below(dir != NULL ? dir : base, rel, O_RDONLY | O_NOCTTY |
-			   O_NONBLOCK, &parent, err);
+	fd = sf_open_below(dir != NULL ? dir : base, rel, flags, &parent, err);
 	free(dir);
 	if (fd < 0) {
 		snprintf(err->path, sizeof(err->path), "%s", mbox);
@@ -252,17 +244,30 @@ static int open_source(const struct convert_settings *set, const char *mbox,
 				"the home; not read"), (unsigned long)st.st_nlink);
 		goto fail;
 	}
-	if (dotlock_take_at(parent, name, mbox, create_lock, true, lock_r,
-			    err) < 0 ||
-	    mbox_fcntl_rdlock(fd, mbox, err) < 0)
+	if (locks &&
+	    (dotlock_take_at(parent, name, mbox, create_lock, true, lock_r,
+			     err) < 0 ||
+	     mbox_fcntl_rdlock(fd, mbox, err) < 0))
 		goto fail;
-	close(parent);
+	if (parent_r != NULL)
+		*parent_r = parent;
+	else
+		close(parent);
 	return fd;
 fail:
 	dotlock_release(lock_r);
 	close(parent);
 	close(fd);
 	return -1;
+}
+
+static int open_source(const struct convert_settings *set, const char *mbox,
+		       bool create_lock, struct dotlock **lock_r,
+		       struct m2d_error *err)
+{
+	return convert_open_source(set, mbox, O_RDONLY | O_NOCTTY |
+				   O_NONBLOCK, true, create_lock, lock_r,
+				   NULL, err);
 }
 
 static int convert_messages(struct convert_ctx *c, struct mbox_reader *reader,
@@ -301,9 +306,25 @@ static int convert_messages(struct convert_ctx *c, struct mbox_reader *reader,
 	 * what no 26 letters can hold); the declared ones no message has
 	 * take what letters are left, so that clients still see them. */
 	if (!c->set->dry_run)
-		keyword_bits(c, meta->keywords != NULL ? meta->keywords : "",
+		convert_keyword_bits(c, meta->keywords != NULL ? meta->keywords : "",
 			     NULL);
 	return 0;
+}
+
+int convert_dirname(const char *name, const char *source, char *dirname,
+		    size_t size, struct m2d_error *err)
+{
+	enum folder_problem problem;
+	char suggestion[1024];
+
+	problem = folder_name_to_maildir(name, dirname, size);
+	if (problem == FOLDER_OK)
+		return 0;
+	folder_name_suggest(name, suggestion, sizeof(suggestion));
+	return m2d_error_set(err, M2D_ERR_NAME, source,
+			     _("folder name \"%s\" cannot be used: %s "
+			       "(suggested: \"%s\")"), name,
+			     folder_problem_str(problem), suggestion);
 }
 
 int convert_folder_stage(const char *mbox, const char *maildir,
@@ -318,7 +339,6 @@ int convert_folder_stage(const char *mbox, const char *maildir,
 	struct dotlock *lock = NULL;
 	struct convert_ctx c;
 	char dirname[1024];
-	enum folder_problem problem;
 	const char *name = set->folder != NULL ? set->folder : "INBOX";
 	int fd = -1, ret = -1;
 
@@ -329,16 +349,12 @@ int convert_folder_stage(const char *mbox, const char *maildir,
 	c.stats = stats;
 	c.mbox = mbox;
 
-	problem = folder_name_to_maildir(name, dirname, sizeof(dirname));
-	if (problem != FOLDER_OK) {
-		char suggestion[1024];
-
-		folder_name_suggest(name, suggestion, sizeof(suggestion));
-		return m2d_error_set(err, M2D_ERR_NAME, mbox,
-				     _("folder name \"%s\" cannot be used: %s "
-				       "(suggested: \"%s\")"), name,
-				     folder_problem_str(problem), suggestion);
-	}
+	if (set->format == UW_FMT_MBX || set->format == UW_FMT_MIX ||
+	    set->format == UW_FMT_MMDF)
+		return convert_uw_stage(mbox, maildir, set, stats, staged_r,
+					err);
+	if (convert_dirname(name, mbox, dirname, sizeof(dirname), err) < 0)
+		return -1;
 	fd = open_source(set, mbox, set->dotlock && !set->dry_run, &lock, err);
 	if (fd < 0)
 		goto out;

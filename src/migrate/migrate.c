@@ -232,6 +232,29 @@ static void on_warning(const struct m2d_error *w, void *ctx)
 	       &job->e->plan->users[job->folder->user], job->folder, NULL, w);
 }
 
+/* A folder in UW's mbx, mix or MMDF format (or with a spool)? */
+static bool uw_source(const struct plan_folder *f)
+{
+	return f->format == UW_FMT_MBX || f->format == UW_FMT_MIX ||
+		f->format == UW_FMT_MMDF || f->spool != NULL;
+}
+
+/* The same identity (convert_source_identity) as when converted? */
+static bool uw_unchanged(const struct plan_folder *f,
+			 const struct journal_folder *jf)
+{
+	struct convert_stats id;
+
+	memset(&id, 0, sizeof(id));
+	return convert_source_identity(f->source, f->format, f->spool,
+				       &id) == 0 &&
+		id.dev == jf->source.dev && id.ino == jf->source.ino &&
+		id.source_size == jf->source.size &&
+		id.mtime_sec == jf->source.mtime_sec &&
+		id.mtime_nsec == jf->source.mtime_nsec &&
+		id.checksum == jf->source.checksum;
+}
+
 /* Done before from this very source, and still in place? */
 static bool unchanged(const struct plan_folder *f, const struct plan_user *u,
 		      const struct journal_folder *jf)
@@ -243,14 +266,18 @@ static bool unchanged(const struct plan_folder *f, const struct plan_user *u,
 	if (jf->state != JOURNAL_DONE || strcmp(jf->target, u->target) != 0 ||
 	    strcmp(jf->dirname, f->dirname) != 0)
 		return false;
-	if (lstat(f->source, &st) < 0 || !S_ISREG(st.st_mode))
+	if (uw_source(f)) {
+		if (!uw_unchanged(f, jf))
+			return false;
+	} else if (lstat(f->source, &st) < 0 || !S_ISREG(st.st_mode)) {
 		return false;
-	if ((unsigned long long)st.st_dev != jf->source.dev ||
-	    (unsigned long long)st.st_ino != jf->source.ino ||
-	    (long long)st.st_size != jf->source.size ||
-	    (long long)st.st_mtim.tv_sec != jf->source.mtime_sec ||
-	    (long long)st.st_mtim.tv_nsec != jf->source.mtime_nsec)
+	} else if ((unsigned long long)st.st_dev != jf->source.dev ||
+		   (unsigned long long)st.st_ino != jf->source.ino ||
+		   (long long)st.st_size != jf->source.size ||
+		   (long long)st.st_mtim.tv_sec != jf->source.mtime_sec ||
+		   (long long)st.st_mtim.tv_nsec != jf->source.mtime_nsec) {
 		return false;
+	}
 	/* and the result is still there */
 	uidlist = xasprintf("%s/%s%sdovecot-uidlist", u->target, f->dirname,
 			    f->dirname[0] != '\0' ? "/" : "");
@@ -557,7 +584,9 @@ static void convert_one(struct engine *e, const struct plan_folder *f)
 			journal_folder_free(&jf);
 			goto failed;
 		}
-		append = only_appended(f, &jf, &from);
+		/* mbox only: UW's formats change in place, and are
+		   converted again whole */
+		append = !uw_source(f) && only_appended(f, &jf, &from);
 	}
 	if (known)
 		journal_folder_free(&jf);
@@ -569,6 +598,8 @@ static void convert_one(struct engine *e, const struct plan_folder *f)
 	cs.max_message_size = e->set->cfg != NULL ?
 		e->set->cfg->max_message_size : MBOX_DEFAULT_MAX_MESSAGE;
 	cs.allow_sparse = e->set->cfg != NULL && e->set->cfg->allow_sparse;
+	cs.format = f->format;
+	cs.spool = f->spool;
 	cs.dry_run = e->set->dry_run;
 	cs.uid = u->uid;
 	cs.gid = u->gid;

@@ -112,7 +112,7 @@ const char *plan_skip_str(enum plan_skip skip)
 	case PLAN_SKIP_DOTFILE:
 		return _("a dot file or directory, not a folder");
 	case PLAN_SKIP_MBX:
-		return _("UW mbx format, not mbox: not converted");
+		return _("a UW format that is not converted (tenex, mtx)");
 	case PLAN_SKIP_NOT_MBOX:
 		return _("not an mbox (no valid From_ line at the start)");
 	case PLAN_SKIP_SYMLINK:
@@ -177,6 +177,7 @@ struct ucx {
 	const struct plan_rename *renames;
 	size_t nrenames;
 	struct plan_user *pu;	/* subscriptions, ownership */
+	bool inbox_home;	/* ~/INBOX is the INBOX (mbx, mix) */
 	struct acct_passwd *pw;	/* names of owners */
 	struct m2d_error *err;
 };
@@ -238,6 +239,7 @@ static void cand_free(struct cand *c)
 	free(c->f.dirname);
 	free(c->f.reason);
 	free(c->f.suggestion);
+	free(c->f.spool);
 	free(c->rel);
 }
 
@@ -332,10 +334,84 @@ static void owner_detail(const struct ucx *u, const struct stat *st,
 				      "theirs)"), has, u->user, want);
 }
 
+/* Does the directory open as FD hold a regular .mixmeta (mix_isvalid)? */
+static bool is_mix_dir(int fd)
+{
+	struct stat st;
+
+	return fstatat(fd, ".mixmeta", &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		S_ISREG(st.st_mode);
+}
+
+/* The bytes of a mix folder: its .mix* files (not its subfolders). */
+static long long mix_size(int fd)
+{
+	long long size = 0;
+	struct dirent *d;
+	struct stat st;
+	DIR *dir;
+	int dfd = dup(fd);
+
+	if (dfd < 0 || (dir = fdopendir(dfd)) == NULL) {
+		if (dfd >= 0)
+			close(dfd);
+		return -1;
+	}
+	while ((d = readdir(dir)) != NULL) {
+		if (uw_mix_internal_name(d->d_name) &&
+		    fstatat(fd, d->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    S_ISREG(st.st_mode))
+			size += (long long)st.st_size;
+	}
+	closedir(dir);
+	return size;
+}
+
+/*
+ * A directory NAME below DIRFD (ST: its lstat): a mix folder when it
+ * holds a regular .mixmeta and is the user's; else no folder.
+ */
+static int classify_mix(struct ucx *u, struct cand *c, int dirfd,
+			const char *name, const struct stat *st)
+{
+	char detail[1024];
+	struct m2d_error e;
+	struct stat fst;
+	int fd;
+
+	fd = sf_open_dir(dirfd, name, name, &e);
+	if (fd < 0)
+		return cand_skip(c, e.code == M2D_ERR_UNSAFE ?
+				 PLAN_SKIP_SYMLINK : PLAN_SKIP_UNREADABLE,
+				 strerror(errno));
+	if (fstat(fd, &fst) < 0 || fst.st_dev != st->st_dev ||
+	    fst.st_ino != st->st_ino) {
+		close(fd);
+		return cand_skip(c, PLAN_SKIP_UNREADABLE,
+				 _("it changed while it was examined"));
+	}
+	if (!is_mix_dir(fd)) {
+		close(fd);
+		return cand_skip(c, PLAN_SKIP_NOT_MBOX, _("a directory"));
+	}
+	if (!owner_ok(u, &fst, c->cls == CLASS_INBOX)) {
+		close(fd);
+		owner_detail(u, &fst, c->cls == CLASS_INBOX, detail,
+			     sizeof(detail));
+		return cand_skip(c, PLAN_SKIP_OWNER, detail);
+	}
+	c->f.format = UW_FMT_MIX;
+	c->f.size = mix_size(fd);
+	close(fd);
+	c->f.skip = PLAN_TAKEN;
+	return 0;
+}
+
 /*
  * Classify entry NAME below DIRFD (ST: its lstat) as a folder or a skip.
  * A regular file is opened with O_NOFOLLOW|O_NONBLOCK and checked to be
- * the file ST describes; nothing else is ever opened.
+ * the file ST describes, a directory with O_NOFOLLOW|O_DIRECTORY (is it
+ * a mix folder?); nothing else is ever opened.
  */
 static int classify(struct ucx *u, struct cand *c, int dirfd,
 		    const char *name, const struct stat *st)
@@ -358,8 +434,7 @@ static int classify(struct ucx *u, struct cand *c, int dirfd,
 		return cand_skip(c, PLAN_SKIP_SYMLINK, detail);
 	}
 	if (S_ISDIR(st->st_mode))
-		return cand_skip(c, PLAN_SKIP_NOT_MBOX,
-				 _("a directory"));
+		return classify_mix(u, c, dirfd, name, st);
 	if (!S_ISREG(st->st_mode))
 		return cand_skip(c, PLAN_SKIP_SPECIAL, NULL);
 
@@ -417,12 +492,20 @@ static int classify(struct ucx *u, struct cand *c, int dirfd,
 		return cand_skip(c, PLAN_SKIP_UNREADABLE, strerror(e));
 	}
 	close(fd);
-	if (n >= 5 && memcmp(buf, "*mbx*", 5) == 0)
-		return cand_skip(c, PLAN_SKIP_MBX, NULL);
-	if (!head_is_mbox(buf, (size_t)n))
-		return cand_skip(c, PLAN_SKIP_NOT_MBOX, NULL);
+	c->f.format = uw_format_of_head(buf, (size_t)n);
+	if (c->f.format == UW_FMT_TENEX || c->f.format == UW_FMT_MTX) {
+		snprintf(detail, sizeof(detail), _("UW's %s format"),
+			 uw_format_name(c->f.format));
+		return cand_skip(c, PLAN_SKIP_MBX, detail);
+	}
+	if (c->f.format == UW_FMT_UNKNOWN && head_is_mbox(buf, (size_t)n))
+		c->f.format = UW_FMT_MBOX;
+	if (c->f.format == UW_FMT_UNKNOWN)
+		return cand_skip(c, PLAN_SKIP_NOT_MBOX,
+				 n >= 5 && memcmp(buf, "*mbx*", 5) == 0 ?
+				 _("a damaged mbx header") : NULL);
 	/* "Sent.lock" beside "Sent": a dotlock, not a folder */
-	{
+	if (c->f.format == UW_FMT_MBOX) {
 		size_t len = strlen(name);
 		struct stat lst;
 
@@ -474,6 +557,19 @@ static char *join(const char *a, const char *b)
 static int walk_dir(struct ucx *u, int root, int dirfd, const char *rel,
 		    int depth, struct devino *stack);
 
+/* The mix folder NAME below DIRFD, at CREL below ROOT: one candidate. */
+static int add_mix(struct ucx *u, int root, int dirfd, const char *crel,
+		   const char *name, const struct stat *st)
+{
+	const struct root *r = &u->roots[root];
+	struct cand *c;
+
+	c = cand_add(u, xasprintf("%s/%s", r->abs, crel),
+		     xasprintf("%s/%s%s", u->user, r->prefix, crel),
+		     xstrdup(crel), CLASS_FOLDER, root);
+	return classify_mix(u, c, dirfd, name, st);
+}
+
 /* One entry NAME of the directory REL (relative to ROOT) open as DIRFD. */
 static int walk_entry(struct ucx *u, int root, int dirfd, const char *rel,
 		      const char *name, int depth, struct devino *stack)
@@ -487,6 +583,12 @@ static int walk_entry(struct ucx *u, int root, int dirfd, const char *rel,
 
 	if (r->home_rel != NULL)
 		home_rel = join(r->home_rel, crel);
+	/* a mix folder's own files are part of it; UW's INBOX is
+	   the INBOX already */
+	if ((uw_mix_internal_name(name) && is_mix_dir(dirfd)) ||
+	    (u->inbox_home && home_rel != NULL &&
+	     strcmp(home_rel, "INBOX") == 0))
+		goto out;
 	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
 		st_errno = errno;
 		if (st_errno == ENOENT)
@@ -505,8 +607,15 @@ static int walk_entry(struct ucx *u, int root, int dirfd, const char *rel,
 			fd = loop ? -1 : openat(dirfd, name, O_RDONLY |
 						O_DIRECTORY | O_NOFOLLOW |
 						O_CLOEXEC);
+			if (fd >= 0 && is_mix_dir(fd) &&
+			    add_mix(u, root, dirfd, crel, name, &st) < 0) {
+				close(fd);
+				ret = -1;
+				goto out;
+			}
 			if (fd >= 0) {
-				/* a directory is no entry of its own */
+				/* a directory is no entry of its own (a mix
+				   folder is, and may hold others) */
 				stack[depth].dev = st.st_dev;
 				stack[depth].ino = st.st_ino;
 				ret = walk_dir(u, root, fd, crel, depth + 1,
@@ -1318,6 +1427,80 @@ static int user_init(const struct m2d_config *cfg,
 /* ------------------------------------------------------------------ */
 /* Folders of one user                                                */
 
+/* Drop the last candidate (a probe). */
+static void cand_pop(struct ucx *u)
+{
+	cand_free(&u->c[--u->n]);
+}
+
+/*
+ * The spool file beside UW's INBOX in ~/INBOX (candidate CI): UW moved
+ * its new mail into ~/INBOX, so what it still holds follows.  Taken when
+ * it is an mbox of the user's; else the INBOX says why it is not.
+ */
+static int add_spool(struct ucx *u, size_t ci)
+{
+	struct stat st;
+	struct cand *s, *c;
+	char *note = NULL;
+
+	if (u->spool_fd < 0 ||
+	    fstatat(u->spool_fd, u->user, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return 0;
+	s = cand_add(u, xasprintf("%s/%s", u->cfg->spool_dir, u->user),
+		     xasprintf("%s/INBOX", u->user), NULL, CLASS_INBOX,
+		     u->nroots);
+	if (classify(u, s, u->spool_fd, u->user, &st) < 0)
+		return -1;
+	c = &u->c[ci];
+	if (s->f.skip == PLAN_TAKEN && s->f.format == UW_FMT_MBOX) {
+		c->f.spool = s->f.source;
+		s->f.source = NULL;
+		if (c->f.size >= 0 && s->f.size > 0)
+			c->f.size += s->f.size;
+	} else {
+		note = xasprintf(_("the spool file %s is not migrated with it: "
+				   "%s"), s->f.source, s->f.skip == PLAN_TAKEN ?
+				 uw_format_name(s->f.format) : s->f.reason);
+		free(c->f.reason);
+		c->f.reason = note;
+	}
+	cand_pop(u);
+	return 0;
+}
+
+/*
+ * UW's INBOX in ~/INBOX, an mbx file or a mix directory of the user's
+ * (c-client's mbx and mix drivers keep INBOX there and move new mail
+ * into it from the spool file).  Returns 1 when it is (the INBOX
+ * candidate made, with its spool), 0 when not, -1 on error.
+ */
+static int add_home_inbox(struct ucx *u)
+{
+	struct stat st;
+	struct cand *c;
+	size_t ci;
+
+	if (u->home_fd < 0 ||
+	    fstatat(u->home_fd, "INBOX", &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+	    !(S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)))
+		return 0;
+	c = cand_add(u, xasprintf("%s/INBOX", u->home),
+		     xasprintf("%s/INBOX", u->user), NULL, CLASS_INBOX,
+		     u->nroots);
+	if (classify(u, c, u->home_fd, "INBOX", &st) < 0)
+		return -1;
+	if (c->f.skip != PLAN_TAKEN ||
+	    (c->f.format != UW_FMT_MBX && c->f.format != UW_FMT_MIX)) {
+		/* not UW's INBOX: the walk lists it as any file */
+		cand_pop(u);
+		return 0;
+	}
+	u->inbox_home = true;
+	ci = u->n - 1;
+	return add_spool(u, ci) < 0 ? -1 : 1;
+}
+
 static int add_inbox(struct ucx *u, bool missing_is_skip)
 {
 	struct stat st;
@@ -1325,10 +1508,18 @@ static int add_inbox(struct ucx *u, bool missing_is_skip)
 	char *source = xasprintf("%s/%s", u->cfg->spool_dir, u->user);
 	char *listed = xasprintf("%s/INBOX", u->user);
 
+	int home;
+
 	if (cand_exists(u, listed)) {
 		free(source);
 		free(listed);
 		return 0;
+	}
+	home = add_home_inbox(u);
+	if (home != 0) {
+		free(source);
+		free(listed);
+		return home < 0 ? -1 : 0;
 	}
 	if (u->spool_fd < 0 ||
 	    fstatat(u->spool_fd, u->user, &st, AT_SYMLINK_NOFOLLOW) < 0) {
@@ -1804,6 +1995,7 @@ void plan_free(struct plan *plan)
 		free(f->dirname);
 		free(f->reason);
 		free(f->suggestion);
+		free(f->spool);
 	}
 	free(plan->folders);
 	for (size_t i = 0; i < plan->nstrays; i++) {

@@ -471,8 +471,12 @@ static void test_skips(void **state)
 	put_str("home/fred/.pine/a", MBOX);
 	put_str("home/fred/.pine/b/c", MBOX);
 	put_str("home/fred/.pinerc", "# pine\n");
+	/* an mbx header cut short: no folder c-client opens */
 	put_str("home/fred/mail/oldbox",
 		"*mbx*\r\n00000000000000000000000000000000\r\n");
+	/* tenex: named, not converted */
+	put_str("home/fred/mail/tenexbox",
+		" 7-Dec-2026 10:00:00 +0200,9;000000000001\nSubject: x\n");
 	put("home/fred/mail/a.out", bin, sizeof(bin) - 1);
 	put_str("home/fred/notes", "shopping list\n");
 	put_str("home/fred/mail/badfrom", "From someone without a date\n");
@@ -513,7 +517,8 @@ static void test_skips(void **state)
 	expect_skip(&plan, "fred/.pinerc", PLAN_SKIP_DOTFILE);
 	assert_null(find(&plan, "fred/.pine/a"));
 	assert_null(find(&plan, "fred/.pine/b/c"));
-	expect_skip(&plan, "fred/mail/oldbox", PLAN_SKIP_MBX);
+	expect_skip(&plan, "fred/mail/oldbox", PLAN_SKIP_NOT_MBOX);
+	expect_skip(&plan, "fred/mail/tenexbox", PLAN_SKIP_MBX);
 	expect_skip(&plan, "fred/mail/a.out", PLAN_SKIP_NOT_MBOX);
 	expect_skip(&plan, "fred/notes", PLAN_SKIP_NOT_MBOX);
 	expect_skip(&plan, "fred/mail/badfrom", PLAN_SKIP_NOT_MBOX);

@@ -1,0 +1,54 @@
+#ifndef M2D_CONVERT_PRIVATE_H
+#define M2D_CONVERT_PRIVATE_H
+
+/* What convert.c (mbox) and convert-uw.c (mbx, mix, MMDF) share. */
+
+#include "convert.h"
+#include "maildir-writer.h"
+#include "mbox-reader.h"
+#include "uw-uids.h"
+
+#define PROGRESS_EVERY 256
+
+struct convert_ctx {
+	const struct convert_settings *set;
+	struct convert_stats *stats;
+	const char *mbox;
+	struct maildir_folder *folder;
+
+	struct uw_uids uids;
+	bool dropped_warned;
+};
+
+struct dotlock;
+
+void convert_warn(struct convert_ctx *c, const struct m2d_error *w);
+void convert_progress(struct convert_ctx *c);
+
+/* Letters for the ' '-separated keywords WORDS (MSG NULL: the folder's
+ * declared ones; else where a dropped one is said to be). */
+unsigned int convert_keyword_bits(struct convert_ctx *c, const char *words,
+				  const struct mbox_msg *msg);
+
+/* The maildir directory of folder NAME, or -1 with ERR (M2D_ERR_NAME). */
+int convert_dirname(const char *name, const char *source, char *dirname,
+		    size_t size, struct m2d_error *err);
+
+/*
+ * Open SOURCE with FLAGS, no symlink followed below set->source_base, a
+ * foreign file with other links refused; with LOCKS the mbox dot-lock
+ * (made when CREATE_LOCK) and the kernel locks.  *PARENT_R (when not
+ * NULL) gets its directory open.  Returns the fd or -1 with ERR.
+ */
+int convert_open_source(const struct convert_settings *set,
+			const char *source, int flags, bool locks,
+			bool create_lock, struct dotlock **lock_r,
+			int *parent_r, struct m2d_error *err);
+
+/* convert_folder_stage() for set->format mbx, mix or MMDF. */
+int convert_uw_stage(const char *source, const char *maildir,
+		     const struct convert_settings *set,
+		     struct convert_stats *stats,
+		     struct maildir_folder **staged_r, struct m2d_error *err);
+
+#endif
