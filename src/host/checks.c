@@ -193,7 +193,7 @@ static const char *skip_kind(enum plan_skip skip)
 	case PLAN_SKIP_DOTFILE:
 		return "dotfile";
 	case PLAN_SKIP_MBX:
-		return "mbx";
+		return "tenex_mtx";
 	case PLAN_SKIP_NOT_MBOX:
 		return "not_mbox";
 	case PLAN_SKIP_SYMLINK:
@@ -379,6 +379,46 @@ static struct check_item *list_skips(struct checks_report *rep,
 	return item;
 }
 
+/* The folders in UW's mbx, mix and MMDF formats: migrated, counted,
+ * each named with its format (rollback carries no mail back into
+ * them). */
+static void uw_formats(struct checks_report *rep, const struct plan *plan)
+{
+	static const enum uw_format fmts[] = { UW_FMT_MBX, UW_FMT_MIX,
+					       UW_FMT_MMDF };
+	unsigned long long count[3] = { 0, 0, 0 }, n = 0;
+	struct check_item *item;
+
+	item = checks_add(rep, "sources", "uw_formats",
+			  _("Folders in UW's mbx, mix and MMDF formats"));
+	if (item == NULL)
+		return;
+	for (size_t i = 0; i < plan->nfolders; i++) {
+		const struct plan_folder *f = &plan->folders[i];
+
+		for (size_t k = 0; k < 3; k++) {
+			if (f->skip != PLAN_TAKEN || f->format != fmts[k])
+				continue;
+			count[k]++;
+			n++;
+			check_item_entry(item, f->listed,
+					 uw_format_name(f->format),
+					 f->source, NULL);
+		}
+	}
+	check_result_figure(&item->res, "mbx", (long long)count[0]);
+	check_result_figure(&item->res, "mix", (long long)count[1]);
+	check_result_figure(&item->res, "mmdf", (long long)count[2]);
+	check_result_figure(&item->res, "count", (long long)n);
+	if (n > 0)
+		DETAIL(item, _("%llu mbx, %llu mix and %llu MMDF folders will "
+			       "be migrated; a rollback does not carry mail "
+			       "back into them"), count[0], count[1],
+		       count[2]);
+	else
+		DETAIL(item, _("every folder is an mbox"));
+}
+
 void checks_eval_sources(const struct plan *plan,
 			 const struct fs_estimate *est, const bool *locked,
 			 struct checks_report *rep)
@@ -525,17 +565,19 @@ void checks_eval_sources(const struct plan *plan,
 			       "folders"));
 	}
 
-	item = list_skips(rep, plan, "mbx", _("UW mbx folders"), s_mbx, &n);
+	item = list_skips(rep, plan, "mbx", _("UW tenex and mtx folders"),
+			  s_mbx, &n);
 	if (item != NULL && n > 0) {
 		item->res.status = CHECK_WARN;
-		DETAIL(item, _("%llu folders are in UW's mbx format and will "
-			       "not be migrated (first: %s)"), n,
+		DETAIL(item, _("%llu folders are in UW's tenex or mtx format "
+			       "and will not be migrated (first: %s)"), n,
 		       item->entries[0].subject);
 		FIX(item, _("convert them to mbox with UW's mailutil (\"mailutil "
 			    "copy\") while UW-IMAP still runs"));
 	} else if (item != NULL) {
-		DETAIL(item, _("no mbx folder"));
+		DETAIL(item, _("no tenex or mtx folder"));
 	}
+	uw_formats(rep, plan);
 
 	item = list_skips(rep, plan, "symlinks", _("Symbolic links"), s_sym,
 			  &n);

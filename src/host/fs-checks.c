@@ -19,6 +19,9 @@
 #include "fs-checks.h"
 #include "fs-checks-private.h"
 #include "from-line.h"
+#include "mbx-reader.h"
+#include "mix-reader.h"
+#include "mmdf-reader.h"
 #include "i18n.h"
 
 /* ---- check results ---- */
@@ -665,6 +668,46 @@ static void estimate_add_size(struct fs_estimate *est, long long size)
 	}
 }
 
+/* An mbx, mix or MMDF folder's live messages, by its reader. */
+static int scan_uw(const struct plan_folder *f, struct fs_scan *scan)
+{
+	struct mbx_reader *mbx = NULL;
+	struct mix_reader *mix = NULL;
+	struct mmdf_reader *mmdf = NULL;
+	struct m2d_error err;
+	struct uw_msg m;
+	int rc = -1;
+
+	memset(scan, 0, sizeof(*scan));
+	if (f->format == UW_FMT_MBX &&
+	    mbx_reader_open(AT_FDCWD, f->source, NULL, &mbx, &err) == 0) {
+		while ((rc = mbx_reader_next(mbx, &m, &err)) > 0)
+			scan_add_message(scan, m.size);
+	} else if (f->format == UW_FMT_MIX &&
+		   mix_reader_open(AT_FDCWD, f->source, NULL, &mix,
+				   &err) == 0) {
+		while ((rc = mix_reader_next(mix, &m, &err)) > 0)
+			scan_add_message(scan, m.size);
+	} else if (f->format == UW_FMT_MMDF &&
+		   mmdf_reader_open(AT_FDCWD, f->source, NULL, &mmdf,
+				    &err) == 0) {
+		while ((rc = mmdf_reader_next(mmdf, &m, &err)) > 0)
+			scan_add_message(scan, m.size);
+	}
+	mbx_reader_close(&mbx);
+	mix_reader_close(&mix);
+	mmdf_reader_close(&mmdf);
+	return rc;
+}
+
+static void scan_sum(struct fs_estimate *est, const struct fs_scan *scan)
+{
+	est->messages = sat_add(est->messages, scan->messages);
+	est->bytes = sat_add(est->bytes, scan->bytes);
+	for (int i = 0; i < FS_EST_NBLOCK; i++)
+		est->rounded[i] = sat_add(est->rounded[i], scan->rounded[i]);
+}
+
 static int scan_folder(const struct plan_folder *f, struct fs_estimate *est,
 		       unsigned long long *bytes_done)
 {
@@ -673,6 +716,15 @@ static int scan_folder(const struct plan_folder *f, struct fs_estimate *est,
 	struct stat st;
 	int fd;
 
+	if (f->format == UW_FMT_MBX || f->format == UW_FMT_MIX ||
+	    f->format == UW_FMT_MMDF) {
+		if (scan_uw(f, &scan) < 0)
+			return -1;
+		scan_sum(est, &scan);
+		*bytes_done = sat_add(*bytes_done, f->size > 0 ?
+				      (unsigned long long)f->size : 0);
+		return 0;
+	}
 	fd = open(f->source, O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK |
 		  O_CLOEXEC);
 	if (fd < 0)

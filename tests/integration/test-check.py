@@ -2,7 +2,7 @@
 """The checklist-only mode, "mbox2dovecot check" (issue 4), end to end.
 
 On a spool written by tests/tools/gen-spool.py plus planted problems (a
-folder name with a '.', a symlink, an mbx file, a fresh dotlock on an
+folder name with a '.', a symlink, a tenex file, a fresh dotlock on an
 inbox), a copy of /etc/dovecot read by the real doveconf, a main.cf in a
 temp dir read by the real "postconf -c DIR", and a scratch root holding
 etc/xinetd.d/imap and etc/skel:
@@ -56,7 +56,8 @@ IDS = {
     "filesystem": ["inodes", "space", "subdirs"],
     "folders": ["folder_names", "folder_chars"],
     "sources": ["messages", "users_without_inbox", "unreadable",
-                "not_owned", "skipped", "special", "mbx", "symlinks",
+                "not_owned", "skipped", "special", "mbx", "uw_formats",
+                "symlinks",
                 "locked"],
     "target": ["target_base", "target_empty", "target_fs"],
     "dovecot": ["dovecot_installed", "dovecot_config",
@@ -285,12 +286,14 @@ def main():
         users = sorted(os.listdir(spool))
         alice = users[0]
         mail = os.path.join(homes, alice, "mail")
-        # planted problems: a name with a '.', a symlink, an mbx, a lock
+        # planted problems: a name with a '.', a symlink, a tenex file (a
+        # UW format not converted), a lock
         with open(os.path.join(mail, "a.b"), "w") as f:
             f.write("From x@y Tue Nov  9 10:11:12 2004\n\nhi\n\n")
         os.symlink("/etc/passwd", os.path.join(mail, "pw-link"))
         with open(os.path.join(mail, "old"), "w") as f:
-            f.write("*mbx*\r\n" + "0" * 2040)
+            f.write(" 7-Dec-2026 10:00:00 +0200,9;000000000001\n"
+                    "Subject: x\n")
         with open(os.path.join(spool, alice + ".lock"), "w"):
             pass
 
@@ -384,7 +387,7 @@ def main():
              "json: the symlink is a warning", [sym])
         mbx = c.get("mbx", {})
         t.ok(mbx.get("status") == "warn" and mbx["figures"].get("count") == 1,
-             "json: the mbx folder is a warning", [mbx])
+             "json: the tenex folder is a warning", [mbx])
         lk = c.get("locked", {})
         t.ok(lk.get("status") == "warn" and
              [e["subject"] for e in lk.get("entries", [])] ==
