@@ -883,8 +883,57 @@ static bool maildir_file(const char *name)
 		strcmp(name, "maildirfolder") == 0;
 }
 
-/* Check every entry of the user root ROOT is ours. */
-static int check_root(const char *root, struct journal_folder *folders,
+/* strcmp() order of two (const char *) */
+static int cmp_str_ptr(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Order of two (const struct journal_folder *): target, then dirname. */
+static int cmp_folder_ptr(const void *a, const void *b)
+{
+	typedef const struct journal_folder *const *folder_pp;
+	const struct journal_folder *x = *(folder_pp)a, *y = *(folder_pp)b;
+	int c = strcmp(x->target, y->target);
+
+	return c != 0 ? c : strcmp(x->dirname, y->dirname);
+}
+
+/* The index of the first of the N sorted strings V not before KEY. */
+static size_t lower_bound(const char *const *v, size_t n, const char *key)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (strcmp(v[mid], key) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* Whether a folder of the sorted list (cmp_folder_ptr) is ROOT/NAME. */
+static bool folder_known(const struct journal_folder *const *sorted,
+			 size_t n, const char *root, const char *name)
+{
+	struct journal_folder key;
+	const struct journal_folder *kp = &key;
+
+	if (n == 0)
+		return false;
+	memset(&key, 0, sizeof(key));
+	key.target = (char *)root;
+	key.dirname = (char *)name;
+	return bsearch(&kp, sorted, n, sizeof(*sorted), cmp_folder_ptr) != NULL;
+}
+
+/* Check every entry of the user root ROOT is ours (FOLDERS: sorted by
+ * cmp_folder_ptr). */
+static int check_root(const char *root,
+		      const struct journal_folder *const *folders,
 		      size_t nfolders, struct m2d_error *err)
 {
 	struct dirent *d;
@@ -900,12 +949,10 @@ static int check_root(const char *root, struct journal_folder *folders,
 	}
 	while ((d = readdir(dir)) != NULL) {
 		bool known = strcmp(d->d_name, ".") == 0 ||
-			strcmp(d->d_name, "..") == 0 || maildir_file(d->d_name);
-		size_t i;
+			strcmp(d->d_name, "..") == 0 ||
+			maildir_file(d->d_name) ||
+			folder_known(folders, nfolders, root, d->d_name);
 
-		for (i = 0; !known && i < nfolders; i++)
-			known = strcmp(folders[i].target, root) == 0 &&
-				strcmp(folders[i].dirname, d->d_name) == 0;
 		if (!known) {
 			m2d_error_set(err, M2D_ERR_EXISTS, root,
 				      _("holds \"%s\", which mbox2dovecot did "
@@ -1083,8 +1130,29 @@ static int check_folder_files(int rootfd, const char *root, const char *name,
 	return 0;
 }
 
-/* Check every entry under BASE leads to a user root of ours. */
-static int check_base(const char *dirpath, struct journal_user *users,
+/*
+ * Whether DIRPATH/NAME is a user root of the sorted TARGETS (*ROOT_R) or
+ * above one (*PARENT_R): two binary searches.
+ */
+static void base_entry(const char *const *targets, size_t n,
+		       const char *dirpath, const char *name, bool *root_r,
+		       bool *parent_r)
+{
+	char *key = xasprintf("%s/%s/", dirpath, name);
+	size_t len = strlen(key), i;
+
+	key[len - 1] = '\0';
+	i = lower_bound(targets, n, key);
+	*root_r = i < n && strcmp(targets[i], key) == 0;
+	key[len - 1] = '/';
+	i = lower_bound(targets, n, key);
+	*parent_r = i < n && strncmp(targets[i], key, len) == 0;
+	free(key);
+}
+
+/* Check every entry under BASE leads to a user root of ours (TARGETS:
+ * the user roots, sorted by strcmp()). */
+static int check_base(const char *dirpath, const char *const *targets,
 		      size_t nusers, struct m2d_error *err)
 {
 	struct dirent *d;
@@ -1099,27 +1167,16 @@ static int check_base(const char *dirpath, struct journal_user *users,
 		return m2d_error_sys(err, "opendir", dirpath);
 	}
 	while ((d = readdir(dir)) != NULL) {
-		size_t i, n = strlen(dirpath);
-		bool root = false, parent = false;
+		bool root, parent;
 
 		if (strcmp(d->d_name, ".") == 0 || strcmp(d->d_name, "..") == 0)
 			continue;
-		for (i = 0; i < nusers; i++) {
-			const char *t = users[i].target;
-
-			if (strncmp(t, dirpath, n) != 0 || t[n] != '/' ||
-			    strncmp(t + n + 1, d->d_name, strlen(d->d_name)) != 0)
-				continue;
-			if (t[n + 1 + strlen(d->d_name)] == '\0')
-				root = true;
-			else if (t[n + 1 + strlen(d->d_name)] == '/')
-				parent = true;
-		}
+		base_entry(targets, nusers, dirpath, d->d_name, &root, &parent);
 		if (!root && parent && is_dir_at(dirfd(dir), d->d_name)) {
 			char *sub = xasprintf("%s/%s", dirpath, d->d_name);
 			int r;
 
-			r = check_base(sub, users, nusers, err);
+			r = check_base(sub, targets, nusers, err);
 			free(sub);
 			if (r < 0) {
 				closedir(dir);
@@ -1138,17 +1195,26 @@ static int check_base(const char *dirpath, struct journal_user *users,
 	return 0;
 }
 
-int migrate_clear(const char *target_base, struct journal *journal,
-		  struct m2d_error *err)
+/*
+ * Check that everything under TARGET_BASE and in the user roots is ours:
+ * the user roots and their folders sorted once, each entry looked up.
+ */
+static int check_ours(const char *target_base, struct journal_user *users,
+		      size_t nusers, struct journal_folder *folders,
+		      size_t nfolders, struct m2d_error *err)
 {
-	struct journal_folder *folders;
-	struct journal_user *users;
-	size_t nfolders, nusers, i;
+	const char **targets = xcalloc(nusers + 1, sizeof(*targets));
+	const struct journal_folder **sorted =
+		xcalloc(nfolders + 1, sizeof(*sorted));
+	size_t i;
 	int ret = -1;
 
-	nfolders = journal_folders(journal, &folders);
-	nusers = journal_users(journal, &users);
-	/* first make sure we remove only what is ours */
+	for (i = 0; i < nusers; i++)
+		targets[i] = users[i].target;
+	for (i = 0; i < nfolders; i++)
+		sorted[i] = &folders[i];
+	qsort(targets, nusers, sizeof(*targets), cmp_str_ptr);
+	qsort(sorted, nfolders, sizeof(*sorted), cmp_folder_ptr);
 	for (i = 0; i < nusers; i++) {
 		if (!below(users[i].target, target_base)) {
 			m2d_error_set(err, M2D_ERR_UNSAFE, users[i].target,
@@ -1156,7 +1222,7 @@ int migrate_clear(const char *target_base, struct journal *journal,
 					"refusing to remove it"), target_base);
 			goto out;
 		}
-		if (check_root(users[i].target, folders, nfolders, err) < 0)
+		if (check_root(users[i].target, sorted, nfolders, err) < 0)
 			goto out;
 	}
 	for (i = 0; i < nfolders; i++) {
@@ -1171,7 +1237,25 @@ int migrate_clear(const char *target_base, struct journal *journal,
 			goto out;
 		}
 	}
-	if (check_base(target_base, users, nusers, err) < 0)
+	ret = check_base(target_base, targets, nusers, err);
+out:
+	free(targets);
+	free(sorted);
+	return ret;
+}
+
+int migrate_clear(const char *target_base, struct journal *journal,
+		  struct m2d_error *err)
+{
+	struct journal_folder *folders;
+	struct journal_user *users;
+	size_t nfolders, nusers, i;
+	int ret = -1;
+
+	nfolders = journal_folders(journal, &folders);
+	nusers = journal_users(journal, &users);
+	/* first make sure we remove only what is ours */
+	if (check_ours(target_base, users, nusers, folders, nfolders, err) < 0)
 		goto out;
 	/* and every file of what will be removed: a message delivered or
 	 * planted since (or a FIFO, a symlink) stops it, named.  The roots

@@ -205,6 +205,60 @@ static void test_planted_link_named(void **state)
 	assert_int_equal(clear(&err), 0);
 }
 
+/* A directory the journal does not name, beside the user roots (in a
+ * hashed layout too) or among a root's folders, stops it, named; the
+ * empty hash directory goes with the last root in it. */
+static void test_foreign_dir_refused(void **state)
+{
+	static const char *const dirs[] = {
+		"target/h", "target/h/u2", "target/h/u2/cur",
+		"target/h/u2/new", "target/h/u2/tmp",
+	};
+	static const struct {
+		const char *planted, *where, *name;
+	} cases[] = {
+		{ "target/stranger", "target", "stranger" },
+		{ "target/h/other", "target/h", "other" },
+		{ "target/h-x", "target", "h-x" },
+		{ "target/h/u2x", "target/h", "u2x" },
+		{ "target/u1/.Foreign", "target/u1", ".Foreign" },
+	};
+	struct journal *j;
+	struct journal_folder f;
+	struct m2d_error err;
+	char said[64];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
+		assert_int_equal(mkdir(path(dirs[i]), 0700), 0);
+	assert_int_equal(journal_open(path("work"), &j, &err), 0);
+	assert_int_equal(journal_user_created(j, "u2", path("target/h/u2"),
+					      &err), 0);
+	memset(&f, 0, sizeof(f));
+	f.user = "u2";
+	f.listed = "u2/INBOX";
+	f.target = path("target/h/u2");
+	f.dirname = "";
+	f.source.checksum = 1;
+	assert_int_equal(journal_done(j, &f, &err), 0);
+	journal_close(&j);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_int_equal(mkdir(path(cases[i].planted), 0700), 0);
+		assert_int_equal(clear(&err), -1);
+		assert_int_equal(err.code, M2D_ERR_EXISTS);
+		assert_string_equal(err.path, path(cases[i].where));
+		snprintf(said, sizeof(said), "\"%s\"", cases[i].name);
+		assert_non_null(strstr(err.msg, said));
+		assert_int_equal(access(path(ours[0]), F_OK), 0);
+		assert_int_equal(access(path("target/h/u2/cur"), F_OK), 0);
+		assert_int_equal(rmdir(path(cases[i].planted)), 0);
+	}
+	assert_int_equal(clear(&err), 0);
+	assert_int_equal(access(path("target/u1"), F_OK), -1);
+	assert_int_equal(access(path("target/h"), F_OK), -1);
+	assert_int_equal(access(path("target"), F_OK), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -213,6 +267,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_foreign_refused, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_planted_link_named, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_foreign_dir_refused, setup,
 						teardown),
 	};
 
