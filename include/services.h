@@ -105,8 +105,8 @@ struct svc_table {
 /* Defaults for ENV: systemctl / service + chkconfig|update-rc.d,
  * "postfix status" as the MTA's probe, TCP 127.0.0.1:143 for the IMAP
  * servers, xinetd/inetd reload for UW.  ROOT may be NULL. */
-int svc_table_init(struct svc_table *table, const struct svc_env *env,
-		   const char *root, struct m2d_error *err);
+void svc_table_init(struct svc_table *table, const struct svc_env *env,
+		    const char *root);
 void svc_table_free(struct svc_table *table);
 
 /* Overrides (the configuration file): CMDLINE NULL or "" removes it. */

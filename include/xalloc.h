@@ -12,6 +12,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 
 void *xmalloc(size_t size);
 void *xcalloc(size_t n, size_t size);
@@ -24,6 +25,12 @@ char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Out of memory where a library call (open_memstream, ...) failed: the
  * same message, then abort. */
 void xalloc_die(void) __attribute__((noreturn));
+
+/* open_memstream() that does not fail, and the fclose() that ends it:
+ * after xmemstream_close() *BUF holds every byte written, NUL-ended
+ * (a write the memory did not take aborts there). */
+FILE *xopen_memstream(char **buf, size_t *size);
+void xmemstream_close(FILE *f);
 
 /* Called before the program aborts (the wizard leaves curses mode). */
 void xalloc_set_before_die(void (*fn)(void));

@@ -32,6 +32,7 @@
 #include "run-cmd.h"
 #include "safe-file.h"
 #include "i18n.h"
+#include "xalloc.h"
 
 #define SUBDIR "accounts"
 
@@ -62,10 +63,7 @@ static int record_append(const char *work_dir, const char *name,
 	r = sf_read_text(path, &old, NULL, err);
 	if (r < 0)
 		return -1;
-	if (asprintf(&text, "%s%s\n", old != NULL ? old : "", line) < 0) {
-		free(old);
-		return m2d_error_sys(err, "malloc", NULL);
-	}
+	text = xasprintf("%s%s\n", old != NULL ? old : "", line);
 	free(old);
 	r = svc_write_file(path, text, err);
 	free(text);
@@ -191,23 +189,19 @@ char *acct_usermod_text(const struct acct_tools *t, const char *user,
 {
 	char *text = NULL, **argv;
 	size_t size = 0;
-	FILE *f = open_memstream(&text, &size);
+	FILE *f = xopen_memstream(&text, &size);
 
-	if (f == NULL)
-		return NULL;
-	if (home != NULL && (argv = usermod_argv(t, "-d", home, user)) != NULL) {
+	if (home != NULL) {
+		argv = usermod_argv(t, "-d", home, user);
 		argv_text(f, argv);
 		free(argv);
 	}
-	if (shell != NULL &&
-	    (argv = usermod_argv(t, "-s", shell, user)) != NULL) {
+	if (shell != NULL) {
+		argv = usermod_argv(t, "-s", shell, user);
 		argv_text(f, argv);
 		free(argv);
 	}
-	if (fclose(f) != 0) {
-		free(text);
-		return NULL;
-	}
+	xmemstream_close(f);
 	return text;
 }
 
@@ -218,8 +212,6 @@ static int usermod(const struct acct_tools *t, const char *opt,
 	char **argv = usermod_argv(t, opt, value, user);
 	int ret = 0;
 
-	if (argv == NULL)
-		return m2d_error_sys(err, "malloc", NULL);
 	if (run_cmd(argv, &out, err) < 0) {
 		free(argv);
 		return -1;
@@ -267,15 +259,11 @@ static int set_field(const struct acct_tools *t, const char *kind,
 	old = kind[0] == 'h' ? home : shell;
 	r = 0;
 	if (strcmp(old, value) != 0) {
-		if (asprintf(&line, "%s\t%s\t%s\t%s", kind, user, old,
-			     value) < 0) {
-			line = NULL;
-			r = m2d_error_sys(err, "malloc", NULL);
-		} else if (record_append(work_dir, "users", line, err) < 0 ||
-			   usermod(t, kind[0] == 'h' ? "-d" : "-s", value,
-				   user, err) < 0) {
+		line = xasprintf("%s\t%s\t%s\t%s", kind, user, old, value);
+		if (record_append(work_dir, "users", line, err) < 0 ||
+		    usermod(t, kind[0] == 'h' ? "-d" : "-s", value, user,
+			    err) < 0)
 			r = -1;
-		}
 	}
 	free(line);
 	free(home);
@@ -336,17 +324,12 @@ int acct_users_undo(const struct acct_tools *t, const char *work_dir,
 	for (p = text; p != NULL && *p != '\0';) {
 		size_t len = strcspn(p, "\n");
 		bool last = p[len] == '\0';
-		struct change *nc;
 		char *f[4];
 		int k;
 
-		nc = realloc(c, (n + 1) * sizeof(*c));
-		if (nc == NULL) {
-			m2d_error_sys(err, "malloc", NULL);
-			goto out;
-		}
-		c = nc;
-		p[len] = '\0';
+		c = xrealloc(c, (n + 1) * sizeof(*c));
+		p[len]
+ = '\0';
 		for (k = 0, f[0] = p; k < 3; k++) {
 			f[k + 1] = strchr(f[k], '\t');
 			if (f[k + 1] == NULL)

@@ -28,6 +28,7 @@
 #include "run-cmd.h"
 #include "safe-file.h"
 #include "i18n.h"
+#include "xalloc.h"
 
 #define WORK_SUBDIR "dovecot-conf"
 #define MANIFEST_HEADER "# mbox2dovecot dovecot-conf manifest 1\n"
@@ -71,11 +72,9 @@ char *dc_strip_block(const char *text)
 		}
 	}
 	if (begin == NULL || end == NULL)
-		return strdup(text);
+		return xstrdup(text);
 	head = (size_t)(begin - text);
-	out = malloc(head + strlen(end) + 1);
-	if (out == NULL)
-		return NULL;
+	out = xmalloc(head + strlen(end) + 1);
 	memcpy(out, text, head);
 	strcpy(out + head, end);
 	return out;
@@ -89,7 +88,7 @@ struct lines {
 	size_t n;
 };
 
-static int split_lines(const char *text, struct lines *l)
+static void split_lines(const char *text, struct lines *l)
 {
 	size_t n = 0, i = 0;
 	const char *p;
@@ -97,10 +96,8 @@ static int split_lines(const char *text, struct lines *l)
 	for (p = text; *p != '\0'; p++)
 		n += *p == '\n';
 	n++;
-	l->start = malloc(n * sizeof(*l->start));
-	l->len = malloc(n * sizeof(*l->len));
-	if (l->start == NULL || l->len == NULL)
-		return -1;
+	l->start = xmalloc(n * sizeof(*l->start));
+	l->len = xmalloc(n * sizeof(*l->len));
 	for (p = text; *p != '\0';) {
 		size_t k = strcspn(p, "\n");
 
@@ -112,7 +109,6 @@ static int split_lines(const char *text, struct lines *l)
 		p += k;
 	}
 	l->n = i;
-	return 0;
 }
 
 static void emit_line(FILE *f, char tag, const struct lines *l, size_t i)
@@ -144,9 +140,9 @@ char *dc_unified_diff(const char *old_name, const char *old_text,
 	FILE *f;
 
 	if (strcmp(old_text, new_text) == 0)
-		return strdup("");
-	if (split_lines(old_text, &a) < 0 || split_lines(new_text, &b) < 0)
-		goto out;
+		return xstrdup("");
+	split_lines(old_text, &a);
+	split_lines(new_text, &b);
 	while (pre < a.n && pre < b.n && a.len[pre] == b.len[pre] &&
 	       memcmp(a.start[pre], b.start[pre], a.len[pre]) == 0)
 		pre++;
@@ -157,9 +153,7 @@ char *dc_unified_diff(const char *old_name, const char *old_text,
 		suf++;
 	ctx_a = pre < 3 ? pre : 3;
 	ctx_b = suf < 3 ? suf : 3;
-	f = open_memstream(&buf, &size);
-	if (f == NULL)
-		goto out;
+	f = xopen_memstream(&buf, &size);
 	fprintf(f, "--- %s\n+++ %s\n@@", old_name, new_name);
 	s = pre - ctx_a;
 	hunk_range(f, '-', s, a.n - pre - suf + ctx_a + ctx_b);
@@ -173,11 +167,7 @@ char *dc_unified_diff(const char *old_name, const char *old_text,
 		emit_line(f, '+', &b, i);
 	for (i = a.n - suf; i < a.n - suf + ctx_b; i++)
 		emit_line(f, ' ', &a, i);
-	if (fclose(f) != 0) {
-		free(buf);
-		buf = NULL;
-	}
-out:
+	xmemstream_close(f);
 	free(a.start);
 	free(a.len);
 	free(b.start);
@@ -203,13 +193,10 @@ void dc_edit_free(struct dc_edit *edit)
 static char *block_text(const char *base, const char *body)
 {
 	size_t blen = strlen(base);
-	char *out;
 
-	if (asprintf(&out, "%s%s%s\n%s%s\n", base,
-		     blen > 0 && base[blen - 1] != '\n' ? "\n" : "",
-		     DC_BLOCK_BEGIN, body, DC_BLOCK_END) < 0)
-		return NULL;
-	return out;
+	return xasprintf("%s%s%s\n%s%s\n", base,
+			 blen > 0 && base[blen - 1] != '\n' ? "\n" : "",
+			 DC_BLOCK_BEGIN, body, DC_BLOCK_END);
 }
 
 /* The value "doveconf -h mail_location" prints for our body. */
@@ -220,7 +207,7 @@ static char *body_value(const char *body, const char *key)
 
 	for (p = body; *p != '\0';) {
 		if (strncmp(p, key, n) == 0 && strncmp(p + n, " = ", 3) == 0)
-			return strndup(p + n + 3, strcspn(p + n + 3, "\n"));
+			return xstrndup(p + n + 3, strcspn(p + n + 3, "\n"));
 		p += strcspn(p, "\n");
 		if (*p == '\n')
 			p++;
@@ -236,7 +223,7 @@ static char *recorded_protocols(const char *text)
 
 	for (const char *p = text; p != NULL && *p != '\0';) {
 		if (strncmp(p, DC_PROTOCOLS_BEFORE, n) == 0)
-			return strndup(p + n, strcspn(p + n, "\n"));
+			return xstrndup(p + n, strcspn(p + n, "\n"));
 		p += strcspn(p, "\n");
 		if (*p == '\n')
 			p++;
@@ -256,15 +243,13 @@ int dc_edit_plan(const char *conf_path, enum dc_syntax syntax,
 	edit_r->syntax = syntax;
 	if (dc_detect_layout(conf_path, &edit_r->layout, err) < 0)
 		return -1;
-	edit_r->live_path = strdup(edit_r->layout.unit_path);
-	if (edit_r->live_path == NULL)
-		goto nomem;
+	edit_r->live_path = xstrdup(edit_r->layout.unit_path);
 	r = sf_read_text(edit_r->live_path, &edit_r->old_text, NULL, err);
 	if (r < 0)
 		goto fail;
 	edit_r->live_existed = r > 0;
-	if (r == 0 && (edit_r->old_text = strdup("")) == NULL)
-		goto nomem;
+	if (r == 0)
+		edit_r->old_text = xstrdup("");
 	/* our unit in place: doveconf shows its protocols, the admin's are
 	 * the ones it recorded */
 	before = recorded_protocols(edit_r->old_text);
@@ -275,20 +260,14 @@ int dc_edit_plan(const char *conf_path, enum dc_syntax syntax,
 	if (body == NULL)
 		goto fail;
 	if (edit_r->layout.layout == DC_LAYOUT_CONFD) {
-		edit_r->new_text = strdup(body);
+		edit_r->new_text = xstrdup(body);
 	} else {
 		base = dc_strip_block(edit_r->old_text);
-		if (base == NULL)
-			goto nomem;
 		edit_r->new_text = block_text(base, body);
 	}
-	if (edit_r->new_text == NULL)
-		goto nomem;
 	old_name = edit_r->live_existed ? edit_r->live_path : "/dev/null";
 	edit_r->diff = dc_unified_diff(old_name, edit_r->old_text,
 				       edit_r->live_path, edit_r->new_text);
-	if (edit_r->diff == NULL)
-		goto nomem;
 	if (syntax == DC_SYNTAX_2 || syntax == DC_SYNTAX_2_4) {
 		/* what the installed doveconf must read back ("-h" and the
 		 * service/.../port path work alike in 2.4.1) */
@@ -305,8 +284,6 @@ int dc_edit_plan(const char *conf_path, enum dc_syntax syntax,
 	free(body);
 	free(base);
 	return 0;
-nomem:
-	m2d_error_sys(err, "malloc", conf_path);
 fail:
 	free(body);
 	free(base);
@@ -488,10 +465,6 @@ int dc_validate(const struct dc_tools *tools, const struct dc_edit *edit,
 
 	argv = run_cmd_argv(tools != NULL && tools->doveconf != NULL ?
 			    tools->doveconf : "doveconf", extra);
-	if (argv == NULL) {
-		m2d_error_sys(err, "malloc", NULL);
-		goto out;
-	}
 	if (run_cmd(argv, &out, err) < 0)
 		goto out;
 	if (out.status != 0) {
@@ -645,13 +618,10 @@ int dc_apply(const struct dc_tools *tools, const struct dc_edit *edit,
 		if (m.existed && save_work(work_dir, "original", live,
 					   err) < 0)
 			goto out;
-		if (asprintf(&manifest, MANIFEST_HEADER "live=%s\n"
-			     "existed=%d\nmode=%04o\nuid=%ld\ngid=%ld\n",
-			     m.live, m.existed, m.mode, m.uid, m.gid) < 0) {
-			manifest = NULL;
-			m2d_error_sys(err, "malloc", NULL);
-			goto out;
-		}
+		manifest = xasprintf(MANIFEST_HEADER "live=%s\nexisted=%d\n"
+				     "mode=%04o\nuid=%ld\ngid=%ld\n", m.live,
+				     m.existed, m.mode, m.uid, m.gid);
+
 	}
 	/* applied before the manifest: undo compares the live file with it */
 	if (save_work(work_dir, "applied", edit->new_text, err) < 0)

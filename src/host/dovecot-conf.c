@@ -47,6 +47,7 @@
 #include "dovecot-conf.h"
 #include "run-cmd.h"
 #include "i18n.h"
+#include "xalloc.h"
 
 int dc_version_parse(const char *text, struct dc_version *version_r,
 		     struct m2d_error *err)
@@ -133,8 +134,6 @@ int dc_detect_version(const struct dc_tools *tools,
 
 	argv = tool_argv(tools != NULL ? tools->dovecot : NULL, "dovecot",
 			 extra);
-	if (argv == NULL)
-		return m2d_error_sys(err, "malloc", NULL);
 	ret = run_cmd(argv, &out, err);
 	if (ret < 0) {
 		free(argv);
@@ -165,8 +164,6 @@ int dc_read_setting(const struct dc_tools *tools, const char *conf_path,
 	*value_r = NULL;
 	argv = tool_argv(tools != NULL ? tools->doveconf : NULL, "doveconf",
 			 extra);
-	if (argv == NULL)
-		return m2d_error_sys(err, "malloc", NULL);
 	if (run_cmd(argv, &out, err) < 0) {
 		free(argv);
 		return -1;
@@ -187,10 +184,8 @@ int dc_read_setting(const struct dc_tools *tools, const char *conf_path,
 		out.out[--len] = '\0';
 	for (p = out.out; *p == ' ' || *p == '\t'; p++)
 		;
-	*value_r = strdup(p);
+	*value_r = xstrdup(p);
 	run_output_free(&out);
-	if (*value_r == NULL)
-		return m2d_error_sys(err, "malloc", NULL);
 	return 0;
 }
 
@@ -254,10 +249,8 @@ int dc_detect_layout(const char *conf_path, struct dc_layout_info *info_r,
 	FILE *f;
 
 	memset(info_r, 0, sizeof(*info_r));
-	info_r->conf_path = strdup(conf_path);
-	info_r->conf_dir = strdup(conf_path);
-	if (info_r->conf_path == NULL || info_r->conf_dir == NULL)
-		goto nomem;
+	info_r->conf_path = xstrdup(conf_path);
+	info_r->conf_dir = xstrdup(conf_path);
 	slash = strrchr(info_r->conf_dir, '/');
 	if (slash == NULL)
 		strcpy(info_r->conf_dir, ".");
@@ -287,22 +280,12 @@ int dc_detect_layout(const char *conf_path, struct dc_layout_info *info_r,
 		return -1;
 	}
 	fclose(f);
-	if (info_r->layout == DC_LAYOUT_CONFD) {
-		if (asprintf(&info_r->unit_path, "%s/conf.d/%s",
-			     info_r->conf_dir, DC_UNIT_FILE) < 0) {
-			info_r->unit_path = NULL;
-			goto nomem;
-		}
-	} else {
-		info_r->unit_path = strdup(conf_path);
-		if (info_r->unit_path == NULL)
-			goto nomem;
-	}
+	if (info_r->layout == DC_LAYOUT_CONFD)
+		info_r->unit_path = xasprintf("%s/conf.d/%s", info_r->conf_dir,
+					      DC_UNIT_FILE);
+	else
+		info_r->unit_path = xstrdup(conf_path);
 	return 0;
-nomem:
-	m2d_error_sys(err, "malloc", conf_path);
-	dc_layout_info_free(info_r);
-	return -1;
 }
 
 /* ---- generating our settings ---- */
@@ -351,10 +334,8 @@ static char *enabled_protocols(const char *text)
 	FILE *f;
 
 	if (strchr(p, '=') == NULL)
-		return strdup(p);
-	f = open_memstream(&buf, &size);
-	if (f == NULL)
-		return NULL;
+		return xstrdup(p);
+	f = xopen_memstream(&buf, &size);
 	while (*p != '\0') {
 		size_t line = strcspn(p, "\n"), name;
 		const char *v;
@@ -379,17 +360,14 @@ static char *enabled_protocols(const char *text)
 		if (*p == '\n')
 			p++;
 	}
-	if (fclose(f) != 0) {
-		free(buf);
-		return NULL;
-	}
+	xmemstream_close(f);
 	return buf;
 }
 
 bool dc_same_protocols(const char *a, const char *b)
 {
 	char *la = enabled_protocols(a), *lb = enabled_protocols(b);
-	bool same = la != NULL && lb != NULL;
+	bool same = true;
 
 	/* the same words, in any order */
 	for (int pass = 0; same && pass < 2; pass++) {
@@ -425,13 +403,7 @@ char *dc_protocols(enum dc_syntax syntax, const struct dc_settings *s)
 	size_t size = 0;
 	FILE *f;
 
-	if (list == NULL)
-		return NULL;
-	f = open_memstream(&buf, &size);
-	if (f == NULL) {
-		free(list);
-		return NULL;
-	}
+	f = xopen_memstream(&buf, &size);
 	fputs("imap", f);
 	if (old && normal && s->imaps_port != 0)
 		fputs(" imaps", f);
@@ -460,10 +432,7 @@ char *dc_protocols(enum dc_syntax syntax, const struct dc_settings *s)
 		p += n;
 	}
 	free(list);
-	if (fclose(f) != 0) {
-		free(buf);
-		return NULL;
-	}
+	xmemstream_close(f);
 	return buf;
 }
 
@@ -727,16 +696,7 @@ char *dc_generate(enum dc_syntax syntax, const struct dc_settings *s,
 	if (check_settings(s, err) < 0)
 		return NULL;
 	protocols = dc_protocols(syntax, s);
-	f = open_memstream(&buf, &size);
-	if (protocols == NULL || f == NULL) {
-		m2d_error_sys(err, "malloc", NULL);
-		free(protocols);
-		if (f != NULL) {
-			fclose(f);
-			free(buf);
-		}
-		return NULL;
-	}
+	f = xopen_memstream(&buf, &size);
 	fprintf(f, "# Settings of mbox2dovecot for the migration from "
 		"UW-IMAP (Dovecot %s syntax).\n"
 		"# Remove them as one unit with "
@@ -745,8 +705,7 @@ char *dc_generate(enum dc_syntax syntax, const struct dc_settings *s,
 	if (s->current_protocols != NULL) {
 		char *before = enabled_protocols(s->current_protocols);
 
-		if (before != NULL)
-			fprintf(f, DC_PROTOCOLS_BEFORE "%s\n", before);
+		fprintf(f, DC_PROTOCOLS_BEFORE "%s\n", before);
 		free(before);
 	}
 	fprintf(f, "protocols = %s\n", protocols);
@@ -755,10 +714,7 @@ char *dc_generate(enum dc_syntax syntax, const struct dc_settings *s,
 	gen_listen(f, syntax, s);
 	gen_log(f, syntax, s);
 	gen_pop3_uidl(f, syntax, s);
-	if (fclose(f) != 0) {
-		free(buf);
-		m2d_error_sys(err, "malloc", NULL);
-		return NULL;
-	}
+	xmemstream_close(f);
 	return buf;
+
 }

@@ -23,6 +23,7 @@
 #include "mix-reader.h"
 #include "mmdf-reader.h"
 #include "i18n.h"
+#include "xalloc.h"
 
 /* ---- check results ---- */
 
@@ -588,24 +589,15 @@ static int estimate_dirs(const struct plan *plan, struct fs_estimate *est,
 	size_t n = 0, i, j;
 	int ret = 0;
 
-	refs = calloc(plan->nusers + 1, sizeof(*refs));
-	copies = calloc(plan->nusers + 1, sizeof(*copies));
-	if (refs == NULL || copies == NULL) {
-		free(refs);
-		free(copies);
-		return m2d_error_sys(err, "malloc", NULL);
-	}
+	refs = xcalloc(plan->nusers + 1, sizeof(*refs));
+	copies = xcalloc(plan->nusers + 1, sizeof(*copies));
 	for (i = 0; i < plan->nusers; i++) {
 		const char *t = plan->users[i].target;
 		char *c, *slash;
 
 		if (t == NULL)
 			continue;
-		c = strdup(t);
-		if (c == NULL) {
-			ret = m2d_error_sys(err, "malloc", NULL);
-			goto out;
-		}
+		c = xstrdup(t);
 		copies[n] = c;
 		/* strip trailing slashes, then split at the last one */
 		for (size_t l = strlen(c); l > 1 && c[l - 1] == '/'; l--)
@@ -753,9 +745,8 @@ int fs_estimate_plan(const struct plan *plan, bool scan,
 	memset(est, 0, sizeof(*est));
 	est->users = plan->nusers;
 	est->scanned = scan;
-	user_folders = calloc(plan->nusers + 1, sizeof(*user_folders));
-	if (user_folders == NULL)
-		return m2d_error_sys(err, "malloc", NULL);
+	user_folders = xcalloc(plan->nusers + 1, sizeof(*user_folders));
+
 	for (i = 0; i < plan->nfolders; i++) {
 		const struct plan_folder *f = &plan->folders[i];
 

@@ -26,6 +26,7 @@
 #include "folder-names.h"
 #include "i18n.h"
 #include "imap-client.h"
+#include "xalloc.h"
 
 #define MAX_DEPTH 32			/* nested lists */
 #define MAX_LINE (64 * 1024)		/* one line of a response */
@@ -86,14 +87,13 @@ static bool at_end(const struct parser *ps)
 	return p == ps->end;
 }
 
+/* N bytes of S as they are (a literal may hold a NUL), NUL-ended. */
 static char *dup_bytes(const char *s, size_t n)
 {
-	char *d = malloc(n + 1);
+	char *d = xmalloc(n + 1);
 
-	if (d != NULL) {
-		memcpy(d, s, n);
-		d[n] = '\0';
-	}
+	memcpy(d, s, n);
+	d[n] = '\0';
 	return d;
 }
 
@@ -141,7 +141,7 @@ static int parse_atom(struct parser *ps, struct imap_arg *arg)
 	}
 	arg->type = IMAP_ARG_ATOM;
 	arg->str = dup_bytes(start, arg->len);
-	return arg->str == NULL ? fail(ps, "out of memory") : 0;
+	return 0;
 }
 
 static int parse_quoted(struct parser *ps, struct imap_arg *arg)
@@ -151,9 +151,7 @@ static int parse_quoted(struct parser *ps, struct imap_arg *arg)
 	size_t n = 0;
 
 	/* the unescaped length is at most the span's */
-	out = malloc((size_t)(ps->end - p) + 1);
-	if (out == NULL)
-		return fail(ps, "out of memory");
+	out = xmalloc((size_t)(ps->end - p) + 1);
 	for (;;) {
 		if (p >= ps->end || *p == '\r' || *p == '\n' || *p == '\0') {
 			free(out);
@@ -208,8 +206,6 @@ static int parse_literal(struct parser *ps, struct imap_arg *arg)
 	arg->literal = true;
 	arg->len = (size_t)n;
 	arg->str = dup_bytes(p, (size_t)n);
-	if (arg->str == NULL)
-		return fail(ps, "out of memory");
 	ps->p = p + n;
 	return 0;
 }
@@ -256,16 +252,8 @@ static int parse_args(struct parser *ps, int depth, struct imap_arg **args_r,
 		if (at_eol(ps) || (depth > 0 && *ps->p == ')'))
 			break;
 		if (count == size) {
-			size_t nsize = size == 0 ? 4 : size * 2;
-			struct imap_arg *n = realloc(args,
-						     nsize * sizeof(*args));
-
-			if (n == NULL) {
-				args_free(args, count);
-				return fail(ps, "out of memory");
-			}
-			args = n;
-			size = nsize;
+			size = size == 0 ? 4 : size * 2;
+			args = xrealloc(args, size * sizeof(*args));
 		}
 		if (parse_arg(ps, depth, &args[count]) < 0) {
 			/* what the failed one holds (an unterminated list) */
@@ -331,16 +319,12 @@ static int parse_resp_text(struct parser *ps, struct imap_resp *resp)
 		if (ps->p == NULL)
 			return fail(ps, "unterminated response code");
 		resp->code = dup_bytes(start, (size_t)(ps->p - start));
-		if (resp->code == NULL)
-			return fail(ps, "out of memory");
 		ps->p++;
 		if (ps->p < ps->end && *ps->p == ' ')
 			ps->p++;
 	}
 	e = line_end(ps->p, ps->end);
 	resp->text = dup_bytes(ps->p, (size_t)(e - ps->p));
-	if (resp->text == NULL)
-		return fail(ps, "out of memory");
 	ps->p = e;
 	return 0;
 }
@@ -731,17 +715,13 @@ static int resp_append(struct imap_client *c, const char *data, size_t len,
 {
 	if (c->resp_len + len + 1 > c->resp_size) {
 		size_t size = (c->resp_len + len + 1) * 2;
-		char *n;
 
 		if (c->resp_len + len > MAX_RESPONSE)
 			return m2d_error_set(err, M2D_ERR_MALFORMED, c->where,
 					     _("the IMAP server sent a "
 					       "response of more than %d "
 					       "bytes"), MAX_RESPONSE);
-		n = realloc(c->resp, size);
-		if (n == NULL)
-			return m2d_error_sys(err, "malloc", c->where);
-		c->resp = n;
+		c->resp = xrealloc(c->resp, size);
 		c->resp_size = size;
 	}
 	memcpy(c->resp + c->resp_len, data, len);
@@ -876,13 +856,11 @@ static int next_response(struct imap_client *c, struct imap_resp *resp,
 
 /* Remember capabilities from a CAPABILITY response or a [CAPABILITY ...]
  * code (TEXT: the names after the word CAPABILITY). */
-static int set_caps(struct imap_client *c, const char *text)
+static void set_caps(struct imap_client *c, const char *text)
 {
 	size_t n = strlen(text), i;
-	char *caps = malloc(n + 3);
+	char *caps = xmalloc(n + 3);
 
-	if (caps == NULL)
-		return -1;
 	caps[0] = ' ';
 	for (i = 0; i < n; i++)
 		caps[i + 1] = (char)toupper((unsigned char)text[i]);
@@ -890,7 +868,6 @@ static int set_caps(struct imap_client *c, const char *text)
 	caps[n + 2] = '\0';
 	free(c->caps);
 	c->caps = caps;
-	return 0;
 }
 
 static void caps_from_code(struct imap_client *c, const char *code)
@@ -913,9 +890,7 @@ static void caps_from_resp(struct imap_client *c, const struct imap_resp *r)
 	for (i = 0; i < r->count; i++)
 		if (r->args[i].type == IMAP_ARG_ATOM)
 			len += r->args[i].len + 1;
-	text = malloc(len + 1);
-	if (text == NULL)
-		return;
+	text = xmalloc(len + 1);
 	text[0] = '\0';
 	for (i = 0; i < r->count; i++) {
 		if (r->args[i].type != IMAP_ARG_ATOM)
@@ -996,16 +971,10 @@ int imap_client_connect(const char *host, unsigned int port,
 	int r;
 
 	*client_r = NULL;
-	c = calloc(1, sizeof(*c));
-	if (c == NULL)
-		return m2d_error_sys(err, "malloc", host);
+	c = xcalloc(1, sizeof(*c));
 	c->fd = -1;
 	c->timeout = timeout != 0 ? timeout : 30;
-	c->host = strdup(host);
-	if (c->host == NULL) {
-		free(c);
-		return m2d_error_sys(err, "malloc", host);
-	}
+	c->host = xstrdup(host);
 	snprintf(c->where, sizeof(c->where),
 		 strchr(host, ':') != NULL ? "[%s]:%u" : "%s:%u", host, port);
 	snprintf(service, sizeof(service), "%u", port);
@@ -1104,23 +1073,13 @@ bool imap_client_tls(const struct imap_client *c)
 struct out {
 	char *data;
 	size_t len, size;
-	bool oom;
 };
 
 static void out_add(struct out *o, const char *s, size_t n)
 {
-	if (o->oom)
-		return;
 	if (o->len + n + 1 > o->size) {
-		size_t size = (o->len + n + 1) * 2;
-		char *d = realloc(o->data, size);
-
-		if (d == NULL) {
-			o->oom = true;
-			return;
-		}
-		o->data = d;
-		o->size = size;
+		o->size = (o->len + n + 1) * 2;
+		o->data = xrealloc(o->data, o->size);
 	}
 	memcpy(o->data + o->len, s, n);
 	o->len += n;
@@ -1163,24 +1122,16 @@ const char *imap_reply_text(const struct imap_reply *reply, char *buf,
 	return buf;
 }
 
-static int keep_untagged(struct imap_reply *reply, struct imap_resp *resp,
-			 struct m2d_error *err)
+static void keep_untagged(struct imap_reply *reply, struct imap_resp *resp)
 {
 	/* doubling: a FETCH 1:* of a big folder is one response a message */
 	if (reply->nuntagged == reply->cap) {
-		size_t cap = reply->cap > 0 ? reply->cap * 2 : 16;
-		struct imap_resp *n = realloc(reply->untagged,
-					      cap * sizeof(*n));
-
-		if (n == NULL) {
-			imap_resp_free(resp);
-			return m2d_error_sys(err, "malloc", NULL);
-		}
-		reply->untagged = n;
-		reply->cap = cap;
+		reply->cap = reply->cap > 0 ? reply->cap * 2 : 16;
+		reply->untagged = xrealloc(reply->untagged,
+					   reply->cap *
+					   sizeof(*reply->untagged));
 	}
 	reply->untagged[reply->nuntagged++] = *resp;
-	return 0;
 }
 
 /*
@@ -1224,8 +1175,7 @@ static int read_until(struct imap_client *c, const char *tag,
 				 * the server closes: said when it does */
 				snprintf(c->bye, sizeof(c->bye), "%s",
 					 resp.text != NULL ? resp.text : "");
-			if (keep_untagged(reply, &resp, err) < 0)
-				return -1;
+			keep_untagged(reply, &resp);
 			break;
 		}
 	}
@@ -1255,7 +1205,7 @@ static void out_quoted(struct out *o, const char *s)
 int imap_client_command(struct imap_client *c, struct imap_reply *reply,
 			struct m2d_error *err, const char *fmt, ...)
 {
-	struct out o = { NULL, 0, 0, false };
+	struct out o = { NULL, 0, 0 };
 	char tag[16], num[32], name[MAX_NAME_UTF7];
 	bool literal_plus = imap_client_has_cap(c, "LITERAL+");
 	const char *p;
@@ -1315,10 +1265,6 @@ int imap_client_command(struct imap_client *c, struct imap_reply *reply,
 			 "{%zu}\r\n", strlen(s));
 		out_str(&o, num);
 		if (!literal_plus) {
-			if (o.oom) {
-				m2d_error_sys(err, "malloc", NULL);
-				goto out;
-			}
 			arm(c);
 			if (io_write(c, o.data, o.len, err) < 0)
 				goto out;
@@ -1331,11 +1277,8 @@ int imap_client_command(struct imap_client *c, struct imap_reply *reply,
 		out_str(&o, s);
 	}
 	out_add(&o, "\r\n", 2);
-	if (o.oom) {
-		m2d_error_sys(err, "malloc", NULL);
-		goto out;
-	}
 	arm(c);
+
 	if (io_write(c, o.data, o.len, err) < 0)
 		goto out;
 	rc = read_until(c, tag, false, reply, err);

@@ -18,6 +18,7 @@
 #include "imap-test.h"
 #include "mbox-reader.h"
 #include "run-cmd.h"
+#include "xalloc.h"
 
 #define NAME_MAX_UTF8 1024
 
@@ -37,9 +38,7 @@ int imap_expect_folder(const char *mbox, const char *name, bool mboxrd,
 	memset(exp, 0, sizeof(*exp));
 	memset(&set, 0, sizeof(set));
 	set.mboxrd = mboxrd;
-	exp->name = strdup(name);
-	if (exp->name == NULL)
-		return m2d_error_sys(err, "malloc", mbox);
+	exp->name = xstrdup(name);
 	/* read-only, O_NOFOLLOW, no lock: the reader's own rules */
 	if (mbox_reader_open(AT_FDCWD, mbox, &set, &reader, err) < 0) {
 		imap_expect_free(exp);
@@ -47,16 +46,9 @@ int imap_expect_folder(const char *mbox, const char *name, bool mboxrd,
 	}
 	while ((rc = mbox_reader_next(reader, &msg, err)) > 0) {
 		if (exp->ndates == size) {
-			size_t nsize = size == 0 ? 64 : size * 2;
-			time_t *n = realloc(exp->dates,
-					    nsize * sizeof(*exp->dates));
-
-			if (n == NULL) {
-				rc = m2d_error_sys(err, "malloc", mbox);
-				break;
-			}
-			exp->dates = n;
-			size = nsize;
+			size = size == 0 ? 64 : size * 2;
+			exp->dates = xrealloc(exp->dates,
+					      size * sizeof(*exp->dates));
 		}
 		/* the From_ date as the maildir writer sets it as the
 		 * file's mtime, i.e. Dovecot's INTERNALDATE (convert.c:
@@ -144,7 +136,7 @@ static bool cmd(struct run *r, struct imap_reply *reply, const char *fmt,
 			reply->tagged.kind = IMAP_RESP_TAGGED;
 			snprintf(reply->tagged.name,
 				 sizeof(reply->tagged.name), "NO");
-			reply->tagged.text = strdup(r->err.msg);
+			reply->tagged.text = xstrdup(r->err.msg);
 			return true;
 		}
 		r->dead = true;
@@ -343,9 +335,7 @@ static bool list_names(struct run *r, const char *pattern,
 		return false;
 	if (!imap_reply_ok(reply))
 		return true;
-	r->listed = calloc(reply->nuntagged + 1, sizeof(*r->listed));
-	if (r->listed == NULL)
-		return true;
+	r->listed = xcalloc(reply->nuntagged + 1, sizeof(*r->listed));
 	for (i = 0; i < reply->nuntagged; i++) {
 		const struct imap_arg *flags;
 		const char *name;
@@ -358,9 +348,7 @@ static bool list_names(struct run *r, const char *pattern,
 		    imap_flags_have(flags, "\\NonExistent"))
 			continue;
 		from_server(r, name, utf8, sizeof(utf8));
-		r->listed[r->nlisted] = strdup(utf8);
-		if (r->listed[r->nlisted] != NULL)
-			r->nlisted++;
+		r->listed[r->nlisted++] = xstrdup(utf8);
 	}
 	return true;
 }
@@ -485,10 +473,10 @@ static void check_counts_dates(struct run *r)
 		snprintf(seq, sizeof(seq), "1:%lu", n);
 		if (!cmd(r, &reply, "FETCH %a (INTERNALDATE)", seq, NULL))
 			break;
-		got = malloc(n * sizeof(*got));
-		for (j = 0; got != NULL && j < n; j++)
+		got = xmalloc(n * sizeof(*got));
+		for (j = 0; j < n; j++)
 			got[j] = LLONG_MIN;	/* not given */
-		if (got != NULL && imap_reply_ok(&reply)) {
+		if (imap_reply_ok(&reply)) {
 			for (j = 0; j < reply.nuntagged; j++) {
 				const struct imap_resp *u = &reply.untagged[j];
 				const struct imap_arg *l;
@@ -514,7 +502,7 @@ static void check_counts_dates(struct run *r)
 						got[u->number - 1] = t;
 				}
 			}
-		} else if (got != NULL) {
+		} else {
 			if (ndate_bad++ == 0)
 				snprintf(first_date, sizeof(first_date),
 					 _("%s: FETCH refused: %s"), f->name,
@@ -1108,7 +1096,7 @@ int imap_doveadm_counts(const char *doveadm, const char *conf,
 	extra[e++] = "*";
 	extra[e] = NULL;
 	argv = run_cmd_argv(doveadm != NULL ? doveadm : "doveadm", extra);
-	if (argv == NULL || argv[0] == NULL) {
+	if (argv[0] == NULL) {
 		free(argv);
 		return m2d_error_set(err, M2D_ERR_USAGE, NULL,
 				     _("no doveadm command given"));
@@ -1133,14 +1121,9 @@ int imap_doveadm_counts(const char *doveadm, const char *conf,
 	for (line = out.out; line != NULL && *line != '\0'; line++)
 		if (*line == '\n')
 			nlines++;
-	names = calloc(nlines + 1, sizeof(*names));
-	counts = calloc(nlines + 1, sizeof(*counts));
-	if (names == NULL || counts == NULL) {
-		free(names);
-		free(counts);
-		run_output_free(&out);
-		return m2d_error_sys(err, "malloc", NULL);
-	}
+	names = xcalloc(nlines + 1, sizeof(*names));
+	counts = xcalloc(nlines + 1, sizeof(*counts));
+
 	/* "mailbox\tmessages" then one line per folder (the order of the
 	 * columns read from the header) */
 	for (line = strtok_r(out.out != NULL ? out.out : (char *)"", "\n",

@@ -32,6 +32,7 @@
 #include "run-cmd.h"
 #include "safe-file.h"
 #include "i18n.h"
+#include "xalloc.h"
 
 #define BACKUP_SUB "postfix-conf"
 #define HOLD_FILE "postfix-hold"
@@ -71,8 +72,6 @@ static int postconf_run_raw(const struct pf_tools *t, const char *const *args,
 		extra[n++] = args[i];
 	extra[n] = NULL;
 	argv = tool_argv(t != NULL ? t->postconf : NULL, "postconf", extra);
-	if (argv == NULL)
-		return m2d_error_sys(err, "malloc", NULL);
 	if (run_cmd(argv, &out, err) < 0) {
 		free(argv);
 		return -1;
@@ -142,9 +141,7 @@ int pf_config_dir(const struct pf_tools *t, char **dir_r,
 	const char *args[] = { "-d", "-h", "config_directory", NULL };
 
 	if (t != NULL && t->config_dir != NULL) {
-		*dir_r = strdup(t->config_dir);
-		if (*dir_r == NULL)
-			return m2d_error_sys(err, "malloc", NULL);
+		*dir_r = xstrdup(t->config_dir);
 		return 0;
 	}
 	return postconf_run(t, args, dir_r, err);
@@ -174,8 +171,6 @@ static int tool_run(const struct pf_tools *t, const char *cmdline,
 		extra[n] = NULL;
 		argv = tool_argv(tool, dflt, extra);
 	}
-	if (argv == NULL)
-		return m2d_error_sys(err, "malloc", NULL);
 	if (argv[0] == NULL) {
 		free(argv);
 		return m2d_error_set(err, M2D_ERR_USAGE, NULL,
@@ -244,8 +239,7 @@ static int postconf_set(const struct pf_tools *t, const char *key,
 		args[0] = "-X";
 		args[1] = key;
 	} else {
-		if (asprintf(&kv, "%s = %s", key, value) < 0)
-			return m2d_error_sys(err, "malloc", NULL);
+		kv = xasprintf("%s = %s", key, value);
 		args[1] = kv;
 	}
 	ret = postconf_run(t, args, &out, err);
@@ -291,7 +285,7 @@ static int setting_for(const struct pf_settings *s, char **key_r,
 			return m2d_error_set(err, M2D_ERR_USAGE, v,
 					     _("the maildir base must be an "
 					       "absolute path"));
-		*key_r = strdup("mail_spool_directory");
+		*key_r = xstrdup("mail_spool_directory");
 		break;
 	case PF_DELIVERY_HOME:
 		v = s->home_mailbox != NULL ? s->home_mailbox : "Maildir/";
@@ -299,22 +293,14 @@ static int setting_for(const struct pf_settings *s, char **key_r,
 			return m2d_error_set(err, M2D_ERR_USAGE, v,
 					     _("home_mailbox must be a path "
 					       "relative to the home"));
-		*key_r = strdup("home_mailbox");
+		*key_r = xstrdup("home_mailbox");
 		break;
 	default:
 		return m2d_error_set(err, M2D_ERR_USAGE, NULL,
 				     _("unknown delivery setting"));
 	}
 	/* the trailing slash is what selects maildir delivery */
-	if (asprintf(value_r, "%s%s", v,
-		     v[strlen(v) - 1] == '/' ? "" : "/") < 0)
-		*value_r = NULL;
-	if (*key_r == NULL || *value_r == NULL) {
-		free(*key_r);
-		free(*value_r);
-		*key_r = *value_r = NULL;
-		return m2d_error_sys(err, "malloc", NULL);
-	}
+	*value_r = xasprintf("%s%s", v, v[strlen(v) - 1] == '/' ? "" : "/");
 	return 0;
 }
 
@@ -386,9 +372,7 @@ static int precedence_warning(const struct pf_tools *t, const char *key,
 	int i, found = 0;
 
 	*warning_r = NULL;
-	f = open_memstream(&text, &size);
-	if (f == NULL)
-		return m2d_error_sys(err, "malloc", NULL);
+	f = xopen_memstream(&text, &size);
 	for (i = 0; before[i] != NULL && strcmp(before[i], key) != 0; i++) {
 		if (pf_read(t, before[i], &value, err) < 0) {
 			fclose(f);
@@ -400,15 +384,13 @@ static int precedence_warning(const struct pf_tools *t, const char *key,
 				before[i], value);
 		free(value);
 	}
-	fclose(f);
-	if (found > 0 &&
-	    asprintf(warning_r, _("%s takes precedence over %s: mail will "
-				  "not be delivered to the maildir until it "
-				  "is changed"), text, key) < 0)
-		*warning_r = NULL;
+	xmemstream_close(f);
+	if (found > 0)
+		*warning_r = xasprintf(_("%s takes precedence over %s: mail "
+					 "will not be delivered to the "
+					 "maildir until it is changed"),
+				       text, key);
 	free(text);
-	if (found > 0 && *warning_r == NULL)
-		return m2d_error_sys(err, "malloc", NULL);
 	return 0;
 }
 
@@ -420,11 +402,7 @@ int pf_edit_plan(const struct pf_tools *t, const struct pf_settings *settings,
 		return -1;
 	if (pf_config_dir(t, &edit_r->config_dir, err) < 0)
 		goto fail;
-	if (asprintf(&edit_r->main_cf, "%s/main.cf", edit_r->config_dir) < 0) {
-		edit_r->main_cf = NULL;
-		m2d_error_sys(err, "malloc", NULL);
-		goto fail;
-	}
+	edit_r->main_cf = xasprintf("%s/main.cf", edit_r->config_dir);
 	if (sf_read_text(edit_r->main_cf, &edit_r->old_text, NULL, err) <= 0) {
 		if (err->code == M2D_OK)
 			m2d_error_set(err, M2D_ERR_USAGE, edit_r->main_cf,
@@ -436,10 +414,6 @@ int pf_edit_plan(const struct pf_tools *t, const struct pf_settings *settings,
 		goto fail;
 	edit_r->diff = dc_unified_diff(edit_r->main_cf, edit_r->old_text,
 				       edit_r->main_cf, edit_r->new_text);
-	if (edit_r->diff == NULL) {
-		m2d_error_sys(err, "malloc", NULL);
-		goto fail;
-	}
 	if (precedence_warning(t, edit_r->key, &edit_r->warning, err) < 0)
 		goto fail;
 	return 0;
@@ -601,23 +575,14 @@ int pf_hold(const struct pf_tools *t, const char *work_dir,
 	had = pf_read_explicit(&live, "defer_transports", &old, err);
 	if (had < 0)
 		goto out;
-	if (had > 0 && old[0] != '\0' && !has_local(old)) {
-		if (asprintf(&value, "%s, local", old) < 0)
-			value = NULL;
-	} else if (had > 0 && old[0] != '\0') {
-		value = strdup(old);
-	} else {
-		value = strdup("local");
-	}
-	if (asprintf(&state, "had=%d\nvalue=%s\n", had,
-		     had > 0 ? old : "") < 0)
-		state = NULL;
-	if (asprintf(&main_cf, "%s/main.cf", dir) < 0)
-		main_cf = NULL;
-	if (value == NULL || state == NULL || main_cf == NULL) {
-		m2d_error_sys(err, "malloc", NULL);
-		goto out;
-	}
+	if (had > 0 && old[0] != '\0' && !has_local(old))
+		value = xasprintf("%s, local", old);
+	else if (had > 0 && old[0] != '\0')
+		value = xstrdup(old);
+	else
+		value = xstrdup("local");
+	state = xasprintf("had=%d\nvalue=%s\n", had, had > 0 ? old : "");
+	main_cf = xasprintf("%s/main.cf", dir);
 	if (mkdir(work_dir, 0700) < 0 && errno != EEXIST) {
 		m2d_error_sys(err, "mkdir", work_dir);
 		goto out;
@@ -661,16 +626,12 @@ int pf_release(const struct pf_tools *t, const char *work_dir,
 			      _("damaged hold record"));
 		goto out;
 	}
-	old = strndup(p + 7, strcspn(p + 7, "\n"));
+	old = xstrndup(p + 7, strcspn(p + 7, "\n"));
 	if (pf_config_dir(t, &dir, err) < 0)
 		goto out;
-	if (asprintf(&main_cf, "%s/main.cf", dir) < 0)
-		main_cf = NULL;
-	if (old == NULL || main_cf == NULL) {
-		m2d_error_sys(err, "malloc", NULL);
-		goto out;
-	}
-	memset(&live, 0, sizeof(live));
+	main_cf = xasprintf("%s/main.cf", dir);
+	memset
+(&live, 0, sizeof(live));
 	if (t != NULL)
 		live = *t;
 	live.config_dir = dir;

@@ -39,6 +39,7 @@
 #include "run-cmd.h"
 #include "sandbox.h"
 #include "i18n.h"
+#include "xalloc.h"
 
 #define PASSWORD "sandbox"
 #define HOST "mailhost.sandbox.example"
@@ -151,25 +152,17 @@ struct text {
 	FILE *f;
 };
 
-static int text_open(struct text *t, struct m2d_error *err)
+static void text_open(struct text *t)
 {
 	t->buf = NULL;
 	t->len = 0;
-	t->f = open_memstream(&t->buf, &t->len);
-	if (t->f == NULL)
-		return m2d_error_sys(err, "open_memstream", NULL);
-	return 0;
+	t->f = xopen_memstream(&t->buf, &t->len);
 }
 
-static int text_close(struct text *t, struct m2d_error *err)
+static void text_close(struct text *t)
 {
-	if (fclose(t->f) != 0) {
-		free(t->buf);
-		t->buf = NULL;
-		return m2d_error_sys(err, "malloc", NULL);
-	}
+	xmemstream_close(t->f);
 	t->f = NULL;
-	return 0;
 }
 
 static int put_text(struct ctx *c, const char *path, struct text *t,
@@ -177,8 +170,7 @@ static int put_text(struct ctx *c, const char *path, struct text *t,
 {
 	int ret;
 
-	if (text_close(t, c->err) < 0)
-		return -1;
+	text_close(t);
 	ret = put_file(c, path, t->buf, t->len, mode, own);
 	free(t->buf);
 	t->buf = NULL;
@@ -401,8 +393,7 @@ static int gen_folder(struct ctx *c, struct gen *g, const char *user,
 	char date[64], base[256];
 	time_t when;
 
-	if (text_open(&t, c->err) < 0)
-		return -1;
+	text_open(&t);
 	uidvalidity = 1000000000u + rng_below(&g->rng, 200000000u);
 	uid = rng_chance(&g->rng, 30) ? 100000 + rng_below(&g->rng, 900000) :
 		rng_below(&g->rng, 4);
@@ -433,20 +424,11 @@ static int gen_folder(struct ctx *c, struct gen *g, const char *user,
 		unsigned int nkw = 0, nx = 0;
 
 		when += 3600 + (time_t)rng_below(&g->rng, 86400 * 20);
-		if (text_open(&hdr, c->err) < 0)
-			goto fail;
-		if (text_open(&body, c->err) < 0) {
-			text_close(&hdr, c->err);
-			free(hdr.buf);
-			goto fail;
-		}
+		text_open(&hdr);
+		text_open(&body);
 		message_text(g, hdr.f, body.f, user, when, postfix, &sender);
-		if (text_close(&hdr, c->err) < 0 ||
-		    text_close(&body, c->err) < 0) {
-			free(hdr.buf);
-			free(body.buf);
-			goto fail;
-		}
+		text_close(&hdr);
+		text_close(&body);
 		ctime_utc(when, date, sizeof(date));
 		/* Postfix: "From sender  DATE" (two blanks) */
 		fprintf(t.f, "From %s %s%s\n", sender, postfix ? " " : "",
@@ -492,11 +474,8 @@ static int gen_folder(struct ctx *c, struct gen *g, const char *user,
 	}
 	g->folders++;
 	return put_text(c, path, &t, 0600, true);
-fail:
-	text_close(&t, c->err);
-	free(t.buf);
-	return -1;
 }
+
 
 /* Creates the directories of REL (below HOME) that are missing. */
 static int make_parents(struct ctx *c, const char *home, const char *rel)
@@ -538,8 +517,9 @@ static int gen_user(struct ctx *c, struct gen *g, int idx)
 				all[n++] = &special_folders[idx][i];
 
 	pathf(home, sizeof(home), "%s/home/%s", c->dir, user);
-	if (mkdir_own(c, home, 0700, true) < 0 || text_open(&subs, c->err) < 0)
+	if (mkdir_own(c, home, 0700, true) < 0)
 		return -1;
+	text_open(&subs);
 	for (size_t i = 0; i < n; i++) {
 		const struct fspec *fs = all[i];
 
@@ -568,7 +548,7 @@ static int gen_user(struct ctx *c, struct gen *g, int idx)
 	return put_file(c, pathf(path, sizeof(path), "%s/.pinerc", home),
 			pinerc, sizeof(pinerc) - 1, 0600, true);
 fail:
-	text_close(&subs, c->err);
+	text_close(&subs);
 	free(subs.buf);
 	return -1;
 }
@@ -584,16 +564,15 @@ static char *find_program(const char *prog)
 	char *dirs, *save = NULL, *d, cand[PATH_MAX];
 
 	if (strchr(prog, '/') != NULL)
-		return access(prog, X_OK) == 0 ? strdup(prog) : NULL;
-	if (asprintf(&dirs, "%s:/usr/sbin:/usr/local/sbin:/sbin",
-		     path != NULL ? path : "/usr/bin:/bin") < 0)
-		return NULL;
+		return access(prog, X_OK) == 0 ? xstrdup(prog) : NULL;
+	dirs = xasprintf("%s:/usr/sbin:/usr/local/sbin:/sbin",
+			 path != NULL ? path : "/usr/bin:/bin");
 	for (d = strtok_r(dirs, ":", &save); d != NULL;
 	     d = strtok_r(NULL, ":", &save)) {
 		snprintf(cand, sizeof(cand), "%s/%s", d, prog);
 		if (d[0] == '/' && access(cand, X_OK) == 0) {
 			free(dirs);
-			return strdup(cand);
+			return xstrdup(cand);
 		}
 	}
 	free(dirs);
@@ -649,8 +628,7 @@ char *sandbox_dovecot_conf(const char *d, enum dc_syntax syntax,
 				"only"));
 		return NULL;
 	}
-	if (text_open(&t, err) < 0)
-		return NULL;
+	text_open(&t);
 	if (v24)	/* it must come first */
 		fputs("dovecot_config_version = 2.4.0\n", t.f);
 	fprintf(t.f, "# A private Dovecot for the mbox2dovecot sandbox "
@@ -711,8 +689,7 @@ char *sandbox_dovecot_conf(const char *d, enum dc_syntax syntax,
 	}
 	fputs("# the runbook's unit, and anything else of yours\n"
 	      "!include_try conf.d/*.conf\n", t.f);
-	if (text_close(&t, err) < 0)
-		return NULL;
+	text_close(&t);
 	return t.buf;
 }
 
@@ -750,8 +727,7 @@ static int write_passwd(struct ctx *c, int users, const char *file,
 	char path[PATH_MAX];
 	struct text t;
 
-	if (text_open(&t, c->err) < 0)
-		return -1;
+	text_open(&t);
 	for (int i = 0; i < users; i++) {
 		if (shell != NULL)
 			fprintf(t.f, "%s:x:%u:%u:%s:%s/home/%s:%s\n",
@@ -991,8 +967,7 @@ static int put_script(struct ctx *c, const char *name, const char *tmpl,
 	struct text t;
 	const char *p = tmpl;
 
-	if (text_open(&t, c->err) < 0)
-		return -1;
+	text_open(&t);
 	while (*p != '\0') {
 		const char *at = strchr(p, '@'), *val = NULL;
 		size_t skip = 0;
@@ -1079,7 +1054,7 @@ static char *postfix_compat(void)
 	if (run_cmd(argv, &out, &e) == 0) {
 		if (out.status == 0 && out.out[0] != '\0') {
 			out.out[strcspn(out.out, "\n")] = '\0';
-			v = strdup(out.out);
+			v = xstrdup(out.out);
 		}
 		run_output_free(&out);
 	}
@@ -1093,10 +1068,7 @@ static int write_postfix(struct ctx *c)
 	char *compat = postfix_compat();
 	struct text t;
 
-	if (text_open(&t, c->err) < 0) {
-		free(compat);
-		return -1;
-	}
+	text_open(&t);
 	fputs("# The sandbox's Postfix configuration (read with postconf -c;\n"
 	      "# no Postfix daemon runs from it: bin/deliver plays local(8)\n"
 	      "# and follows mail_spool_directory and home_mailbox here).\n",
@@ -1146,8 +1118,7 @@ static int write_config(struct ctx *c, const struct sandbox_info *info,
 	char path[PATH_MAX];
 	struct text t;
 
-	if (text_open(&t, c->err) < 0)
-		return -1;
+	text_open(&t);
 	fprintf(t.f,
 		"# mbox2dovecot.conf of the sandbox %s, written by\n"
 		"# \"mbox2dovecot sandbox\": every path and command points\n"
@@ -1486,8 +1457,6 @@ static int run_line(const char *cmd, struct m2d_error *err)
 	struct run_output out;
 	int ret;
 
-	if (argv == NULL)
-		return m2d_error_sys(err, "malloc", NULL);
 	ret = run_cmd(argv, &out, err);
 	free(argv);
 	if (ret < 0)
@@ -1599,23 +1568,14 @@ int sandbox_create(const struct sandbox_opts *opts,
 		     "mbox2dovecot sandbox\n", 21, 0644, false) < 0)
 		return -1;
 
-	info_r->dir = strdup(opts->dir);
-	info_r->password = strdup(PASSWORD);
-	if (asprintf(&info_r->config, "%s/mbox2dovecot.conf", opts->dir) < 0)
-		info_r->config = NULL;
-	if (info_r->dir == NULL || info_r->password == NULL ||
-	    info_r->config == NULL) {
-		m2d_error_sys(err, "malloc", NULL);
-		goto out;
-	}
+	info_r->dir = xstrdup(opts->dir);
+	info_r->password = xstrdup(PASSWORD);
+	info_r->config = xasprintf("%s/mbox2dovecot.conf", opts->dir);
 	info_r->uid = c.uid;
 	info_r->gid = c.gid;
 	info_r->users = opts->users;
 	for (int i = 0; i < opts->users; i++)
-		if ((info_r->user_names[i] = strdup(user_names[i])) == NULL) {
-			m2d_error_sys(err, "malloc", NULL);
-			goto out;
-		}
+		info_r->user_names[i] = xstrdup(user_names[i]);
 	info_r->test_port = sandbox_free_port();
 	do
 		info_r->imap_port = sandbox_free_port();
@@ -1652,9 +1612,10 @@ int sandbox_create(const struct sandbox_opts *opts,
 			syntax = dc_syntax_for(&v);
 		if (syntax == DC_SYNTAX_2 || syntax == DC_SYNTAX_2_4) {
 			info_r->dovecot = true;
-			if (asprintf(&info_r->dovecot_version, "%u.%u.%u",
-				     v.major, v.minor, v.patch) < 0)
-				info_r->dovecot_version = NULL;
+			info_r->dovecot_version = xasprintf("%u.%u.%u",
+							    v.major, v.minor,
+							    v.patch);
+
 		}
 	}
 	c.dovecot = dovecot != NULL ? dovecot : "dovecot";

@@ -30,6 +30,7 @@
 #include "run-cmd.h"
 #include "safe-file.h"
 #include "i18n.h"
+#include "xalloc.h"
 
 #define BACKUP_HEADER "# mbox2dovecot backup manifest 1\n"
 #define INETD_OFF "#<off># "
@@ -102,7 +103,7 @@ static int bk_read(const char *work_dir, const char *sub, struct bk_set *b,
 		return r;
 	for (p = text; *p != '\0';) {
 		size_t n = strcspn(p, "\n");
-		struct bk_entry e, *ne;
+		struct bk_entry e;
 		unsigned long idx;
 		int off = 0;
 
@@ -110,17 +111,8 @@ static int bk_read(const char *work_dir, const char *sub, struct bk_set *b,
 		    sscanf(p, "%lu %d %o %ld %ld %n", &idx, &e.existed,
 			   &e.mode, &e.uid, &e.gid, &off) == 5 && off > 0 &&
 		    (size_t)off < n && idx == b->count) {
-			e.path = strndup(p + off, n - (size_t)off);
-			ne = realloc(b->e, (b->count + 1) * sizeof(*ne));
-			if (e.path == NULL || ne == NULL) {
-				free(e.path);
-				if (ne != NULL)
-					b->e = ne;
-				free(text);
-				bk_free(b);
-				return m2d_error_sys(err, "malloc", NULL);
-			}
-			b->e = ne;
+			e.path = xstrndup(p + off, n - (size_t)off);
+			b->e = xrealloc(b->e, (b->count + 1) * sizeof(*b->e));
 			b->e[b->count++] = e;
 		} else if (*p != '#' && n > 0) {
 			free(text);
@@ -154,20 +146,15 @@ static int bk_write_manifest(const struct bk_set *b, struct m2d_error *err)
 {
 	char *text = NULL;
 	size_t size = 0, i;
-	FILE *f = open_memstream(&text, &size);
+	FILE *f = xopen_memstream(&text, &size);
 	int ret;
 
-	if (f == NULL)
-		return m2d_error_sys(err, "malloc", NULL);
 	fputs(BACKUP_HEADER, f);
 	for (i = 0; i < b->count; i++)
 		fprintf(f, "%zu %d %04o %ld %ld %s\n", i, b->e[i].existed,
 			b->e[i].mode, b->e[i].uid, b->e[i].gid,
 			b->e[i].path);
-	if (fclose(f) != 0) {
-		free(text);
-		return m2d_error_sys(err, "malloc", NULL);
-	}
+	xmemstream_close(f);
 	ret = bk_save_text(b, "manifest", text, err);
 	free(text);
 	return ret;
@@ -260,19 +247,10 @@ int svc_backup_save(const char *work_dir, const char *sub, const char *path,
 			goto out;
 		}
 	} else {
-		e = realloc(b.e, (b.count + 1) * sizeof(*e));
-		if (e == NULL) {
-			m2d_error_sys(err, "malloc", NULL);
-			goto out;
-		}
-		b.e = e;
+		b.e = xrealloc(b.e, (b.count + 1) * sizeof(*b.e));
 		i = (long)b.count;
 		memset(&b.e[i], 0, sizeof(b.e[i]));
-		b.e[i].path = strdup(path);
-		if (b.e[i].path == NULL) {
-			m2d_error_sys(err, "malloc", NULL);
-			goto out;
-		}
+		b.e[i].path = xstrdup(path);
 		b.count++;
 	}
 	e = &b.e[i];
@@ -344,12 +322,8 @@ int svc_backup_undo(const char *work_dir, const char *sub,
 	r = bk_read(work_dir, sub, &b, err);
 	if (r <= 0)
 		return r;
-	orig = calloc(b.count + 1, sizeof(*orig));
-	restore = calloc(b.count + 1, sizeof(*restore));
-	if (orig == NULL || restore == NULL) {
-		m2d_error_sys(err, "malloc", NULL);
-		goto out;
-	}
+	orig = xcalloc(b.count + 1, sizeof(*orig));
+	restore = xcalloc(b.count + 1, sizeof(*restore));
 	/* check every file before touching any */
 	for (i = 0; i < b.count; i++) {
 		char *live = NULL, *applied = NULL;
@@ -429,12 +403,10 @@ char *svc_xinetd_set_disable(const char *text, bool disable)
 	const char *value = disable ? "yes" : "no";
 	char *out = NULL;
 	size_t size = 0;
-	FILE *f = open_memstream(&out, &size);
+	FILE *f = xopen_memstream(&out, &size);
 	bool service = false, in_block = false, found = false;
 	const char *p = text;
 
-	if (f == NULL)
-		return NULL;
 	while (*p != '\0') {
 		size_t n = strcspn(p, "\n");
 		const char *q = skip_blank(p);
@@ -464,10 +436,7 @@ char *svc_xinetd_set_disable(const char *text, bool disable)
 		fwrite(p, 1, n + (nl ? 1 : 0), f);
 		p += n + (nl ? 1 : 0);
 	}
-	if (fclose(f) != 0) {
-		free(out);
-		return NULL;
-	}
+	xmemstream_close(f);
 	return out;
 }
 
@@ -495,11 +464,9 @@ char *svc_inetd_set_imap(const char *text, bool enable)
 {
 	char *out = NULL;
 	size_t size = 0, off_len = strlen(INETD_OFF);
-	FILE *f = open_memstream(&out, &size);
+	FILE *f = xopen_memstream(&out, &size);
 	const char *p = text;
 
-	if (f == NULL)
-		return NULL;
 	while (*p != '\0') {
 		size_t n = strcspn(p, "\n");
 		bool nl = p[n] == '\n';
@@ -516,10 +483,7 @@ char *svc_inetd_set_imap(const char *text, bool enable)
 			putc('\n', f);
 		p += n + (nl ? 1 : 0);
 	}
-	if (fclose(f) != 0) {
-		free(out);
-		return NULL;
-	}
+	xmemstream_close(f);
 	return out;
 }
 
@@ -605,87 +569,63 @@ const char *svc_action_name(enum svc_action action)
 	return (unsigned int)action < SVC_ACTION_COUNT ? names[action] : "?";
 }
 
-static char *fmt(const char *format, const char *a, const char *b)
-{
-	char *s;
-
-	if (asprintf(&s, format, a, b) < 0)
-		return NULL;
-	return s;
-}
-
 /* The command of ACTION for service NAME under ENV (NULL = none). */
 static char *default_cmd(const struct svc_env *env, const char *name,
-			 enum svc_action action, bool *oom)
+			 enum svc_action action)
 {
 	static const char *const verbs[] = {
 		"start", "stop", "reload", NULL, NULL, NULL
 	};
-	char *s = NULL;
 
 	switch (env->init) {
 	case SVC_INIT_SYSTEMD:
 		if (action == SVC_STATUS)
-			s = fmt("systemctl is-active %s%s", name, "");
-		else
-			s = fmt("systemctl %s %s", svc_action_name(action),
-				name);
-		break;
+			return xasprintf("systemctl is-active %s", name);
+		return xasprintf("systemctl %s %s", svc_action_name(action),
+				 name);
 	case SVC_INIT_SYSV:
 		if (verbs[action] != NULL)
-			s = fmt("service %s %s", name, verbs[action]);
-		else if (action == SVC_STATUS)
-			s = fmt("service %s status%s", name, "");
-		else if (env->chkconfig)
-			s = fmt("chkconfig %s %s", name,
-				action == SVC_ENABLE ? "on" : "off");
-		else
-			s = fmt("update-rc.d %s %s", name,
-				action == SVC_ENABLE ? "enable" : "disable");
-		break;
+			return xasprintf("service %s %s", name, verbs[action]);
+		if (action == SVC_STATUS)
+			return xasprintf("service %s status", name);
+		if (env->chkconfig)
+			return xasprintf("chkconfig %s %s", name,
+					 action == SVC_ENABLE ? "on" : "off");
+		return xasprintf("update-rc.d %s %s", name,
+				 action == SVC_ENABLE ? "enable" : "disable");
 	case SVC_INIT_NONE:
-		return NULL;
+		break;
 	}
-	if (s == NULL)
-		*oom = true;
-	return s;
+	return NULL;
 }
 
-static int set_str(char **dst, const char *src, struct m2d_error *err)
+/* *DST becomes a copy of SRC; NULL or "" makes it NULL. */
+static void set_str(char **dst, const char *src)
 {
-	char *s = NULL;
+	char *s = src != NULL && src[0] != '\0' ? xstrdup(src) : NULL;
 
-	if (src != NULL && src[0] != '\0' && (s = strdup(src)) == NULL)
-		return m2d_error_sys(err, "malloc", NULL);
 	free(*dst);
 	*dst = s;
-	return 0;
 }
 
-int svc_table_init(struct svc_table *t, const struct svc_env *env,
-		   const char *root, struct m2d_error *err)
+void svc_table_init(struct svc_table *t, const struct svc_env *env,
+		    const char *root)
 {
 	static const char *const names[SVC_ROLE_COUNT] = {
 		"postfix", "dovecot", "imap"
 	};
 	const char *inetd = env->inetd_service != NULL ?
 		env->inetd_service : "inetd";
-	bool oom = false;
 	int r, a;
 
 	memset(t, 0, sizeof(*t));
 	t->env = *env;
 	t->probe_timeout = 10;
-	if (set_str(&t->root, root != NULL ? root : "", err) < 0)
-		return -1;
-	if (t->root == NULL && (t->root = strdup("")) == NULL)
-		oom = true;
-	t->xinetd_files[0] = strdup("imap");
-	t->xinetd_files[1] = strdup("imaps");
+	t->root = xstrdup(root);	/* NULL: "" */
+	t->xinetd_files[0] = xstrdup("imap");
+	t->xinetd_files[1] = xstrdup("imaps");
 	for (r = 0; r < SVC_ROLE_COUNT; r++) {
-		t->role[r].name = strdup(names[r]);
-		if (t->role[r].name == NULL)
-			oom = true;
+		t->role[r].name = xstrdup(names[r]);
 		if (r == SVC_ROLE_IMAP_OLD &&
 		    env->launcher != SVC_LAUNCH_NONE) {
 			/* the file edit + the launcher's reload */
@@ -693,53 +633,36 @@ int svc_table_init(struct svc_table *t, const struct svc_env *env,
 				"xinetd" : inetd;
 
 			t->role[r].cmd[SVC_RELOAD] =
-				default_cmd(env, svc, SVC_RELOAD, &oom);
+				default_cmd(env, svc, SVC_RELOAD);
 			continue;
 		}
 		for (a = 0; a < SVC_ACTION_COUNT; a++)
 			t->role[r].cmd[a] = default_cmd(env, names[r],
-							(enum svc_action)a,
-							&oom);
+							(enum svc_action)a);
 	}
 	/* without an init system: the programs' own commands */
 	if (env->init == SVC_INIT_NONE) {
-		t->role[SVC_ROLE_MTA].cmd[SVC_START] = strdup("postfix start");
-		t->role[SVC_ROLE_MTA].cmd[SVC_STOP] = strdup("postfix stop");
-		t->role[SVC_ROLE_MTA].cmd[SVC_RELOAD] =
-			strdup("postfix reload");
-		t->role[SVC_ROLE_IMAP_NEW].cmd[SVC_START] = strdup("dovecot");
-		t->role[SVC_ROLE_IMAP_NEW].cmd[SVC_STOP] =
-			strdup("doveadm stop");
-		t->role[SVC_ROLE_IMAP_NEW].cmd[SVC_RELOAD] =
-			strdup("doveadm reload");
-		if (t->role[SVC_ROLE_MTA].cmd[SVC_START] == NULL ||
-		    t->role[SVC_ROLE_MTA].cmd[SVC_STOP] == NULL ||
-		    t->role[SVC_ROLE_MTA].cmd[SVC_RELOAD] == NULL ||
-		    t->role[SVC_ROLE_IMAP_NEW].cmd[SVC_START] == NULL ||
-		    t->role[SVC_ROLE_IMAP_NEW].cmd[SVC_STOP] == NULL ||
-		    t->role[SVC_ROLE_IMAP_NEW].cmd[SVC_RELOAD] == NULL)
-			oom = true;
+		struct svc_role_conf *mta = &t->role[SVC_ROLE_MTA];
+		struct svc_role_conf *imap = &t->role[SVC_ROLE_IMAP_NEW];
+
+		mta->cmd[SVC_START] = xstrdup("postfix start");
+		mta->cmd[SVC_STOP] = xstrdup("postfix stop");
+		mta->cmd[SVC_RELOAD] = xstrdup("postfix reload");
+		imap->cmd[SVC_START] = xstrdup("dovecot");
+		imap->cmd[SVC_STOP] = xstrdup("doveadm stop");
+		imap->cmd[SVC_RELOAD] = xstrdup("doveadm reload");
 	}
 	/* ask "postfix status", not systemd: Debian's postfix.service is a
 	 * oneshot wrapper that stays "active" with Postfix stopped */
 	free(t->role[SVC_ROLE_MTA].cmd[SVC_STATUS]);
-	t->role[SVC_ROLE_MTA].cmd[SVC_STATUS] = strdup("postfix status");
+	t->role[SVC_ROLE_MTA].cmd[SVC_STATUS] = xstrdup("postfix status");
 	t->role[SVC_ROLE_MTA].probe.kind = SVC_PROBE_COMMAND;
-	t->role[SVC_ROLE_MTA].probe.command = strdup("postfix status");
+	t->role[SVC_ROLE_MTA].probe.command = xstrdup("postfix status");
 	for (r = SVC_ROLE_IMAP_NEW; r <= SVC_ROLE_IMAP_OLD; r++) {
 		t->role[r].probe.kind = SVC_PROBE_TCP;
-		t->role[r].probe.address = strdup("127.0.0.1");
+		t->role[r].probe.address = xstrdup("127.0.0.1");
 		t->role[r].probe.port = 143;
-		if (t->role[r].probe.address == NULL)
-			oom = true;
 	}
-	if (oom || t->xinetd_files[0] == NULL || t->xinetd_files[1] == NULL ||
-	    t->role[SVC_ROLE_MTA].cmd[SVC_STATUS] == NULL ||
-	    t->role[SVC_ROLE_MTA].probe.command == NULL) {
-		svc_table_free(t);
-		return m2d_error_sys(err, "malloc", NULL);
-	}
-	return 0;
 }
 
 void svc_table_free(struct svc_table *t)
@@ -776,7 +699,8 @@ int svc_set_command(struct svc_table *t, enum svc_role role,
 	if ((unsigned int)action >= SVC_ACTION_COUNT)
 		return m2d_error_set(err, M2D_ERR_USAGE, NULL,
 				     _("unknown service action"));
-	return set_str(&t->role[role].cmd[action], cmdline, err);
+	set_str(&t->role[role].cmd[action], cmdline);
+	return 0;
 }
 
 int svc_set_probe_tcp(struct svc_table *t, enum svc_role role,
@@ -792,8 +716,7 @@ int svc_set_probe_tcp(struct svc_table *t, enum svc_role role,
 				     _("a TCP probe needs an address and a "
 				       "port (1-65535)"));
 	p = &t->role[role].probe;
-	if (set_str(&p->address, address, err) < 0)
-		return -1;
+	set_str(&p->address, address);
 	free(p->command);
 	p->command = NULL;
 	p->port = port;
@@ -812,8 +735,7 @@ int svc_set_probe_command(struct svc_table *t, enum svc_role role,
 		return m2d_error_set(err, M2D_ERR_USAGE, NULL,
 				     _("an empty probe command"));
 	p = &t->role[role].probe;
-	if (set_str(&p->command, cmdline, err) < 0)
-		return -1;
+	set_str(&p->command, cmdline);
 	free(p->address);
 	p->address = NULL;
 	p->port = 0;
@@ -882,8 +804,6 @@ static int probe_command(const char *cmdline, struct m2d_error *err)
 	char **argv = run_cmd_argv(cmdline, NULL);
 	int ret;
 
-	if (argv == NULL)
-		return m2d_error_sys(err, "malloc", NULL);
 	if (argv[0] == NULL) {
 		free(argv);
 		return m2d_error_set(err, M2D_ERR_USAGE, NULL,
@@ -969,8 +889,6 @@ static int run_line(const char *cmdline, FILE *text, bool dry_run,
 	size_t i;
 	int ret = 0;
 
-	if (argv == NULL)
-		return m2d_error_sys(err, "malloc", NULL);
 	if (argv[0] == NULL) {
 		free(argv);
 		return m2d_error_set(err, M2D_ERR_USAGE, NULL,
@@ -1039,10 +957,6 @@ static int edit_launcher(const struct svc_table *t, bool enable, FILE *text,
 		found++;
 		new = files[i] != NULL ? svc_xinetd_set_disable(old, !enable) :
 			svc_inetd_set_imap(old, enable);
-		if (new == NULL) {
-			free(old);
-			return m2d_error_sys(err, "malloc", NULL);
-		}
 		if (files[i] != NULL)
 			fprintf(text, _("edit %s: disable = %s\n"), path,
 				enable ? "no" : "yes");
@@ -1109,9 +1023,7 @@ int svc_run(const struct svc_table *t, enum svc_role role,
 				     _("no command to %s %s: set one in the "
 				       "configuration"),
 				     svc_action_name(action), rc->name);
-	f = open_memstream(&text, &size);
-	if (f == NULL)
-		return m2d_error_sys(err, "malloc", NULL);
+	f = xopen_memstream(&text, &size);
 	switch (action) {
 	case SVC_START:
 		want = 1;
@@ -1160,10 +1072,7 @@ int svc_run(const struct svc_table *t, enum svc_role role,
 					    svc_action_name(action),
 					    t->probe_timeout);
 	}
-	if (fclose(f) != 0) {
-		free(text);
-		return m2d_error_sys(err, "malloc", NULL);
-	}
+	xmemstream_close(f);
 	if (ret == 0 && action == SVC_STATUS && !opts->dry_run) {
 		if (rc->probe.kind == SVC_PROBE_NONE)
 			ret = status == 0 ? 1 : 0;
@@ -1219,8 +1128,8 @@ int svc_table_from_config(const struct m2d_config *cfg,
 	struct svc_env env;
 
 	svc_detect(cfg->services_root, &env);
-	if (svc_table_init(table, &env, cfg->services_root, err) < 0)
-		return -1;
+	svc_table_init(table, &env, cfg->services_root);
+
 	for (int r = 0; r < M2D_SVC_ROLES; r++) {
 		const struct m2d_service_conf *sc = &cfg->service[r];
 

@@ -13,6 +13,7 @@
 
 #include "run-cmd.h"
 #include "i18n.h"
+#include "xalloc.h"
 
 struct sink {
 	char *data;
@@ -245,9 +246,8 @@ char **run_cmd_argv(const char *cmdline, const char *const *extra)
 	for (i = 0; extra != NULL && extra[i] != NULL; i++)
 		n++;
 	/* the strings live in the same allocation, after the pointers */
-	argv = malloc((n + 2) * sizeof(*argv) + strlen(cmdline) + 1);
-	if (argv == NULL)
-		return NULL;
+	argv = xmalloc((n + 2) * sizeof(*argv) + strlen(cmdline) + 1);
+
 	copy = (char *)(argv + n + 2);
 	strcpy(copy, cmdline);
 	for (tok = strtok_r(copy, " ", &save); tok != NULL;

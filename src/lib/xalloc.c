@@ -1,4 +1,5 @@
 /* xalloc.c - allocation that aborts with a clear message when out of memory */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,4 +95,22 @@ char *xasprintf(const char *fmt, ...)
 	if (n < 0)
 		die_oom(0);
 	return p;
+}
+
+FILE *xopen_memstream(char **buf, size_t *size)
+{
+	FILE *f = open_memstream(buf, size);
+
+	if (f == NULL)
+		die_oom(BUFSIZ);
+	return f;
+}
+
+void xmemstream_close(FILE *f)
+{
+	bool bad = ferror(f) != 0;
+
+	/* a memory stream fails to write only when memory runs out */
+	if (fclose(f) != 0 || bad)
+		die_oom(BUFSIZ);
 }
