@@ -186,6 +186,13 @@ int rb_undo_with_chain(struct runbook *rb, int step, struct m2d_error *err);
 int rb_confirm(struct runbook *rb, int step, bool yes,
 	       struct m2d_error *err);
 
+/* Step 17 (the cutover): the folders in UW's mbx, mix and MMDF formats,
+ * which a rollback does not carry mail back into, named with their
+ * format and source (allocated, translated), or NULL when there are
+ * none.  Step 17 cannot be confirmed (rb_confirm) until this was shown:
+ * rb_preview(17) includes it. */
+char *rb_rollback_limits(struct runbook *rb);
+
 /* What STEP will do, for the page before it runs: the unified diff of a
  * config edit, the commands a service step runs, the folders a clear
  * removes.  Allocated text (translated), or NULL with ERR. */

@@ -7,7 +7,8 @@
  * telling the formats apart.  (MMDF is served like an mbox: UW's fields
  * out, CRLF; its reader hands out those bytes.)
  *
- * How convert should dispatch by format (not wired in yet):
+ * How convert dispatches by format (plan.c finds them, convert-uw.c
+ * converts them; what follows is the design it follows):
  *   uw_format_detect() on each candidate below a home or the spool gives
  *   UW_FMT_MBOX (the mbox reader, as today), UW_FMT_MBX (mbx_reader_*),
  *   UW_FMT_MIX (a directory: mix_reader_*), UW_FMT_MMDF

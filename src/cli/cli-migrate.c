@@ -274,10 +274,19 @@ static void print_plan(const struct plan *plan)
 	for (i = 0; i < plan->nfolders; i++) {
 		const struct plan_folder *f = &plan->folders[i];
 
-		if (f->skip == PLAN_TAKEN)
+		if (f->skip == PLAN_TAKEN) {
 			printf(_("folder %s -> \"%s\" (%lld bytes)\n"),
 			       str_esc(f->listed), str_esc(f->name), f->size);
-		else if (f->skip == PLAN_SKIP_NAME)
+			if (f->format == UW_FMT_MBX || f->format == UW_FMT_MIX ||
+			    f->format == UW_FMT_MMDF)
+				printf(_("  in UW's %s format: %s\n"),
+				       uw_format_name(f->format),
+				       str_esc(f->source));
+			if (f->spool != NULL)
+				printf(_("  then the mail in the spool file %s "
+					 "(UW had not moved it in yet)\n"),
+				       str_esc(f->spool));
+		} else if (f->skip == PLAN_SKIP_NAME)
 			printf(_("rename %s: %s (suggested: \"%s\")\n"),
 			       str_esc(f->listed),
 			       folder_problem_str(f->problem),

@@ -488,6 +488,14 @@ int cmd_runbook(int argc, char **argv)
 	/* --confirm N: the admin's Yes for step N, given on the command
 	   line (the wizard asks for it on the step's page) */
 	for (int i = 0; i < nconfirm; i++) {
+		if (confirm[i] == 17) {
+			/* the cutover: said before the Yes counts */
+			char *limits = rb_rollback_limits(rb);
+
+			if (limits != NULL)
+				fputs(limits, stdout);
+			free(limits);
+		}
 		if (rb_confirm(rb, confirm[i], true, &err) < 0)
 			goto fail;
 	}

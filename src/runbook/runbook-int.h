@@ -26,6 +26,8 @@ struct runbook {
 	struct rb_rename *renames;
 	size_t nrenames;
 	bool premigrated;		/* step 13 migrated everything live */
+	bool rollback_warned;		/* step 17's warning was shown
+					 * (rb_rollback_limits) */
 
 	struct plan plan;		/* full plan, renames applied */
 	bool have_plan;
@@ -38,6 +40,16 @@ struct runbook {
 	int running;			/* the step running now, or -1 */
 	struct rb_logbook *logbook;	/* WORK/log (runbook-log.h) */
 };
+
+/* ---- runbook-uwformats.c ---- */
+/* A taken folder in UW's mbx, mix or MMDF format. */
+bool rb_uw_folder(const struct plan_folder *f);
+/* -1 with ERR when STEP is the cutover (17), the plan has such folders
+ * and rb_rollback_limits() was not shown yet; else 0. */
+int rb_uw_confirm_check(struct runbook *rb, int step, struct m2d_error *err);
+/* The report's section naming them (text), its "no_rollback" key. */
+void rb_uw_report_text(const struct runbook *rb, FILE *f);
+void rb_uw_report_json(const struct runbook *rb, FILE *f);
 
 /* ---- runbook.c ---- */
 /* Creates WORK_DIR (0700) when missing; refuses one that is a symlink,

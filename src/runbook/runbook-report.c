@@ -348,6 +348,7 @@ static void write_text(struct runbook *rb, FILE *f, const struct totals *t,
 		if (n == 0)
 			fprintf(f, _("  none\n"));
 	}
+	rb_uw_report_text(rb, f);
 	text_logged(rb, f, l);
 	fprintf(f, _("\nBackups of the edited files:\n"));
 	for (size_t i = 0; i < NBACKUPS; i++)
@@ -430,6 +431,7 @@ static void write_json(struct runbook *rb, FILE *f, const struct totals *t,
 		json_str(f, line);
 	}
 	fputc(']', f);
+	rb_uw_report_json(rb, f);
 	json_logged(f, l);
 	fputs("\n}\n", f);
 }

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "i18n.h"
+#include "xalloc.h"
 #include "journal.h"
 #include "rollback.h"
 #include "run-cmd.h"
@@ -1248,6 +1249,17 @@ char *rb_preview(struct runbook *rb, int step, struct m2d_error *err)
 			      _("Dovecot's configuration already has these "
 				"settings: nothing to change."));
 		dc_edit_free(&edit);
+		if (step == 17 && text != NULL) {
+			/* the cutover: what a rollback cannot undo */
+			char *limits = rb_rollback_limits(rb), *both;
+
+			if (limits != NULL) {
+				both = xasprintf("%s\n%s", limits, text);
+				free(text);
+				free(limits);
+				text = both;
+			}
+		}
 		break;
 	}
 	case 19: {

@@ -899,6 +899,8 @@ int rb_confirm(struct runbook *rb, int step, bool yes, struct m2d_error *err)
 	if (!step_ok(step))
 		return m2d_error_set(err, M2D_ERR_USAGE, NULL,
 				     _("no step %d"), step);
+	if (yes && rb_uw_confirm_check(rb, step, err) < 0)
+		return -1;
 	if (rb->steps[step].confirmed != yes)
 		rb_logbook_line(rb, step, "decision", "%s",
 				yes ? _("Yes") : _("No"));

@@ -375,6 +375,56 @@ static void test_report(void **state)
 	rb_close(&rb);
 }
 
+/* An empty mbx folder as c-client makes it (its 2048-byte header). */
+static void put_mbx(const char *rel)
+{
+	char path[512], head[2048];
+	size_t n;
+	FILE *f;
+
+	memset(head, 0, sizeof(head));
+	n = (size_t)snprintf(head, sizeof(head),
+			     "*mbx*\r\n0000000100000000\r\n");
+	for (int i = 0; i < 31; i++, n += 2)
+		memcpy(head + n, "\r\n", 2);
+	pathf(path, sizeof(path), rel);
+	f = fopen(path, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(head, 1, sizeof(head), f), sizeof(head));
+	assert_int_equal(fclose(f), 0);
+}
+
+/* Step 17 names the folders a rollback cannot carry mail back into, and
+ * cannot be confirmed before that was shown; the report names them. */
+static void test_uw_cutover(void **state)
+{
+	struct runbook *rb;
+	struct m2d_error err;
+	char *limits, *t = NULL, *j = NULL, *text;
+
+	(void)state;
+	put_mbx("home/fred/mail/old");
+	rb = open_rb();
+	assert_int_equal(rb_confirm(rb, 17, true, &err), -1);
+	assert_non_null(strstr(err.msg, "mbx"));
+	limits = rb_rollback_limits(rb);
+	assert_non_null(limits);
+	assert_non_null(strstr(limits, "fred/mail/old (mbx)"));
+	free(limits);
+	assert_int_equal(rb_confirm(rb, 17, true, &err), 0);
+	assert_int_equal(rb_report_write(rb, &t, &j, &err), 0);
+	text = slurp(t);
+	assert_non_null(strstr(text, "fred/mail/old (mbx)"));
+	free(text);
+	text = slurp(j);
+	assert_non_null(strstr(text, "\"no_rollback\": [{\"listed\": "
+				     "\"fred/mail/old\", \"format\": \"mbx\""));
+	free(text);
+	free(t);
+	free(j);
+	rb_close(&rb);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -388,6 +438,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_first_steps, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_report, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_uw_cutover, setup,
+						teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
