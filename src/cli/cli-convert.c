@@ -1,5 +1,6 @@
 /* cli-convert.c - "mbox2dovecot convert": one mbox into one maildir folder */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -156,6 +157,17 @@ int cmd_convert(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 
+	/* UW's mbx, mix and MMDF folders are converted by their readers;
+	 * anything else is read as an mbox (which says what it is not) */
+	{
+		enum uw_format fmt;
+
+		if (uw_format_detect(AT_FDCWD, argv[optind], NULL, &fmt,
+				     &err) == 1 &&
+		    (fmt == UW_FMT_MBX || fmt == UW_FMT_MIX ||
+		     fmt == UW_FMT_MMDF))
+			set.format = fmt;
+	}
 	if (convert_folder(argv[optind], argv[optind + 1], &set, &st, &err) < 0) {
 		if (view.tty)
 			fputc('\n', stderr);

@@ -1308,8 +1308,10 @@ char *rb_preview(struct runbook *rb, int step, struct m2d_error *err)
 const struct rb_step_def rb_steps[RB_NSTEPS] = {
 	{ 0, "checks", N_("Pre-migration checks"),
 	  N_("Checks inodes, space, the 32k subdirectory limit, folder "
-	     "names, the sources, the target, Dovecot, Postfix, UW-IMAP and "
-	     "the time it will take. Nothing is changed."),
+	     "names, the sources (mbox, and UW-IMAP's mbx, mix and MMDF "
+	     "formats, counted; tenex and mtx are not migrated), the "
+	     "target, Dovecot, Postfix, UW-IMAP and the time it will take. "
+	     "Nothing is changed."),
 	  N_("Pre-migration: check the file system has enough inodes and "
 	     "space for one file per message, and that the services are "
 	     "as described."),
@@ -1337,9 +1339,11 @@ const struct rb_step_def rb_steps[RB_NSTEPS] = {
 	  NULL, BIT(2), RB_CHANGES, RB_PAGE_USERS, step_userlist, NULL,
 	  BIT(2) },
 	{ 4, "folderlist", N_("Folder list and names"),
-	  N_("Finds every mbox folder and writes folderlist-master. A name "
-	     "that would break IMAP, Maildir++ or scripts needs a new name "
-	     "(a suggestion is offered) or to be left out."),
+	  N_("Finds every folder (mbox, and UW-IMAP's mbx, mix and MMDF "
+	     "formats; tenex and mtx are named and skipped) and writes "
+	     "folderlist-master. A name that would break IMAP, Maildir++ or "
+	     "scripts needs a new name (a suggestion is offered) or to be "
+	     "left out."),
 	  N_("4. Create a list of mbox folders (excluding inboxes) to be "
 	     "migrated /root/migrate/folderlist-master. Check that it does "
 	     "not contain folders with characters likely to be problematic "
