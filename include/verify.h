@@ -10,6 +10,7 @@
 #include <stdbool.h>
 
 #include "m2d-error.h"
+#include "uw-format.h"
 
 struct verify_result {
 	unsigned long source_messages;
@@ -28,5 +29,20 @@ struct verify_result {
 int verify_folder(const char *mbox, const char *maildir, const char *dirname,
 		  bool mboxrd, struct verify_result *result,
 		  struct m2d_error *err);
+
+/* A folder's source as the plan has it. */
+struct verify_source {
+	const char *path;
+	enum uw_format format;	/* UW_FMT_MBOX (or UNKNOWN): an mbox */
+	const char *spool;	/* an mbx/mix INBOX's spool file, or NULL */
+	bool mboxrd;
+};
+
+/* verify_folder() for a source in any format: an mbx, mix or MMDF
+ * folder is read as its reader serves it (UIDs, bytes, flags, dates),
+ * an INBOX's spool mail after it with the UIDs that follow. */
+int verify_folder_source(const struct verify_source *src,
+			 const char *maildir, const char *dirname,
+			 struct verify_result *result, struct m2d_error *err);
 
 #endif

@@ -370,8 +370,15 @@ static int verify_plan(const struct plan *plan, const struct migrate_opts *o)
 
 		if (f->skip != PLAN_TAKEN)
 			continue;
-		rc = verify_folder(f->source, u->target, f->dirname,
-				   o->plan.cfg.mboxrd, &r, &err);
+		{
+			struct verify_source vs = {
+				f->source, f->format, f->spool,
+				o->plan.cfg.mboxrd
+			};
+
+			rc = verify_folder_source(&vs, u->target, f->dirname,
+						  &r, &err);
+		}
 		if (rc < 0) {
 			printf(_("FAILED %s: %s\n"), str_esc(f->listed),
 			       m2d_error_str(&err, buf, sizeof(buf)));

@@ -3,6 +3,8 @@
 
 /* What convert.c (mbox) and convert-uw.c (mbx, mix, MMDF) share. */
 
+#include <sys/stat.h>
+
 #include "convert.h"
 #include "maildir-writer.h"
 #include "mbox-reader.h"
@@ -44,6 +46,29 @@ int convert_open_source(const struct convert_settings *set,
 			const char *source, int flags, bool locks,
 			bool create_lock, struct dotlock **lock_r,
 			int *parent_r, struct m2d_error *err);
+
+/* One source in UW's mbx, mix or MMDF format (set->format), open and
+ * locked as UW locked it (uw_src_open; mbx: the reader's shared flock;
+ * mix: the reader's flocks; MMDF: the mbox locks too, the dot-lock made
+ * unless set->dry_run or !set->dotlock).  Its messages as uw-format.h
+ * says. */
+struct uw_src {
+	enum uw_format fmt;
+	struct mbx_reader *mbx;
+	struct mix_reader *mix;
+	struct mmdf_reader *mmdf;
+	struct dotlock *lock;	/* MMDF: the mbox dot-lock */
+	int fd;
+	struct stat st;		/* of the file or directory */
+};
+
+int uw_src_open(const struct convert_settings *set, const char *path,
+		struct uw_src *s, struct m2d_error *err);
+const struct uw_folder *uw_src_folder(const struct uw_src *s);
+int uw_src_next(struct uw_src *s, struct uw_msg *msg, struct m2d_error *err);
+int uw_src_read(struct uw_src *s, const unsigned char **data_r,
+		size_t *len_r, struct m2d_error *err);
+void uw_src_close(struct uw_src *s);
 
 /* convert_folder_stage() for set->format mbx, mix or MMDF. */
 int convert_uw_stage(const char *source, const char *maildir,

@@ -28,17 +28,6 @@
 #include "xalloc.h"
 #include "i18n.h"
 
-/* One source of any of the three formats, open and locked. */
-struct uw_src {
-	enum uw_format fmt;
-	struct mbx_reader *mbx;
-	struct mix_reader *mix;
-	struct mmdf_reader *mmdf;
-	struct dotlock *lock;	/* MMDF: the mbox dot-lock */
-	int fd;
-	struct stat st;		/* of the file or directory */
-};
-
 /* ------------------------------------------------------------------ */
 /* The identity of a source                                          */
 
@@ -138,8 +127,8 @@ int convert_source_identity(const char *source, enum uw_format format,
 /* ------------------------------------------------------------------ */
 /* Reading                                                            */
 
-static int src_open(const struct convert_settings *set, const char *path,
-		    struct uw_src *s, struct m2d_error *err)
+int uw_src_open(const struct convert_settings *set, const char *path,
+		struct uw_src *s, struct m2d_error *err)
 {
 	struct uw_reader_settings rset;
 	int parent = -1, ret = -1;
@@ -180,7 +169,7 @@ static int src_open(const struct convert_settings *set, const char *path,
 	return mmdf_reader_open_fd(s->fd, path, &rset, &s->mmdf, err);
 }
 
-static const struct uw_folder *src_folder(const struct uw_src *s)
+const struct uw_folder *uw_src_folder(const struct uw_src *s)
 {
 	if (s->mbx != NULL)
 		return mbx_reader_folder(s->mbx);
@@ -189,8 +178,7 @@ static const struct uw_folder *src_folder(const struct uw_src *s)
 	return mmdf_reader_folder(s->mmdf);
 }
 
-static int src_next(struct uw_src *s, struct uw_msg *msg,
-		    struct m2d_error *err)
+int uw_src_next(struct uw_src *s, struct uw_msg *msg, struct m2d_error *err)
 {
 	if (s->mbx != NULL)
 		return mbx_reader_next(s->mbx, msg, err);
@@ -199,8 +187,8 @@ static int src_next(struct uw_src *s, struct uw_msg *msg,
 	return mmdf_reader_next(s->mmdf, msg, err);
 }
 
-static int src_read(struct uw_src *s, const unsigned char **data_r,
-		    size_t *len_r, struct m2d_error *err)
+int uw_src_read(struct uw_src *s, const unsigned char **data_r,
+		size_t *len_r, struct m2d_error *err)
 {
 	if (s->mbx != NULL)
 		return mbx_reader_read(s->mbx, data_r, len_r, err);
@@ -209,7 +197,7 @@ static int src_read(struct uw_src *s, const unsigned char **data_r,
 	return mmdf_reader_read(s->mmdf, data_r, len_r, err);
 }
 
-static void src_close(struct uw_src *s)
+void uw_src_close(struct uw_src *s)
 {
 	mbx_reader_close(&s->mbx);
 	mix_reader_close(&s->mix);
@@ -254,7 +242,7 @@ static int write_msg(struct convert_ctx *c, const struct maildir_msg_info *info,
 static int read_uw(void *src, const unsigned char **data_r, size_t *len_r,
 		   struct m2d_error *err)
 {
-	return src_read(src, data_r, len_r, err);
+	return uw_src_read(src, data_r, len_r, err);
 }
 
 static int read_mbox(void *src, const unsigned char **data_r, size_t *len_r,
@@ -289,7 +277,7 @@ static int copy_uw(struct convert_ctx *c, struct uw_src *s,
 	int rc;
 
 	memset(&where, 0, sizeof(where));
-	while ((rc = src_next(s, &msg, err)) > 0) {
+	while ((rc = uw_src_next(s, &msg, err)) > 0) {
 		if (cancelled(c, err))
 			return -1;
 		memset(&info, 0, sizeof(info));
@@ -365,7 +353,7 @@ out:
 static void folder_uids(struct convert_ctx *c, const struct uw_src *s,
 			unsigned long last)
 {
-	const struct uw_folder *f = src_folder(s);
+	const struct uw_folder *f = uw_src_folder(s);
 
 	c->stats->uidvalidity = f->uidvalidity;
 	if (f->uid_reset || f->uidvalidity == 0) {
@@ -394,7 +382,7 @@ static int convert_uw(struct convert_ctx *c, struct uw_src *s,
 	const struct uw_folder *f;
 	unsigned long last = 0;
 
-	if (src_open(c->set, c->mbox, s, err) < 0)
+	if (uw_src_open(c->set, c->mbox, s, err) < 0)
 		return -1;
 	if (!c->set->dry_run &&
 	    maildir_folder_begin(maildir, dirname, &owner, c->set->replace,
@@ -402,7 +390,7 @@ static int convert_uw(struct convert_ctx *c, struct uw_src *s,
 		return -1;
 	if (copy_uw(c, s, &last, err) < 0)
 		return -1;
-	f = src_folder(s);
+	f = uw_src_folder(s);
 	/* UW's snarf gave new mail the UIDs from UIDNEXT on */
 	if (f->uidnext > last + 1)
 		last = f->uidnext - 1;
@@ -466,6 +454,6 @@ int convert_uw_stage(const char *source, const char *maildir,
 	ret = 0;
 out:
 	maildir_folder_free(&c.folder);
-	src_close(&s);
+	uw_src_close(&s);
 	return ret;
 }

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "convert.h"
+#include "convert-private.h"
 #include "hash.h"
 #include "maildir-reader.h"
 #include "mbox-reader.h"
@@ -167,6 +168,81 @@ static void compare_message(const struct maildir_reader *t,
 		       (unsigned long)msg->from.date);
 }
 
+/* The checksum and length of the message READ_FN gives from SRC. */
+static int hash_uw(struct uw_src *src, uint64_t *hash_r, off_t *len_r,
+		   struct m2d_error *err)
+{
+	const unsigned char *data;
+	struct m2d_hash h;
+	size_t len;
+	int rc;
+
+	*len_r = 0;
+	m2d_hash_init(&h);
+	while ((rc = uw_src_read(src, &data, &len, err)) > 0) {
+		m2d_hash_update(&h, data, len);
+		*len_r += (off_t)len;
+	}
+	*hash_r = m2d_hash_final(&h);
+	return rc;
+}
+
+/* Message SEQ of an mbx, mix or MMDF folder (or its spool) against line
+ * SEQ of the uidlist: UID, bytes, flags, date. */
+static void compare_uw(const struct maildir_reader *t, unsigned long seq,
+		       unsigned long uid, unsigned int uw_flags, time_t date,
+		       uint64_t msg_hash, off_t msg_len,
+		       struct verify_result *result)
+{
+	const struct maildir_uid *line = &t->uids[seq - 1];
+	const struct maildir_file *e;
+	struct m2d_error ferr;
+	struct stat st;
+	uint64_t fh = 0;
+	unsigned int flags, keywords;
+
+	if (line->uid != uid) {
+		differ(result, _("message %lu: UID %lu, expected %lu"), seq,
+		       line->uid, uid);
+		return;
+	}
+	e = maildir_reader_file(t, line->base);
+	if (e == NULL) {
+		differ(result, _("message %lu: UID %lu has no file"), seq,
+		       line->uid);
+		return;
+	}
+	if (file_hash(t, e->in_new ? t->newfd : t->curfd, e->in_new, e->name,
+		      msg_len > 0 ? msg_len : 1, &fh, &st, &ferr) < 0) {
+		differ(result, _("message %lu: UID %lu: %s: %s"), seq,
+		       line->uid, ferr.path, ferr.msg);
+		return;
+	}
+	if (fh != msg_hash) {
+		differ(result, _("message %lu: UID %lu: the bytes differ"), seq,
+		       line->uid);
+		return;
+	}
+	maildir_name_flags(e->name, &flags, &keywords);
+	if (flags != convert_maildir_flags(uw_flags)) {
+		char got[8], want[8];
+
+		differ(result, _("message %lu: flags \"%s\", expected \"%s\""),
+		       seq, maildir_flags_str(flags, got),
+		       maildir_flags_str(convert_maildir_flags(uw_flags),
+					 want));
+		return;
+	}
+	if (st.st_mtime != date)
+		differ(result, _("message %lu: date %lu, expected %lu"), seq,
+		       (unsigned long)st.st_mtime, (unsigned long)date);
+}
+
+/* The spool mbox after an mbx or mix INBOX: UIDs from *LAST + 1 on. */
+static int compare_spool(const struct maildir_reader *t, const char *spool,
+			 bool mboxrd, unsigned long *last,
+			 struct verify_result *result, struct m2d_error *err);
+
 /* The checksum and length of the current message's bytes. */
 static int hash_message(struct mbox_reader *reader, uint64_t *hash_r,
 			off_t *len_r, struct m2d_error *err)
@@ -219,6 +295,108 @@ static int compare_mbox(const struct maildir_reader *t, const char *mbox,
 	}
 	mbox_reader_close(&reader);
 	return rc < 0 ? -1 : 0;
+}
+
+static int compare_spool(const struct maildir_reader *t, const char *spool,
+			 bool mboxrd, unsigned long *last,
+			 struct verify_result *result, struct m2d_error *err)
+{
+	struct mbox_reader_settings set = { .mboxrd = mboxrd };
+	struct mbox_reader *reader = NULL;
+	struct mbox_msg msg;
+	int rc;
+
+	if (mbox_reader_open(AT_FDCWD, spool, &set, &reader, err) < 0)
+		return errno == ENOENT ? 0 : -1;
+	while ((rc = mbox_reader_next(reader, &msg, err)) > 0) {
+		unsigned long seq = ++result->source_messages;
+		uint64_t mh;
+		off_t len;
+
+		if ((rc = hash_message(reader, &mh, &len, err)) < 0)
+			break;
+		++*last;
+		if (seq - 1 < t->nuids)
+			compare_uw(t, seq, *last, msg.flags, msg.from.date, mh,
+				   len, result);
+	}
+	mbox_reader_close(&reader);
+	return rc < 0 ? -1 : 0;
+}
+
+/* An mbx, mix or MMDF folder (and an INBOX's spool) against T. */
+static int compare_uw_source(const struct maildir_reader *t,
+			     const struct verify_source *src,
+			     struct verify_result *result,
+			     struct m2d_error *err)
+{
+	struct convert_settings set;
+	const struct uw_folder *f;
+	unsigned long last = 0;
+	struct uw_src s;
+	struct uw_msg msg;
+	int rc;
+
+	memset(&set, 0, sizeof(set));
+	set.format = src->format;
+	set.dry_run = true;		/* no dot-lock of ours: read only */
+	memset(&s, 0, sizeof(s));
+	s.fd = -1;
+	if (uw_src_open(&set, src->path, &s, err) < 0) {
+		uw_src_close(&s);
+		return -1;
+	}
+	while ((rc = uw_src_next(&s, &msg, err)) > 0) {
+		unsigned long seq = ++result->source_messages;
+		uint64_t mh;
+		off_t len;
+
+		if ((rc = hash_uw(&s, &mh, &len, err)) < 0)
+			break;
+		if (msg.uid > last)
+			last = msg.uid;
+		if (seq - 1 < t->nuids)
+			compare_uw(t, seq, msg.uid, msg.flags, msg.date, mh, len,
+				   result);
+	}
+	f = uw_src_folder(&s);
+	if (rc == 0 && f->uidnext > last + 1)
+		last = f->uidnext - 1;
+	uw_src_close(&s);
+	if (rc < 0)
+		return -1;
+	return src->spool != NULL ?
+		compare_spool(t, src->spool, src->mboxrd, &last, result, err) :
+		0;
+}
+
+int verify_folder_source(const struct verify_source *src,
+			 const char *maildir, const char *dirname,
+			 struct verify_result *result, struct m2d_error *err)
+{
+	struct maildir_reader t;
+	int ret = -1;
+
+	if (src->format != UW_FMT_MBX && src->format != UW_FMT_MIX &&
+	    src->format != UW_FMT_MMDF && src->spool == NULL)
+		return verify_folder(src->path, maildir, dirname, src->mboxrd,
+				     result, err);
+	memset(result, 0, sizeof(*result));
+	if (target_open(&t, maildir, dirname, err) < 0)
+		goto out;
+	result->target_messages = t.nuids;
+	check_keywords(&t, result);
+	check_files(&t, result);
+	if (compare_uw_source(&t, src, result, err) < 0)
+		goto out;
+	if (result->source_messages != result->target_messages)
+		differ(result, _("%lu messages in the source, %lu in the "
+				 "maildir"), result->source_messages,
+		       result->target_messages);
+	ret = result->differences > 0 ? 1 : 0;
+out:
+	maildir_reader_free(&t);
+	return ret;
 }
 
 int verify_folder(const char *mbox, const char *maildir, const char *dirname,

@@ -355,6 +355,10 @@ def run(tap, tmp, rnd, n):
     r2 = migrate(tmp, homes, spool, target, work)
     tap.ok(r2.returncode == 0 and " 0 converted" in r2.stdout,
            "a re-run converts nothing", [r2.stdout[-800:]])
+    r2 = migrate(tmp, homes, spool, target, work, "verify")
+    tap.ok(r2.returncode == 0 and "0 differ or failed" in r2.stdout,
+           "verify: every folder identical to its source", [
+               r2.stdout[-1500:], r2.stderr[-500:]])
 
     dc = dh.Dovecot(target, ["ann", "bob", "cy"], uid=uid, gid=gid,
                     workdir=os.path.join(tmp, "dovecot"))
@@ -401,11 +405,20 @@ def incremental(tap, tmp, homes, spool, target, work, folders, want):
     p = run_make(copy, ["dump\t%s" % path for _, path in picked])
     dumps = [json.loads(x) for x in p.stdout.splitlines()
              if x.startswith("{")]
+    r = migrate(tmp, homes, spool, target, work, "verify")
+    tap.ok(r.returncode != 0 and all(
+        ("differs ann/mail/%s" % name) in r.stdout or
+        ("ann/mail/%s:" % name) in r.stdout for name, _ in picked),
+        "verify before the re-run: the %d changed folders differ" %
+        len(picked), [r.stdout[-1500:]])
     r = migrate(tmp, homes, spool, target, work)
     tap.ok(r.returncode == 0 and (" %d converted" % len(picked)) in
            r.stdout, "re-run after the changes: exactly those %d folders "
            "converted again" % len(picked), [r.stdout[-1500:],
                                              r.stderr[-800:]])
+    r = migrate(tmp, homes, spool, target, work, "verify")
+    tap.ok(r.returncode == 0, "verify after the re-run: identical",
+           [r.stdout[-1500:]])
     return {("ann", name): (want_of_dump(d), False)
             for (name, _), d in zip(picked, dumps)}
 
