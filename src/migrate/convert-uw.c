@@ -300,9 +300,11 @@ static int copy_uw(struct convert_ctx *c, struct uw_src *s,
 }
 
 /*
- * The spool mbox's messages after the folder's (UW's snarf): UIDs from
- * *LAST_R + 1 on, the flags of their Status / X-Status, no keywords,
- * their From_ line dates.  Read under the mbox locks.
+ * The spool mbox's messages after the folder's, as UW's snarf (mbx_snarf,
+ * mix_snarf) would have moved them in: UIDs from *LAST_R + 1 on, the
+ * system flags of their Status / X-Status, no keywords, \Recent, their
+ * From_ line dates, the bytes the mbox driver served.  Read under the
+ * mbox locks.
  */
 static int copy_spool(struct convert_ctx *c, unsigned long *last_r,
 		      struct m2d_error *err)
@@ -334,7 +336,7 @@ static int copy_spool(struct convert_ctx *c, unsigned long *last_r,
 		memset(&info, 0, sizeof(info));
 		info.uid = ++*last_r;
 		info.flags = convert_maildir_flags(msg.flags);
-		info.recent = (msg.flags & UW_OLD) == 0;
+		info.recent = true;	/* mbx_snarf: no UID yet, \Recent */
 		info.date = msg.from.date;
 		if (write_msg(c, &info, read_mbox, reader, err) < 0) {
 			rc = -1;
