@@ -332,10 +332,15 @@ static bool cclient_date(const unsigned char *x, long ti, long zn,
 		*off_r = zoff;
 		*secs_r = tm_utc_seconds(&tm) - (int64_t)zoff * 60;
 	} else {
-		time_t lt = local_time_mktime(&tm);
+		time_t lt;
 
+		errno = 0;
+		lt = local_time_mktime(&tm);
 		*zone_r = false;
-		*secs_r = lt == (time_t)-1 ? tm_utc_seconds(&tm) : (int64_t)lt;
+		/* -1 is a time too (1969-12-31 23:59:59 UTC): a failure
+		 * only with errno */
+		*secs_r = lt == (time_t)-1 && errno != 0 ?
+			tm_utc_seconds(&tm) : (int64_t)lt;
 		/* local_time_mktime() normalised TM to the local time of LT */
 		*off_r = (int)((tm_utc_seconds(&tm) - *secs_r) / 60);
 	}

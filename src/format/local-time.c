@@ -40,7 +40,7 @@ int64_t tm_utc_seconds(const struct tm *tm)
 	int64_t days = days_from_civil((int64_t)tm->tm_year + 1900,
 				       tm->tm_mon + 1, tm->tm_mday);
 	return days * 86400 + (int64_t)tm->tm_hour * 3600 +
-		tm->tm_min * 60 + tm->tm_sec;
+		(int64_t)tm->tm_min * 60 + tm->tm_sec;
 }
 
 /*
@@ -61,9 +61,12 @@ static time_t mktime_first(struct tm *tm)
 	other = want;
 	other.tm_isdst = !tm->tm_isdst;
 	t2 = mktime(&other);
-	if (t2 != (time_t)-1 && t2 < t && other.tm_hour == want.tm_hour &&
-	    other.tm_min == want.tm_min && other.tm_sec == want.tm_sec &&
-	    other.tm_mday == want.tm_mday) {
+	/* the same wall clock, as normalised: WANT's fields may be out of
+	 * range ("02:30:60" is 02:31:00) */
+	if (t2 != (time_t)-1 && t2 < t && other.tm_hour == tm->tm_hour &&
+	    other.tm_min == tm->tm_min && other.tm_sec == tm->tm_sec &&
+	    other.tm_mday == tm->tm_mday && other.tm_mon == tm->tm_mon &&
+	    other.tm_year == tm->tm_year) {
 		*tm = other;
 		return t2;
 	}
@@ -162,11 +165,36 @@ static bool cache_for_tz(void)
 	return true;
 }
 
+/*
+ * TM's fields brought into range as the calendar does it ("23:59:60" is
+ * the next day's 00:00:00, "Feb 30" a day of March), so that a repeated
+ * or skipped hour is known by the time it names and not by the fields
+ * glibc's mktime() is given (its answer for "02:59:60" in the repeated
+ * hour depended on its previous call).  False when TM is beyond that.
+ */
+static bool normalise(struct tm *tm)
+{
+	struct tm n;
+	time_t t;
+
+	if (tm->tm_year < 0 || tm->tm_year > 9999 - 1900 ||
+	    tm->tm_mon < 0 || tm->tm_mon > 11)
+		return false;
+	t = (time_t)tm_utc_seconds(tm);
+	if (gmtime_r(&t, &n) == NULL)
+		return false;
+	n.tm_isdst = tm->tm_isdst;
+	*tm = n;
+	return true;
+}
+
 time_t local_time_mktime(struct tm *tm)
 {
 	struct day_slot *s;
 	int64_t day;
 
+	if (!in_range(tm) && !normalise(tm))
+		return mktime_first(tm);
 	if (!in_range(tm) || !cache_for_tz())
 		return mktime_first(tm);
 	day = days_from_civil((int64_t)tm->tm_year + 1900, tm->tm_mon + 1,

@@ -18,7 +18,9 @@ int64_t tm_utc_seconds(const struct tm *tm);
  * As mktime() with tm_isdst = -1, with one difference: a wall-clock time
  * that exists twice (the hour repeated when summer time ends) is always
  * the earlier instant, whatever the previous call was (glibc picks by the
- * tm_isdst of its previous call).  A time that does not exist (the hour
+ * tm_isdst of its previous call).  Fields out of range are brought into
+ * range first as the calendar does ("02:30:60" is 02:31:00, "Feb 30" a day
+ * of March), and that time is read.  A time that does not exist (the hour
  * skipped when summer time starts) is what mktime() makes of it.  TM is
  * normalised to the local time of the result (tm_isdst, tm_gmtoff,
  * tm_wday, ...), as mktime() does.

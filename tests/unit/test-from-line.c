@@ -528,6 +528,77 @@ static void test_local_normalised(void **state)
 	}
 }
 
+/* The second before the epoch is a time, not mktime()'s failure: in
+ * Berlin 1970-01-01 00:59:59 is (time_t)-1, for UW's reading too (it was
+ * 3599, an hour late, found by fuzz-from-line). */
+static void test_local_minus_one(void **state)
+{
+	static const char line[] = "From u Thu Jan  1 00:59:59 1970";
+	struct from_line fl;
+
+	(void)state;
+	set_tz("Europe/Berlin");
+	for (int uw = 0; uw < 2; uw++) {
+		/* the day in the cache and not */
+		for (int k = 0; k < 2; k++) {
+			memset(&fl, 0, sizeof(fl));
+			assert_int_equal(uw ? from_line_parse_uw(line,
+								 strlen(line),
+								 &fl) :
+					 from_line_parse(line, strlen(line),
+							 &fl), 1);
+			assert_true(fl.date_ok);
+			assert_false(fl.has_zone);
+			assert_int_equal(fl.date, -1);
+			assert_int_equal(fl.tz_offset, 60);
+		}
+	}
+}
+
+/* Out-of-range fields name the time they come to ("02:30:60" is
+ * 02:31:00, in the repeated hour: the earlier instant; "02:59:60" is
+ * 03:00:00, after it), whatever mktime() was asked before (glibc picks by
+ * the tm_isdst of its previous call; found by fuzz-from-line). */
+static void test_local_repeated_normalised(void **state)
+{
+	static const struct {
+		const char *line;
+		time_t want;
+		int off;
+	} c[] = {
+		/* 2004-10-31 00:31:00 UTC, 02:31:00 CEST */
+		{ "From u Sun Oct 31 02:30:60 2004", 1099182660, 120 },
+		/* 2004-10-31 02:00:00 UTC, 03:00:00 CET */
+		{ "From u Sun Oct 31 02:59:60 2004", 1099188000, 60 },
+		/* 2004-10-31 00:00:00 UTC, 02:00:00 CEST */
+		{ "From u Sun Oct 31 01:59:60 2004", 1099180800, 120 },
+	};
+	struct from_line fl;
+
+	(void)state;
+	set_tz("Europe/Berlin");
+	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		const char *line = c[i].line;
+
+		for (int k = 0; k < 4; k++) {
+			/* glibc's state: winter or summer time last */
+			struct tm prev = { .tm_year = 104, .tm_mon = (k & 1) ?
+					   6 : 0, .tm_mday = 1,
+					   .tm_hour = 12, .tm_isdst = -1 };
+
+			mktime(&prev);
+			memset(&fl, 0, sizeof(fl));
+			assert_int_equal((k & 2) ?
+					 from_line_parse_uw(line, strlen(line),
+							    &fl) :
+					 from_line_parse(line, strlen(line),
+							 &fl), 1);
+			assert_int_equal(fl.date, c[i].want);
+			assert_int_equal(fl.tz_offset, c[i].off);
+		}
+	}
+}
+
 static void check_format(const char *sender, time_t date,
 			 const char *expected)
 {
@@ -675,6 +746,8 @@ int main(void)
 		cmocka_unit_test(test_local_utc),
 		cmocka_unit_test(test_local_transitions),
 		cmocka_unit_test(test_local_normalised),
+		cmocka_unit_test(test_local_minus_one),
+		cmocka_unit_test(test_local_repeated_normalised),
 		cmocka_unit_test(test_format),
 		cmocka_unit_test(test_roundtrip),
 		cmocka_unit_test(test_mutations),
