@@ -22,6 +22,18 @@ PSEUDO = (b"From MAILER-DAEMON Wed Jan  5 12:00:00 2005\n"
 def msg(hdr=b"Subject: hi\n", body=b"body\n", frm=F, nl=b"\n"):
     return frm + nl + hdr.replace(b"\n", nl) + nl + body.replace(b"\n", nl) + nl
 
+def md(uidlist=b"3 V1 N1\n", keywords=None, subscriptions=None, names=None,
+       flags=0x07):
+    """A maildir-reader input: the flags byte, then the parts with a line
+    "%%" between them (None: that file is missing)."""
+    parts = [uidlist, keywords, subscriptions, names]
+    flags |= ((0x10 if uidlist is None else 0) |
+              (0x20 if keywords is None else 0) |
+              (0x40 if subscriptions is None else 0))
+    while parts and parts[-1] is None:
+        parts.pop()
+    return bytes([flags]) + b"%%\n".join(p or b"" for p in parts)
+
 
 SEEDS = {
     "mbox-reader": {
@@ -98,6 +110,27 @@ SEEDS = {
         "short": b"From ",
         "long-sender": b"From " + b"x" * 3000 + b" Tue Nov  9 10:11:12 2004",
         "8bit": b"From \xc3\xa4\xff Tue Nov  9 10:11:12 2004",
+        # years and fields at the edges of local_time_mktime's per-day
+        # cache and of c-client's year window (from_line_parse_uw)
+        "epoch-local": b"From a Thu Jan  1 00:59:59 1970",
+        "before-epoch": b"From a Wed Dec 31 23:59:59 1969",
+        "year-1901": b"From a Fri Dec 13 20:45:52 1901",
+        "year-2038": b"From a Tue Jan 19 04:14:08 2038",
+        "year-2097-dst": b"From a Sun Oct 27 02:30:00 2097",
+        "year-2098": b"From a Wed Jan  1 00:00:00 2098",
+        "year-0049": b"From a Fri Jan  1 10:00:00 0049",
+        "year-0998": b"From a Sat Dec 31 23:59:59 0998",
+        "year-1899": b"From a Sun Dec 31 23:59:59 1899",
+        "year-9999-local": b"From a Fri Dec 31 23:59:59 9999",
+        "leap-local": b"From a Wed Dec 31 23:59:60 2008",
+        "feb29-nonleap": b"From a Thu Feb 29 12:00:00 2100",
+        "feb29-2000": b"From a Tue Feb 29 12:00:00 2000",
+        "dst-gap-edge": b"From a Sun Mar 28 01:59:59 2004",
+        "dst-repeat-edge": b"From a Sun Oct 31 02:59:59 2004",
+        "uw-zone-mod16": b"From a Tue Nov  9 10:11:12 2004 +1700",
+        "uw-zone-dash": b"From a Tue Nov  9 10:11:12 2004 -XYZ",
+        "uw-unknown-zone": b"From a Tue Nov  9 10:11:12 QQQ 2004",
+        "day-31-nov": b"From a Wed Nov 31 10:11:12 2004",
     },
     "mutf7": {
         "ascii": b"Sent",
@@ -204,6 +237,92 @@ SEEDS = {
         "nul": b"U\tfred\t/t\n\0U\tbob\t/t2\n",
         "crlf": b"U\tfred\t/t\r\n",
         "blank-lines": b"\n\n#\n",
+    },
+    "maildir-reader": {
+        # FLAGS-BYTE uidlist %% keywords %% subscriptions %% names
+        # (fuzz-maildir-reader.c); md() flags 0x07: optional, strict,
+        # keywords
+        "typical": md(b"3 V1104922800 N4 G3085f01b7f11094c501100008c4a11c1\n"
+                      b"1 :1104922801.M1P1.host\n"
+                      b"2 W1234 S1200 :1104922802.M2P1.host\n"
+                      b"3 :1700000000.M3P9.host\n",
+                      b"0 Junk\n1 $Forwarded\n2 NonJunk\n",
+                      b"V\t2\nSent\nwork\t2004\nEntw&APw-rfe\n",
+                      b"1104922801.M1P1.host,S=12,W=13:2,S\n"
+                      b"1104922802.M2P1.host:2,FRSab\n"
+                      b"new/1700000000.M3P9.host\n"
+                      b"new/1700000001.M4P9.host\n"),
+        "lenient": md(b"3 V1 N3\nno colon here\n2 :b\n1 :a\nx :c\n-5 :d\n",
+                      b"", b"", b"a:2,\nb:2,ST\nc\n", flags=0x05),
+        "strict-forged": md(b"3 V1 N9\n5 :a\n5 :b\n1 :c\n", b"", b"",
+                            b"a\nb\n", flags=0x02),
+        "strict-slash": md(b"3 V1 N9\n1 :../../etc/passwd\n", flags=0x02),
+        "strict-nul": md(b"3 V1 N9\n1 :a\0b\n2 :c\n", flags=0x02),
+        "strict-huge-uid": md(b"3 V1 N9\n99999999999999999999999 :a\n"
+                              b"4294967296 :b\n", flags=0x02),
+        "not-v3": md(b"1 V1 N2\n1 :a\n", flags=0x02),
+        "header-overflow": md(b"3 V-1 N99999999999999999999999999\n",
+                              flags=0x02),
+        "no-uidlist": md(None, b"0 a\n", None, b"a:2,S\n", flags=0x05),
+        "keywords-odd": md(b"3 V1 N2\n", b"26 toohigh\n-1 neg\n 3 space\n"
+                           b"4\n5 \n25 last\n25 again\nx y\n"
+                           b"99999999999999999999 z\n7 a\0b\n",
+                           flags=0x04),
+        "subscriptions-plain": md(b"3 V1 N1\n", None,
+                                  b"INBOX\nSent\na.b.c\n..\n.a\na.\n"
+                                  b"&AGE-\n&2D0-\nR&D\n" + b"x" * 600 +
+                                  b"\n" + b"y." * 400 + b"\n"),
+        "subscriptions-v2": md(b"3 V1 N1\n", None,
+                               b"V\t2\na\tb\n\t\nx\t\n\ty\nc.d\n" +
+                               b"&ZeVnLIqe-\t" * 60 + b"\n"),
+        "names": md(b"3 V1 N1\n", None, None,
+                    b"a:2,zyx\nb:2,DFPRSTdfprst\nc:1,S\nd:2,S:2,T\n"
+                    b"e::2,\n:2,S\n.hidden\n.Sent\n.a.&AOQ-\n"
+                    b"new/x:2,\nnew/\n" + b"n" * 300 + b"\n",
+                    flags=0x0f),
+        "special": md(b"3 V1 N2\n1 :link\n", None, None, b"a\n",
+                      flags=0x80),
+        "special-refused": md(b"3 V1 N2\n1 :link\n", None, None, b"a\n",
+                              flags=0x88),
+        "crlf": md(b"3 V1 N2\r\n1 :a\r\n", b"0 Junk\r\n",
+                   b"V\t2\r\nSent\r\n", b"a\r\n", flags=0x06),
+        "duplicate-base": md(b"3 V1 N3\n1 :a\n2 :a\n", None, None,
+                             b"a:2,S\nnew/a\n", flags=0x00),
+        "empty": b"",
+    },
+    "rollback-record": {
+        "v2-done": (b"mbox2dovecot-rollback 2\nstate done\nbefore 1024\n"
+                    b"beforesum 0123456789abcdef\nsize 4096\n"
+                    b"m 1700000001.M4P9.host\nm 1700000000.M3P9.host\n"),
+        "v2-pending": (b"mbox2dovecot-rollback 2\nstate pending\nbefore 0\n"
+                       b"beforesum 0000000000000000\nsize 0\n"),
+        "v2-escapes": (b"mbox2dovecot-rollback 2\nstate done\nbefore 1\n"
+                       b"beforesum ffffffffffffffff\nsize 2\n"
+                       b"m a\\sb\\tc\\nd\\\\e\\x01\\x7f\\r\n"
+                       b"m \xc3\xa4\xff\n"),
+        "v2-bad-escape": (b"mbox2dovecot-rollback 2\nstate done\nbefore 1\n"
+                          b"beforesum ffffffffffffffff\nsize 2\n"
+                          b"m a\\x00\nm b\\\nm c\\q\n"),
+        "v1": (b"mbox2dovecot-rollback 1\nstate done\nbefore 10\n"
+               b"size 20\nm a b\tc\\d\nm a\n"),
+        "v1-pending": (b"mbox2dovecot-rollback 1\nstate pending\n"
+                       b"before 10\nsize 20\n"),
+        "cut-short": b"mbox2dovecot-rollback 2\nstate done\nbefore 1\n",
+        "no-final-newline": (b"mbox2dovecot-rollback 2\nstate done\nbefore 1"
+                             b"\nbeforesum 0000000000000001\nsize 1"),
+        "big-numbers": (b"mbox2dovecot-rollback 2\nstate done\n"
+                        b"before 9223372036854775807\n"
+                        b"beforesum FFFFFFFFFFFFFFFF\n"
+                        b"size 99999999999999999999\n"),
+        "negative": (b"mbox2dovecot-rollback 2\nstate done\nbefore -1\n"
+                     b"beforesum 0000000000000000\nsize -5\n"),
+        "nul": (b"mbox2dovecot-rollback 2\nstate done\nbefore 1\n"
+                b"beforesum 0000000000000000\nsize 1\nm a\0b\n"),
+        "crlf": b"mbox2dovecot-rollback 2\r\nstate done\r\n",
+        "empty-name": (b"mbox2dovecot-rollback 2\nstate done\nbefore 1\n"
+                       b"beforesum 0000000000000000\nsize 1\nm \nm\n"),
+        "magic-3": b"mbox2dovecot-rollback 3\nstate done\n",
+        "empty": b"",
     },
 }
 
