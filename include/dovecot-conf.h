@@ -130,6 +130,13 @@ struct dc_settings {
 	const char *syslog_facility;
 	/* keep UW's POP3 UIDLs (default NO: nothing written). */
 	enum dc_pop3_uidl pop3_uidl;
+	/* The prefixes of hidden compatibility namespaces (uw-names.h:
+	 * "mail/", "~/mail/", "~%u/mail/"; "%u" the user), NULL-terminated,
+	 * or NULL: none.  Each is an alias of the INBOX namespace, hidden
+	 * and not listed, so UW's old names resolve to the migrated
+	 * folders (2.0 and later; 2.4 writes "%{user}" and names the
+	 * namespace in alias_for). */
+	const char *const *compat_prefixes;
 };
 
 /* Defaults: test mode on 127.0.0.1:1043, normal ports 143/993. */

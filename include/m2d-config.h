@@ -58,6 +58,9 @@
  *   dovecot_log_path  = ""            # a file, or
  *   dovecot_syslog_facility = ""      #   a syslog facility
  *   pop3_uidl         = "auto"        # "auto", "yes", "no"
+ *   folder_names      = "compat"      # or "uw": UW's names kept
+ *   uw_mail_subdirectory = ""         # "" = SERVICES_ROOT/etc/c-client.cf's
+ *                                     #   mail-subdirectory; "~" = none
  *   imap_test_user    = ""            # "" = the first test user
  *   imap_test_password = ""           # "" = asked (or the environment
  *                                     #   MBOX2DOVECOT_IMAP_PASSWORD)
@@ -138,6 +141,8 @@ struct m2d_config {
 	unsigned int imap_port, imaps_port;
 	char *dovecot_log_path, *dovecot_syslog_facility;
 	char *pop3_uidl;		/* "auto", "yes", "no" */
+	char *folder_names;		/* "compat", "uw" (uw-names.h) */
+	char *uw_mail_subdirectory;	/* NULL: c-client.cf's; "~": none */
 	char *imap_test_user, *imap_test_password;
 	char *imap_master_user, *imap_master_password;
 	char *postfix_config_dir;

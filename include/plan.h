@@ -125,6 +125,7 @@
 #include "m2d-config.h"
 #include "m2d-error.h"
 #include "uw-format.h"
+#include "uw-names.h"
 
 struct plan_user {
 	char *name;
@@ -184,6 +185,9 @@ struct plan_folder {
 	char *spool;		/* an mbx or mix INBOX (~/INBOX): the
 				 * spool file UW moved new mail from,
 				 * whose mail follows (NULL: none) */
+	char *uw_name;		/* the name UW-IMAP showed ("mail/work",
+				 * uw-names.h; "INBOX"), NULL when UW had
+				 * no relative name for it */
 };
 
 /* A file in the spool that is no user's inbox (see Users). */
@@ -199,6 +203,10 @@ struct plan {
 	size_t nfolders;
 	struct plan_stray *strays;	/* discovery only */
 	size_t nstrays;
+	/* UW's view of the names (uw-names.h): with folder_names "uw" a
+	 * folder is named as UW named it ("mail/work"), else relative to
+	 * its folder root ("work"); subscriptions in the same form. */
+	struct uw_names uw;
 };
 
 /* Users: from LIST (NULL-terminated names) when given, else USERLIST

@@ -470,6 +470,16 @@ static int check_settings(const struct dc_settings *s, struct m2d_error *err)
 		return m2d_error_set(err, M2D_ERR_USAGE, s->log_path,
 				     _("the log file must be an absolute path "
 				       "without blanks or quotes"));
+	for (size_t i = 0; s->compat_prefixes != NULL &&
+	     s->compat_prefixes[i] != NULL; i++) {
+		const char *p = s->compat_prefixes[i];
+
+		if (p[0] == '\0' || strpbrk(p, "\"\\\n\r\t{}#") != NULL)
+			return m2d_error_set(err, M2D_ERR_USAGE, NULL,
+					     _("a folder root Dovecot cannot "
+					       "name as a namespace prefix: "
+					       "\"%.60s\""), p);
+	}
 	if (s->log_path == NULL && s->syslog_facility != NULL &&
 	    !bare_word(s->syslog_facility))
 		return m2d_error_set(err, M2D_ERR_USAGE, NULL,
@@ -540,6 +550,44 @@ static void gen_mail(FILE *f, enum dc_syntax syntax,
 		break;
 	case DC_SYNTAX_UNKNOWN:
 		break;
+	}
+}
+
+/*
+ * UW-IMAP's names, kept through hidden namespaces (Dovecot's documented
+ * answer for UW sites, "Backwards Compatibility: UW-IMAP" in the
+ * namespaces page): each an alias of the INBOX namespace with the prefix
+ * UW's names had.  2.0-2.3 name the aliased namespace by its prefix
+ * ("alias_for =", the empty one); 2.4 by its name ("alias_for = inbox")
+ * and spell the user "%{user}".
+ */
+static void gen_compat(FILE *f, enum dc_syntax syntax,
+		       const struct dc_settings *s)
+{
+	bool v24 = syntax == DC_SYNTAX_2_4;
+
+	if (s->compat_prefixes == NULL || s->compat_prefixes[0] == NULL)
+		return;
+	if (syntax != DC_SYNTAX_2 && !v24) {
+		fputs("# (UW-IMAP's folder names as hidden namespaces need "
+		      "Dovecot 2.0 or later)\n", f);
+		return;
+	}
+	fputs("# UW-IMAP's folder names (\"mail/work\", \"~/mail/work\") "
+	      "still reach the\n# migrated folders: hidden aliases of the "
+	      "INBOX namespace.\n", f);
+	for (size_t i = 0; s->compat_prefixes[i] != NULL; i++) {
+		const char *p = s->compat_prefixes[i], *u;
+
+		fprintf(f, "namespace uw_compat%zu {\n  prefix = \"", i + 1);
+		while ((u = strstr(p, "%u")) != NULL) {
+			fwrite(p, 1, (size_t)(u - p), f);
+			fputs(v24 ? "%{user}" : "%u", f);
+			p = u + 2;
+		}
+		fprintf(f, "%s\"\n  separator = /\n  hidden = yes\n"
+			"  list = no\n  inbox = no\n  alias_for =%s\n}\n", p,
+			v24 ? " inbox" : "");
 	}
 }
 
@@ -711,6 +759,7 @@ char *dc_generate(enum dc_syntax syntax, const struct dc_settings *s,
 	fprintf(f, "protocols = %s\n", protocols);
 	free(protocols);
 	gen_mail(f, syntax, s);
+	gen_compat(f, syntax, s);
 	gen_listen(f, syntax, s);
 	gen_log(f, syntax, s);
 	gen_pop3_uidl(f, syntax, s);

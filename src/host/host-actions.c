@@ -8,6 +8,7 @@
 
 #include "checks.h"
 #include "host-actions.h"
+#include "uw-names.h"
 #include "i18n.h"
 
 static void say(const struct host_log *log, const char *fmt, ...)
@@ -51,7 +52,8 @@ int host_dovecot_plan(const struct m2d_config *cfg, bool normal,
 	struct dc_tools tools;
 	struct dc_version version;
 	struct dc_settings set;
-	char *protocols = NULL;
+	struct uw_names uw;
+	char *protocols = NULL, **compat;
 	int ret;
 
 	memset(edit_r, 0, sizeof(*edit_r));
@@ -88,8 +90,16 @@ int host_dovecot_plan(const struct m2d_config *cfg, bool normal,
 			    &protocols, err) == 0)
 		set.current_protocols = protocols;
 	m2d_error_clear(err);
+	if (uw_names_init(cfg, &uw, err) < 0) {
+		free(protocols);
+		return -1;
+	}
+	compat = uw_names_namespaces(&uw, cfg);
+	set.compat_prefixes = (const char *const *)compat;
 	ret = dc_edit_plan(cfg->dovecot_config, dc_syntax_for(&version), &set,
 			   edit_r, err);
+	uw_names_list_free(compat);
+	uw_names_free(&uw);
 	free(protocols);
 	return ret;
 }

@@ -302,6 +302,16 @@ static int valid_uidl(cfg_t *cfg, cfg_opt_t *opt)
 	return validate_str(cfg, opt, uidl_problem);
 }
 
+static const char *names_problem(const char *v)
+{
+	return choice_problem(v, "compat", "uw", NULL);
+}
+
+static int valid_names(cfg_t *cfg, cfg_opt_t *opt)
+{
+	return validate_str(cfg, opt, names_problem);
+}
+
 static int valid_delivery(cfg_t *cfg, cfg_opt_t *opt)
 {
 	return validate_str(cfg, opt, delivery_problem);
@@ -392,6 +402,7 @@ static void set_defaults(struct m2d_config *cfg)
 	cfg->imap_port = 143;
 	cfg->imaps_port = 993;
 	m2d_config_set(&cfg->pop3_uidl, "auto");
+	m2d_config_set(&cfg->folder_names, "compat");
 	m2d_config_set(&cfg->postfix_delivery, "spool");
 	m2d_config_set(&cfg->home_mailbox, "Maildir/");
 	m2d_config_set(&cfg->test_delivery_command,
@@ -438,6 +449,8 @@ static const struct {
 	SYS_STR("skel_dir", skel_dir),
 	SYS_STR("accounts_root", accounts_root),
 	SYS_STR("usermod_command", usermod_command),
+	SYS_STR("folder_names", folder_names),
+	SYS_STR("uw_mail_subdirectory", uw_mail_subdirectory),
 };
 #define N_SYS_STRINGS (sizeof(sys_strings) / sizeof(sys_strings[0]))
 
@@ -702,6 +715,7 @@ static int load_file(struct m2d_config *cfg, const char *path,
 	cfg_set_validate_func(c, "imaps_port", valid_port);
 	cfg_set_validate_func(c, "pop3_uidl", valid_uidl);
 	cfg_set_validate_func(c, "postfix_delivery", valid_delivery);
+	cfg_set_validate_func(c, "folder_names", valid_names);
 	cfg_set_validate_func(c, "test_users", valid_test_users);
 	cfg_set_validate_func(c, "test_user_count", valid_count);
 	cfg_set_validate_func(c, "rbash_users", valid_rbash_users);

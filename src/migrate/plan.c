@@ -161,6 +161,8 @@ struct root {
 	char *prefix;		/* in "listed" after "user/": "", "mail/",
 				   "/srv/folders/fred/" */
 	int order;		/* index in the configuration */
+	char *uw_prefix;	/* what UW put before the names of its
+				   folders ("mail/"), NULL: no UW name */
 };
 
 struct ucx {
@@ -179,6 +181,7 @@ struct ucx {
 	struct plan_user *pu;	/* subscriptions, ownership */
 	bool inbox_home;	/* ~/INBOX is the INBOX (mbx, mix) */
 	struct acct_passwd *pw;	/* names of owners */
+	const struct uw_names *uw;	/* UW's view of names (plan.uw) */
 	struct m2d_error *err;
 };
 
@@ -240,6 +243,7 @@ static void cand_free(struct cand *c)
 	free(c->f.reason);
 	free(c->f.suggestion);
 	free(c->f.spool);
+	free(c->f.uw_name);
 	free(c->rel);
 }
 
@@ -830,6 +834,7 @@ static void roots_free(struct ucx *u)
 		free(u->roots[i].home_rel);
 		free(u->roots[i].abs);
 		free(u->roots[i].prefix);
+		free(u->roots[i].uw_prefix);
 	}
 	u->nroots = 0;
 }
@@ -840,7 +845,7 @@ static void roots_init(struct ucx *u)
 
 	for (int i = 0; i < u->cfg->nroots; i++) {
 		const char *cr = u->cfg->folder_roots[i];
-		struct root r = { NULL, NULL, NULL, i };
+		struct root r = { NULL, NULL, NULL, i, NULL };
 		bool dup = false;
 
 		if (cr == NULL || cr[0] == '\0')
@@ -893,6 +898,8 @@ static void roots_init(struct ucx *u)
 			continue;
 		}
 		assert(u->nroots < M2D_MAX_ROOTS);
+		if (r.home_rel != NULL && u->uw != NULL)
+			r.uw_prefix = uw_names_prefix(u->uw, r.home_rel);
 		u->roots[u->nroots++] = r;
 	}
 	free(home);
@@ -939,6 +946,33 @@ static int cmp_cand(const void *a, const void *b)
 	return strcmp(x->f.listed, y->f.listed);
 }
 
+/* The name UW showed for C (plan_folder.uw_name); with folder_names
+ * "uw" C is named by it: its path relative to UW's base becomes C->rel
+ * (naming, subscriptions and renames then all speak UW's names). */
+static void set_uw_name(struct ucx *u, struct cand *c)
+{
+	const struct root *r = c->root < u->nroots ? &u->roots[c->root] :
+		NULL;
+	char *rel;
+
+	if (c->cls == CLASS_INBOX) {
+		c->f.uw_name = xstrdup("INBOX");
+		return;
+	}
+	if (c->cls != CLASS_FOLDER || r == NULL || r->uw_prefix == NULL ||
+	    c->rel == NULL)
+		return;
+	rel = xasprintf("%s%s", r->uw_prefix, c->rel);
+	c->f.uw_name = xmalloc(2 * strlen(rel) + 1);
+	(void)folder_name_from_path(rel, c->f.uw_name, 2 * strlen(rel) + 1);
+	if (u->uw->mode == UW_NAMES_UW) {
+		free(c->rel);
+		c->rel = rel;
+	} else {
+		free(rel);
+	}
+}
+
 /* Names, directories, collisions and suggestions of U's candidates. */
 static void name_cands(struct ucx *u)
 {
@@ -948,9 +982,11 @@ static void name_cands(struct ucx *u)
 
 	/* the order decides who keeps a contested name: INBOX, ~/mbox,
 	   then by root in configuration order, then by path */
-	for (size_t i = 0; i < u->n; i++)
+	for (size_t i = 0; i < u->n; i++) {
+		set_uw_name(u, &u->c[i]);
 		u->c[i].root = u->c[i].root < u->nroots ?
 			u->roots[u->c[i].root].order : M2D_MAX_ROOTS;
+	}
 	if (u->n > 1)
 		qsort(u->c, u->n, sizeof(*u->c), cmp_cand);
 
@@ -1634,7 +1670,8 @@ static int add_listed(struct ucx *u, const char *path)
 
 static void read_subscriptions(struct ucx *u, struct plan_user *pu)
 {
-	const char *prefixes[M2D_MAX_ROOTS + 1];
+	const char *prefixes[M2D_MAX_ROOTS + 2];
+	char *subdir = NULL;
 	struct stat st;
 	size_t n = 0, len = 0;
 	char *data;
@@ -1684,11 +1721,16 @@ static void read_subscriptions(struct ucx *u, struct plan_user *pu)
 		while (len > 0 && data[len - 1] != '\n')
 			len--;
 	}
-	/* the home roots' prefixes, deepest first */
-	for (int i = 0; i < u->nroots; i++) {
+	/* the home roots' prefixes, deepest first; with UW's names kept,
+	   only UW's own base (mail-subdirectory) is taken off */
+	for (int i = 0; u->uw->mode != UW_NAMES_UW && i < u->nroots; i++) {
 		if (u->roots[i].home_rel != NULL &&
 		    u->roots[i].prefix[0] != '\0')
 			prefixes[n++] = u->roots[i].prefix;
+	}
+	if (u->uw->mode == UW_NAMES_UW && u->uw->subdir != NULL) {
+		subdir = xasprintf("%s/", u->uw->subdir);
+		prefixes[n++] = subdir;
 	}
 	for (size_t i = 1; i < n; i++) {
 		for (size_t j = i; j > 0 &&
@@ -1702,6 +1744,7 @@ static void read_subscriptions(struct ucx *u, struct plan_user *pu)
 	prefixes[n] = NULL;
 	pu->subscriptions = mailboxlist_to_names(data, len, prefixes);
 	free(data);
+	free(subdir);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1845,6 +1888,7 @@ static int user_folders(const struct m2d_config *cfg, struct plan *plan,
 	u.err = err;
 	u.pu = pu;
 	u.pw = pw;
+	u.uw = &plan->uw;
 	if (src != NULL) {
 		u.renames = src->renames;
 		u.nrenames = src->nrenames;
@@ -1917,7 +1961,8 @@ int plan_build(const struct m2d_config *cfg, const struct plan_source *src,
 	if (m2d_config_check(cfg, NULL, err) < 0 ||
 	    acct_passwd_load(&tools, &pw, err) < 0)
 		return -1;
-	if (owner_rule(cfg, &pw, &rule, err) < 0) {
+	if (owner_rule(cfg, &pw, &rule, err) < 0 ||
+	    uw_names_init(cfg, &plan->uw, err) < 0) {
 		acct_passwd_free(&pw);
 		return -1;
 	}
@@ -1996,6 +2041,7 @@ void plan_free(struct plan *plan)
 		free(f->reason);
 		free(f->suggestion);
 		free(f->spool);
+		free(f->uw_name);
 	}
 	free(plan->folders);
 	for (size_t i = 0; i < plan->nstrays; i++) {
@@ -2003,6 +2049,7 @@ void plan_free(struct plan *plan)
 		free(plan->strays[i].reason);
 	}
 	free(plan->strays);
+	uw_names_free(&plan->uw);
 	memset(plan, 0, sizeof(*plan));
 }
 

@@ -171,7 +171,8 @@ static void test_folders(void **state)
 {
 	struct plan_user users[1] = { { .name = "alice" } };
 	struct plan_folder fs[4];
-	struct plan plan = { users, 1, fs, 0, NULL, 0 };
+	struct plan plan = { .users = users, .nusers = 1, .folders = fs,
+			     .nfolders = 0 };
 	struct checks_report rep;
 
 	(void)state;
@@ -212,7 +213,8 @@ static void test_sources(void **state)
 {
 	struct plan_user users[2] = { { .name = "alice" }, { .name = "bob" } };
 	struct plan_folder fs[8];
-	struct plan plan = { users, 2, fs, 0, NULL, 0 };
+	struct plan plan = { .users = users, .nusers = 2, .folders = fs,
+			     .nfolders = 0 };
 	struct fs_estimate est;
 	struct checks_report rep;
 	bool locked[8] = { false };
@@ -691,7 +693,8 @@ static void test_time(void **state)
 {
 	struct plan_user users[1] = { { .name = "alice" } };
 	struct plan_folder fs[2];
-	struct plan plan = { users, 1, fs, 2, NULL, 0 };
+	struct plan plan = { .users = users, .nusers = 1, .folders = fs,
+			     .nfolders = 2 };
 	struct m2d_config cfg;
 	struct check_time_facts f;
 	struct checks_report rep;
