@@ -1668,10 +1668,46 @@ static int add_listed(struct ucx *u, const char *path)
 	return ret;
 }
 
+/* .mailboxlist lines in the forms UW also wrote for the user's own
+ * folders -- "~USER/mail/x" and "HOME/mail/x" -- as "~/mail/x" (which
+ * mailboxlist_to_names() takes); other lines as they are.  Allocated,
+ * *LEN updated. */
+static char *own_forms(struct ucx *u, const char *data, size_t *len)
+{
+	char *tilde = xasprintf("~%s/", u->user);
+	char *home = u->home != NULL && u->home[0] == '/' ?
+		xasprintf("%s/", u->home) : NULL;
+	char *out = xmalloc(*len + 1);
+	size_t o = 0, i = 0;
+
+	while (i < *len) {
+		const char *line = data + i, *nl = memchr(line, '\n', *len - i);
+		size_t l = nl != NULL ? (size_t)(nl - line) + 1 : *len - i;
+		size_t skip = 0;
+
+		if (l > strlen(tilde) && strncmp(line, tilde, strlen(tilde)) == 0)
+			skip = strlen(tilde);
+		else if (home != NULL && l > strlen(home) &&
+			 strncmp(line, home, strlen(home)) == 0)
+			skip = strlen(home);
+		if (skip > 0) {
+			memcpy(out + o, "~/", 2);
+			o += 2;
+		}
+		memcpy(out + o, line + skip, l - skip);
+		o += l - skip;
+		i += l;
+	}
+	free(tilde);
+	free(home);
+	*len = o;
+	return out;
+}
+
 static void read_subscriptions(struct ucx *u, struct plan_user *pu)
 {
 	const char *prefixes[M2D_MAX_ROOTS + 2];
-	char *subdir = NULL;
+	char *subdir = NULL, *own;
 	struct stat st;
 	size_t n = 0, len = 0;
 	char *data;
@@ -1742,7 +1778,9 @@ static void read_subscriptions(struct ucx *u, struct plan_user *pu)
 		}
 	}
 	prefixes[n] = NULL;
-	pu->subscriptions = mailboxlist_to_names(data, len, prefixes);
+	own = own_forms(u, data, &len);
+	pu->subscriptions = mailboxlist_to_names(own, len, prefixes);
+	free(own);
 	free(data);
 	free(subdir);
 }

@@ -40,8 +40,10 @@ from tap import Tap  # noqa: E402
 PROG = os.path.join(TOP, BUILD, "mbox2dovecot")
 UID = GID = 64032
 USER = "ursula"
-FOLDERS = {"sent-mail": 2, "work/notes": 1, "Trash": 1}
-MAILBOXLIST = b"mail/sent-mail\n~/mail/work/notes\nINBOX\n"
+FOLDERS = {"sent-mail": 2, "work/notes": 1, "Trash": 1, "drafts": 1}
+# each form UW wrote: home-relative, ~/, ~user/, absolute
+MAILBOXLIST = (b"mail/sent-mail\n~/mail/work/notes\nINBOX\n"
+               b"~ursula/mail/Trash\n%s/mail/drafts\n~bob/mail/x\n")
 
 tap = Tap(max_diag=30, tail=True)
 ok = tap.ok
@@ -65,7 +67,7 @@ def make_tree(root):
         with open(os.path.join(home, "mail", name), "wb") as f:
             f.write(mbox(name, n))
     with open(os.path.join(home, ".mailboxlist"), "wb") as f:
-        f.write(MAILBOXLIST)
+        f.write(MAILBOXLIST % os.fsencode(os.path.abspath(home)))
     for d, dirs, files in os.walk(root):
         for x in dirs + files:
             os.chown(os.path.join(d, x), UID, GID)
@@ -167,7 +169,9 @@ def check_mode(tmp, root, mode, sent, want_list, want_subs):
                [typ, data, "LIST %r" % names2])
             subs = lsub(imap)
             ok(subs == set(want_subs),
-               "%s: LSUB shows .mailboxlist's subscriptions" % mode,
+               "%s: LSUB shows .mailboxlist's subscriptions (written as "
+               "mail/x, ~/mail/x, ~user/mail/x, absolute; another "
+               "user's left out)" % mode,
                ["got %r" % sorted(subs), "want %r" % sorted(want_subs)])
         finally:
             imap.logout()
@@ -211,12 +215,14 @@ def main():
         root = os.path.join(tmp, "src")
         make_tree(root)
         check_mode(tmp, root, "compat", "sent-mail",
-                   ["INBOX", "sent-mail", "work", "work/notes", "Trash"],
-                   ["INBOX", "sent-mail", "work/notes"])
+                   ["INBOX", "sent-mail", "work", "work/notes", "Trash",
+                    "drafts"],
+                   ["INBOX", "sent-mail", "work/notes", "Trash", "drafts"])
         check_mode(tmp, root, "uw", "mail/sent-mail",
                    ["INBOX", "mail", "mail/sent-mail", "mail/work",
-                    "mail/work/notes", "mail/Trash"],
-                   ["INBOX", "mail/sent-mail", "mail/work/notes"])
+                    "mail/work/notes", "mail/Trash", "mail/drafts"],
+                   ["INBOX", "mail/sent-mail", "mail/work/notes",
+                    "mail/Trash", "mail/drafts"])
         check_cclient(tmp, root)
     finally:
         if os.environ.get("M2D_KEEP"):
