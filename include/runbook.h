@@ -234,6 +234,10 @@ size_t rb_renames(const struct runbook *rb, const struct rb_rename **list);
  * constant).  The same check --renames FILE makes (renames.h). */
 const char *rb_rename_problem(const struct runbook *rb, const char *listed,
 			      const char *name, char *buf, size_t size);
+/* Step 4: the folder names (folder_names, uw-names.h: "compat" or "uw"),
+ * saved in the state over the configuration's; the plan is rebuilt. */
+int rb_set_folder_names(struct runbook *rb, const char *mode,
+			struct m2d_error *err);
 /* Folders still waiting for a decision (PLAN_SKIP_NAME, not decided). */
 size_t rb_undecided(const struct runbook *rb);
 

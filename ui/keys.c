@@ -90,6 +90,7 @@ struct wz_input wz_key_map(int rc, wint_t key, enum wz_keymode mode)
 	case L'U': in.cmd = WZ_UNDO; break;
 	case L'r': in.cmd = WZ_RERUN; break;
 	case L'L': in.cmd = WZ_LOG; break;
+	case L'o': in.cmd = WZ_NAMES; break;
 	default: break;
 	}
 	return in;
@@ -109,7 +110,7 @@ const char *wz_cmd_name(enum wz_cmd cmd)
 		"none", "enter", "next", "back", "help", "cancel", "quit",
 		"up", "down", "pgup", "pgdn", "home", "end", "left", "right",
 		"tab", "toggle", "filter", "edit", "accept", "accept-all",
-		"exclude", "clear", "skip", "undo", "rerun", "log", "yes",
+		"exclude", "clear", "skip", "undo", "rerun", "log", "names", "yes",
 		"no",
 		"char", "erase", "delete", "resize",
 	};

@@ -63,8 +63,47 @@ static void add_folder(struct wz_page *page, const char *listed,
 		row->info = wz_strdupf(_("%s: renamed to %s"), listed, r->name);
 }
 
+/* The last row: which names the folders get (folder_names, uw-names.h),
+ * with the first user's folders before and after in its details. */
+static void add_names_row(struct wz_page *page, const struct plan *plan,
+			  const char *mode)
+{
+	bool uw = mode != NULL && strcmp(mode, "uw") == 0;
+	struct wz_row *row;
+	char *sample = NULL;
+
+	row = wz_page_add(page, _("names"), WZ_C_DIM, uw ?
+			  _("Names\tas UW had them (o)") :
+			  _("Names\troot-relative (o)"));
+	if (row == NULL)
+		return;
+	row->ref = -1;
+	for (size_t i = 0; i < plan->nfolders; i++) {
+		const struct plan_folder *f = &plan->folders[i];
+		char *s;
+
+		if (f->user != 0 || f->skip != PLAN_TAKEN || f->uw_name == NULL)
+			continue;
+		s = wz_strdupf("%s%s%s %s %s", sample != NULL ? sample : "",
+			       sample != NULL ? ", " : "", f->uw_name,
+			       wz_unicode() ? "\u2192" : "->", f->name);
+		free(sample);
+		sample = s;
+	}
+	row->info = wz_strdupf(_("%s  o switches.  A client of %s sees: %s"),
+			       uw ? _("Folder names as UW-IMAP showed them "
+				      "(mail/work).") :
+			       _("Folder names relative to the folder root "
+				 "(work); UW's names (mail/work) still work "
+				 "through hidden namespaces."),
+			       plan->nusers > 0 ? plan->users[0].name : "-",
+			       sample != NULL ? sample : "-");
+	free(sample);
+}
+
 void wz_page_folders(struct wz_page *page, const struct plan *plan,
-		     const struct rb_rename *renames, size_t nrenames)
+		     const struct rb_rename *renames, size_t nrenames,
+		     const char *folder_names)
 {
 	size_t i, todo = 0, shown_renames = 0;
 
@@ -106,6 +145,7 @@ void wz_page_folders(struct wz_page *page, const struct plan *plan,
 			add_folder(page, renames[i].listed, "", NULL,
 				   &renames[i], -1, &todo);
 	}
+	add_names_row(page, plan, folder_names);
 	if (todo > 0)
 		wz_page_setf(&page->footer,
 			     ngettext("%zu folder needs a decision.  a: "

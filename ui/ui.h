@@ -52,6 +52,7 @@ enum wz_cmd {
 	WZ_UNDO,	/* U: undo the step */
 	WZ_RERUN,	/* r: run again */
 	WZ_LOG,		/* L: the log (WORK/log) */
+	WZ_NAMES,	/* o: folder names as UW showed them, or not */
 	WZ_YES,		/* y */
 	WZ_NO,		/* n in a dialog */
 	WZ_CHAR,	/* a character typed into a field (.ch) */
@@ -263,7 +264,8 @@ void wz_page_checks(struct wz_page *page, const struct checks_report *rep);
 void wz_page_users(struct wz_page *page, const struct plan *plan,
 		   const char *const *tests, size_t ntests);
 void wz_page_folders(struct wz_page *page, const struct plan *plan,
-		     const struct rb_rename *renames, size_t nrenames);
+		     const struct rb_rename *renames, size_t nrenames,
+		     const char *folder_names);
 void wz_page_subset(struct wz_page *page, const struct plan *plan,
 		    const char *const *chosen, size_t nchosen);
 void wz_page_diff(struct wz_page *page, const char *diff);

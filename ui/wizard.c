@@ -276,7 +276,8 @@ static void build_page(struct app *a)
 
 		ensure_plan(a);
 		n = rb_renames(a->rb, &rn);
-		wz_page_folders(p, rb_plan(a->rb), rn, n);
+		wz_page_folders(p, rb_plan(a->rb), rn, n,
+				rb_config(a->rb)->folder_names);
 		break;
 	}
 	case RB_PAGE_SUBSET:
@@ -970,6 +971,12 @@ static void folders_command(struct app *a, enum wz_cmd cmd)
 		r = rb_accept_defaults(a->rb, 4, &err);
 		goto done;
 	}
+	if (cmd == WZ_NAMES) {
+		r = rb_set_folder_names(a->rb, strcmp(rb_config(a->rb)->
+						      folder_names, "uw") == 0 ?
+					"compat" : "uw", &err);
+		goto done;
+	}
 	if (row == NULL || row->key == NULL)
 		return;
 	if (plan != NULL && row->ref >= 0 && (size_t)row->ref < plan->nfolders)
@@ -1108,6 +1115,7 @@ static int page_command(struct app *a, const struct wz_input *in)
 		}
 		break;
 	case WZ_ACCEPT: case WZ_ACCEPT_ALL: case WZ_EXCLUDE: case WZ_CLEAR:
+	case WZ_NAMES:
 		if (kind == RB_PAGE_FOLDERS)
 			folders_command(a, in->cmd);
 		break;

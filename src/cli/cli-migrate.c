@@ -286,6 +286,11 @@ static void print_plan(const struct plan *plan)
 				printf(_("  then the mail in the spool file %s "
 					 "(UW had not moved it in yet)\n"),
 				       str_esc(f->spool));
+			if (f->uw_name != NULL &&
+			    strcmp(f->uw_name, f->name) != 0)
+				printf(_("uw-name %s: UW-IMAP showed \"%s\"\n"),
+				       str_esc(f->listed),
+				       str_esc(f->uw_name));
 		} else if (f->skip == PLAN_SKIP_NAME)
 			printf(_("rename %s: %s (suggested: \"%s\")\n"),
 			       str_esc(f->listed),

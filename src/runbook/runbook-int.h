@@ -28,6 +28,7 @@ struct runbook {
 	bool premigrated;		/* step 13 migrated everything live */
 	bool rollback_warned;		/* step 17's warning was shown
 					 * (rb_rollback_limits) */
+	bool names_chosen;		/* folder_names chosen at step 4 */
 
 	struct plan plan;		/* full plan, renames applied */
 	bool have_plan;

@@ -106,3 +106,19 @@ int rb_write_renames(struct runbook *rb, struct m2d_error *err)
 	free(path);
 	return ret;
 }
+
+int rb_set_folder_names(struct runbook *rb, const char *mode,
+			struct m2d_error *err)
+{
+	if (strcmp(mode, "uw") != 0 && strcmp(mode, "compat") != 0)
+		return m2d_error_set(err, M2D_ERR_USAGE, NULL,
+				     _("folder names \"%s\": \"compat\" or "
+				       "\"uw\""), mode);
+	m2d_config_set(&rb->cfg.folder_names, mode);
+	rb->names_chosen = true;
+	rb_logbook_line(rb, rb->running, "decision", _("folder names: %s"),
+			mode);
+	if (rb_build_plan(rb, err) < 0)
+		return -1;
+	return rb_save(rb, err);
+}

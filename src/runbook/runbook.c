@@ -148,6 +148,8 @@ int rb_save(struct runbook *rb, struct m2d_error *err)
 		return m2d_error_sys(err, "open_memstream", rb->state_path);
 	fprintf(f, "version = %d\n", STATE_VERSION);
 	fprintf(f, "premigrated = %s\n", rb->premigrated ? "true" : "false");
+	if (rb->names_chosen)
+		fprintf(f, "folder_names = \"%s\"\n", rb->cfg.folder_names);
 	fputs("test_users = {", f);
 	for (size_t i = 0; i < rb->ntest; i++) {
 		fputs(i > 0 ? ", " : "", f);
@@ -257,6 +259,7 @@ static int load_state(struct runbook *rb, struct m2d_error *err)
 		CFG_INT("version", 0, CFGF_NONE),
 		CFG_BOOL("premigrated", cfg_false, CFGF_NONE),
 		CFG_STR_LIST("test_users", "{}", CFGF_NONE),
+		CFG_STR("folder_names", NULL, CFGF_NONE),
 		CFG_SEC("rename", rename_opts, CFGF_MULTI | CFGF_TITLE),
 		CFG_SEC("step", step_opts, CFGF_MULTI | CFGF_TITLE),
 		CFG_END()
@@ -299,6 +302,13 @@ static int load_state(struct runbook *rb, struct m2d_error *err)
 	}
 	rb->had_state = true;
 	rb->premigrated = cfg_getbool(c, "premigrated") == cfg_true;
+	if (cfg_getstr(c, "folder_names") != NULL &&
+	    (strcmp(cfg_getstr(c, "folder_names"), "uw") == 0 ||
+	     strcmp(cfg_getstr(c, "folder_names"), "compat") == 0)) {
+		m2d_config_set(&rb->cfg.folder_names,
+			       cfg_getstr(c, "folder_names"));
+		rb->names_chosen = true;
+	}
 	for (unsigned int i = 0; i < cfg_size(c, "test_users") &&
 	     rb->ntest < M2D_MAX_TEST_USERS; i++) {
 		rb->test_users[rb->ntest] =

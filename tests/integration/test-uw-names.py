@@ -204,7 +204,8 @@ def check_cclient(tmp, root):
     p = run("plan", *paths(root, os.path.join(tmp, "compat.conf"),
                            os.path.join(tmp, "t-x"),
                            os.path.join(tmp, "w-x")), "--dry-run")
-    ok(b'(' in p.stdout and b'UW-IMAP showed "mail/sent-mail"' in p.stdout,
+    ok(b'uw-name ursula/mail/sent-mail: UW-IMAP showed "mail/sent-mail"'
+       in p.stdout,
        "plan shows the name UW showed beside the new one", out(p))
 
 

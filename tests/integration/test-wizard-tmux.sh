@@ -184,6 +184,14 @@ keys Escape
 keys A
 wait_for "Every folder has a decision"
 ok $? "A accepts every other suggestion"
+keys o
+wait_for "as UW had them (o)"
+ok $? "o: the folders keep the names UW-IMAP showed"
+grep -q 'folder_names = "uw"' "$sb/work/state"
+ok $? "the choice of names is saved in the state"
+keys o
+wait_for "root-relative (o)"
+ok $? "o again: names relative to the folder root"
 keys Enter
 wait_for "Step 4 done" 30
 ok $? "step 4 is done once every name is decided"

@@ -361,7 +361,8 @@ static void page_folders(void)
 	wz_page_set(&page.intro, "These folder names cannot be used by "
 		    "Dovecot as they are. Accept the suggested name, type "
 		    "another, or leave the folder out.");
-	wz_page_folders(&page, &plan, renames, N_ELEMENTS(renames));
+	wz_page_folders(&page, &plan, renames, N_ELEMENTS(renames),
+			"compat");
 	draw_page(&page, 4, RB_PENDING);
 	wz_page_free(&page);
 }
