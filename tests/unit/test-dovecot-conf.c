@@ -430,6 +430,45 @@ static void test_generate_pop3_uidl(void **state)
 	assert_int_equal(dc_pop3_uidl_parse("maybe", &u), -1);
 }
 
+/* UW's names: hidden aliases of the INBOX namespace, per syntax */
+static void test_generate_compat(void **state)
+{
+	static const char *const prefixes[] = {
+		"mail/", "~/mail/", "~%u/mail/", NULL,
+	};
+	static const char *const bad[] = { "my \"mail\"/", NULL };
+	struct dc_settings s;
+	struct m2d_error err;
+	char *got;
+
+	(void)state;
+	dc_settings_init(&s);
+	s.target = "/data/mail2";
+	s.compat_prefixes = prefixes;
+	got = dc_generate(DC_SYNTAX_2, &s, &err);
+	assert_non_null(got);
+	assert_non_null(strstr(got, "namespace uw_compat1 {\n"
+			       "  prefix = \"mail/\"\n  separator = /\n"
+			       "  hidden = yes\n  list = no\n  inbox = no\n"
+			       "  alias_for =\n}\n"));
+	assert_non_null(strstr(got, "  prefix = \"~%u/mail/\"\n"));
+	free(got);
+	got = dc_generate(DC_SYNTAX_2_4, &s, &err);
+	assert_non_null(got);
+	assert_non_null(strstr(got, "  prefix = \"~%{user}/mail/\"\n"));
+	assert_non_null(strstr(got, "  alias_for = inbox\n"));
+	assert_null(strstr(got, "%u"));
+	free(got);
+	got = dc_generate(DC_SYNTAX_1, &s, &err);
+	assert_non_null(got);
+	assert_null(strstr(got, "uw_compat"));
+	assert_non_null(strstr(got, "need Dovecot 2.0 or later"));
+	free(got);
+	s.compat_prefixes = bad;
+	assert_null(dc_generate(DC_SYNTAX_2, &s, &err));
+	assert_int_equal(err.code, M2D_ERR_USAGE);
+}
+
 static void test_generate_refuses(void **state)
 {
 	static const char *const bad_targets[] = {
@@ -869,6 +908,7 @@ int main(void)
 		cmocka_unit_test(test_protocols),
 		cmocka_unit_test(test_generate_fixtures),
 		cmocka_unit_test(test_generate_pop3_uidl),
+		cmocka_unit_test(test_generate_compat),
 		cmocka_unit_test(test_generate_refuses),
 		cmocka_unit_test(test_diff),
 		cmocka_unit_test(test_strip_block),
