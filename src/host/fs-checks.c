@@ -700,38 +700,52 @@ static void scan_sum(struct fs_estimate *est, const struct fs_scan *scan)
 		est->rounded[i] = sat_add(est->rounded[i], scan->rounded[i]);
 }
 
-static int scan_folder(const struct plan_folder *f, struct fs_estimate *est,
-		       unsigned long long *bytes_done)
+/* The mbox PATH's messages into EST. */
+static int scan_mbox(const char *path, struct fs_estimate *est,
+		     unsigned long long *bytes_done)
 {
 	struct fs_scan scan;
 	struct m2d_error err;
 	struct stat st;
 	int fd;
 
-	if (f->format == UW_FMT_MBX || f->format == UW_FMT_MIX ||
-	    f->format == UW_FMT_MMDF) {
-		if (scan_uw(f, &scan) < 0)
-			return -1;
-		scan_sum(est, &scan);
-		*bytes_done = sat_add(*bytes_done, f->size > 0 ?
-				      (unsigned long long)f->size : 0);
-		return 0;
-	}
-	fd = open(f->source, O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK |
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK |
 		  O_CLOEXEC);
 	if (fd < 0)
 		return -1;
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
-	    fs_scan_count(fd, f->source, &scan, &err) < 0) {
+	    fs_scan_count(fd, path, &scan, &err) < 0) {
 		close(fd);
 		return -1;
 	}
 	close(fd);
-	est->messages = sat_add(est->messages, scan.messages);
-	est->bytes = sat_add(est->bytes, scan.bytes);
-	for (int i = 0; i < FS_EST_NBLOCK; i++)
-		est->rounded[i] = sat_add(est->rounded[i], scan.rounded[i]);
+	scan_sum(est, &scan);
 	*bytes_done = sat_add(*bytes_done, (unsigned long long)st.st_size);
+	return 0;
+}
+
+/* A folder's messages: an mbx, mix or MMDF one by its reader, an mbox
+ * by the scanner; an mbx or mix INBOX's spool file too. */
+static int scan_folder(const struct plan_folder *f, struct fs_estimate *est,
+		       unsigned long long *bytes_done)
+{
+	struct fs_scan scan;
+
+	if (f->format != UW_FMT_MBX && f->format != UW_FMT_MIX &&
+	    f->format != UW_FMT_MMDF)
+		return scan_mbox(f->source, est, bytes_done);
+	if (scan_uw(f, &scan) < 0)
+		return -1;
+	scan_sum(est, &scan);
+	*bytes_done = sat_add(*bytes_done, f->size > 0 ?
+			      (unsigned long long)f->size : 0);
+	/* the spool's size is in f->size already */
+	if (f->spool != NULL) {
+		unsigned long long ignored = 0;
+
+		if (scan_mbox(f->spool, est, &ignored) < 0 && errno != ENOENT)
+			return -1;
+	}
 	return 0;
 }
 

@@ -155,7 +155,7 @@ static const struct allowed allowed[] = {
 	  "sf_open_dir/sf_mkdir" },
 	{ "src/host/checks.c", "checks_mbox_locked", "open", 1,
 	  "a spool mbox, O_NOFOLLOW|O_NONBLOCK, only locked, never read" },
-	{ "src/host/fs-checks.c", "scan_folder", "open", 1,
+	{ "src/host/fs-checks.c", "scan_mbox", "open", 1,
 	  "a source mbox: O_NOFOLLOW|O_NONBLOCK, fstat S_ISREG before the "
 	  "scan, which streams (no size limit needed)" },
 	{ "src/format/mbox-reader.c", "mbox_reader_open", "openat", 1,
