@@ -996,13 +996,14 @@ static void folders_command(struct app *a, enum wz_cmd cmd)
 		struct wz_rename_ctx *rctx = xcalloc(1, sizeof(*rctx));
 
 		rctx->rb = a->rb;
-		rctx->listed = row->key;
+		rctx->listed = xstrdup(row->key);
 		char *name = ask_line(a, _("New name"), text,
 				      f != NULL && f->suggestion != NULL ?
 				      f->suggestion : "", false,
 				      wz_rename_problem, rctx);
 
 		free(text);
+		free((char *)rctx->listed);
 		free(rctx);
 		if (name == NULL)
 			return;
