@@ -5,17 +5,18 @@
  * Writing one Dovecot maildir folder so that nobody ever sees half of it.
  *
  * The folder is built in a staging directory inside the maildir root's
- * tmp/ (same file system, ignored by Dovecot).  Each message is written to
- * the staging tmp/ and renamed into new/ or cur/ with its flags in the
- * name; nothing is fsync'd per message.  maildir_folder_commit() writes
+ * tmp/ (same file system, ignored by Dovecot).  Each message is created
+ * in the staging new/ or cur/ under its final name, with its flags in
+ * it (a large one through the staging tmp/); nothing is fsync'd per
+ * message.  maildir_folder_commit() writes
  * dovecot-keywords and dovecot-uidlist (temp file + rename), syncs the
  * file system once, and only then moves the folder into place: a rename of
  * the directory for a Maildir++ folder; for INBOX (the root itself) an
  * exchange of the empty cur/ and new/ with the staged ones.
  *
  * Files are created with O_EXCL|O_NOFOLLOW below directory descriptors
- * (openat), mode 0600 (directories 0700), and chowned to the mail user
- * before anything is written into them.
+ * (openat), mode 0600 (directories 0700), and owned by the mail user
+ * before anything is written into them: created as the user, or chowned.
  */
 
 #include <stdbool.h>
@@ -91,7 +92,17 @@ int maildir_folder_keyword(struct maildir_folder *folder, const char *name);
 /* How many keywords the folder has so far. */
 unsigned int maildir_folder_keyword_count(const struct maildir_folder *folder);
 
-/* One message: begin, write its bytes (buffered), finish. */
+/*
+ * Message files are created without an fchown() while ON: the calling
+ * thread creates files as the folder's owner (its fsuid and fsgid are
+ * the owner's: convert switches them around its loop of messages).
+ */
+void maildir_folder_owner_creates(struct maildir_folder *folder, bool on);
+
+/* One message: begin, write its bytes (buffered), finish.  A message
+ * that fits the buffer (256 KiB) is created at finish, under its final
+ * name in the staging cur/ or new/ (open, write, futimens, close); a
+ * larger one is written to the staging tmp/ and renamed. */
 int maildir_msg_begin(struct maildir_folder *folder, struct m2d_error *err);
 int maildir_msg_write(struct maildir_folder *folder, const void *data,
 		      size_t len, struct m2d_error *err);

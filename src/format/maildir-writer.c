@@ -42,6 +42,8 @@ struct maildir_folder {
 
 	int rootfd, roottmpfd, stagefd, tmpfd, curfd, newfd;
 	bool committed;
+	bool owner_is_me;		/* the owner is our own uid and gid */
+	bool owner_creates;		/* this thread creates as the owner */
 
 	char *keywords[MAILDIR_MAX_KEYWORDS];
 	int nkeywords;
@@ -315,6 +317,8 @@ static struct maildir_folder *folder_new(const char *root, const char *dirname,
 	f->rootfd = f->roottmpfd = f->stagefd = -1;
 	f->tmpfd = f->curfd = f->newfd = f->msgfd = -1;
 	f->owner = *owner;
+	f->owner_is_me = (owner->uid == -1 || (uid_t)owner->uid == geteuid()) &&
+		(owner->gid == -1 || (gid_t)owner->gid == getegid());
 	f->root = xstrdup(root);
 	f->dirname = xstrdup(dirname);
 	f->buf = xmalloc(WRITE_BUF_SIZE);
@@ -416,15 +420,38 @@ static const char *msg_path(const struct maildir_folder *f, char *buf,
 	return buf;
 }
 
-int maildir_msg_begin(struct maildir_folder *f, struct m2d_error *err)
+/* Whether a message file needs an fchown(): not when this thread creates
+ * files as the owner already (maildir_folder_owner_creates, or the owner
+ * is who we are). */
+static bool msg_chown(const struct maildir_folder *f)
+{
+	return !f->owner_creates && !f->owner_is_me;
+}
+
+/* Create the message file in tmp/: a message larger than the buffer, or
+ * one added to a live folder (both renamed into place at the end). */
+static int msg_open_tmp(struct maildir_folder *f, struct m2d_error *err)
 {
 	char path[M2D_ERROR_PATH_MAX];
+	bool own = msg_chown(f);
 
-	sf_unique_name(f->msgname, sizeof(f->msgname));
-	f->msgfd = sf_create(f->tmpfd, f->msgname, f->owner.uid, f->owner.gid,
+	f->msgfd = sf_create(f->tmpfd, f->msgname, own ? f->owner.uid : -1,
+			     own ? f->owner.gid : -1,
 			     msg_path(f, path, sizeof(path)), err);
-	if (f->msgfd < 0)
-		return -1;
+	return f->msgfd < 0 ? -1 : 0;
+}
+
+/*
+ * A message is kept in the buffer until it is finished; one that fits is
+ * then created under its final name in the staging cur/ or new/ (nobody
+ * sees the staging directory): open, write, futimens, close.  One larger
+ * goes to tmp/ as soon as the buffer is full, and is renamed at the end.
+ */
+int maildir_msg_begin(struct maildir_folder *f, struct m2d_error *err)
+{
+	(void)err;
+	sf_unique_name(f->msgname, sizeof(f->msgname));
+	f->msgfd = -1;
 	f->buflen = 0;
 	f->size = f->vsize = 0;
 	f->last = 0;
@@ -437,6 +464,8 @@ static int flush_buf(struct maildir_folder *f, struct m2d_error *err)
 
 	if (f->buflen == 0)
 		return 0;
+	if (f->msgfd < 0 && msg_open_tmp(f, err) < 0)
+		return -1;
 	if (sf_write_all(f->msgfd, f->buf, f->buflen,
 			 msg_path(f, path, sizeof(path)), err) < 0)
 		return -1;
@@ -464,9 +493,12 @@ int maildir_msg_write(struct maildir_folder *f, const void *data, size_t len,
 	if (f->buflen + len > WRITE_BUF_SIZE) {
 		if (flush_buf(f, err) < 0)
 			return -1;
-		if (len >= WRITE_BUF_SIZE)
+		if (len >= WRITE_BUF_SIZE) {
+			if (f->msgfd < 0 && msg_open_tmp(f, err) < 0)
+				return -1;
 			return sf_write_all(f->msgfd, data, len,
 					    f->stage_path, err);
+		}
 	}
 	memcpy(f->buf + f->buflen, data, len);
 	f->buflen += len;
@@ -482,43 +514,26 @@ static void msg_abort(struct maildir_folder *f)
 	}
 }
 
-int maildir_msg_finish(struct maildir_folder *f,
-		       const struct maildir_msg_info *info,
-		       struct m2d_error *err)
+/* The file names of the finished message: BASE (name, S=, W=) and FULL
+ * (with ":2,<flags>" unless it goes to new/); whether to new/. */
+static bool msg_names(const struct maildir_folder *f,
+		      const struct maildir_msg_info *info, char *base,
+		      size_t base_size, char *full, size_t full_size)
 {
 	static const char flag_chars[] = "DFPRST";
-	char base[NAME_MAX_LEN + 64], full[NAME_MAX_LEN + 128];
-	struct timespec ts[2];
 	size_t o;
-	int i, dirfd;
+	int i;
 	bool in_new;
 
-	if (flush_buf(f, err) < 0)
-		goto fail;
-	/* INTERNALDATE is the file's mtime */
-	ts[0].tv_sec = ts[1].tv_sec = info->date;
-	ts[0].tv_nsec = ts[1].tv_nsec = 0;
-	if (futimens(f->msgfd, ts) < 0) {
-		m2d_error_sys(err, "futimens", f->stage_path);
-		goto fail;
-	}
-	if (close(f->msgfd) < 0) {
-		f->msgfd = -1;
-		m2d_error_sys(err, "close", f->stage_path);
-		unlinkat(f->tmpfd, f->msgname, 0);
-		return -1;
-	}
-	f->msgfd = -1;
-
-	snprintf(base, sizeof(base), "%s,S=%llu,W=%llu", f->msgname, f->size,
+	snprintf(base, base_size, "%s,S=%llu,W=%llu", f->msgname, f->size,
 		 f->vsize);
-	o = (size_t)snprintf(full, sizeof(full), "%s", base);
+	o = (size_t)snprintf(full, full_size, "%s", base);
 	/* new/ only for a recent message without flags or keywords, as
 	 * Dovecot saves: a file in new/ carries no info; one with flags goes
 	 * to cur/ (Dovecot gives \Recent to all on its first sync anyway) */
 	in_new = info->recent && info->flags == 0 && info->keywords == 0;
 	if (!in_new) {
-		o += (size_t)snprintf(full + o, sizeof(full) - o, ":2,");
+		o += (size_t)snprintf(full + o, full_size - o, ":2,");
 		for (i = 0; flag_chars[i] != '\0'; i++) {
 			if (info->flags & (1u << i))
 				full[o++] = flag_chars[i];
@@ -529,23 +544,107 @@ int maildir_msg_finish(struct maildir_folder *f,
 		}
 		full[o] = '\0';
 	}
-	if (f->append) {
-		/* visible only at install, after the sync */
-		if (fprintf(f->uidlist, "%lu %s\t%c\t%s\t%s\n", info->uid, base,
-			    in_new ? 'N' : 'C', f->msgname, full) < 0) {
-			m2d_error_sys(err, "write", f->stage_path);
+	return in_new;
+}
+
+/* The message's INTERNALDATE as the mtime of FD. */
+static int msg_mtime(int fd, time_t date, const char *path,
+		     struct m2d_error *err)
+{
+	struct timespec ts[2];
+
+	ts[0].tv_sec = ts[1].tv_sec = date;
+	ts[0].tv_nsec = ts[1].tv_nsec = 0;
+	if (futimens(fd, ts) < 0)
+		return m2d_error_sys(err, "futimens", path);
+	return 0;
+}
+
+/* The buffered message as the file NAME of DIRFD (SUB: "cur" or "new"),
+ * created under that final name. */
+static int msg_create_final(struct maildir_folder *f, int dirfd,
+			    const char *sub, const char *name, time_t date,
+			    struct m2d_error *err)
+{
+	char path[M2D_ERROR_PATH_MAX];
+	bool own = msg_chown(f);
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s/%s", f->stage_path, sub, name);
+	fd = sf_create(dirfd, name, own ? f->owner.uid : -1,
+		       own ? f->owner.gid : -1, path, err);
+	if (fd < 0)
+		return -1;
+	if (sf_write_all(fd, f->buf, f->buflen, path, err) < 0 ||
+	    msg_mtime(fd, date, path, err) < 0) {
+		close(fd);
+		unlinkat(dirfd, name, 0);
+		return -1;
+	}
+	f->buflen = 0;
+	if (close(fd) < 0) {
+		m2d_error_sys(err, "close", path);
+		unlinkat(dirfd, name, 0);
+		return -1;
+	}
+	return 0;
+}
+
+/* The message written to tmp/: the rest of it, its mtime, closed. */
+static int msg_close_tmp(struct maildir_folder *f, time_t date,
+			 struct m2d_error *err)
+{
+	if (f->msgfd < 0 && msg_open_tmp(f, err) < 0)
+		return -1;
+	if (flush_buf(f, err) < 0 ||
+	    msg_mtime(f->msgfd, date, f->stage_path, err) < 0) {
+		msg_abort(f);
+		return -1;
+	}
+	if (close(f->msgfd) < 0) {
+		f->msgfd = -1;
+		m2d_error_sys(err, "close", f->stage_path);
+		unlinkat(f->tmpfd, f->msgname, 0);
+		return -1;
+	}
+	f->msgfd = -1;
+	return 0;
+}
+
+int maildir_msg_finish(struct maildir_folder *f,
+		       const struct maildir_msg_info *info,
+		       struct m2d_error *err)
+{
+	char base[NAME_MAX_LEN + 64], full[NAME_MAX_LEN + 128];
+	bool in_new = msg_names(f, info, base, sizeof(base), full,
+				sizeof(full));
+	int dirfd = in_new ? f->newfd : f->curfd;
+
+	if (f->msgfd < 0 && !f->append) {
+		if (msg_create_final(f, dirfd, in_new ? "new" : "cur", full,
+				     info->date, err) < 0)
+			return -1;
+	} else {
+		if (msg_close_tmp(f, info->date, err) < 0)
+			return -1;
+		if (f->append) {
+			/* visible only at install, after the sync */
+			if (fprintf(f->uidlist, "%lu %s\t%c\t%s\t%s\n",
+				    info->uid, base, in_new ? 'N' : 'C',
+				    f->msgname, full) < 0) {
+				m2d_error_sys(err, "write", f->stage_path);
+				unlinkat(f->tmpfd, f->msgname, 0);
+				return -1;
+			}
+			f->messages++;
+			f->total += f->size;
+			return 0;
+		}
+		if (renameat(f->tmpfd, f->msgname, dirfd, full) < 0) {
+			m2d_error_sys(err, "rename", f->stage_path);
 			unlinkat(f->tmpfd, f->msgname, 0);
 			return -1;
 		}
-		f->messages++;
-		f->total += f->size;
-		return 0;
-	}
-	dirfd = in_new ? f->newfd : f->curfd;
-	if (renameat(f->tmpfd, f->msgname, dirfd, full) < 0) {
-		m2d_error_sys(err, "rename", f->stage_path);
-		unlinkat(f->tmpfd, f->msgname, 0);
-		return -1;
 	}
 	if (fprintf(f->uidlist, "%lu %s\n", info->uid, base) < 0) {
 		m2d_error_sys(err, "write", f->stage_path);
@@ -554,9 +653,11 @@ int maildir_msg_finish(struct maildir_folder *f,
 	f->messages++;
 	f->total += f->size;
 	return 0;
-fail:
-	msg_abort(f);
-	return -1;
+}
+
+void maildir_folder_owner_creates(struct maildir_folder *f, bool on)
+{
+	f->owner_creates = on;
 }
 
 unsigned long long maildir_folder_bytes(const struct maildir_folder *f)

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include "convert.h"
+#include "fs-owner.h"
 #include "maildir-writer.h"
 #include "mbox-reader.h"
 #include "uw-uids.h"
@@ -20,10 +21,12 @@ struct convert_ctx {
 
 	struct uw_uids uids;
 	bool dropped_warned;
+	struct fs_owner fsown;		/* creating messages as the user */
 };
 
 struct dotlock;
 
+/* The caller's callbacks (run as ourselves, not as the user). */
 void convert_warn(struct convert_ctx *c, const struct m2d_error *w);
 void convert_progress(struct convert_ctx *c);
 

@@ -25,16 +25,71 @@
 #include "i18n.h"
 #include "xalloc.h"
 
+static int convert_messages(struct convert_ctx *c, struct mbox_reader *reader,
+			    struct m2d_error *err);
+
+/* Be ourselves again for a moment (a callback may open files); back to
+ * the user after it. */
+static void callback_begin(struct convert_ctx *c, bool *was_r)
+{
+	*was_r = c->fsown.active;
+	fs_owner_leave(&c->fsown);
+}
+
+static void callback_end(struct convert_ctx *c, bool was)
+{
+	if (was && !fs_owner_enter(&c->fsown, (int)c->fsown.uid,
+				   (int)c->fsown.gid))
+		maildir_folder_owner_creates(c->folder, false);
+}
+
 void convert_warn(struct convert_ctx *c, const struct m2d_error *w)
 {
-	if (c->set->warning != NULL)
-		c->set->warning(w, c->set->ctx);
+	bool was;
+
+	if (c->set->warning == NULL)
+		return;
+	callback_begin(c, &was);
+	c->set->warning(w, c->set->ctx);
+	callback_end(c, was);
 }
 
 void convert_progress(struct convert_ctx *c)
 {
-	if (c->set->progress != NULL)
-		c->set->progress(c->stats, c->set->ctx);
+	bool was;
+
+	if (c->set->progress == NULL)
+		return;
+	callback_begin(c, &was);
+	c->set->progress(c->stats, c->set->ctx);
+	callback_end(c, was);
+}
+
+/*
+ * The messages of the folder, created as its owner: as root, this thread
+ * takes the owner's fsuid and fsgid for the loop (the source is open
+ * already; only the callbacks run as ourselves), so that no message file
+ * needs an fchown().  The switch and back are 6 system calls: only for a
+ * source of OWNER_SWITCH_MIN bytes or more (a dozen messages or so).
+ */
+#define OWNER_SWITCH_MIN (64 * 1024)
+
+static int convert_messages_as_owner(struct convert_ctx *c,
+				     struct mbox_reader *reader,
+				     struct m2d_error *err)
+{
+	int rc;
+
+	if (c->folder != NULL &&
+	    mbox_reader_size(reader) >= OWNER_SWITCH_MIN &&
+	    fs_owner_enter(&c->fsown, c->set->uid, c->set->gid))
+		maildir_folder_owner_creates(c->folder, true);
+	rc = convert_messages(c, reader, err);
+	if (c->fsown.active) {
+		fs_owner_leave(&c->fsown);
+		maildir_folder_owner_creates(c->folder, false);
+	}
+	return rc;
 }
 
 #define warn convert_warn
@@ -369,7 +424,7 @@ int convert_folder_stage(const char *mbox, const char *maildir,
 	    maildir_folder_begin(maildir, dirname, &owner, set->replace,
 				 &c.folder, err) < 0)
 		goto out;
-	if (convert_messages(&c, reader, err) < 0)
+	if (convert_messages_as_owner(&c, reader, err) < 0)
 		goto out;
 
 	if (c.uids.trust) {
