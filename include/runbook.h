@@ -214,9 +214,8 @@ const struct migrate_totals *rb_migrate_totals(const struct runbook *rb);
 const struct imap_test_result *rb_imap_result(const struct runbook *rb);
 
 /* The password of the IMAP test from now on, e.g. asked by the wizard
- * (never saved; NULL: none).  0 or -1 (no memory). */
-int rb_set_imap_password(struct runbook *rb, const char *password,
-			 struct m2d_error *err);
+ * (never saved; NULL: none). */
+void rb_set_imap_password(struct runbook *rb, const char *password);
 
 /* ---- decisions ---- */
 

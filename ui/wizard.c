@@ -638,10 +638,7 @@ static void start_step(struct app *a, int step)
 		a->login_refused = false;
 		/* kept for a reopen (settings edited) too */
 		a->ro.imap_password = a->password;
-		if (rb_set_imap_password(a->rb, a->password, &err) < 0) {
-			error_message(a, &err);
-			return;
-		}
+		rb_set_imap_password(a->rb, a->password);
 	}
 	if (!a->opts.force && rb_can_run(a->rb, step, why, sizeof(why)) == 0) {
 		set_message(a, WZ_C_WARN, "%s", why);
@@ -874,9 +871,8 @@ static void show_log(struct app *a)
 	const char *slash;
 	struct wz_page p;
 
-	if (path == NULL)
-		return;
-	slash = strrchr(path, '/');
+	slash
+ = strrchr(path, '/');
 	text = read_file(rb_config(a->rb)->work_dir,
 			 slash != NULL ? slash + 1 : path);
 	wz_page_init(&p, RB_PAGE_REPORT, -1);

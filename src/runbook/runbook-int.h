@@ -68,9 +68,12 @@ int rb_build_plan(struct runbook *rb, struct m2d_error *err);
 /* The plan restricted to the test users (a copy sharing nothing). */
 int rb_test_plan(struct runbook *rb, struct plan *out, struct m2d_error *err);
 bool rb_is_test_user(const struct runbook *rb, const char *user);
-/* The decision on LISTED, or NULL; a new one (0, or -1 out of memory). */
+/* The decision on LISTED, or NULL; a new one; the one on LISTED made
+ * NAME (NULL: left out), new or not. */
 struct rb_rename *rb_find_rename(struct runbook *rb, const char *listed);
-int rb_add_rename(struct runbook *rb, const char *listed, const char *name);
+void rb_add_rename(struct runbook *rb, const char *listed, const char *name);
+void rb_put_rename(struct runbook *rb, const char *listed, const char *name);
+
 
 /* ---- runbook-renames.c: the decisions of step 4 as a file ---- */
 /* Takes the decisions of the file PATH (renames.h), each checked as the

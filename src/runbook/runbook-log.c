@@ -14,6 +14,7 @@
 #include "runbook-int.h"
 #include "runbook-log.h"
 #include "str-escape.h"
+#include "xalloc.h"
 
 #define LOG_FILE "log"
 
@@ -41,11 +42,7 @@ struct rb_logbook {
 
 char *rb_log_path(const struct runbook *rb)
 {
-	char *path;
-
-	if (asprintf(&path, "%s/%s", rb->cfg.work_dir, LOG_FILE) < 0)
-		return NULL;
-	return path;
+	return xasprintf("%s/%s", rb->cfg.work_dir, LOG_FILE);
 }
 
 /* Opens the file once the work directory is there (ours: rb_work_dir
@@ -105,12 +102,8 @@ static void put(struct rb_logbook *lb, const char *text, size_t len)
 		return;
 	}
 	if (lb->nheld < 1024 * 1024) {
-		char *n = realloc(lb->held, lb->nheld + len);
-
-		if (n == NULL)
-			return;
-		memcpy(n + lb->nheld, text, len);
-		lb->held = n;
+		lb->held = xrealloc(lb->held, lb->nheld + len);
+		memcpy(lb->held + lb->nheld, text, len);
 		lb->nheld += len;
 	}
 }
@@ -141,9 +134,7 @@ static void lines(struct runbook *rb, int step, const char *kind,
 		snprintf(tag, sizeof(tag), "[%d]", step);
 	else
 		snprintf(tag, sizeof(tag), "[-]");
-	f = open_memstream(&out, &len);
-	if (f == NULL)
-		return;
+	f = xopen_memstream(&out, &len);
 	if (!lb->session) {
 		lb->session = true;
 		fprintf(f, "%s [-] session: mbox2dovecot %s, pid %ld, "
@@ -155,19 +146,19 @@ static void lines(struct runbook *rb, int step, const char *kind,
 	do {
 		const char *nl = strchr(text, '\n');
 		size_t n = nl != NULL ? (size_t)(nl - text) : strlen(text);
-		char *one = strndup(text, n);
+		char *one = xstrndup(text, n);
 
 		fprintf(f, "%s %s %s: ", when, tag, kind);
 		if (escaped)
-			fputs(one != NULL ? one : "?", f);
+			fputs(one, f);
 		else
-			str_escape_fput(f, one != NULL ? one : "?");
+			str_escape_fput(f, one);
 		fputc('\n', f);
 		free(one);
 		text = nl != NULL ? nl + 1 : NULL;
 	} while (text != NULL && *text != '\0');
-	if (fclose(f) == 0 && out != NULL)
-		put(lb, out, len);
+	xmemstream_close(f);
+	put(lb, out, len);
 	free(out);
 }
 
@@ -207,23 +198,15 @@ static void note_folder(struct rb_logbook *lb, const void *folder,
 
 	for (size_t i = 0; i < lb->nnotes; i++) {
 		if (lb->notes[i].folder == folder) {
-			char *t = strdup(text);
-
-			if (t != NULL) {
-				free(lb->notes[i].text);
-				lb->notes[i].text = t;
-			}
+			free(lb->notes[i].text);
+			lb->notes[i].text = xstrdup(text);
 			return;
 		}
 	}
-	n = realloc(lb->notes, (lb->nnotes + 1) * sizeof(*n));
-	if (n == NULL)
-		return;
-	lb->notes = n;
-	n[lb->nnotes].folder = folder;
-	n[lb->nnotes].text = strdup(text);
-	if (n[lb->nnotes].text != NULL)
-		lb->nnotes++;
+	lb->notes = xrealloc(lb->notes, (lb->nnotes + 1) * sizeof(*n));
+	n = &lb->notes[lb->nnotes++];
+	n->folder = folder;
+	n->text = xstrdup(text);
 }
 
 /* The warning kept for FOLDER (allocated; the note is dropped), or
@@ -258,8 +241,7 @@ static void migrate_event(struct runbook *rb, int step,
 			m2d_error_str(m->error, buf, sizeof(buf));
 		else
 			buf[0] = '\0';
-		if (asprintf(&text, "%s: %s", str_esc(who), buf) < 0)
-			return;
+		text = xasprintf("%s: %s", str_esc(who), buf);
 		if (m->event == MIGRATE_FOLDER_WARNING && m->folder != NULL)
 			note_folder(lb, m->folder, buf);
 		lines(rb, step, m->event == MIGRATE_FOLDER_WARNING ?
@@ -276,13 +258,11 @@ static void migrate_event(struct runbook *rb, int step,
 		/* the folder and why, each shown safely, a TAB between
 		   (a shown name has none) */
 		field = str_escape(m->folder->listed);
-		if (field != NULL &&
-		    asprintf(&text, "%s\t%s", field,
-			     str_esc(why != NULL ? why :
-				     _("new UIDVALIDITY and UIDs"))) >= 0) {
-			lines(rb, step, "redownload", text, true);
-			free(text);
-		}
+		text = xasprintf("%s\t%s", field,
+				 str_esc(why != NULL ? why :
+					 _("new UIDVALIDITY and UIDs")));
+		lines(rb, step, "redownload", text, true);
+		free(text);
 		free(field);
 		free(why);
 		break;
@@ -331,28 +311,20 @@ static void on_event(const struct rb_event *ev, void *ctx)
 		lb->event(ev, lb->ctx);
 }
 
-int rb_logbook_open(struct runbook *rb)
+void rb_logbook_open(struct runbook *rb)
 {
-	struct rb_logbook *lb = calloc(1, sizeof(*lb));
+	struct rb_logbook *lb = xcalloc(1, sizeof(*lb));
 
-	if (lb == NULL)
-		return -1;
 	lb->path = rb_log_path(rb);
-	lb->dir = strdup(rb->cfg.work_dir);
-	if (lb->path == NULL || lb->dir == NULL) {
-		free(lb->path);
-		free(lb->dir);
-		free(lb);
-		return -1;
-	}
-	pthread_mutex_init(&lb->lock, NULL);
+	lb->dir = xstrdup(rb->cfg.work_dir);
+	pthread_mutex_init
+(&lb->lock, NULL);
 	lb->fd = -1;
 	lb->event = rb->opts.event;
 	lb->ctx = rb->opts.event_ctx;
 	rb->opts.event = on_event;
 	rb->opts.event_ctx = rb;
 	rb->logbook = lb;
-	return 0;
 }
 
 void rb_logbook_close(struct runbook *rb)

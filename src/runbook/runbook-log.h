@@ -25,9 +25,8 @@ struct runbook;
 struct rb_event;
 
 /* Puts the log between the runbook's events and the caller's callback
- * (rb->opts.event): every event is written, then passed on.  0, or -1
- * when out of memory. */
-int rb_logbook_open(struct runbook *rb);
+ * (rb->opts.event): every event is written, then passed on. */
+void rb_logbook_open(struct runbook *rb);
 void rb_logbook_close(struct runbook *rb);
 /* A line of KIND for STEP (-1: none) into the log only. */
 void rb_logbook_line(struct runbook *rb, int step, const char *kind,

@@ -47,17 +47,6 @@ static void drop_renames(struct rb_rename *r, size_t n)
 	free(r);
 }
 
-static void take(struct runbook *rb, const struct plan_rename *d)
-{
-	struct rb_rename *r = rb_find_rename(rb, d->listed);
-
-	if (r != NULL) {
-		free(r->name);
-		r->name = d->name != NULL ? xstrdup(d->name) : NULL;
-	} else if (rb_add_rename(rb, d->listed, d->name) < 0) {
-		xalloc_die();
-	}
-}
 
 int rb_import_renames(struct runbook *rb, const char *path,
 		      struct m2d_error *err)
@@ -70,7 +59,7 @@ int rb_import_renames(struct runbook *rb, const char *path,
 		return -1;
 	old = save_renames(rb);
 	for (size_t i = 0; i < l.n; i++)
-		take(rb, &l.items[i]);
+		rb_put_rename(rb, l.items[i].listed, l.items[i].name);
 	if (rb_build_plan(rb, err) < 0 ||
 	    rename_list_check(&rb->plan, &l, err) < 0) {
 		struct m2d_error e2;

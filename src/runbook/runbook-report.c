@@ -14,6 +14,7 @@
 #include "runbook-int.h"
 #include "runbook-log.h"
 #include "safe-file.h"
+#include "xalloc.h"
 
 struct totals {
 	size_t users, folders;
@@ -89,33 +90,21 @@ static void add_warning(struct logged *l, const struct rb_log_line *ll)
 	for (size_t i = 0; i < l->nw; i++)	/* each once */
 		if (strcmp(l->w[i].text, ll->text) == 0)
 			return;
-	n = realloc(l->w, (l->nw + 1) * sizeof(*n));
-	if (n == NULL)
-		return;
-	l->w = n;
-	n += l->nw;
+	l->w = xrealloc(l->w, (l->nw + 1) * sizeof(*n));
+	n = &l->w[l->nw++];
 	n->step = ll->step;
-	n->kind = strdup(ll->kind);
-	n->text = strdup(ll->text);
-	if (n->kind == NULL || n->text == NULL) {
-		free(n->kind);
-		free(n->text);
-		return;
-	}
-	l->nw++;
+	n->kind = xstrdup(ll->kind);
+	n->text = xstrdup(ll->text);
 }
 
 static void add_redownload(struct logged *l, const struct rb_log_line *ll)
 {
 	char *tab = strchr(ll->text, '\t'), *listed, *why;
-	struct redownload *n;
 
 	if (tab == NULL)
 		return;
-	listed = strndup(ll->text, (size_t)(tab - ll->text));
-	why = strdup(tab + 1);
-	if (listed == NULL || why == NULL)
-		goto out;
+	listed = xstrndup(ll->text, (size_t)(tab - ll->text));
+	why = xstrdup(tab + 1);
 	/* a folder converted again: its latest why */
 	for (size_t i = 0; i < l->nr; i++) {
 		if (strcmp(l->r[i].listed, listed) == 0) {
@@ -125,17 +114,10 @@ static void add_redownload(struct logged *l, const struct rb_log_line *ll)
 			return;
 		}
 	}
-	n = realloc(l->r, (l->nr + 1) * sizeof(*n));
-	if (n == NULL)
-		goto out;
-	l->r = n;
+	l->r = xrealloc(l->r, (l->nr + 1) * sizeof(*l->r));
 	l->r[l->nr].listed = listed;
 	l->r[l->nr].why = why;
 	l->nr++;
-	return;
-out:
-	free(listed);
-	free(why);
 }
 
 static int by_listed(const void *a, const void *b)
@@ -152,8 +134,6 @@ static void read_log(struct runbook *rb, struct logged *l)
 	int fd;
 
 	memset(l, 0, sizeof(*l));
-	if (path == NULL)
-		return;
 	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
 	if (fd >= 0 && (f = fdopen(fd, "r")) == NULL)
 		close(fd);
@@ -193,7 +173,7 @@ static void text_logged(struct runbook *rb, FILE *f, const struct logged *l)
 	char *path = rb_log_path(rb);
 
 	fprintf(f, _("\nWarnings and errors (each once; %s has every line "
-		     "with its time):\n"), path != NULL ? path : "log");
+		     "with its time):\n"), path);
 	free(path);
 	if (l->nw == 0)
 		fprintf(f, _("  none\n"));
@@ -237,11 +217,11 @@ static void json_logged(FILE *f, const struct logged *l)
 	for (size_t i = 0; i < l->nr; i++) {
 		const char *listed = l->r[i].listed;
 		size_t ul = user_len(listed);
-		char *user = strndup(listed, ul);
+		char *user = xstrndup(listed, ul);
 
 		fputs(i > 0 ? ", " : "", f);
 		fputs("{\"user\": ", f);
-		json_str(f, user != NULL ? user : "");
+		json_str(f, user);
 		fputs(", \"folder\": ", f);
 		json_str(f, listed);
 		fputs(", \"why\": ", f);
@@ -445,25 +425,14 @@ static int write_file(struct runbook *rb, const char *name, bool json,
 	FILE *f;
 	int ret;
 
-	if (asprintf(&path, "%s/%s", rb->cfg.work_dir, name) < 0) {
-		errno = ENOMEM;
-		return m2d_error_sys(err, "malloc", NULL);
-	}
-	f = open_memstream(&text, &len);
-	if (f == NULL) {
-		free(path);
-		return m2d_error_sys(err, "open_memstream", NULL);
-	}
+	path = xasprintf("%s/%s", rb->cfg.work_dir, name);
+	f = xopen_memstream(&text, &len);
 	if (json)
 		write_json(rb, f, t, l);
 	else
 		write_text(rb, f, t, l);
-	if (fclose(f) != 0) {
-		free(text);
-		free(path);
-		errno = ENOMEM;
-		return m2d_error_sys(err, "open_memstream", NULL);
-	}
+	xmemstream_close(f);
+
 	ret = sf_write_path(path, text, 0600, -1, -1, err);
 	free(text);
 	if (ret == 0 && path_r != NULL)

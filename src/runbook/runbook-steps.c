@@ -1,5 +1,6 @@
 /* runbook-steps.c - the 22 steps of the runbook (and step 0) as data,
  * and what each one does through the layers below */
+#include <assert.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -18,6 +19,7 @@
 #include "runbook-int.h"
 #include "safe-file.h"
 #include "str-escape.h"
+#include "xalloc.h"
 
 #define BIT(n) (UINT32_C(1) << (n))
 
@@ -218,11 +220,7 @@ static int doveadm_counts(struct runbook *rb, bool all_users,
 
 	if (geteuid() != 0)
 		return 1;
-	exp = calloc(rb->plan.nfolders + 1, sizeof(*exp));
-	if (exp == NULL) {
-		errno = ENOMEM;
-		return m2d_error_sys(err, "malloc", NULL);
-	}
+	exp = xcalloc(rb->plan.nfolders + 1, sizeof(*exp));
 	if (journal_open(rb->cfg.work_dir, &j, err) < 0) {
 		free(exp);
 		return -1;
@@ -320,11 +318,7 @@ static int imap_test(struct runbook *rb, const char *addr, unsigned int port,
 		return m2d_error_set(err, M2D_ERR_USAGE, NULL,
 				     _("the test account %s is not in the "
 				       "plan"), user);
-	exp = calloc(rb->plan.nfolders + 1, sizeof(*exp));
-	if (exp == NULL) {
-		errno = ENOMEM;
-		return m2d_error_sys(err, "malloc", NULL);
-	}
+	exp = xcalloc(rb->plan.nfolders + 1, sizeof(*exp));
 	for (size_t i = 0; i < rb->plan.nfolders; i++) {
 		const struct plan_folder *f = &rb->plan.folders[i];
 
@@ -382,15 +376,13 @@ static int imap_test(struct runbook *rb, const char *addr, unsigned int port,
 		       rb->imap.checks[i].detail);
 	{
 		/* "1 check" (ngettext) */
-		char *checks = NULL;
+		char *checks = xasprintf(ngettext("%zu check", "%zu checks",
+						  rb->imap.nchecks),
+					 rb->imap.nchecks);
 
-		if (asprintf(&checks, ngettext("%zu check", "%zu checks",
-					       rb->imap.nchecks),
-			     rb->imap.nchecks) < 0)
-			checks = NULL;
 		rb_result(rb, rb->running, _("IMAP on %s:%u as %s: %s, %zu "
 					     "failed"), addr, port, user,
-			  checks != NULL ? checks : "", rb->imap.failed);
+			  checks, rb->imap.failed);
 		free(checks);
 	}
 	/* and Dovecot's own view of every migrated user, before new mail
@@ -493,14 +485,12 @@ static int step_checks(struct runbook *rb, struct m2d_error *err)
 	}
 	{
 		/* "1 warning" (ngettext) */
-		char *warnings = NULL;
+		char *warnings = xasprintf(ngettext("%zu warning",
+						    "%zu warnings", counts[1]),
+					   counts[1]);
 
-		if (asprintf(&warnings, ngettext("%zu warning",
-						 "%zu warnings", counts[1]),
-			     counts[1]) < 0)
-			warnings = NULL;
 		rb_result(rb, 0, _("%zu passed, %s, %zu failed"), counts[0],
-			  warnings != NULL ? warnings : "", counts[2]);
+			  warnings, counts[2]);
 		free(warnings);
 	}
 	if (counts[2] > 0)
@@ -679,12 +669,11 @@ static int prepare_log_file(struct runbook *rb, struct m2d_error *err)
 	else if (errno != EEXIST)
 		return m2d_error_sys(err, "open", log);
 	snprintf(path, sizeof(path), "%s/dovecot.logrotate", rb->cfg.work_dir);
-	if (asprintf(&text, "# mbox2dovecot: Dovecot's own log file\n"
-		     "%s {\n\tweekly\n\trotate 8\n\tmissingok\n\tnotifempty\n"
-		     "\tcompress\n\tdelaycompress\n\tsharedscripts\n"
-		     "\tpostrotate\n\t\tdoveadm log reopen\n\tendscript\n}\n",
-		     log) < 0)
-		return m2d_error_sys(err, "malloc", NULL);
+	text = xasprintf("# mbox2dovecot: Dovecot's own log file\n"
+			 "%s {\n\tweekly\n\trotate 8\n\tmissingok\n"
+			 "\tnotifempty\n\tcompress\n\tdelaycompress\n"
+			 "\tsharedscripts\n\tpostrotate\n"
+			 "\t\tdoveadm log reopen\n\tendscript\n}\n", log);
 	if (sf_write_path(path, text, 0600, -1, -1, err) < 0) {
 		free(text);
 		return -1;
@@ -798,14 +787,13 @@ static int step_announce(struct runbook *rb, struct m2d_error *err)
 	secs = difftime(time(NULL), t0);
 	/* the final run converts what changed: about a tenth, at least
 	   a minute with the service steps around it */
-	if (asprintf(&text, _("Mail will be unavailable for about %.0f "
-			      "minutes while it moves to the new server.\n"
-			      "%lu folders, %lu messages were migrated in "
-			      "advance in %.0f seconds.\n"),
-		     secs / 600.0 + 5.0, rb->totals.folders_done +
-		     rb->totals.folders_unchanged, rb->totals.messages,
-		     secs) < 0)
-		return m2d_error_sys(err, "malloc", NULL);
+	text = xasprintf(_("Mail will be unavailable for about %.0f "
+			   "minutes while it moves to the new server.\n"
+			   "%lu folders, %lu messages were migrated in "
+			   "advance in %.0f seconds.\n"),
+			 secs / 600.0 + 5.0, rb->totals.folders_done +
+			 rb->totals.folders_unchanged, rb->totals.messages,
+			 secs);
 	snprintf(path, sizeof(path), "%s/announcement.txt", rb->cfg.work_dir);
 	r = sf_write_path(path, text, 0600, -1, -1, err);
 	free(text);
@@ -1086,20 +1074,15 @@ static int step_double_check(struct runbook *rb, struct m2d_error *err)
 				     _("no test account to send to"));
 	sf_unique_name(token, sizeof(token));
 	target = m2d_config_target(&rb->cfg, user);
+	assert(target != NULL);	/* the configuration was checked */
 	cmd = rb_expand_user(rb->cfg.test_delivery_command, user);
-	if (target == NULL || cmd == NULL ||
-	    asprintf(&msg, "From: mbox2dovecot <root>\nTo: %s\n"
-		     "Subject: mbox2dovecot delivery test %s\n"
-		     "Message-ID: <%s@mbox2dovecot>\n\n"
-		     "This message checks the delivery into the new "
-		     "maildir.\n", user, token, token) < 0) {
-		msg = NULL;
-		errno = ENOMEM;
-		m2d_error_sys(err, "malloc", NULL);
-		goto out;
-	}
+	msg = xasprintf("From: mbox2dovecot <root>\nTo: %s\n"
+			"Subject: mbox2dovecot delivery test %s\n"
+			"Message-ID: <%s@mbox2dovecot>\n\n"
+			"This message checks the delivery into the new "
+			"maildir.\n", user, token, token);
 	argv = run_cmd_argv(cmd, NULL);
-	if (argv == NULL || argv[0] == NULL) {
+	if (argv[0] == NULL) {
 		m2d_error_set(err, M2D_ERR_USAGE, NULL,
 			      _("test_delivery_command is empty"));
 		goto out;
@@ -1193,12 +1176,11 @@ static char *preview_clear(struct runbook *rb, struct m2d_error *err)
 		return NULL;
 	n = j != NULL ? journal_folders(j, &list) : 0;
 	nu = j != NULL ? journal_users(j, &users) : 0;
-	if (asprintf(&text, _("Removes from %s what mbox2dovecot made there: "
-			      "%zu folders and %zu maildir roots (the journal "
-			      "lists them). Anything else in %s stops the "
-			      "step; the mboxes are never touched."),
-		     rb->cfg.target_base, n, nu, rb->cfg.target_base) < 0)
-		text = NULL;
+	text = xasprintf(_("Removes from %s what mbox2dovecot made there: "
+			   "%zu folders and %zu maildir roots (the journal "
+			   "lists them). Anything else in %s stops the "
+			   "step; the mboxes are never touched."),
+			 rb->cfg.target_base, n, nu, rb->cfg.target_base);
 	journal_folders_free(list, n);
 	journal_users_free(users, nu);
 	journal_close(&j);
@@ -1207,7 +1189,7 @@ static char *preview_clear(struct runbook *rb, struct m2d_error *err)
 
 static char *preview_stop_mail(struct runbook *rb, struct m2d_error *err)
 {
-	char *stop = NULL, *disable = NULL, *text = NULL;
+	char *stop = NULL, *disable = NULL, *text;
 
 	if (host_service(&rb->cfg, SVC_ROLE_IMAP_OLD, SVC_STOP, true, &stop,
 			 err) < 0 ||
@@ -1217,12 +1199,11 @@ static char *preview_stop_mail(struct runbook *rb, struct m2d_error *err)
 		free(disable);
 		return NULL;
 	}
-	if (asprintf(&text, _("postconf -e \"defer_transports = local\" and "
-			      "a reload: Postfix queues local mail, refuses "
-			      "nothing\n%s%s"),
-		     stop != NULL ? stop : "",
-		     disable != NULL ? disable : "") < 0)
-		text = NULL;
+	text = xasprintf(_("postconf -e \"defer_transports = local\" and "
+			   "a reload: Postfix queues local mail, refuses "
+			   "nothing\n%s%s"),
+			 stop != NULL ? stop : "",
+			 disable != NULL ? disable : "");
 	free(stop);
 	free(disable);
 	return text;
@@ -1245,9 +1226,9 @@ char *rb_preview(struct runbook *rb, int step, struct m2d_error *err)
 
 		if (host_dovecot_plan(&rb->cfg, step == 17, &edit, err) < 0)
 			return NULL;
-		text = strdup(edit.diff[0] != '\0' ? edit.diff :
-			      _("Dovecot's configuration already has these "
-				"settings: nothing to change."));
+		text = xstrdup(edit.diff[0] != '\0' ? edit.diff :
+			       _("Dovecot's configuration already has these "
+				 "settings: nothing to change."));
 		dc_edit_free(&edit);
 		if (step == 17 && text != NULL) {
 			/* the cutover: what a rollback cannot undo */
@@ -1267,12 +1248,11 @@ char *rb_preview(struct runbook *rb, int step, struct m2d_error *err)
 
 		if (host_postfix_plan(&rb->cfg, &edit, err) < 0)
 			return NULL;
-		if (asprintf(&text, "%s%s%s", edit.diff[0] != '\0' ?
-			     edit.diff : _("main.cf already says so: nothing "
-					   "to change.\n"),
-			     edit.warning != NULL ? "\n" : "",
-			     edit.warning != NULL ? edit.warning : "") < 0)
-			text = NULL;
+		text = xasprintf("%s%s%s", edit.diff[0] != '\0' ? edit.diff :
+				 _("main.cf already says so: nothing to "
+				   "change.\n"),
+				 edit.warning != NULL ? "\n" : "",
+				 edit.warning != NULL ? edit.warning : "");
 		pf_edit_free(&edit);
 		break;
 	}
@@ -1284,14 +1264,11 @@ char *rb_preview(struct runbook *rb, int step, struct m2d_error *err)
 		text = preview_stop_mail(rb, err);
 		break;
 	default:
-		text = strdup(_(rb_steps[step].what));
+		text = xstrdup(_(rb_steps[step].what));
 		break;
 	}
-	if (text == NULL && err->code == M2D_OK) {
-		errno = ENOMEM;
-		m2d_error_sys(err, "malloc", NULL);
-	}
 	return text;
+
 }
 
 /* ------------------------------------------------------------------ */

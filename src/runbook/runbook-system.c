@@ -9,6 +9,7 @@
 
 #include "i18n.h"
 #include "runbook-int.h"
+#include "xalloc.h"
 
 void rb_dc_tools(const struct runbook *rb, struct dc_tools *t)
 {
@@ -67,11 +68,7 @@ char *rb_dovecot_log(struct runbook *rb, const char *user, time_t since,
 		fseek(f, off - 262144, SEEK_SET);
 	else
 		fseek(f, 0, SEEK_SET);
-	text = malloc(262145);
-	if (text == NULL) {
-		fclose(f);
-		return NULL;
-	}
+	text = xmalloc(262145);
 	len = fread(text, 1, 262144, f);
 	text[len] = '\0';
 	fclose(f);
@@ -97,14 +94,10 @@ char *rb_dovecot_log(struct runbook *rb, const char *user, time_t since,
 			continue;
 		ll = strlen(line);
 		if (len + ll + 2 > cap) {
-			char *o;
-
 			cap = (len + ll + 2) * 2;
-			o = realloc(out, cap);
-			if (o == NULL)
-				break;
-			out = o;
+			out = xrealloc(out, cap);
 		}
+
 		if (len > 0)
 			out[len++] = '\n';
 		memcpy(out + len, line, ll + 1);
@@ -122,10 +115,9 @@ char *rb_expand_user(const char *template, const char *user)
 
 	for (const char *p = template; *p != '\0'; p++)
 		n += (p[0] == '%' && p[1] == 'u') ? ulen : 1;
-	out = malloc(n + 1);
-	if (out == NULL)
-		return NULL;
+	out = xmalloc(n + 1);
 	o = out;
+
 	for (const char *p = template; *p != '\0'; p++) {
 		if (p[0] == '%' && p[1] == 'u') {
 			memcpy(o, user, ulen);

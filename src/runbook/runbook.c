@@ -143,9 +143,7 @@ int rb_save(struct runbook *rb, struct m2d_error *err)
 
 	if (rb_work_dir(rb, err) < 0)
 		return -1;
-	f = open_memstream(&text, &len);
-	if (f == NULL)
-		return m2d_error_sys(err, "open_memstream", rb->state_path);
+	f = xopen_memstream(&text, &len);
 	fprintf(f, "version = %d\n", STATE_VERSION);
 	fprintf(f, "premigrated = %s\n", rb->premigrated ? "true" : "false");
 	if (rb->names_chosen)
@@ -187,11 +185,7 @@ int rb_save(struct runbook *rb, struct m2d_error *err)
 		}
 		fputs("}\n", f);
 	}
-	if (fclose(f) != 0 || text == NULL) {
-		free(text);
-		errno = ENOMEM;
-		return m2d_error_sys(err, "open_memstream", rb->state_path);
-	}
+	xmemstream_close(f);
 	ret = sf_write_path(rb->state_path, text, 0600, -1, -1, err);
 	free(text);
 	if (ret == 0)
@@ -226,25 +220,27 @@ static void state_errfunc(cfg_t *cfg, const char *fmt, va_list ap)
 	vsnprintf(state_error, sizeof(state_error), fmt, ap);
 }
 
-int rb_add_rename(struct runbook *rb, const char *listed,
-		  const char *name)
+void rb_add_rename(struct runbook *rb, const char *listed, const char *name)
 {
-	struct rb_rename *n = realloc(rb->renames, (rb->nrenames + 1) *
-				      sizeof(*n));
+	struct rb_rename *n;
 
-	if (n == NULL)
-		return -1;
-	rb->renames = n;
-	n += rb->nrenames;
-	n->listed = strdup(listed);
-	n->name = name != NULL ? strdup(name) : NULL;
-	if (n->listed == NULL || (name != NULL && n->name == NULL)) {
-		free(n->listed);
-		free(n->name);
-		return -1;
+	rb->renames = xrealloc(rb->renames,
+			       (rb->nrenames + 1) * sizeof(*rb->renames));
+	n = &rb->renames[rb->nrenames++];
+	n->listed = xstrdup(listed);
+	n->name = name != NULL ? xstrdup(name) : NULL;
+}
+
+void rb_put_rename(struct runbook *rb, const char *listed, const char *name)
+{
+	struct rb_rename *r = rb_find_rename(rb, listed);
+
+	if (r == NULL) {
+		rb_add_rename(rb, listed, name);
+		return;
 	}
-	rb->nrenames++;
-	return 0;
+	free(r->name);
+	r->name = name != NULL ? xstrdup(name) : NULL;
 }
 
 /* The number of the step whose state is ST. */
@@ -311,18 +307,15 @@ static int load_state(struct runbook *rb, struct m2d_error *err)
 	}
 	for (unsigned int i = 0; i < cfg_size(c, "test_users") &&
 	     rb->ntest < M2D_MAX_TEST_USERS; i++) {
-		rb->test_users[rb->ntest] =
-			strdup(cfg_getnstr(c, "test_users", i));
-		if (rb->test_users[rb->ntest] != NULL)
-			rb->ntest++;
+		rb->test_users[rb->ntest++] =
+			xstrdup(cfg_getnstr(c, "test_users", i));
 	}
 	for (unsigned int i = 0; i < cfg_size(c, "rename"); i++) {
 		cfg_t *r = cfg_getnsec(c, "rename", i);
 		bool excl = cfg_getbool(r, "exclude") == cfg_true;
 
-		if (rb_add_rename(rb, cfg_title(r),
-			       excl ? NULL : cfg_getstr(r, "name")) < 0)
-			goto nomem;
+		rb_add_rename(rb, cfg_title(r),
+			      excl ? NULL : cfg_getstr(r, "name"));
 	}
 	for (unsigned int i = 0; i < cfg_size(c, "step"); i++) {
 		cfg_t *s = cfg_getnsec(c, "step", i);
@@ -362,10 +355,6 @@ static int load_state(struct runbook *rb, struct m2d_error *err)
 	}
 	cfg_free(c);
 	return 0;
-nomem:
-	cfg_free(c);
-	errno = ENOMEM;
-	return m2d_error_sys(err, "malloc", rb->state_path);
 }
 
 /* ------------------------------------------------------------------ */
@@ -378,11 +367,7 @@ int rb_open(const struct rb_options *opts, struct runbook **rb_r,
 
 	*rb_r = NULL;
 	m2d_error_clear(err);
-	rb = calloc(1, sizeof(*rb));
-	if (rb == NULL) {
-		errno = ENOMEM;
-		return m2d_error_sys(err, "malloc", NULL);
-	}
+	rb = xcalloc(1, sizeof(*rb));
 	rb->opts = *opts;
 	rb->running = -1;
 	if (m2d_config_load(&rb->cfg, opts->config_path, err) < 0) {
@@ -395,13 +380,7 @@ int rb_open(const struct rb_options *opts, struct runbook **rb_r,
 		goto fail;
 	if (opts->config_path != NULL)
 		m2d_config_set(&rb->config_path, opts->config_path);
-	if (asprintf(&rb->state_path, "%s/%s", rb->cfg.work_dir,
-		     STATE_FILE) < 0) {
-		rb->state_path = NULL;
-		errno = ENOMEM;
-		m2d_error_sys(err, "malloc", NULL);
-		goto fail;
-	}
+	rb->state_path = xasprintf("%s/%s", rb->cfg.work_dir, STATE_FILE);
 	if (opts->imap_password != NULL)
 		m2d_config_set(&rb->password, opts->imap_password);
 	else if (getenv("MBOX2DOVECOT_IMAP_PASSWORD") != NULL)
@@ -412,11 +391,7 @@ int rb_open(const struct rb_options *opts, struct runbook **rb_r,
 	if (load_state(rb, err) < 0)
 		goto fail;
 	checks_report_init(&rb->checks);
-	if (rb_logbook_open(rb) < 0) {
-		errno = ENOMEM;
-		m2d_error_sys(err, "malloc", NULL);
-		goto fail;
-	}
+	rb_logbook_open(rb);
 	if (opts->renames_path != NULL &&
 	    rb_import_renames(rb, opts->renames_path, err) < 0)
 		goto fail;
@@ -487,19 +462,13 @@ const struct plan *rb_plan(const struct runbook *rb)
 	return rb->have_plan ? &rb->plan : NULL;
 }
 
-int rb_set_imap_password(struct runbook *rb, const char *password,
-			 struct m2d_error *err)
+void rb_set_imap_password(struct runbook *rb, const char *password)
 {
-	char *copy = NULL;
-
-	if (password != NULL && (copy = strdup(password)) == NULL)
-		return m2d_error_sys(err, "malloc", NULL);
 	if (rb->password != NULL) {
 		explicit_bzero(rb->password, strlen(rb->password));
 		free(rb->password);
 	}
-	rb->password = copy;
-	return 0;
+	rb->password = password != NULL ? xstrdup(password) : NULL;
 }
 
 const struct checks_report *rb_checks(const struct runbook *rb)
@@ -531,11 +500,7 @@ static int build(struct runbook *rb, const char *const *users,
 
 	memset(&src, 0, sizeof(src));
 	if (rb->nrenames > 0) {
-		rn = calloc(rb->nrenames, sizeof(*rn));
-		if (rn == NULL) {
-			errno = ENOMEM;
-			return m2d_error_sys(err, "malloc", NULL);
-		}
+		rn = xcalloc(rb->nrenames, sizeof(*rn));
 		for (size_t i = 0; i < rb->nrenames; i++) {
 			rn[i].listed = rb->renames[i].listed;
 			rn[i].name = rb->renames[i].name;
@@ -664,10 +629,9 @@ static int set_rename(struct runbook *rb, const char *listed,
 	existed = r != NULL;
 	if (r != NULL) {
 		old = r->name;
-		r->name = name != NULL ? strdup(name) : NULL;
-	} else if (rb_add_rename(rb, listed, name) < 0) {
-		errno = ENOMEM;
-		return m2d_error_sys(err, "malloc", NULL);
+		r->name = name != NULL ? xstrdup(name) : NULL;
+	} else {
+		rb_add_rename(rb, listed, name);
 	}
 	/* rebuild and see whether the new name is taken */
 	if (rb_build_plan(rb, err) < 0)
@@ -764,11 +728,7 @@ int rb_set_test_users(struct runbook *rb, const char *const *users,
 		free(rb->test_users[i]);
 	rb->ntest = 0;
 	for (size_t i = 0; i < n; i++) {
-		rb->test_users[i] = strdup(users[i]);
-		if (rb->test_users[i] == NULL) {
-			errno = ENOMEM;
-			return m2d_error_sys(err, "malloc", NULL);
-		}
+		rb->test_users[i] = xstrdup(users[i]);
 		rb->ntest++;
 		rb_logbook_line(rb, 5, "decision", _("test user %s"),
 				users[i]);
@@ -800,9 +760,7 @@ size_t rb_propose_test_users(const struct runbook *rb, const char **out,
 	if (!rb->have_plan || rb->plan.nusers == 0)
 		return 0;
 	nu = rb->plan.nusers;
-	c = calloc(nu, sizeof(*c));
-	if (c == NULL)
-		return 0;
+	c = xcalloc(nu, sizeof(*c));
 	for (size_t u = 0; u < nu; u++) {
 		bool inbox = false;
 		size_t folders = 0;
@@ -857,22 +815,13 @@ int rb_accept_defaults(struct runbook *rb, int step, struct m2d_error *err)
 			for (size_t i = 0; i < rb->plan.nfolders; i++) {
 				const struct plan_folder *f =
 					&rb->plan.folders[i];
-				struct rb_rename *r;
 
 				if (f->skip != PLAN_SKIP_NAME ||
 				    f->suggestion == NULL)
 					continue;
-				r = rb_find_rename(rb, f->listed);
-				if (r != NULL) {
-					free(r->name);
-					r->name = strdup(f->suggestion);
-				} else if (rb_add_rename(rb, f->listed,
-						      f->suggestion) < 0) {
-					errno = ENOMEM;
-					return m2d_error_sys(err, "malloc",
-							     NULL);
-				}
-				rb_logbook_line(rb, 4, "decision",
+				rb_put_rename(rb, f->listed, f->suggestion);
+				rb_logbook_line
+(rb, 4, "decision",
 						_("%s -> %s (suggested)"),
 						f->listed, f->suggestion);
 				changed = true;
