@@ -11,8 +11,8 @@ void wz_dialog_init(struct wz_dialog *d, const char *title, const char *text,
 		    const char *yes, const char *no)
 {
 	memset(d, 0, sizeof(*d));
-	d->title = strdup(title != NULL ? title : "");
-	d->text = strdup(text != NULL ? text : "");
+	d->title = xstrdup(title);
+	d->text = xstrdup(text);
 	d->yes = yes;
 	d->no = no;
 	d->focus_yes = no == NULL;
@@ -39,10 +39,8 @@ char *wz_dialog_value(const struct wz_dialog *d)
 	memset(&st, 0, sizeof(st));
 	n = wcsrtombs(NULL, &src, 0, &st);
 	if (n == (size_t)-1)
-		return strdup("");
-	out = malloc(n + 1);
-	if (out == NULL)
-		return NULL;
+		return xstrdup("");
+	out = xmalloc(n + 1);
 	src = tmp;
 	memset(&st, 0, sizeof(st));
 	wcsrtombs(out, &src, n + 1, &st);
@@ -61,7 +59,7 @@ static void revalidate(struct wz_dialog *d)
 	v = wz_dialog_value(d);
 	why = v != NULL ? d->validate(v, d->ctx) : NULL;
 	if (why != NULL)
-		d->problem = strdup(why);
+		d->problem = xstrdup(why);
 	free(v);
 }
 
@@ -91,8 +89,6 @@ void wz_dialog_draw(WINDOW *win, struct wz_dialog *d,
 	int nl = wz_wrap(d->text, w - 4, &lines), h, y, x, i, max_text;
 	attr_t frame = wz_attr(d->danger ? WZ_C_FAIL : WZ_C_HEADING);
 
-	if (nl < 0)
-		nl = 0;
 	max_text = area->h - 6 - (d->field ? 3 : 0);
 	if (max_text < 1)
 		max_text = 1;
@@ -108,8 +104,7 @@ void wz_dialog_draw(WINDOW *win, struct wz_dialog *d,
 	if (d->title[0] != '\0') {
 		char *t = wz_strdupf(" %s ", d->title);
 
-		if (t != NULL)
-			wz_put(win, y, x + 2, t, w - 4, frame | A_BOLD);
+		wz_put(win, y, x + 2, t, w - 4, frame | A_BOLD);
 		free(t);
 	}
 	for (i = 0; i < max_text && (size_t)i + d->top < (size_t)nl; i++)

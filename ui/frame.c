@@ -157,8 +157,6 @@ void wz_draw_too_small(WINDOW *win)
 	int n, i, y;
 
 	werase(win);
-	if (msg == NULL)
-		return;
 	n = wz_wrap(msg, cols > 2 ? cols - 2 : 1, &wrapped);
 	y = n < lines ? (lines - n) / 2 : 0;
 	for (i = 0; i < n && y + i < lines; i++) {

@@ -18,10 +18,8 @@ static char *check_details(const struct check_item *it)
 {
 	char *buf = NULL;
 	size_t size = 0, i;
-	FILE *f = open_memstream(&buf, &size);
+	FILE *f = xopen_memstream(&buf, &size);
 
-	if (f == NULL)
-		return NULL;
 	fprintf(f, "%s: %s\n", check_status_str(it->res.status),
 		it->res.title);
 	if (it->res.detail[0] != '\0')
@@ -46,7 +44,7 @@ static char *check_details(const struct check_item *it)
 	if (it->entries_total > it->nentries)
 		fprintf(f, _("  ... and %zu more\n"),
 			it->entries_total - it->nentries);
-	fclose(f);
+	xmemstream_close(f);
 	return buf;
 }
 
@@ -72,8 +70,6 @@ void wz_page_checks(struct wz_page *page, const struct checks_report *rep)
 		row = wz_page_add(page, check_status_str(it->res.status),
 				  status_color(it->res.status), text);
 		free(text);
-		if (row == NULL)
-			break;
 		row->ref = (int)i;
 		row->detail = check_details(it);
 		if (it->res.fix[0] != '\0')

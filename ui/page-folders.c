@@ -49,10 +49,8 @@ static void add_folder(struct wz_page *page, const char *listed,
 	}
 	row = wz_page_add(page, tag, color, text);
 	free(text);
-	if (row == NULL)
-		return;
 	row->ref = ref;
-	row->key = strdup(listed);
+	row->key = xstrdup(listed);
 	if (r == NULL)
 		row->info = wz_strdupf(_("Suggested: %s.  %s: %s"),
 				       suggestion != NULL && *suggestion ?

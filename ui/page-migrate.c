@@ -31,7 +31,7 @@ static void set_detail(struct wz_mig_line *l, const struct m2d_error *err)
 	if (err == NULL || err->msg[0] == '\0')
 		return;
 	free(l->detail);
-	l->detail = strdup(m2d_error_str(err, buf, sizeof(buf)));
+	l->detail = xstrdup(m2d_error_str(err, buf, sizeof(buf)));
 }
 
 /* The line of KEY (a plan_folder or plan_user), made when new. */
@@ -45,21 +45,14 @@ static struct wz_mig_line *find_line(struct wz_mig *mig, const void *key,
 		if (mig->lines[i - 1].key == key)
 			return &mig->lines[i - 1];
 	if (mig->nlines == mig->cap) {
-		size_t ncap = mig->cap ? mig->cap * 2 : 64;
-		struct wz_mig_line *nl = realloc(mig->lines,
-						 ncap * sizeof(*nl));
-
-		if (nl == NULL)
-			return NULL;
-		mig->lines = nl;
-		mig->cap = ncap;
+		mig->cap = mig->cap ? mig->cap * 2 : 64;
+		mig->lines = xrealloc(mig->lines,
+				      mig->cap * sizeof(*mig->lines));
 	}
 	l = &mig->lines[mig->nlines];
 	memset(l, 0, sizeof(*l));
 	l->key = key;
-	l->listed = strdup(name != NULL ? name : "?");
-	if (l->listed == NULL)
-		return NULL;
+	l->listed = xstrdup(name != NULL ? name : "?");
 	l->size = size;
 	mig->nlines++;
 	return l;
@@ -76,8 +69,6 @@ void wz_mig_event(struct wz_mig *mig, const struct migrate_report *rep)
 	     rep->event == MIGRATE_USER_FAILED)) {
 		/* migrate-users: one line per user */
 		l = find_line(mig, rep->user, rep->user->name, 0);
-		if (l == NULL)
-			return;
 		l->seq = ++mig->seq;
 		l->state = rep->event == MIGRATE_USER_DONE ? WZ_MIG_DONE :
 			WZ_MIG_FAILED;
@@ -88,8 +79,6 @@ void wz_mig_event(struct wz_mig *mig, const struct migrate_report *rep)
 		return;
 	l = find_line(mig, rep->folder, rep->folder->listed,
 		      rep->folder->size);
-	if (l == NULL)
-		return;
 	l->seq = ++mig->seq;
 	switch (rep->event) {
 	case MIGRATE_FOLDER_START:
@@ -171,9 +160,7 @@ void wz_page_migrate(struct wz_page *page, const struct wz_mig *mig)
 	page->colw[2] = 0;
 	wz_page_set(&page->empty, mig->running ? _("Starting...") :
 		    _("Not run yet: Enter starts it."));
-	order = malloc((mig->nlines + 1) * sizeof(*order));
-	if (order == NULL)
-		return;
+	order = xmalloc((mig->nlines + 1) * sizeof(*order));
 	for (i = 0; i < mig->nlines; i++)
 		order[i] = &mig->lines[i];
 	qsort(order, mig->nlines, sizeof(*order), line_cmp);

@@ -16,13 +16,11 @@ static void add_lines(struct wz_page *page, const char *text,
 	while (p != NULL && *p != '\0') {
 		const char *nl = strchr(p, '\n');
 		size_t len = nl != NULL ? (size_t)(nl - p) : strlen(p);
-		char *line = strndup(p, len);
+		char *line = xstrndup(p, len);
 		struct wz_row *row;
 
-		if (line == NULL)
-			return;
 		row = wz_page_add(page, NULL, WZ_C_NORMAL, line);
-		if (row != NULL && color_of != NULL)
+		if (color_of != NULL)
 			row->color = color_of(line);
 		free(line);
 		p = nl != NULL ? nl + 1 : NULL;

@@ -82,10 +82,8 @@ void wz_page_users(struct wz_page *page, const struct plan *plan,
 				  s.folders, size, s.skipped);
 		row = wz_page_add(page, NULL, WZ_C_NORMAL, text);
 		free(text);
-		if (row == NULL)
-			break;
 		row->ref = (int)u;
-		row->key = strdup(pu->name);
+		row->key = xstrdup(pu->name);
 		row->info = wz_strdupf(_("%s: maildir %s, home %s"), pu->name,
 				       pu->target != NULL ? pu->target : "-",
 				       pu->home != NULL ? pu->home : "-");
@@ -147,10 +145,8 @@ void wz_page_subset(struct wz_page *page, const struct plan *plan,
 				  s.folders, size);
 		row = wz_page_add(page, NULL, WZ_C_NORMAL, text);
 		free(text);
-		if (row == NULL)
-			break;
 		row->ref = (int)u;
-		row->key = strdup(plan->users[u].name);
+		row->key = xstrdup(plan->users[u].name);
 		row->checked = in_list(plan->users[u].name, chosen, nchosen);
 		n += row->checked;
 	}

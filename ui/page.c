@@ -51,7 +51,7 @@ void wz_page_free(struct wz_page *page)
 void wz_page_set(char **field, const char *text)
 {
 	free(*field);
-	*field = text != NULL ? strdup(text) : NULL;
+	*field = text != NULL ? xstrdup(text) : NULL;
 }
 
 void wz_page_setf(char **field, const char *fmt, ...)
@@ -60,8 +60,7 @@ void wz_page_setf(char **field, const char *fmt, ...)
 	char *s;
 
 	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) < 0)
-		s = NULL;
+	s = xvasprintf(fmt, ap);
 	va_end(ap);
 	free(*field);
 	*field = s;
@@ -73,19 +72,15 @@ struct wz_row *wz_page_add(struct wz_page *page, const char *tag,
 	struct wz_row *row;
 
 	if (page->nrows == page->cap) {
-		size_t ncap = page->cap ? page->cap * 2 : 32;
-		struct wz_row *nr = realloc(page->rows, ncap * sizeof(*nr));
-
-		if (nr == NULL)
-			return NULL;
-		page->rows = nr;
-		page->cap = ncap;
+		page->cap = page->cap ? page->cap * 2 : 32;
+		page->rows = xrealloc(page->rows,
+				      page->cap * sizeof(*page->rows));
 	}
 	row = &page->rows[page->nrows++];
 	memset(row, 0, sizeof(*row));
-	row->tag = tag != NULL ? strdup(tag) : NULL;
+	row->tag = tag != NULL ? xstrdup(tag) : NULL;
 	row->tag_color = tag_color;
-	row->text = strdup(text != NULL ? text : "");
+	row->text = xstrdup(text);
 	row->ref = -1;
 	return row;
 }
@@ -200,11 +195,9 @@ int wz_page_move(struct wz_page *page, enum wz_cmd cmd)
 static void draw_columns(WINDOW *win, const struct wz_page *page, int y,
 			 int x, int w, const char *text, attr_t attr)
 {
-	char *copy = strdup(text), *p, *tab;
+	char *copy = xstrdup(text), *p, *tab;
 	int col = 0, used = 0;
 
-	if (copy == NULL)
-		return;
 	p = copy;
 	for (;;) {
 		int cw;

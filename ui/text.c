@@ -98,34 +98,21 @@ int wz_put_right(WINDOW *win, int y, int x_end, const char *s, int maxcols,
 	return wz_put(win, y, x_end - w, s, maxcols, attr);
 }
 
-static int push_line(char ***lines, int *n, int *cap, const char *s,
-		     size_t len)
+static void push_line(char ***lines, int *n, int *cap, const char *s,
+		      size_t len)
 {
-	char *line;
-
 	while (len > 0 && s[len - 1] == ' ')
 		len--;
 	if (*n == *cap) {
-		int ncap = *cap ? *cap * 2 : 16;
-		char **nl = realloc(*lines, (size_t)ncap * sizeof(*nl));
-
-		if (nl == NULL)
-			return -1;
-		*lines = nl;
-		*cap = ncap;
+		*cap = *cap ? *cap * 2 : 16;
+		*lines = xrealloc(*lines, (size_t)*cap * sizeof(**lines));
 	}
-	line = malloc(len + 1);
-	if (line == NULL)
-		return -1;
-	memcpy(line, s, len);
-	line[len] = '\0';
-	(*lines)[(*n)++] = line;
-	return 0;
+	(*lines)[(*n)++] = xstrndup(s, len);
 }
 
 /* Wraps one paragraph (no '\n') of LEN bytes. */
-static int wrap_para(const char *p, size_t len, int width, char ***lines,
-		     int *n, int *cap)
+static void wrap_para(const char *p, size_t len, int width, char ***lines,
+		      int *n, int *cap)
 {
 	mbstate_t st;
 	size_t i = 0, start = 0, brk = 0;
@@ -150,8 +137,7 @@ static int wrap_para(const char *p, size_t len, int width, char ***lines,
 		/* I does not fit: break at the last space, else here */
 		end = have_brk ? brk : i;
 		next = have_brk ? brk + 1 : i;
-		if (push_line(lines, n, cap, p + start, end - start))
-			return -1;
+		push_line(lines, n, cap, p + start, end - start);
 		while (next < len && p[next] == ' ')
 			next++;
 		start = i = next;
@@ -160,8 +146,7 @@ static int wrap_para(const char *p, size_t len, int width, char ***lines,
 		memset(&st, 0, sizeof(st));
 	}
 	if (start < len || len == 0)
-		return push_line(lines, n, cap, p + start, len - start);
-	return 0;
+		push_line(lines, n, cap, p + start, len - start);
 }
 
 int wz_wrap(const char *text, int width, char ***lines_r)
@@ -176,10 +161,7 @@ int wz_wrap(const char *text, int width, char ***lines_r)
 		const char *nl = strchr(p, '\n');
 		size_t len = nl != NULL ? (size_t)(nl - p) : strlen(p);
 
-		if (wrap_para(p, len, width, &lines, &n, &cap) < 0) {
-			wz_lines_free(lines, n);
-			return -1;
-		}
+		wrap_para(p, len, width, &lines, &n, &cap);
 		if (nl == NULL)
 			break;
 		p = nl + 1;
@@ -205,8 +187,7 @@ char *wz_strdupf(const char *fmt, ...)
 	char *s;
 
 	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) < 0)
-		s = NULL;
+	s = xvasprintf(fmt, ap);
 	va_end(ap);
 	return s;
 }

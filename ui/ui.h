@@ -25,6 +25,7 @@
 #include "migrate.h"
 #include "plan.h"
 #include "runbook.h"
+#include "xalloc.h"
 
 #define WZ_MIN_COLS 80
 #define WZ_MIN_LINES 24
@@ -99,11 +100,10 @@ int wz_put_right(WINDOW *win, int y, int x_end, const char *s, int maxcols,
 		 attr_t attr);
 /* Wraps TEXT (paragraphs at '\n') into lines of at most WIDTH columns,
  * breaking at spaces (a longer word is cut).  Returns the number of lines
- * and *LINES_R (allocated, each allocated; wz_lines_free), or -1 when out
- * of memory. */
+ * and *LINES_R (allocated, each allocated; wz_lines_free). */
 int wz_wrap(const char *text, int width, char ***lines_r);
 void wz_lines_free(char **lines, int n);
-/* printf into an allocated string (NULL when out of memory). */
+/* printf into an allocated string (xvasprintf: never NULL). */
 char *wz_strdupf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* "1.5 MB", "320 kB", "12 B" (decimal units, translated). */
 void wz_format_bytes(unsigned long long bytes, char *buf, size_t size);

@@ -139,11 +139,8 @@ static void chosen_load(struct app *a)
 					  MAX_CHOSEN : (size_t)want);
 		list = proposed;
 	}
-	for (i = 0; i < n && i < MAX_CHOSEN; i++) {
-		a->chosen[a->nchosen] = strdup(list[i]);
-		if (a->chosen[a->nchosen] != NULL)
-			a->nchosen++;
-	}
+	for (i = 0; i < n && i < MAX_CHOSEN; i++)
+		a->chosen[a->nchosen++] = xstrdup(list[i]);
 	a->chosen_init = true;
 }
 
@@ -158,8 +155,8 @@ static void chosen_toggle(struct app *a, const char *name)
 			return;
 		}
 	}
-	if (a->nchosen < MAX_CHOSEN && (a->chosen[a->nchosen] = strdup(name)))
-		a->nchosen++;
+	if (a->nchosen < MAX_CHOSEN)
+		a->chosen[a->nchosen++] = xstrdup(name);
 }
 
 /* The plan, when a page needs it and none is loaded yet (a resumed
@@ -184,15 +181,11 @@ static char *read_file(const char *dir, const char *name)
 	f = fopen(path, "re");
 	if (f == NULL)
 		return NULL;
-	m = open_memstream(&buf, &size);
-	if (m == NULL) {
-		fclose(f);
-		return NULL;
-	}
+	m = xopen_memstream(&buf, &size);
 	while ((c = getc(f)) != EOF)
 		putc(c, m);
 	fclose(f);
-	fclose(m);
+	xmemstream_close(m);
 	return buf;
 }
 
@@ -943,8 +936,6 @@ static void edit_settings(struct app *a)
 	if (editor == NULL || *editor == '\0')
 		editor = "vi";
 	cmd = wz_strdupf("%s '%s'", editor, path);
-	if (cmd == NULL)
-		return;
 	def_prog_mode();
 	endwin();
 	if (system(cmd) != 0)
@@ -1213,15 +1204,11 @@ static void loop(struct app *a)
 
 int wizard_run(const struct wizard_options *opts, struct m2d_error *err)
 {
-	struct app *a = calloc(1, sizeof(*a));
+	struct app *a = xcalloc(1, sizeof(*a));
 	SCREEN *scr;
 	int ret = 0;
 
 	m2d_error_clear(err);
-	if (a == NULL) {
-		errno = ENOMEM;
-		return m2d_error_sys(err, "malloc", NULL);
-	}
 	a->opts = *opts;
 	a->ro = opts->rb;
 	a->ro.event = on_event;
