@@ -63,6 +63,44 @@ static void print_line(const char *text, void *ctx)
 
 static const struct host_log cli_log = { print_line, NULL };
 
+/* A command's own option C (ARG) on O's configuration and CTX: 0, or -1
+ * for one it does not know or a bad value. */
+typedef int own_option_fn(struct cli_plan_opts *o, int c, const char *arg,
+			  void *ctx);
+
+/*
+ * The options of a command: the planning ones (cli_plan_option), its own
+ * (OWN), --help; then the action, the one word that is not an option
+ * (getopt_long moves it behind them).  Every option is a setting of the
+ * configuration: the library reads them all from there, as for the
+ * runbook.  Returns 1 for --help, 0, or -1 for a usage error.
+ */
+static int parse_args(int argc, char **argv, const struct option *opts,
+		      struct cli_plan_opts *o, own_option_fn *own, void *ctx,
+		      enum action *act_r)
+{
+	int c, rc;
+
+	*act_r = ACT_NONE;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		rc = cli_plan_option(o, c, optarg);
+		if (rc < 0)
+			return -1;
+		if (rc > 0)
+			continue;
+		if (c == 'h')
+			return 1;
+		if (own(o, c, optarg, ctx) < 0)
+			return -1;
+	}
+	if (optind + 1 == argc)
+		*act_r = parse_action(argv[optind]);
+	if (*act_r == ACT_NONE || cli_plan_opts_done(o) < 0)
+		return -1;
+	return 0;
+}
+
 static void dovecot_usage(FILE *out)
 {
 	fprintf(out, _("usage: %s dovecot-conf preview|apply|undo "
@@ -73,6 +111,64 @@ static void dovecot_usage(FILE *out)
 		       "NAME] [--dovecot CMD] [--doveconf CMD]\n"
 		       "        [--reload CMD | --no-reload]\n"),
 		cli_progname);
+}
+
+struct dovecot_args {
+	bool reload, normal;
+};
+
+static int dovecot_option(struct cli_plan_opts *o, int c, const char *arg,
+			  void *ctx)
+{
+	struct dovecot_args *a = ctx;
+	struct m2d_config *cfg = &o->cfg;
+	char addr[128];
+
+	switch (c) {
+	case 'C':
+		m2d_config_set(&cfg->dovecot_config, arg);
+		break;
+	case 'l':
+		if (parse_listen(arg, addr, sizeof(addr), &cfg->test_port) < 0)
+			return -1;
+		if (addr[0] != '\0')
+			m2d_config_set(&cfg->test_address, addr);
+		a->normal = false;
+		break;
+	case 'N':
+		a->normal = true;
+		break;
+	case 'i':
+		/* the "normal" ports, for a practice server */
+		return parse_port(arg, &cfg->imap_port);
+	case 'I':
+		return parse_port(arg, &cfg->imaps_port);
+	case 'x':
+		m2d_config_set(&cfg->target_layout, "%1u/%u");
+		break;
+	case 'L':
+		m2d_config_set(&cfg->dovecot_log_path, arg);
+		break;
+	case 'S':
+		m2d_config_set(&cfg->dovecot_syslog_facility, arg);
+		break;
+	case 'd':
+		m2d_config_set(&cfg->dovecot_command, arg);
+		break;
+	case 'D':
+		m2d_config_set(&cfg->doveconf_command, arg);
+		break;
+	case 'R':
+		m2d_config_set(&cfg->service[SVC_ROLE_IMAP_NEW].cmd[SVC_RELOAD],
+			       arg);
+		break;
+	case 'n':
+		a->reload = false;
+		break;
+	default:
+		return -1;
+	}
+	return 0;
 }
 
 int cmd_dovecot_conf(int argc, char **argv)
@@ -94,90 +190,28 @@ int cmd_dovecot_conf(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	bool reload = true, normal = false;
+	struct dovecot_args a = { true, false };
 	struct cli_plan_opts o;
 	struct m2d_config *cfg = &o.cfg;
 	struct dc_edit edit;
 	struct m2d_error err;
-	enum action act = ACT_NONE;
-	char addr[128];
-	int c, rc, ret = EXIT_FAILED;
+	enum action act;
+	int rc, ret = EXIT_FAILED;
 
 	memset(&edit, 0, sizeof(edit));
 	if (cli_plan_opts_init(&o, argc, argv) < 0)
 		return EXIT_USAGE;
-	/* every option is a setting of the configuration: the library
-	 * reads them all from there, as for the runbook */
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		rc = cli_plan_option(&o, c, optarg);
-		if (rc < 0)
-			goto usage;
-		if (rc > 0)
-			continue;
-		switch (c) {
-		case 'C':
-			m2d_config_set(&cfg->dovecot_config, optarg);
-			break;
-		case 'l':
-			if (parse_listen(optarg, addr, sizeof(addr),
-					 &cfg->test_port) < 0)
-				goto usage;
-			if (addr[0] != '\0')
-				m2d_config_set(&cfg->test_address, addr);
-			normal = false;
-			break;
-		case 'N':
-			normal = true;
-			break;
-		case 'i':
-			/* the "normal" ports, for a practice server */
-			if (parse_port(optarg, &cfg->imap_port) < 0)
-				goto usage;
-			break;
-		case 'I':
-			if (parse_port(optarg, &cfg->imaps_port) < 0)
-				goto usage;
-			break;
-		case 'x':
-			m2d_config_set(&cfg->target_layout, "%1u/%u");
-			break;
-		case 'L':
-			m2d_config_set(&cfg->dovecot_log_path, optarg);
-			break;
-		case 'S':
-			m2d_config_set(&cfg->dovecot_syslog_facility, optarg);
-			break;
-		case 'd':
-			m2d_config_set(&cfg->dovecot_command, optarg);
-			break;
-		case 'D':
-			m2d_config_set(&cfg->doveconf_command, optarg);
-			break;
-		case 'R':
-			m2d_config_set(&cfg->service[SVC_ROLE_IMAP_NEW]
-				       .cmd[SVC_RELOAD], optarg);
-			break;
-		case 'n':
-			reload = false;
-			break;
-		case 'h':
-			dovecot_usage(stdout);
-			cli_plan_opts_free(&o);
-			return EXIT_OK;
-		default:
-			goto usage;
-		}
+	rc = parse_args(argc, argv, opts, &o, dovecot_option, &a, &act);
+	if (rc > 0) {
+		dovecot_usage(stdout);
+		cli_plan_opts_free(&o);
+		return EXIT_OK;
 	}
-	/* the action: the one word that is not an option (getopt_long
-	 * moves it behind them) */
-	if (optind + 1 == argc)
-		act = parse_action(argv[optind]);
-	if (act == ACT_NONE || cli_plan_opts_done(&o) < 0)
+	if (rc < 0)
 		goto usage;
 
 	if (act == ACT_UNDO) {
-		rc = host_dovecot_undo(cfg, reload, &cli_log, &err);
+		rc = host_dovecot_undo(cfg, a.reload, &cli_log, &err);
 		if (rc < 0)
 			goto fail;
 		if (rc == 0)
@@ -185,14 +219,14 @@ int cmd_dovecot_conf(int argc, char **argv)
 		ret = EXIT_OK;
 		goto out;
 	}
-	if (host_dovecot_plan(cfg, normal, &edit, &err) < 0)
+	if (host_dovecot_plan(cfg, a.normal, &edit, &err) < 0)
 		goto fail;
 	fputs(edit.diff, stdout);
 	if (act == ACT_PREVIEW) {
 		ret = EXIT_OK;
 		goto out;
 	}
-	if (host_dovecot_apply(cfg, normal, &edit, reload, &cli_log, NULL,
+	if (host_dovecot_apply(cfg, a.normal, &edit, a.reload, &cli_log, NULL,
 			       &err) < 0)
 		goto fail;
 	printf(_("validated with doveconf; `%s dovecot-conf undo` restores "
@@ -223,6 +257,42 @@ static void postfix_usage(FILE *out)
 		cli_progname);
 }
 
+/* CTX: the hold (1 --hold, -1 --release, 0 neither). */
+static int postfix_option(struct cli_plan_opts *o, int c, const char *arg,
+			  void *ctx)
+{
+	struct m2d_config *cfg = &o->cfg;
+	int *hold = ctx;
+
+	switch (c) {
+	case 'P':
+		m2d_config_set(&cfg->postfix_config_dir, arg);
+		break;
+	case 'M':
+		m2d_config_set(&cfg->postfix_delivery, "home");
+		m2d_config_set(&cfg->home_mailbox, arg);
+		break;
+	case 'o':
+		*hold = 1;
+		break;
+	case 'r':
+		*hold = -1;
+		break;
+	case 'p':
+		m2d_config_set(&cfg->postconf_command, arg);
+		break;
+	case 'f':
+		m2d_config_set(&cfg->postfix_command, arg);
+		break;
+	case 'q':
+		m2d_config_set(&cfg->postqueue_command, arg);
+		break;
+	default:
+		return -1;
+	}
+	return 0;
+}
+
 int cmd_postfix_conf(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -241,57 +311,19 @@ int cmd_postfix_conf(int argc, char **argv)
 	struct m2d_config *cfg = &o.cfg;
 	struct pf_edit edit;
 	struct m2d_error err;
-	enum action act = ACT_NONE;
-	int c, rc, hold = 0, ret = EXIT_FAILED;
+	enum action act;
+	int rc, hold = 0, ret = EXIT_FAILED;
 
 	memset(&edit, 0, sizeof(edit));
 	if (cli_plan_opts_init(&o, argc, argv) < 0)
 		return EXIT_USAGE;
-	/* every option is a setting of the configuration, as for the
-	 * runbook */
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		rc = cli_plan_option(&o, c, optarg);
-		if (rc < 0)
-			goto usage;
-		if (rc > 0)
-			continue;
-		switch (c) {
-		case 'P':
-			m2d_config_set(&cfg->postfix_config_dir, optarg);
-			break;
-		case 'M':
-			m2d_config_set(&cfg->postfix_delivery, "home");
-			m2d_config_set(&cfg->home_mailbox, optarg);
-			break;
-		case 'o':
-			hold = 1;
-			break;
-		case 'r':
-			hold = -1;
-			break;
-		case 'p':
-			m2d_config_set(&cfg->postconf_command, optarg);
-			break;
-		case 'f':
-			m2d_config_set(&cfg->postfix_command, optarg);
-			break;
-		case 'q':
-			m2d_config_set(&cfg->postqueue_command, optarg);
-			break;
-		case 'h':
-			postfix_usage(stdout);
-			cli_plan_opts_free(&o);
-			return EXIT_OK;
-		default:
-			goto usage;
-		}
+	rc = parse_args(argc, argv, opts, &o, postfix_option, &hold, &act);
+	if (rc > 0) {
+		postfix_usage(stdout);
+		cli_plan_opts_free(&o);
+		return EXIT_OK;
 	}
-	/* the action: the one word that is not an option (getopt_long
-	 * moves it behind them) */
-	if (optind + 1 == argc)
-		act = parse_action(argv[optind]);
-	if (act == ACT_NONE || cli_plan_opts_done(&o) < 0)
+	if (rc < 0)
 		goto usage;
 
 	if (hold != 0) {

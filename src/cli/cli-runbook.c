@@ -249,8 +249,7 @@ static int undo(struct runbook *rb, int step, bool yes, struct m2d_error *err)
 	return EXIT_OK;
 }
 
-/* The runbook's part of main.c's usage() (the same messages). */
-static void usage(FILE *out)
+void cli_usage_head(FILE *out)
 {
 	fprintf(out, _("usage: %s [--config FILE] [--resume | --step N]   "
 		       "(the wizard)\n"
@@ -258,7 +257,10 @@ static void usage(FILE *out)
 		       "\n       %s --check [OPTIONS]\n"
 		       "       %s COMMAND [ARGS]\n\ncommands:\n"),
 		cli_progname, cli_progname, cli_progname, cli_progname);
-	fprintf(out, _("  %s --help lists them.\n"), cli_progname);
+}
+
+void cli_runbook_options_help(FILE *out)
+{
 	fprintf(out, _("\nthe runbook's options:\n"
 		       "  --config FILE   the settings (default: %s;\n"
 		       "                  without it, the built-in defaults)\n"
@@ -293,6 +295,13 @@ static void usage(FILE *out)
 		       "and the build)\n"
 		       "The log of every run: WORK/log.\n"),
 		"/etc/mbox2dovecot.conf");
+}
+
+static void usage(FILE *out)
+{
+	cli_usage_head(out);
+	fprintf(out, _("  %s --help lists them.\n"), cli_progname);
+	cli_runbook_options_help(out);
 }
 
 static int parse_step(const char *arg, int *step)

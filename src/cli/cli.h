@@ -4,6 +4,7 @@
 /* The command line: one cli-*.c per command, sharing these. */
 
 #include <stdbool.h>
+#include <stdio.h>
 
 #include "m2d-config.h"
 #include "m2d-error.h"
@@ -24,6 +25,10 @@ extern const char *cli_progname;
 
 /* "mbox2dovecot: MSG" on stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* --help: the usage lines, then the runbook's options (cli-runbook.c;
+ * the top level's usage and the runbook's share them). */
+void cli_usage_head(FILE *out);
+void cli_runbook_options_help(FILE *out);
 /* The error object, with the file, line and system error. */
 void cli_report(const struct m2d_error *err);
 /* "mbox2dovecot: warning: ..." */

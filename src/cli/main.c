@@ -48,49 +48,11 @@ static void usage(FILE *out)
 {
 	size_t i;
 
-	fprintf(out, _("usage: %s [--config FILE] [--resume | --step N]   "
-		       "(the wizard)\n"
-		       "       %s --batch [--yes] [--resume | --step N] [--to N]"
-		       "\n       %s --check [OPTIONS]\n"
-		       "       %s COMMAND [ARGS]\n\ncommands:\n"),
-		cli_progname, cli_progname, cli_progname, cli_progname);
+	cli_usage_head(out);
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(out, "  %-16s %s\n", commands[i].name,
 			_(commands[i].summary));
-	fprintf(out, _("\nthe runbook's options:\n"
-		       "  --config FILE   the settings (default: %s;\n"
-		       "                  without it, the built-in defaults)\n"
-		       "  --resume        go on at the first step not done, "
-		       "without asking\n"
-		       "  --step N        start at step N (--from N: the same "
-		       "for --batch)\n"
-		       "  --to N          --batch: stop after step N\n"
-		       "  --renames FILE  step 4's rename decisions from FILE "
-		       "(SOURCE<TAB>NEW NAME,\n"
-		       "                  or SOURCE<TAB>- to leave one out)\n"
-		       "  --accept-suggested-names  step 4: take the "
-		       "suggested names\n"
-		       "  --yes           take every proposal and give every "
-		       "confirmation; with\n"
-		       "                  --undo, undo the steps that rely on "
-		       "N too\n"
-		       "  --confirm N     the explicit Yes for step N (may be "
-		       "repeated)\n"
-		       "  --force         run a step whose prerequisites are "
-		       "not done; skip a gate\n"
-		       "  --status        every step's status and result\n"
-		       "  --report        write WORK/report.txt and "
-		       "WORK/report.json\n"
-		       "  --undo N        undo step N (the later steps that "
-		       "rely on it first)\n"
-		       "  --skip N        mark step N skipped (--reason TEXT "
-		       "is needed)\n"
-		       "  --reason TEXT   why it is skipped (in the report)\n"
-		       "  --format F      --check: text or json\n"
-		       "  --help, -h      this text (--version: the version "
-		       "and the build)\n"
-		       "The log of every run: WORK/log.\n"),
-		"/etc/mbox2dovecot.conf");
+	cli_runbook_options_help(out);
 }
 
 /* --version: the version, the Dovecot syntaxes dovecot-conf writes, and
