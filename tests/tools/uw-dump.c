@@ -121,110 +121,108 @@ static int fail(const char *path, const struct m2d_error *err, bool started)
 	return 1;
 }
 
-static int dump_mbx(const char *path)
+/* One of our three readers, as the dump calls them. */
+struct src {
+	enum uw_format fmt;
+	struct mbx_reader *mbx;
+	struct mix_reader *mix;
+	struct mmdf_reader *mmdf;
+};
+
+static int src_open(struct src *s, const char *path, struct m2d_error *err)
 {
-	struct mbx_reader *r;
-	struct m2d_error err;
-	struct uw_msg m;
-	const unsigned char *d;
-	size_t len;
-	int rc;
-
-	if (mbx_reader_open(AT_FDCWD, path, NULL, &r, &err) < 0)
-		return fail(path, &err, false);
-	head(path, "mbx", mbx_reader_folder(r));
-	while ((rc = mbx_reader_next(r, &m, &err)) > 0) {
-		struct b64 b = { .n = 0 };
-
-		msg_head(&m, m.seq);
-		while ((rc = mbx_reader_read(r, &d, &len, &err)) > 0)
-			b64_add(&b, d, len);
-		b64_end(&b);
-		printf("\"}");
-		if (rc < 0)
-			break;
-	}
-	if (rc < 0) {
-		mbx_reader_close(&r);
-		return fail(path, &err, true);
-	}
-	printf("], \"log\": \"\"}\n");
-	mbx_reader_close(&r);
-	return 0;
+	if (s->fmt == UW_FMT_MBX)
+		return mbx_reader_open(AT_FDCWD, path, NULL, &s->mbx, err);
+	if (s->fmt == UW_FMT_MIX)
+		return mix_reader_open(AT_FDCWD, path, NULL, &s->mix, err);
+	return mmdf_reader_open(AT_FDCWD, path, NULL, &s->mmdf, err);
 }
 
-static int dump_mix(const char *path)
+static const struct uw_folder *src_folder(const struct src *s)
 {
-	struct mix_reader *r;
-	struct m2d_error err;
-	struct uw_msg m;
-	const unsigned char *d;
-	size_t len;
-	int rc;
-
-	if (mix_reader_open(AT_FDCWD, path, NULL, &r, &err) < 0)
-		return fail(path, &err, false);
-	head(path, "mix", mix_reader_folder(r));
-	while ((rc = mix_reader_next(r, &m, &err)) > 0) {
-		struct b64 b = { .n = 0 };
-
-		msg_head(&m, m.seq);
-		while ((rc = mix_reader_read(r, &d, &len, &err)) > 0)
-			b64_add(&b, d, len);
-		b64_end(&b);
-		printf("\"}");
-		if (rc < 0)
-			break;
-	}
-	if (rc < 0) {
-		mix_reader_close(&r);
-		return fail(path, &err, true);
-	}
-	printf("], \"log\": \"\"}\n");
-	mix_reader_close(&r);
-	return 0;
+	if (s->fmt == UW_FMT_MBX)
+		return mbx_reader_folder(s->mbx);
+	if (s->fmt == UW_FMT_MIX)
+		return mix_reader_folder(s->mix);
+	return mmdf_reader_folder(s->mmdf);
 }
 
-static int dump_mmdf(const char *path)
+static int src_next(struct src *s, struct uw_msg *m, struct m2d_error *err)
 {
-	struct mmdf_reader *r;
-	struct m2d_error err;
-	struct uw_msg m;
+	if (s->fmt == UW_FMT_MBX)
+		return mbx_reader_next(s->mbx, m, err);
+	if (s->fmt == UW_FMT_MIX)
+		return mix_reader_next(s->mix, m, err);
+	return mmdf_reader_next(s->mmdf, m, err);
+}
+
+static int src_read(struct src *s, const unsigned char **d, size_t *len,
+		    struct m2d_error *err)
+{
+	if (s->fmt == UW_FMT_MBX)
+		return mbx_reader_read(s->mbx, d, len, err);
+	if (s->fmt == UW_FMT_MIX)
+		return mix_reader_read(s->mix, d, len, err);
+	return mmdf_reader_read(s->mmdf, d, len, err);
+}
+
+static void src_close(struct src *s)
+{
+	if (s->fmt == UW_FMT_MBX)
+		mbx_reader_close(&s->mbx);
+	else if (s->fmt == UW_FMT_MIX)
+		mix_reader_close(&s->mix);
+	else
+		mmdf_reader_close(&s->mmdf);
+}
+
+/* One message's bytes as base64; the MMDF reader's sizes are checked
+ * against what it served (its size is counted, not stored). */
+static int dump_data(struct src *s, const struct uw_msg *m,
+		     struct m2d_error *err)
+{
+	struct b64 b = { .n = 0 };
+	unsigned long long got = 0;
 	const unsigned char *d;
 	size_t len;
 	int rc;
 
-	if (mmdf_reader_open(AT_FDCWD, path, NULL, &r, &err) < 0)
-		return fail(path, &err, false);
-	head(path, "mmdf", mmdf_reader_folder(r));
-	while ((rc = mmdf_reader_next(r, &m, &err)) > 0) {
-		struct b64 b = { .n = 0 };
-		unsigned long long got = 0;
+	while ((rc = src_read(s, &d, &len, err)) > 0) {
+		b64_add(&b, d, len);
+		got += len;
+	}
+	b64_end(&b);
+	printf("\"}");
+	if (rc == 0 && s->fmt == UW_FMT_MMDF && got != m->size) {
+		fprintf(stderr, "uw-dump: message %lu: size %llu, "
+			"%llu bytes\n", m->seq, m->size, got);
+		err->code = M2D_ERR_MALFORMED;
+		snprintf(err->msg, sizeof(err->msg), "size mismatch");
+		return -1;
+	}
+	return rc;
+}
 
+static int dump(const char *path, enum uw_format fmt)
+{
+	struct src s = { .fmt = fmt };
+	struct m2d_error err;
+	struct uw_msg m;
+	int rc;
+
+	if (src_open(&s, path, &err) < 0)
+		return fail(path, &err, false);
+	head(path, uw_format_name(fmt), src_folder(&s));
+	while ((rc = src_next(&s, &m, &err)) > 0) {
 		msg_head(&m, m.seq);
-		while ((rc = mmdf_reader_read(r, &d, &len, &err)) > 0) {
-			b64_add(&b, d, len);
-			got += len;
-		}
-		b64_end(&b);
-		printf("\"}");
+		rc = dump_data(&s, &m, &err);
 		if (rc < 0)
 			break;
-		if (got != m.size) {
-			fprintf(stderr, "uw-dump: message %lu: size %llu, "
-				"%llu bytes\n", m.seq, m.size, got);
-			rc = -1;
-			err.code = M2D_ERR_MALFORMED;
-			snprintf(err.msg, sizeof(err.msg), "size mismatch");
-			break;
-		}
 	}
-	if (rc < 0) {
-		mmdf_reader_close(&r);
+	src_close(&s);
+	if (rc < 0)
 		return fail(path, &err, true);
-	}
 	printf("], \"log\": \"\"}\n");
-	mmdf_reader_close(&r);
 	return 0;
 }
 
@@ -239,12 +237,12 @@ int main(int argc, char **argv)
 	}
 	if (uw_format_detect(AT_FDCWD, argv[1], NULL, &fmt, &err) < 0)
 		return fail(argv[1], &err, false);
-	if (fmt == UW_FMT_MBX)
-		return dump_mbx(argv[1]);
-	if (fmt == UW_FMT_MIX)
-		return dump_mix(argv[1]);
-	if (fmt == UW_FMT_MMDF || (argc == 3 && strcmp(argv[2], "mmdf") == 0))
-		return dump_mmdf(argv[1]);
+	/* "uw-dump PATH mmdf": read what is no mbx or mix as MMDF */
+	if (argc == 3 && strcmp(argv[2], "mmdf") == 0 &&
+	    fmt != UW_FMT_MBX && fmt != UW_FMT_MIX)
+		fmt = UW_FMT_MMDF;
+	if (fmt == UW_FMT_MBX || fmt == UW_FMT_MIX || fmt == UW_FMT_MMDF)
+		return dump(argv[1], fmt);
 	printf("{\"name\": ");
 	json_str(argv[1]);
 	printf(", \"opened\": 0, \"format\": \"%s\"}\n", uw_format_name(fmt));
