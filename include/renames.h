@@ -22,8 +22,9 @@
  * not the name (the directory) of another folder of that user, existing
  * or renamed.  A bad line, a name that cannot be used, a source listed
  * twice or a source that is no folder of a planned user is refused with
- * the file and line number.  A source of a user who is not in the plan
- * (a file written for the whole site, a run over some users) is ignored.
+ * the file and line number.  A source of a user who is not in the plan,
+ * or (with a folderlist) a folder not in it -- a file written for the
+ * whole site, a run over some users or folders -- is ignored.
  */
 
 #include <stdbool.h>
@@ -71,10 +72,12 @@ const char *plan_rename_problem(const struct plan *plan, size_t folder,
 size_t plan_find_folder(const struct plan *plan, const char *listed);
 
 /* After plan_build() with L's decisions: each decision of L checked
- * against PLAN (see above).  0, or -1 with ERR naming L->path and the
- * line. */
+ * against PLAN (see above).  ALL_FOLDERS: PLAN holds every folder of its
+ * users (discovery), so a source it lacks is an error; else (a
+ * folderlist, a subset) such a line is ignored.  0, or -1 with ERR
+ * naming L->path and the line. */
 int rename_list_check(const struct plan *plan, const struct rename_list *l,
-		      struct m2d_error *err);
+		      bool all_folders, struct m2d_error *err);
 
 /*
  * plan_build() with the decisions of the file RENAMES_PATH (NULL: none)

@@ -278,7 +278,7 @@ static bool later_decision(const struct plan *plan,
 }
 
 static int check_one(const struct plan *plan, const struct rename_list *l,
-		     size_t i, struct m2d_error *err)
+		     size_t i, bool all_folders, struct m2d_error *err)
 {
 	const struct plan_rename *r = &l->items[i];
 	size_t fi = plan_find_folder(plan, r->listed);
@@ -287,7 +287,7 @@ static int check_one(const struct plan *plan, const struct rename_list *l,
 	char buf[1024];
 
 	if (fi == NO_FOLDER) {
-		if (!user_planned(plan, r->listed))
+		if (!all_folders || !user_planned(plan, r->listed))
 			return 0;
 		why = _("not a folder of the plan");
 	} else if (f = &plan->folders[fi], f->dirname != NULL &&
@@ -315,10 +315,10 @@ static int check_one(const struct plan *plan, const struct rename_list *l,
 }
 
 int rename_list_check(const struct plan *plan, const struct rename_list *l,
-		      struct m2d_error *err)
+		      bool all_folders, struct m2d_error *err)
 {
 	for (size_t i = 0; i < l->n; i++)
-		if (check_one(plan, l, i, err) < 0)
+		if (check_one(plan, l, i, all_folders, err) < 0)
 			return -1;
 	return 0;
 }
@@ -379,7 +379,7 @@ int plan_build_decided(const struct m2d_config *cfg,
 		return -1;
 	if (build(cfg, src, &l, plan, err) < 0)
 		goto out;
-	if (rename_list_check(plan, &l, err) < 0)
+	if (rename_list_check(plan, &l, src->folderlist == NULL, err) < 0)
 		goto fail;
 	if (accept_suggested_names &&
 	    accept_suggested(cfg, src, &l, plan, err) < 0)

@@ -61,7 +61,7 @@ int rb_import_renames(struct runbook *rb, const char *path,
 	for (size_t i = 0; i < l.n; i++)
 		rb_put_rename(rb, l.items[i].listed, l.items[i].name);
 	if (rb_build_plan(rb, err) < 0 ||
-	    rename_list_check(&rb->plan, &l, err) < 0) {
+	    rename_list_check(&rb->plan, &l, true, err) < 0) {
 		struct m2d_error e2;
 
 		drop_renames(rb->renames, rb->nrenames);

@@ -10,7 +10,8 @@ INBOX, a Latin-1 name, a name beginning with '~' -- beside ordinary ones:
      with its messages (STATUS);
   2. migrate --renames FILE (a typed name with levels, an exclusion, the
      Latin-1 source written as its raw bytes): the same, the excluded folder
-     absent; migrate-folders, plan and check take the file as well;
+     absent; migrate-folders, plan and check take the file as well, and a
+     --folderlist subset ignores the lines of the folders it leaves out;
   3. refused with FILE:LINE and nothing migrated: a name that clashes with an
      existing folder, two sources given one name, a bad name, a line without
      a TAB, a source listed twice, the INBOX renamed;
@@ -191,6 +192,17 @@ def main():
            os.path.isdir(os.path.join(t("t3"), USER, ".projects.a b")) and
            not os.path.exists(os.path.join(t("t3"), USER, "._old")),
            "migrate-folders --renames FILE", out(p))
+        flist = t("folderlist")
+        with open(flist, "w") as f:
+            f.write("ursula/mail/a.b\nursula/mail/sent-mail\n")
+        p = run("migrate", *args(root, conf, t("t5"), t("w5")),
+                "--folderlist", flist, "--renames", rfile)
+        got = sorted(os.listdir(os.path.join(t("t5"), USER))) \
+            if os.path.isdir(os.path.join(t("t5"), USER)) else []
+        ok(p.returncode == 0 and ".projects.a b" in got and
+           ".sent-mail" in got and ".old inbox" not in got,
+           "migrate --folderlist SUBSET --renames FILE: the lines of "
+           "folders not in the subset are ignored", [out(p), got])
         p = run("plan", *args(root, conf, t("t4"), t("w4")), "--dry-run",
                 "--renames", rfile)
         ok(p.returncode == 0 and b'-> "old inbox"' in p.stdout and
