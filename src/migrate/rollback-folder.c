@@ -4,6 +4,7 @@
  */
 #include <assert.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -635,6 +636,31 @@ static int record_empty(struct carry *c, struct m2d_error *err)
 
 /* ---- the phases ---- */
 
+/*
+ * A folder converted from UW's mbx, mix or MMDF format has no mbox to
+ * append to (runbook step 17 names them): with no new mail nothing is
+ * lost and the rollback goes on; new mail is named, not carried.
+ * Returns 1 when the source is such a folder (done, or -1 in *RC), 0
+ * when it is an mbox (or absent: an mbox is made as for any folder).
+ */
+static int carry_uw(struct carry *c, int *rc, struct m2d_error *err)
+{
+	enum uw_format fmt;
+	struct m2d_error e;
+
+	if (uw_format_detect(AT_FDCWD, c->fo->mbox, NULL, &fmt, &e) < 0 ||
+	    (fmt != UW_FMT_MBX && fmt != UW_FMT_MIX && fmt != UW_FMT_MMDF))
+		return 0;
+	*rc = 0;
+	if (c->ntodo > 0)
+		*rc = m2d_error_set(err, M2D_ERR_UNSAFE, c->fo->mbox,
+				    _("%zu messages reached it after cutover; "
+				      "it is in UW's %s format, into which a "
+				      "rollback carries no mail: copy them by "
+				      "hand"), c->ntodo, uw_format_name(fmt));
+	return 1;
+}
+
 static int carry(struct carry *c, struct m2d_error *err)
 {
 	const struct rollback_folder *fo = c->fo;
@@ -654,6 +680,8 @@ static int carry(struct carry *c, struct m2d_error *err)
 		c->rep->gone = true;	/* nothing to say either */
 		return 0;
 	}
+	if (carry_uw(c, &rc, err) > 0)
+		return rc;
 	rc = open_mbox(c, err);
 	if (rc <= 0)
 		return rc;

@@ -1,10 +1,10 @@
 /*
  * runbook-uwformats.c - the folders in UW's mbx, mix and MMDF formats:
- * migrated like an mbox, but a rollback (src/host/rollback.c) carries no
- * mail back into them (it appends mbox text to an mbox only; an mbx or
- * MMDF file it refuses, its bytes not being those of an mbox it
- * converted, a mix directory it cannot open).  Step 17, the cutover,
- * says so before it can be confirmed, and the report names them.
+ * migrated like an mbox, but a rollback carries no mail back into them
+ * (rollback-folder.c: it appends mbox text to mboxes only; such a folder
+ * without new mail is passed over, with new mail it fails, named).  Step
+ * 17, the cutover, says so before it can be confirmed, and the report
+ * names them.
  */
 #include <stdio.h>
 #include <stdlib.h>

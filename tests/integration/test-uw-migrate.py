@@ -377,6 +377,8 @@ def run(tap, tmp, rnd, n):
            "verify: every folder identical to its source", [
                r2.stdout[-1500:], r2.stderr[-500:]])
 
+    rollback(tap, tmp, homes, spool, target, work)
+
     dc = dh.Dovecot(target, ["ann", "bob", "cy"], uid=uid, gid=gid,
                     workdir=os.path.join(tmp, "dovecot"))
     try:
@@ -393,6 +395,30 @@ def run(tap, tmp, rnd, n):
     finally:
         dc.failed = dc.failed or bool(tap.failures)
         dc.__exit__(None, None, None)
+
+
+def rollback(tap, tmp, homes, spool, target, work):
+    """A rollback carries no mail into mbx, mix or MMDF folders: without
+    new mail it goes through them; new mail in one is named."""
+    conf = os.path.join(tmp, "rollback.conf")
+    with open(conf, "w") as f:
+        f.write('spool_dir = "%s"\nhomes_dir = "%s"\ntarget_base = "%s"\n'
+                'work_dir = "%s"\n' % (spool, homes, target, work))
+    argv = [PROG, "rollback", "--config", conf, "--mail-only", "--dry-run"]
+    r = subprocess.run(argv, capture_output=True, text=True, timeout=120)
+    tap.ok(r.returncode == 0 and " 0 failed" in r.stdout,
+           "rollback --dry-run: no new mail, every folder goes through",
+           [r.stdout[-1500:], r.stderr[-500:]])
+    new = os.path.join(target, "ann", ".mix00", "new",
+                       "1796700000.M1P1.test")
+    with open(new, "wb") as f:
+        f.write(b"Subject: after cutover\n\nhi\n")
+    r = subprocess.run(argv, capture_output=True, text=True, timeout=120)
+    os.unlink(new)
+    tap.ok(r.returncode != 0 and "FAILED ann mix00" in r.stdout and
+           "UW's mix format" in r.stdout, "rollback --dry-run: new mail "
+           "in a mix folder is named, not carried",
+           [r.stdout[-1500:], r.stderr[-500:]])
 
 
 def incremental(tap, tmp, homes, spool, target, work, folders, want):
