@@ -42,7 +42,7 @@ ALL_CFLAGS = -std=c11 $(WARN) $(OPT) $(CFLAGS)
 OPENSSL_CFLAGS := $(shell pkg-config --cflags openssl)
 OPENSSL_LIBS := $(shell pkg-config --libs openssl)
 CPPFLAGS += $(OPENSSL_CFLAGS)
-LDLIBS += -lconfuse -pthread $(OPENSSL_LIBS)
+LDLIBS += -lconfuse -pthread $(OPENSSL_LIBS) -lm
 
 ifdef SANITIZE
 BUILD ?= build-san

@@ -14,12 +14,16 @@
 #   rewrite   another 10% are changed in place (as UW rewrites a folder
 #             when flags change): those are converted again whole; its
 #             ratio is printed for information
-# and prints the times as ratios: each migrate to the floor, and the re-run
-# to the full --jobs 2 run (target: at most BENCH_RERUN_MAX, 0.15).
+# and prints the times as ratios: each migrate to the floor, the re-run
+# to the full --jobs 2 run (target: at most BENCH_RERUN_MAX, 0.15), and
+# the time `check --jobs 1` estimated before (its calibrated model:
+# full_ms) to the real --jobs 1 run (target: BENCH_ESTIMATE_MIN 0.7 to
+# BENCH_ESTIMATE_MAX 1.3).
 # Exit status 1 when a target is missed or a run fails.
 #
 # Settings: BUILD, BENCH_USERS (20), BENCH_FOLDERS (5), BENCH_MIGRATE_MB
-# (100), BENCH_SEED (1), BENCH_RERUN_MAX (0.15), BENCH_KEEP=1, TMPDIR.
+# (100), BENCH_SEED (1), BENCH_RERUN_MAX (0.15), BENCH_ESTIMATE_MIN (0.7),
+# BENCH_ESTIMATE_MAX (1.3), BENCH_KEEP=1, TMPDIR.
 set -u
 
 BUILD=${BUILD:-build}
@@ -35,6 +39,8 @@ folders=${BENCH_FOLDERS:-5}
 total_mb=${BENCH_MIGRATE_MB:-100}
 seed=${BENCH_SEED:-1}
 rerun_max=${BENCH_RERUN_MAX:-0.15}
+est_min=${BENCH_ESTIMATE_MIN:-0.7}
+est_max=${BENCH_ESTIMATE_MAX:-1.3}
 
 for t in "$prog" "$tools/bench-gen" "$tools/bench-floor" "$tools/peak-rss"; do
 	[ -x "$t" ] || { echo "bench-migrate: $t is missing; run make" >&2; exit 2; }
@@ -91,6 +97,35 @@ done
 EOF
 "$tools/peak-rss" "$work/floor.rep" sh "$work/floor.sh" || { echo "floor failed"; exit 1; }
 rm -rf "$work/floor-out"
+# the estimate of `check` (runbook step 3) for --jobs 1, before the run
+sync
+"$prog" check --spool "$work/spool" --homes "$work/home" \
+	--target "$work/t1" --work "$work/w1" --users "$allusers" --jobs 1 \
+	--scratch "$work" --format json >"$work/check.json" 2>"$work/check.err"
+est_ms=$(python3 - "$work/check.json" <<'EOF2'
+import json, sys
+def find(x):
+    if isinstance(x, dict):
+        if x.get("id") == "time_estimate":
+            return x.get("figures", {})
+        for v in x.values():
+            r = find(v)
+            if r is not None:
+                return r
+    elif isinstance(x, list):
+        for v in x:
+            r = find(v)
+            if r is not None:
+                return r
+    return None
+try:
+    f = find(json.load(open(sys.argv[1]))) or {}
+except ValueError:
+    f = {}
+print(f.get("full_ms", 0), f.get("full_low_ms", 0), f.get("full_high_ms", 0))
+EOF2
+)
+rm -rf "$work/t1" "$work/w1"
 sync
 run_migrate "$work/t1" "$work/w1" 1 "$work/j1.rep" || { cat "$work/j1.rep.out"; exit 1; }
 rm -rf "$work/t1"
@@ -124,7 +159,8 @@ re=$(wall "$work/re.rep")
 msgs=$(sed -n 's/.*; \([0-9]*\) messages in.*/\1/p' "$work/j1.rep.out")
 awk -v f="$floor" -v j1="$j1" -v j2="$j2" -v re="$re" -v msgs="$msgs" \
     -v mb="$total_mb" -v max="$rerun_max" -v ch="$changed" -v conv="$converted" \
-    -v rw="$rw" -v rwn="$rewritten" '
+    -v rw="$rw" -v rwn="$rewritten" -v est="$est_ms" -v emin="$est_min" \
+    -v emax="$est_max" '
 BEGIN {
 	printf "%-26s %9s %11s %9s %9s\n", "", "seconds", "messages/s", "MiB/s", "x floor"
 	printf "%-26s %9.2f %11.0f %9.1f %9.2f\n", "floor (split, 1 syncfs/folder)", f, msgs / f, mb / f, 1
@@ -135,5 +171,10 @@ BEGIN {
 		ch, re, conv, ratio, max, ratio <= max && conv == ch ? "PASS" : "FAIL"
 	printf "re-run after %d of the folders were rewritten in place: %.2f s, %.3f x the full run (information)\n",
 		rwn, rw, rw / j2
-	exit !(ratio <= max && conv == ch)
+	split(est, e, " ")
+	er = j1 > 0 ? e[1] / 1000 / j1 : 0
+	eok = er >= emin && er <= emax
+	printf "check'"'"'s estimate for --jobs 1: %.2f s (range %.2f-%.2f s), %.2f x the real run (target %s-%s): %s\n",
+		e[1] / 1000, e[2] / 1000, e[3] / 1000, er, emin, emax, eok ? "PASS" : "FAIL"
+	exit !(ratio <= max && conv == ch && eok)
 }'

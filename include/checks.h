@@ -45,6 +45,7 @@
 
 #include "dovecot-conf.h"
 #include "fs-checks.h"
+#include "time-model.h"
 #include "m2d-config.h"
 #include "m2d-error.h"
 #include "plan.h"
@@ -264,22 +265,30 @@ void checks_eval_accounts(const struct check_accounts_facts *facts,
 
 /* ---- time ---- */
 
+#define CHECK_TIME_SAMPLES_MAX 32
+
 struct check_time_facts {
 	unsigned int sample_folders;	/* converted in the sample */
 	unsigned long long sample_messages, sample_bytes;
 	double sample_seconds;
+	/* each sample folder: staged, its share of the installs */
+	struct time_sample samples[CHECK_TIME_SAMPLES_MAX];
+	double sync_seconds;		/* the one sync after staging */
 	unsigned long long total_bytes;	/* every taken folder */
+	unsigned long long total_messages;	/* 0: from the sample's mean */
 	unsigned long long inbox_bytes;	/* the INBOXes */
+	unsigned long long inbox_folders;
 	unsigned long long total_folders;
 	int jobs;			/* workers of the real run */
 	char error[CHECK_VALUE_MAX];	/* the sample failed: why */
 };
 
-/* Converts up to NFOLDERS taken folders of PLAN (of middling size, from
- * the middle of the size order, at most MAX_BYTES together unless the
- * first alone is bigger) with convert_folder()
- * into a fresh directory under SCRATCH_DIR, timed, then removes it.
- * Sources are only read (no dotlock is created). */
+/* Converts up to NFOLDERS (at most CHECK_TIME_SAMPLES_MAX) taken folders
+ * of PLAN, spread over the size order from the smallest up, at most
+ * MAX_BYTES together (the first is always taken), as migrate does:
+ * each staged (timed alone), one sync for all (timed), each installed;
+ * into a fresh directory under SCRATCH_DIR, then removes it.  Sources
+ * are only read (no dotlock is created). */
 int checks_probe_time(const struct plan *plan, const struct m2d_config *cfg,
 		      const char *scratch_dir, unsigned int nfolders,
 		      unsigned long long max_bytes,

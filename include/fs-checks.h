@@ -43,7 +43,7 @@ enum check_status {
 	CHECK_FAIL = 2,
 };
 
-#define CHECK_MAX_FIGURES 12
+#define CHECK_MAX_FIGURES 20
 #define CHECK_DETAIL_MAX 512
 #define CHECK_FIX_MAX 1024
 

@@ -19,6 +19,7 @@
 #include "convert.h"
 #include "dotlock.h"
 #include "journal.h"
+#include "maildir-writer.h"
 #include "safe-file.h"
 #include "i18n.h"
 
@@ -835,6 +836,112 @@ static int size_cmp(const void *a, const void *b)
 	return (x->size > y->size) - (x->size < y->size);
 }
 
+static double elapsed(const struct timespec *t0)
+{
+	struct timespec t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (double)(t1.tv_sec - t0->tv_sec) +
+		(double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+/* Stage folder F of the sample into DIR/K; true when it converted. */
+static bool sample_stage(const struct plan_folder *f,
+			 const struct m2d_config *cfg, const char *dir,
+			 unsigned int k, struct maildir_folder **staged_r,
+			 struct check_time_facts *facts)
+{
+	struct convert_settings set;
+	struct convert_stats stats;
+	struct m2d_error err;
+	struct timespec t0;
+	char root[FS_PATH_MAX + 32];
+	struct time_sample *s = &facts->samples[k];
+
+	memset(&set, 0, sizeof(set));
+	set.folder = "sample";
+	set.mboxrd = cfg->mboxrd;
+	set.uid = set.gid = -1;
+	set.dotlock = false;	/* never write beside the source */
+	snprintf(root, sizeof(root), "%s/%u", dir, k);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (convert_folder_stage(f->source, root, &set, &stats, staged_r,
+				 &err) < 0) {
+		char buf[2048];
+
+		fill(facts->error, sizeof(facts->error), "%s",
+			 m2d_error_str(&err, buf, sizeof(buf)));
+		return false;
+	}
+	s->seconds = elapsed(&t0);
+	s->messages = (double)stats.messages;
+	s->bytes = (double)stats.source_size;
+	facts->error[0] = '\0';
+	facts->sample_messages += stats.messages;
+	facts->sample_bytes += (unsigned long long)stats.source_size;
+	return true;
+}
+
+/*
+ * The sample: up to NFOLDERS of the N sorted folders, spread over the
+ * size order (every (N / NFOLDERS)th from the smallest), within
+ * MAX_BYTES; staged one by one, synced once, installed, as migrate
+ * commits a group of folders.
+ */
+static void sample_folders(const struct plan_folder **taken, size_t n,
+			   const struct m2d_config *cfg, const char *dir,
+			   unsigned int nfolders, unsigned long long max_bytes,
+			   struct check_time_facts *facts)
+{
+	struct maildir_folder *staged[CHECK_TIME_SAMPLES_MAX];
+	unsigned long long sum = 0;
+	double step = n > nfolders ? (double)n / nfolders : 1.0, all = 0;
+	struct timespec t0;
+	unsigned int k = 0, i;
+
+	for (double at = 0; (size_t)at < n && k < nfolders; at += step) {
+		const struct plan_folder *f = taken[(size_t)at];
+
+		if (k > 0 && sum + (unsigned long long)f->size > max_bytes)
+			break;
+		staged[k] = NULL;
+		if (!sample_stage(f, cfg, dir, k, &staged[k], facts))
+			continue;
+		sum += (unsigned long long)f->size;
+		all += facts->samples[k].seconds;
+		k++;
+	}
+	facts->sample_folders = k;
+	if (k == 0)
+		return;
+	/* one syncfs: every sample is on the scratch file system */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (i = 0; i < k && staged[i] == NULL; i++)
+		;
+	if (i < k) {
+		struct m2d_error err;
+
+		maildir_folder_sync(staged[i], &err);
+	}
+	facts->sync_seconds = elapsed(&t0);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (i = 0; i < k; i++) {
+		struct m2d_error err;
+
+		if (staged[i] != NULL)
+			maildir_folder_install(staged[i], &err);
+		maildir_folder_free(&staged[i]);
+	}
+	{
+		double install = elapsed(&t0) / k;
+
+		for (i = 0; i < k; i++)
+			facts->samples[i].seconds += install;
+		facts->sample_seconds = all + install * k +
+			facts->sync_seconds;
+	}
+}
+
 int checks_probe_time(const struct plan *plan, const struct m2d_config *cfg,
 		      const char *scratch_dir, unsigned int nfolders,
 		      unsigned long long max_bytes,
@@ -842,9 +949,7 @@ int checks_probe_time(const struct plan *plan, const struct m2d_config *cfg,
 {
 	const struct plan_folder **taken;
 	char dir[FS_PATH_MAX];
-	struct timespec t0, t1;
-	unsigned long long sum = 0;
-	size_t n = 0, i, first;
+	size_t n = 0, i;
 
 	memset(facts, 0, sizeof(*facts));
 	facts->jobs = cfg->jobs > 0 ? cfg->jobs :
@@ -865,9 +970,11 @@ int checks_probe_time(const struct plan *plan, const struct m2d_config *cfg,
 		facts->total_folders++;
 		facts->total_bytes += f->size > 0 ? (unsigned long long)f->size
 			: 0;
-		if (f->dirname != NULL && f->dirname[0] == '\0')
+		if (f->dirname != NULL && f->dirname[0] == '\0') {
+			facts->inbox_folders++;
 			facts->inbox_bytes += f->size > 0 ?
 				(unsigned long long)f->size : 0;
+		}
 		if (f->size > 0)
 			taken[n++] = f;
 	}
@@ -877,10 +984,9 @@ int checks_probe_time(const struct plan *plan, const struct m2d_config *cfg,
 			 _("no folder with mail to time"));
 		return 0;
 	}
-	/* folders of middling size (the tiny ones time only the opening,
-	 * the biggest take too long): from the middle of the size order */
 	qsort(taken, n, sizeof(*taken), size_cmp);
-	first = n > nfolders ? (n - nfolders) / 2 : 0;
+	if (nfolders > CHECK_TIME_SAMPLES_MAX)
+		nfolders = CHECK_TIME_SAMPLES_MAX;
 	snprintf(dir, sizeof(dir), "%s/m2d-check-sample.XXXXXX", scratch_dir);
 	if (mkdtemp(dir) == NULL) {
 		fill(facts->error, sizeof(facts->error), "mkdtemp(%s): %s",
@@ -888,40 +994,7 @@ int checks_probe_time(const struct plan *plan, const struct m2d_config *cfg,
 		free(taken);
 		return -1;
 	}
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	for (i = first; i < n && facts->sample_folders < nfolders; i++) {
-		struct convert_settings set;
-		struct convert_stats stats;
-		struct m2d_error err;
-		char root[FS_PATH_MAX + 32];
-
-		if (sum > 0 && sum + (unsigned long long)taken[i]->size >
-		    max_bytes)
-			break;
-		memset(&set, 0, sizeof(set));
-		set.folder = "sample";
-		set.mboxrd = cfg->mboxrd;
-		set.uid = set.gid = -1;
-		set.dotlock = false;	/* never write beside the source */
-		snprintf(root, sizeof(root), "%s/%u", dir,
-			 facts->sample_folders);
-		if (convert_folder(taken[i]->source, root, &set, &stats,
-				   &err) < 0) {
-			char buf[2048];
-
-			fill(facts->error, sizeof(facts->error), "%s",
-				 m2d_error_str(&err, buf, sizeof(buf)));
-			continue;
-		}
-		facts->error[0] = '\0';
-		facts->sample_folders++;
-		facts->sample_messages += stats.messages;
-		facts->sample_bytes += (unsigned long long)stats.source_size;
-		sum += (unsigned long long)taken[i]->size;
-	}
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	facts->sample_seconds = (double)(t1.tv_sec - t0.tv_sec) +
-		(double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	sample_folders(taken, n, cfg, dir, nfolders, max_bytes, facts);
 	free(taken);
 	if (sf_remove_tree(AT_FDCWD, dir) < 0) {
 		fill(facts->error, sizeof(facts->error),
@@ -945,12 +1018,26 @@ static void fmt_duration(char *buf, size_t size, double secs)
 			 (s % 3600) / 60);
 }
 
+/* The model's time for a run of FOLDERS folders, MESSAGES, BYTES: the
+ * folders, plus one sync per group of folders migrate commits (32). */
+static double run_seconds(const struct check_time_facts *f,
+			  const struct time_model *m, double folders,
+			  double messages, double bytes)
+{
+	double syncs = folders > 0 ? (double)(long long)((folders + 31) / 32)
+		: 0;
+
+	return time_model_predict(m, folders, messages, bytes) +
+		syncs * f->sync_seconds;
+}
+
 void checks_eval_time(const struct check_time_facts *f,
 		      struct checks_report *rep)
 {
 	struct check_item *item;
-	double rate, full, window;
-	char a[64], b[64];
+	struct time_model m;
+	double rate, full, window, messages, par;
+	char a[64], b[64], c[64];
 
 	item = checks_add(rep, "time", "time_estimate",
 			  _("Time needed"));
@@ -976,25 +1063,50 @@ void checks_eval_time(const struct check_time_facts *f,
 			    "--dry-run\" on a test userlist (runbook step 5)"));
 		return;
 	}
+	time_model_fit(f->samples, f->sample_folders, &m);
 	rate = (double)f->sample_bytes /
 		(f->sample_seconds > 1e-6 ? f->sample_seconds : 1e-6);
+	messages = f->total_messages > 0 ? (double)f->total_messages :
+		(double)f->sample_messages / (double)f->sample_bytes *
+		(double)f->total_bytes;
 	/* workers share the disk: count on half their number */
-	full = (double)f->total_bytes / rate /
-		(f->jobs > 1 ? (double)f->jobs / 2 : 1.0);
+	par = f->jobs > 1 ? (double)f->jobs / 2 : 1.0;
+	full = run_seconds(f, &m, (double)f->total_folders, messages,
+			   (double)f->total_bytes) / par;
 	/* the window converts what changed: at most the INBOXes, which
 	 * are appended to incrementally when pre-migrated */
-	window = (double)f->inbox_bytes / rate /
-		(f->jobs > 1 ? (double)f->jobs / 2 : 1.0);
+	window = run_seconds(f, &m, (double)f->inbox_folders,
+			     messages * ((double)f->inbox_bytes /
+					 (double)f->total_bytes),
+			     (double)f->inbox_bytes) / par;
 	check_result_figure(&item->res, "rate_bytes_per_s", (long long)rate);
+	check_result_figure(&item->res, "per_folder_us",
+			    (long long)(m.per_folder * 1e6 + 0.5));
+	check_result_figure(&item->res, "per_message_us",
+			    (long long)(m.per_message * 1e6 + 0.5));
+	check_result_figure(&item->res, "per_mib_ms",
+			    (long long)(m.per_byte * 1048576e3 + 0.5));
+	check_result_figure(&item->res, "sync_ms",
+			    (long long)(f->sync_seconds * 1e3 + 0.5));
 	check_result_figure(&item->res, "full_s", (long long)(full + 0.5));
+	check_result_figure(&item->res, "full_ms", (long long)(full * 1e3));
+	check_result_figure(&item->res, "full_low_ms",
+			    (long long)(full * (1 - m.spread) * 1e3));
+	check_result_figure(&item->res, "full_high_ms",
+			    (long long)(full * (1 + m.spread) * 1e3));
 	check_result_figure(&item->res, "cutover_s",
 			    (long long)(window + 0.5));
-	fmt_duration(a, sizeof(a), full);
-	fmt_duration(b, sizeof(b), window);
-	DETAIL(item, _("full migration about %s, cutover window about %s "
-		       "plus the service steps (%.1f MB/s measured on %u "
-		       "folders, %d workers)"), a, b, rate / 1e6,
-	       f->sample_folders, f->jobs);
+	check_result_figure(&item->res, "cutover_ms",
+			    (long long)(window * 1e3));
+	fmt_duration(a, sizeof(a), full * (1 - m.spread));
+	fmt_duration(b, sizeof(b), full * (1 + m.spread));
+	fmt_duration(c, sizeof(c), window * (1 + m.spread));
+	DETAIL(item, _("full migration %s to %s, cutover window up to %s "
+		       "plus the service steps (measured on %u folders: "
+		       "%.2f ms a folder, %.1f us a message, %.1f ms a MiB; "
+		       "%d workers)"), a, b, c, f->sample_folders,
+	       m.per_folder * 1e3, m.per_message * 1e6,
+	       m.per_byte * 1048576e3, f->jobs);
 }
 
 /* ---- everything ---- */
@@ -1082,8 +1194,10 @@ int checks_run(const struct checks_settings *set, struct checks_report *rep,
 
 	progress(set, "time");
 	checks_probe_time(plan, cfg, scratch, set->sample_folders != 0 ?
-			  set->sample_folders : 3, set->sample_max_bytes != 0 ?
+			  set->sample_folders : 8, set->sample_max_bytes != 0 ?
 			  set->sample_max_bytes : 64ULL << 20, &tf);
+	if (est.scanned && est.unreadable == 0)
+		tf.total_messages = est.messages;
 	checks_eval_time(&tf, rep);
 
 	return (int)checks_worst(rep, NULL);

@@ -433,7 +433,11 @@ def main():
         tm = c.get("time_estimate", {}).get("figures", {})
         t.ok(tm.get("sample_folders", 0) >= 1 and
              tm.get("rate_bytes_per_s", 0) > 0 and "full_s" in tm and
-             "cutover_s" in tm, "json: the time estimate from a sample",
+             "cutover_s" in tm and "full_ms" in tm and
+             "cutover_ms" in tm and
+             tm.get("full_low_ms", 0) <= tm.get("full_ms", -1) <=
+             tm.get("full_high_ms", -1),
+             "json: the time estimate from a sample",
              [tm])
         t.ok(all(ord(ch) < 128 for ch in (fn.get("detail", "") +
                                            fn.get("fix", ""))),

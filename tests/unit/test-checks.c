@@ -740,6 +740,14 @@ static void test_time(void **state)
 	assert_int_equal(st(&rep, "time_estimate"), CHECK_PASS);
 	assert_true(fig(&rep, "time_estimate", "rate_bytes_per_s") > 0);
 	assert_true(fig(&rep, "time_estimate", "full_s") >= 0);
+	assert_true(fig(&rep, "time_estimate", "full_ms") > 0);
+	assert_true(fig(&rep, "time_estimate", "full_low_ms") <=
+		    fig(&rep, "time_estimate", "full_ms"));
+	assert_true(fig(&rep, "time_estimate", "full_high_ms") >=
+		    fig(&rep, "time_estimate", "full_ms"));
+	/* the one folder is the INBOX: the cutover is the whole run */
+	assert_int_equal(fig(&rep, "time_estimate", "cutover_ms"),
+			 fig(&rep, "time_estimate", "full_ms"));
 	assert_fixes(&rep);
 	checks_report_free(&rep);
 
@@ -760,10 +768,52 @@ static void test_time(void **state)
 	checks_report_free(&rep);
 }
 
+/* The model separates the costs of folders of different shapes, and
+ * predicts within its range. */
+static void test_time_model(void **state)
+{
+	/* 2 ms a folder, 50 us a message, 10 ms a MiB */
+	const double pf = 2e-3, pm = 50e-6, pb = 10e-3 / 1048576;
+	static const double shapes[][2] = {
+		{ 1, 2e3 }, { 200, 1e6 }, { 20, 4e6 }, { 1000, 2e6 },
+		{ 5, 30e6 }, { 400, 400e3 }, { 50, 50e3 }, { 3000, 20e6 },
+	};
+	struct time_sample s[8];
+	struct time_model m;
+	double want, got;
+
+	(void)state;
+	for (size_t i = 0; i < 8; i++) {
+		s[i].messages = shapes[i][0];
+		s[i].bytes = shapes[i][1];
+		/* +-3% noise, alternating */
+		s[i].seconds = (pf + pm * s[i].messages + pb * s[i].bytes) *
+			(i % 2 ? 1.03 : 0.97);
+	}
+	time_model_fit(s, 8, &m);
+	assert_int_equal(m.samples, 8);
+	assert_true(m.per_folder > pf * 0.8 && m.per_folder < pf * 1.2);
+	assert_true(m.per_message > pm * 0.8 && m.per_message < pm * 1.2);
+	assert_true(m.per_byte > pb * 0.8 && m.per_byte < pb * 1.2);
+	assert_true(m.spread >= 0.15 && m.spread < 0.3);
+	want = 10000 * pf + 2e6 * pm + 40e9 * pb;
+	got = time_model_predict(&m, 10000, 2e6, 40e9);
+	assert_true(got > want * (1 - m.spread) && got < want * (1 + m.spread));
+	/* one folder: its throughput */
+	time_model_fit(s, 1, &m);
+	assert_true(m.per_byte > 0);
+	assert_true(m.per_folder == 0 && m.per_message == 0);
+	assert_true(m.spread >= 0.3);
+	/* none: nothing */
+	time_model_fit(s, 0, &m);
+	assert_true(time_model_predict(&m, 5, 5, 5) == 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_report),
+		cmocka_unit_test(test_time_model),
 		cmocka_unit_test(test_folders),
 		cmocka_unit_test(test_sources),
 		cmocka_unit_test_setup_teardown(test_locked, setup, teardown),
