@@ -41,6 +41,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "m2d-error.h"
@@ -141,5 +142,32 @@ void uw_folder_free(struct uw_folder *folder);
  * -1 with M2D_ERR_LOCKED (or SYS) naming PATH. */
 int uw_flock_shared(int fd, unsigned int wait_ms, const char *path,
 		    struct m2d_error *err);
+
+/* What a reader of one file (mbx, MMDF) checks once FD is open: the
+ * shared flock (SET's wait), then the locked file, whose stat goes to
+ * ST_R: a regular file, with no holes unless SET allows them. */
+int uw_file_open_checks(int fd, const struct uw_reader_settings *set,
+			struct stat *st_r, const char *path,
+			struct m2d_error *err);
+
+/* LEN bytes of FD at OFF, fewer (*GOT_R) only at the end of the file;
+ * -1 on a read error (naming PATH and OFF). */
+int uw_pread_all(int fd, void *buf, size_t len, long long off,
+		 size_t *got_r, const char *path, struct m2d_error *err);
+
+/* The bytes of the current message, served in chunks of UW_CHUNK. */
+#define UW_CHUNK (64 * 1024)
+struct uw_body {
+	long long pos;			/* of the next byte in the file */
+	unsigned long long left;	/* bytes not served yet */
+	unsigned char *buf;		/* UW_CHUNK bytes */
+};
+
+/* The next chunk of B from FD: 1 with *DATA_R and *LEN_R, 0 at the end
+ * of the message, -1 on an error; a file that ends first is
+ * M2D_ERR_CHANGED with SHRANK (translated) as the message. */
+int uw_body_read(struct uw_body *b, int fd, const char *path,
+		 const char *shrank, const unsigned char **data_r,
+		 size_t *len_r, struct m2d_error *err);
 
 #endif

@@ -20,9 +20,9 @@
 #include "mbx-reader.h"
 #include "i18n.h"
 #include "safe-file.h"
+#include "xalloc.h"
 
 #define LINE_READ 64		/* what mbx_parse reads of a message line */
-#define CHUNK (64 * 1024)
 
 #define F_SEEN 0x1
 #define F_DELETED 0x2
@@ -46,10 +46,7 @@ struct mbx_reader {
 	unsigned long lastuid, uidlast;
 	unsigned long seq;
 
-	/* the current message */
-	long long msg_pos;
-	unsigned long long msg_left;
-	unsigned char *buf;
+	struct uw_body body;	/* the current message */
 	char kw[MBOX_MAX_KEYWORDS * (MBOX_MAX_KEYWORD_LEN + 1) + 1];
 };
 
@@ -71,25 +68,7 @@ const struct stat *mbx_reader_stat(const struct mbx_reader *r)
 static int pread_all(struct mbx_reader *r, void *buf, size_t len,
 		     long long off, size_t *got_r, struct m2d_error *err)
 {
-	size_t got = 0;
-
-	while (got < len) {
-		ssize_t n = pread(r->fd, (char *)buf + got, len - got,
-				  (off_t)(off + (long long)got));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			m2d_error_sys(err, "read", r->path);
-			m2d_error_at(err, off, 0);
-			return -1;
-		}
-		if (n == 0)
-			break;
-		got += (size_t)n;
-	}
-	*got_r = got;
-	return 0;
+	return uw_pread_all(r->fd, buf, len, off, got_r, r->path, err);
 }
 
 /* The header (mbx_isvalid + the top of mbx_parse). */
@@ -117,9 +96,8 @@ static int read_header(struct mbx_reader *r, struct m2d_error *err)
 	for (i = 0, s = hdr + 25; i < MBOX_MAX_KEYWORDS &&
 	     (t = strchr(s, '\r')) != NULL && t != s; i++, s = t + 2) {
 		*t = '\0';
-		if (strlen(s) <= MBOX_MAX_KEYWORD_LEN &&
-		    (r->folder.slots[i] = strdup(s)) == NULL)
-			return m2d_error_sys(err, "malloc", r->path);
+		if (strlen(s) <= MBOX_MAX_KEYWORD_LEN)
+			r->folder.slots[i] = xstrdup(s);
 		if (t + 1 >= hdr + MBX_HDRSIZE)
 			break;
 	}
@@ -272,36 +250,14 @@ int mbx_reader_open_fd(int fd, const char *path,
 	struct mbx_reader *r;
 
 	*reader_r = NULL;
-	r = calloc(1, sizeof(*r));
-	if (r == NULL || (r->path = strdup(path)) == NULL ||
-	    (r->buf = malloc(CHUNK)) == NULL) {
-		m2d_error_sys(err, "malloc", path);
-		if (r != NULL)
-			free(r->path);
-		free(r);
-		return -1;
-	}
+	r = xcalloc(1, sizeof(*r));
+	r->path = xstrdup(path);
+	r->body.buf = xmalloc(UW_CHUNK);
 	r->fd = fd;
 	if (set != NULL)
 		r->set = *set;
-	if (uw_flock_shared(fd, r->set.lock_wait_ms, path, err) < 0)
+	if (uw_file_open_checks(fd, &r->set, &r->st0, path, err) < 0)
 		goto fail;
-	/* the size once locked is what we read */
-	if (fstat(fd, &r->st0) < 0) {
-		m2d_error_sys(err, "fstat", path);
-		goto fail;
-	}
-	if (!S_ISREG(r->st0.st_mode)) {
-		m2d_error_set(err, M2D_ERR_UNSAFE, path,
-			      _("not a regular file; not read"));
-		goto fail;
-	}
-	if (!r->set.allow_sparse && sf_is_sparse(fd, &r->st0)) {
-		m2d_error_set(err, M2D_ERR_UNSAFE, path,
-			      _("a sparse file (holes): its size is not "
-				"what it holds; not converted"));
-		goto fail;
-	}
 	if (read_header(r, err) < 0 || prescan(r, err) < 0 ||
 	    keywords_list(r, err) < 0)
 		goto fail;
@@ -338,7 +294,7 @@ int mbx_reader_next(struct mbx_reader *r, struct uw_msg *msg,
 	bool kept;
 
 	memset(msg, 0, sizeof(*msg));
-	r->msg_left = 0;
+	r->body.left = 0;
 	while (r->pos < (long long)r->st0.st_size) {
 		unsigned int fl = 0;
 		struct stat st;
@@ -386,8 +342,8 @@ int mbx_reader_next(struct mbx_reader *r, struct uw_msg *msg,
 		msg->keywords = r->kw;
 		msg->size = l.size;
 		msg->offset = l.pos + (long long)l.len;
-		r->msg_pos = msg->offset;
-		r->msg_left = l.size;
+		r->body.pos = msg->offset;
+		r->body.left = l.size;
 		return 1;
 	}
 	return 0;
@@ -396,23 +352,9 @@ int mbx_reader_next(struct mbx_reader *r, struct uw_msg *msg,
 int mbx_reader_read(struct mbx_reader *r, const unsigned char **data_r,
 		    size_t *len_r, struct m2d_error *err)
 {
-	size_t want = r->msg_left > CHUNK ? CHUNK : (size_t)r->msg_left, got;
-
-	if (want == 0)
-		return 0;
-	if (pread_all(r, r->buf, want, r->msg_pos, &got, err) < 0)
-		return -1;
-	if (got < want) {
-		m2d_error_set(err, M2D_ERR_CHANGED, r->path,
-			      _("the mbx file shrank while it was read"));
-		m2d_error_at(err, r->msg_pos + (long long)got, 0);
-		return -1;
-	}
-	r->msg_pos += (long long)got;
-	r->msg_left -= got;
-	*data_r = r->buf;
-	*len_r = got;
-	return 1;
+	return uw_body_read(&r->body, r->fd, r->path,
+			    _("the mbx file shrank while it was read"),
+			    data_r, len_r, err);
 }
 
 void mbx_reader_close(struct mbx_reader **rp)
@@ -427,7 +369,7 @@ void mbx_reader_close(struct mbx_reader **rp)
 			close(r->fd);
 	}
 	uw_folder_free(&r->folder);
-	free(r->buf);
+	free(r->body.buf);
 	free(r->path);
 	free(r);
 	*rp = NULL;

@@ -20,10 +20,10 @@
 #include "mix-reader.h"
 #include "i18n.h"
 #include "safe-file.h"
+#include "xalloc.h"
 
 #define METAMAX (1024 * 1024 - 1)
 #define RECORD_MAX 65533		/* fgets(buf, CHUNKSIZE - 2) */
-#define CHUNK (64 * 1024)
 
 #define F_SEEN 0x1
 #define F_DELETED 0x2
@@ -53,9 +53,7 @@ struct mix_reader {
 	/* the current message */
 	int datafd;
 	unsigned long datafile;
-	long long msg_pos;
-	unsigned long long msg_left;
-	unsigned char *buf;
+	struct uw_body body;
 	char kw[MBOX_MAX_KEYWORDS * (MBOX_MAX_KEYWORD_LEN + 1) + 1];
 };
 
@@ -182,10 +180,7 @@ static int parse_meta(struct mix_reader *r, char *s, struct m2d_error *err)
 				    strlen(k) > MBOX_MAX_KEYWORD_LEN)
 					break;
 				free(r->folder.slots[i]);
-				r->folder.slots[i] = strdup(k);
-				if (r->folder.slots[i] == NULL)
-					return m2d_error_sys(err, "malloc",
-							     r->path);
+				r->folder.slots[i] = xstrdup(k);
 			}
 			break;
 		}
@@ -282,13 +277,9 @@ static int parse_index(struct mix_reader *r, char *text,
 			return bad(r, ".mixindex", rs.line,
 				   _("UIDs not ascending"), err);
 		if (r->count == r->alloc) {
-			unsigned long n = r->alloc ? r->alloc * 2 : 64;
-			struct mix_msg *p = realloc(r->msgs, n * sizeof(*p));
-
-			if (p == NULL)
-				return m2d_error_sys(err, "malloc", r->path);
-			r->msgs = p;
-			r->alloc = n;
+			r->alloc = r->alloc ? r->alloc * 2 : 64;
+			r->msgs = xrealloc(r->msgs,
+					   r->alloc * sizeof(*r->msgs));
 		}
 		r->msgs[r->count++] = m;
 	}
@@ -375,11 +366,7 @@ static int slurp(struct mix_reader *r, const char *name, off_t max,
 			      (long long)max);
 		goto fail;
 	}
-	text = malloc((size_t)st.st_size + 1);
-	if (text == NULL) {
-		m2d_error_sys(err, "malloc", path);
-		goto fail;
-	}
+	text = xmalloc((size_t)st.st_size + 1);
 	while (got < (size_t)st.st_size) {
 		ssize_t n = read(fd, text + got, (size_t)st.st_size - got);
 
@@ -415,17 +402,11 @@ static int finish_folder(struct mix_reader *r, struct m2d_error *err)
 
 static struct mix_reader *reader_new(const char *path)
 {
-	struct mix_reader *r = calloc(1, sizeof(*r));
+	struct mix_reader *r = xcalloc(1, sizeof(*r));
 
-	if (r == NULL)
-		return NULL;
 	r->dfd = r->mfd = r->datafd = -1;
-	if ((r->path = strdup(path)) == NULL ||
-	    (r->buf = malloc(CHUNK)) == NULL) {
-		free(r->path);
-		free(r);
-		return NULL;
-	}
+	r->path = xstrdup(path);
+	r->body.buf = xmalloc(UW_CHUNK);
 	return r;
 }
 
@@ -438,12 +419,9 @@ int mix_reader_parse(const char *meta, const char *index,
 	int rc = -1;
 
 	*reader_r = NULL;
-	if (r == NULL || (m = strdup(meta)) == NULL ||
-	    (i = strdup(index != NULL ? index : "")) == NULL ||
-	    (s = strdup(status != NULL ? status : "")) == NULL) {
-		m2d_error_sys(err, "malloc", "mix");
-		goto out;
-	}
+	m = xstrdup(meta);
+	i = xstrdup(index);
+	s = xstrdup(status);
 	if (parse_meta(r, m, err) < 0 || parse_index(r, i, err) < 0)
 		goto out;
 	parse_status(r, s);
@@ -507,8 +485,6 @@ int mix_reader_open(int dirfd, const char *path,
 	int ifd = -1;
 
 	*reader_r = NULL;
-	if (r == NULL)
-		return m2d_error_sys(err, "malloc", path);
 	if (set != NULL)
 		r->set = *set;
 	r->dfd = sf_open_dir(dirfd, path, path, err);
@@ -573,30 +549,6 @@ static int open_data(struct mix_reader *r, unsigned long file,
 	return 0;
 }
 
-static int pread_all(int fd, void *buf, size_t len, long long off,
-		     size_t *got_r, const char *path, struct m2d_error *err)
-{
-	size_t got = 0;
-
-	while (got < len) {
-		ssize_t n = pread(fd, (char *)buf + got, len - got,
-				  (off_t)(off + (long long)got));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			m2d_error_sys(err, "read", path);
-			m2d_error_at(err, off, 0);
-			return -1;
-		}
-		if (n == 0)
-			break;
-		got += (size_t)n;
-	}
-	*got_r = got;
-	return 0;
-}
-
 static int bad_data(struct mix_reader *r, const struct mix_msg *m,
 		    const char *what, struct m2d_error *err)
 {
@@ -623,7 +575,7 @@ int mix_reader_next(struct mix_reader *r, struct uw_msg *msg,
 	unsigned int fl = 0;
 
 	memset(msg, 0, sizeof(*msg));
-	r->msg_left = 0;
+	r->body.left = 0;
 	if (r->next >= r->count)
 		return 0;
 	m = &r->msgs[r->next];
@@ -641,7 +593,7 @@ int mix_reader_next(struct mix_reader *r, struct uw_msg *msg,
 		return bad_data(r, m, _("header size"), err);
 	if (m->hpos >= sizeof(head) || m->hpos < 5)
 		return bad_data(r, m, _("header position"), err);
-	if (pread_all(r->datafd, head, m->hpos, (long long)m->pos, &got,
+	if (uw_pread_all(r->datafd, head, m->hpos, (long long)m->pos, &got,
 		      r->path, err) < 0)
 		return -1;
 	head[got] = '\0';
@@ -678,32 +630,17 @@ int mix_reader_next(struct mix_reader *r, struct uw_msg *msg,
 	msg->tz_offset = m->tz;
 	msg->size = m->size;
 	msg->offset = (long long)(m->pos + m->hpos);
-	r->msg_pos = msg->offset;
-	r->msg_left = m->size;
+	r->body.pos = msg->offset;
+	r->body.left = m->size;
 	return 1;
 }
 
 int mix_reader_read(struct mix_reader *r, const unsigned char **data_r,
 		    size_t *len_r, struct m2d_error *err)
 {
-	size_t want = r->msg_left > CHUNK ? CHUNK : (size_t)r->msg_left, got;
-
-	if (want == 0)
-		return 0;
-	if (pread_all(r->datafd, r->buf, want, r->msg_pos, &got, r->path,
-		      err) < 0)
-		return -1;
-	if (got < want) {
-		m2d_error_set(err, M2D_ERR_CHANGED, r->path,
-			      _("a mix data file shrank while it was read"));
-		m2d_error_at(err, r->msg_pos + (long long)got, 0);
-		return -1;
-	}
-	r->msg_pos += (long long)got;
-	r->msg_left -= got;
-	*data_r = r->buf;
-	*len_r = got;
-	return 1;
+	return uw_body_read(&r->body, r->datafd, r->path,
+			    _("a mix data file shrank while it was read"),
+			    data_r, len_r, err);
 }
 
 void mix_reader_close(struct mix_reader **rp)
@@ -720,7 +657,7 @@ void mix_reader_close(struct mix_reader **rp)
 		close(r->dfd);
 	uw_folder_free(&r->folder);
 	free(r->msgs);
-	free(r->buf);
+	free(r->body.buf);
 	free(r->path);
 	free(r);
 	*rp = NULL;

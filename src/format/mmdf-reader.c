@@ -21,6 +21,7 @@
 #include "from-line.h"
 #include "i18n.h"
 #include "safe-file.h"
+#include "xalloc.h"
 
 #define WINDOW (256 * 1024)
 #define LINE_CAP (64 * 1024)	/* what is kept of a line to look at */
@@ -205,8 +206,8 @@ struct parse {
 };
 
 /* One header line of message REC (mmdf_parse's switch). */
-static int header_line(struct mmdf_reader *r, struct parse *p,
-		       struct rec *rec, char *s, struct m2d_error *err)
+static void header_line(struct mmdf_reader *r, struct parse *p,
+			struct rec *rec, char *s)
 {
 	if (s[0] == 'X' && s[1] == '-') {
 		if (strncmp(s + 2, "Status:", 7) == 0) {
@@ -238,7 +239,7 @@ static int header_line(struct mmdf_reader *r, struct parse *p,
 						}
 				s = u;
 			}
-			return 0;
+			return;
 		}
 		if (strncmp(s + 2, "IMAP", 4) == 0 &&
 		    (s[6] == ':' || strncmp(s + 6, "base:", 5) == 0)) {
@@ -247,7 +248,7 @@ static int header_line(struct mmdf_reader *r, struct parse *p,
 			int j;
 
 			if (p->nmsgs != 1 || p->uidvalidity != 0)
-				return 0;
+				return;
 			s += x_imap ? 7 : 11;
 			while (*s == ' ')
 				s++;
@@ -256,7 +257,7 @@ static int header_line(struct mmdf_reader *r, struct parse *p,
 			while (*s == ' ')
 				s++;
 			if (v == 0 || !(*s >= '0' && *s <= '9'))
-				return 0;
+				return;
 			if (x_imap)
 				p->pseudoseen = true;
 			p->uidvalidity = v;
@@ -278,21 +279,18 @@ static int header_line(struct mmdf_reader *r, struct parse *p,
 				if (j < MBOX_MAX_KEYWORDS && k > 0 &&
 				    k <= MBOX_MAX_KEYWORD_LEN) {
 					free(r->folder.slots[j]);
-					r->folder.slots[j] = strndup(s, k);
-					if (r->folder.slots[j] == NULL)
-						return m2d_error_sys(err,
-							"malloc", r->path);
+					r->folder.slots[j] = xstrndup(s, k);
 				}
 				s = u;
 			}
-			return 0;
+			return;
 		}
 		if (strncmp(s + 2, "UID:", 4) == 0) {
 			unsigned long v = 0;
 
 			if (p->uidvalidity == 0 ||
 			    (p->nmsgs <= 1 && p->pseudoseen))
-				return 0;
+				return;
 			s += 6;
 			while (*s == ' ')
 				s++;
@@ -303,16 +301,16 @@ static int header_line(struct mmdf_reader *r, struct parse *p,
 				p->uidvalidity = 0;
 				rec->uid = 0;
 				r->folder.uid_reset = true;
-				return 0;
+				return;
 			}
 			p->prevuid = rec->uid = v;
 			if (v > p->uid_last)
 				p->uid_last = v;
-			return 0;
+			return;
 		}
 	}
 	if (strncmp(s, "Status:", 7) != 0)
-		return 0;
+		return;
 status:
 	s += 6;
 	do {
@@ -339,21 +337,13 @@ status:
 			break;
 		}
 	} while (!at_eol(s));
-	return 0;
 }
 
-static struct rec *new_rec(struct mmdf_reader *r, struct m2d_error *err)
+static struct rec *new_rec(struct mmdf_reader *r)
 {
 	if (r->count == r->alloc) {
-		unsigned long n = r->alloc ? r->alloc * 2 : 64;
-		struct rec *p = realloc(r->recs, n * sizeof(*p));
-
-		if (p == NULL) {
-			m2d_error_sys(err, "malloc", r->path);
-			return NULL;
-		}
-		r->recs = p;
-		r->alloc = n;
+		r->alloc = r->alloc ? r->alloc * 2 : 64;
+		r->recs = xrealloc(r->recs, r->alloc * sizeof(*r->recs));
 	}
 	memset(&r->recs[r->count], 0, sizeof(r->recs[0]));
 	return &r->recs[r->count++];
@@ -372,11 +362,9 @@ static int bad(struct mmdf_reader *r, long long off, const char *what,
 static int walk(struct mmdf_reader *r, struct m2d_error *err)
 {
 	struct parse p = { 0, 0, 0, 0, false };
-	struct line *l = malloc(sizeof(*l));
+	struct line *l = xmalloc(sizeof(*l));
 	int c, rc = -1;
 
-	if (l == NULL)
-		return m2d_error_sys(err, "malloc", r->path);
 	r->cur = 0;
 	while (r->cur < r->st0.st_size) {
 		if ((c = byte_at(r, r->cur, err)) < 0)
@@ -407,8 +395,7 @@ static int walk(struct mmdf_reader *r, struct m2d_error *err)
 			}
 		}
 		p.nmsgs++;
-		if ((rec = new_rec(r, err)) == NULL)
-			goto out;
+		rec = new_rec(r);
 		if (get_line(r, l, err) < 0)
 			goto out;
 		have_t = false;
@@ -436,9 +423,8 @@ static int walk(struct mmdf_reader *r, struct m2d_error *err)
 				r->cur = j;
 				break;
 			}
-			if (l->len > 0 &&
-			    header_line(r, &p, rec, l->text, err) < 0)
-				goto out;
+			if (l->len > 0)
+				header_line(r, &p, rec, l->text);
 		} while (l->len > 0 && !blank(l));
 		if ((p.nmsgs > 1 || !p.pseudoseen) && rec->uid == 0) {
 			p.prevuid = rec->uid = ++p.uid_last;
@@ -498,38 +484,15 @@ int mmdf_reader_open_fd(int fd, const char *path,
 	ssize_t n;
 
 	*reader_r = NULL;
-	r = calloc(1, sizeof(*r));
-	if (r == NULL || (r->path = strdup(path)) == NULL ||
-	    (r->win = malloc(WINDOW)) == NULL ||
-	    (r->out = malloc(2 * CHUNK)) == NULL) {
-		m2d_error_sys(err, "malloc", path);
-		if (r != NULL) {
-			free(r->win);
-			free(r->path);
-		}
-		free(r);
-		return -1;
-	}
+	r = xcalloc(1, sizeof(*r));
+	r->path = xstrdup(path);
+	r->win = xmalloc(WINDOW);
+	r->out = xmalloc(2 * CHUNK);
 	r->fd = fd;
 	if (set != NULL)
 		r->set = *set;
-	if (uw_flock_shared(fd, r->set.lock_wait_ms, path, err) < 0)
+	if (uw_file_open_checks(fd, &r->set, &r->st0, path, err) < 0)
 		goto fail;
-	if (fstat(fd, &r->st0) < 0) {
-		m2d_error_sys(err, "fstat", path);
-		goto fail;
-	}
-	if (!S_ISREG(r->st0.st_mode)) {
-		m2d_error_set(err, M2D_ERR_UNSAFE, path,
-			      _("not a regular file; not read"));
-		goto fail;
-	}
-	if (!r->set.allow_sparse && sf_is_sparse(fd, &r->st0)) {
-		m2d_error_set(err, M2D_ERR_UNSAFE, path,
-			      _("a sparse file (holes): its size is not "
-				"what it holds; not converted"));
-		goto fail;
-	}
 	/* mmdf_isvalid_fd: "^A^A^A^A\n" first (an empty file is empty) */
 	n = pread(fd, head, 5, 0);
 	if (r->st0.st_size > 0 &&
@@ -615,13 +578,8 @@ static int load_header(struct mmdf_reader *r, const struct rec *rec,
 		m2d_error_at(err, rec->hdr_off, 0);
 		return -1;
 	}
-	raw = malloc(raw_len + 1);
-	crlf = malloc(2 * raw_len + 2);
-	if (raw == NULL || crlf == NULL) {
-		free(raw);
-		free(crlf);
-		return m2d_error_sys(err, "malloc", r->path);
-	}
+	raw = xmalloc(raw_len + 1);
+	crlf = xmalloc(2 * raw_len + 2);
 	if (pread_all(r, raw, raw_len, rec->hdr_off, err) < 0) {
 		free(raw);
 		free(crlf);

@@ -330,3 +330,68 @@ int uw_flock_shared(int fd, unsigned int wait_ms, const char *path,
 	}
 	return 0;
 }
+
+int uw_file_open_checks(int fd, const struct uw_reader_settings *set,
+			struct stat *st_r, const char *path,
+			struct m2d_error *err)
+{
+	if (uw_flock_shared(fd, set->lock_wait_ms, path, err) < 0)
+		return -1;
+	/* the size once locked is what we read */
+	if (fstat(fd, st_r) < 0)
+		return m2d_error_sys(err, "fstat", path);
+	if (!S_ISREG(st_r->st_mode))
+		return m2d_error_set(err, M2D_ERR_UNSAFE, path,
+				     _("not a regular file; not read"));
+	if (!set->allow_sparse && sf_is_sparse(fd, st_r))
+		return m2d_error_set(err, M2D_ERR_UNSAFE, path,
+				     _("a sparse file (holes): its size is "
+				       "not what it holds; not converted"));
+	return 0;
+}
+
+int uw_pread_all(int fd, void *buf, size_t len, long long off,
+		 size_t *got_r, const char *path, struct m2d_error *err)
+{
+	size_t got = 0;
+
+	while (got < len) {
+		ssize_t n = pread(fd, (char *)buf + got, len - got,
+				  (off_t)(off + (long long)got));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			m2d_error_sys(err, "read", path);
+			m2d_error_at(err, off, 0);
+			return -1;
+		}
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	*got_r = got;
+	return 0;
+}
+
+int uw_body_read(struct uw_body *b, int fd, const char *path,
+		 const char *shrank, const unsigned char **data_r,
+		 size_t *len_r, struct m2d_error *err)
+{
+	size_t want = b->left > UW_CHUNK ? UW_CHUNK : (size_t)b->left, got;
+
+	if (want == 0)
+		return 0;
+	if (uw_pread_all(fd, b->buf, want, b->pos, &got, path, err) < 0)
+		return -1;
+	if (got < want) {
+		m2d_error_set(err, M2D_ERR_CHANGED, path, "%s", shrank);
+		m2d_error_at(err, b->pos + (long long)got, 0);
+		return -1;
+	}
+	b->pos += (long long)got;
+	b->left -= got;
+	*data_r = b->buf;
+	*len_r = got;
+	return 1;
+}
