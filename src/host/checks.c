@@ -414,7 +414,8 @@ static void uw_formats(struct checks_report *rep, const struct plan *plan)
 	if (n > 0)
 		DETAIL(item, _("%llu mbx, %llu mix and %llu MMDF folders will "
 			       "be migrated; a rollback does not carry mail "
-			       "back into them"), count[0], count[1],
+			       "back into them (an mbx or mix INBOX's goes "
+			       "back to the spool file)"), count[0], count[1],
 		       count[2]);
 	else
 		DETAIL(item, _("every folder is an mbox"));

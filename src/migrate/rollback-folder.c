@@ -46,7 +46,16 @@ struct carry {
 	bool with_base;		/* an empty mbox: X-IMAPbase, X-UIDs */
 	bool wrote;		/* the record "pending" written */
 	long long before;	/* the mbox's size before the append */
+	struct rollback_folder spool_fo;	/* an mbx/mix INBOX: the
+						 * spool file instead */
+	bool uw_spool;		/* fo is spool_fo: the spool file holds
+				 * mail that was migrated, appended to */
 };
+
+/* The spool path of an mbx/mix INBOX: REP->mbox points here, and the
+ * caller reports REP after rollback_folder() returns (one folder at a
+ * time per thread). */
+static _Thread_local char spool_path[PATH_MAX];
 
 /* ---- words ---- */
 
@@ -223,10 +232,11 @@ static const char *path_base(const struct m2d_config *cfg,
 static int open_mbox(struct carry *c, struct m2d_error *err)
 {
 	const struct rollback_folder *fo = c->fo;
-	bool fresh = fo->journal == NULL && !c->rec.exists;
+	struct stat st;
+	bool fresh = fo->journal == NULL && !c->rec.exists &&
+		!(c->uw_spool && lstat(fo->mbox, &st) == 0);
 	struct mbox_append_target t;
 	char basebuf[PATH_MAX];
-	struct stat st;
 
 	if (fresh && fo->dry_run && lstat(fo->mbox, &st) < 0 &&
 	    errno == ENOENT) {
@@ -639,9 +649,13 @@ static int record_empty(struct carry *c, struct m2d_error *err)
 /*
  * A folder converted from UW's mbx, mix or MMDF format has no mbox to
  * append to (runbook step 17 names them): with no new mail nothing is
- * lost and the rollback goes on; new mail is named, not carried.
+ * lost and the rollback goes on; new mail is named, not carried.  An
+ * INBOX in mbx or mix (~/INBOX) is the exception: UW moved new mail into
+ * it from the spool file, so new mail goes to the end of the spool file
+ * as for an mbox INBOX made after cutover (no journal: its bytes are
+ * the spool's now), and UW moves it in as before.
  * Returns 1 when the source is such a folder (done, or -1 in *RC), 0
- * when it is an mbox (or absent: an mbox is made as for any folder).
+ * when it is an mbox (or absent, or the INBOX's spool: carried on).
  */
 static int carry_uw(struct carry *c, int *rc, struct m2d_error *err)
 {
@@ -651,6 +665,18 @@ static int carry_uw(struct carry *c, int *rc, struct m2d_error *err)
 	if (uw_format_detect(AT_FDCWD, c->fo->mbox, NULL, &fmt, &e) < 0 ||
 	    (fmt != UW_FMT_MBX && fmt != UW_FMT_MIX && fmt != UW_FMT_MMDF))
 		return 0;
+	if (c->fo->dirname[0] == '\0' &&
+	    (fmt == UW_FMT_MBX || fmt == UW_FMT_MIX)) {
+		c->spool_fo = *c->fo;
+		snprintf(spool_path, sizeof(spool_path), "%s/%s",
+			 c->fo->cfg->spool_dir, c->fo->user->name);
+		c->spool_fo.mbox = spool_path;
+		c->spool_fo.journal = NULL;
+		c->fo = &c->spool_fo;
+		c->uw_spool = true;
+		c->rep->mbox = spool_path;
+		return 0;
+	}
 	*rc = 0;
 	if (c->ntodo > 0)
 		*rc = m2d_error_set(err, M2D_ERR_UNSAFE, c->fo->mbox,

@@ -43,7 +43,8 @@ struct runbook {
 };
 
 /* ---- runbook-uwformats.c ---- */
-/* A taken folder in UW's mbx, mix or MMDF format. */
+/* A taken folder in UW's mbx, mix or MMDF format that a rollback carries
+ * no mail back into (all but an mbx or mix INBOX). */
 bool rb_uw_folder(const struct plan_folder *f);
 /* -1 with ERR when STEP is the cutover (17), the plan has such folders
  * and rb_rollback_limits() was not shown yet; else 0. */

@@ -2,7 +2,9 @@
  * runbook-uwformats.c - the folders in UW's mbx, mix and MMDF formats:
  * migrated like an mbox, but a rollback carries no mail back into them
  * (rollback-folder.c: it appends mbox text to mboxes only; such a folder
- * without new mail is passed over, with new mail it fails, named).  Step
+ * without new mail is passed over, with new mail it fails, named; an
+ * mbx or mix INBOX's new mail goes to the spool file, as for an mbox
+ * INBOX, and UW moves it in from there: not listed here).  Step
  * 17, the cutover, says so before it can be confirmed, and the report
  * names them.
  */
@@ -19,9 +21,14 @@
 
 bool rb_uw_folder(const struct plan_folder *f)
 {
-	return f->skip == PLAN_TAKEN &&
-		(f->format == UW_FMT_MBX || f->format == UW_FMT_MIX ||
-		 f->format == UW_FMT_MMDF);
+	if (f->skip != PLAN_TAKEN)
+		return false;
+	/* an mbx or mix INBOX's new mail goes back to the spool file, from
+	 * which UW moves it in */
+	if (f->dirname != NULL && f->dirname[0] == '\0')
+		return f->format == UW_FMT_MMDF;
+	return f->format == UW_FMT_MBX || f->format == UW_FMT_MIX ||
+		f->format == UW_FMT_MMDF;
 }
 
 static size_t uw_count(const struct runbook *rb)

@@ -413,8 +413,18 @@ def rollback(tap, tmp, homes, spool, target, work):
                        "1796700000.M1P1.test")
     with open(new, "wb") as f:
         f.write(b"Subject: after cutover\n\nhi\n")
+    inbox_new = os.path.join(target, "ann", "new", "1796700001.M1P1.test")
+    with open(inbox_new, "wb") as f:
+        f.write(b"Subject: to the INBOX after cutover\n\nhi\n")
+    uid, gid = dh.mail_owner()
+    os.chown(inbox_new, uid, gid)
     r = subprocess.run(argv, capture_output=True, text=True, timeout=120)
     os.unlink(new)
+    os.unlink(inbox_new)
+    tap.ok(("ann INBOX: 1 new messages would be appended to %s" %
+            os.path.join(spool, "ann")) in r.stdout, "rollback --dry-run: "
+           "new mail of an mbx INBOX goes to the spool file, from which UW "
+           "moves it in", [r.stdout[-1500:]])
     tap.ok(r.returncode != 0 and "FAILED ann mix00" in r.stdout and
            "UW's mix format" in r.stdout, "rollback --dry-run: new mail "
            "in a mix folder is named, not carried",
