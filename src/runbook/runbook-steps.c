@@ -766,32 +766,58 @@ static int step_clear_test(struct runbook *rb, struct m2d_error *err)
 	return 1;
 }
 
+/* Bytes of the taken INBOXes of PLAN: what the final run may have to
+ * convert again (new mail lands there). */
+static unsigned long long inbox_bytes(const struct plan *plan)
+{
+	unsigned long long sum = 0;
+
+	for (size_t i = 0; i < plan->nfolders; i++) {
+		const struct plan_folder *f = &plan->folders[i];
+
+		if (f->skip == PLAN_TAKEN && f->dirname != NULL &&
+		    f->dirname[0] == '\0' && f->size > 0)
+			sum += (unsigned long long)f->size;
+	}
+	return sum;
+}
+
 /*
  * Step 13: while mail still flows, migrate everything once (a live
  * pre-migration: the final run at step 15 then converts only what
- * changed), and estimate the downtime from it.
+ * changed), and predict the downtime from its measured time: the final
+ * run converts at most the INBOXes again (at the rate this run had),
+ * plus about 5 minutes of service steps around it.
  */
 static int step_announce(struct runbook *rb, struct m2d_error *err)
 {
 	char path[4096], *text = NULL;
-	time_t t0 = time(NULL);
-	double secs;
+	struct timespec t0, t1;
+	unsigned long long inbox, total;
+	double secs, final, minutes;
 	int r;
 
 	if (rb_build_plan(rb, err) < 0)
 		return -1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	r = migrate(rb, &rb->plan, true, true, err);
 	if (r < 0)
 		return -1;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
 	rb->premigrated = true;
-	secs = difftime(time(NULL), t0);
-	/* the final run converts what changed: about a tenth, at least
-	   a minute with the service steps around it */
+	secs = (double)(t1.tv_sec - t0.tv_sec) +
+		(double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	inbox = inbox_bytes(&rb->plan);
+	total = rb->totals.bytes_total > 0 ? rb->totals.bytes_total : inbox;
+	final = total > 0 ? secs * (double)inbox / (double)total : 0;
+	if (final > secs)
+		final = secs;
+	minutes = (final + 300.0) / 60.0;
 	text = xasprintf(_("Mail will be unavailable for about %.0f "
 			   "minutes while it moves to the new server.\n"
 			   "%lu folders, %lu messages were migrated in "
 			   "advance in %.0f seconds.\n"),
-			 secs / 600.0 + 5.0, rb->totals.folders_done +
+			 minutes, rb->totals.folders_done +
 			 rb->totals.folders_unchanged, rb->totals.messages,
 			 secs);
 	snprintf(path, sizeof(path), "%s/announcement.txt", rb->cfg.work_dir);
@@ -799,9 +825,12 @@ static int step_announce(struct runbook *rb, struct m2d_error *err)
 	free(text);
 	if (r < 0)
 		return -1;
-	rb_result(rb, 13, _("pre-migrated live in %.0f s; downtime about "
-			    "%.0f min; the text is in %s"), secs,
-		  secs / 600.0 + 5.0, path);
+	rb_result(rb, 13, _("pre-migrated live in %.1f s (%.1f MiB); the "
+			    "final run converts at most the INBOXes (%.1f "
+			    "MiB): about %.1f s at this run's rate; downtime "
+			    "about %.0f min with the service steps; the text "
+			    "is in %s"), secs, (double)total / 1048576.0,
+		  (double)inbox / 1048576.0, final, minutes, path);
 	return 1;
 }
 
