@@ -186,8 +186,8 @@ static bool cclient_zone(const unsigned char *z, int *off_r)
  * is kept (a 7-bit field); a time that does not read leaves the day at
  * 00:00 UTC; a numeric zone whose minutes' tens digit is 6 or more is
  * UTC, and its hours count modulo 16 (a 4-bit field: "+1700" is one
- * hour); a zone c-client does not know is local time (read, as item 7 of
- * issue 16 says, at that date).  X is the end of the line (VALID's x),
+ * hour); a zone c-client does not know is local time (read at that date,
+ * as c-client's mktime does).  X is the end of the line (VALID's x),
  * TI and ZN VALID's offsets from it.  *OFF_R is the offset the date was
  * read in (minutes east of UTC), *ZONE_R whether it was the line's (not
  * local time).
@@ -461,7 +461,7 @@ static int parse(const char *line, size_t len, struct from_line *out,
 		 * date (c-client then warns "Unable to parse internal
 		 * date").  The INTERNALDATE is c-client's reading in any
 		 * case: a well-formed line's too ("0003" is 2003, "+1700"
-		 * one hour east; issue 16) */
+		 * one hour east, as c-client reads them) */
 		struct from_line full;
 		int64_t cc = 0;
 		int cc_off = 0;

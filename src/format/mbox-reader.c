@@ -910,8 +910,8 @@ static int read_body(struct mbox_reader *r, const unsigned char **data_r,
 				if (r->end - r->start > have)
 					continue;
 			}
-			/* fill() may have moved the bytes (issue 15: a
-			 * stale P past Q overflowed) */
+			/* fill() may have moved the bytes (a P kept from
+			 * before would point past Q: an overflow) */
 			p = r->buf + r->start;
 			q = r->buf + r->end;
 			r->at_line_start = r->eof;	/* last line */

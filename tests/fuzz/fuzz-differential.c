@@ -1,7 +1,7 @@
 /*
  * fuzz-differential.c - the input is a whole mbox, read by UW's own
  * library (c-client, libc-client2007e) and by us; any difference fails
- * (issue 16; the same comparison as tests/integration/test-differential.py)
+ * (the same comparison as tests/integration/test-differential.py)
  *
  * c-client's side (tests/tools/cclient/cclient-view.c) runs in a child
  * process on its own copy of the file (c-client opens files by name and

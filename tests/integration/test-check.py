@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The checklist-only mode, "mbox2dovecot check" (issue 4), end to end.
+"""The checklist-only mode, "mbox2dovecot check", end to end.
 
 On a spool written by tests/tools/gen-spool.py plus planted problems (a
 folder name with a '.', a symlink, a tenex file, a fresh dotlock on an
@@ -19,7 +19,7 @@ etc/xinetd.d/imap and etc/skel:
      the planted lock) byte-identical with the same mode and mtime after
      all runs, the target and work dirs never created, the scratch dir
      left empty;
-  5. hostile users (issue 15, as root): in a mode 1777 spool mallory
+  5. hostile users (as root): in a mode 1777 spool mallory
      creates SPOOL/victim for a user without one, and SPOOL/ghost for no
      user; a folder of the victim is named "x<LF>folder FAKE -> INBOX":
      the forged inbox is a failure naming both owners, ghost is reported
@@ -195,7 +195,7 @@ def by_id(doc):
 
 
 def hostile(t, tmp, scratch):
-    """Issue 15: ownership, users from passwd, escaped names."""
+    """Hostile users: ownership, users from passwd, escaped names."""
     if os.geteuid() != 0:
         t.skip("not root: the ownership checks chown files")
         return
@@ -415,7 +415,7 @@ def main():
         lg = c.get("dovecot_logging", {}).get("values", {})
         t.ok(set(lg) == {"log_path", "info_log_path", "debug_log_path",
                          "syslog_facility"} and lg.get("syslog_facility"),
-             "json: where Dovecot logs (issue 11)", [lg])
+             "json: where Dovecot logs", [lg])
         pd = c.get("postfix_delivery", {})
         t.ok(pd.get("status") == "warn" and pd["values"].get(
             "mailbox_command", "").startswith("/usr/bin/procmail") and
@@ -494,7 +494,7 @@ def main():
         t.ok(os.listdir(scratch) == [], "the scratch dir is left empty",
              os.listdir(scratch))
 
-        # 5. hostile users (issue 15)
+        # 5. hostile users
         hostile(t, tmp, scratch)
     finally:
         if os.environ.get("M2D_KEEP"):

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The differential test against UW's own library (issue 16): every folder
+"""The differential test against UW's own library: every folder
 of a seeded generator (tests/lib/mboxgen.py) read by c-client, as UW-IMAP
 served it, and by us, as Dovecot serves what `mbox2dovecot convert` wrote;
 any difference the manual does not list fails.
@@ -79,7 +79,7 @@ ACCEPTED = {
     "zone-less-date":
         "a From_ line without a zone: c-client applies the UTC offset of "
         "the moment it reads the file; we apply the one in force at that "
-        "date (issue 16 item 7)",
+        "date",
     "cclient-fails":
         "c-client loops forever or crashes on the folder (a bare CR among "
         "the words of X-Keywords or X-IMAP, a NUL among X-IMAP's "
@@ -114,7 +114,7 @@ ACCEPTED = {
 }
 
 # variations each run must have met (tests/lib/mboxgen.py's feature
-# names; issue 16's list)
+# names: every way UW's reading was found to differ)
 REQUIRED = (["flag-%s-%s" % (h, c) for h in ("Status", "X-Status")
              for c in "RODFAT"] +
             ["keyword-case", "keyword-undeclared", "keywords-over-26",
@@ -309,7 +309,7 @@ def local_offset(epoch):
 
 
 def zone_less_ok(cc_date, our_date, nozone, now_offset):
-    """Item 7: c-client read a zone-less From_ line with the offset of now,
+    """c-client read a zone-less From_ line with the offset of now,
     we with the one at that date; nothing else may differ."""
     wall = cc_date + now_offset          # the line's wall-clock time as UTC
     if wall not in nozone:
@@ -330,7 +330,7 @@ def compare(cc, ours, info, clock, now_offset, folder=b""):
         return diffs, accepted
     is_mbox = cc["opened"] and cc["driver"] in ("unix", "dummy")
     # UW's other formats (mbx, mix, mmdf...): when convert reads one, it
-    # must show it as c-client does (issue 22); phile is no format
+    # must show it as c-client does; phile is no format
     if cc["opened"] and cc["driver"] != "phile" and ours["converted"]:
         is_mbox = True
     if not is_mbox:
@@ -622,7 +622,7 @@ def main():
         rare = [ft for ft in REQUIRED if features.get(ft, 0) < 3]
         tap.ok(len(folders) == COUNT and (not rare or COUNT < 5000),
                "%d folders generated (seed %s, %d variations, each of "
-               "issue 16's at least 3 times, %.1f s)"
+               "the required ones at least 3 times, %.1f s)"
                % (COUNT, SEED, len(features), t_gen),
                ["met fewer than 3 times: %s" % rare])
         res, cc_rc, cc_err, (t_cc, t_ours, t_cmp), \

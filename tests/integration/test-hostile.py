@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Hostile users cannot hurt root, other users or the mail (issue 15):
+"""Hostile users cannot hurt root, other users or the mail:
 the matrix that keeps it closed.
 
 Each row of ROWS plants one object (FIFO, symlink to a root-owned file

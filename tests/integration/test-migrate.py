@@ -365,7 +365,8 @@ def test_plan(tap, ctx, work, planted):
     diag = []
     users, folders = [], []
     try:
-        # one escaped name a line (issue 15: names are data)
+        # one escaped name a line (names are data: a newline in one
+        # must not start another line)
         with open(ul, encoding="utf-8") as fp:
             users = [unescape_field(x) for x in fp.read().split("\n")
                      if x.strip() and not x.startswith("#")]
@@ -414,7 +415,7 @@ def test_plan(tap, ctx, work, planted):
            "the same folders and lists", diag)
 
     # users discovered (no --users): from passwd (here accounts_root's),
-    # never from the spool's file names alone (issue 15)
+    # never from the spool's file names alone (anyone can create one)
     r3 = ctx.run("plan", "--spool", ctx.spool, "--homes", ctx.homes,
                  "--target", t0, "--work", os.path.join(work, "plan-work3"),
                  timeout=20)
@@ -1071,7 +1072,7 @@ def test_dovecot(tap, ctx, work, tb, wb):
         dc.__exit__(None, None, None)
 
 
-# ---- hostile users (issue 15) ----------------------------------------------
+# ---- hostile users (root works among files the users control) -------------
 
 HMSG = "From x@y Tue Nov  9 10:11:12 2004\nSubject: one\n\nfirst\n\n"
 HALF = "From c@d Tue Nov  9 10:11:13 2004\nSubject: two\n\nsecond, "
@@ -1139,7 +1140,8 @@ def maildir_texts(md):
 
 
 def test_hostile(tap, ctx, work):
-    """Issue 15, items 4, 5, 7, each as a hostile user would try it."""
+    """A planted inbox, a dotlock held, a forged name: each as a hostile
+    user would try it."""
     # 4. mallory creates SPOOL/victim in the 1777 spool, and SPOOL/ghost
     d, conf, args = hostile_tree(work, "hostile-owner")
     spool = args[1]

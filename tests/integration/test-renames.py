@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Rename decisions without the wizard (issue 21): --renames FILE and
+"""Rename decisions without the wizard, for scripts: --renames FILE and
 --accept-suggested-names.
 
 A spool whose folders need renames -- a '.' inside a name, a file called

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Rollback that loses nothing, and POP3 UIDLs that stay UW's (issue 10).
+"""Rollback that loses nothing, and POP3 UIDLs that stay UW's.
 
 On a spool written by tests/tools/gen-spool.py:
 
@@ -28,7 +28,7 @@ On a spool written by tests/tools/gen-spool.py:
   7. rollback again: nothing appended, every mbox unchanged;
   8. a run killed between "pending" and "done" (simulated: a record left
      pending and garbage after the old end) is cut back and done again;
-  9. hostile users (issue 15): a message whose name holds newlines that
+  9. hostile users (rollback runs as root): a message whose name holds newlines that
      forge record lines is carried once, even run twice, and no mbox is
      cut; a forged or damaged record and a pending one whose checksum
      does not match are refused, nothing cut; a FIFO as dovecot-uidlist,
@@ -663,7 +663,7 @@ def run_capped(ctx, *args, timeout=60, mem=256 << 20):
 
 
 def hostile(tap, ctx, paths, uid, gid):
-    """Issue 15: what a user can plant in the maildir and the home."""
+    """Hostile users: what a user can plant in the maildir and the home."""
     root = os.path.join(ctx["target"], "alice")
     inbox = paths[("alice", "INBOX")]
     rec = os.path.join(ctx["work"], "rollback", "alice", "INBOX")

@@ -262,7 +262,7 @@ def main():
                                        vals["target_base"].rstrip("/")),
            "step 19: homes set to the maildirs, alice has rbash (usermod)",
            "\n".join(alice))
-        # issue 19: steps 20-22 rely on 19: refused without --yes,
+        # steps 20-22 rely on 19: refused without --yes,
         # undone (or pending again) with it, newest first
         p = run("--config", conf, "--undo", "19")
         ok(p.returncode == 4 and state_of(a).get("postconf") == "done",
@@ -361,7 +361,7 @@ def main():
         p = run("--config", c, "--batch", "--step", "9", "--to", "9")
         ok(p.returncode == 0 and state_of(s).get("folders") == "done",
            "--step 9 runs when step 8 is done", out(p))
-        # issue 11: a failed login quotes Dovecot's own log line
+        # a failed login quotes Dovecot's own log line (it says why)
         env = dict(os.environ, MBOX2DOVECOT_IMAP_PASSWORD="wrong")
         p = subprocess.run([PROG, "--config", c, "--batch", "--yes",
                             "--to", "10"], capture_output=True, text=True,

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""UW's other formats (issue 22): folders made by UW's own library,
+"""UW's other formats: folders made by UW's own library,
 c-client, in mbx, mix and MMDF format, read by c-client and by our
 readers (src/format/mbx-reader.c, src/format/mix-reader.c, src/format/mmdf-reader.c),
 compared field by field.

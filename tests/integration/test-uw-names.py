@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""UW-IMAP's folder names after the cutover (issue 21), with a real Dovecot.
+"""UW-IMAP's folder names after the cutover, with a real Dovecot.
 
 A user whose client knew her folders by UW's names -- "mail/sent-mail" (the
 folder it saves sent mail into), "~/mail/work/notes" in her .mailboxlist --

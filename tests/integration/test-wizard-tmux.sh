@@ -7,7 +7,7 @@
 # the test subset (space), Dovecot on its test port, the test migration
 # (Esc stops it when it is still running), resizes in the middle (larger,
 # and too small), quits with q, starts again: resume is offered and it
-# goes on; the IMAP test against the private Dovecot.  Issue 19: settings
+# goes on; the IMAP test against the private Dovecot.  Settings
 # an editor left invalid (no crash: the parse error with its line), Tab
 # (the page without the step list), each change shown in the question, a
 # refused IMAP password asked again, undo following the dependencies
@@ -234,7 +234,7 @@ keys Enter
 wait_for "Step 8:"
 # e with an editor that leaves the settings invalid: the wizard shows the
 # parse error with the file and the line, and goes on with the settings
-# it had (it crashed here: issue 19)
+# it had (it once crashed here)
 echo break >"$t/edit"
 keys e
 wait_for "were not read again" 10

@@ -1,5 +1,6 @@
 /* cclient-make.c - UW's own folders, made by UW's own library (c-client,
- * imap-2007): the oracle of the mbx, mix and MMDF readers (issue 22).
+ * imap-2007): the oracle of the mbx, mix and MMDF readers (what UW
+ * itself reads is what they must read).
  * Built only when libc-client2007e-dev is installed (Makefile), with
  * tests/tools/cclient/cclient-view.c (c-client's callbacks, ccv_read).
  *

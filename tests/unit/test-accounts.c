@@ -262,9 +262,10 @@ static void test_usermod_changed(void **state)
 	free(text);
 }
 
-/* The passwd the migration knows (issue 15: users come from passwd):
- * ROOT/etc/passwd when a root is given, comments and broken lines left
- * out; the system's otherwise, a name not enumerated looked up. */
+/* The passwd the migration knows (users come from passwd, never from a
+ * file name in the spool): ROOT/etc/passwd when a root is given,
+ * comments and broken lines left out; the system's otherwise, a name not
+ * enumerated looked up. */
 static void test_passwd(void **state)
 {
 	struct acct_tools t = { NULL, top };

@@ -1,6 +1,7 @@
 /* test-clear.c - migrate_clear() removes only what mbox2dovecot made:
  * a message delivered or planted since, a FIFO, a symlink or a hard link
- * in a folder stop it, named, and nothing is removed (issue 15, H5-10). */
+ * in a folder stop it, named, and nothing is removed (a user's file is
+ * never removed by root, however it got there). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>

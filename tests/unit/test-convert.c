@@ -559,8 +559,8 @@ static void test_kill_midway(void **state)
 }
 
 /* A fresh dotlock means someone is writing: try later, nothing done.
- * An empty one too: Postfix's and UW's are empty (issue 15, item 5; the
- * slow writers are in test-dotlock.c). */
+ * An empty one too: Postfix's and UW's are empty (the slow writers are
+ * in test-dotlock.c). */
 static void test_dotlock(void **state)
 {
 	const struct mbox_lock_settings saved = *mbox_locks_get();

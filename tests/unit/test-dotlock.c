@@ -1,6 +1,6 @@
 /*
  * test-dotlock.c - an mbox is read under the locks its writers use
- * (issue 15, item 5): a writer holding the dotlock and flock (UW) or the
+ * (else a message being appended is read cut off): a writer holding the dotlock and flock (UW) or the
  * dotlock and fcntl (Postfix) while it appends slowly is waited for, or
  * the read gives up with M2D_ERR_LOCKED; never a cut-off last message.
  * Empty dotlocks (Postfix's and UW's are empty) are live until their

@@ -356,8 +356,9 @@ static void test_generate_fixtures(void **state)
 	}
 }
 
-/* Issue 10: pop3_uidl_format gives UW's UIDLs ("%08lx%08lx" of
- * UIDVALIDITY and UID), when asked or when pop3 is among the protocols. */
+/* pop3_uidl_format gives UW's UIDLs ("%08lx%08lx" of UIDVALIDITY and
+ * UID), when asked or when pop3 is among the protocols: POP3 clients
+ * that keep mail on the server would fetch it all again otherwise. */
 static void test_generate_pop3_uidl(void **state)
 {
 	static const struct {

@@ -200,8 +200,9 @@ static void write_journal(const char *text)
 	fclose(f);
 }
 
-/* Issue 15: every byte of a name (but NUL) stays in its field; the
- * journal holds no raw control byte; names come back exactly. */
+/* Names are data a user chose: every byte of one (but NUL) stays in its
+ * field; the journal holds no raw control byte; names come back
+ * exactly. */
 static void test_control_bytes(void **state)
 {
 	static const char *const names[] = {

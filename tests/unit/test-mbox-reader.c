@@ -298,7 +298,7 @@ static void test_cases(void **state)
 }
 
 /*
- * Issue 15's fuzz find (tests/fuzz/regress/mbox-reader/): a last line
+ * A find of the fuzzer (tests/fuzz/regress/mbox-reader/): a last line
  * without a newline, in a file larger than the first read's look-ahead:
  * fill() moved the bytes and reached the end without reading more, and
  * the span was taken from a stale pointer past its end.

@@ -341,7 +341,8 @@ static void test_discover(void **state)
 	make_fred_and_mary();
 	assert_null(getpwnam("fred"));	/* the test needs them unknown */
 	assert_null(getpwnam("mary"));
-	/* in the spool, not in passwd: no user (issue 15) */
+	/* in the spool, not in passwd: no user (anyone can create a file
+	 * in a mode 1777 spool) */
 	put_str("spool/ghost", MBOX);
 	put_str("spool/evil\nfolder FAKE -> INBOX", MBOX);
 	config(&cfg);
@@ -1151,7 +1152,7 @@ static void test_passwd_users(void **state)
 }
 
 /*
- * Issue 15, item 4: in a mode 1777 spool, fred (uid 5001) creates
+ * In a mode 1777 spool, fred (uid 5001) creates
  * SPOOL/mary for mary (uid 5002), who has no spool file: refused with
  * both owners named, never mary's INBOX; nor does it give mary its owner
  * ("owner = inbox").  In a home: the user's files and root's readable

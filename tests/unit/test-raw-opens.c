@@ -2,7 +2,7 @@
  * test-raw-opens.c - no new raw open of a path a user may control
  *
  * mbox2dovecot runs as root over homes, the spool and maildirs that their
- * users control (issue 15).  A file there is opened through one helper,
+ * users control: any of them may plant a symlink or a FIFO.  A file there is opened through one helper,
  * sf_open_read() / sf_open_file() / sf_read_text_at() / sf_open_dir() in
  * src/lib/safe-file.h: no symlink followed, O_NONBLOCK (a FIFO cannot hang
  * the open), a regular file checked on the descriptor and its size limit

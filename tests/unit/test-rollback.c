@@ -2,7 +2,7 @@
  * (rollback.h), on a small hand-made migration: one INBOX with old, new,
  * not yet listed messages and a flag changed; a folder made after
  * cutover; a second run; a mbox changed behind our back.  And what a
- * hostile user can plant (issue 15): a name with newlines that forges
+ * hostile user can plant (rollback runs as root): a name with newlines that forges
  * record lines, forged and damaged records, a pending record whose
  * checksum does not match, FIFOs, a sparse giant, a symlinked folder.
  */

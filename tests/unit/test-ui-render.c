@@ -592,7 +592,7 @@ static void page_log(void)
 }
 
 /* U on step 19 of a finished migration: the later steps that rely on it
- * are listed, newest first, in one question (issue 19). */
+ * are listed, newest first, in one question (not one question each). */
 static void undo_chain(void)
 {
 	static const int chain[] = { 22, 21, 20 };

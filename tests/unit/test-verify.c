@@ -185,8 +185,8 @@ static void put_text(const char *p, const char *text)
 	fclose(f);
 }
 
-/* Issue 15: what a user can plant in the maildir ends verify at once, and
- * it says why (an alarm ends a hang). */
+/* What a user can plant in the maildir (verify runs as root) ends verify
+ * at once, and it says why (an alarm ends a hang). */
 static void test_hostile(void **state)
 {
 	struct verify_result r;
