@@ -66,7 +66,8 @@ enum maildir_open_flags {
 	/* no dovecot-uidlist: no UIDs (every file is unlisted), no error */
 	MAILDIR_OPEN_UIDLIST_OPTIONAL = 1 << 0,
 	/* a uidlist line Dovecot does not write ("<uid> [ext] :<base>",
-	 * UIDs rising, no '/' nor NUL in the base) refuses the folder
+	 * UIDs rising, 32 bits, no '/' nor NUL in the base, no base
+	 * twice) refuses the folder
 	 * (M2D_ERR_MALFORMED, the line named); else such lines are skipped
 	 * (those without " :") or taken as they are */
 	MAILDIR_OPEN_UIDLIST_STRICT = 1 << 1,

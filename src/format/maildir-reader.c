@@ -96,8 +96,10 @@ static int uid_line(const char *line, size_t len, bool strict,
 	}
 	errno = 0;
 	uid = strtoul(line, &end, 10);
+	/* Dovecot's UIDs are 32 bits */
 	if (colon == NULL || line[0] < '0' || line[0] > '9' || errno != 0 ||
-	    uid == 0 || uid <= *last || *end != ' ' || colon[2] == '\0' ||
+	    uid == 0 || uid > 0xffffffffUL || uid <= *last || *end != ' ' ||
+	    colon[2] == '\0' ||
 	    strchr(colon + 2, '/') != NULL || strlen(line) != len)
 		return -1;
 	*last = *uid_r = uid;
@@ -121,6 +123,24 @@ static int uidlist_header(struct maildir_reader *md, FILE *f,
 	m2d_error_set(err, M2D_ERR_MALFORMED, path, _("not version 3"));
 	m2d_error_at(err, -1, 1);
 	return -1;
+}
+
+/*
+ * Strict: a file listed twice is not what Dovecot writes (it takes such a
+ * uidlist for corrupt); which UID the file has would be a guess.  The
+ * index is sorted: returns the line of the later of two equal bases (every
+ * line after the header is one entry), or 0.
+ */
+static unsigned long uidlist_duplicate(const struct maildir_reader *md)
+{
+	for (size_t i = 1; i < md->nuids; i++) {
+		const struct maildir_uid *a = md->uid_index[i - 1];
+		const struct maildir_uid *b = md->uid_index[i];
+
+		if (strcmp(a->base, b->base) == 0)
+			return (unsigned long)((a > b ? a : b) - md->uids) + 2;
+	}
+	return 0;
 }
 
 static int read_uidlist(struct maildir_reader *md, unsigned int flags,
@@ -176,6 +196,13 @@ static int read_uidlist(struct maildir_reader *md, unsigned int flags,
 	if (md->nuids > 0)
 		qsort(md->uid_index, md->nuids, sizeof(*md->uid_index),
 		      uid_ptr_by_base);
+	if (strict && (lineno = uidlist_duplicate(md)) != 0) {
+		m2d_error_set(err, M2D_ERR_MALFORMED, path,
+			      _("a file listed twice (damaged or forged); "
+				"nothing carried from this folder"));
+		m2d_error_at(err, -1, lineno);
+		return -1;
+	}
 	return 0;
 }
 

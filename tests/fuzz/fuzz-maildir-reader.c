@@ -17,8 +17,9 @@
  * maildir_name_flags() and maildir_dirname_to_name() on its own.
  *
  * What opens is consistent: files sorted by base, each with the flags of
- * its name and the UID its base has in the uidlist; strict: UIDs rising,
- * bases a file name; keywords and subscribed names non-empty, one line.
+ * its name and the UID its base has in the uidlist; strict: UIDs rising
+ * and 32 bits, bases a file name and none twice; keywords and
+ * subscribed names non-empty, one line.
  * What is refused is refused as malformed or unsafe, never "absent".
  */
 #include <dirent.h>
@@ -168,7 +169,9 @@ static void check_folder(const struct maildir_reader *md, unsigned int flags)
 
 		FUZZ_CHECK(u->base != NULL);
 		if (flags & MAILDIR_OPEN_UIDLIST_STRICT) {
-			FUZZ_CHECK(u->uid > last);
+			FUZZ_CHECK(u->uid > last && u->uid <= 0xffffffffUL);
+			/* no base twice */
+			FUZZ_CHECK(maildir_reader_find_uid(md, u->base) == u);
 			FUZZ_CHECK(u->base[0] != '\0' &&
 				   strchr(u->base, '/') == NULL);
 			last = u->uid;

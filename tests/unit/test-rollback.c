@@ -689,6 +689,11 @@ static void test_forged_uidlist(void **state)
 		  "dovecot-uidlist:3:" },
 		{ "3 V1234 N4\nx :100.a\n", "dovecot-uidlist:2:" },
 		{ "2 V1234\n", "dovecot-uidlist:1:" },
+		/* a file listed twice; a UID beyond 32 bits (fuzz) */
+		{ "3 V1234 N4\n1 :100.a\n2 :101.b\n3 :100.a\n",
+		  "dovecot-uidlist:4:" },
+		{ "3 V1234 N4\n1 :100.a\n4294967296 :101.b\n",
+		  "dovecot-uidlist:3:" },
 	};
 	struct rollback_totals t;
 	struct m2d_error err;
