@@ -559,7 +559,9 @@ static void gen_mail(FILE *f, enum dc_syntax syntax,
  * namespaces page): each an alias of the INBOX namespace with the prefix
  * UW's names had.  2.0-2.3 name the aliased namespace by its prefix
  * ("alias_for =", the empty one); 2.4 by its name ("alias_for = inbox")
- * and spell the user "%{user}".
+ * and spell the user "%{user}".  Seen with 2.4.1 (check-dovecot24.sh):
+ * doveconf -n takes any alias_for, a login then fails ("Invalid namespace
+ * alias_for: X") on one that names no namespace.
  */
 static void gen_compat(FILE *f, enum dc_syntax syntax,
 		       const struct dc_settings *s)

@@ -18,7 +18,10 @@ each folder once, and LSUB shows the subscriptions of .mailboxlist.  Also:
 c-client's mail-subdirectory read from SERVICES_ROOT/etc/c-client.cf (and
 ignored without c-client's first line), and plan showing UW's names.
 
-Prints TAP.  Env: M2D_TOP, BUILD, M2D_KEEP=1 keeps the temp dir.
+Prints TAP.  Env: M2D_TOP, BUILD, M2D_KEEP=1 keeps the temp dir;
+M2D_DOVECOT_BINDIR (see tests/lib/dovecot_harness.py): the Dovecot there
+both writes the unit's syntax (dovecot-conf --dovecot/--doveconf) and
+serves it -- tests/tools/check-dovecot24.sh runs this with a real 2.4.
 """
 
 import os
@@ -46,6 +49,7 @@ MAILBOXLIST = (b"mail/sent-mail\n~/mail/work/notes\nINBOX\n"
                b"~ursula/mail/Trash\n%s/mail/drafts\n~bob/mail/x\n")
 
 tap = Tap(max_diag=30, tail=True)
+VERSION = V24 = None
 ok = tap.ok
 
 
@@ -92,15 +96,26 @@ def paths(root, conf, tgt, work):
             "--work", work, "--users", USER]
 
 
+def tools():
+    """dovecot-conf's --dovecot/--doveconf for $M2D_DOVECOT_BINDIR."""
+    if not os.environ.get("M2D_DOVECOT_BINDIR"):
+        return []
+    return ["--dovecot", dh.find_program("dovecot"),
+            "--doveconf", dh.find_program("doveconf")]
+
+
 def unit_namespaces(tmp, conf, tgt, work):
     """The namespace blocks of the unit dovecot-conf writes (preview)."""
     dcdir = os.path.join(tmp, "dc-" + os.path.basename(conf))
     os.makedirs(dcdir, exist_ok=True)
     with open(os.path.join(dcdir, "dovecot.conf"), "w") as f:
+        if V24:
+            f.write("dovecot_config_version = 2.4.0\n"
+                    "dovecot_storage_version = 2.4.0\n")
         f.write("protocols = imap\n")
     p = run("dovecot-conf", "preview", "--config", conf, "--dovecot-conf",
             os.path.join(dcdir, "dovecot.conf"), "--target", tgt,
-            "--work", work)
+            "--work", work, *tools())
     text = "\n".join(ln[1:] for ln in
                      p.stdout.decode("utf-8", "replace").splitlines()
                      if ln.startswith("+") and not ln.startswith("+++"))
@@ -143,10 +158,23 @@ def check_mode(tmp, root, mode, sent, want_list, want_subs):
     ok(p.returncode == 0 and "hidden = yes" in ns and "list = no" in ns,
        "%s: the Dovecot unit has hidden compatibility namespaces" % mode,
        out(p))
+    if V24:
+        ok("alias_for = inbox" in ns and "~%{user}/" in ns and
+           "%u" not in ns,
+           "%s: in 2.4 syntax (alias_for = inbox, %%{user})" % mode, ns)
     if dh.available():
         ok(True, "%s: real Dovecot # SKIP %s" % (mode, dh.available()))
         return
-    with dh.Dovecot(tgt, [USER], uid=UID, gid=GID, extra_conf=ns) as dc:
+    dc = dh.Dovecot(tgt, [USER], uid=UID, gid=GID, extra_conf=ns)
+    try:
+        dc.__enter__()     # doveconf -n first, then dovecot -F
+    except RuntimeError as e:
+        ok(False, "%s: Dovecot %s takes the unit's namespaces and starts"
+           % (mode, VERSION), str(e))
+        return
+    ok(True, "%s: Dovecot %s takes the unit's namespaces and starts"
+       % (mode, VERSION))
+    try:
         imap = dc.imap(USER)
         try:
             names = [n for _, _, n in dh.imap_list(imap)]
@@ -175,6 +203,11 @@ def check_mode(tmp, root, mode, sent, want_list, want_subs):
                ["got %r" % sorted(subs), "want %r" % sorted(want_subs)])
         finally:
             imap.logout()
+    except Exception:
+        dc.failed = True
+        raise
+    finally:
+        dc.__exit__(None, None, None)
 
 
 def check_cclient(tmp, root):
@@ -210,6 +243,12 @@ def check_cclient(tmp, root):
 
 
 def main():
+    global VERSION, V24
+    if not dh.available():
+        VERSION = subprocess.run([dh.find_program("dovecot"), "--version"],
+                                 capture_output=True,
+                                 text=True).stdout.split(" ")[0].strip()
+        V24 = dh.is_v24()
     tmp = tempfile.mkdtemp(prefix="m2d-uwnames-")
     os.chmod(tmp, 0o755)
     try:

@@ -1,4 +1,4 @@
-"""A private, real Dovecot (2.3) for the integration tests.
+"""A private, real Dovecot (2.3, or 2.4) for the integration tests.
 
     from dovecot_harness import Dovecot, mail_owner
 
@@ -25,6 +25,12 @@ dirs 0755; make_traversable() does the same for the caller's).
 
 On an exception inside the "with", or when .failed was set, the log is
 printed as TAP comments ("# ...") before Dovecot is stopped.
+
+$M2D_DOVECOT_BINDIR, when set, is a directory whose dovecot, doveconf and
+doveadm are used instead of the system's: tests/tools/check-dovecot24.sh
+points it at wrappers running the Dovecot 2.4 of a chroot.  The
+configuration is then written in the syntax of the version that dovecot
+--version reports (2.4: mail_driver, mail_path, passdb NAME {...}).
 """
 
 import atexit
@@ -44,7 +50,12 @@ DEFAULT_PASSWORD = "pw"
 
 
 def find_program(name):
-    """Path of a Dovecot program, also when /usr/sbin is not in PATH."""
+    """Path of a Dovecot program ($M2D_DOVECOT_BINDIR's first), also when
+    /usr/sbin is not in PATH."""
+    bindir = os.environ.get("M2D_DOVECOT_BINDIR")
+    if bindir:
+        cand = os.path.join(bindir, name)
+        return cand if os.access(cand, os.X_OK) else None
     p = shutil.which(name)
     if p:
         return p
@@ -74,6 +85,14 @@ def mail_owner():
         u, g = spec.split(":")
         return int(u), int(g)
     return 65534, 65534
+
+
+def is_v24(dovecot=None):
+    """True when DOVECOT (default: find_program's) is 2.4 or later."""
+    prog = dovecot or find_program("dovecot")
+    r = subprocess.run([prog, "--version"], capture_output=True, text=True)
+    m = re.match(r"(\d+)\.(\d+)", r.stdout.strip())
+    return bool(m) and (int(m.group(1)), int(m.group(2))) >= (2, 4)
 
 
 def free_port():
@@ -249,6 +268,89 @@ def fetch_all(imap, mailbox):
     return info, msgs
 
 
+CONF_23 = """\
+# written by tests/lib/dovecot_harness.py
+base_dir = {d}/run
+state_dir = {d}/state
+instance_name = {instance}
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain
+log_path = {d}/dovecot.log
+protocols = {protocols}
+listen = 127.0.0.1
+first_valid_uid = 1
+first_valid_gid = 1
+mail_privileged_group =
+mail_location = maildir:{root}/%u
+namespace inbox {{
+  inbox = yes
+  separator = /
+}}
+passdb {{
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%u {passwd}
+}}
+userdb {{
+  driver = passwd-file
+  args = username_format=%u {passwd}
+}}
+service imap-login {{
+  inet_listener imap {{
+    address = 127.0.0.1
+    port = {port}
+  }}
+  inet_listener imaps {{
+    port = 0
+  }}
+}}
+{pop3}{extra}
+"""
+
+# the same in 2.4 syntax (as src/host/sandbox.c writes it); the INBOX at
+# the maildir's root named, or Debian's 10-mail.conf default would count
+CONF_24 = """\
+dovecot_config_version = 2.4.0
+# written by tests/lib/dovecot_harness.py
+dovecot_storage_version = 2.4.0
+base_dir = {d}/run
+state_dir = {d}/state
+instance_name = {instance}
+ssl = no
+auth_allow_cleartext = yes
+auth_mechanisms = plain
+log_path = {d}/dovecot.log
+protocols = {protocols}
+listen = 127.0.0.1
+first_valid_uid = 1
+first_valid_gid = 1
+mail_privileged_group =
+mail_driver = maildir
+mail_path = {root}/%{{user}}
+mail_inbox_path = {root}/%{{user}}
+namespace inbox {{
+  inbox = yes
+  separator = /
+}}
+passdb passwd-file {{
+  passwd_file_path = {passwd}
+}}
+userdb passwd-file {{
+  passwd_file_path = {passwd}
+}}
+service imap-login {{
+  inet_listener imap {{
+    listen = 127.0.0.1
+    port = {port}
+  }}
+  inet_listener imaps {{
+    port = 0
+  }}
+}}
+{pop3}{extra}
+"""
+
+
 class Dovecot:
     def __init__(self, mail_root, users, uid=None, gid=None,
                  password=DEFAULT_PASSWORD, workdir=None, extra_conf="",
@@ -305,46 +407,13 @@ class Dovecot:
 }}
 """.format(p=self.pop3_port)
         instance = "m2d-test-%d-%d" % (os.getpid(), self.port)
-        conf = """\
-# written by tests/lib/dovecot_harness.py
-base_dir = {d}/run
-state_dir = {d}/state
-instance_name = {instance}
-ssl = no
-disable_plaintext_auth = no
-auth_mechanisms = plain
-log_path = {d}/dovecot.log
-protocols = {protocols}
-listen = 127.0.0.1
-first_valid_uid = 1
-first_valid_gid = 1
-mail_privileged_group =
-mail_location = maildir:{root}/%u
-namespace inbox {{
-  inbox = yes
-  separator = /
-}}
-passdb {{
-  driver = passwd-file
-  args = scheme=PLAIN username_format=%u {passwd}
-}}
-userdb {{
-  driver = passwd-file
-  args = username_format=%u {passwd}
-}}
-service imap-login {{
-  inet_listener imap {{
-    address = 127.0.0.1
-    port = {port}
-  }}
-  inet_listener imaps {{
-    port = 0
-  }}
-}}
-{pop3}{extra}
-""".format(d=self.dir, instance=instance, root=self.mail_root,
-           passwd=passwd, port=self.port, extra=self.extra_conf,
-           protocols=protocols, pop3=pop3_conf)
+        v24 = is_v24(self.dovecot)
+        if v24:
+            pop3_conf = pop3_conf.replace("address =", "listen =")
+        conf = (CONF_24 if v24 else CONF_23).format(
+            d=self.dir, instance=instance, root=self.mail_root,
+            passwd=passwd, port=self.port, extra=self.extra_conf,
+            protocols=protocols, pop3=pop3_conf)
         with open(self.conf, "w") as fp:
             fp.write(conf)
         os.chmod(self.conf, 0o644)

@@ -14,6 +14,14 @@
 #   - that Dovecot started on 127.0.0.1 and a free port, serving alice's
 #     maildir converted by "mbox2dovecot migrate": her folders, INBOX's
 #     UIDVALIDITY and UIDs over IMAP, and UW's UIDLs over POP3;
+#   - UW-IMAP's folder names (issue 21): the unit for folder_names =
+#     compat in the packaged layout (its hidden namespaces read back by
+#     doveconf -h), and tests/integration/test-uw-names.py run with the
+#     2.4 tools (M2D_DOVECOT_BINDIR): after a migration with each choice,
+#     compat and uw, the 2.4 Dovecot serving the unit's namespaces opens
+#     "mail/sent-mail", "~/mail/sent-mail" and "~USER/mail/sent-mail",
+#     takes an APPEND to "mail/sent-mail" into the migrated folder, lists
+#     each folder once and LSUBs the migrated subscriptions;
 #   - the whole runbook headless (--batch --yes) on a second sandbox: the
 #     version found through dovecot_command, every edit, reload and IMAP
 #     test of the 22 steps done by the 2.4 Dovecot.
@@ -220,6 +228,20 @@ undo syslog
 unit hashed --normal-ports --hashed
 undo hashed
 
+# UW's names kept by hidden aliases of the INBOX namespace (issue 21).
+# doveconf takes any alias_for; only a running 2.4 refuses a wrong one
+# (test-uw-names.py below), so here the values are read back.
+printf 'folder_names = "compat"\n' >"$W/compat.conf"
+unit compat --listen 127.0.0.1:$tport --config "$W/compat.conf"
+ns=namespace/uw_compat
+is "compat: uw_compat1 prefix" "$(h "$conf" $ns"1/prefix")" mail/
+is "compat: uw_compat3 prefix" "$(h "$conf" $ns"3/prefix")" "~%{user}/mail/"
+is "compat: uw_compat1 is an alias of the namespace inbox" \
+    "$(h "$conf" $ns"1/alias_for")" inbox
+is "compat: uw_compat1 is hidden and not listed" \
+    "$(h "$conf" $ns"1/hidden") $(h "$conf" $ns"1/list")" "yes no"
+undo compat
+
 # ---- our block in a single dovecot.conf ----
 mkdir "$W/etc-single"
 conf=$W/etc-single/dovecot.conf
@@ -300,17 +322,22 @@ stop() {
 	done
 }
 # each line of CMD's output "ok DESC" or "not ok DESC", numbered here
+# ("ok N - DESC" too, a TAP script's; its plan line dropped), DESC
+# prefixed with $tap_prefix
+tap_prefix=
 tap_lines() {
 	"$@" >"$W/out" 2>&1
 	rc=$?
 	while IFS= read -r line; do
 		case $line in
-		"ok "*) ok "${line#ok }" ;;
-		"not ok "*) not_ok "${line#not ok }" ;;
+		"ok "*) line=${line#ok }; ok "$tap_prefix${line#[0-9]* - }" ;;
+		"not ok "*) line=${line#not ok }
+			not_ok "$tap_prefix${line#[0-9]* - }" ;;
+		1..*) ;;
 		*) echo "#   $line" ;;
 		esac
 	done <"$W/out"
-	[ $rc = 0 ] || not_ok "sandbox: $1 ran to the end (exit $rc)"
+	[ $rc = 0 ] || not_ok "${tap_prefix:-sandbox: }$1 ran to the end (exit $rc)"
 }
 
 maildir=$sb/target/alice
@@ -408,6 +435,13 @@ p.quit()
 EOF
 fi
 stop
+
+# ---- UW-IMAP's folder names served by 2.4 (issue 21) ----
+# the test of the 2.3 run, its Dovecot and dovecot-conf's tools the 2.4
+tap_prefix="issue 21, Dovecot 2.4: "
+tap_lines env M2D_DOVECOT_BINDIR="$W/bin" M2D_TOP="$top" \
+    BUILD="${BUILD:-build}" python3 "$top/tests/integration/test-uw-names.py"
+tap_prefix=
 
 # ---- the runbook, steps 0 to 22, on a sandbox of its own ----
 rb=$W/rb
