@@ -229,15 +229,19 @@ struct check_uw_facts {
 	unsigned int enabled;		/* service entries enabled */
 	unsigned int disabled;		/* entries present, disabled */
 	char files[CHECK_VALUE_MAX];	/* the enabled ones, ", " */
-	unsigned int imap_port, imaps_port;	/* 143, 993 */
+	char address[64];		/* where the ports were probed */
+	unsigned int imap_port, imaps_port;	/* imap_port, imaps_port of
+						 * the config; 0: off */
 	int imap_listening, imaps_listening;	/* 1, 0, -1 unknown */
 	unsigned int imapd_processes;		/* "imapd" in /proc */
 	bool dovecot_running;		/* a listener may be Dovecot's */
 };
 
 /* ROOT: "/" or a scratch root holding etc/xinetd.d, etc/inetd.conf.
- * PROC: "/proc".  Listeners probed on 127.0.0.1. */
-int checks_probe_uw(const char *root, const char *proc,
+ * PROC: "/proc".  Listeners probed on ADDR (checks_run: the config's
+ * imap_address, else 127.0.0.1) at the ports (imap_port and imaps_port of
+ * the config; IMAPS_PORT 0 is off and not probed). */
+int checks_probe_uw(const char *root, const char *proc, const char *addr,
 		    unsigned int imap_port, unsigned int imaps_port,
 		    struct check_uw_facts *facts);
 /* Is something listening on ADDR:PORT (TCP connect, 1 s)?  1, 0, -1. */
@@ -254,9 +258,13 @@ struct check_accounts_facts {
 	bool skel_cur, skel_new, skel_tmp;	/* ROOT/etc/skel/{cur,new,tmp} */
 	bool maildir_in_home;	/* new accounts get their maildir in the
 				 * home (home_mailbox, or target = homes) */
+	bool runbook_adds;	/* step 19 adds cur/ new/ tmp/ (skel_dir set
+				 * or postfix_delivery "home") */
 	char skel[FS_PATH_MAX];
 };
 
+/* The skeleton: CFG's skel_dir, else ACCOUNTS_ROOT/etc/skel when
+ * accounts_root is set, else ROOT/etc/skel (as step 19 finds it). */
 int checks_probe_accounts(const char *root, const struct m2d_config *cfg,
 			  const struct check_postfix_facts *postfix,
 			  struct check_accounts_facts *facts);
@@ -316,6 +324,18 @@ struct checks_settings {
 	void (*progress)(const char *group, void *ctx);
 	void *ctx;
 };
+
+/*
+ * SET as the configuration CFG names the system: Dovecot's tools and
+ * config, Postfix's tools (filled into PF, which SET points to), the test
+ * listener, services_root; PLAN.  The one way step 0 and "mbox2dovecot
+ * check" set up the checks; the caller may then set the scratch dir, the
+ * sample size and the progress.  The UW-IMAP ports and /etc/skel come
+ * from CFG in checks_run() itself.
+ */
+void checks_settings_from_config(struct checks_settings *set,
+				 const struct m2d_config *cfg,
+				 const struct plan *plan, struct pf_tools *pf);
 
 /*
  * Runs every check into REP (initialized by the caller).  Returns the

@@ -208,6 +208,29 @@ int rb_load_plan(struct runbook *rb, struct m2d_error *err);
 const struct plan *rb_plan(const struct runbook *rb);
 /* The checklist of step 0 (NULL before). */
 const struct checks_report *rb_checks(const struct runbook *rb);
+
+/* What "mbox2dovecot check" adds to step 0's checks (all may be 0/NULL). */
+struct rb_checks_opts {
+	const char *const *users;	/* the plan of these users, or */
+	const char *userlist;		/*   of these lists, instead of */
+	const char *folderlist;		/*   step 0's */
+	const char *scratch_dir;	/* the timed sample's */
+	unsigned int sample_folders;
+	void (*progress)(const char *group, void *ctx);
+	void *ctx;
+};
+
+/*
+ * The pre-flight checks exactly as step 0 runs them (one code path): the
+ * configuration's Dovecot, Postfix, skeleton, services_root and ports
+ * (checks_settings_from_config), the plan with the folder-name decisions
+ * saved at step 4 (so that a decided name is no longer reported), OPTS
+ * (may be NULL) on top.  Into REP (initialized by the caller); changes
+ * nothing, neither the state nor the log.  Returns the worst status
+ * (0..2) or -1 with ERR.
+ */
+int rb_run_checks(struct runbook *rb, const struct rb_checks_opts *opts,
+		  struct checks_report *rep, struct m2d_error *err);
 /* Totals of the last migration run (steps 7, 9, 15). */
 const struct migrate_totals *rb_migrate_totals(const struct runbook *rb);
 /* The last IMAP test (steps 10, 16, 18; NULL before). */

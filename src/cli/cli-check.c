@@ -41,7 +41,7 @@
 #include "cli.h"
 #include "str-escape.h"
 #include "json-out.h"
-#include "postfix-conf.h"
+#include "runbook.h"
 #include "i18n.h"
 
 
@@ -55,12 +55,12 @@ enum {
 /* entries shown per WARN/FAIL check in the text checklist */
 #define TEXT_ENTRIES 3
 
+/* The options: the paths and tools go into PLAN.CFG, which the runbook
+ * then takes over, so that step 0 and this command read one config. */
 struct check_opts {
 	struct cli_plan_opts plan;
 	bool json;
-	struct checks_settings set;
-	struct pf_tools pf;
-	char test_address[64];
+	struct rb_checks_opts rb;
 };
 
 static void usage(FILE *out)
@@ -81,7 +81,7 @@ static void usage(FILE *out)
 static int parse_test_port(const char *arg, struct check_opts *o)
 {
 	const char *colon = strrchr(arg, ':'), *port = arg;
-	char *end;
+	char addr[64], *end;
 	long n;
 
 	if (colon != NULL) {
@@ -91,17 +91,17 @@ static int parse_test_port(const char *arg, struct check_opts *o)
 			arg++;
 			len -= 2;
 		}
-		if (len == 0 || len >= sizeof(o->test_address))
+		if (len == 0 || len >= sizeof(addr))
 			return -1;
-		memcpy(o->test_address, arg, len);
-		o->test_address[len] = '\0';
-		o->set.test_address = o->test_address;
+		memcpy(addr, arg, len);
+		addr[len] = '\0';
+		m2d_config_set(&o->plan.cfg.test_address, addr);
 		port = colon + 1;
 	}
 	n = strtol(port, &end, 10);
 	if (*port == '\0' || *end != '\0' || n < 1 || n > 65535)
 		return -1;
-	o->set.test_port = (unsigned int)n;
+	o->plan.cfg.test_port = (unsigned int)n;
 	return 0;
 }
 
@@ -153,19 +153,20 @@ static int parse_opts(int argc, char **argv, struct check_opts *o)
 			}
 			break;
 		case 'd':
-			o->set.dovecot.dovecot = optarg;
+			m2d_config_set(&o->plan.cfg.dovecot_command, optarg);
 			break;
 		case 'D':
-			o->set.dovecot.doveconf = optarg;
+			m2d_config_set(&o->plan.cfg.doveconf_command, optarg);
 			break;
 		case 'C':
-			o->set.dovecot_conf = optarg;
+			m2d_config_set(&o->plan.cfg.dovecot_config, optarg);
 			break;
 		case 'p':
-			o->pf.postconf = optarg;
+			m2d_config_set(&o->plan.cfg.postconf_command, optarg);
 			break;
 		case 'P':
-			o->pf.config_dir = optarg;
+			m2d_config_set(&o->plan.cfg.postfix_config_dir,
+				       optarg);
 			break;
 		case 'T':
 			if (parse_test_port(optarg, o) < 0) {
@@ -174,13 +175,15 @@ static int parse_opts(int argc, char **argv, struct check_opts *o)
 			}
 			break;
 		case 'r':
-			o->set.root = optarg;
+			/* the services' files (and /etc/skel when neither
+			   skel_dir nor accounts_root is set) below DIR */
+			m2d_config_set(&o->plan.cfg.services_root, optarg);
 			break;
 		case 'S':
-			o->set.scratch_dir = optarg;
+			o->rb.scratch_dir = optarg;
 			break;
 		case 'n':
-			o->set.sample_folders = (unsigned int)atoi(optarg);
+			o->rb.sample_folders = (unsigned int)atoi(optarg);
 			break;
 		case 'h':
 			usage(stdout);
@@ -352,18 +355,49 @@ static void on_group(const char *group, void *ctx)
 	}
 }
 
+/* rb_open's override: the runbook takes the config as the options left
+ * it (the file, then --spool, --dovecot-conf ...). */
+static void take_config(struct m2d_config *cfg, void *ctx)
+{
+	struct m2d_config *given = ctx;
+
+	m2d_config_free(cfg);
+	*cfg = *given;
+	memset(given, 0, sizeof(*given));
+}
+
+/* Step 0's checks (rb_run_checks: one code path) with O's options. */
+static int run_checks(struct check_opts *o, struct checks_report *rep,
+		      struct m2d_error *err)
+{
+	struct rb_options ro;
+	struct runbook *rb;
+	int rc;
+
+	memset(&ro, 0, sizeof(ro));
+	ro.config_path = o->plan.config;
+	ro.override = take_config;
+	ro.override_ctx = &o->plan.cfg;
+	if (rb_open(&ro, &rb, err) < 0)
+		return -1;
+	o->rb.users = (const char *const *)o->plan.users;
+	o->rb.userlist = o->plan.userlist;
+	o->rb.folderlist = o->plan.folderlist;
+	rc = rb_run_checks(rb, &o->rb, rep, err);
+	rb_close(&rb);
+	return rc;
+}
+
 int cmd_check(int argc, char **argv)
 {
 	struct check_opts o;
 	struct checks_report rep;
-	struct plan plan;
 	struct m2d_error err;
 	char buf[2048];
 	bool tty = isatty(STDERR_FILENO);
 	int rc, code;
 
 	memset(&o, 0, sizeof(o));
-	memset(&plan, 0, sizeof(plan));
 	checks_report_init(&rep);
 	rc = parse_opts(argc, argv, &o);
 	if (o.json) {
@@ -379,15 +413,9 @@ int cmd_check(int argc, char **argv)
 		goto out;
 	}
 
-	if (cli_plan_build(&o.plan, &plan, &err) < 0)
-		goto error;
-
-	o.set.cfg = &o.plan.cfg;
-	o.set.plan = &plan;
-	o.set.postfix = &o.pf;
-	o.set.progress = on_group;
-	o.set.ctx = &tty;
-	rc = checks_run(&o.set, &rep, &err);
+	o.rb.progress = on_group;
+	o.rb.ctx = &tty;
+	rc = run_checks(&o, &rep, &err);
 	if (tty)
 		fputs("\r\033[K", stderr);
 	if (rc < 0)
@@ -406,7 +434,6 @@ error:
 	code = CHECK_EXIT_ERROR;
 out:
 	checks_report_free(&rep);
-	plan_free(&plan);
 	cli_plan_opts_free(&o.plan);
 	return code;
 }

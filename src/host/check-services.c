@@ -587,7 +587,7 @@ static void scan_xinetd(const char *path, const char *name,
 	fclose(fp);
 }
 
-int checks_probe_uw(const char *root, const char *proc,
+int checks_probe_uw(const char *root, const char *proc, const char *addr,
 		    unsigned int imap_port, unsigned int imaps_port,
 		    struct check_uw_facts *f)
 {
@@ -646,8 +646,10 @@ int checks_probe_uw(const char *root, const char *proc,
 	if (fp != NULL)
 		fclose(fp);
 
-	f->imap_listening = checks_tcp_listening("127.0.0.1", imap_port);
-	f->imaps_listening = checks_tcp_listening("127.0.0.1", imaps_port);
+	fill(f->address, sizeof(f->address), "%s", addr);
+	f->imap_listening = checks_tcp_listening(addr, imap_port);
+	f->imaps_listening = imaps_port != 0 ?
+		checks_tcp_listening(addr, imaps_port) : 0;
 
 	/* sessions: processes called imapd */
 	dir = opendir(proc);
@@ -675,6 +677,7 @@ int checks_probe_uw(const char *root, const char *proc,
 void checks_eval_uw(const struct check_uw_facts *f, struct checks_report *rep)
 {
 	struct check_item *item;
+	char ports[32];
 
 	item = checks_add(rep, "uwimap", "uw_services",
 			  _("UW-IMAP service entries"));
@@ -702,17 +705,22 @@ void checks_eval_uw(const struct check_uw_facts *f, struct checks_report *rep)
 	check_result_figure(&item->res, "imap_listening", f->imap_listening);
 	check_result_figure(&item->res, "imaps_listening",
 			    f->imaps_listening);
+	check_item_value(item, "address", f->address);
+	if (f->imaps_port != 0)
+		snprintf(ports, sizeof(ports), "%u/%u", f->imap_port,
+			 f->imaps_port);
+	else
+		snprintf(ports, sizeof(ports), "%u", f->imap_port);
 	if (f->imap_listening == 1 || f->imaps_listening == 1)
 		DETAIL(item, f->dovecot_running ?
-		       _("something listens on %u/%u (Dovecot runs: it may "
+		       _("something listens on %s (Dovecot runs: it may "
 			 "be Dovecot); Dovecot takes them only at the "
 			 "cutover") :
-		       _("something listens on %u/%u (UW-IMAP?): Dovecot "
-			 "uses the test port until the cutover"),
-		       f->imap_port, f->imaps_port);
+		       _("something listens on %s (UW-IMAP?): Dovecot "
+			 "uses the test port until the cutover"), ports);
 	else
-		DETAIL(item, _("nothing listens on %u or %u on 127.0.0.1"),
-		       f->imap_port, f->imaps_port);
+		DETAIL(item, _("nothing listens on %s on %s (imap_port, "
+			       "imaps_port)"), ports, f->address);
 
 	item = checks_add(rep, "uwimap", "uw_sessions",
 			  _("UW-IMAP sessions"));
@@ -740,9 +748,21 @@ int checks_probe_accounts(const char *root, const struct m2d_config *cfg,
 			  const struct check_postfix_facts *postfix,
 			  struct check_accounts_facts *f)
 {
+	bool home = cfg->postfix_delivery != NULL &&
+		strcmp(cfg->postfix_delivery, "home") == 0;
+
 	memset(f, 0, sizeof(*f));
-	snprintf(f->skel, sizeof(f->skel), "%s%setc/skel", root,
-		 root[0] != '\0' && root[strlen(root) - 1] == '/' ? "" : "/");
+	/* the skeleton step 19 fills: skel_dir, else below accounts_root */
+	if (cfg->skel_dir != NULL && cfg->skel_dir[0] != '\0')
+		fill(f->skel, sizeof(f->skel), "%s", cfg->skel_dir);
+	else if (cfg->accounts_root != NULL && cfg->accounts_root[0] != '\0')
+		root = cfg->accounts_root;
+	if (f->skel[0] == '\0')
+		fill(f->skel, sizeof(f->skel), "%s%setc/skel", root,
+		     root[0] != '\0' && root[strlen(root) - 1] == '/' ?
+		     "" : "/");
+	f->runbook_adds = home || (cfg->skel_dir != NULL &&
+				   cfg->skel_dir[0] != '\0');
 	f->skel_exists = is_dir(f->skel, ".");
 	f->skel_cur = is_dir(f->skel, "cur");
 	f->skel_new = is_dir(f->skel, "new");
@@ -751,7 +771,7 @@ int checks_probe_accounts(const char *root, const struct m2d_config *cfg,
 	f->maildir_in_home = (postfix != NULL &&
 			      postfix->home_mailbox[0] != '\0') ||
 		(cfg->homes_dir != NULL && cfg->target_base != NULL &&
-		 strcmp(cfg->homes_dir, cfg->target_base) == 0);
+		 strcmp(cfg->homes_dir, cfg->target_base) == 0) || home;
 	return 0;
 }
 
@@ -776,6 +796,11 @@ void checks_eval_accounts(const struct check_accounts_facts *f,
 	check_result_figure(&item->res, "maildir", all ? 1 : 0);
 	if (all)
 		DETAIL(item, _("%s has cur/ new/ tmp/"), f->skel);
+	else if (f->runbook_adds)
+		DETAIL(item, _("%s lacks cur/ new/ tmp/: runbook step 19 "
+			       "adds them (skel_dir or postfix_delivery = "
+			       "home), shown before and undone with it"),
+		       f->skel);
 	else if (f->maildir_in_home) {
 		item->res.status = CHECK_WARN;
 		DETAIL(item, _("%s lacks cur/ new/ tmp/ and the maildir is in "

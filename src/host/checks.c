@@ -20,6 +20,7 @@
 #include "dotlock.h"
 #include "journal.h"
 #include "maildir-writer.h"
+#include "postfix-conf.h"
 #include "safe-file.h"
 #include "i18n.h"
 
@@ -268,15 +269,17 @@ void checks_eval_folders(const struct plan *plan, struct checks_report *rep)
 	if (bad > 0) {
 		const struct check_entry *e = &names->entries[0];
 
-		names->res.status = CHECK_FAIL;
+		/* not a failure: step 4 decides them (its saved decisions
+		   are applied to the plan, so these are the undecided) */
+		names->res.status = CHECK_WARN;
 		DETAIL(names, ngettext("%llu folder cannot keep its name and "
-				       "would not be migrated (first: %s: %s)",
+				       "waits for a decision (first: %s: %s)",
 				       "%llu folders cannot keep their names "
-				       "and would not be migrated (first: %s: "
+				       "and wait for a decision (first: %s: "
 				       "%s)", bad), bad, e->subject, e->text);
-		FIX(names, _("rename them on disk (and in the folderlist) "
-			     "before migrating; suggested names are listed "
-			     "(plan shows them too)"));
+		FIX(names, _("runbook step 4 asks for each: the suggested "
+			     "name, one of your own, or leave it out; "
+			     "nothing needs renaming on disk"));
 	} else {
 		DETAIL(names, _("every planned folder keeps its name"));
 	}
@@ -1118,6 +1121,23 @@ static void progress(const struct checks_settings *set, const char *group)
 		set->progress(group, set->ctx);
 }
 
+void checks_settings_from_config(struct checks_settings *set,
+				 const struct m2d_config *cfg,
+				 const struct plan *plan, struct pf_tools *pf)
+{
+	memset(set, 0, sizeof(*set));
+	pf_tools_from_config(cfg, pf);
+	set->cfg = cfg;
+	set->plan = plan;
+	dc_tools_from_config(cfg, &set->dovecot);
+	set->dovecot_conf = cfg->dovecot_config;
+	set->postfix = pf;
+	set->test_address = cfg->test_address;
+	set->test_port = cfg->test_port;
+	set->root = cfg->services_root != NULL &&
+		cfg->services_root[0] != '\0' ? cfg->services_root : NULL;
+}
+
 int checks_run(const struct checks_settings *set, struct checks_report *rep,
 	       struct m2d_error *err)
 {
@@ -1184,8 +1204,11 @@ int checks_run(const struct checks_settings *set, struct checks_report *rep,
 	checks_eval_postfix(&pf, rep);
 
 	progress(set, "uwimap");
-	checks_probe_uw(root, set->proc != NULL ? set->proc : "/proc", 143,
-			993, &uw);
+	checks_probe_uw(root, set->proc != NULL ? set->proc : "/proc",
+			cfg->imap_address != NULL &&
+			cfg->imap_address[0] != '\0' ? cfg->imap_address :
+			"127.0.0.1", cfg->imap_port != 0 ? cfg->imap_port :
+			143, cfg->imaps_port, &uw);
 	uw.dovecot_running = dove.running == 1;
 	checks_eval_uw(&uw, rep);
 

@@ -66,6 +66,10 @@ void rb_result(struct runbook *rb, int step, const char *fmt, ...)
 /* (Re)builds rb->plan from discovery (or WORK/userlist-master when the
  * admin edited it) with the renames. */
 int rb_build_plan(struct runbook *rb, struct m2d_error *err);
+/* A plan with the renames into OUT: GIVEN's users and lists when it has
+ * any (may be NULL), else as rb_build_plan(). */
+int rb_build_plan_from(struct runbook *rb, const struct plan_source *given,
+		       struct plan *out, struct m2d_error *err);
 /* The plan restricted to the test users (a copy sharing nothing). */
 int rb_test_plan(struct runbook *rb, struct plan *out, struct m2d_error *err);
 bool rb_is_test_user(const struct runbook *rb, const char *user);

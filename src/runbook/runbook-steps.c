@@ -437,42 +437,16 @@ out:
 
 static int step_checks(struct runbook *rb, struct m2d_error *err)
 {
-	struct checks_settings set;
-	struct pf_tools pf;
 	size_t counts[3] = { 0, 0, 0 };
 	int worst;
 
-	if (rb_build_plan(rb, err) < 0)
-		return -1;
-	memset(&set, 0, sizeof(set));
-	pf_tools_from_config(&rb->cfg, &pf);
-	set.cfg = &rb->cfg;
-	set.plan = &rb->plan;
-	rb_dc_tools(rb, &set.dovecot);
-	set.dovecot_conf = rb->cfg.dovecot_config;
-	set.postfix = &pf;
-	set.test_address = rb->cfg.test_address;
-	set.test_port = rb->cfg.test_port;
-	set.root = rb->cfg.services_root;
 	checks_report_free(&rb->checks);
 	checks_report_init(&rb->checks);
 	rb->have_checks = false;
-	worst = checks_run(&set, &rb->checks, err);
+	worst = rb_run_checks(rb, NULL, &rb->checks, err);
 	if (worst < 0)
 		return -1;
 	rb->have_checks = true;
-	/* in the runbook, names are decided at step 4: a warning here */
-	for (size_t i = 0; i < rb->checks.nitems; i++) {
-		struct check_item *it = &rb->checks.items[i];
-
-		if (strcmp(it->res.id, "folder_names") != 0 ||
-		    it->res.status != CHECK_FAIL)
-			continue;
-		it->res.status = CHECK_WARN;
-		snprintf(it->res.fix, sizeof(it->res.fix), "%s",
-			 _("step 4 asks for a new name for each, with a "
-			   "suggestion, or leaves it out"));
-	}
 	checks_worst(&rb->checks, counts);
 	for (size_t i = 0; i < rb->checks.nitems; i++) {
 		const struct check_item *it = &rb->checks.items[i];

@@ -489,8 +489,8 @@ const struct imap_test_result *rb_imap_result(const struct runbook *rb)
 /* ------------------------------------------------------------------ */
 /* The plan                                                           */
 
-static int build(struct runbook *rb, const char *const *users,
-		 struct plan *out, struct m2d_error *err)
+int rb_build_plan_from(struct runbook *rb, const struct plan_source *given,
+		       struct plan *out, struct m2d_error *err)
 {
 	struct plan_rename *rn = NULL;
 	struct plan_source src;
@@ -510,11 +510,16 @@ static int build(struct runbook *rb, const char *const *users,
 	}
 	/* the userlist written at step 3 is the admin's to edit */
 	snprintf(ul, sizeof(ul), "%s/userlist-master", rb->cfg.work_dir);
-	if (users != NULL)
-		src.users = users;
-	else if (rb->steps[3].status == RB_DONE && lstat(ul, &st) == 0 &&
-		 S_ISREG(st.st_mode))
+	if (given != NULL && (given->users != NULL ||
+			      given->userlist != NULL ||
+			      given->folderlist != NULL)) {
+		src.users = given->users;
+		src.userlist = given->userlist;
+		src.folderlist = given->folderlist;
+	} else if (rb->steps[3].status == RB_DONE && lstat(ul, &st) == 0 &&
+		   S_ISREG(st.st_mode)) {
 		src.userlist = ul;
+	}
 	ret = plan_build(&rb->cfg, &src, out, err);
 	free(rn);
 	return ret;
@@ -524,7 +529,7 @@ int rb_build_plan(struct runbook *rb, struct m2d_error *err)
 {
 	struct plan p;
 
-	if (build(rb, NULL, &p, err) < 0)
+	if (rb_build_plan_from(rb, NULL, &p, err) < 0)
 		return -1;
 	if (rb->have_plan)
 		plan_free(&rb->plan);
@@ -541,6 +546,7 @@ int rb_load_plan(struct runbook *rb, struct m2d_error *err)
 int rb_test_plan(struct runbook *rb, struct plan *out, struct m2d_error *err)
 {
 	const char *users[M2D_MAX_TEST_USERS + 1];
+	struct plan_source given;
 
 	if (rb->ntest == 0)
 		return m2d_error_set(err, M2D_ERR_USAGE, NULL,
@@ -548,7 +554,9 @@ int rb_test_plan(struct runbook *rb, struct plan *out, struct m2d_error *err)
 	for (size_t i = 0; i < rb->ntest; i++)
 		users[i] = rb->test_users[i];
 	users[rb->ntest] = NULL;
-	return build(rb, users, out, err);
+	memset(&given, 0, sizeof(given));
+	given.users = users;
+	return rb_build_plan_from(rb, &given, out, err);
 }
 
 bool rb_is_test_user(const struct runbook *rb, const char *user)

@@ -23,7 +23,12 @@ etc/xinetd.d/imap and etc/skel:
      creates SPOOL/victim for a user without one, and SPOOL/ghost for no
      user; a folder of the victim is named "x<LF>folder FAKE -> INBOX":
      the forged inbox is a failure naming both owners, ghost is reported
-     as no user, and the name is printed escaped (no forged line).
+     as no user, and the name is printed escaped (no forged line);
+  6. --config FILE of a sandbox (issue 19): the Dovecot, Postfix dir,
+     skeleton, test port and IMAP port the file names, not /etc's; the
+     sandbox's running Dovecot found; names to change a warning that
+     points to step 4; step 0 with the same file counts the same; after
+     step 4 the saved decisions count as decided.
 
 Prints TAP.  Env: M2D_TOP, BUILD; M2D_CHECK_PROG runs another binary
 (a temporary main before "check" is in the command table); M2D_KEEP=1.
@@ -257,6 +262,104 @@ def hostile(t, tmp, scratch):
          "forged line", [l for l in lines if "FAKE" in l] or [out])
 
 
+def conf_values(path):
+    """KEY = "VALUE" / KEY = N lines of a mbox2dovecot.conf."""
+    vals = {}
+    with open(path) as f:
+        for line in f:
+            k, sep, v = line.partition("=")
+            if sep and not line.startswith((" ", "#")):
+                vals[k.strip()] = v.strip().strip('"')
+    return vals
+
+
+def configured(t, tmp, scratch):
+    """Issue 19: --check --config FILE checks the Dovecot, Postfix,
+    skeleton, services and ports the file names (a sandbox: its private
+    Dovecot running, a real "postconf -c DIR"), as step 0 does with the
+    same file, and the names decided at step 4 count as decided."""
+    sb = os.path.join(tmp, "sandbox")
+    os.chmod(tmp, 0o711)    # Dovecot's processes reach the sandbox
+    p = subprocess.run([PROG, "sandbox", sb, "--users", "3"],
+                       capture_output=True, text=True, timeout=120)
+    if p.returncode != 0:
+        t.ok(False, "config: the sandbox is built", [p.stdout, p.stderr])
+        return
+    conf = os.path.join(sb, "mbox2dovecot.conf")
+    want = conf_values(conf)
+    env = {"TMPDIR": scratch}
+    try:
+        args = ["--config", conf, "--scratch", scratch]
+        rc, out, err = run(args + ["--format", "json"], env)
+        doc = json.loads(out) if out.startswith("{") else {}
+        c = by_id(doc)
+        bad = [(x["id"], x["detail"]) for x in doc.get("checks", [])
+               if x["status"] == "fail"]
+        t.ok(rc == 1 and not bad, "config: no failure on the configured "
+             "system (exit %d)" % rc, [err] + bad)
+        got = {
+            "dovecot_config": c.get("dovecot_config", {}).get(
+                "values", {}).get("path"),
+            "postfix_config_dir": c.get("postfix_installed", {}).get(
+                "values", {}).get("config_dir"),
+            "skel_dir": c.get("skel_maildir", {}).get(
+                "values", {}).get("path"),
+            "imap_port": str(c.get("uw_listener", {}).get(
+                "figures", {}).get("imap_port")),
+        }
+        t.ok(all(got[k] == want.get(k) for k in got),
+             "config: Dovecot config, Postfix dir, skeleton and IMAP port "
+             "are the file's, not /etc's", [got, want])
+        run_ = c.get("dovecot_running", {})
+        t.ok(run_.get("status") == "pass" and
+             run_.get("figures", {}).get("pid", 0) > 0 and
+             run_.get("values", {}).get("pidfile", "").startswith(sb),
+             "config: the sandbox's running Dovecot is found", [run_])
+        tp = c.get("dovecot_test_port", {})
+        t.ok(("%s:%s" % (want.get("test_address"), want.get("test_port")))
+             in tp.get("detail", ""), "config: the configured test port",
+             [tp])
+        fn = c.get("folder_names", {})
+        t.ok(fn.get("status") == "warn" and fn.get("entries") and
+             "step 4" in fn.get("fix", ""),
+             "config: names to change are a warning pointing to step 4",
+             [fn])
+        summary = doc.get("summary", {})
+        rc, out, err = run(args, env)
+        t.ok(not any("rename them on disk" in l or
+                     l.startswith("  [FAIL]") for l in out.splitlines()),
+             "config: text has no [FAIL] and no 'rename them on disk'",
+             [out])
+
+        # step 0 with the same file: the same checks, the same counts;
+        # then step 4's decisions (saved) count as decided
+        p = subprocess.run([PROG, "--batch", "--yes", "--to", "4",
+                            "--config", conf], capture_output=True,
+                           text=True, timeout=300, env=dict(os.environ,
+                                                            **env))
+        st = subprocess.run([PROG, "--status", "--config", conf],
+                            capture_output=True, text=True, timeout=60)
+        step0 = [l for l in st.stdout.splitlines()
+                 if l.split()[:1] == ["0"]]
+        line = "%d passed, %d warnings, %d failed" % (
+            summary.get("pass", -1), summary.get("warn", -1),
+            summary.get("fail", -1))
+        t.ok(p.returncode == 0 and step0 and line in step0[0],
+             "config: step 0 reports what --check reported (%s)" % line,
+             [p.stdout[-2000:], p.stderr[-2000:], step0])
+        rc, out, err = run(args + ["--format", "json"], env)
+        doc = json.loads(out) if out.startswith("{") else {}
+        fn2 = by_id(doc).get("folder_names", {})
+        t.ok(fn2.get("status") == "pass" and
+             fn2.get("figures", {}).get("decided") ==
+             len(fn.get("entries", [])) > 0,
+             "config: after step 4, the saved decisions count as decided",
+             [fn2])
+    finally:
+        subprocess.run([PROG, "sandbox", "--stop", sb], capture_output=True,
+                       timeout=60)
+
+
 def main():
     t = Tap()
     if not os.access(PROG, os.X_OK):
@@ -334,20 +437,25 @@ def main():
 
         # 1. text
         rc, out, err = run(common, env)
-        t.ok(rc == 2, "text: exit 2 with a failure", [rc, err, out])
+        t.ok(rc == 1, "text: exit 1 with warnings only", [rc, err, out])
         titles = ["Target file system", "Folder names", "Sources", "Target",
                   "Dovecot", "Logging", "Postfix", "UW-IMAP", "Accounts",
                   "Time"]
         lines = out.splitlines()
         t.ok(all(x in lines for x in titles),
              "text: every group has its heading", [out])
-        fail = [l for l in lines if l.startswith("  [FAIL] Folder names")]
-        t.ok(len(fail) == 1 and "a.b" in fail[0],
-             "text: the folder name to change is a failure", [out])
+        # a name to change is decided at runbook step 4: a warning that
+        # says so, never "[FAIL] ... rename them on disk" (issue 19)
+        fail = [l for l in lines if l.startswith("  [WARN] Folder names")]
+        t.ok(len(fail) == 1 and "a.b" in fail[0] and
+             not any("rename them on disk" in l for l in lines),
+             "text: the folder name to change is a warning", [out])
         i = lines.index(fail[0]) if fail else 0
-        t.ok(any(l.strip().startswith("fix:") for l in lines[i:i + 6]) and
+        t.ok(any(l.strip().startswith("fix:") and "step 4" in l
+                 for l in lines[i:i + 6]) and
              any('"a_b"' in l for l in lines[i:i + 6]),
-             "text: with its suggestion and a one-line fix", lines[i:i + 6])
+             "text: with its suggestion and a fix naming step 4",
+             lines[i:i + 6])
         t.ok(any("[WARN] Postfix local delivery" in l and "procmail" in l
                  for l in lines), "text: mailbox_command is a warning",
              [out])
@@ -370,15 +478,15 @@ def main():
             t.ok(True, "json: parses")
         errs = schema_errors(doc)
         t.ok(not errs, "json: matches the schema", errs)
-        t.ok(doc.get("exit") == rc == 2 and doc.get("status") == "fail",
-             "json: exit 2, status fail", [rc, doc.get("status")])
+        t.ok(doc.get("exit") == rc == 1 and doc.get("status") == "warn",
+             "json: exit 1, status warn", [rc, doc.get("status")])
         ids = [(c["group"], c["id"]) for c in doc.get("checks", [])]
         want = [(g, i) for g in GROUPS for i in IDS[g]]
         t.ok(ids == want, "json: every stable id, in checklist order",
              ["got  %s" % ids, "want %s" % want])
         c = by_id(doc)
         fn = c.get("folder_names", {})
-        t.ok(fn.get("status") == "fail" and any(
+        t.ok(fn.get("status") == "warn" and any(
             e["subject"] == alice + "/mail/a.b" and e["suggestion"] == "a_b"
             and e["kind"] == "dot" for e in fn.get("entries", [])),
             "json: folder a.b, kind dot, suggestion a_b", [fn])
@@ -471,6 +579,18 @@ def main():
              "exit 1 with warnings only (mailbox_command)",
              [rc, err] + [(x["id"], x["status"]) for x in
                           doc.get("checks", []) if x["status"] != "pass"])
+        fail = list(clean)
+        nomain = os.path.join(tree, "postfix-empty")
+        os.mkdir(nomain)
+        fail[fail.index("--postfix-dir") + 1] = nomain
+        rc, out, err = run(fail, env)
+        doc = json.loads(out) if out.startswith("{") else {}
+        t.ok(rc == 2 and doc.get("status") == "fail" and
+             by_id(doc).get("postfix_installed", {}).get("status") ==
+             "fail", "exit 2 with a failure (no main.cf)",
+             [rc, err] + [(x["id"], x["status"]) for x in
+                          doc.get("checks", []) if x["status"] != "pass"])
+        os.rmdir(nomain)
         rc, out, err = run(["--spool", os.path.join(tmp, "nospool"),
                             "--homes", homes, "--target", target,
                             "--work", work, "--format", "json"], env)
@@ -496,6 +616,8 @@ def main():
 
         # 5. hostile users
         hostile(t, tmp, scratch)
+        # 6. --config FILE: the configured system, as step 0 (issue 19)
+        configured(t, tmp, scratch)
     finally:
         if os.environ.get("M2D_KEEP"):
             print("# kept %s" % tmp)
