@@ -141,8 +141,9 @@ static const char *keys_hint(enum rb_page page, bool done, bool undoable,
 			  "F1 Help  q Quit") :
 			_("Enter Run  n Next  s Skip  F1 Help  q Quit");
 	case RB_PAGE_FOLDERS:
+		/* 74 columns: F1 stays on the line at 80x24 */
 		return _("a Accept  e Edit  x Exclude  u Undecide  A All  "
-			 "Enter Run  n/b Next/Back  q");
+			 "Enter Run  n/b  F1 Help  q");
 	case RB_PAGE_SUBSET:
 		return _("Space Choose  / Filter  Enter Run  n Next  b Back  "
 			 "F1 Help  q Quit");

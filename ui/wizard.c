@@ -466,9 +466,20 @@ static bool ask_yes(struct app *a, const char *title, const char *text,
 static void help(struct app *a)
 {
 	const struct rb_step_def *d = &rb_steps[a->cur];
-	char *text = wz_strdupf("%s\n  %s\n\n%s\n  %s\n\n%s\n  %s\n\n%s %s",
+	const struct rb_step_state *st = rb_step(a->rb, a->cur);
+	struct m2d_error err;
+	/* a step that changes the system and has not run: every change it
+	   will make (its preview), as its page and its question show */
+	char *preview = (d->flags & RB_CHANGES) && st->status != RB_DONE ?
+		rb_preview(a->rb, a->cur, &err) : NULL;
+	bool show = preview != NULL && strcmp(preview, _(d->what)) != 0;
+	char *text = wz_strdupf("%s\n  %s\n\n%s\n  %s\n\n%s%s%s%s%s\n  "
+				"%s\n\n%s %s",
 				_("The runbook says:"), _(d->runbook),
 				_("What mbox2dovecot does:"), _(d->what),
+				show ? _("What it will do:") : "",
+				show ? "\n" : "", show ? preview : "",
+				show ? "\n" : "",
 				_("Undo:"), d->undo != NULL ? _(d->undo) :
 				_("nothing to undo"),
 				_("Keys: Enter run or next, n next page, b or "
@@ -482,6 +493,7 @@ static void help(struct app *a)
 				  "width)."));
 	char *title = wz_strdupf(_("Step %d: %s"), d->number, _(d->title));
 
+	free(preview);
 	if (text != NULL && title != NULL)
 		show_text(a, title, text);
 	free(text);

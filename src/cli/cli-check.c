@@ -306,8 +306,12 @@ static void print_text(FILE *out, const struct checks_report *rep, int code)
 {
 	const char *group = NULL;
 	size_t counts[3], i, k;
+	char warnings[64];
 
 	checks_worst(rep, counts);
+	snprintf(warnings, sizeof(warnings), ngettext("%zu warning",
+						      "%zu warnings",
+						      counts[1]), counts[1]);
 	for (i = 0; i < rep->nitems; i++) {
 		const struct check_item *it = &rep->items[i];
 
@@ -339,8 +343,9 @@ static void print_text(FILE *out, const struct checks_report *rep, int code)
 			fprintf(out, _("         fix: %s\n"),
 				str_esc(it->res.fix));
 	}
-	fprintf(out, _("%zu passed, %zu warnings, %zu failed: %s\n"),
-		counts[0], counts[1], counts[2],
+	/* "1 warning": the count's own word (ngettext), as step 0 says it */
+	fprintf(out, _("%zu passed, %s, %zu failed: %s\n"), counts[0],
+		warnings, counts[2],
 		code == CHECK_EXIT_PASS ? _("ready to migrate") :
 		code == CHECK_EXIT_WARN ? _("read the warnings, then migrate") :
 		_("fix the failures before migrating"));

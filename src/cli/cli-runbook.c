@@ -204,6 +204,35 @@ static bool ask_yes_tty(const char *question)
 	return yes;
 }
 
+/* A step that waits for its Yes: every change it will make (its
+ * preview: diffs, commands, what is removed), before --confirm N. */
+static void print_preview(struct runbook *rb, int step)
+{
+	const struct rb_step_def *d = &rb_steps[step];
+	const struct rb_step_state *st = rb_step(rb, step);
+	struct m2d_error err;
+	char *text;
+
+	if (!(d->flags & RB_CONFIRM) || st == NULL || st->confirmed)
+		return;
+	text = rb_preview(rb, step, &err);
+	if (text == NULL || strcmp(text, _(d->what)) == 0) {
+		free(text);
+		return;
+	}
+	printf(_("step %d will do this (--confirm %d says Yes):\n"), step,
+	       step);
+	/* line by line, each escaped (names are the users' data) */
+	for (char *line = text, *nl; line != NULL && *line != '\0';
+	     line = nl) {
+		nl = strchr(line, '\n');
+		if (nl != NULL)
+			*nl++ = '\0';
+		show("  ", line);
+	}
+	free(text);
+}
+
 /* --undo STEP: refused while later steps that rely on it are done,
  * unless the admin says Yes to the list (YES: --yes said it).  The exit
  * status, or -1 with ERR. */
@@ -611,6 +640,8 @@ int cmd_runbook(int argc, char **argv)
 		printf(_("stopped at step %d: %s\n"), stopped,
 		       why != NULL ? why : "?");
 		free(why);
+		if (err.code != M2D_ERR_CANCELLED)
+			print_preview(rb, stopped);
 		if (err.code == M2D_ERR_CANCELLED) {
 			ret = EXIT_TRYLATER;
 			goto out;

@@ -691,7 +691,9 @@ void checks_eval_uw(const struct check_uw_facts *f, struct checks_report *rep)
 			       "(disable = yes, reload xinetd/inetd)"),
 		       f->files);
 	else if (f->disabled > 0)
-		DETAIL(item, _("present but disabled (%u entries)"),
+		DETAIL(item, ngettext("present but disabled (%u entry)",
+				"present but disabled (%u entries)",
+				f->disabled),
 		       f->disabled);
 	else
 		DETAIL(item, _("no xinetd or inetd entry for imapd"));

@@ -491,16 +491,19 @@ void checks_eval_sources(const struct plan *plan,
 				 NULL);
 	}
 	check_result_figure(&item->res, "count", (long long)n);
-	DETAIL(item, n > 0 ? _("%llu users have no spool file; they get an "
-			       "empty INBOX") : _("every user has an inbox"),
+	DETAIL(item, n > 0 ? ngettext("%llu user has no spool file; it "
+				"gets an empty INBOX", "%llu users have no "
+				"spool file; they get an empty INBOX", n) : _("every user has an inbox"),
 	       n);
 
 	item = list_skips(rep, plan, "unreadable", _("Unreadable files"),
 			  s_unreadable, &n);
 	if (item != NULL && n > 0) {
 		item->res.status = CHECK_FAIL;
-		DETAIL(item, _("%llu files could not be read and would be "
-			       "left behind (first: %s)"), n,
+		DETAIL(item, ngettext("%llu file could not be read and "
+				      "would be left behind (first: %s)",
+				      "%llu files could not be read and "
+				      "would be left behind (first: %s)", n), n,
 		       item->entries[0].subject);
 		FIX(item, _("run as root, or fix the permissions, then check "
 			    "again"));
@@ -525,9 +528,14 @@ void checks_eval_sources(const struct plan *plan,
 		check_result_figure(&item->res, "count", (long long)n);
 		if (refused > 0) {
 			item->res.status = CHECK_FAIL;
-			DETAIL(item, _("%llu mail files belong to another user "
-				       "or have other hard links and will not "
-				       "be migrated (first: %s)"), refused,
+			DETAIL(item, ngettext("%llu mail file belongs to "
+					      "another user or has other hard "
+					      "links and will not be migrated "
+					      "(first: %s)", "%llu mail files "
+					      "belong to another user or have "
+					      "other hard links and will not "
+					      "be migrated (first: %s)",
+					      refused), refused,
 			       item->entries[0].subject);
 			FIX(item, _("find out whose mail it is: chown it to "
 				    "its user (one link) if it is theirs, "
@@ -535,9 +543,13 @@ void checks_eval_sources(const struct plan *plan,
 				    "to such a mailbox either"));
 		} else if (n > 0) {
 			item->res.status = CHECK_WARN;
-			DETAIL(item, _("%llu files in the spool belong to no "
-				       "user in passwd and will not be "
-				       "migrated (first: %s)"), n,
+			DETAIL(item, ngettext("%llu file in the spool belongs "
+					      "to no user in passwd and will "
+					      "not be migrated (first: %s)",
+					      "%llu files in the spool belong "
+					      "to no user in passwd and will "
+					      "not be migrated (first: %s)",
+					      n), n,
 			       item->entries[0].subject);
 			FIX(item, _("add the user to passwd, or name it in "
 				    "--users/--userlist, if it is one; else "
@@ -550,8 +562,11 @@ void checks_eval_sources(const struct plan *plan,
 	item = list_skips(rep, plan, "skipped", _("Files that are no folder"),
 			  s_skipped, &n);
 	if (item != NULL)
-		DETAIL(item, n > 0 ? _("%llu files skipped: not an mbox, dot "
-				       "files or missing (listed)") :
+		DETAIL(item, n > 0 ? ngettext("%llu file skipped: not an "
+					      "mbox, a dot file or missing "
+					      "(listed)", "%llu files "
+					      "skipped: not an mbox, dot "
+					      "files or missing (listed)", n) :
 		       _("no file skipped"), n);
 
 	/* a FIFO, device or socket where mail could be: said, never
@@ -560,9 +575,12 @@ void checks_eval_sources(const struct plan *plan,
 			  _("FIFOs, devices and sockets"), s_special, &n);
 	if (item != NULL && n > 0) {
 		item->res.status = CHECK_WARN;
-		DETAIL(item, _("%llu FIFOs, devices or sockets among the "
-			       "folders are never opened and not migrated "
-			       "(first: %s)"), n, item->entries[0].subject);
+		DETAIL(item, ngettext("%llu FIFO, device or socket among "
+				      "the folders is never opened and not "
+				      "migrated (first: %s)", "%llu FIFOs, "
+				      "devices or sockets among the folders "
+				      "are never opened and not migrated "
+				      "(first: %s)", n), n, item->entries[0].subject);
 		FIX(item, _("look at each (a user may have planted it); put "
 			    "back the mbox it replaces, if there was one"));
 	} else if (item != NULL) {
@@ -588,8 +606,11 @@ void checks_eval_sources(const struct plan *plan,
 			  &n);
 	if (item != NULL && n > 0) {
 		item->res.status = CHECK_WARN;
-		DETAIL(item, _("%llu symbolic links are never followed and "
-			       "will not be migrated (first: %s)"), n,
+		DETAIL(item, ngettext("%llu symbolic link is never "
+				      "followed and will not be migrated "
+				      "(first: %s)", "%llu symbolic links are "
+				      "never followed and will not be "
+				      "migrated (first: %s)", n), n,
 		       item->entries[0].subject);
 		FIX(item, _("replace each link by the mbox it points to, or "
 			    "migrate that mbox where it is"));
@@ -612,8 +633,9 @@ void checks_eval_sources(const struct plan *plan,
 	check_result_figure(&item->res, "count", (long long)n);
 	if (n > 0) {
 		item->res.status = CHECK_WARN;
-		DETAIL(item, _("%llu folders are locked right now (first: "
-			       "%s)"), n, item->entries[0].subject);
+		DETAIL(item, ngettext("%llu folder is locked right now "
+				      "(first: %s)", "%llu folders are locked "
+				      "right now (first: %s)", n), n, item->entries[0].subject);
 		FIX(item, _("normal while mail is delivered or read; the "
 			    "migration waits for locks, and the cutover "
 			    "stops delivery and UW-IMAP first"));

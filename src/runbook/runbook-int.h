@@ -98,6 +98,13 @@ struct host_log rb_host_log(struct runbook *rb);
 /* Dovecot's log lines about USER since SINCE, or NULL. */
 char *rb_dovecot_log(struct runbook *rb, const char *user, time_t since,
 		     int max);
+/* ---- runbook-preview.c ---- */
+/* What step 19 changes besides main.cf, one line each: the skeleton's
+ * new directories (mkdir), the homes and shells usermod sets (with the
+ * values they replace), the rbash link; "" when nothing.  Allocated, or
+ * NULL with ERR. */
+char *rb_preview_accounts(struct runbook *rb, struct m2d_error *err);
+
 /* Replace %u in the command line TEMPLATE with USER.  Allocated. */
 char *rb_expand_user(const char *template, const char *user);
 

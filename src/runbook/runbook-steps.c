@@ -513,7 +513,8 @@ static int step_userlist(struct runbook *rb, struct m2d_error *err)
 	}
 	if (plan_write_lists(&rb->plan, rb->cfg.work_dir, err) < 0)
 		return -1;
-	rb_result(rb, 3, _("%zu users in %s"), rb->plan.nusers, path);
+	rb_result(rb, 3, ngettext("%zu user in %s", "%zu users in %s",
+				  rb->plan.nusers), rb->plan.nusers, path);
 	return 1;
 }
 
@@ -894,8 +895,9 @@ static int accounts_apply(struct runbook *rb, struct m2d_error *err)
 					  rb->cfg.work_dir, err) < 0)
 				return -1;
 		}
-		rb_log(rb, _("%zu homes set to their maildirs"),
-		       rb->plan.nusers);
+		rb_log(rb, ngettext("%zu home set to its maildir",
+				    "%zu homes set to their maildirs",
+				    rb->plan.nusers), rb->plan.nusers);
 	}
 	if (rb->cfg.nrbash_users > 0 &&
 	    acct_rbash_link(&at, rb->cfg.work_dir, err) < 0)
@@ -1247,15 +1249,25 @@ char *rb_preview(struct runbook *rb, int step, struct m2d_error *err)
 		break;
 	}
 	case 19: {
+		/* main.cf, then the skeleton, homes and shells: every
+		   change of the step (issue 19) */
 		struct pf_edit edit;
+		char *acct;
 
 		if (host_postfix_plan(&rb->cfg, &edit, err) < 0)
 			return NULL;
-		text = xasprintf("%s%s%s", edit.diff[0] != '\0' ? edit.diff :
-				 _("main.cf already says so: nothing to "
-				   "change.\n"),
+		acct = rb_preview_accounts(rb, err);
+		if (acct == NULL) {
+			pf_edit_free(&edit);
+			return NULL;
+		}
+		text = xasprintf("%s%s%s%s%s", edit.diff[0] != '\0' ?
+				 edit.diff : _("main.cf already says so: "
+					       "nothing to change.\n"),
 				 edit.warning != NULL ? "\n" : "",
-				 edit.warning != NULL ? edit.warning : "");
+				 edit.warning != NULL ? edit.warning : "",
+				 acct[0] != '\0' ? "\n" : "", acct);
+		free(acct);
 		pf_edit_free(&edit);
 		break;
 	}
@@ -1440,11 +1452,15 @@ const struct rb_step_def rb_steps[RB_NSTEPS] = {
 	  BIT(17) },
 	{ 19, "postconf", N_("Delivery into the maildirs"),
 	  N_("Points Postfix's local delivery at the maildirs with "
-	     "postconf, checked by postfix check."),
+	     "postconf, checked by postfix check; gives the skeleton "
+	     "(skel_dir) cur/ new/ tmp/ and sets homes and shells when "
+	     "configured. Each change is listed below."),
 	  N_("19. Change email delivery into the new folders: postconf -e "
 	     "\"mail_spool_directory = /data/mail2/\""),
 	  N_("Undo first appends the mail that reached the maildirs since "
-	     "to the mboxes, then puts main.cf back byte for byte."),
+	     "to the mboxes, then puts main.cf back byte for byte, removes "
+	     "the skeleton directories it made and sets homes and shells "
+	     "back."),
 	  BIT(18), RB_CHANGES | RB_CONFIRM, RB_PAGE_DIFF, step_postconf,
 	  undo_postconf,
 	  BIT(15) | BIT(17) },

@@ -196,11 +196,32 @@ def main():
         passwd = os.path.join(a, "root", "etc", "passwd")
         with open(passwd) as f:
             passwd_before = f.read()
+        p1 = run("--config", conf, "--batch", "--yes", "--to", "18")
+        # issue 19: step 19 waits for its Yes and shows every change it
+        # will make first: main.cf, the skeleton, homes and shells
+        skel = os.path.join(a, "root", "etc", "skel")
+        p = run("--config", conf, "--batch", "--resume")
+        with open(passwd) as f:
+            unchanged = f.read() == passwd_before
+        want = ["mail_spool_directory = %s" % vals["target_base"],
+                "mkdir %s/cur" % skel, "mkdir %s/tmp" % skel,
+                "-d %s/alice -- alice   (now: %s/home/alice)" % (
+                    vals["target_base"].rstrip("/"), a),
+                "-s /bin/rbash -- alice   (now: ",
+                "ln -s bash %s/root/bin/rbash" % a]
+        ok(p.returncode == 4 and "step 19 will do this" in p.stdout and
+           all(w in p.stdout for w in want) and unchanged and
+           not os.path.exists(os.path.join(skel, "cur")),
+           "step 19 waiting for --confirm 19 lists main.cf, mkdir of the "
+           "skeleton, usermod -d/-s with the old values; nothing done yet",
+           [w for w in want if w not in p.stdout] + [out(p)])
         p = run("--config", conf, "--batch", "--yes")
-        ok(p.returncode == 0, "steps 0-22 in --batch --yes", out(p))
-        ok(p.stdout.count("the protocols change: Dovecot is restarted")
+        ok(p1.returncode == 0 and p.returncode == 0,
+           "steps 0-22 in --batch --yes", out(p1) + out(p))
+        ok((p1.stdout + p.stdout).count(
+            "the protocols change: Dovecot is restarted")
            >= 2, "pop3 left out at step 8 and back at step 17: Dovecot "
-           "restarted both times, not reloaded", out(p))
+           "restarted both times, not reloaded", out(p1) + out(p))
         st = state_of(a)
         ok(len(st) == 23 and all(v == "done" for v in st.values()),
            "every step done in the state", json.dumps(st))

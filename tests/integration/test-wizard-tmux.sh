@@ -161,6 +161,8 @@ wait_for "Step 4: Folder list and names"
 keys Enter
 wait_for "need a new name or to be excluded" 30
 ok $? "step 4 stops at the folder names that need a decision"
+screen | tail -n 1 | grep -qF "F1 Help"
+ok $? "at 80x24 step 4's key line keeps F1"
 screen | grep -qF "v1_2 release (sug"
 ok $? "the renames page shows a problem folder with a suggested name"
 keys a
@@ -529,11 +531,26 @@ if [ $dovecot -eq 1 ] && [ "$(st 13)" = done ]; then
 	keys Enter
 	wait_for "Step 14: Stop delivery"
 	all=0
+	skel=1
 	for s in 14 15 16 17 18 19 20 21 22; do
 		wait_for "Step $s:" 10 >/dev/null 2>&1 || { all=1; break; }
+		if [ $s -eq 19 ]; then
+			# the skeleton's new directories, before they are made:
+			# on the page, in F1 and in the question (issue 19)
+			wait_for "mkdir $sb/root/etc/skel/cur" 5 &&
+				keys F1 && wait_for "What it will do:" 5 &&
+				keys PageDown && wait_for "skel/tmp" 5 &&
+				skel=0
+			keys Escape
+		fi
 		keys Enter
 		case $s in 14|17|19)
 			wait_for "Run this step?" 10 || { all=1; break; }
+			if [ $s -eq 19 ]; then
+				keys PageDown
+				wait_for "mkdir $sb/root/etc/skel/new" 5 ||
+					skel=1
+			fi
 			keys y ;;
 		esac
 		wait_for "Step $s done" 90 || { all=1; break; }
@@ -541,6 +558,7 @@ if [ $dovecot -eq 1 ] && [ "$(st 13)" = done ]; then
 	done
 	[ $all -eq 0 ] && [ "$(st 22)" = done ]
 	ok $? "steps 14 to 22 in the wizard at 80x24, each confirmed where it asks"
+	ok $skel "step 19 shows its /etc/skel changes first: page, F1, question"
 	keys b b b
 	wait_for "Step 19: Delivery into the maildirs"
 	keys U
