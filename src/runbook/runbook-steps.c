@@ -1458,9 +1458,8 @@ const struct rb_step_def rb_steps[RB_NSTEPS] = {
 	  N_("19. Change email delivery into the new folders: postconf -e "
 	     "\"mail_spool_directory = /data/mail2/\""),
 	  N_("Undo first appends the mail that reached the maildirs since "
-	     "to the mboxes, then puts main.cf back byte for byte, removes "
-	     "the skeleton directories it made and sets homes and shells "
-	     "back."),
+	     "to the mboxes, then puts main.cf (byte for byte), the "
+	     "skeleton, homes and shells back."),
 	  BIT(18), RB_CHANGES | RB_CONFIRM, RB_PAGE_DIFF, step_postconf,
 	  undo_postconf,
 	  BIT(15) | BIT(17) },
