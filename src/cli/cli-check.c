@@ -343,9 +343,10 @@ static void print_text(FILE *out, const struct checks_report *rep, int code)
 			fprintf(out, _("         fix: %s\n"),
 				str_esc(it->res.fix));
 	}
-	/* "1 warning": the count's own word (ngettext), as step 0 says it */
-	fprintf(out, _("%zu passed, %s, %zu failed: %s\n"), counts[0],
-		warnings, counts[2],
+	/* "1 warning": the count's own word (ngettext), in step 0's words */
+	fprintf(out, _("%zu passed, %s, %zu failed"), counts[0], warnings,
+		counts[2]);
+	fprintf(out, ": %s\n",
 		code == CHECK_EXIT_PASS ? _("ready to migrate") :
 		code == CHECK_EXIT_WARN ? _("read the warnings, then migrate") :
 		_("fix the failures before migrating"));
