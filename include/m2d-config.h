@@ -61,7 +61,7 @@
  *   folder_names      = "compat"      # or "uw": UW's names kept
  *   uw_mail_subdirectory = ""         # "" = SERVICES_ROOT/etc/c-client.cf's
  *                                     #   mail-subdirectory; "~" = none
- *   imap_test_user    = ""            # "" = the first test user
+ *   imap_test_user    = ""            # "" = every test user
  *   imap_test_password = ""           # "" = asked (or the environment
  *                                     #   MBOX2DOVECOT_IMAP_PASSWORD)
  *   imap_master_user  = ""            # Dovecot master user: log in as

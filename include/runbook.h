@@ -233,8 +233,18 @@ int rb_run_checks(struct runbook *rb, const struct rb_checks_opts *opts,
 		  struct checks_report *rep, struct m2d_error *err);
 /* Totals of the last migration run (steps 7, 9, 15). */
 const struct migrate_totals *rb_migrate_totals(const struct runbook *rb);
-/* The last IMAP test (steps 10, 16, 18; NULL before). */
+/* The last IMAP test (steps 10, 16, 18, 21; NULL before): with several
+ * test users, the first one's whose checks failed, else the first's. */
 const struct imap_test_result *rb_imap_result(const struct runbook *rb);
+
+/* The last IMAP test as each user it logged in as (imap_test_user, or
+ * every test user of step 5), in order.  Returns how many (0 before). */
+struct rb_imap_user {
+	char *user;
+	struct imap_test_result res;
+};
+size_t rb_imap_results(const struct runbook *rb,
+		       const struct rb_imap_user **list);
 
 /* The password of the IMAP test from now on, e.g. asked by the wizard
  * (never saved; NULL: none). */

@@ -100,6 +100,49 @@ void wz_page_imap(struct wz_page *page, const struct imap_test_result *res)
 			     res->greeting);
 }
 
+void wz_page_imap_users(struct wz_page *page,
+			const struct rb_imap_user *list, size_t n)
+{
+	size_t failed = 0;
+
+	if (n <= 1) {
+		wz_page_imap(page, n == 1 ? &list[0].res : NULL);
+		return;
+	}
+	wz_page_imap(page, NULL);
+	for (size_t u = 0; u < n; u++) {
+		const struct imap_test_result *res = &list[u].res;
+
+		failed += res->failed;
+		for (size_t i = 0; i < res->nchecks; i++) {
+			const struct imap_check *c = &res->checks[i];
+			char *text = wz_strdupf("%s: %s\t%s", list[u].user,
+						c->id, c->detail);
+
+			wz_page_add(page, c->ok ? _("PASS") : _("FAIL"),
+				    c->ok ? WZ_C_OK : WZ_C_FAIL, text);
+			free(text);
+		}
+	}
+	page->ncols = 2;
+	page->colw[0] = 8;
+	page->colw[1] = 0;
+	if (failed > 0)
+		wz_page_setf(&page->footer,
+			     ngettext("%zu check failed (%zu users).  "
+				      "Server: %s",
+				      "%zu checks failed (%zu users).  "
+				      "Server: %s", failed), failed, n,
+			     list[0].res.greeting);
+	else
+		wz_page_setf(&page->footer,
+			     ngettext("Every check passed (%zu user).  "
+				      "Server: %s",
+				      "Every check passed (%zu users).  "
+				      "Server: %s", n), n,
+			     list[0].res.greeting);
+}
+
 static enum wz_color log_color(const char *line)
 {
 	/* "2026-12-07 21:55:03 [13] warning: ..." */

@@ -314,8 +314,14 @@ static void build_page(struct app *a)
 	case RB_PAGE_IMAP:
 		/* the last IMAP test is the one of the step that ran it
 		   (not step 18's on step 21's page) */
-		wz_page_imap(p, a->imap_step == a->cur ?
-			     rb_imap_result(a->rb) : NULL);
+		if (a->imap_step == a->cur) {
+			const struct rb_imap_user *list;
+			size_t n = rb_imap_results(a->rb, &list);
+
+			wz_page_imap_users(p, list, n);
+		} else {
+			wz_page_imap(p, NULL);
+		}
 		if (a->imap_step != a->cur && st->status == RB_DONE &&
 		    st->result != NULL)
 			wz_page_setf(&p->empty, _("Passed: %s."), st->result);
@@ -514,6 +520,21 @@ static void *runner(void *arg)
 	return NULL;
 }
 
+/* The first test user whose login the last IMAP test saw refused, or
+ * NULL. */
+static const char *refused_user(struct app *a)
+{
+	const struct rb_imap_user *list;
+	size_t n = rb_imap_results(a->rb, &list);
+
+	for (size_t u = 0; u < n; u++)
+		for (size_t i = 0; i < list[u].res.nchecks; i++)
+			if (strcmp(list[u].res.checks[i].id, "login") == 0 &&
+			    !list[u].res.checks[i].ok)
+				return list[u].user;
+	return NULL;
+}
+
 static bool need_password(struct app *a)
 {
 	const struct m2d_config *cfg = rb_config(a->rb);
@@ -624,10 +645,12 @@ static void start_step(struct app *a, int step)
 		const char *who = rb_config(a->rb)->imap_test_user != NULL ?
 			rb_config(a->rb)->imap_test_user :
 			n > 0 ? tu[0] : _("the test user");
+		const char *refused = refused_user(a);
 		char *text = a->login_refused ?
 			wz_strdupf(_("The login as %s was refused.  Its "
 				     "password for the IMAP test (never "
-				     "saved):"), who) :
+				     "saved):"), refused != NULL ? refused :
+				   who) :
 			wz_strdupf(_("The password of %s for the IMAP "
 				     "test (never saved):"), who);
 		char *pw = ask_line(a, _("IMAP test"), text, "", true, NULL, NULL);
@@ -706,11 +729,7 @@ static void finish_step(struct app *a)
 		const struct imap_test_result *res = rb_imap_result(a->rb);
 
 		a->imap_step = res != NULL ? step : -1;
-		a->login_refused = false;
-		for (size_t i = 0; res != NULL && i < res->nchecks; i++)
-			if (strcmp(res->checks[i].id, "login") == 0 &&
-			    !res->checks[i].ok)
-				a->login_refused = true;
+		a->login_refused = refused_user(a) != NULL;
 		if (a->login_refused &&
 		    rb_config(a->rb)->imap_master_user == NULL)
 			set_message(a, WZ_C_FAIL, "%s",

@@ -35,8 +35,11 @@ struct runbook {
 	struct checks_report checks;
 	bool have_checks;
 	struct migrate_totals totals;
-	struct imap_test_result imap;
+	struct imap_test_result imap;	/* the page's: the first user's
+					 * that failed, or the first's */
 	bool have_imap;
+	struct rb_imap_user *imap_users;	/* each test user's */
+	size_t nimap_users;
 	char *password;			/* the IMAP test's, never saved */
 	int running;			/* the step running now, or -1 */
 	struct rb_logbook *logbook;	/* WORK/log (runbook-log.h) */
@@ -88,6 +91,10 @@ int rb_import_renames(struct runbook *rb, const char *path,
 		      struct m2d_error *err);
 /* WORK_DIR/renames: the decisions in that form (after every save). */
 int rb_write_renames(struct runbook *rb, struct m2d_error *err);
+
+/* ---- runbook-steps.c ---- */
+/* Forgets the last IMAP test's results. */
+void rb_imap_clear(struct runbook *rb);
 
 /* ---- runbook-system.c: the tools, from the configuration ---- */
 void rb_dc_tools(const struct runbook *rb, struct dc_tools *t);

@@ -285,39 +285,69 @@ static int doveadm_counts(struct runbook *rb, bool all_users,
 	return bad == 0 ? 1 : 0;
 }
 
-/* The IMAP test (steps 10, 16, 18) against ADDR:PORT. */
-static int imap_test(struct runbook *rb, const char *addr, unsigned int port,
-		     const char *message_id, struct m2d_error *err)
+/* The users the IMAP test logs in as: imap_test_user when set, else
+ * every test user of step 5.  Returns how many (into USERS, MAX). */
+static size_t imap_users(const struct runbook *rb, const char **users,
+			 size_t max)
+{
+	size_t n = 0;
+
+	if (rb->cfg.imap_test_user != NULL) {
+		users[n++] = rb->cfg.imap_test_user;
+		return n;
+	}
+	for (size_t i = 0; i < rb->ntest && n < max; i++)
+		users[n++] = rb->test_users[i];
+	return n;
+}
+
+/* Dovecot's log about USER since T0 into the run log; the first line
+ * (allocated) for the error message, or NULL. */
+static char *quote_dovecot_log(struct runbook *rb, const char *user,
+			       time_t t0)
+{
+	char *log = NULL, *line, *save = NULL, *first = NULL;
+
+	/* Dovecot writes a login's last line as the connection closes:
+	   give it a second */
+	for (int i = 0; i < 10 && log == NULL; i++) {
+		struct timespec ts = { 0, 100 * 1000 * 1000 };
+
+		log = rb_dovecot_log(rb, user, t0 - 1, 12);
+		if (log == NULL)
+			nanosleep(&ts, NULL);
+	}
+	if (log == NULL)
+		return NULL;
+	/* a line each: every text is shown as one line (cli-runbook.c
+	   escapes a newline in it) */
+	rb_log(rb, _("Dovecot's log about %s:"), user);
+	for (line = strtok_r(log, "\n", &save); line != NULL;
+	     line = strtok_r(NULL, "\n", &save)) {
+		if (first == NULL)
+			first = xstrdup(line);
+		rb_log(rb, "  %s", line);
+	}
+	free(log);
+	return first;
+}
+
+/* The IMAP test as USER (the plan's user UIDX) against ADDR:PORT into
+ * RES: 0 passed, 1 some check failed, -1 no connection (ERR). *LOG_R:
+ * Dovecot's first log line about USER when it did not pass, or NULL. */
+static int imap_test_one(struct runbook *rb, const char *addr,
+			 unsigned int port, const char *message_id,
+			 const char *user, size_t uidx,
+			 struct imap_test_result *res, char **log_r,
+			 struct m2d_error *err)
 {
 	struct imap_test_params p;
-	struct imap_expect *exp = NULL;
-	char *log = NULL;
+	struct imap_expect *exp;
 	time_t t0 = time(NULL);
-	const char *user;
-	size_t nexp = 0, uidx;
-	int ret = -1, r;
+	size_t nexp = 0;
+	int r = -1;
 
-	if (need_plan(rb, err) < 0)
-		return -1;
-	user = rb->cfg.imap_test_user != NULL ? rb->cfg.imap_test_user :
-		rb->ntest > 0 ? rb->test_users[0] : NULL;
-	if (user == NULL)
-		return m2d_error_set(err, M2D_ERR_USAGE, NULL,
-				     _("no test account: set imap_test_user "
-				       "or choose test users (step 5)"));
-	if (rb->password == NULL)
-		return m2d_error_set(err, M2D_ERR_USAGE, NULL,
-				     _("no password for the test account "
-				       "%s: give it when asked, in "
-				       "MBOX2DOVECOT_IMAP_PASSWORD, or set "
-				       "imap_master_user"), user);
-	for (uidx = 0; uidx < rb->plan.nusers; uidx++)
-		if (strcmp(rb->plan.users[uidx].name, user) == 0)
-			break;
-	if (uidx == rb->plan.nusers)
-		return m2d_error_set(err, M2D_ERR_USAGE, NULL,
-				     _("the test account %s is not in the "
-				       "plan"), user);
+	*log_r = NULL;
 	exp = xcalloc(rb->plan.nfolders + 1, sizeof(*exp));
 	for (size_t i = 0; i < rb->plan.nfolders; i++) {
 		const struct plan_folder *f = &rb->plan.folders[i];
@@ -343,93 +373,179 @@ static int imap_test(struct runbook *rb, const char *addr, unsigned int port,
 	/* after delivery restarted, new mail may be there too */
 	p.at_least = rb->steps[20].status == RB_DONE;
 	p.find_message_id = message_id;
-	memset(&rb->imap, 0, sizeof(rb->imap));
-	r = imap_test_run(&p, &rb->imap, err);
-	rb->have_imap = r >= 0;
-	if (r != 0) {
-		/* the cause is in Dovecot's log: quote it */
-		/* Dovecot writes a login's last line as the connection
-		   closes: give it a second */
-		for (int i = 0; i < 10 && log == NULL; i++) {
-			struct timespec ts = { 0, 100 * 1000 * 1000 };
-
-			log = rb_dovecot_log(rb, user, t0 - 1, 12);
-			if (log == NULL)
-				nanosleep(&ts, NULL);
-		}
-		if (log != NULL) {
-			/* a line each: every text is shown as one line
-			   (cli-runbook.c escapes a newline in it) */
-			char *line, *save = NULL;
-
-			rb_log(rb, _("Dovecot's log about %s:"), user);
-			for (line = strtok_r(log, "\n", &save); line != NULL;
-			     line = strtok_r(NULL, "\n", &save))
-				rb_log(rb, "  %s", line);
-		}
-	}
+	memset(res, 0, sizeof(*res));
+	r = imap_test_run(&p, res, err);
+	if (r != 0)	/* the cause is in Dovecot's log: quote it */
+		*log_r = quote_dovecot_log(rb, user, t0);
 	if (r < 0)
 		goto out;
-	for (size_t i = 0; i < rb->imap.nchecks; i++)
-		rb_log(rb, "%s %s: %s", rb->imap.checks[i].ok ? "PASS" :
-		       "FAIL", rb->imap.checks[i].id,
-		       rb->imap.checks[i].detail);
-	{
-		/* "1 check" (ngettext) */
-		char *checks = xasprintf(ngettext("%zu check", "%zu checks",
-						  rb->imap.nchecks),
-					 rb->imap.nchecks);
+	rb_log(rb, _("IMAP test as %s on %s:%u:"), user, addr, port);
+	for (size_t i = 0; i < res->nchecks; i++)
+		rb_log(rb, "%s %s: %s", res->checks[i].ok ? "PASS" : "FAIL",
+		       res->checks[i].id, res->checks[i].detail);
+out:
+	for (size_t i = 0; i < nexp; i++)
+		imap_expect_free(&exp[i]);
+	free(exp);
+	return r;
+}
 
-		rb_result(rb, rb->running, _("IMAP on %s:%u as %s: %s, %zu "
-					     "failed"), addr, port, user,
-			  checks, rb->imap.failed);
+/* The result line: each user with its checks and failures. */
+static void imap_result_line(struct runbook *rb, const char *addr,
+			     unsigned int port)
+{
+	char *text = xstrdup("");
+
+	for (size_t i = 0; i < rb->nimap_users; i++) {
+		const struct rb_imap_user *u = &rb->imap_users[i];
+		char *checks = xasprintf(ngettext("%zu check", "%zu checks",
+						  u->res.nchecks),
+					 u->res.nchecks);
+		char *one = xasprintf(_("IMAP on %s:%u as %s: %s, %zu "
+					"failed"), addr, port, u->user,
+				      checks, u->res.failed);
+		char *both = xasprintf("%s%s%s", text, i > 0 ? "; " : "",
+				       one);
+
+		free(text);
 		free(checks);
+		free(one);
+		text = both;
 	}
+	rb_result(rb, rb->running, "%s", text);
+	free(text);
+}
+
+void rb_imap_clear(struct runbook *rb)
+{
+	for (size_t i = 0; i < rb->nimap_users; i++)
+		free(rb->imap_users[i].user);
+	free(rb->imap_users);
+	rb->imap_users = NULL;
+	rb->nimap_users = 0;
+	rb->have_imap = false;
+}
+
+/* The first check that failed, as "USER: detail" (several users) or
+ * "detail", in BUF. */
+static void first_failure(const struct runbook *rb, char *buf, size_t size)
+{
+	buf[0] = '\0';
+	for (size_t u = 0; u < rb->nimap_users && buf[0] == '\0'; u++) {
+		const struct imap_test_result *res = &rb->imap_users[u].res;
+
+		for (size_t i = 0; i < res->nchecks && buf[0] == '\0'; i++)
+			if (!res->checks[i].ok)
+				snprintf(buf, size, "%s%s%s",
+					 rb->nimap_users > 1 ?
+					 rb->imap_users[u].user : "",
+					 rb->nimap_users > 1 ? ": " : "",
+					 res->checks[i].detail);
+	}
+}
+
+/* The IMAP test (steps 10, 16, 18, 21) against ADDR:PORT, as every test
+ * user (imap_test_user when set), each reported; MESSAGE_ID (step 21)
+ * is looked for in the first one's INBOX, where it was delivered. */
+static int imap_test(struct runbook *rb, const char *addr, unsigned int port,
+		     const char *message_id, struct m2d_error *err)
+{
+	const char *users[M2D_MAX_TEST_USERS];
+	size_t n, nchecks = 0, failed = 0, uidx;
+	char *log = NULL, first[600];
+	int r = 0;
+
+	if (need_plan(rb, err) < 0)
+		return -1;
+	n = imap_users(rb, users, M2D_MAX_TEST_USERS);
+	if (n == 0)
+		return m2d_error_set(err, M2D_ERR_USAGE, NULL,
+				     _("no test account: set imap_test_user "
+				       "or choose test users (step 5)"));
+	if (rb->password == NULL)
+		return m2d_error_set(err, M2D_ERR_USAGE, NULL,
+				     _("no password for the test account "
+				       "%s: give it when asked, in "
+				       "MBOX2DOVECOT_IMAP_PASSWORD, or set "
+				       "imap_master_user"), users[0]);
+	rb_imap_clear(rb);
+	rb->imap_users = xcalloc(n, sizeof(*rb->imap_users));
+	for (size_t k = 0; k < n && r >= 0; k++) {
+		struct rb_imap_user *u = &rb->imap_users[k];
+		char *one_log = NULL;
+
+		for (uidx = 0; uidx < rb->plan.nusers; uidx++)
+			if (strcmp(rb->plan.users[uidx].name, users[k]) == 0)
+				break;
+		if (uidx == rb->plan.nusers) {
+			m2d_error_set(err, M2D_ERR_USAGE, NULL,
+				      _("the test account %s is not in the "
+					"plan"), users[k]);
+			r = -1;
+			break;
+		}
+		u->user = xstrdup(users[k]);
+		r = imap_test_one(rb, addr, port, k == 0 ? message_id : NULL,
+				  users[k], uidx, &u->res, &one_log, err);
+		if (r < 0) {
+			free(u->user);
+			log = one_log;
+			break;
+		}
+		rb->nimap_users++;
+		nchecks += u->res.nchecks;
+		failed += u->res.failed;
+		if (log == NULL)
+			log = one_log;
+		else
+			free(one_log);
+	}
+	/* the page's one result: the first user's that failed, or the
+	   first's */
+	rb->have_imap = rb->nimap_users > 0;
+	if (rb->have_imap)
+		rb->imap = rb->imap_users[0].res;
+	for (size_t k = 0; k < rb->nimap_users; k++)
+		if (rb->imap_users[k].res.failed > 0) {
+			rb->imap = rb->imap_users[k].res;
+			break;
+		}
+	if (r < 0)
+		goto out;
+	imap_result_line(rb, addr, port);
 	/* and Dovecot's own view of every migrated user, before new mail
 	   arrives (step 21 checks the delivery instead) */
-	if (r == 0 && message_id == NULL) {
+	if (failed == 0 && message_id == NULL) {
 		int d = doveadm_counts(rb, rb->running != 10, err);
 
-		if (d < 0)
+		if (d < 0) {
+			r = -1;
 			goto out;
+		}
 		if (d == 0) {
 			m2d_error_set(err, M2D_ERR_USAGE, NULL,
 				      _("doveadm counts other messages than "
 					"the migration for some users (see "
 					"above); do not go on"));
+			r = -1;
 			goto out;
 		}
 	}
-	if (r > 0) {
-		const char *first = "";
-
-		for (size_t i = 0; i < rb->imap.nchecks && first[0] == '\0';
-		     i++)
-			if (!rb->imap.checks[i].ok)
-				first = rb->imap.checks[i].detail;
+	if (failed > 0) {
+		first_failure(rb, first, sizeof(first));
 		m2d_error_set(err, M2D_ERR_USAGE, NULL,
 			      _("the IMAP test failed on %s:%u (%zu of %zu "
 				"checks): %s; do not go on until it passes"),
-			      addr, port, rb->imap.failed, rb->imap.nchecks,
-			      first);
-		goto out;
+			      addr, port, failed, nchecks, first);
+		r = -1;
 	}
-	ret = 1;
 out:
-	if (ret < 0 && log != NULL) {
-		char *nl = strchr(log, '\n');
-
-		if (nl != NULL)
-			*nl = '\0';
+	if (r < 0 && log != NULL)
 		snprintf(err->msg + strlen(err->msg),
 			 sizeof(err->msg) - strlen(err->msg),
 			 _("; Dovecot's log: %s"), log);
-	}
 	free(log);
-	for (size_t i = 0; i < nexp; i++)
-		imap_expect_free(&exp[i]);
-	free(exp);
-	return ret;
+	return r < 0 ? -1 : 1;
 }
 
 /* ------------------------------------------------------------------ */

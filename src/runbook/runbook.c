@@ -423,6 +423,7 @@ void rb_close(struct runbook **rbp)
 	if (rb->have_plan)
 		plan_free(&rb->plan);
 	checks_report_free(&rb->checks);
+	rb_imap_clear(rb);
 	if (rb->password != NULL)
 		explicit_bzero(rb->password, strlen(rb->password));
 	free(rb->password);
@@ -484,6 +485,13 @@ const struct migrate_totals *rb_migrate_totals(const struct runbook *rb)
 const struct imap_test_result *rb_imap_result(const struct runbook *rb)
 {
 	return rb->have_imap ? &rb->imap : NULL;
+}
+
+size_t rb_imap_results(const struct runbook *rb,
+		       const struct rb_imap_user **list)
+{
+	*list = rb->imap_users;
+	return rb->nimap_users;
 }
 
 /* ------------------------------------------------------------------ */

@@ -222,6 +222,18 @@ def main():
             "the protocols change: Dovecot is restarted")
            >= 2, "pop3 left out at step 8 and back at step 17: Dovecot "
            "restarted both times, not reloaded", out(p1) + out(p))
+        # issue 19: the IMAP tests (10, 16, 18, 21) log in as every
+        # test user, each reported in the log and the step's result
+        with open(os.path.join(a, "work", "state")) as f:
+            m = re.search(r"test_users = \{(.*)\}", f.read())
+        tusers = re.findall(r'"([^"]+)"', m.group(1)) if m else []
+        with open(os.path.join(a, "work", "log")) as f:
+            logged = set(re.findall(r"\[(\d+)\] \w+: IMAP test as (\S+) on",
+                                    f.read()))
+        want = set((str(s_), u) for s_ in (10, 16, 18, 21) for u in tusers)
+        ok(len(tusers) >= 2 and want <= logged,
+           "the IMAP tests 10, 16, 18, 21 log in as each of the %d test "
+           "users" % len(tusers), [sorted(want - logged), tusers])
         st = state_of(a)
         ok(len(st) == 23 and all(v == "done" for v in st.values()),
            "every step done in the state", json.dumps(st))
