@@ -116,8 +116,8 @@ void wz_page_imap_users(struct wz_page *page,
 		failed += res->failed;
 		for (size_t i = 0; i < res->nchecks; i++) {
 			const struct imap_check *c = &res->checks[i];
-			char *text = wz_strdupf("%s: %s\t%s", list[u].user,
-						c->id, c->detail);
+			char *text = wz_strdupf("%s\t%s: %s", c->id,
+						list[u].user, c->detail);
 
 			wz_page_add(page, c->ok ? _("PASS") : _("FAIL"),
 				    c->ok ? WZ_C_OK : WZ_C_FAIL, text);

@@ -271,7 +271,7 @@ void wz_page_subset(struct wz_page *page, const struct plan *plan,
 void wz_page_diff(struct wz_page *page, const char *diff);
 void wz_page_imap(struct wz_page *page, const struct imap_test_result *res);
 /* The IMAP test as each of N users: one user as wz_page_imap(), several
- * with each check's row named "USER: check". */
+ * with each check's detail after its user ("login  alice: ..."). */
 void wz_page_imap_users(struct wz_page *page,
 			const struct rb_imap_user *list, size_t n);
 void wz_page_report(struct wz_page *page, const char *text);
