@@ -133,6 +133,9 @@ struct rb_options {
 	const char *renames_path;
 	/* Step 4: take every suggested name (as --yes does for it). */
 	bool accept_suggested;
+	/* Changes nothing ("mbox2dovecot check"): the log is not written;
+	 * the caller runs nothing that saves the state. */
+	bool read_only;
 };
 
 /* Loads the config and WORK_DIR/state when it exists (a step found
@@ -210,7 +213,7 @@ const struct plan *rb_plan(const struct runbook *rb);
 const struct checks_report *rb_checks(const struct runbook *rb);
 
 /* What "mbox2dovecot check" adds to step 0's checks (all may be 0/NULL). */
-struct rb_checks_opts {
+struct rb_checks_opts {	/* (rb_options.accept_suggested applies) */
 	const char *const *users;	/* the plan of these users, or */
 	const char *userlist;		/*   of these lists, instead of */
 	const char *folderlist;		/*   step 0's */

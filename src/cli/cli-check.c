@@ -384,6 +384,9 @@ static int run_checks(struct check_opts *o, struct checks_report *rep,
 	ro.config_path = o->plan.config;
 	ro.override = take_config;
 	ro.override_ctx = &o->plan.cfg;
+	ro.renames_path = o->plan.renames;
+	ro.accept_suggested = o->plan.accept_suggested;
+	ro.read_only = true;
 	if (rb_open(&ro, &rb, err) < 0)
 		return -1;
 	o->rb.users = (const char *const *)o->plan.users;

@@ -1,6 +1,7 @@
 /* runbook-checks.c - the pre-flight checks as step 0 and "mbox2dovecot
  * check" both run them: one set-up from the configuration, one plan with
  * the saved decisions */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -42,6 +43,33 @@ static void note_decisions(const struct runbook *rb, const struct plan *plan,
 			  "(saved: renamed or left out)", n), n);
 }
 
+/* --accept-suggested-names: every suggested name taken, in memory only
+ * (nothing saved), as step 4's "accept all" would. */
+static int accept_suggested(struct runbook *rb, struct m2d_error *err)
+{
+	for (int round = 0; round < 4; round++) {
+		bool changed = false;
+
+		if (rb_build_plan(rb, err) < 0)
+			return -1;
+		for (size_t i = 0; i < rb->plan.nfolders; i++) {
+			const struct plan_folder *f = &rb->plan.folders[i];
+
+			if (f->skip != PLAN_SKIP_NAME || f->suggestion == NULL ||
+			    rb_find_rename(rb, f->listed) != NULL)
+				continue;
+			if (rb_add_rename(rb, f->listed, f->suggestion) < 0) {
+				errno = ENOMEM;
+				return m2d_error_sys(err, "malloc", NULL);
+			}
+			changed = true;
+		}
+		if (!changed)
+			break;
+	}
+	return 0;
+}
+
 int rb_run_checks(struct runbook *rb, const struct rb_checks_opts *opts,
 		  struct checks_report *rep, struct m2d_error *err)
 {
@@ -56,6 +84,8 @@ int rb_run_checks(struct runbook *rb, const struct rb_checks_opts *opts,
 	int worst;
 
 	memset(&own, 0, sizeof(own));
+	if (rb->opts.accept_suggested && accept_suggested(rb, err) < 0)
+		return -1;
 	if (lists) {
 		memset(&given, 0, sizeof(given));
 		given.users = opts->users;

@@ -33,6 +33,7 @@ struct rb_logbook {
 	bool session;		/* the "session" line is written */
 	char *held;		/* lines from before the work directory */
 	size_t nheld;
+	bool read_only;		/* rb_options.read_only: nothing written */
 	struct folder_note *notes;
 	size_t nnotes;
 	/* the caller's callback, behind ours */
@@ -91,6 +92,8 @@ static void write_all(int fd, const char *s, size_t len)
 /* Appends TEXT (whole lines) to the file, or holds it.  Under LOCK. */
 static void put(struct rb_logbook *lb, const char *text, size_t len)
 {
+	if (lb->read_only)
+		return;
 	if (log_fd(lb)) {
 		if (lb->nheld > 0) {
 			write_all(lb->fd, lb->held, lb->nheld);
@@ -320,6 +323,7 @@ void rb_logbook_open(struct runbook *rb)
 	pthread_mutex_init
 (&lb->lock, NULL);
 	lb->fd = -1;
+	lb->read_only = rb->opts.read_only;
 	lb->event = rb->opts.event;
 	lb->ctx = rb->opts.event_ctx;
 	rb->opts.event = on_event;
