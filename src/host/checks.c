@@ -592,8 +592,11 @@ void checks_eval_sources(const struct plan *plan,
 			  s_mbx, &n);
 	if (item != NULL && n > 0) {
 		item->res.status = CHECK_WARN;
-		DETAIL(item, _("%llu folders are in UW's tenex or mtx format "
-			       "and will not be migrated (first: %s)"), n,
+		DETAIL(item, ngettext("%llu folder is in UW's tenex or mtx "
+				      "format and will not be migrated "
+				      "(first: %s)", "%llu folders are in "
+				      "UW's tenex or mtx format and will not "
+				      "be migrated (first: %s)", n), n,
 		       item->entries[0].subject);
 		FIX(item, _("convert them to mbox with UW's mailutil (\"mailutil "
 			    "copy\") while UW-IMAP still runs"));

@@ -678,8 +678,18 @@ static int step_subset(struct runbook *rb, struct m2d_error *err)
 	}
 	for (size_t i = 0; i < tp.nfolders; i++)
 		folders += tp.folders[i].skip == PLAN_TAKEN;
-	rb_result(rb, 5, _("%zu test users, %zu folders"), tp.nusers,
-		  folders);
+	{
+		/* "1 test user, 1 folder": each count its own plural */
+		char *u = xasprintf(ngettext("%zu test user",
+					     "%zu test users", tp.nusers),
+				    tp.nusers);
+		char *f = xasprintf(ngettext("%zu folder", "%zu folders",
+					     folders), folders);
+
+		rb_result(rb, 5, "%s, %s", u, f);
+		free(u);
+		free(f);
+	}
 	plan_free(&tp);
 	return 1;
 }
@@ -836,8 +846,17 @@ static int step_full_lists(struct runbook *rb, struct m2d_error *err)
 		return -1;
 	for (size_t i = 0; i < rb->plan.nfolders; i++)
 		taken += rb->plan.folders[i].skip == PLAN_TAKEN;
-	rb_result(rb, 11, _("%zu users, %zu folders"), rb->plan.nusers,
-		  taken);
+	{
+		char *u = xasprintf(ngettext("%zu user", "%zu users",
+					     rb->plan.nusers),
+				    rb->plan.nusers);
+		char *f = xasprintf(ngettext("%zu folder", "%zu folders",
+					     taken), taken);
+
+		rb_result(rb, 11, "%s, %s", u, f);
+		free(u);
+		free(f);
+	}
 	return 1;
 }
 
