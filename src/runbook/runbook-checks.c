@@ -1,7 +1,6 @@
 /* runbook-checks.c - the pre-flight checks as step 0 and "mbox2dovecot
  * check" both run them: one set-up from the configuration, one plan with
  * the saved decisions */
-#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -58,10 +57,7 @@ static int accept_suggested(struct runbook *rb, struct m2d_error *err)
 			if (f->skip != PLAN_SKIP_NAME || f->suggestion == NULL ||
 			    rb_find_rename(rb, f->listed) != NULL)
 				continue;
-			if (rb_add_rename(rb, f->listed, f->suggestion) < 0) {
-				errno = ENOMEM;
-				return m2d_error_sys(err, "malloc", NULL);
-			}
+			rb_add_rename(rb, f->listed, f->suggestion);
 			changed = true;
 		}
 		if (!changed)
