@@ -1385,7 +1385,7 @@ char *rb_preview(struct runbook *rb, int step, struct m2d_error *err)
 	}
 	case 19: {
 		/* main.cf, then the skeleton, homes and shells: every
-		   change of the step (issue 19) */
+		   change of the step, shown before it is made */
 		struct pf_edit edit;
 		char *acct;
 

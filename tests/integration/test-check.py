@@ -24,7 +24,7 @@ etc/xinetd.d/imap and etc/skel:
      user; a folder of the victim is named "x<LF>folder FAKE -> INBOX":
      the forged inbox is a failure naming both owners, ghost is reported
      as no user, and the name is printed escaped (no forged line);
-  6. --config FILE of a sandbox (issue 19): the Dovecot, Postfix dir,
+  6. --config FILE of a sandbox: the Dovecot, Postfix dir,
      skeleton, test port and IMAP port the file names, not /etc's; the
      sandbox's running Dovecot found; names to change a warning that
      points to step 4; step 0 with the same file counts the same; after
@@ -274,7 +274,7 @@ def conf_values(path):
 
 
 def configured(t, tmp, scratch):
-    """Issue 19: --check --config FILE checks the Dovecot, Postfix,
+    """--check --config FILE checks the Dovecot, Postfix,
     skeleton, services and ports the file names (a sandbox: its private
     Dovecot running, a real "postconf -c DIR"), as step 0 does with the
     same file, and the names decided at step 4 count as decided."""
@@ -445,7 +445,7 @@ def main():
         t.ok(all(x in lines for x in titles),
              "text: every group has its heading", [out])
         # a name to change is decided at runbook step 4: a warning that
-        # says so, never "[FAIL] ... rename them on disk" (issue 19)
+        # says so, never "[FAIL] ... rename them on disk"
         fail = [l for l in lines if l.startswith("  [WARN] Folder names")]
         t.ok(len(fail) == 1 and "a.b" in fail[0] and
              not any("rename them on disk" in l for l in lines),
@@ -616,7 +616,7 @@ def main():
 
         # 5. hostile users
         hostile(t, tmp, scratch)
-        # 6. --config FILE: the configured system, as step 0 (issue 19)
+        # 6. --config FILE: the configured system, as step 0
         configured(t, tmp, scratch)
     finally:
         if os.environ.get("M2D_KEEP"):

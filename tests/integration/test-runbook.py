@@ -197,7 +197,7 @@ def main():
         with open(passwd) as f:
             passwd_before = f.read()
         p1 = run("--config", conf, "--batch", "--yes", "--to", "18")
-        # issue 19: step 19 waits for its Yes and shows every change it
+        # step 19 waits for its Yes and shows every change it
         # will make first: main.cf, the skeleton, homes and shells
         skel = os.path.join(a, "root", "etc", "skel")
         p = run("--config", conf, "--batch", "--resume")
@@ -222,7 +222,7 @@ def main():
             "the protocols change: Dovecot is restarted")
            >= 2, "pop3 left out at step 8 and back at step 17: Dovecot "
            "restarted both times, not reloaded", out(p1) + out(p))
-        # issue 19: the IMAP tests (10, 16, 18, 21) log in as every
+        # the IMAP tests (10, 16, 18, 21) log in as every
         # test user, each reported in the log and the step's result
         with open(os.path.join(a, "work", "state")) as f:
             m = re.search(r"test_users = \{(.*)\}", f.read())

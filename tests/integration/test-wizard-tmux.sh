@@ -356,7 +356,7 @@ if [ $dovecot -eq 1 ]; then
 	keys Enter
 	wait_for "Step 10 done" 60
 	ok $? "step 10: the IMAP test passes against the private Dovecot"
-	# as every test user (issue 19): "PASS  alice: login ..."
+	# as every test user: "PASS  login  alice: ..."
 	wd=$(sed -n 's/^work_dir *= *"\(.*\)"/\1/p' "$conf")
 	users=$(sed -n 's/^test_users = {\(.*\)}/\1/p' "$wd/state" |
 		tr ',' '\n' | grep -c .)
@@ -556,7 +556,7 @@ if [ $dovecot -eq 1 ] && [ "$(st 13)" = done ]; then
 		wait_for "Step $s:" 10 >/dev/null 2>&1 || { all=1; break; }
 		if [ $s -eq 19 ]; then
 			# the skeleton's new directories, before they are made:
-			# on the page, in F1 and in the question (issue 19)
+			# on the page, in F1 and in the question
 			wait_for "The skeleton of new accounts" 5 &&
 				keys F1 && wait_for "What it will do:" 5 &&
 				page_until "etc/skel/tmp" && skel=0

@@ -198,7 +198,7 @@ static void test_folders(void **state)
 	plan.nfolders = 3;
 	checks_report_init(&rep);
 	checks_eval_folders(&plan, &rep);
-	/* not a failure: runbook step 4 decides it (issue 19) */
+	/* not a failure: runbook step 4 decides it */
 	assert_int_equal(st(&rep, "folder_names"), CHECK_WARN);
 	assert_non_null(strstr(item(&rep, "folder_names")->res.fix,
 			       "step 4"));
@@ -713,7 +713,7 @@ static int hold_port(unsigned int *port_r)
 }
 
 /* checks_run() as step 0 and "check" set it up from the config
- * (issue 19): the UW-IMAP listener check probes the configured
+ * (one code path): the UW-IMAP listener check probes the configured
  * imap_port/imaps_port, not 143/993; the skeleton is skel_dir. */
 static void test_configured_ports(void **state)
 {
