@@ -216,6 +216,9 @@ struct plan_source {
 	const char *const *users;
 	const char *userlist;
 	const char *folderlist;
+	/* --shard K/N: only the users plan_in_shard() puts in shard K of
+	 * N (1 <= K <= N); N 0: every user */
+	unsigned int shard, shards;
 	/* The administrator's decisions (runbook step 4), by "listed":
 	 * a new IMAP name, or exclusion. */
 	const struct plan_rename *renames;
@@ -238,6 +241,14 @@ struct plan_rename {
 int plan_build(const struct m2d_config *cfg, const struct plan_source *src,
 	       struct plan *plan, struct m2d_error *err);
 void plan_free(struct plan *plan);
+
+/*
+ * Whether USER belongs to shard K (1..N) of N: by a 64-bit FNV-1a hash
+ * of the name (mixed by MurmurHash3's finaliser), modulo N, the same on every host and in every run, so
+ * that N hosts given the same users each take a disjoint part and
+ * together all of them.
+ */
+bool plan_in_shard(const char *user, unsigned int k, unsigned int n);
 
 /* Write userlist-master (every user) and folderlist-master (taken
  * folders except the inboxes, which the userlist implies, as in the

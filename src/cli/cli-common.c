@@ -6,12 +6,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
 #include "renames.h"
 #include "i18n.h"
+#include "str-escape.h"
+#include "xalloc.h"
 
 const char *cli_progname = "mbox2dovecot";
 
@@ -183,6 +186,20 @@ int cli_plan_option(struct cli_plan_opts *o, int c, const char *arg)
 	case CLI_OPT_ACCEPT_NAMES:
 		o->accept_suggested = true;
 		return 1;
+	case CLI_OPT_SHARD: {
+		char *end;
+		unsigned long k = strtoul(arg, &end, 10), n = 0;
+
+		if (*end == '/')
+			n = strtoul(end + 1, &end, 10);
+		if (*end != '\0' || k < 1 || n < 1 || k > n || n > 65536) {
+			cli_error(_("--shard: expected K/N with 1 <= K <= N"));
+			return -1;
+		}
+		o->shard = (unsigned int)k;
+		o->shards = (unsigned int)n;
+		return 1;
+	}
 	case 'j':
 		o->cfg.jobs = atoi(arg);
 		if (o->cfg.jobs < 0) {
@@ -198,6 +215,22 @@ int cli_plan_opts_done(struct cli_plan_opts *o)
 {
 	struct m2d_error err;
 
+	if (o->shards > 1 && o->cfg.work_dir != NULL) {
+		/* each shard its own journal and lists, below the work dir
+		 * (made here when missing, as migrate makes its own) */
+		char *w = xasprintf("%s/shard-%u-of-%u", o->cfg.work_dir,
+				    o->shard, o->shards);
+
+		if (mkdir(o->cfg.work_dir, 0700) < 0 && errno != EEXIST) {
+			cli_error(_("mkdir(%s): %s"), str_esc(o->cfg.work_dir),
+				  strerror(errno));
+			free(w);
+			return -1;
+		}
+
+		m2d_config_set(&o->cfg.work_dir, w);
+		free(w);
+	}
 	if (m2d_config_check(&o->cfg, o->config, &err) < 0) {
 		cli_report(&err);
 		return -1;
@@ -225,6 +258,8 @@ int cli_plan_build(const struct cli_plan_opts *o, struct plan *plan,
 	src.users = (const char *const *)o->users;
 	src.userlist = o->userlist;
 	src.folderlist = o->folderlist;
+	src.shard = o->shard;
+	src.shards = o->shards;
 	return plan_build_decided(&o->cfg, &src, o->renames,
 				  o->accept_suggested, plan, err);
 }

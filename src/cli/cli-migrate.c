@@ -44,7 +44,8 @@ static void usage(FILE *out, const char *cmd)
 		       "        [--work DIR] [--users a,b,c | --userlist FILE] "
 		       "[--folderlist FILE]\n"
 		       "        [--jobs N] [--dry-run] [--doveadm CMD]\n"
-		       "        [--renames FILE] [--accept-suggested-names]\n"),
+		       "        [--renames FILE] [--accept-suggested-names] "
+		       "[--shard K/N]\n"),
 		cli_progname, cmd);
 }
 

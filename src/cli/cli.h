@@ -52,10 +52,11 @@ struct cli_plan_opts {
 	const char *folderlist;
 	const char *renames;		/* --renames FILE (renames.h) */
 	bool accept_suggested;		/* --accept-suggested-names */
+	unsigned int shard, shards;	/* --shard K/N; N 0: none */
 };
 
 /* getopt_long values of the long-only plan options */
-enum { CLI_OPT_RENAMES = 0x100, CLI_OPT_ACCEPT_NAMES };
+enum { CLI_OPT_RENAMES = 0x100, CLI_OPT_ACCEPT_NAMES, CLI_OPT_SHARD };
 
 #define CLI_PLAN_OPTIONS \
 	{ "config", required_argument, NULL, 'c' }, \
@@ -68,7 +69,10 @@ enum { CLI_OPT_RENAMES = 0x100, CLI_OPT_ACCEPT_NAMES };
 	{ "folderlist", required_argument, NULL, 'F' }, \
 	{ "jobs", required_argument, NULL, 'j' }, \
 	{ "renames", required_argument, NULL, CLI_OPT_RENAMES }, \
-	{ "accept-suggested-names", no_argument, NULL, CLI_OPT_ACCEPT_NAMES }
+	{ "accept-suggested-names", no_argument, NULL, CLI_OPT_ACCEPT_NAMES }, \
+	{ "shard", required_argument, NULL, CLI_OPT_SHARD }
+
+int cmd_report(int argc, char **argv);
 
 /* Load --config FILE (or /etc/mbox2dovecot.conf when it exists) before the
  * other options are parsed.  Returns 0 or -1 (reported). */

@@ -40,6 +40,8 @@ static const struct command {
 	  N_("carry new mail back into the mboxes and switch back to UW-IMAP") },
 	{ "clear", cmd_clear,
 	  N_("remove what a migration created in the target") },
+	{ "report", cmd_report,
+	  N_("--merge WORKDIR...: the shards of a migration together") },
 	{ "sandbox", cmd_sandbox,
 	  N_("a practice mail server in a directory, without root") },
 };

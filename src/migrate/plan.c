@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "plan.h"
+#include "pos-index.h"
 #include "passwd.h"
 #include "from-line.h"
 #include "mbox-reader.h"
@@ -1103,6 +1104,36 @@ static void ulist_free(struct ulist *l)
 	memset(l, 0, sizeof(*l));
 }
 
+bool plan_in_shard(const char *user, unsigned int k, unsigned int n)
+{
+	uint64_t h = pos_hash_str(POS_HASH_INIT, user);
+
+	/* FNV's low bits follow the last byte ("u0001", "u0002"...):
+	 * mixed first (MurmurHash3's fmix64) */
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	h ^= h >> 33;
+	return n <= 1 || h % n == (uint64_t)(k - 1);
+}
+
+/* Keep only the users of shard K of N (the order stays). */
+static void ulist_shard(struct ulist *l, unsigned int k, unsigned int n)
+{
+	size_t j = 0;
+
+	for (size_t i = 0; i < l->n; i++) {
+		if (plan_in_shard(l->names[i], k, n)) {
+			l->names[j] = l->names[i];
+			l->lines[j++] = l->lines[i];
+		} else {
+			free(l->names[i]);
+		}
+	}
+	l->n = j;
+}
+
 /* Sort by name and drop duplicates (the first line is kept). */
 static void ulist_sort(struct ulist *l)
 {
@@ -2023,6 +2054,8 @@ int plan_build(const struct m2d_config *cfg, const struct plan_source *src,
 		goto out;
 	}
 	ulist_sort(&ul);
+	if (src != NULL && src->shards > 1)
+		ulist_shard(&ul, src->shard, src->shards);
 
 	spool_fd = open(cfg->spool_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	plan->users = xcalloc(ul.n, sizeof(*plan->users));

@@ -379,7 +379,9 @@ int plan_build_decided(const struct m2d_config *cfg,
 		return -1;
 	if (build(cfg, src, &l, plan, err) < 0)
 		goto out;
-	if (rename_list_check(plan, &l, src->folderlist == NULL, err) < 0)
+	/* a shard plans only some users: the others' entries are theirs */
+	if (rename_list_check(plan, &l, src->folderlist == NULL &&
+			      src->shards <= 1, err) < 0)
 		goto fail;
 	if (accept_suggested_names &&
 	    accept_suggested(cfg, src, &l, plan, err) < 0)
