@@ -138,6 +138,21 @@ void uw_keywords_str(const struct uw_folder *folder, unsigned long bits,
 void uw_folder_set_keywords(struct uw_folder *folder);
 void uw_folder_free(struct uw_folder *folder);
 
+/* c-client's system flags as mbx and mix store them (mail.h fSEEN...). */
+enum uw_sf {
+	UW_SF_SEEN = 0x1,
+	UW_SF_DELETED = 0x2,
+	UW_SF_FLAGGED = 0x4,
+	UW_SF_ANSWERED = 0x8,
+	UW_SF_OLD = 0x10,
+	UW_SF_DRAFT = 0x20,
+};
+
+/* Our flags (enum uw_flag) for the system flags SF; UW_OLD (no longer
+ * \Recent) only when OLD_OK (c-client: a message without a UID yet is
+ * \Recent whatever it stored). */
+unsigned int uw_flags_of_sf(unsigned int sf, bool old_ok);
+
 /* flock(FD, LOCK_SH), waiting up to WAIT_MS for an exclusive holder;
  * -1 with M2D_ERR_LOCKED (or SYS) naming PATH. */
 int uw_flock_shared(int fd, unsigned int wait_ms, const char *path,

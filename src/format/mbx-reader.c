@@ -24,12 +24,6 @@
 
 #define LINE_READ 64		/* what mbx_parse reads of a message line */
 
-#define F_SEEN 0x1
-#define F_DELETED 0x2
-#define F_FLAGGED 0x4
-#define F_ANSWERED 0x8
-#define F_OLD 0x10
-#define F_DRAFT 0x20
 #define F_EXPUNGED 0x8000
 
 struct mbx_reader {
@@ -322,19 +316,8 @@ int mbx_reader_next(struct mbx_reader *r, struct uw_msg *msg,
 					"read"));
 			return -1;
 		}
-		if (l.sf & F_SEEN)
-			fl |= UW_SEEN;
-		if (l.sf & F_DELETED)
-			fl |= UW_DELETED;
-		if (l.sf & F_FLAGGED)
-			fl |= UW_FLAGGED;
-		if (l.sf & F_ANSWERED)
-			fl |= UW_ANSWERED;
-		if (l.sf & F_DRAFT)
-			fl |= UW_DRAFT;
 		/* c-client: no UID yet, or not old, is \Recent */
-		if ((l.sf & F_OLD) && kept)
-			fl |= UW_OLD;
+		fl = uw_flags_of_sf(l.sf, kept);
 		uw_keywords_str(&r->folder, l.uf, r->kw, sizeof(r->kw));
 		msg->seq = ++r->seq;
 		msg->uid = uid;

@@ -25,12 +25,6 @@
 #define METAMAX (1024 * 1024 - 1)
 #define RECORD_MAX 65533		/* fgets(buf, CHUNKSIZE - 2) */
 
-#define F_SEEN 0x1
-#define F_DELETED 0x2
-#define F_FLAGGED 0x4
-#define F_ANSWERED 0x8
-#define F_OLD 0x10
-#define F_DRAFT 0x20
 
 struct mix_msg {
 	unsigned long uid, size, file, pos, hpos, hsiz;
@@ -326,8 +320,8 @@ static void parse_status(struct mix_reader *r, char *text)
 			if (!m->valid)
 				m->sf = (unsigned int)(sf & 0xffff);
 			else
-				m->sf = (unsigned int)((sf & ~F_OLD) |
-						       (m->sf & F_OLD));
+				m->sf = (unsigned int)((sf & ~UW_SF_OLD) |
+						       (m->sf & UW_SF_OLD));
 			/* c-client read-write: a first record makes the
 			 * message valid (a recent one is checked in) */
 			m->valid = true;
@@ -609,18 +603,7 @@ int mix_reader_next(struct mix_reader *r, struct uw_msg *msg,
 			      r->next + 1, r->set.max_message);
 		return -1;
 	}
-	if (m->sf & F_SEEN)
-		fl |= UW_SEEN;
-	if (m->sf & F_DELETED)
-		fl |= UW_DELETED;
-	if (m->sf & F_FLAGGED)
-		fl |= UW_FLAGGED;
-	if (m->sf & F_ANSWERED)
-		fl |= UW_ANSWERED;
-	if (m->sf & F_DRAFT)
-		fl |= UW_DRAFT;
-	if (m->valid && (m->sf & F_OLD))
-		fl |= UW_OLD;
+	fl = uw_flags_of_sf(m->sf, m->valid);
 	uw_keywords_str(&r->folder, m->uf, r->kw, sizeof(r->kw));
 	msg->seq = ++r->next;
 	msg->uid = m->uid;

@@ -531,22 +531,13 @@ int mmdf_reader_open(int dirfd, const char *path,
 static int pread_all(struct mmdf_reader *r, void *buf, size_t len,
 		     long long off, struct m2d_error *err)
 {
-	size_t got = 0;
+	ssize_t n = sf_pread_full(r->fd, buf, len, (off_t)off);
 
-	while (got < len) {
-		ssize_t n = pread(r->fd, (char *)buf + got, len - got,
-				  (off_t)(off + (long long)got));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return sys(r, "read", off, err);
-		if (n == 0)
-			return m2d_error_set(err, M2D_ERR_CHANGED, r->path,
-					     _("the file shrank while it was "
-					       "read"));
-		got += (size_t)n;
-	}
+	if (n < 0)
+		return sys(r, "read", off, err);
+	if ((size_t)n < len)
+		return m2d_error_set(err, M2D_ERR_CHANGED, r->path,
+				     _("the file shrank while it was read"));
 	return 0;
 }
 

@@ -353,24 +353,14 @@ int uw_file_open_checks(int fd, const struct uw_reader_settings *set,
 int uw_pread_all(int fd, void *buf, size_t len, long long off,
 		 size_t *got_r, const char *path, struct m2d_error *err)
 {
-	size_t got = 0;
+	ssize_t n = sf_pread_full(fd, buf, len, (off_t)off);
 
-	while (got < len) {
-		ssize_t n = pread(fd, (char *)buf + got, len - got,
-				  (off_t)(off + (long long)got));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			m2d_error_sys(err, "read", path);
-			m2d_error_at(err, off, 0);
-			return -1;
-		}
-		if (n == 0)
-			break;
-		got += (size_t)n;
+	if (n < 0) {
+		m2d_error_sys(err, "read", path);
+		m2d_error_at(err, off, 0);
+		return -1;
 	}
-	*got_r = got;
+	*got_r = (size_t)n;
 	return 0;
 }
 
@@ -394,4 +384,23 @@ int uw_body_read(struct uw_body *b, int fd, const char *path,
 	*data_r = b->buf;
 	*len_r = got;
 	return 1;
+}
+
+unsigned int uw_flags_of_sf(unsigned int sf, bool old_ok)
+{
+	unsigned int fl = 0;
+
+	if (sf & UW_SF_SEEN)
+		fl |= UW_SEEN;
+	if (sf & UW_SF_DELETED)
+		fl |= UW_DELETED;
+	if (sf & UW_SF_FLAGGED)
+		fl |= UW_FLAGGED;
+	if (sf & UW_SF_ANSWERED)
+		fl |= UW_ANSWERED;
+	if (sf & UW_SF_DRAFT)
+		fl |= UW_DRAFT;
+	if ((sf & UW_SF_OLD) && old_ok)
+		fl |= UW_OLD;
+	return fl;
 }

@@ -23,6 +23,7 @@
 #include "mix-reader.h"
 #include "mmdf-reader.h"
 #include "i18n.h"
+#include "safe-file.h"
 #include "xalloc.h"
 
 /* ---- check results ---- */
@@ -137,25 +138,6 @@ static bool header_is_pseudo(const char *p, size_t len)
 		i += ll + 1;
 	}
 	return false;
-}
-
-static ssize_t pread_full(int fd, char *buf, size_t size, off_t off)
-{
-	size_t got = 0;
-
-	while (got < size) {
-		ssize_t n = pread(fd, buf + got, size - got, off + (off_t)got);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		if (n == 0)
-			break;
-		got += (size_t)n;
-	}
-	return (ssize_t)got;
 }
 
 struct scan_ctx {
@@ -439,12 +421,12 @@ int fs_scan_count_with(int fd, const char *path, size_t read_size,
 	if (posix_memalign(&mem, SCAN_ALIGN,
 			   FROM_MAX + (read_size > PSEUDO_PEEK ?
 				       read_size : PSEUDO_PEEK)) != 0)
-		return m2d_error_sys(err, "malloc", path);
+		xalloc_die();	/* EINVAL cannot be: SCAN_ALIGN is fine */
 	rd = (char *)mem + FROM_MAX;
 	(void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 
 	/* Message 1 may be UW's pseudo-message: look at its header once. */
-	n = pread_full(fd, rd, PSEUDO_PEEK, 0);
+	n = sf_pread_full(fd, rd, PSEUDO_PEEK, 0);
 	if (n < 0)
 		goto fail;
 	if (n >= 5 && memcmp(rd, "From ", 5) == 0) {
@@ -1043,7 +1025,7 @@ static void read_superblock(dev_t dev, struct fs_info *info)
 		return;
 	}
 	errno = 0;
-	if (pread_full(fd, (char *)sb, sizeof(sb), EXT_SB_OFFSET) !=
+	if (sf_pread_full(fd, sb, sizeof(sb), EXT_SB_OFFSET) !=
 	    (ssize_t)sizeof(sb)) {
 		info->super_errno = errno != 0 ? errno : EIO;
 		close(fd);

@@ -222,6 +222,26 @@ FILE *sf_fopen_read(int dirfd, const char *name, off_t max_size,
 	return f;
 }
 
+ssize_t sf_pread_full(int fd, void *buf, size_t size, off_t off)
+{
+	size_t got = 0;
+
+	while (got < size) {
+		ssize_t n = pread(fd, (char *)buf + got, size - got,
+				  off + (off_t)got);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	return (ssize_t)got;
+}
+
 bool sf_is_sparse(int fd, const struct stat *st)
 {
 	off_t hole;

@@ -56,6 +56,10 @@ FILE *sf_fopen_read(int dirfd, const char *name, off_t max_size,
 		    struct stat *st_r, const char *path,
 		    struct m2d_error *err);
 
+/* SIZE bytes of FD at OFF (EINTR retried): fewer only at the end of the
+ * file; -1 with errno on a read error. */
+ssize_t sf_pread_full(int fd, void *buf, size_t size, off_t off);
+
 /* True when the file FD (of stat ST) has a hole (SEEK_HOLE before its
  * end): sparse, its size is not what it holds on disk. */
 bool sf_is_sparse(int fd, const struct stat *st);

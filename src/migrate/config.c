@@ -690,11 +690,8 @@ static int load_file(struct m2d_config *cfg, const char *path,
 	if (text == NULL)
 		return -1;
 	c = cfg_init(opts, CFGF_NONE);
-	if (c == NULL) {
-		free(text);
-		errno = ENOMEM;
-		return m2d_error_sys(err, "cfg_init", path);
-	}
+	if (c == NULL)
+		xalloc_die();	/* our tables are valid: only memory */
 	cfg_set_error_function(c, capture_error);
 	cfg_set_validate_func(c, "spool_dir", valid_nonempty);
 	cfg_set_validate_func(c, "target_base", valid_nonempty);

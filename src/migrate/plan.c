@@ -68,25 +68,6 @@ static bool user_name_valid(const char *name)
 /* ------------------------------------------------------------------ */
 /* Is it an mbox?                                                     */
 
-static ssize_t read_head(int fd, char *buf, size_t size)
-{
-	size_t got = 0;
-
-	while (got < size) {
-		ssize_t n = pread(fd, buf + got, size - got, (off_t)got);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		if (n == 0)
-			break;
-		got += (size_t)n;
-	}
-	return (ssize_t)got;
-}
-
 /* An mbox exactly when c-client would open it as one (the reader's
  * test, unix_isvalid_fd: blank lines before the first From_ line are
  * fine); an empty file is an empty folder. */
@@ -100,7 +81,7 @@ static bool head_is_mbox(const char *buf, size_t n)
 bool plan_is_mbox(int fd)
 {
 	char buf[HEAD_MAX];
-	ssize_t n = read_head(fd, buf, sizeof(buf));
+	ssize_t n = sf_pread_full(fd, buf, sizeof(buf), 0);
 
 	return n >= 0 && head_is_mbox(buf, (size_t)n);
 }
@@ -489,7 +470,7 @@ static int classify(struct ucx *u, struct cand *c, int dirfd,
 			 (long long)fst.st_blocks * 512);
 		return cand_skip(c, PLAN_SKIP_SPARSE, detail);
 	}
-	n = read_head(fd, buf, sizeof(buf));
+	n = sf_pread_full(fd, buf, sizeof(buf), 0);
 	if (n < 0) {
 		int e = errno;
 

@@ -273,10 +273,8 @@ static int load_state(struct runbook *rb, struct m2d_error *err)
 		return m2d_error_set(err, M2D_ERR_UNSAFE, rb->state_path,
 				     _("not a regular file"));
 	c = cfg_init(opts, CFGF_NONE);
-	if (c == NULL) {
-		errno = ENOMEM;
-		return m2d_error_sys(err, "cfg_init", rb->state_path);
-	}
+	if (c == NULL)
+		xalloc_die();	/* our tables are valid: only memory */
 	cfg_set_error_function(c, state_errfunc);
 	state_error[0] = '\0';
 	state_line = 0;
