@@ -252,6 +252,18 @@ static void test_fcntl_only_writer(void **state)
  * it); one naming a dead process of ours is broken at once; ours holds
  * our PID and is gone afterwards, and no temporary file is left.
  */
+/* Sleep until the ctime of REL (under top) is SECS seconds old. */
+static void wait_until_old(const char *rel, long secs)
+{
+	char path[256];
+	struct stat st;
+
+	tpath(path, sizeof(path), rel);
+	assert_int_equal(lstat(path, &st), 0);
+	while (time(NULL) - st.st_ctime < secs)
+		usleep(100000);
+}
+
 static void test_dotlock_rules(void **state)
 {
 	struct dotlock *lock;
@@ -266,8 +278,9 @@ static void test_dotlock_rules(void **state)
 	assert_true(dirfd >= 0);
 	put_file("inbox", FIRST);
 
-	/* empty and fresh: waited for (1 s), then LOCKED */
-	configure(MBOX_LOCKS_DEFAULT, 1, 3);
+	/* empty and fresh: waited for (1 s), then LOCKED; stale only
+	 * after 5 s, so that a loaded machine has room for the two tries */
+	configure(MBOX_LOCKS_DEFAULT, 1, 5);
 	put_file("inbox.lock", "");
 	t0 = time(NULL);
 	assert_int_equal(dotlock_take_at(dirfd, "inbox", "inbox", true, true,
@@ -276,12 +289,13 @@ static void test_dotlock_rules(void **state)
 	assert_true(time(NULL) - t0 >= 1);
 	assert_null(lock);
 	assert_non_null(strstr(err.msg, "inbox.lock"));
-	/* without creating ours: the same */
+	/* without creating ours: the same (no second wait) */
+	configure(MBOX_LOCKS_DEFAULT, 0, 5);
 	assert_int_equal(dotlock_take_at(dirfd, "inbox", "inbox", false, true,
 					 &lock, &err), -1);
 
-	/* stale (its ctime 3 s old, mbox_lock_stale 3): broken, ours made */
-	sleep(3);
+	/* stale (its ctime 5 s old, mbox_lock_stale 5): broken, ours made */
+	wait_until_old("inbox.lock", 5);
 	assert_int_equal(dotlock_take_at(dirfd, "inbox", "inbox", true, true,
 					 &lock, &err), 0);
 	assert_non_null(lock);
