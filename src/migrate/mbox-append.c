@@ -117,9 +117,14 @@ static bool uw_header(const char *line, size_t len)
 	return false;
 }
 
+/* A line that ends the header.  A lone CR is one too: a piece that
+ * begins a line and has no newline is the file's last line, and with the
+ * newline the writer adds after it it is a CRLF blank line (written
+ * before the status block, it would end the header there: UW would find
+ * the status in the body). */
 static bool blank_line(const char *line, size_t len)
 {
-	return (len == 1 && line[0] == '\n') ||
+	return (len == 1 && (line[0] == '\n' || line[0] == '\r')) ||
 		(len == 2 && line[0] == '\r' && line[1] == '\n');
 }
 

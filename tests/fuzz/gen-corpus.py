@@ -290,6 +290,30 @@ SEEDS = {
                              b"a:2,S\nnew/a\n", flags=0x00),
         "empty": b"",
     },
+    "mbox-append": {
+        # first byte: bit 0 in new/, bit 1 an old message in the mbox
+        "plain": b"\x00Return-Path: <a@example.com>\nSubject: x\n\nbody\n",
+        "new": b"\x01Subject: x\n\nbody\n",
+        "old-mbox": b"\x02Subject: x\n\nbody\n",
+        "from-lines": (b"\x00From me Tue Nov  9 10:11:12 2004\nSubject: x\n\n"
+                       b"From you Tue Nov  9 10:11:12 2004\n>From x\n"
+                       b"From \nFrom"),
+        "uw-headers": (b"\x00Status: RO\nX-Status: D\nX-UID: 99\nx-keywords: a\n"
+                       b"X-IMAP: 1 2\nX-IMAPbase: 3 4\nStatus :R\nStatus\n"
+                       b"X-UID:\n 5\nSubject: x\n\nStatus: RO\n"),
+        "no-header-end": b"\x00Subject: x\nX-UID: 7",
+        "no-header-end-nl": b"\x02Subject: x\n",
+        "empty": b"\x00",
+        "crlf": b"\x00Subject: x\r\nX-UID: 1\r\n\r\nFrom x\r\nbody\r\n",
+        "nul": b"\x00Subject: a\0b\n\n\0From x\n",
+        "return-path-odd": (b"\x00Return-Path: <>\nReturn-Path: <a b@c>\n"
+                            b"\n"),
+        "return-path-long": b"\x00Return-Path: <" + b"r" * 2000 + b">\n\nx\n",
+        "long-header": (b"\x00X-Long: " + b"h" * 70000 + b"\nStatus: R\n\n"
+                        b"From x\n"),
+        "long-body-line": (b"\x00Subject: x\n\n" + b"b" * 65530 +
+                           b"\nFrom y\n" + b"c" * 65536 + b"From z\n"),
+    },
     "rollback-record": {
         "v2-done": (b"mbox2dovecot-rollback 2\nstate done\nbefore 1024\n"
                     b"beforesum 0123456789abcdef\nsize 4096\n"

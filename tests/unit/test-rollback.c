@@ -329,6 +329,28 @@ static void test_carry(void **state)
 	free(after);
 }
 
+/* A message whose header never ends and whose last line is a lone CR:
+ * that CR and the newline the writer adds are the header's end, after the
+ * status block, not before it (UW found the flags in the body; found by
+ * fuzz-mbox-append). */
+static void test_lone_cr(void **state)
+{
+	struct rollback_totals t;
+	struct m2d_error err;
+	struct got g[8];
+	size_t n;
+
+	(void)state;
+	put_mtime("target/u1/cur/106.f:2,FS", "Subject: six\n\r", 1700000400);
+	assert_int_equal(run(&t, &err), 0);
+	assert_int_equal(t.failed, 0);
+	n = read_back(path("spool/u1"), g, 8);
+	assert_true(n >= 2);
+	assert_int_equal(g[n - 1].date, 1700000400);
+	assert_int_equal(g[n - 1].flags, UW_SEEN | UW_OLD | UW_FLAGGED);
+	assert_string_equal(g[n - 1].body, "Subject: six\n\r\n");
+}
+
 /* The plain form of the subscriptions file (ours, Dovecot 1.x: '.'
  * between levels), and no ~/.mailboxlist yet: it is made. */
 static void test_subscriptions_plain(void **state)
@@ -751,6 +773,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_carry, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lone_cr, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_subscriptions_plain, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_changed_mbox, setup,
