@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # bench/bench-migrate.sh - whole-spool migration against a floor
 #
 # Generates a seeded spool of BENCH_USERS users with BENCH_FOLDERS folders

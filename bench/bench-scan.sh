@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # bench/bench-scan.sh - the pre-flight message count against cat
 #
 # The count that `mbox2dovecot check` makes of every source must run at

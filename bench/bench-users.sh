@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # bench/bench-users.sh - does the time grow with the users, not faster?
 #
 # Two seeded sites of small users: BENCH_USERS_SMALL (2,000)

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # bench/run-bench.sh - `make bench`: mbox2dovecot convert against a floor
 #
 # Generates a seeded, realistic UW-IMAP mbox (tests/tools/

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef M2D_HOST_ACTIONS_H
 #define M2D_HOST_ACTIONS_H
 

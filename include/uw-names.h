@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef M2D_UW_NAMES_H
 #define M2D_UW_NAMES_H
 

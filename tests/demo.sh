@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # The demo: a generated UW-IMAP spool in a temp dir, checked, migrated into
 # Dovecot maildirs and verified by the freshly built program.  No root
 # needed; nothing outside the temp dir is touched.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # Runs every test and ends with one line
 # "N passed, N skipped, N todo, N failed".
 #

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* dialog.c - a question over the page: text, an optional field checked
  * as typed, and one or two buttons (destructive ones default to No) */
 #include <stdlib.h>

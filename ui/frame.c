@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* frame.c - the frame: step list, page area, message and key lines; the
  * looks (colours or monochrome, Unicode or ASCII lines) */
 #include <langinfo.h>

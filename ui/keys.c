@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* keys.c - raw keys become commands before any screen sees them */
 #include <stdio.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* page-checks.c - step 0: the checklist, PASS/WARN/FAIL with the fix;
  * Enter on a check shows its details */
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* page-folders.c - step 4: the folder names that need a new one, each
  * with its problem and a suggested name; accept, edit or exclude */
 #include <stdio.h>

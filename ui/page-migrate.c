@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* page-migrate.c - a migration: one line per folder (running, failed,
  * done, unchanged) and the overall gauge with messages, MB, rate, ETA */
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* page-text.c - the pages that show text: a step's description and what
  * it will run, a configuration diff, the IMAP test, the report */
 #include <stdio.h>

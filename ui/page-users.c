@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* page-users.c - step 3: the users and their folders; step 5: choose the
  * test users with the space bar */
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* page.c - a page: heading, status, intro, a list (tag, columns,
  * checkboxes), a gauge, a footer; its view (selection, scroll, filter) */
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* text.c - text measured in terminal columns, cut and wrapped */
 #include <stdarg.h>
 #include <stdio.h>

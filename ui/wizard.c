@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* wizard.c - the wizard's controller: reads the runbook's state, builds
  * the page of the step shown, turns commands into runbook calls, runs a
  * step in a thread of its own while the screen follows its progress */

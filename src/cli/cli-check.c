@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cli-check.c - "mbox2dovecot check" (alias "--check"): the pre-flight
  * checklist, which changes nothing anywhere.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cli-common.c - what every command of the command line shares */
 #include <errno.h>
 #include <limits.h>

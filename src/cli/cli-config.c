@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cli-config.c - "mbox2dovecot dovecot-conf | postfix-conf
  * preview|apply|undo": the runbook's edits of dovecot.conf and main.cf,

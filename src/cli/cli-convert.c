@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cli-convert.c - "mbox2dovecot convert": one mbox into one maildir folder */
 #include <errno.h>
 #include <fcntl.h>

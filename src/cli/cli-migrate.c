@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cli-migrate.c - "mbox2dovecot plan | migrate-users | migrate-folders |
  * migrate | clear": the runbook's scripts over the migration engine

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cli-report.c - "mbox2dovecot report --merge DIR...": the shards of a
  * migration (--shard K/N, each with its own work dir and journal) read

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cli-rollback.c - "mbox2dovecot rollback": back to UW-IMAP without losing
  * the mail that reached the maildirs after cutover (rollback.h)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cli-runbook.c - the runbook without screens: --batch, --resume, --step,
  * --status, --skip, --undo, --report (the wizard draws the same model) */
 #include <errno.h>

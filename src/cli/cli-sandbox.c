@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cli-sandbox.c - "mbox2dovecot sandbox DIR": a practice mail server in
  * DIR, without root; "sandbox --stop DIR" stops what it started

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* main.c - mbox2dovecot: from UW-IMAP mbox to Dovecot maildir */
 #include <locale.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* dotlock.c - honour the locks UW-IMAP and Postfix use on an mbox, and
  * Dovecot's on a maildir's dovecot-uidlist */
 #include <errno.h>

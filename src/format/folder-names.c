@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* folder-names.c - mbox folder paths, IMAP names and Maildir++ directories */
 #include <errno.h>
 #include <fcntl.h>

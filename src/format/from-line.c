@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The mbox separator line, read the way UW-IMAP imap-2007 reads it.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Local wall-clock time to time_t without a mktime() per call.
  *

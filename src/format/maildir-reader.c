@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * maildir-reader.c - a Maildir++ folder as Dovecot left it: cur/ and new/,
  * dovecot-uidlist, dovecot-keywords, subscriptions (maildir-reader.h)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * maildir-writer.c - build one maildir folder in staging, then show it whole
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * mbox-reader.c - split an mbox into messages the way UW-IMAP does
  *

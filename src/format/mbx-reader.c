@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * mbx-reader.c - UW's mbx format as c-client reads it (mbx-reader.h)
  *

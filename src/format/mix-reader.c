@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * mix-reader.c - UW's mix format as c-client reads it (mix-reader.h)
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * mmdf-reader.c - MMDF files as c-client reads them (mmdf-reader.h)
  *

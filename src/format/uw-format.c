@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * uw-format.c - telling UW's folder formats apart, and what the mbx and
  * mix readers share (uw-format.h)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* uw-uids.c - UW-IMAP's UID rules (see uw-uids.h) */
 #include "uw-uids.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * accounts.c - the skeleton directory's cur/ new/ tmp/, the users' homes
  * and shells (usermod), the rbash link; each recorded and undone

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * check-services.c - the pre-flight checks of the services around the
  * mail: Dovecot (installed, config, mail location, running, test port),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * checks.c - the pre-flight checklist: the report, the checks that come
  * from the plan (folder names, sources), the target, the timed sample,

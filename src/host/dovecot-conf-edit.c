@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * dovecot-conf-edit.c - our settings put into Dovecot's configuration as
  * one removable unit: planned as data (old text, new text, diff),

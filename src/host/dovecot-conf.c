@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * dovecot-conf.c - which Dovecot is installed, how its configuration is
  * laid out, and our settings in the syntax that version reads

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fs-checks-private.h - the message count's knobs, for the tests */
 #ifndef M2D_FS_CHECKS_PRIVATE_H
 #define M2D_FS_CHECKS_PRIVATE_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fs-checks.c - inodes, space and subdirectories of the target file system */
 #include <ctype.h>
 #include <dirent.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* host-actions.c - the actions on Dovecot, Postfix and the services that
  * the command line and the runbook share, from the configuration */
 #include <stdarg.h>

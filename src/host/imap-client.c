@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* imap-client.c - a small careful IMAP4rev1 client (see imap-client.h) */
 #include <ctype.h>
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* imap-test.c - the runbook's IMAP test (see imap-test.h) */
 #include <errno.h>
 #include <fcntl.h>

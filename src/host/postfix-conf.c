@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * postfix-conf.c - Postfix's settings through postconf, the maildir
  * delivery setting (planned on a copy, applied with a backup, undone byte

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * rollback.c - back from Dovecot to UW-IMAP (rollback.h): the order of
  * things.  The users of the journal one by one, each user's folders (those

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * sandbox.c - a practice mail server in one directory: a generated UW-IMAP
  * spool, a private Dovecot, a Postfix config dir, stand-ins for the

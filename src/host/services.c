@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * services.c - start, stop, reload, enable, disable and status of the MTA,
  * the new and the old IMAP server: a table of commands detected for the

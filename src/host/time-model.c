@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * A linear model of conversion time, fitted to a sample of folders.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* error.c - the error object of the core library */
 #include <errno.h>
 #include <stdarg.h>

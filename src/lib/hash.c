@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* hash.c - a streaming 64-bit checksum (see hash.h) */
 #include <string.h>
 

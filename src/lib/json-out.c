@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* json-out.c - JSON strings for the machine-read outputs */
 #include <stdio.h>
 

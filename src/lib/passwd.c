@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * passwd.c - the users the migration knows, from the system's passwd or
  * a practice server's ROOT/etc/passwd, looked up by name or UID in

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* pos-index.c - a hash index over the positions of a caller's array */
 #include <stdlib.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* run-cmd.c - run a system tool without a shell, capture what it says */
 #include <errno.h>
 #include <fcntl.h>

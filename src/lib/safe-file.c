@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* safe-file.c - careful file operations below directory descriptors */
 #include <dirent.h>
 #include <errno.h>

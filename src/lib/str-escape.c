@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* str-escape.c - names shown to people and stored in our line files */
 #include <stdbool.h>
 #include <pthread.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* xalloc.c - allocation that aborts with a clear message when out of memory */
 #include <stdbool.h>
 #include <stdio.h>

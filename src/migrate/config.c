@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* config.c - mbox2dovecot.conf: defaults, libconfuse parsing, checks */
 #include <confuse.h>
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef M2D_CONVERT_PRIVATE_H
 #define M2D_CONVERT_PRIVATE_H
 

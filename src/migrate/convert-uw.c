@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * convert-uw.c - a folder in UW's mbx, mix or MMDF format into one
  * maildir folder (convert.h)

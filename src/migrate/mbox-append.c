@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * mbox-append.c - maildir messages appended to the end of an mbox as
  * UW-IMAP and Postfix write them, under their locks (mbox-append.h)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * migrate.c - every user and folder of the plan, exactly once
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* plan.c - who and what to migrate: users, folders, and what is skipped */
 #include <assert.h>
 #include <dirent.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* renames.c - rename decisions as a file, and the one check of a new
  * folder name that the wizard's editor and --renames share */
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * rollback-folder.c - one folder's mail of after cutover appended to its
  * mbox, recorded, cut back on failure (rollback-folder.h)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * rollback-record.c - what a rollback appended to a folder's mbox, kept
  * in WORK/rollback/USER/FOLDER (rollback-record.h)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* uw-names.c - the names UW-IMAP showed (home-relative, or relative to
  * c-client's mail-subdirectory) and the namespaces that keep them */
 #include <ctype.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * verify.c - does the maildir folder hold exactly what the mbox held?
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* runbook-checks.c - the pre-flight checks as step 0 and "mbox2dovecot
  * check" both run them: one set-up from the configuration, one plan with
  * the saved decisions */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* runbook-log.c - WORK/log: what the runbook did and warned about, one
  * line each with its time, appended (see runbook-log.h) */
 #include <errno.h>

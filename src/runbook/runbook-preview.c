@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* runbook-preview.c - what step 19 does to the accounts, shown before it
  * runs: the skeleton's new directories, the homes and shells usermod
  * sets (the same decisions step_postconf() and accounts_apply() take) */

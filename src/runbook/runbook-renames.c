@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* runbook-renames.c - step 4's decisions as a file (renames.h): read
  * with --renames FILE, written to WORK_DIR/renames after every save, and
  * the editor's check of a typed name */

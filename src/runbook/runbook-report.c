@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* runbook-report.c - step 22: the report of the whole migration, as text
  * for the admin and JSON for scripts (the JSON is never translated:
  * status ids, numbers, paths) */

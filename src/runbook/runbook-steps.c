@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* runbook-steps.c - the 22 steps of the runbook (and step 0) as data,
  * and what each one does through the layers below */
 #include <assert.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* runbook-system.c - the system's tools as the configuration names them
  * (the actions themselves are host-actions.c's) */
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * runbook-uwformats.c - the folders in UW's mbx, mix and MMDF formats:
  * migrated like an mbox, but a rollback carries no mail back into them

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* runbook.c - the runbook model: state file, prerequisites, the runner */
 #include <confuse.h>
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz-common.h - what the libFuzzer targets share (tests/fuzz/README)
  *

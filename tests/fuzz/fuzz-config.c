@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz-config.c - the input is mbox2dovecot.conf (written to a scratch
  * file: m2d_config_load() reads a path)

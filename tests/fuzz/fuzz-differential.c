@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz-differential.c - the input is a whole mbox, read by UW's own
  * library (c-client, libc-client2007e) and by us; any difference fails

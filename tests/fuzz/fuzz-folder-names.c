@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz-folder-names.c - the input is an mbox path relative to its folder
  * root (NUL-terminated copy)

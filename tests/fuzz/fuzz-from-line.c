@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz-from-line.c - the input is one From_ line (no NUL-terminated copy:
  * from_line_parse() must never read past LEN, and ASan would see it)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz-imap-resp.c - the IMAP response parser (imap-client.c) on what a
  * server could send: parses or says why, never reads past the input (the

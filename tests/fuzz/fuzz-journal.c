@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz-journal.c - the input is the journal file of a work directory
  *

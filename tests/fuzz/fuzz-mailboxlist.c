@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz-mailboxlist.c - the input is a ~/.mailboxlist (not NUL-terminated:
  * mailboxlist_to_names() takes a length, and ASan sees any overread)

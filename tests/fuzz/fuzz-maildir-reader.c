@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz-maildir-reader.c - the input is what a user may put into a
  * maildir after cutover: dovecot-uidlist, dovecot-keywords, the root's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz-mbox-append.c - the input is a maildir message file as a user may
  * leave it after cutover, appended to an mbox as rollback does

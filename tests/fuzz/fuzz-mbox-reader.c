@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz-mbox-reader.c - the input is a whole mbox file
  *

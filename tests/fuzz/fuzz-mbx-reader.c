@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz-mbx-reader.c - the input is a whole mbx file
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz-mix-reader.c - the input is a whole mix directory: its .mixmeta,
  * .mixindex, .mixstatus and one data file, separated by NUL bytes (the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz-mmdf-reader.c - the input is a whole MMDF file
  *

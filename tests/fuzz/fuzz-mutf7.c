@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz-mutf7.c - modified UTF-7 both ways (like Dovecot's
  * src/lib-imap/fuzz-imap-utf7.c): what encodes decodes back to itself,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz-rollback-record.c - the input is a rollback record
  * (WORK/rollback/USER/INBOX, rollback-record.h)

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Write the seed corpora of the fuzz targets (tests/fuzz/corpus/TARGET/).
 
 The seeds are checked in; this script is how they were made: run it again

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # run-fuzz.sh BUILD_DIR SECONDS TARGET... - what "make fuzz" runs
 #
 # For each TARGET (fuzz-TARGET in BUILD_DIR): first every input of

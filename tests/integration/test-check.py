@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """The checklist-only mode, "mbox2dovecot check", end to end.
 
 On a spool written by tests/tools/gen-spool.py plus planted problems (a

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # The dovecot-conf and postfix-conf commands on copies of the real
 # configurations, checked with the real doveconf and postconf: preview
 # changes nothing, apply gives the settings, undo is byte-identical; the

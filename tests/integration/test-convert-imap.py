@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """End to end: UW-IMAP mbox spool -> mbox2dovecot convert -> a REAL Dovecot.
 
 1. tests/tools/gen-spool.py writes a seeded UW-style spool and a manifest

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """The differential test against UW's own library: every folder
 of a seeded generator (tests/lib/mboxgen.py) read by c-client, as UW-IMAP
 served it, and by us, as Dovecot serves what `mbox2dovecot convert` wrote;

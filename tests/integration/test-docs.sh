@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # The documentation keeps up with the code: every setting of src/migrate/config.c
 # is in mbox2dovecot.conf(5) and in the sample configuration, every
 # command of src/cli/main.c's table and every long option of the commands is

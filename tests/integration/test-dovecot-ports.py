@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """dovecot-conf on a real Dovecot: the test listener, then the cutover.
 
 A private Dovecot (tests/lib/dovecot_harness.py) gets its configuration

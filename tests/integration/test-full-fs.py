@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """A real full file system under the target, and under the work directory.
 
 As root, a tmpfs with a size limit is mounted (a loop-mounted ext4 image

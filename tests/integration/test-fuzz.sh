@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # test-fuzz.sh - a short libFuzzer run of every target (tests/fuzz/README)
 #
 # When clang can build a libFuzzer program: "make fuzz" with FUZZ_TIME

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Hostile users cannot hurt root, other users or the mail:
 the matrix that keeps it closed.
 

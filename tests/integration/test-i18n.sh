@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Translations: the command line and the checklist speak German and French
 # from the build tree (MBOX2DOVECOT_LOCALEDIR=BUILD/locale), machine-read
 # output (JSON, exit codes) is the same in every language, and the sample

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """The runbook's IMAP test (include/imap-test.h) against a REAL Dovecot.
 
 A seeded UW-IMAP spool (tests/tools/gen-spool.py) is converted with

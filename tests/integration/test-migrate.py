@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Bulk migration end to end: plan, migrate, kill -9 and resume, incremental
 re-run, clear, parallel = serial, dry run, and a real Dovecot on the result.
 

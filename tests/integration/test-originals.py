@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """The originals are never changed: every file of the spool and the homes
 (and the files outside the homes that things in a home point to) is hashed
 before, and after each of:

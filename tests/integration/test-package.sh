@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # The packages, as an admin installs them: the .deb built by
 # dpkg-buildpackage from a copy of the tree (its tracked and new files as
 # they are now: the build never writes into the source tree and races no

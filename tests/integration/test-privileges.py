@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Files written as root are the mail user's before anyone can see them,
 and never readable by anyone else, not for a moment.
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Rename decisions without the wizard, for scripts: --renames FILE and
 --accept-suggested-names.
 

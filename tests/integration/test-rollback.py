@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Rollback that loses nothing, and POP3 UIDLs that stay UW's.
 
 On a spool written by tests/tools/gen-spool.py:

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """The whole runbook, headless, on practice servers from `mbox2dovecot
 sandbox`: a real private Dovecot on 127.0.0.1 high ports (the test port,
 then the "normal" one), the real `postconf -c`, service commands that

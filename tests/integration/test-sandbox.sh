@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # "mbox2dovecot sandbox DIR": the practice mail server, with the real
 # programs: the generated spool planned, migrated and verified, the
 # private Dovecot started, given its test port by dovecot-conf apply and

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Sharding: `--shard K/N` splits the users deterministically, each shard
 with its own work dir and journal; `report --merge DIR...` reads them
 together (issue 18).

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """UW's other formats: folders made by UW's own library,
 c-client, in mbx, mix and MMDF format, read by c-client and by our
 readers (src/format/mbx-reader.c, src/format/mix-reader.c, src/format/mmdf-reader.c),

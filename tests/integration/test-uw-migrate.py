@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """UW's other formats end to end: folders made by UW's own
 library, c-client, in mbx, mix and MMDF format, migrated by
 `mbox2dovecot migrate`, then served by a REAL Dovecot and compared with

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """UW-IMAP's folder names after the cutover, with a real Dovecot.
 
 A user whose client knew her folders by UW's names -- "mail/sent-mail" (the

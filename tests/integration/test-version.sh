@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # mbox2dovecot --version: the Makefile's version, every Dovecot syntax
 # src/host/dovecot-conf.c can write, the libraries and build options, never
 # translated.  (test-package.sh checks the packaged program's hardening.)

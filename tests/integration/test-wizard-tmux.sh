@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # The wizard in a real terminal: a private tmux server at 80x24 runs
 # mbox2dovecot on a practice server (mbox2dovecot sandbox: a generated
 # spool, a private Dovecot); keys are sent, the screen is read back with

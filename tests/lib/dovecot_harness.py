@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """A private, real Dovecot (2.3, or 2.4) for the integration tests.
 
     from dovecot_harness import Dovecot, mail_owner

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """A UW-IMAP spool from tests/tools/gen-spool.py, for the integration tests.
 
 generate() writes it and reads back its manifest (the truth the tests

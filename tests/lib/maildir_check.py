@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Read what mbox2dovecot wrote (Dovecot maildirs, Maildir++) and compare it
 with gen-spool.py's manifest, without any Dovecot running.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """A seeded generator of UW-style mbox folders, for the differential test
 against UW's own library (tests/integration/test-differential.py, issue 16).
 

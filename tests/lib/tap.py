@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """TAP output for the Python integration tests.
 
 "ok N - what" / "not ok N - what", the diagnostics of a failure as

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bench-floor.c - the least work a durable mbox-to-files conversion does
  *
  *   bench-floor MBOX DIR

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bench-gen.c - write a seeded, realistic UW-IMAP mbox for the benchmark
  *
  *   bench-gen [--seed N] [--mb N] [--messages N] [--huge-mb N]

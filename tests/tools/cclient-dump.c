@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cclient-dump.c - mbox folders as UW-IMAP's own library (c-client,
  * imap-2007) reads them; built only when libc-client2007e-dev is installed
  * (Makefile), with tests/tools/cclient/cclient-view.c

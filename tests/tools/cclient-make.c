@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cclient-make.c - UW's own folders, made by UW's own library (c-client,
  * imap-2007): the oracle of the mbx, mix and MMDF readers (what UW
  * itself reads is what they must read).

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # check-dovecot24.sh [CHROOT] - mbox2dovecot's Dovecot 2.4 output against
 # a REAL Dovecot 2.4, printing TAP.
 #

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # check-layers.sh - the build stops on an include that points up
 #
 # The layers of src/, lowest first: lib, format, migrate, host, runbook;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* convert-batch.c - "mbox2dovecot convert MBOX MAILDIR" for many folders in
  * one process (the differential test, tests/integration/test-differential.py:
  * 5000 fork+execs of the program cost more than the conversions)

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Generate a realistic UW-IMAP style mail spool, and the truth about it.
 
     gen-spool.py --seed N --out DIR [--users N] [--messages N]

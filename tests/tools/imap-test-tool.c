@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * imap-test-tool - drive imap-test.h from the integration test.
  *

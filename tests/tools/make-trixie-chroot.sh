@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # make-trixie-chroot.sh [DIR] - build a Debian 13 (trixie) chroot with
 # Dovecot 2.4 for tests/tools/check-dovecot24.sh.
 #

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* mbox-dump.c - an mbox as the project's reader sees it, for the tests
  *
  *   mbox-dump MBOX [OUTDIR]

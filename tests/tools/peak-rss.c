@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* peak-rss.c - run a command, report its wall time and peak RSS
  *
  *   peak-rss REPORT COMMAND [ARG...]

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* scan-count.c - the pre-flight message count over one mbox, for make bench
  *
  *   scan-count MBOX

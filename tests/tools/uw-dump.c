@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* uw-dump.c - an mbx file or a mix directory as our readers (mbx-reader.h,
  * mix-reader.h) give it, in the JSON of cclient-make's dump, so that
  * tests/integration/test-uw-formats.py compares the two field by field.

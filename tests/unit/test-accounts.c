@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test-accounts.c - the skeleton's cur/ new/ tmp/ created and removed
  * (only ours), homes and shells changed by the REAL usermod on a scratch

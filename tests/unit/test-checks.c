@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test-checks.c - the pre-flight checks from injected facts: every check
  * PASS / WARN / FAIL where the facts allow, the report (values, entries,

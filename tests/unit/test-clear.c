@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-clear.c - migrate_clear() removes only what mbox2dovecot made:
  * a message delivered or planted since, a FIFO, a symlink or a hard link
  * in a folder stop it, named, and nothing is removed (a user's file is

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-config.c - mbox2dovecot.conf: defaults, parsing, errors, layout */
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test-convert.c - one mbox into one maildir folder, and every way it can
  * fail without leaving half a folder behind

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test-dotlock.c - an mbox is read under the locks its writers use
  * (else a message being appended is read cut off): a writer holding the dotlock and flock (UW) or the

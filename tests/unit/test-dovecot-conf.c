@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test-dovecot-conf.c - Dovecot's configuration edits: version and layout
  * detection, our settings in each version's syntax (0.99, 1.x and 2.4

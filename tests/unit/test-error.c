@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Tests for the error object (src/lib/error.c): context added on the way up
  * comes first, outermost first, and survives as far as it fits; names

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-folder-names.c - folder paths, IMAP names, Maildir++ directories */
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Tests for the From_ line parser and writer (src/format/from-line.c).
  *

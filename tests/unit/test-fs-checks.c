@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test-fs-checks.c - inodes, space and subdirectories of the target:
  * the fast message counter (against the mbox reader), the estimate from a

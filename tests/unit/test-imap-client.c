@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-imap-client.c - the IMAP response parser, without a socket */
 #include <stdarg.h>
 #include <stddef.h>

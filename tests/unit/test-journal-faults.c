@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test-journal-faults.c - a full or failing disk under the journal and
  * under the stdio files of the maildir writer (dovecot-uidlist)

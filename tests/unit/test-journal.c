@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-journal.c - the migration journal survives kills and odd names */
 #include <stdarg.h>
 #include <stddef.h>

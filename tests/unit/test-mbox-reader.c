@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-mbox-reader.c - splitting mboxes the way UW-IMAP does */
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test-plan.c - users and folders of a migration: discovery in a scratch
  * tree (spool, homes), every skip reason, names, lists written and read

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Tests for the hash index over array positions (src/lib/pos-index.c): a
  * seeded run of adds, swap-removes and lookups against a plain array

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test-postfix-conf.c - Postfix's delivery setting and the delivery hold,
  * with the REAL postconf and "postfix check" on a temp config directory

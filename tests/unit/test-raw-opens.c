@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test-raw-opens.c - no new raw open of a path a user may control
  *

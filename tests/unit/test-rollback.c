@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-rollback.c - the mail of the maildirs carried back into the mboxes
  * (rollback.h), on a small hand-made migration: one INBOX with old, new,
  * not yet listed messages and a flag changed; a folder made after

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-runbook.c - the runbook model without the system: the table, the
  * state file (round trip, hostile strings, a run killed mid-step),
  * prerequisites and gates, decisions, the first steps on a small spool,

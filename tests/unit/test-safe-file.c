@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-safe-file.c - the one open of a file a user controls
  * (sf_open_read, sf_open_file, sf_read_text_at in safe-file.h): a FIFO,
  * a symlink, a device, a directory, a giant refused before a byte is

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-sandbox.c - the sandbox's tree and configuration, without starting
  * anything: the generated mbox2dovecot.conf loads with m2d_config_load()
  * and points every path and command into the sandbox; the spool is

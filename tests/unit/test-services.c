@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test-services.c - the service table: defaults per init system (the
  * detection injected, or run on a scratch root), the dry-run text, a real

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-str-escape.c - names shown to people and stored in our line files
  * (str-escape.h): nothing a name holds can start a line, a field or an
  * escape sequence; what the unescapers take is only what we write. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test-ui-keys.c - raw keys to commands (table-driven, per key mode), and
  * text measured in columns and wrapped (UTF-8, wide characters)

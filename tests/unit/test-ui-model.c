@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test-ui-model.c - the runbook model as the wizard and --undo use it,
  * without the system: the dependency graph of undo (which later steps an

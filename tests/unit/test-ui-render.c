@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test-ui-render.c - the wizard's screens drawn headless: a newterm() on
  * /dev/null at a fixed size, each kind of page built from plain data (no

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-uw-formats.c - the mbx and mix readers (mbx-reader.h, mix-reader.h)
  * where c-client cannot show the answer (tests/integration/
  * test-uw-formats.py compares them with c-client): UW's locks respected,

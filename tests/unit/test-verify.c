@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-verify.c - verify finds every way a maildir can differ from its mbox */
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cclient-view.c - a folder as c-client shows it (see cclient-view.h);
  * compiled with -w against /usr/include/c-client, linked with -lc-client */
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cclient-view.h - a folder as UW-IMAP's own library (c-client, imap-2007)
  * shows it to an IMAP client: what tests/tools/cclient-dump and the
