@@ -675,12 +675,10 @@ static int write_keywords(struct maildir_folder *f, struct m2d_error *err)
 
 	if (f->nkeywords == 0)
 		return 0;
-	mem = open_memstream(&data, &size);
-	if (mem == NULL)
-		return m2d_error_sys(err, "open_memstream", f->stage_path);
+	mem = xopen_memstream(&data, &size);
 	for (i = 0; i < f->nkeywords; i++)
 		fprintf(mem, "%d %s\n", i, f->keywords[i]);
-	fclose(mem);
+	xmemstream_close(mem);
 	ret = sf_replace_file(f->stagefd, "dovecot-keywords", data, size,
 			      f->owner.uid, f->owner.gid, f->stage_path, err);
 	free(data);

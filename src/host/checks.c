@@ -24,6 +24,7 @@
 #include "postfix-conf.h"
 #include "safe-file.h"
 #include "i18n.h"
+#include "xalloc.h"
 
 /* ---- the report ---- */
 
@@ -986,12 +987,7 @@ int checks_probe_time(const struct plan *plan, const struct m2d_config *cfg,
 		(int)sysconf(_SC_NPROCESSORS_ONLN);
 	if (facts->jobs < 1)
 		facts->jobs = 1;
-	taken = calloc(plan->nfolders + 1, sizeof(*taken));
-	if (taken == NULL) {
-		fill(facts->error, sizeof(facts->error), "%s",
-			 strerror(ENOMEM));
-		return -1;
-	}
+	taken = xcalloc(plan->nfolders + 1, sizeof(*taken));
 	for (i = 0; i < plan->nfolders; i++) {
 		const struct plan_folder *f = &plan->folders[i];
 
@@ -1198,11 +1194,7 @@ int checks_run(const struct checks_settings *set, struct checks_report *rep,
 	checks_eval_folders(plan, rep);
 
 	progress(set, "sources");
-	locked = calloc(plan->nfolders + 1, sizeof(*locked));
-	if (locked == NULL) {
-		errno = ENOMEM;
-		return m2d_error_sys(err, "malloc", "");
-	}
+	locked = xcalloc(plan->nfolders + 1, sizeof(*locked));
 	for (i = 0; i < plan->nfolders; i++) {
 		if (plan->folders[i].skip == PLAN_TAKEN)
 			locked[i] = checks_mbox_locked(plan->folders[i].source);

@@ -644,13 +644,11 @@ static int write_event(struct journal *j, const struct event *ev, bool sync,
 {
 	char *line = NULL;
 	size_t len = 0;
-	FILE *out = open_memstream(&line, &len);
+	FILE *out = xopen_memstream(&line, &len);
 	int ret, applied;
 
-	if (out == NULL)
-		return m2d_error_sys(err, "open_memstream", j->path);
 	put_event(out, ev);
-	fclose(out);
+	xmemstream_close(out);
 	pthread_mutex_lock(&j->lock);
 	ret = append(j, line, len, sync, err);
 	if (ret == 0) {
@@ -779,11 +777,9 @@ int journal_compact(struct journal *j, struct m2d_error *err)
 {
 	char *data = NULL;
 	size_t size = 0, i;
-	FILE *out = open_memstream(&data, &size);
+	FILE *out = xopen_memstream(&data, &size);
 	int fd, ret;
 
-	if (out == NULL)
-		return m2d_error_sys(err, "open_memstream", j->path);
 	pthread_mutex_lock(&j->lock);
 	fputs(JOURNAL_HEADER, out);
 	for (i = 0; i < j->nusers; i++) {
@@ -795,7 +791,7 @@ int journal_compact(struct journal *j, struct m2d_error *err)
 	}
 	for (i = 0; i < j->nfolders; i++)
 		put_folder_line(out, &j->folders[i]);
-	fclose(out);
+	xmemstream_close(out);
 	/* the new file durable before it replaces the old one */
 	ret = sf_replace_file_durable(j->dirfd, JOURNAL_NAME, data, size,
 				      j->path, err);

@@ -240,11 +240,9 @@ int rollback_record_write(const char *work_dir, const char *user,
 	const char *name = record_name(dirname);
 	char tmp[300], *text = NULL;
 	size_t size = 0;
-	FILE *mem = open_memstream(&text, &size);
+	FILE *mem = xopen_memstream(&text, &size);
 	int ufd, fd = -1, ret = -1;
 
-	if (mem == NULL)
-		return m2d_error_sys(err, "open_memstream", work_dir);
 	fprintf(mem, "%s\nstate %s\nbefore %lld\nbeforesum %016" PRIx64
 		"\nsize %lld\n", RECORD_MAGIC, r->pending ? "pending" : "done",
 		r->before, r->before_sum, r->size);
@@ -254,10 +252,7 @@ int rollback_record_write(const char *work_dir, const char *user,
 		str_field_fput(mem, r->bases[i]);
 		fputc('\n', mem);
 	}
-	if (fclose(mem) != 0) {
-		free(text);
-		return m2d_error_sys(err, "open_memstream", work_dir);
-	}
+	xmemstream_close(mem);
 	ufd = record_dir(work_dir, user, true, err);
 	if (ufd < 0) {
 		free(text);
