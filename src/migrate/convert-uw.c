@@ -305,7 +305,9 @@ static int copy_uw(struct convert_ctx *c, struct uw_src *s,
  * mix_snarf) would have moved them in: UIDs from *LAST_R + 1 on, the
  * system flags of their Status / X-Status, no keywords, \Recent, their
  * From_ line dates, the bytes the mbox driver served.  Read under the
- * mbox locks.
+ * mbox locks.  mbx_snarf copies a message marked \Deleted with its flag;
+ * mix_snarf leaves it out and copies \Seen \Flagged \Answered \Draft
+ * only (c-client's mix.c), so a mix INBOX never gets it.
  */
 static int copy_spool(struct convert_ctx *c, unsigned long *last_r,
 		      struct m2d_error *err)
@@ -333,6 +335,12 @@ static int copy_spool(struct convert_ctx *c, unsigned long *last_r,
 		if (cancelled(c, err)) {
 			rc = -1;
 			break;
+		}
+		if (c->set->format == UW_FMT_MIX &&
+		    (msg.flags & UW_DELETED) != 0) {
+			/* mix_snarf: not moved in, expunged with the rest
+			 * (next() passes over its bytes) */
+			continue;
 		}
 		memset(&info, 0, sizeof(info));
 		info.uid = ++*last_r;

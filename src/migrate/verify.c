@@ -240,8 +240,8 @@ static void compare_uw(const struct maildir_reader *t, unsigned long seq,
 }
 
 /* The spool mbox after an mbx or mix INBOX: UIDs from *LAST + 1 on. */
-static int compare_spool(const struct maildir_reader *t, const char *spool,
-			 bool mboxrd, unsigned long *last,
+static int compare_spool(const struct maildir_reader *t,
+			 const struct verify_source *src, unsigned long *last,
 			 struct verify_result *result, struct m2d_error *err);
 
 /* The checksum and length of the current message's bytes. */
@@ -298,10 +298,12 @@ static int compare_mbox(const struct maildir_reader *t, const char *mbox,
 	return rc < 0 ? -1 : 0;
 }
 
-static int compare_spool(const struct maildir_reader *t, const char *spool,
-			 bool mboxrd, unsigned long *last,
+static int compare_spool(const struct maildir_reader *t,
+			 const struct verify_source *src, unsigned long *last,
 			 struct verify_result *result, struct m2d_error *err)
 {
+	const char *spool = src->spool;
+	bool mboxrd = src->mboxrd;
 	struct mbox_reader_settings set = { .mboxrd = mboxrd };
 	struct mbox_reader *reader = NULL;
 	struct mbox_msg msg;
@@ -310,10 +312,14 @@ static int compare_spool(const struct maildir_reader *t, const char *spool,
 	if (mbox_reader_open(AT_FDCWD, spool, &set, &reader, err) < 0)
 		return errno == ENOENT ? 0 : -1;
 	while ((rc = mbox_reader_next(reader, &msg, err)) > 0) {
-		unsigned long seq = ++result->source_messages;
+		unsigned long seq;
 		uint64_t mh;
 		off_t len;
 
+		/* mix_snarf leaves a message marked \Deleted out */
+		if (src->format == UW_FMT_MIX && (msg.flags & UW_DELETED) != 0)
+			continue;
+		seq = ++result->source_messages;
 		if ((rc = hash_message(reader, &mh, &len, err)) < 0)
 			break;
 		++*last;
@@ -367,7 +373,7 @@ static int compare_uw_source(const struct maildir_reader *t,
 	if (rc < 0)
 		return -1;
 	return src->spool != NULL ?
-		compare_spool(t, src->spool, src->mboxrd, &last, result, err) :
+		compare_spool(t, src, &last, result, err) :
 		0;
 }
 
