@@ -169,9 +169,25 @@ static void compare_message(const struct maildir_reader *t,
 		       (unsigned long)msg->from.date);
 }
 
-/* The checksum and length of the message READ_FN gives from SRC. */
-static int hash_uw(struct uw_src *src, uint64_t *hash_r, off_t *len_r,
+/* The next chunk of the current message of SRC: 1, 0 at its end, -1. */
+typedef int chunk_read_fn(void *src, const unsigned char **data_r,
+			  size_t *len_r, struct m2d_error *err);
+
+static int read_uw(void *src, const unsigned char **data_r, size_t *len_r,
 		   struct m2d_error *err)
+{
+	return uw_src_read(src, data_r, len_r, err);
+}
+
+static int read_mbox(void *src, const unsigned char **data_r, size_t *len_r,
+		     struct m2d_error *err)
+{
+	return mbox_reader_read(src, data_r, len_r, err);
+}
+
+/* The checksum and length of the message NEXT gives from SRC. */
+static int hash_chunks(chunk_read_fn *next, void *src, uint64_t *hash_r,
+		       off_t *len_r, struct m2d_error *err)
 {
 	const unsigned char *data;
 	struct m2d_hash h;
@@ -180,7 +196,7 @@ static int hash_uw(struct uw_src *src, uint64_t *hash_r, off_t *len_r,
 
 	*len_r = 0;
 	m2d_hash_init(&h);
-	while ((rc = uw_src_read(src, &data, &len, err)) > 0) {
+	while ((rc = next(src, &data, &len, err)) > 0) {
 		m2d_hash_update(&h, data, len);
 		*len_r += (off_t)len;
 	}
@@ -244,25 +260,6 @@ static int compare_spool(const struct maildir_reader *t,
 			 const struct verify_source *src, unsigned long *last,
 			 struct verify_result *result, struct m2d_error *err);
 
-/* The checksum and length of the current message's bytes. */
-static int hash_message(struct mbox_reader *reader, uint64_t *hash_r,
-			off_t *len_r, struct m2d_error *err)
-{
-	const unsigned char *data;
-	struct m2d_hash h;
-	size_t len;
-	int rc;
-
-	*len_r = 0;
-	m2d_hash_init(&h);
-	while ((rc = mbox_reader_read(reader, &data, &len, err)) > 0) {
-		m2d_hash_update(&h, data, len);
-		*len_r += (off_t)len;
-	}
-	*hash_r = m2d_hash_final(&h);
-	return rc;
-}
-
 static int compare_mbox(const struct maildir_reader *t, const char *mbox,
 			bool mboxrd, struct verify_result *result,
 			struct m2d_error *err)
@@ -288,7 +285,8 @@ static int compare_mbox(const struct maildir_reader *t, const char *mbox,
 		}
 		uid = uw_uids_next(&uids, &msg, &reset);
 		result->source_messages++;
-		if ((rc = hash_message(reader, &mh, &msg_len, err)) < 0)
+		rc = hash_chunks(read_mbox, reader, &mh, &msg_len, err);
+		if (rc < 0)
 			break;
 		if (msg.seq - 1 < t->nuids)	/* else counted below */
 			compare_message(t, &msg, uid, reset, uids.trust, mh,
@@ -320,7 +318,7 @@ static int compare_spool(const struct maildir_reader *t,
 		if (src->format == UW_FMT_MIX && (msg.flags & UW_DELETED) != 0)
 			continue;
 		seq = ++result->source_messages;
-		if ((rc = hash_message(reader, &mh, &len, err)) < 0)
+		if ((rc = hash_chunks(read_mbox, reader, &mh, &len, err)) < 0)
 			break;
 		++*last;
 		if (seq - 1 < t->nuids)
@@ -358,7 +356,7 @@ static int compare_uw_source(const struct maildir_reader *t,
 		uint64_t mh;
 		off_t len;
 
-		if ((rc = hash_uw(&s, &mh, &len, err)) < 0)
+		if ((rc = hash_chunks(read_uw, &s, &mh, &len, err)) < 0)
 			break;
 		if (msg.uid > last)
 			last = msg.uid;
