@@ -148,12 +148,11 @@ char *rename_list_text(const struct plan_rename *r, size_t n)
 {
 	char *text = NULL;
 	size_t len = 0;
-	FILE *f = open_memstream(&text, &len);
+	FILE *f = xopen_memstream(&text, &len);
 
-	if (f == NULL)
-		xalloc_die();
-	fputs(_("# mbox2dovecot rename decisions: SOURCE<TAB>NEW NAME, or "
-		"SOURCE<TAB>- (left out)\n"), f);
+	/* a file we write: the same in every language (po/README) */
+	fputs("# mbox2dovecot rename decisions: SOURCE<TAB>NEW NAME, or "
+	      "SOURCE<TAB>- (left out)\n", f);
 	for (size_t i = 0; i < n; i++) {
 		str_line_fput(f, r[i].listed);
 		fputc('\t', f);
@@ -163,8 +162,7 @@ char *rename_list_text(const struct plan_rename *r, size_t n)
 			fputc('-', f);
 		fputc('\n', f);
 	}
-	if (fclose(f) != 0 || text == NULL)
-		xalloc_die();
+	xmemstream_close(f);
 	return text;
 }
 
