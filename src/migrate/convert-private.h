@@ -73,6 +73,10 @@ int uw_src_next(struct uw_src *s, struct uw_msg *msg, struct m2d_error *err);
 int uw_src_read(struct uw_src *s, const unsigned char **data_r,
 		size_t *len_r, struct m2d_error *err);
 void uw_src_close(struct uw_src *s);
+/* Whether UW's snarf into an INBOX of format FMT moved a spool message
+ * with FLAGS (enum uw_flag) in: mbx_snarf moves every one, mix_snarf
+ * leaves out one marked \Deleted (c-client's mix.c). */
+bool uw_snarf_moves(enum uw_format fmt, unsigned int flags);
 
 /* convert_folder_stage() for set->format mbx, mix or MMDF. */
 int convert_uw_stage(const char *source, const char *maildir,

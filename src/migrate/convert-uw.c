@@ -336,12 +336,8 @@ static int copy_spool(struct convert_ctx *c, unsigned long *last_r,
 			rc = -1;
 			break;
 		}
-		if (c->set->format == UW_FMT_MIX &&
-		    (msg.flags & UW_DELETED) != 0) {
-			/* mix_snarf: not moved in, expunged with the rest
-			 * (next() passes over its bytes) */
-			continue;
-		}
+		if (!uw_snarf_moves(c->set->format, msg.flags))
+			continue;	/* next() passes over its bytes */
 		memset(&info, 0, sizeof(info));
 		info.uid = ++*last_r;
 		info.flags = convert_maildir_flags(msg.flags);
@@ -358,6 +354,11 @@ out:
 	close(fd);
 	dotlock_release(&lock);
 	return rc < 0 ? -1 : 0;
+}
+
+bool uw_snarf_moves(enum uw_format fmt, unsigned int flags)
+{
+	return fmt != UW_FMT_MIX || (flags & UW_DELETED) == 0;
 }
 
 /* UIDVALIDITY and UIDNEXT of the folder made of S (and the spool). */

@@ -314,8 +314,7 @@ static int compare_spool(const struct maildir_reader *t,
 		uint64_t mh;
 		off_t len;
 
-		/* mix_snarf leaves a message marked \Deleted out */
-		if (src->format == UW_FMT_MIX && (msg.flags & UW_DELETED) != 0)
+		if (!uw_snarf_moves(src->format, msg.flags))
 			continue;
 		seq = ++result->source_messages;
 		if ((rc = hash_chunks(read_mbox, reader, &mh, &len, err)) < 0)
